@@ -1,0 +1,61 @@
+"""The APScheduler 3.x process: its own (`phocap scheduler`) or embedded in the web process.
+
+Idempotence of every job lives in the database, not in APScheduler's memory, so a restart or a second
+scheduler running by mistake does no harm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from scheduler import jobs
+from surveys.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
+from surveys.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_scheduler(settings: Settings) -> AsyncIOScheduler:
+    """A scheduler with phocap's jobs, not yet started."""
+    scheduler = AsyncIOScheduler(timezone=settings.timezone)
+    scheduler.add_job(
+        jobs.purge_sessions,
+        "interval",
+        hours=1,
+        args=[settings],
+        id="purge_sessions",
+        replace_existing=True,
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+    return scheduler
+
+
+@asynccontextmanager
+async def embedded(settings: Settings) -> AsyncIterator[AsyncIOScheduler]:
+    """The scheduler running inside the current event loop (the web process), stopped on exit."""
+    scheduler = build_scheduler(settings)
+    scheduler.start()
+    log.info("scheduler started (embedded)")
+    try:
+        yield scheduler
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+async def run_forever(settings: Settings) -> None:
+    """The scheduler as its own process, until interrupted."""
+    engine = engine_for_url(settings.resolved_database_url)
+    bind(engine)
+    await open_pool(engine)
+    try:
+        await ensure_migrated()
+        async with embedded(settings):
+            await asyncio.Event().wait()
+    finally:
+        await close_pool(engine)

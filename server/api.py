@@ -1,0 +1,107 @@
+"""The JSON API: the same data as the pages, for integration and tests (OpenAPI at `/schema`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+
+from server.auth import api_guard
+from server.openapi import json_body
+from server.problems import ConflictProblem, InvalidInputProblem
+from surveys import schemas
+from surveys.access import can_see_village, can_write_village
+from surveys.accounts import Actor, actor_by_id, check_credentials, open_session
+from surveys.db import database_ok
+from surveys.households import household_detail, village_households, visible_household, visible_villages
+from surveys.settings import Settings
+from surveys.validation import InvalidInput, parse
+from surveys.visits import VisitConflict, record_visit
+
+
+async def _json(request: Request[Any, Any, Any]) -> Any:
+    try:
+        return msgspec.json.decode(await request.body())
+    except msgspec.DecodeError as exc:
+        raise InvalidInputProblem([("$", "invalid")], detail="The request body is not valid JSON.") from exc
+
+
+@get("/healthz", exclude_from_auth=True, tags=["health"])
+async def healthz() -> Response[schemas.Health]:
+    """Whether the service and its database answer."""
+    ok = await database_ok()
+    body = schemas.Health(status="ok" if ok else "error", database="ok" if ok else "error")
+    return Response(body, status_code=200 if ok else 503)
+
+
+class SessionController(Controller):
+    """API tokens."""
+
+    path = "/api/session"
+    tags = ["session"]  # noqa: RUF012
+
+    @post("/", status_code=200, operation_class=json_body(schemas.SessionCreate))
+    async def create(self, request: Request[Any, Any, Any], settings: Settings) -> schemas.SessionToken:
+        """Exchange a login and password for a bearer token."""
+        data = _parse(await _json(request), schemas.SessionCreate)
+        user_id = await check_credentials(data.login, data.password)
+        if user_id is None:
+            raise NotAuthorizedException("Wrong login or password.")
+        token = await open_session(user_id, "api", timedelta(hours=settings.session_max_hours))
+        actor = await actor_by_id(user_id)
+        return schemas.SessionToken(token=token, role=actor.role if actor else "")
+
+
+def _parse(raw: Any, cls: type[Any]) -> Any:
+    try:
+        return parse(raw, cls)
+    except InvalidInput as exc:
+        raise InvalidInputProblem([(e.field, e.code) for e in exc.errors]) from exc
+
+
+class ApiController(Controller):
+    """Villages, households and visits, for a bearer token's user."""
+
+    path = "/api"
+    guards = [api_guard]  # noqa: RUF012
+    tags = ["households"]  # noqa: RUF012
+
+    @get("/villages")
+    async def villages(self, request: Request[Actor, Any, Any]) -> list[schemas.Village]:
+        """The villages the caller may see."""
+        return await visible_villages(request.user)
+
+    @get("/households")
+    async def households(
+        self, request: Request[Actor, Any, Any], village: int, q: str = ""
+    ) -> list[schemas.HouseholdSummary]:
+        """A village's households, `q` matching as the search box does (accents and case ignored)."""
+        if not await can_see_village(request.user, village):
+            raise NotFoundException("No such village.")
+        return await village_households(village, q[:100])
+
+    @get("/households/{token:str}")
+    async def household(self, request: Request[Actor, Any, Any], token: str) -> schemas.Household:
+        """A household with its members and derived status; 404 alike when unknown or not the caller's."""
+        row = await visible_household(token, request.user)
+        if row is None:
+            raise NotFoundException("No such household.")
+        return await household_detail(row)
+
+    @post("/households/{token:str}/visits", operation_class=json_body(schemas.VisitCreate))
+    async def record(self, request: Request[Actor, Any, Any], token: str) -> Response[schemas.Household]:
+        """Record a visit: 201 when recorded, 200 for a repeated `client_id`, 409 on an outdated version."""
+        row = await visible_household(token, request.user)
+        if row is None or not await can_write_village(request.user, row.village):
+            raise NotFoundException("No such household.")
+        visit = _parse(await _json(request), schemas.VisitCreate)
+        try:
+            result = await record_visit(row, visit, request.user)
+        except InvalidInput as exc:
+            raise InvalidInputProblem([(e.field, e.code) for e in exc.errors]) from exc
+        except VisitConflict as exc:
+            raise ConflictProblem(exc.current) from exc
+        return Response(result.household, status_code=201 if result.created else 200)

@@ -1,0 +1,117 @@
+"""The one app factory: `create_app(settings)` wires database, pages, API, security and scheduler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from server import templating
+from server.api import ApiController, SessionController, healthz
+from server.auth import IdentifyMiddleware, SignInRequired
+from server.problems import http_exception_handler, internal_error_handler, sign_in_handler
+from server.security import AllowedHostsMiddleware, SecurityHeadersMiddleware
+from server.views.auth import AuthController
+from server.views.households import HouseholdController
+from server.views.villages import VillageController
+from surveys.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
+from surveys.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+Background = Callable[[Settings], AbstractAsyncContextManager[Any]]
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+# Forms and JSON bodies of phocap are small; anything larger is refused before it is read.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def configure_logging(level: str) -> None:
+    """Plain logging to stderr, once per process."""
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def create_app(settings: Settings | None = None, background: Background | None = None) -> Litestar:
+    """The phocap ASGI app for `settings` (default: from the environment).
+
+    `background` is run for the app's lifetime: the launcher passes the embedded scheduler there, so
+    the web app itself does not depend on the scheduler (DESIGN.md section 3)."""
+    settings = (settings or get_settings()).with_secret()
+    engine = engine_for_url(settings.resolved_database_url)
+    bind(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await open_pool(engine)
+        try:
+            await ensure_migrated()
+            async with AsyncExitStack() as stack:
+                if background is not None:
+                    await stack.enter_async_context(background(settings))
+                yield
+        finally:
+            await close_pool(engine)
+
+    template_config: TemplateConfig[JinjaTemplateEngine] = TemplateConfig(
+        directory=WEB_DIR / "templates",
+        engine=JinjaTemplateEngine,
+        engine_callback=lambda engine: templating.configure(engine.engine, settings),
+    )
+    exception_handlers: dict[Any, Any] = {
+        HTTPException: http_exception_handler,
+        SignInRequired: sign_in_handler,
+        Exception: internal_error_handler,
+    }
+    return Litestar(
+        route_handlers=[
+            AuthController,
+            HouseholdController,
+            VillageController,
+            SessionController,
+            ApiController,
+            healthz,
+            create_static_files_router(path="/static", directories=[WEB_DIR / "static"], name="static"),
+        ],
+        dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
+        lifespan=[lifespan],
+        middleware=[
+            SecurityHeadersMiddleware(settings),
+            AllowedHostsMiddleware(settings.host_list),
+            IdentifyMiddleware(settings),
+        ],
+        plugins=[HTMXPlugin()],
+        template_config=template_config,
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="phocap_csrf",
+            cookie_secure=settings.cookie_secure,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            # The API takes bearer tokens, never cookies, so a forged cross-site request carries no
+            # credentials to abuse.
+            exclude=["/api/", "/healthz"],
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        openapi_config=OpenAPIConfig(
+            title="phocap API",
+            version="1",
+            path="/schema",
+            # JSON only: a UI page would load scripts from elsewhere, which the CSP (rightly) refuses.
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+        ),
+        exception_handlers=exception_handlers,
+        request_max_body_size=MAX_BODY_BYTES,
+        debug=False,
+    )

@@ -1,0 +1,180 @@
+"""The `phocap` command: set-up and operations (serve, demo, migrate, import, users, scheduler).
+
+This launcher is where the web app and the embedded scheduler meet; neither package imports the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import getpass
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import uvicorn
+
+from server.app import configure_logging, create_app
+from surveys.settings import Settings, get_settings
+
+T = TypeVar("T")
+log = logging.getLogger("phocap")
+
+
+def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` against the settings' database."""
+    from surveys.db import bind, close_pool, engine_for_url, open_pool
+
+    async def main() -> T:
+        engine = engine_for_url(settings.resolved_database_url)
+        bind(engine)
+        await open_pool(engine)
+        try:
+            return await work()
+        finally:
+            await close_pool(engine)
+
+    return asyncio.run(main())
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    background = None
+    if settings.embedded_scheduler:
+        from scheduler.runner import embedded
+
+        background = embedded
+    app = create_app(settings, background=background)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level=settings.log_level.lower())
+
+
+@click.group()
+def main() -> None:
+    """phocap: the field survey and coverage tracker of the "Bình dân học vụ số" movement."""
+    configure_logging(get_settings().log_level)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the web app (the scheduler too when PHOCAP_EMBEDDED_SCHEDULER is on)."""
+    _serve(get_settings(), host, port)
+
+
+@main.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    from surveys.db import migrate as apply
+
+    applied = _run(get_settings(), apply)
+    click.echo(f"Applied {len(applied)} migration(s)." if applied else "The database is up to date.")
+
+
+@main.command("import-units")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+def import_units(path: Path | None) -> None:
+    """Import or update the official list of provinces and wards."""
+    from surveys.admin_units import DEFAULT_UNITS_FILE
+    from surveys.admin_units import import_units as run_import
+    from surveys.db import ensure_migrated
+
+    async def work() -> Any:
+        await ensure_migrated()
+        return await run_import(path or DEFAULT_UNITS_FILE)
+
+    counts = _run(get_settings(), work)
+    click.echo(
+        f"Provinces: {counts.provinces_added} added, {counts.provinces_renamed} renamed. "
+        f"Wards: {counts.wards_added} added, {counts.wards_changed} changed."
+    )
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--data-dir", default="./data", show_default=True, type=click.Path(file_okay=False))
+def demo(port: int, host: str, data_dir: str) -> None:
+    """Create the demo commune (Xã Phong Quang) with accounts, and serve it with the scheduler."""
+    from surveys.db import migrate as apply
+    from surveys.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
+
+    base = get_settings()
+    settings = dataclasses.replace(
+        base,
+        data_dir=data_dir,
+        cookie_secure=False,  # the demo is served over plain http on this machine
+        embedded_scheduler=True,
+        base_url=f"http://{host}:{port}" if base.base_url == Settings.base_url else base.base_url,
+    )
+
+    async def work() -> bool:
+        await apply()
+        return await load_demo()
+
+    created = _run(settings, work)
+    click.echo(
+        ("Demo data created" if created else "Demo data already present") + f" in {settings.data_dir}."
+    )
+    click.echo(f"\nphocap demo: {settings.base_url}  (password for every account: {DEMO_PASSWORD})")
+    for account in ACCOUNTS:
+        click.echo(f"  {account.login:<11} {account.description}")
+    click.echo("")
+    _serve(settings, host, port)
+
+
+@main.group()
+def user() -> None:
+    """Manage accounts."""
+
+
+@user.command("create")
+@click.option("--login", required=True)
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["volunteer", "village_head", "ward_officer", "province_officer", "admin"]),
+)
+@click.option("--name", "display_name", required=True, help="Name shown in the app.")
+@click.option("--ward", "ward_code", default=None, help="Ward code (5 digits) for ward roles.")
+@click.option("--village", "villages", multiple=True, type=int, help="Village id (repeatable).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_create(
+    login: str,
+    role: str,
+    display_name: str,
+    ward_code: str | None,
+    villages: tuple[int, ...],
+    password_stdin: bool,
+) -> None:
+    """Create an account (or reset its password)."""
+    from surveys.accounts import create_user
+    from surveys.db import ensure_migrated
+    from surveys.tables import Ward
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass()
+    if len(password) < 8:
+        raise click.BadParameter("the password needs at least 8 characters")
+
+    async def work() -> int:
+        await ensure_migrated()
+        ward_id = None
+        if ward_code:
+            ward = await Ward.select(Ward.id).where(Ward.code == ward_code).first()
+            if ward is None:
+                raise click.BadParameter(f"no ward with code {ward_code} (run `phocap import-units`)")
+            ward_id = ward["id"]
+        return await create_user(login, password, role, display_name, ward_id=ward_id, village_ids=villages)
+
+    user_id = _run(get_settings(), work)
+    click.echo(f"User {login} saved (id {user_id}).")
+
+
+@main.command("scheduler")
+def run_scheduler() -> None:
+    """Run the scheduler as its own process (Procfile `scheduler:`)."""
+    from scheduler.runner import run_forever
+
+    asyncio.run(run_forever(get_settings()))

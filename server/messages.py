@@ -1,0 +1,84 @@
+"""The words for codes that `surveys/` returns: error codes, reasons, answers. Translated when shown."""
+
+from __future__ import annotations
+
+from server.i18n import N_, gettext
+
+ERRORS = {
+    "required": N_("This field is required."),
+    "too_long": N_("This is too long."),
+    "out_of_range": N_("This value is out of range."),
+    "invalid_choice": N_("Choose one of the options."),
+    "invalid": N_("This value is not valid."),
+    "consent_required": N_("The household must agree before its answers are recorded."),
+    "one_head": N_("A household has only one head."),
+    "only_when_done": N_("Member answers are recorded only for a completed visit."),
+    "unknown_member": N_("This member is not in the household."),
+    "already_used": N_("This submission id was already used for another household."),
+}
+
+# Messages for a field, where a general one would not say enough.
+FIELD_ERRORS = {
+    ("birth_year", "out_of_range"): N_("Enter a birth year between 120 years ago and this year."),
+    ("birth_year", "required"): N_("Enter the birth year (4 digits)."),
+    ("birth_year", "invalid"): N_("Enter the birth year as 4 digits, e.g. 1985."),
+    ("full_name", "required"): N_("Enter the member's full name."),
+    ("full_name", "too_long"): N_("A name has at most 100 characters."),
+    ("outcome", "required"): N_("Choose the outcome of the visit."),
+    ("outcome", "invalid_choice"): N_("Choose the outcome of the visit."),
+    ("notes", "too_long"): N_("Notes have at most 1000 characters."),
+}
+
+REASONS = {
+    "not_visited": N_("Not visited yet"),
+    "nobody_home": N_("Nobody home at the last visit"),
+    "declined": N_("Declined at the last visit"),
+    "come_back": N_("Asked to come back later"),
+    "no_digital_core": N_("No member meets the digital-family criteria"),
+    "members_without_vneid": N_("Members 16+ without VNeID"),
+    "members_without_bank": N_("Members 16+ without a digital bank account"),
+}
+
+OUTCOMES = {
+    "done": N_("Done"),
+    "nobody_home": N_("Nobody home"),
+    "declined": N_("Declined"),
+    "come_back": N_("Come back later"),
+}
+
+VNEID = {
+    "not_installed": N_("Not installed"),
+    "installed": N_("Installed, not activated"),
+    "level1": N_("Level 1"),
+    "level2": N_("Level 2"),
+    "unknown": N_("Unknown"),
+}
+
+YES_NO_UNKNOWN = {"yes": N_("Yes"), "no": N_("No"), "unknown": N_("Unknown")}
+SEX = {"male": N_("Male"), "female": N_("Female"), "other": N_("Other"), "": N_("Not given")}
+SOURCE = {"seen": N_("Seen by the volunteer"), "told": N_("Told by the household"), "": N_("Not given")}
+SKILLS = {
+    "learned": N_("Took part in learning (class or online course)"),
+    "understands": N_("Understands digital transformation and basic digital skills"),
+    "uses_services": N_("Uses digital platforms and services"),
+    "guides_others": N_("Guides other family members"),
+}
+ROLES = {
+    "volunteer": N_("Volunteer"),
+    "village_head": N_("Village head"),
+    "ward_officer": N_("Ward officer"),
+    "province_officer": N_("Province officer"),
+    "admin": N_("Administrator"),
+}
+
+
+def error_message(field: str, code: str) -> str:
+    """The message for error `code` at `field` (a path such as `members.0.birth_year`)."""
+    leaf = field.rsplit(".", 1)[-1]
+    message = FIELD_ERRORS.get((leaf, code)) or ERRORS.get(code) or ERRORS["invalid"]
+    return gettext(message)
+
+
+def label(table: dict[str, str], code: str | None) -> str:
+    """The translated label of `code` in one of the tables above."""
+    return gettext(table.get(code or "", code or ""))

@@ -1,0 +1,96 @@
+"""Errors as answers: RFC 9457 problem bodies for the API, friendly Vietnamese pages for people."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from server.auth import SignInRequired, sign_in_url
+from server.i18n import N_, gettext
+from server.messages import error_message
+from surveys import schemas
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+class InvalidInputProblem(HTTPException):
+    """422: the input breaks the schema or a rule; names every bad field."""
+
+    status_code = 422
+
+    def __init__(self, errors: list[tuple[str, str]], detail: str = "The input has errors.") -> None:
+        super().__init__(detail=detail)
+        self.errors = errors
+
+
+class ConflictProblem(HTTPException):
+    """409: the household changed since the client read it; carries its current state."""
+
+    status_code = 409
+
+    def __init__(self, current: schemas.Household) -> None:
+        super().__init__(detail="The household changed since you read it; nothing was overwritten.")
+        self.current = current
+
+
+_PAGE_TITLES = {
+    400: N_("The request could not be understood."),
+    401: N_("Please sign in."),
+    403: N_("You do not have access to this page."),
+    404: N_("This page does not exist, or you do not have access to it."),
+    405: N_("This action is not allowed here."),
+    413: N_("What you sent is too large."),
+    429: N_("Too many attempts. Please wait a moment and try again."),
+}
+
+
+_FALLBACK_TITLE = N_("Something went wrong. Please try again.")
+
+
+def _problem(exc: HTTPException, status: int) -> Response[Any]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": exc.detail if status < 500 else "Internal server error",
+        "status": status,
+    }
+    if isinstance(exc, InvalidInputProblem):
+        body["errors"] = [{"field": f, "code": c, "message": error_message(f, c)} for f, c in exc.errors]
+    elif isinstance(exc, ConflictProblem):
+        body["current"] = msgspec.to_builtins(exc.current)
+    elif exc.extra and status == 400:
+        body["errors"] = exc.extra
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=exc.headers)
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/schema")
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Problem JSON for the API, an error page for people; never a stack trace."""
+    status = exc.status_code
+    if _wants_json(request):
+        return _problem(exc, status)
+    message = gettext(_PAGE_TITLES.get(status, _FALLBACK_TITLE))
+    return Template("error.html", context={"status": status, "message": message}, status_code=status)
+
+
+def sign_in_handler(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
+    """Send the visitor to sign in, coming back here afterwards."""
+    if getattr(request, "htmx", False):
+        # An HTMX call would swap the sign-in page into a fragment: ask for a full navigation instead.
+        return Response("", status_code=200, headers={"HX-Redirect": sign_in_url(exc.next_path)})
+    return Redirect(sign_in_url(exc.next_path), status_code=303)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Log the failure; answer without any detail of it."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return http_exception_handler(request, HTTPException(status_code=HTTP_500_INTERNAL_SERVER_ERROR))

@@ -1,0 +1,36 @@
+"""The Jinja environment: gettext (Babel catalogs), date filters, and the labels of codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment
+
+from server import messages
+from server.i18n import current_locale, format_date, format_datetime, gettext, ngettext
+from surveys.settings import Settings
+
+
+def configure(env: Environment, settings: Settings) -> None:
+    """Install translations and helpers into the template environment."""
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.autoescape = True
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.filters["date"] = lambda value: format_date(value, settings.timezone)
+    env.filters["datetime"] = lambda value: format_datetime(value, settings.timezone)
+    globals_: dict[str, Any] = {
+        "locale": current_locale,
+        "label": messages.label,
+        "REASONS": messages.REASONS,
+        "OUTCOMES": messages.OUTCOMES,
+        "VNEID": messages.VNEID,
+        "YES_NO_UNKNOWN": messages.YES_NO_UNKNOWN,
+        "SEX": messages.SEX,
+        "SOURCE": messages.SOURCE,
+        "SKILLS": messages.SKILLS,
+        "ROLES": messages.ROLES,
+        "base_url": settings.base_url.rstrip("/"),
+    }
+    env.globals.update(globals_)

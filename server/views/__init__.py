@@ -1,0 +1,1 @@
+"""The HTML pages: thin handlers that parse, call `surveys/`, and render."""

@@ -1,0 +1,112 @@
+"""Signing in and out, and choosing the interface language."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect
+from msgspec import Struct
+
+from server.auth import LOCALE_COOKIE, SESSION_COOKIE, safe_next
+from server.i18n import LOCALES, N_, gettext, set_locale
+from server.views.render import page
+from surveys.accounts import Actor, check_credentials, close_session, open_session
+from surveys.accounts import set_locale as remember_locale
+from surveys.settings import Settings
+from surveys.text import clean
+
+
+class SignInForm(Struct):
+    """The sign-in form as posted."""
+
+    login: str = ""
+    password: str = ""
+    next: str = "/"
+
+
+class LanguageForm(Struct):
+    """The language switch as posted."""
+
+    locale: str = "vi"
+    next: str = "/"
+
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+def _session_cookie(settings: Settings, value: str, max_age: int) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        max_age=max_age,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/",
+    )
+
+
+class AuthController(Controller):
+    """Sign-in, sign-out, language."""
+
+    @get("/", sync_to_thread=False)
+    def home(self, request: Request[Actor | None, Any, Any]) -> Redirect:
+        """Signed-in users start at their villages; others at sign-in."""
+        return Redirect("/villages" if request.user else "/signin")
+
+    @get("/signin", sync_to_thread=False)
+    def signin_page(self, request: Request[Actor | None, Any, Any], next: str = "/") -> Any:
+        """The sign-in form."""
+        return page(request, "signin.html", form=SignInForm(next=safe_next(next)), error=None)
+
+    @post("/signin")
+    async def signin(
+        self, request: Request[Actor | None, Any, Any], settings: Settings, data: Annotated[SignInForm, Form]
+    ) -> Any:
+        """Check the password; on success a new session (a new id at every sign-in)."""
+        login = clean(data.login).lower()
+        user_id = await check_credentials(login, data.password) if login and data.password else None
+        if user_id is None:
+            form = SignInForm(login=login, next=safe_next(data.next))
+            error = gettext(N_("Wrong login or password."))
+            return page(request, "signin.html", status_code=401, form=form, error=error)
+        if old := request.cookies.get(SESSION_COOKIE):
+            await close_session(old)
+        lifetime = timedelta(hours=settings.session_max_hours)
+        token = await open_session(user_id, "web", lifetime)
+        cookie = _session_cookie(settings, token, int(lifetime.total_seconds()))
+        return Redirect(safe_next(data.next), status_code=303, cookies=[cookie])
+
+    @post("/signout")
+    async def signout(self, request: Request[Actor | None, Any, Any], settings: Settings) -> Redirect:
+        """End the session on the server and forget the cookie."""
+        if token := request.cookies.get(SESSION_COOKIE):
+            await close_session(token)
+        return Redirect("/signin", status_code=303, cookies=[_session_cookie(settings, "", 0)])
+
+    @post("/language")
+    async def language(
+        self,
+        request: Request[Actor | None, Any, Any],
+        settings: Settings,
+        data: Annotated[LanguageForm, Form],
+    ) -> Redirect:
+        """Switch the interface language, remembered for the user and in a cookie."""
+        locale = data.locale if data.locale in LOCALES else LOCALES[0]
+        set_locale(locale)
+        if request.user:
+            await remember_locale(request.user.id, locale)
+        cookie = Cookie(
+            key=LOCALE_COOKIE,
+            value=locale,
+            max_age=365 * 24 * 3600,
+            secure=settings.cookie_secure,
+            httponly=True,
+            samesite="lax",
+        )
+        return Redirect(safe_next(data.next), status_code=303, cookies=[cookie])

@@ -1,0 +1,29 @@
+"""Rendering a page or, for an HTMX request, just the part of it that changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2_fragments.litestar import HTMXBlockTemplate
+from litestar import Request
+from litestar.plugins.htmx import HTMXRequest
+
+
+def page(
+    request: Request[Any, Any, Any],
+    template: str,
+    *,
+    block: str = "main",
+    status_code: int = 200,
+    push_url: str | None = None,
+    **context: Any,
+) -> HTMXBlockTemplate:
+    """`template` as a whole page, or its `block` alone when HTMX asked (one template for both)."""
+    htmx = isinstance(request, HTMXRequest) and bool(request.htmx)
+    return HTMXBlockTemplate(
+        template_name=template,
+        block_name=block if htmx else None,
+        context=context,
+        status_code=status_code,
+        push_url=push_url if htmx and push_url else None,
+    )

@@ -1,0 +1,188 @@
+"""Users, passwords and sessions: who is signed in, and as what."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from surveys.db import write_transaction
+from surveys.tables import AuthSession, User, UserVillage
+
+ROLES: tuple[str, ...] = ("volunteer", "village_head", "ward_officer", "province_officer", "admin")
+
+# argon2id with the library's defaults (RFC 9106 low-memory profile): slow for an attacker, about
+# 50 ms for a sign-in.
+_hasher = PasswordHasher()
+# Verified against when the login is unknown, so a wrong login costs the same time as a wrong password.
+_DUMMY_HASH = _hasher.hash("phocap-no-such-user")
+
+# A session's last-seen time is written at most this often, so reading pages does not write each time.
+_TOUCH_EVERY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user as the rest of phocap sees them."""
+
+    id: int
+    login: str
+    display_name: str
+    role: str
+    ward_id: int | None
+    province_id: int | None
+    village_ids: frozenset[int]
+    locale: str
+
+
+def hash_password(password: str) -> str:
+    """A slow, salted hash of the password (argon2id)."""
+    return _hasher.hash(password)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def check_credentials(login: str, password: str) -> int | None:
+    """The id of the active user with this login and password, else None."""
+    row = (
+        await User.select(User.id, User.password_hash)
+        .where((User.login == login.strip().lower()) & (User.active.eq(True)))
+        .first()
+    )
+    try:
+        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return int(row["id"]) if row else None
+
+
+async def open_session(user_id: int, kind: str, lifetime: timedelta) -> str:
+    """Start a session (kind `web` or `api`) and return its secret token; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    async with write_transaction():
+        await AuthSession.insert(
+            AuthSession(
+                token_hash=_token_hash(token),
+                user=user_id,
+                kind=kind,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + lifetime,
+            )
+        )
+    return token
+
+
+async def close_session(token: str) -> None:
+    """End the session of this token on the server."""
+    await AuthSession.delete().where(AuthSession.token_hash == _token_hash(token))
+
+
+async def actor_for_token(token: str, kind: str, idle: timedelta) -> Actor | None:
+    """The active user of a live session token, or None (unknown, expired, idle too long, deactivated)."""
+    if not token:
+        return None
+    now = datetime.now(UTC)
+    row = (
+        await AuthSession.select(
+            AuthSession.id,
+            AuthSession.last_seen_at,
+            AuthSession.expires_at,
+            *AuthSession.user.all_columns(exclude=[AuthSession.user.password_hash]),
+        )
+        .where(
+            (AuthSession.token_hash == _token_hash(token))
+            & (AuthSession.kind == kind)
+            & (AuthSession.user._.active.eq(True))
+        )
+        .first()
+    )
+    if row is None or row["expires_at"] <= now or row["last_seen_at"] + idle <= now:
+        return None
+    if now - row["last_seen_at"] > _TOUCH_EVERY:
+        await AuthSession.update({AuthSession.last_seen_at: now}).where(AuthSession.id == row["id"])
+    return await _actor(row, prefix="user.")
+
+
+async def actor_by_id(user_id: int) -> Actor | None:
+    """The active user with this id."""
+    row = (
+        await User.select(*User.all_columns(exclude=[User.password_hash]))
+        .where((User.id == user_id) & (User.active.eq(True)))
+        .first()
+    )
+    return await _actor(row, prefix="") if row else None
+
+
+async def _actor(row: dict, prefix: str) -> Actor:
+    user_id = int(row[f"{prefix}id"])
+    villages = await UserVillage.select(UserVillage.village).where(UserVillage.user == user_id)
+    return Actor(
+        id=user_id,
+        login=row[f"{prefix}login"],
+        display_name=row[f"{prefix}display_name"],
+        role=row[f"{prefix}role"],
+        ward_id=row[f"{prefix}ward"],
+        province_id=row[f"{prefix}province"],
+        village_ids=frozenset(int(v["village"]) for v in villages),
+        locale=row[f"{prefix}locale"],
+    )
+
+
+async def set_locale(user_id: int, locale: str) -> None:
+    """Remember the user's interface language."""
+    await User.update({User.locale: locale}).where(User.id == user_id)
+
+
+async def purge_expired_sessions(idle: timedelta) -> int:
+    """Delete sessions past their lifetime or idle too long; returns how many."""
+    now = datetime.now(UTC)
+    stale = (AuthSession.expires_at <= now) | (AuthSession.last_seen_at <= now - idle)
+    count = await AuthSession.count().where(stale)
+    if count:
+        await AuthSession.delete().where(stale)
+    return int(count)
+
+
+async def create_user(
+    login: str,
+    password: str,
+    role: str,
+    display_name: str,
+    ward_id: int | None = None,
+    province_id: int | None = None,
+    village_ids: tuple[int, ...] = (),
+) -> int:
+    """Create a user (or reset an existing login's password, role and villages); returns the id."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    login = login.strip().lower()
+    values: dict[Any, Any] = {
+        User.display_name: display_name,
+        User.password_hash: hash_password(password),
+        User.role: role,
+        User.ward: ward_id,
+        User.province: province_id,
+        User.active: True,
+    }
+    async with write_transaction():
+        existing = await User.select(User.id).where(User.login == login).first()
+        if existing:
+            user_id = int(existing["id"])
+            await User.update(values).where(User.id == user_id)
+            await UserVillage.delete().where(UserVillage.user == user_id)
+        else:
+            row = User({User.login: login, **values})
+            inserted = await User.insert(row)
+            user_id = int(inserted[0]["id"])
+        if village_ids:
+            await UserVillage.insert(*[UserVillage(user=user_id, village=v) for v in village_ids])
+    return user_id

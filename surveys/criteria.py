@@ -1,0 +1,160 @@
+"""What counts as a digital family, a complete digital identity and a covered household.
+
+The rules come from the movement's local plans (DESIGN.md sections 1 and 5): a "Gia đình số" has at least
+one member who took part in learning, understands digital transformation and basic digital skills, uses
+digital platforms and services, and guides the other members; "Mỗi công dân - Một danh tính số" asks
+that every citizen aged 16 and over has VNeID activated (level 1 or 2). Communes differ, so each ward
+keeps its own thresholds (`CoverageRules`), with these defaults. Nothing here is stored: it is derived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+SKILL_CRITERIA: tuple[str, ...] = ("learned", "understands", "uses_services", "guides_others")
+VNEID_STATUSES: tuple[str, ...] = ("not_installed", "installed", "level1", "level2", "unknown")
+YES_NO_UNKNOWN: tuple[str, ...] = ("yes", "no", "unknown")
+OUTCOMES: tuple[str, ...] = ("done", "nobody_home", "declined", "come_back")
+VNEID_LEVEL = {"level1": 1, "level2": 2}
+
+# Reason codes, in the order they are shown.
+REASONS: tuple[str, ...] = (
+    "not_visited",
+    "nobody_home",
+    "declined",
+    "come_back",
+    "no_digital_core",
+    "members_without_vneid",
+    "members_without_bank",
+)
+
+
+class MemberAnswers(Protocol):
+    """The member fields the criteria read (a table row or a schema both fit)."""
+
+    birth_year: int
+    vneid: str
+    bank_account: str
+    skill_learned: bool
+    skill_understands: bool
+    skill_uses_services: bool
+    skill_guides_others: bool
+
+
+@dataclass(frozen=True)
+class CoverageRules:
+    """A ward's thresholds; the defaults are the plans'."""
+
+    identity_age: int = 16
+    identity_min_level: int = 1
+    identity_requires_bank: bool = False
+    family_criteria: tuple[str, ...] = SKILL_CRITERIA
+
+    @classmethod
+    def of_ward(cls, ward: object) -> CoverageRules:
+        """The rules stored on a ward row (or anything with the same attributes)."""
+        criteria = tuple(
+            c for c in str(getattr(ward, "family_criteria", "")).split(",") if c in SKILL_CRITERIA
+        )
+        return cls(
+            identity_age=int(getattr(ward, "identity_age", 16)),
+            identity_min_level=int(getattr(ward, "identity_min_level", 1)),
+            identity_requires_bank=bool(getattr(ward, "identity_requires_bank", False)),
+            family_criteria=criteria or SKILL_CRITERIA,
+        )
+
+
+@dataclass(frozen=True)
+class HouseholdStatus:
+    """A household's derived status and, when uncovered, why."""
+
+    visited: bool
+    digital_family: bool
+    identity_complete: bool
+    members_needing_identity: int
+    members_without_vneid: int
+    members_without_bank: int
+    reasons: tuple[str, ...]
+
+    @property
+    def covered(self) -> bool:
+        """Visited, a digital family, and every citizen of identity age with a digital identity."""
+        return not self.reasons
+
+
+def age_in(year: int, birth_year: int) -> int:
+    """Age reached during `year`; phocap keeps the birth year only (data minimisation)."""
+    return year - birth_year
+
+
+def needs_identity(member: MemberAnswers, year: int, rules: CoverageRules = CoverageRules()) -> bool:
+    """Whether the identity survey applies to this member: at or over the ward's identity age."""
+    return age_in(year, member.birth_year) >= rules.identity_age
+
+
+def skills_met(member: MemberAnswers) -> dict[str, bool]:
+    """Each digital-skills criterion and whether the member meets it."""
+    return {
+        "learned": bool(member.skill_learned),
+        "understands": bool(member.skill_understands),
+        "uses_services": bool(member.skill_uses_services),
+        "guides_others": bool(member.skill_guides_others),
+    }
+
+
+def is_digital_core(member: MemberAnswers, rules: CoverageRules = CoverageRules()) -> bool:
+    """Whether the member meets every digital-skills criterion the ward counts."""
+    met = skills_met(member)
+    return all(met[c] for c in rules.family_criteria)
+
+
+def is_digital_family(members: Iterable[MemberAnswers], rules: CoverageRules = CoverageRules()) -> bool:
+    """At least one member is a digital core member."""
+    return any(is_digital_core(m, rules) for m in members)
+
+
+def has_vneid(member: MemberAnswers, rules: CoverageRules = CoverageRules()) -> bool:
+    """VNeID activated at the ward's minimum level (level 1 by default)."""
+    return VNEID_LEVEL.get(member.vneid, 0) >= rules.identity_min_level
+
+
+def household_status(
+    members: Sequence[MemberAnswers],
+    last_outcome: str | None,
+    ever_done: bool,
+    year: int,
+    rules: CoverageRules = CoverageRules(),
+) -> HouseholdStatus:
+    """Derive a household's status from its members and its visits.
+
+    `last_outcome` is the outcome of the latest visit (None when never visited); `ever_done` whether a
+    visit was ever completed. A household is visited once a visit was completed.
+    """
+    adults = [m for m in members if needs_identity(m, year, rules)]
+    without_vneid = sum(1 for m in adults if not has_vneid(m, rules))
+    without_bank = sum(1 for m in adults if m.bank_account != "yes")
+    family = is_digital_family(members, rules)
+    identity = without_vneid == 0 and (without_bank == 0 or not rules.identity_requires_bank)
+
+    reasons: list[str] = []
+    if not ever_done:
+        reasons.append("not_visited")
+    if last_outcome in ("nobody_home", "declined", "come_back"):
+        reasons.append(last_outcome)
+    if ever_done and not family:
+        reasons.append("no_digital_core")
+    if ever_done and without_vneid:
+        reasons.append("members_without_vneid")
+    if ever_done and rules.identity_requires_bank and without_bank:
+        reasons.append("members_without_bank")
+    return HouseholdStatus(
+        visited=ever_done,
+        digital_family=family,
+        identity_complete=identity,
+        members_needing_identity=len(adults),
+        members_without_vneid=without_vneid,
+        members_without_bank=without_bank,
+        reasons=tuple(reasons),
+    )

@@ -1,0 +1,130 @@
+"""The database connection: engines from a URL, binding, migrations, write transactions."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from contextlib import redirect_stdout
+from io import StringIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from piccolo.apps.migrations.commands.check import CheckMigrationManager
+from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.apps.migrations.tables import Migration
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+log = logging.getLogger(__name__)
+
+# Piccolo finds its configuration (the engine, the app registry) through this variable.
+os.environ.setdefault("PICCOLO_CONF", "surveys.piccolo_conf")
+
+# Seconds a SQLite writer waits for another writer's lock before giving up.
+SQLITE_BUSY_TIMEOUT = 15
+
+
+class DatabaseNotMigrated(RuntimeError):
+    """The database lacks migrations; the message says which command applies them."""
+
+
+def engine_for_url(url: str) -> Engine:
+    """A Piccolo engine for `sqlite:///path` or `postgresql://…`."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else parsed.path
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
+    if parsed.scheme in {"postgres", "postgresql"}:
+        return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+    raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql:// (got {parsed.scheme!r})")
+
+
+def bind(engine: Engine) -> None:
+    """Point every table, and Piccolo's migration machinery, at `engine`."""
+    from surveys import piccolo_conf
+    from surveys.tables import ALL_TABLES
+
+    piccolo_conf.DB = engine
+    tables: list[type[Table]] = [*ALL_TABLES, Migration]
+    for table in tables:
+        table._meta.db = engine
+    if isinstance(engine, SQLiteEngine):
+        _prepare_sqlite(engine.path)
+
+
+def current_engine() -> Engine:
+    """The engine the tables are bound to."""
+    from surveys.tables import Household
+
+    return Household._meta.db
+
+
+def _prepare_sqlite(path: str) -> None:
+    # WAL lets readers go on while one writer writes; the mode is stored in the file.
+    with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+
+
+def write_transaction() -> Any:
+    """A transaction for work that writes: IMMEDIATE on SQLite, so a writer takes the lock up front
+    instead of failing half-way when another writer got there first."""
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+async def pending_migrations() -> list[str]:
+    """Ids of the migrations not yet applied to the bound database."""
+    statuses = await CheckMigrationManager(app_name="all").get_migration_statuses()
+    return [s.migration_id for s in statuses if not s.has_ran]
+
+
+async def migrate() -> list[str]:
+    """Apply every pending migration; returns the ids applied."""
+    pending = await pending_migrations()
+    if pending:
+        # Piccolo reports progress with print(); keep it out of the server's output.
+        with redirect_stdout(StringIO()) as out:
+            result = await run_forwards(app_name="all", migration_id="all", fake=False)
+        if not result.success:
+            raise RuntimeError(f"Migration failed: {result.message}\n{out.getvalue()}")
+        log.info("applied migrations: %s", ", ".join(pending))
+    return pending
+
+
+async def ensure_migrated() -> None:
+    """Refuse to go on with an unmigrated database, saying what to run."""
+    pending = await pending_migrations()
+    if pending:
+        raise DatabaseNotMigrated(
+            f"The database has {len(pending)} migration(s) not applied ({', '.join(pending)}). "
+            "Run `phocap migrate` first."
+        )
+
+
+async def database_ok() -> bool:
+    """Whether the database answers a trivial query."""
+    try:
+        await current_engine().run_ddl("SELECT 1")
+    except Exception:  # any failure means "unreachable" to a health check
+        log.warning("database health check failed", exc_info=True)
+        return False
+    return True
+
+
+async def open_pool(engine: Engine) -> None:
+    """Start a connection pool where the engine has one (PostgreSQL)."""
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=10)
+
+
+async def close_pool(engine: Engine) -> None:
+    """Close the pool opened by `open_pool`."""
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()

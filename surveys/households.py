@@ -1,0 +1,243 @@
+"""Reading households: one household with its members and status, and a village's household list."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from surveys import schemas
+from surveys.access import can_see_village, village_filter
+from surveys.accounts import Actor
+from surveys.clock import this_year
+from surveys.criteria import (
+    CoverageRules,
+    HouseholdStatus,
+    has_vneid,
+    household_status,
+    is_digital_core,
+    needs_identity,
+    skills_met,
+)
+from surveys.tables import Household, Member, Village, Visit
+from surveys.text import fold
+
+
+class Row(dict[str, Any]):
+    """A database row whose columns read as attributes, so the criteria can read it."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+
+def status_out(status: HouseholdStatus) -> schemas.Status:
+    """The derived status as the API and pages show it."""
+    return schemas.Status(
+        visited=status.visited,
+        digital_family=status.digital_family,
+        identity_complete=status.identity_complete,
+        covered=status.covered,
+        reasons=list(status.reasons),
+        members_without_vneid=status.members_without_vneid,
+        members_without_bank=status.members_without_bank,
+    )
+
+
+async def household_by_token(token: str) -> Row | None:
+    """The household with this sticker token, with its village and ward, or None (archived too)."""
+    if not token or len(token) > 64:
+        return None
+    row = (
+        await Household.select(
+            *Household.all_columns(),
+            Household.village._.name.as_alias("village_name"),
+            Household.village._.ward.as_alias("ward_id"),
+            Household.village._.ward._.code.as_alias("ward_code"),
+            Household.village._.ward._.name.as_alias("ward_name"),
+            *[c.as_alias(f"rule_{c._meta.name}") for c in _rule_columns()],
+        )
+        .where((Household.token == token) & (Household.archived.eq(False)))
+        .first()
+    )
+    return Row(row) if row else None
+
+
+def _rule_columns() -> list[Any]:
+    ward = Household.village._.ward._
+    return [ward.identity_age, ward.identity_min_level, ward.identity_requires_bank, ward.family_criteria]
+
+
+def _rules(row: dict[str, Any]) -> CoverageRules:
+    return CoverageRules.of_ward(
+        Row({k.removeprefix("rule_"): v for k, v in row.items() if k.startswith("rule_")})
+    )
+
+
+async def visible_household(token: str, actor: Actor) -> Row | None:
+    """The household if the actor may see it; None when unknown or out of the actor's area alike."""
+    row = await household_by_token(token)
+    if row is None or not await can_see_village(actor, int(row["village"])):
+        return None
+    return row
+
+
+def member_out(m: Row, year: int, rules: CoverageRules) -> schemas.Member:
+    """A member row with what its answers mean."""
+    return schemas.Member(
+        id=m.id,
+        full_name=m.full_name,
+        birth_year=m.birth_year,
+        age=year - m.birth_year,
+        sex=m.sex,
+        is_head=m.is_head,
+        needs_identity=needs_identity(m, year, rules),
+        vneid=m.vneid,
+        bank_account=m.bank_account,
+        smartphone=m.smartphone,
+        skills=skills_met(m),
+        skills_confirmed=m.skills_confirmed,
+        digital_core=is_digital_core(m, rules),
+        has_vneid=has_vneid(m, rules),
+        answer_source=m.answer_source,
+    )
+
+
+async def household_detail(row: Row) -> schemas.Household:
+    """The full household: members, last visit and derived status."""
+    year = this_year()
+    rules = _rules(row)
+    members = [
+        Row(m)
+        for m in await Member.select()
+        .where((Member.household == row.id) & (Member.removed.eq(False)))
+        .order_by(Member.is_head, ascending=False)
+        .order_by(Member.birth_year)
+    ]
+    visits = await Visit.select(Visit.outcome, Visit.at).where(Visit.household == row.id).order_by(Visit.at)
+    last = visits[-1] if visits else None
+    status = household_status(
+        members,
+        last_outcome=last["outcome"] if last else None,
+        ever_done=any(v["outcome"] == "done" for v in visits),
+        year=year,
+        rules=rules,
+    )
+    return schemas.Household(
+        token=row.token,
+        code=row.code,
+        village_id=row.village,
+        village_name=row.village_name,
+        ward_code=row.ward_code,
+        ward_name=row.ward_name,
+        address=row.address,
+        head_name=row.head_name,
+        version=row.version,
+        informed=row.informed_at is not None,
+        consent=row.consent_at is not None,
+        priority_elderly_alone=row.priority_elderly_alone,
+        priority_poor=row.priority_poor,
+        priority_other=row.priority_other,
+        notes=row.notes,
+        last_visit_at=last["at"] if last else None,
+        last_outcome=last["outcome"] if last else None,
+        status=status_out(status),
+        members=[member_out(m, year, rules) for m in members],
+    )
+
+
+async def visible_villages(actor: Actor) -> list[schemas.Village]:
+    """The villages the actor may see, with their household counts, in ward then village order."""
+    rows = (
+        await Village.select(
+            Village.id,
+            Village.name,
+            Village.code,
+            Village.ward._.code.as_alias("ward_code"),
+            Village.ward._.name.as_alias("ward_name"),
+        )
+        .where(village_filter(actor))
+        .order_by(Village.ward._.code)
+        .order_by(Village.code)
+    )
+    counts: dict[int, int] = defaultdict(int)
+    if rows:
+        for r in await Household.select(Household.village).where(
+            Household.village.is_in([r["id"] for r in rows]) & Household.archived.eq(False)
+        ):
+            counts[r["village"]] += 1
+    return [schemas.Village(**r, households=counts[r["id"]]) for r in rows]
+
+
+async def village_households(village_id: int, query: str = "") -> list[schemas.HouseholdSummary]:
+    """A village's households matching `query` (accents and case ignored), in Vietnamese order of the
+    head's name. Access is the caller's to check."""
+    folded = fold(query)
+    where = (Household.village == village_id) & Household.archived.eq(False)
+    for word in folded.split():
+        where &= Household.search_key.like(f"%{_escape_like(word)}%")
+    households = (
+        await Household.select(
+            Household.id, Household.token, Household.code, Household.head_name, Household.address
+        )
+        .where(where)
+        .order_by(Household.sort_key)
+        .order_by(Household.code)
+    )
+    if not households:
+        return []
+    ward = await Village.select(*Village.ward.all_columns()).where(Village.id == village_id).first() or {}
+    rules = CoverageRules.of_ward(Row({k.removeprefix("ward."): v for k, v in ward.items()}))
+    ids = [h["id"] for h in households]
+    members: dict[int, list[Row]] = defaultdict(list)
+    for m in await Member.select(*_criteria_columns()).where(
+        Member.household.is_in(ids) & Member.removed.eq(False)
+    ):
+        members[m["household"]].append(Row(m))
+    visits: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for v in (
+        await Visit.select(Visit.household, Visit.outcome, Visit.at)
+        .where(Visit.household.is_in(ids))
+        .order_by(Visit.at)
+    ):
+        visits[v["household"]].append(v)
+    year = this_year()
+    result = []
+    for h in households:
+        hv = visits[h["id"]]
+        status = household_status(
+            members[h["id"]],
+            last_outcome=hv[-1]["outcome"] if hv else None,
+            ever_done=any(v["outcome"] == "done" for v in hv),
+            year=year,
+            rules=rules,
+        )
+        result.append(
+            schemas.HouseholdSummary(
+                token=h["token"],
+                code=h["code"],
+                head_name=h["head_name"],
+                address=h["address"],
+                last_visit_at=hv[-1]["at"] if hv else None,
+                status=status_out(status),
+            )
+        )
+    return result
+
+
+def _criteria_columns() -> list[Any]:
+    return [
+        Member.household,
+        Member.birth_year,
+        Member.vneid,
+        Member.bank_account,
+        Member.skill_learned,
+        Member.skill_understands,
+        Member.skill_uses_services,
+        Member.skill_guides_others,
+    ]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "").replace("%", "").replace("_", "")

@@ -1,0 +1,167 @@
+"""The shapes of phocap's data at its boundaries (JSON API, forms), as msgspec Structs.
+
+Constraints live on the types; `surveys.validation` checks every field against them at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct, field
+
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+BirthYear = Annotated[int, Meta(ge=1900, le=2100)]
+Note = Annotated[str, Meta(max_length=1000)]
+Sex = Literal["male", "female", "other", ""]
+VNeID = Literal["not_installed", "installed", "level1", "level2", "unknown"]
+YesNoUnknown = Literal["yes", "no", "unknown"]
+Outcome = Literal["done", "nobody_home", "declined", "come_back"]
+AnswerSource = Literal["seen", "told", ""]
+
+
+class MemberAnswers(Struct, kw_only=True):
+    """A member as a visit records them; `id` is None for a member added at this visit."""
+
+    id: int | None = None
+    full_name: Name
+    birth_year: BirthYear
+    sex: Sex = ""
+    is_head: bool = False
+    removed: bool = False
+    vneid: VNeID = "unknown"
+    bank_account: YesNoUnknown = "unknown"
+    smartphone: YesNoUnknown = "unknown"
+    skill_learned: bool = False
+    skill_understands: bool = False
+    skill_uses_services: bool = False
+    skill_guides_others: bool = False
+    skills_confirmed: bool = False
+    answer_source: AnswerSource = ""
+
+
+class HouseholdAnswers(Struct, kw_only=True):
+    """The household survey."""
+
+    informed: bool = False
+    consent: bool = False
+    priority_elderly_alone: bool = False
+    priority_poor: bool = False
+    priority_other: bool = False
+    notes: Note = ""
+
+
+class VisitCreate(Struct, kw_only=True):
+    """One submission at a door. `client_id` is made by the client, so a retry is recognised;
+    `household_version` is the version the volunteer saw, so a concurrent edit is not overwritten."""
+
+    client_id: uuid.UUID
+    outcome: Outcome
+    household_version: Annotated[int, Meta(ge=1)]
+    household: HouseholdAnswers = field(default_factory=HouseholdAnswers)
+    members: list[MemberAnswers] = field(default_factory=list)
+
+
+class Status(Struct):
+    """A household's derived status."""
+
+    visited: bool
+    digital_family: bool
+    identity_complete: bool
+    covered: bool
+    reasons: list[str]
+    members_without_vneid: int
+    members_without_bank: int
+
+
+class Member(Struct):
+    """A member with their latest answers and what they mean."""
+
+    id: int
+    full_name: str
+    birth_year: int
+    age: int
+    sex: str
+    is_head: bool
+    needs_identity: bool
+    vneid: str
+    bank_account: str
+    smartphone: str
+    skills: dict[str, bool]
+    skills_confirmed: bool
+    digital_core: bool
+    has_vneid: bool
+    answer_source: str
+
+
+class Household(Struct):
+    """A household with its members and derived status."""
+
+    token: str
+    code: str
+    village_id: int
+    village_name: str
+    ward_code: str
+    ward_name: str
+    address: str
+    head_name: str
+    version: int
+    informed: bool
+    consent: bool
+    priority_elderly_alone: bool
+    priority_poor: bool
+    priority_other: bool
+    notes: str
+    last_visit_at: datetime | None
+    last_outcome: str | None
+    status: Status
+    members: list[Member]
+
+    @property
+    def priority(self) -> bool:
+        """Whether the household gets priority support."""
+        return self.priority_elderly_alone or self.priority_poor or self.priority_other
+
+
+class HouseholdSummary(Struct):
+    """A line of a village's household list."""
+
+    token: str
+    code: str
+    head_name: str
+    address: str
+    last_visit_at: datetime | None
+    status: Status
+
+
+class Village(Struct):
+    """A village the caller may see."""
+
+    id: int
+    name: str
+    code: str
+    ward_code: str
+    ward_name: str
+    households: int
+
+
+class SessionCreate(Struct):
+    """Credentials for an API token."""
+
+    login: Annotated[str, Meta(min_length=1, max_length=50)]
+    password: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class SessionToken(Struct):
+    """An API token and the role it acts with."""
+
+    token: str
+    role: str
+
+
+class Health(Struct):
+    """Liveness of the service and its database."""
+
+    status: str
+    database: str

@@ -1,0 +1,112 @@
+"""Settings, read from the environment (and an optional `.env`) in this one place.
+
+Each field names its environment variable and has a default that works on a laptop. The README's
+settings table lists every variable; `tests/test_docs.py` keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+
+def setting(env: str, default: Any, doc: str) -> Any:
+    """A settings field bound to the environment variable `env`."""
+    return field(default=default, metadata={"env": env, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything phocap reads from its environment."""
+
+    data_dir: str = setting("PHOCAP_DATA_DIR", "./data", "Folder for the SQLite database and the secret key.")
+    database_url: str = setting(
+        "DATABASE_URL",
+        "",
+        "`sqlite:///path` or `postgresql://user:pass@host/db`; default SQLite under data dir.",
+    )
+    secret_key: str = setting("SECRET_KEY", "", "Signs CSRF tokens; generated into the data dir when unset.")
+    base_url: str = setting("BASE_URL", "http://127.0.0.1:8000", "Public address, printed in QR stickers.")
+    allowed_hosts: str = setting(
+        "ALLOWED_HOSTS", "127.0.0.1,localhost", "Comma-separated host names the server answers to."
+    )
+    cookie_secure: bool = setting(
+        "COOKIE_SECURE", True, "Send cookies over HTTPS only; the local demo over http turns it off."
+    )
+    session_idle_hours: int = setting(
+        "SESSION_IDLE_HOURS",
+        7 * 24,
+        "A session unused for this long ends (a phone stays signed in for days).",
+    )
+    session_max_hours: int = setting("SESSION_MAX_HOURS", 30 * 24, "A session ends this long after sign-in.")
+    timezone: str = setting("TZ", "Asia/Ho_Chi_Minh", "Time zone for dates shown and for schedules.")
+    default_locale: str = setting(
+        "PHOCAP_LOCALE", "vi", "Interface language before a user chooses (vi or en)."
+    )
+    smtp_url: str = setting(
+        "SMTP_URL", "", "Mail server, e.g. `smtp+starttls://user:pass@host:587`; empty sends no mail."
+    )
+    embedded_scheduler: bool = setting(
+        "PHOCAP_EMBEDDED_SCHEDULER", False, "Run the scheduler inside the web process (one-machine set-up)."
+    )
+    log_level: str = setting("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data dir."""
+        return self.database_url or f"sqlite:///{Path(self.data_dir) / 'phocap.sqlite3'}"
+
+    @property
+    def host_list(self) -> list[str]:
+        """`allowed_hosts` as a list."""
+        return [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
+
+    def with_secret(self) -> Settings:
+        """These settings with a secret key, generated once and kept in the data dir when unset."""
+        if self.secret_key:
+            return self
+        path = Path(self.data_dir) / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return dataclasses.replace(self, secret_key=path.read_text().strip())
+
+
+def settings_fields() -> list[tuple[str, str, Any]]:
+    """(environment variable, description, default) of every setting, for docs and checks."""
+    return [(f.metadata["env"], f.metadata["doc"], f.default) for f in dataclasses.fields(Settings)]
+
+
+def _parse(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Settings from `.env`, then the environment (which wins), then explicit overrides."""
+    source: dict[str, str] = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    source.update(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        env = f.metadata["env"]
+        if env in source and source[env] != "":
+            values[f.name] = _parse(source[env], f.default)
+    values.update(overrides)
+    return Settings(**values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return load_settings()

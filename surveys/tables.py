@@ -1,0 +1,193 @@
+"""The database tables (Piccolo). Migrations in `piccolo_migrations/` are generated from these.
+
+Unique keys over several columns are unique indexes created in the migrations (SQLite cannot add
+constraints to an existing table, which is how Piccolo would add them).
+
+Data minimisation (Law 91/2025/QH15, Decree 356/2025): no national ID numbers, photos, bank names or
+account numbers, ethnicity or health data are stored. Members have a birth year, not a birth date.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    UUID,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Serial,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Province(Table):
+    """A province or centrally governed city (34 since 2025)."""
+
+    id: Serial
+
+    code = Varchar(length=2, unique=True)
+    name = Varchar(length=100)
+
+
+class Ward(Table):
+    """A commune-level unit (xã, phường, đặc khu), with its coverage rules."""
+
+    id: Serial
+
+    code = Varchar(length=5, unique=True)
+    name = Varchar(length=100)
+    province = ForeignKey(Province, index=True)
+    # Coverage rules differ between communes; DESIGN.md section 5 gives these defaults.
+    identity_age = SmallInt(default=16)
+    identity_min_level = SmallInt(default=1)
+    identity_requires_bank = Boolean(default=False)
+    family_criteria = Varchar(length=200, default="learned,understands,uses_services,guides_others")
+    digest_emails = Text(default="")
+    household_prefix = Varchar(length=10, default="")
+
+
+class Village(Table):
+    """A thôn, bản or tổ dân phố; created by the ward office (there is no official code list)."""
+
+    id: Serial
+
+    ward = ForeignKey(Ward, index=True)
+    code = Varchar(length=10)
+    name = Varchar(length=100)
+
+
+class Household(Table):
+    """A household, reached by the random token on its door sticker."""
+
+    id: Serial
+
+    token = Varchar(length=32, unique=True)
+    code = Varchar(length=20, index=True)
+    village = ForeignKey(Village, index=True)
+    address = Varchar(length=200, default="")
+    head_name = Varchar(length=100, default="")
+    # Accent- and case-folded head name, address and code, for portable LIKE search.
+    search_key = Varchar(length=400, default="", index=True)
+    # Vietnamese collation key of the head's name (given name first), sortable by plain byte order.
+    sort_key = Varchar(length=400, default="", index=True)
+    informed_at = Timestamptz(null=True, default=None)
+    consent_at = Timestamptz(null=True, default=None)
+    consent_by = Varchar(length=100, default="")
+    priority_elderly_alone = Boolean(default=False)
+    priority_poor = Boolean(default=False)
+    priority_other = Boolean(default=False)
+    notes = Text(default="")
+    version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    archived = Boolean(default=False)
+
+
+class Member(Table):
+    """A person in a household, with their latest digital-identity and digital-skills answers."""
+
+    id: Serial
+
+    household = ForeignKey(Household, index=True)
+    full_name = Varchar(length=100)
+    sort_key = Varchar(length=400, default="")
+    birth_year = SmallInt()
+    sex = Varchar(length=10, default="")
+    is_head = Boolean(default=False)
+    vneid = Varchar(length=20, default="unknown")
+    bank_account = Varchar(length=10, default="unknown")
+    smartphone = Varchar(length=10, default="unknown")
+    skill_learned = Boolean(default=False)
+    skill_understands = Boolean(default=False)
+    skill_uses_services = Boolean(default=False)
+    skill_guides_others = Boolean(default=False)
+    skills_confirmed = Boolean(default=False)
+    answer_source = Varchar(length=10, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    removed = Boolean(default=False)
+
+
+class User(Table, tablename="app_user"):
+    """A person who signs in: volunteer, village head, ward or province officer, admin."""
+
+    id: Serial
+
+    login = Varchar(length=50, unique=True)
+    display_name = Varchar(length=100)
+    password_hash = Varchar(length=200)
+    role = Varchar(length=20)
+    ward = ForeignKey(Ward, null=True, default=None)
+    province = ForeignKey(Province, null=True, default=None)
+    locale = Varchar(length=5, default="")
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class UserVillage(Table):
+    """A village a volunteer or village head covers."""
+
+    id: Serial
+
+    user = ForeignKey(User, index=True)
+    village = ForeignKey(Village, index=True)
+
+
+class AuthSession(Table):
+    """A signed-in session (browser cookie) or API token; only a hash of the secret is stored."""
+
+    id: Serial
+
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(User, index=True)
+    kind = Varchar(length=10, default="web")
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+
+
+class Visit(Table):
+    """One survey submission at one door: the audit trail of who recorded what and when."""
+
+    id: Serial
+
+    household = ForeignKey(Household, index=True)
+    volunteer = ForeignKey(User, null=True, default=None)
+    client_id = UUID(unique=True)
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+    outcome = Varchar(length=20)
+    answers = JSON(default="{}")
+    household_version = Integer(default=1)
+
+
+class AuditEntry(Table):
+    """A change made by a person: who, when, what, from where."""
+
+    id: Serial
+
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+    user = ForeignKey(User, null=True, default=None)
+    action = Varchar(length=50)
+    entity = Varchar(length=30)
+    entity_id = Integer(null=True, default=None)
+    details = JSON(default="{}")
+    client_addr = Varchar(length=64, default="")
+
+
+ALL_TABLES: list[type[Table]] = [
+    Province,
+    Ward,
+    Village,
+    Household,
+    Member,
+    User,
+    UserVillage,
+    AuthSession,
+    Visit,
+    AuditEntry,
+]

@@ -1,0 +1,59 @@
+"""Vietnamese text: normalisation, accent-folded search keys and Vietnamese sort order."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+
+# Vietnamese alphabet order: ă, â come after a; đ after d; ê after e; ô, ơ after o; ư after u.
+_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_LETTER_RANK = {ch: i + 10 for i, ch in enumerate(_ALPHABET)}
+# Dictionary order of the tones: level, grave (huyền), hook (hỏi), tilde (ngã), acute (sắc), dot (nặng).
+_TONE_MARKS = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+# Marks that make a letter of its own rather than a tone.
+_LETTER_MARKS = {"\u0306", "\u0302", "\u031b"}
+
+
+def clean(value: str) -> str:
+    """NFC-normalised, trimmed, inner white space collapsed: how every text input is stored."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+
+
+def fold(value: str) -> str:
+    """Lower case without accents, đ folded to d: `Nguyễn Văn Đức` → `nguyen van duc`."""
+    decomposed = unicodedata.normalize("NFD", clean(value).lower().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _split_letter(ch: str) -> tuple[str, int]:
+    """A character as (base letter with its letter marks, tone rank)."""
+    parts = unicodedata.normalize("NFD", ch)
+    base = parts[0] + "".join(m for m in parts[1:] if m in _LETTER_MARKS)
+    tone = next((_TONE_MARKS[m] for m in parts[1:] if m in _TONE_MARKS), 0)
+    return unicodedata.normalize("NFC", base), tone
+
+
+def _word_key(word: str) -> tuple[str, str]:
+    primary, tones = [], []
+    for ch in word:
+        base, tone = _split_letter(ch)
+        rank = _LETTER_RANK.get(base, 99 if base.isalpha() else 0)
+        if rank:
+            primary.append(f"{rank:02d}")
+            tones.append(str(tone))
+    return "".join(primary), "".join(tones)
+
+
+def name_sort_key(full_name: str) -> str:
+    """A key whose plain string order is Vietnamese name order: given name first (the last word),
+    then the family and middle names; letters before tones. Digits only, so any SQL collation
+    sorts it the same way."""
+    words = clean(full_name).lower().split()
+    ordered = words[-1:] + words[:-1]
+    keys = [_word_key(w) for w in ordered]
+    # "00" separates words, and sorts before any letter, so "An" comes before "Anh".
+    primary = "00".join(k[0] for k in keys)
+    tones = "".join(k[1] for k in keys)
+    return f"{primary}000{tones}"

@@ -1,0 +1,85 @@
+"""Check input against a schema and report every bad field at once (msgspec stops at the first).
+
+Errors carry a path (`members.0.birth_year`) and a code (`required`, `too_long`, `out_of_range`,
+`invalid_choice`, `invalid`, or a rule's own code); the web and API layers turn codes into messages.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import msgspec
+from msgspec import Struct
+
+S = TypeVar("S", bound=Struct)
+
+
+class FieldError(Struct, frozen=True):
+    """One bad field: where, and what is wrong with it."""
+
+    field: str
+    code: str
+
+
+class InvalidInput(Exception):
+    """Input that breaks the schema or a rule; `errors` lists every bad field."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(", ".join(f"{e.field}: {e.code}" for e in errors))
+        self.errors = errors
+
+
+def _code(message: str) -> str:
+    if "length >= 1" in message or "missing required" in message:
+        return "required"
+    if "length <=" in message:
+        return "too_long"
+    if "Invalid enum value" in message:
+        return "invalid_choice"
+    if ">=" in message or "<=" in message:
+        return "out_of_range"
+    return "invalid"
+
+
+def _struct_type(tp: Any) -> type[Struct] | None:
+    return tp if isinstance(tp, type) and issubclass(tp, Struct) else None
+
+
+def _check(raw: Any, cls: type[Struct], path: str) -> list[FieldError]:
+    if not isinstance(raw, Mapping):
+        return [FieldError(path or "$", "invalid")]
+    errors: list[FieldError] = []
+    for f in msgspec.structs.fields(cls):
+        where = f"{path}.{f.encode_name}" if path else f.encode_name
+        if f.encode_name not in raw:
+            if f.required:
+                errors.append(FieldError(where, "required"))
+            continue
+        value = raw[f.encode_name]
+        nested = _struct_type(f.type)
+        item = typing.get_args(f.type)[0] if typing.get_origin(f.type) is list else None
+        if nested:
+            errors += _check(value, nested, where)
+        elif item is not None and _struct_type(item) and isinstance(value, list):
+            for i, entry in enumerate(value):
+                errors += _check(entry, item, f"{where}.{i}")
+        else:
+            try:
+                msgspec.convert(value, f.type, strict=False)
+            except msgspec.ValidationError as exc:
+                errors.append(FieldError(where, _code(str(exc))))
+    return errors
+
+
+def parse(raw: Any, cls: type[S]) -> S:
+    """`raw` (decoded JSON or a form turned into a dict) as `cls`; raises InvalidInput naming every
+    bad field."""
+    errors = _check(raw, cls, "")
+    if errors:
+        raise InvalidInput(errors)
+    try:
+        return msgspec.convert(raw, cls, strict=False)
+    except msgspec.ValidationError as exc:  # a shape _check does not look into
+        raise InvalidInput([FieldError("$", _code(str(exc)))]) from exc

@@ -1,0 +1,199 @@
+"""Recording a visit: the household survey and each member's answers, accepted once, never lost.
+
+A visit is one transaction: the household and its members change and a `Visit` row keeps the answers
+as submitted, or nothing changes at all. The client's `client_id` makes a retried submission a no-op
+that returns the same result; the household's `version` makes a concurrent edit a conflict instead of
+a silent overwrite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from surveys import schemas
+from surveys.accounts import Actor
+from surveys.clock import now, this_year
+from surveys.db import write_transaction
+from surveys.households import Row, household_by_token, household_detail
+from surveys.tables import Household, Member, Visit
+from surveys.text import clean, fold, name_sort_key
+from surveys.validation import FieldError, InvalidInput
+
+_KEY_LENGTH = 400
+
+
+class VisitConflict(Exception):
+    """The household changed since the volunteer opened it; `current` is how it stands now."""
+
+    def __init__(self, current: schemas.Household) -> None:
+        super().__init__("household changed since it was read")
+        self.current = current
+
+
+@dataclass(frozen=True)
+class VisitResult:
+    """The household after the visit, and whether this call recorded it (False for a replay)."""
+
+    household: schemas.Household
+    created: bool
+
+
+def check_visit(visit: schemas.VisitCreate) -> schemas.VisitCreate:
+    """The visit with its text cleaned (NFC, trimmed); raises InvalidInput for broken rules."""
+    errors: list[FieldError] = []
+    year = this_year()
+    members = [msgspec.structs.replace(m, full_name=clean(m.full_name)) for m in visit.members]
+    if visit.outcome != "done" and members:
+        errors.append(FieldError("members", "only_when_done"))
+    if visit.outcome == "done" and not visit.household.consent:
+        # Law 91/2025/QH15 art. 9: personal data is recorded only with the data subject's consent.
+        errors.append(FieldError("household.consent", "consent_required"))
+    heads = [i for i, m in enumerate(members) if m.is_head and not m.removed]
+    for i in heads[1:]:
+        errors.append(FieldError(f"members.{i}.is_head", "one_head"))
+    for i, m in enumerate(members):
+        if not m.full_name:
+            errors.append(FieldError(f"members.{i}.full_name", "required"))
+        if m.birth_year > year or m.birth_year < year - 120:
+            errors.append(FieldError(f"members.{i}.birth_year", "out_of_range"))
+    if errors:
+        raise InvalidInput(errors)
+    household = msgspec.structs.replace(visit.household, notes=visit.household.notes.strip())
+    return msgspec.structs.replace(visit, members=members, household=household)
+
+
+async def record_visit(row: Row, visit: schemas.VisitCreate, actor: Actor) -> VisitResult:
+    """Record `visit` at the household `row` (access already checked) by `actor`."""
+    visit = check_visit(visit)
+    try:
+        async with write_transaction():
+            replay = await _replayed(row, visit)
+            if replay is None:
+                await _apply(row, visit, actor)
+    except VisitConflict:
+        raise
+    except InvalidInput:
+        raise
+    except Exception:
+        # Two copies of one submission racing: the other one won; answer as for a replay.
+        if await _replayed(row, visit) is None:
+            raise
+        replay = True
+    fresh = await household_by_token(row.token)
+    assert fresh is not None
+    return VisitResult(household=await household_detail(fresh), created=replay is None)
+
+
+async def _replayed(row: Row, visit: schemas.VisitCreate) -> bool | None:
+    existing = await Visit.select(Visit.household).where(Visit.client_id == visit.client_id).first()
+    if existing is None:
+        return None
+    if existing["household"] != row.id:
+        raise InvalidInput([FieldError("client_id", "already_used")])
+    return True
+
+
+async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor) -> None:
+    at = now()
+    if visit.outcome == "done":
+        answers = visit.household
+        updated = (
+            await Household.update(
+                {
+                    Household.version: Household.version + 1,
+                    Household.informed_at: (row.informed_at or at) if answers.informed else None,
+                    Household.consent_at: row.consent_at or at,
+                    Household.consent_by: row.consent_by or actor.login,
+                    Household.priority_elderly_alone: answers.priority_elderly_alone,
+                    Household.priority_poor: answers.priority_poor,
+                    Household.priority_other: answers.priority_other,
+                    Household.notes: answers.notes,
+                    Household.updated_at: at,
+                }
+            )
+            .where((Household.id == row.id) & (Household.version == visit.household_version))
+            .returning(Household.id)
+        )
+        if not updated:
+            raise VisitConflict(await household_detail(row))
+        await _apply_members(row.id, visit.members, at)
+        await refresh_household_keys(row.id, row.code, row.address)
+    await Visit.insert(
+        Visit(
+            household=row.id,
+            volunteer=actor.id,
+            client_id=visit.client_id,
+            at=at,
+            outcome=visit.outcome,
+            answers=msgspec.json.encode(visit).decode(),
+            household_version=visit.household_version,
+        )
+    )
+
+
+_ANSWER_FIELDS = (
+    "sex",
+    "is_head",
+    "removed",
+    "vneid",
+    "bank_account",
+    "smartphone",
+    "skill_learned",
+    "skill_understands",
+    "skill_uses_services",
+    "skill_guides_others",
+    "skills_confirmed",
+    "answer_source",
+)
+
+
+def _member_values(m: schemas.MemberAnswers) -> dict[Any, Any]:
+    values: dict[Any, Any] = {name: getattr(m, name) for name in _ANSWER_FIELDS}
+    values.update(full_name=m.full_name, sort_key=name_sort_key(m.full_name), birth_year=m.birth_year)
+    return values
+
+
+async def _apply_members(household_id: int, members: list[schemas.MemberAnswers], at: Any) -> None:
+    known = {
+        r["id"]
+        for r in await Member.select(Member.id).where(
+            (Member.household == household_id) & Member.removed.eq(False)
+        )
+    }
+    bad = [
+        FieldError(f"members.{i}.id", "unknown_member")
+        for i, m in enumerate(members)
+        if m.id and m.id not in known
+    ]
+    if bad:
+        raise InvalidInput(bad)
+    if any(m.is_head and not m.removed for m in members):
+        # One head per household: naming a new head unsets the previous one.
+        await Member.update({Member.is_head: False}).where(Member.household == household_id)
+    for m in members:
+        values = _member_values(m)
+        if m.id:
+            await Member.update({**values, "updated_at": at}).where(Member.id == m.id)
+        elif not m.removed:
+            await Member.insert(Member(household=household_id, created_at=at, updated_at=at, **values))
+
+
+async def refresh_household_keys(household_id: int, code: str, address: str) -> None:
+    """Recompute the household's head name, search key and sort key from its members."""
+    members = (
+        await Member.select(Member.full_name, Member.is_head)
+        .where((Member.household == household_id) & Member.removed.eq(False))
+        .order_by(Member.is_head, ascending=False)
+    )
+    head = next((m["full_name"] for m in members if m["is_head"]), "")
+    names = " ".join(m["full_name"] for m in members)
+    await Household.update(
+        {
+            Household.head_name: head,
+            Household.sort_key: name_sort_key(head) if head else "9",
+            Household.search_key: fold(f"{code} {address} {names}")[:_KEY_LENGTH],
+        }
+    ).where(Household.id == household_id)
