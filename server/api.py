@@ -7,7 +7,9 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.params import FromPath, FromQuery
 
 from server.auth import api_guard
 from server.openapi import json_body
@@ -44,7 +46,9 @@ class SessionController(Controller):
     tags = ["session"]  # noqa: RUF012
 
     @post("/", status_code=200, operation_class=json_body(schemas.SessionCreate))
-    async def create(self, request: Request[Any, Any, Any], settings: Settings) -> schemas.SessionToken:
+    async def create(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+    ) -> schemas.SessionToken:
         """Exchange a login and password for a bearer token."""
         data = _parse(await _json(request), schemas.SessionCreate)
         user_id = await check_credentials(data.login, data.password)
@@ -76,7 +80,7 @@ class ApiController(Controller):
 
     @get("/households")
     async def households(
-        self, request: Request[Actor, Any, Any], village: int, q: str = ""
+        self, request: Request[Actor, Any, Any], village: FromQuery[int], q: FromQuery[str] = ""
     ) -> list[schemas.HouseholdSummary]:
         """A village's households, `q` matching as the search box does (accents and case ignored)."""
         if not await can_see_village(request.user, village):
@@ -84,7 +88,7 @@ class ApiController(Controller):
         return await village_households(village, q[:100])
 
     @get("/households/{token:str}")
-    async def household(self, request: Request[Actor, Any, Any], token: str) -> schemas.Household:
+    async def household(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> schemas.Household:
         """A household with its members and derived status; 404 alike when unknown or not the caller's."""
         row = await visible_household(token, request.user)
         if row is None:
@@ -92,7 +96,9 @@ class ApiController(Controller):
         return await household_detail(row)
 
     @post("/households/{token:str}/visits", operation_class=json_body(schemas.VisitCreate))
-    async def record(self, request: Request[Actor, Any, Any], token: str) -> Response[schemas.Household]:
+    async def record(
+        self, request: Request[Actor, Any, Any], token: FromPath[str]
+    ) -> Response[schemas.Household]:
         """Record a visit: 201 when recorded, 200 for a repeated `client_id`, 409 on an outdated version."""
         row = await visible_household(token, request.user)
         if row is None or not await can_write_village(request.user, row.village):

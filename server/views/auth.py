@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 from msgspec import Struct
 
@@ -39,7 +40,7 @@ class LanguageForm(Struct):
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
-def _session_cookie(settings: Settings, value: str, max_age: int) -> Cookie:
+def _session_cookie(settings: NamedDependency[Settings], value: str, max_age: int) -> Cookie:
     return Cookie(
         key=SESSION_COOKIE,
         value=value,
@@ -60,13 +61,16 @@ class AuthController(Controller):
         return Redirect("/villages" if request.user else "/signin")
 
     @get("/signin", sync_to_thread=False)
-    def signin_page(self, request: Request[Actor | None, Any, Any], next: str = "/") -> Any:
+    def signin_page(self, request: Request[Actor | None, Any, Any], next: FromQuery[str] = "/") -> Any:
         """The sign-in form."""
         return page(request, "signin.html", form=SignInForm(next=safe_next(next)), error=None)
 
     @post("/signin")
     async def signin(
-        self, request: Request[Actor | None, Any, Any], settings: Settings, data: Annotated[SignInForm, Form]
+        self,
+        request: Request[Actor | None, Any, Any],
+        settings: NamedDependency[Settings],
+        data: Annotated[SignInForm, Form],
     ) -> Any:
         """Check the password; on success a new session (a new id at every sign-in)."""
         login = clean(data.login).lower()
@@ -83,7 +87,9 @@ class AuthController(Controller):
         return Redirect(safe_next(data.next), status_code=303, cookies=[cookie])
 
     @post("/signout")
-    async def signout(self, request: Request[Actor | None, Any, Any], settings: Settings) -> Redirect:
+    async def signout(
+        self, request: Request[Actor | None, Any, Any], settings: NamedDependency[Settings]
+    ) -> Redirect:
         """End the session on the server and forget the cookie."""
         if token := request.cookies.get(SESSION_COOKIE):
             await close_session(token)
@@ -93,7 +99,7 @@ class AuthController(Controller):
     async def language(
         self,
         request: Request[Actor | None, Any, Any],
-        settings: Settings,
+        settings: NamedDependency[Settings],
         data: Annotated[LanguageForm, Form],
     ) -> Redirect:
         """Switch the interface language, remembered for the user and in a cookie."""

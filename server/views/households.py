@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 import segno
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
 from server.auth import page_guard, sign_in_url
@@ -25,7 +26,9 @@ from surveys.visits import VisitConflict, record_visit
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-async def _household_for(request: Request[Actor | None, Any, Any], token: str, write: bool = False) -> Row:
+async def _household_for(
+    request: Request[Actor | None, Any, Any], token: FromPath[str], write: bool = False
+) -> Row:
     """The household if the signed-in user may see it (and change it, with `write`), else 404."""
     actor = request.user
     row = await visible_household(token, actor) if actor else None
@@ -47,7 +50,9 @@ class HouseholdController(Controller):
     path = "/h"
 
     @get("/{token:str}")
-    async def show(self, request: Request[Actor | None, Any, Any], token: str, saved: bool = False) -> Any:
+    async def show(
+        self, request: Request[Actor | None, Any, Any], token: FromPath[str], saved: FromQuery[bool] = False
+    ) -> Any:
         """The household for a user with access; no personal data for anyone else."""
         if request.user is None:
             row = await household_by_token(token)
@@ -64,7 +69,10 @@ class HouseholdController(Controller):
 
     @get("/{token:str}/qr.svg", media_type="image/svg+xml", guards=[page_guard])
     async def qr(
-        self, request: Request[Actor | None, Any, Any], settings: Settings, token: str
+        self,
+        request: Request[Actor | None, Any, Any],
+        settings: NamedDependency[Settings],
+        token: FromPath[str],
     ) -> Response[str]:
         """The sticker's QR code: only `BASE_URL/h/<token>`, no name, address or number."""
         row = await _household_for(request, token)
@@ -72,14 +80,14 @@ class HouseholdController(Controller):
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
 
     @get("/{token:str}/visit", guards=[page_guard])
-    async def visit_form(self, request: Request[Actor | None, Any, Any], token: str) -> Any:
+    async def visit_form(self, request: Request[Actor | None, Any, Any], token: FromPath[str]) -> Any:
         """The visit form, filled in with the household's current answers."""
         household = await household_detail(await _household_for(request, token, write=True))
         return page(request, "visit.html", h=household, form=VisitForm.for_household(household))
 
     @post("/{token:str}/visit", guards=[page_guard])
     async def visit_form_add_member(
-        self, request: Request[Actor | None, Any, Any], token: str, data: FormData
+        self, request: Request[Actor | None, Any, Any], token: FromPath[str], data: FormData
     ) -> Any:
         """Without JavaScript, "add a member" posts the form here: it comes back as typed, plus a row."""
         household = await household_detail(await _household_for(request, token, write=True))
@@ -88,7 +96,9 @@ class HouseholdController(Controller):
         return page(request, "visit.html", h=household, form=form)
 
     @get("/{token:str}/visit/member", guards=[page_guard])
-    async def member_row(self, request: Request[Actor | None, Any, Any], token: str, index: int = 0) -> Any:
+    async def member_row(
+        self, request: Request[Actor | None, Any, Any], token: FromPath[str], index: FromQuery[int] = 0
+    ) -> Any:
         """An empty member row for the form (HTMX appends it)."""
         await _household_for(request, token, write=True)
         index = max(0, min(index, 59))
@@ -97,7 +107,9 @@ class HouseholdController(Controller):
         )
 
     @post("/{token:str}/visits", guards=[page_guard])
-    async def save_visit(self, request: Request[Actor | None, Any, Any], token: str, data: FormData) -> Any:
+    async def save_visit(
+        self, request: Request[Actor | None, Any, Any], token: FromPath[str], data: FormData
+    ) -> Any:
         """Record the visit; the household page (or its status, for HTMX) shows the result."""
         row = await _household_for(request, token, write=True)
         form = VisitForm.from_post(data)

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 
 from server.auth import page_guard
 from server.views.render import page
@@ -26,7 +27,9 @@ class VillageController(Controller):
         return page(request, "villages.html", villages=await visible_villages(request.user))
 
     @get("/{village_id:int}")
-    async def households(self, request: Request[Actor, Any, Any], village_id: int, q: str = "") -> Any:
+    async def households(
+        self, request: Request[Actor, Any, Any], village_id: FromPath[int], q: FromQuery[str] = ""
+    ) -> Any:
         """A village's households, searchable; HTMX swaps only the results while typing."""
         if not await can_see_village(request.user, village_id):
             raise NotFoundException()

@@ -1,0 +1,112 @@
+"""Test fixtures: a clean database per test (SQLite, or PostgreSQL when PHOCAP_TEST_DATABASE_URL is set),
+the app built by its one factory, and signed-in clients."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from server.app import create_app
+from surveys.db import bind, engine_for_url, migrate
+from surveys.settings import Settings, load_settings
+from surveys.tables import ALL_TABLES
+from tests.factories import PASSWORD, World, make_world
+
+POSTGRES_URL = os.environ.get("PHOCAP_TEST_DATABASE_URL", "")
+BASE_URL = "https://testserver.local"
+
+
+def pytest_report_header() -> str:
+    return f"phocap database: {'PostgreSQL ' + POSTGRES_URL.rsplit('@', 1)[-1] if POSTGRES_URL else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database made once per run: a SQLite file to copy, or the PostgreSQL database."""
+    url = POSTGRES_URL or f"sqlite:///{tmp_path_factory.mktemp('template') / 'phocap.sqlite3'}"
+
+    async def run() -> None:
+        bind(engine_for_url(url))
+        await migrate()
+
+    asyncio.run(run())
+    return url
+
+
+@pytest.fixture
+async def database_url(migrated_template: str, tmp_path: Path) -> str:
+    """A clean, migrated database bound to the tables."""
+    if POSTGRES_URL:
+        engine = engine_for_url(POSTGRES_URL)
+        bind(engine)
+        names = ", ".join(f'"{t._meta.tablename}"' for t in ALL_TABLES)
+        await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        return POSTGRES_URL
+    source = Path(migrated_template.removeprefix("sqlite:///"))
+    target = tmp_path / "phocap.sqlite3"
+    shutil.copyfile(source, target)
+    url = f"sqlite:///{target}"
+    bind(engine_for_url(url))
+    return url
+
+
+@pytest.fixture
+async def world(database_url: str) -> World:
+    """The fixture commune (see tests/factories.py)."""
+    return await make_world()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Test settings: the defaults (secure cookies included), this test's database."""
+    return load_settings(
+        environ={},
+        data_dir=str(tmp_path),
+        database_url=database_url,
+        secret_key="test-secret-key-for-csrf-signing-only",
+        base_url=BASE_URL,
+        allowed_hosts="testserver.local",
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
+    """A browser-like client of the app (no one signed in)."""
+    async with AsyncTestClient(app=create_app(settings), base_url=BASE_URL) as test_client:
+        yield test_client
+
+
+CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+async def csrf_token(client: AsyncTestClient[Any], path: str = "/signin") -> str:
+    """The CSRF token a page hands out (and its cookie, kept by the client)."""
+    response = await client.get(path)
+    match = CSRF_INPUT.search(response.text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+async def sign_in(client: AsyncTestClient[Any], login: str, password: str = PASSWORD) -> str:
+    """Sign in through the form; returns the CSRF token for later posts."""
+    token = await csrf_token(client)
+    response = await client.post(
+        "/signin", data={"login": login, "password": password, "_csrf_token": token}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    return token
+
+
+async def api_token(client: AsyncTestClient[Any], login: str, password: str = PASSWORD) -> dict[str, str]:
+    """Authorization headers for the API."""
+    response = await client.post("/api/session", json={"login": login, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}

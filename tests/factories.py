@@ -1,0 +1,124 @@
+"""Rows for tests, built through the domain's own functions where one exists."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from surveys.accounts import create_user
+from surveys.tables import Household, Member, Province, Village, Ward
+from surveys.visits import refresh_household_keys
+
+PASSWORD = "correct-horse-battery"
+
+
+async def make_ward(code: str = "01849", name: str = "Xã Phong Quang", province: str = "19") -> int:
+    """A ward (and its province), as the official list would have it."""
+    found = await Province.select(Province.id).where(Province.code == province).first()
+    province_id = (
+        found["id"]
+        if found
+        else (await Province.insert(Province(code=province, name="Tỉnh Thái Nguyên")))[0]["id"]
+    )
+    return int((await Ward.insert(Ward(code=code, name=name, province=province_id)))[0]["id"])
+
+
+async def make_village(ward_id: int, code: str, name: str) -> int:
+    """A village of a ward."""
+    return int((await Village.insert(Village(ward=ward_id, code=code, name=name)))[0]["id"])
+
+
+async def make_household(
+    village_id: int,
+    code: str,
+    members: list[dict[str, Any]] | None = None,
+    address: str = "Xóm Trên",
+) -> str:
+    """A household with members (the first is the head unless one says otherwise); returns its token."""
+    token = secrets.token_urlsafe(16)
+    inserted = await Household.insert(Household(token=token, code=code, village=village_id, address=address))
+    household_id = inserted[0]["id"]
+    people = members or []
+    if people and not any(p.get("is_head") for p in people):
+        people = [{**people[0], "is_head": True}, *people[1:]]
+    for p in people:
+        await Member.insert(Member(household=household_id, **p))
+    await refresh_household_keys(household_id, code, address)
+    return token
+
+
+def person(name: str, birth_year: int, **answers: Any) -> dict[str, Any]:
+    """A member's values."""
+    return {"full_name": name, "birth_year": birth_year, **answers}
+
+
+DIGITAL_CORE = {
+    "skill_learned": True,
+    "skill_understands": True,
+    "skill_uses_services": True,
+    "skill_guides_others": True,
+    "vneid": "level2",
+    "bank_account": "yes",
+}
+
+
+@dataclass
+class World:
+    """Two wards, four villages, one account per role, and a few households."""
+
+    wards: dict[str, int] = field(default_factory=dict)
+    villages: dict[str, int] = field(default_factory=dict)
+    users: dict[str, int] = field(default_factory=dict)
+    households: dict[str, str] = field(default_factory=dict)
+
+
+async def make_world() -> World:
+    """The fixture commune most tests use: Phong Quang (villages v1-v3) and a neighbour ward (v4)."""
+    w = World()
+    w.wards["pq"] = await make_ward("01849", "Xã Phong Quang")
+    w.wards["other"] = await make_ward("01852", "Xã Đồng Hỷ")
+    w.villages["v1"] = await make_village(w.wards["pq"], "01", "Thôn Đồng Tâm")
+    w.villages["v2"] = await make_village(w.wards["pq"], "02", "Thôn Khuôn Ngọa")
+    w.villages["v3"] = await make_village(w.wards["pq"], "03", "Thôn Bản Cái")
+    w.villages["v4"] = await make_village(w.wards["other"], "01", "Thôn Làng Giữa")
+    accounts = [
+        ("volunteer1", "volunteer", "pq", ("v1", "v2")),
+        ("volunteer2", "volunteer", "pq", ("v3",)),
+        ("head1", "village_head", "pq", ("v1",)),
+        ("ward", "ward_officer", "pq", ()),
+        ("otherward", "ward_officer", "other", ()),
+        ("admin", "admin", None, ()),
+    ]
+    for login, role, ward, villages in accounts:
+        w.users[login] = await create_user(
+            login,
+            PASSWORD,
+            role,
+            f"Tài khoản {login}",
+            ward_id=w.wards[ward] if ward else None,
+            village_ids=tuple(w.villages[v] for v in villages),
+        )
+    w.households["an"] = await make_household(
+        w.villages["v1"],
+        "PQ-01-0001",
+        [
+            person("Nguyễn Văn An", 1970, sex="male"),
+            person("Trần Thị Bình", 1975, sex="female"),
+            person("Nguyễn Minh Khôi", 2015),
+        ],
+        address="Xóm Trên, Thôn Đồng Tâm",
+    )
+    w.households["dang"] = await make_household(
+        w.villages["v1"], "PQ-01-0002", [person("Đặng Thị Ánh", 1960, sex="female")], address="Xóm Dưới"
+    )
+    w.households["v3"] = await make_household(
+        w.villages["v3"],
+        "PQ-03-0001",
+        [person("Ma Văn Hùng", 1980, sex="male", **DIGITAL_CORE)],
+        address="Xóm Suối",
+    )
+    w.households["v4"] = await make_household(
+        w.villages["v4"], "DH-01-0001", [person("Lý Thị Mai", 1990, sex="female")], address="Xóm Giữa"
+    )
+    return w

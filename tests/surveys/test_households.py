@@ -1,0 +1,61 @@
+"""Finding households: search that ignores accents and case, Vietnamese order, access by area."""
+
+from __future__ import annotations
+
+from surveys.access import can_see_village, can_write_village, visible_village_ids
+from surveys.accounts import actor_by_id
+from surveys.households import village_households, visible_household
+from tests.factories import World, make_household, person
+
+
+async def test_search_ignores_accents_and_case(world: World) -> None:
+    village = world.villages["v1"]
+    assert [h.head_name for h in await village_households(village, "nguyen van")] == ["Nguyễn Văn An"]
+    assert [h.head_name for h in await village_households(village, "dang")] == ["Đặng Thị Ánh"]
+    assert [h.head_name for h in await village_households(village, "ĐẶNG")] == ["Đặng Thị Ánh"]
+    assert [h.code for h in await village_households(village, "pq-01-0002")] == ["PQ-01-0002"]
+    # Any member's name finds the household.
+    assert [h.head_name for h in await village_households(village, "khoi")] == ["Nguyễn Văn An"]
+    assert await village_households(village, "zzz") == []
+
+
+async def test_search_treats_like_wildcards_as_text(world: World) -> None:
+    assert await village_households(world.villages["v1"], "%") != []  # no filter left, not an error
+    assert await village_households(world.villages["v1"], "_n_") == await village_households(
+        world.villages["v1"], "n"
+    )
+
+
+async def test_village_list_is_in_vietnamese_name_order(world: World) -> None:
+    village = world.villages["v2"]
+    for n, name in enumerate(
+        ["Trần Văn Đức", "Lê Thị Dung", "Phạm Văn An", "Hoàng Ánh", "Vũ Văn Ân", "Bùi Thị Ăn"]
+    ):
+        await make_household(village, f"PQ-02-{n:04d}", [person(name, 1980)])
+    names = [h.head_name for h in await village_households(village)]
+    # a < ă < â decides before the tone: "Ánh" (a) comes before "Ăn" (ă).
+    assert names == ["Phạm Văn An", "Hoàng Ánh", "Bùi Thị Ăn", "Vũ Văn Ân", "Lê Thị Dung", "Trần Văn Đức"]
+
+
+async def test_access_by_area(world: World) -> None:
+    v1, v3, v4 = world.villages["v1"], world.villages["v3"], world.villages["v4"]
+    volunteer2 = await actor_by_id(world.users["volunteer2"])
+    ward = await actor_by_id(world.users["ward"])
+    head1 = await actor_by_id(world.users["head1"])
+    admin = await actor_by_id(world.users["admin"])
+    assert volunteer2 and ward and head1 and admin
+    assert not await can_see_village(volunteer2, v1)
+    assert await can_see_village(volunteer2, v3)
+    assert await visible_household(world.households["an"], volunteer2) is None
+    assert await visible_village_ids(head1) == {v1}
+    assert await visible_village_ids(ward) == {world.villages[k] for k in ("v1", "v2", "v3")}
+    assert not await can_see_village(ward, v4)
+    assert await can_write_village(ward, v1)
+    assert await visible_village_ids(admin) == set(world.villages.values())
+
+
+async def test_a_deactivated_user_has_no_actor(world: World) -> None:
+    from surveys.tables import User
+
+    await User.update({User.active: False}).where(User.id == world.users["volunteer1"])
+    assert await actor_by_id(world.users["volunteer1"]) is None

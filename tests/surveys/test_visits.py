@@ -1,0 +1,191 @@
+"""Recording visits: accepted once, never half-saved, never silently overwritten."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+import pytest
+
+from surveys import schemas
+from surveys.accounts import actor_by_id
+from surveys.households import household_by_token, household_detail
+from surveys.tables import Household, Member, Visit
+from surveys.validation import InvalidInput, parse
+from surveys.visits import VisitConflict, record_visit
+from tests.factories import World
+
+CORE = {
+    "vneid": "level2",
+    "bank_account": "yes",
+    "skill_learned": True,
+    "skill_understands": True,
+    "skill_uses_services": True,
+    "skill_guides_others": True,
+}
+
+
+async def _visit(world: World, key: str = "an", login: str = "volunteer1", **payload: Any) -> Any:
+    row = await household_by_token(world.households[key])
+    assert row is not None
+    body = {"client_id": str(uuid.uuid4()), "outcome": "done", "household_version": row.version,
+            "household": {"consent": True, "informed": True}, **payload}  # fmt: skip
+    actor = await actor_by_id(world.users[login])
+    assert actor is not None
+    return await record_visit(row, parse(body, schemas.VisitCreate), actor)
+
+
+async def _members(world: World, key: str = "an") -> dict[str, dict[str, Any]]:
+    row = await household_by_token(world.households[key])
+    assert row is not None
+    return {m["full_name"]: m for m in await Member.select().where(Member.household == row.id)}
+
+
+async def test_a_visit_updates_members_and_keeps_the_answers_as_submitted(world: World) -> None:
+    members = await _members(world)
+    an = members["Nguyễn Văn An"]
+    result = await _visit(
+        world,
+        members=[
+            {"id": an["id"], "full_name": "Nguyễn Văn An", "birth_year": 1970, "is_head": True, **CORE},
+            {"full_name": "Nguyễn Thu Hà", "birth_year": 2001, "sex": "female", "vneid": "level1"},
+        ],
+    )
+    assert result.created
+    assert result.household.status.digital_family
+    assert "Nguyễn Thu Hà" in {m.full_name for m in result.household.members}
+    assert result.household.version == 2
+    visits = await Visit.select().where(Visit.household == an["household"])
+    assert len(visits) == 1
+    snapshot = msgspec.json.decode(visits[0]["answers"])
+    assert snapshot["members"][1]["full_name"] == "Nguyễn Thu Hà"
+    assert visits[0]["volunteer"] == world.users["volunteer1"]
+
+
+async def test_the_same_client_id_twice_records_one_visit(world: World) -> None:
+    client_id = str(uuid.uuid4())
+    first = await _visit(world, client_id=client_id, members=[{"full_name": "Lò Văn Tư", "birth_year": 1999}])
+    again = await _visit(world, client_id=client_id, members=[{"full_name": "Lò Văn Tư", "birth_year": 1999}])
+    assert first.created and not again.created
+    assert again.household == first.household
+    assert await Visit.count() == 1
+    assert len([n for n in await _members(world) if n == "Lò Văn Tư"]) == 1
+
+
+async def test_a_visit_on_an_outdated_version_is_a_conflict_and_changes_nothing(world: World) -> None:
+    await _visit(world, members=[{"full_name": "Người Thứ Nhất", "birth_year": 1990}])
+    with pytest.raises(VisitConflict) as conflict:
+        await _visit(world, household_version=1, members=[{"full_name": "Người Thứ Hai", "birth_year": 1991}])
+    assert conflict.value.current.version == 2
+    assert "Người Thứ Hai" not in await _members(world)
+    assert await Visit.count() == 1
+
+
+async def test_nobody_home_records_the_visit_without_touching_the_household(world: World) -> None:
+    result = await _visit(world, outcome="nobody_home", household_version=1, household={})
+    assert result.household.version == 1
+    assert result.household.status.reasons == ["not_visited", "nobody_home"]
+    assert await Visit.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "errors"),
+    [
+        ({"household": {"consent": False}}, {"household.consent": "consent_required"}),
+        ({"members": [{"full_name": "A B", "birth_year": 2099}]}, {"members.0.birth_year": "out_of_range"}),
+        ({"members": [{"full_name": "A B", "birth_year": 1850}]}, {"members.0.birth_year": "out_of_range"}),
+        ({"members": [{"full_name": "   ", "birth_year": 1990}]}, {"members.0.full_name": "required"}),
+        (
+            {
+                "members": [
+                    {"full_name": "A", "birth_year": 1990, "is_head": True},
+                    {"full_name": "B", "birth_year": 1991, "is_head": True},
+                ]
+            },
+            {"members.1.is_head": "one_head"},
+        ),
+        (
+            {"outcome": "nobody_home", "members": [{"full_name": "A", "birth_year": 1990}]},
+            {"members": "only_when_done"},
+        ),
+        (
+            {"members": [{"id": 999999, "full_name": "A", "birth_year": 1990}]},
+            {"members.0.id": "unknown_member"},
+        ),
+    ],
+)
+async def test_broken_rules_are_refused_and_nothing_is_saved(
+    world: World, payload: dict[str, Any], errors: dict[str, str]
+) -> None:
+    before = await Member.count()
+    with pytest.raises(InvalidInput) as exc:
+        await _visit(world, **payload)
+    assert {e.field: e.code for e in exc.value.errors} == errors
+    assert await Visit.count() == 0
+    assert await Member.count() == before
+    row = await Household.select(Household.version).where(Household.token == world.households["an"]).first()
+    assert row is not None and row["version"] == 1
+
+
+async def test_a_member_of_another_household_cannot_be_edited_through_this_one(world: World) -> None:
+    other = await _members(world, "dang")
+    anh = other["Đặng Thị Ánh"]
+    with pytest.raises(InvalidInput):
+        await _visit(world, members=[{"id": anh["id"], "full_name": "Bị Đổi Tên", "birth_year": 1960}])
+    assert "Đặng Thị Ánh" in await _members(world, "dang")
+
+
+async def test_schema_errors_name_every_bad_field() -> None:
+    with pytest.raises(InvalidInput) as exc:
+        parse(
+            {
+                "client_id": "not-a-uuid",
+                "outcome": "maybe",
+                "members": [{"full_name": "x" * 101, "birth_year": "abc"}, {"birth_year": 1990}],
+            },
+            schemas.VisitCreate,
+        )
+    assert {(e.field, e.code) for e in exc.value.errors} == {
+        ("client_id", "invalid"),
+        ("outcome", "invalid_choice"),
+        ("household_version", "required"),
+        ("members.0.full_name", "too_long"),
+        ("members.0.birth_year", "invalid"),
+        ("members.1.full_name", "required"),
+    }
+
+
+async def test_names_are_stored_nfc_and_trimmed(world: World) -> None:
+    await _visit(
+        world, members=[{"full_name": "  Nguye\u0302\u0303n   Va\u0306n  Tu\u031b  ", "birth_year": 1995}]
+    )
+    assert "Nguyễn Văn Tư" in await _members(world)
+
+
+async def test_naming_a_new_head_unsets_the_old_one_and_renames_the_household(world: World) -> None:
+    result = await _visit(
+        world, members=[{"full_name": "Nguyễn Thị Mới", "birth_year": 1980, "is_head": True}]
+    )
+    heads = [m.full_name for m in result.household.members if m.is_head]
+    assert heads == ["Nguyễn Thị Mới"]
+    assert result.household.head_name == "Nguyễn Thị Mới"
+
+
+async def test_removed_member_leaves_the_household_view(world: World) -> None:
+    khoi = (await _members(world))["Nguyễn Minh Khôi"]
+    result = await _visit(
+        world,
+        members=[{"id": khoi["id"], "full_name": "Nguyễn Minh Khôi", "birth_year": 2015, "removed": True}],
+    )
+    assert "Nguyễn Minh Khôi" not in {m.full_name for m in result.household.members}
+
+
+async def test_household_detail_reports_identity_gaps(world: World) -> None:
+    row = await household_by_token(world.households["an"])
+    assert row is not None
+    detail = await household_detail(row)
+    assert detail.status.reasons == ["not_visited"]
+    assert detail.status.members_without_vneid == 2  # the two adults; the child does not count
+    child = next(m for m in detail.members if m.full_name == "Nguyễn Minh Khôi")
+    assert not child.needs_identity
