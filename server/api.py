@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -21,7 +23,9 @@ from surveys.db import database_ok
 from surveys.households import household_detail, village_households, visible_household, visible_villages
 from surveys.settings import Settings
 from surveys.validation import InvalidInput, parse
-from surveys.visits import VisitConflict, record_visit
+from surveys.visits import VisitConflict, parse_visit, record_visit
+
+T = TypeVar("T")
 
 
 async def _json(request: Request[Any, Any, Any]) -> Any:
@@ -50,7 +54,7 @@ class SessionController(Controller):
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
     ) -> schemas.SessionToken:
         """Exchange a login and password for a bearer token."""
-        data = _parse(await _json(request), schemas.SessionCreate)
+        data = _parse(await _json(request), partial(parse, cls=schemas.SessionCreate))
         user_id = await check_credentials(data.login, data.password)
         if user_id is None:
             raise NotAuthorizedException("Wrong login or password.")
@@ -59,9 +63,9 @@ class SessionController(Controller):
         return schemas.SessionToken(token=token, role=actor.role if actor else "")
 
 
-def _parse(raw: Any, cls: type[Any]) -> Any:
+def _parse(raw: Any, parser: Callable[[Any], T]) -> T:
     try:
-        return parse(raw, cls)
+        return parser(raw)
     except InvalidInput as exc:
         raise InvalidInputProblem([(e.field, e.code) for e in exc.errors]) from exc
 
@@ -103,7 +107,7 @@ class ApiController(Controller):
         row = await visible_household(token, request.user)
         if row is None or not await can_write_village(request.user, row.village):
             raise NotFoundException("No such household.")
-        visit = _parse(await _json(request), schemas.VisitCreate)
+        visit = _parse(await _json(request), parse_visit)
         try:
             result = await record_visit(row, visit, request.user)
         except InvalidInput as exc:

@@ -8,6 +8,7 @@ a silent overwrite.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +17,12 @@ import msgspec
 from surveys import schemas
 from surveys.accounts import Actor
 from surveys.clock import now, this_year
+from surveys.criteria import OUTCOMES
 from surveys.db import write_transaction
 from surveys.households import Row, household_by_token, household_detail
 from surveys.tables import Household, Member, Visit
 from surveys.text import clean, fold, name_sort_key
-from surveys.validation import FieldError, InvalidInput
+from surveys.validation import FieldError, InvalidInput, parse
 
 _KEY_LENGTH = 400
 
@@ -41,26 +43,55 @@ class VisitResult:
     created: bool
 
 
-def check_visit(visit: schemas.VisitCreate) -> schemas.VisitCreate:
-    """The visit with its text cleaned (NFC, trimmed); raises InvalidInput for broken rules."""
+def rule_errors(data: Any) -> list[FieldError]:
+    """The rules a visit must keep beyond its schema, checked on the raw input (decoded JSON or a
+    form), so a form shows them together with the schema's errors. Values of the wrong shape are
+    left to the schema check."""
+    if not isinstance(data, Mapping):
+        return []
     errors: list[FieldError] = []
     year = this_year()
-    members = [msgspec.structs.replace(m, full_name=clean(m.full_name)) for m in visit.members]
-    if visit.outcome != "done" and members:
+    raw_household, raw_members = data.get("household"), data.get("members")
+    household: Mapping[str, Any] = raw_household if isinstance(raw_household, Mapping) else {}
+    members = [m for m in raw_members if isinstance(m, Mapping)] if isinstance(raw_members, list) else []
+    outcome = data.get("outcome")
+    if outcome in OUTCOMES and outcome != "done" and members:
         errors.append(FieldError("members", "only_when_done"))
-    if visit.outcome == "done" and not visit.household.consent:
+    if outcome == "done" and household.get("consent") is not True:
         # Law 91/2025/QH15 art. 9: personal data is recorded only with the data subject's consent.
         errors.append(FieldError("household.consent", "consent_required"))
-    heads = [i for i, m in enumerate(members) if m.is_head and not m.removed]
-    for i in heads[1:]:
-        errors.append(FieldError(f"members.{i}.is_head", "one_head"))
+    heads = [i for i, m in enumerate(members) if m.get("is_head") is True and m.get("removed") is not True]
+    errors += [FieldError(f"members.{i}.is_head", "one_head") for i in heads[1:]]
     for i, m in enumerate(members):
-        if not m.full_name:
+        name = m.get("full_name")
+        if isinstance(name, str) and name and not clean(name):
             errors.append(FieldError(f"members.{i}.full_name", "required"))
-        if m.birth_year > year or m.birth_year < year - 120:
+        born = _as_int(m.get("birth_year"))
+        if born is not None and not year - 120 <= born <= year:
             errors.append(FieldError(f"members.{i}.birth_year", "out_of_range"))
+    return errors
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_visit(raw: Any) -> schemas.VisitCreate:
+    """A visit from raw input, every schema and rule error reported at once (InvalidInput)."""
+    return check_visit(parse(raw, schemas.VisitCreate, rule_errors(raw)))
+
+
+def check_visit(visit: schemas.VisitCreate) -> schemas.VisitCreate:
+    """The visit with its text cleaned (NFC, trimmed); raises InvalidInput for broken rules."""
+    errors = rule_errors(msgspec.to_builtins(visit))
     if errors:
         raise InvalidInput(errors)
+    members = [msgspec.structs.replace(m, full_name=clean(m.full_name)) for m in visit.members]
     household = msgspec.structs.replace(visit.household, notes=visit.household.notes.strip())
     return msgspec.structs.replace(visit, members=members, household=household)
 

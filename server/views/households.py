@@ -15,13 +15,12 @@ from litestar.response import Redirect
 from server.auth import page_guard, sign_in_url
 from server.forms import VisitForm, blank_member
 from server.views.render import page
-from surveys import schemas
 from surveys.access import can_write_village
 from surveys.accounts import Actor
 from surveys.households import Row, household_by_token, household_detail, visible_household
 from surveys.settings import Settings
-from surveys.validation import InvalidInput, parse
-from surveys.visits import VisitConflict, record_visit
+from surveys.validation import InvalidInput
+from surveys.visits import VisitConflict, parse_visit, record_visit
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -103,7 +102,14 @@ class HouseholdController(Controller):
         await _household_for(request, token, write=True)
         index = max(0, min(index, 59))
         return page(
-            request, "_member_row.html", block="row", token=token, i=index, m=blank_member(), errors={}
+            request,
+            "_member_row.html",
+            block="row",
+            token=token,
+            i=index,
+            m=blank_member(),
+            errors={},
+            oob=True,
         )
 
     @post("/{token:str}/visits", guards=[page_guard])
@@ -114,7 +120,7 @@ class HouseholdController(Controller):
         row = await _household_for(request, token, write=True)
         form = VisitForm.from_post(data)
         try:
-            visit = parse(form.payload(), schemas.VisitCreate)
+            visit = parse_visit(form.payload())
             result = await record_visit(row, visit, request.user)  # type: ignore[arg-type]
         except InvalidInput as exc:
             form.set_errors(exc.errors)

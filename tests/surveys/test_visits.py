@@ -13,7 +13,7 @@ from surveys.accounts import actor_by_id
 from surveys.households import household_by_token, household_detail
 from surveys.tables import Household, Member, Visit
 from surveys.validation import InvalidInput, parse
-from surveys.visits import VisitConflict, record_visit
+from surveys.visits import VisitConflict, parse_visit, record_visit
 from tests.factories import World
 
 CORE = {
@@ -33,7 +33,7 @@ async def _visit(world: World, key: str = "an", login: str = "volunteer1", **pay
             "household": {"consent": True, "informed": True}, **payload}  # fmt: skip
     actor = await actor_by_id(world.users[login])
     assert actor is not None
-    return await record_visit(row, parse(body, schemas.VisitCreate), actor)
+    return await record_visit(row, parse_visit(body), actor)
 
 
 async def _members(world: World, key: str = "an") -> dict[str, dict[str, Any]]:

@@ -1,0 +1,259 @@
+"""The household page behind the door sticker, its QR code, and recording a visit in the browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from surveys.tables import Member, Visit
+from tests.conftest import sign_in
+from tests.factories import World
+from tests.server.helpers import field_errors, form_values, soup
+
+PERSONAL = ("Nguyễn Văn An", "Trần Thị Bình", "Xóm Trên", "PQ-01-0001", "1970")
+
+
+async def test_anyone_scanning_the_sticker_sees_no_personal_data(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    response = await client.get(f"/h/{world.households['an']}")
+    assert response.status_code == 200
+    assert "Xã Phong Quang" in response.text
+    for text in PERSONAL:
+        assert text not in response.text
+    sign_in_link = soup(response).find("a", class_="primary")
+    assert sign_in_link is not None and sign_in_link["href"] == f"/signin?next=/h/{world.households['an']}"
+
+
+async def test_unknown_sticker_shows_the_same_kind_of_page(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    response = await client.get("/h/no-such-token")
+    assert response.status_code == 200
+    assert "không còn sử dụng" in response.text
+
+
+async def test_sign_in_from_the_sticker_returns_to_the_household(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    token = world.households["an"]
+    page = soup(await client.get(f"/signin?next=/h/{token}"))
+    form = page.find("form", action="/signin")
+    assert form is not None
+    data = {**form_values(form), "login": "volunteer1", "password": "correct-horse-battery"}
+    response = await client.post("/signin", data=data, follow_redirects=False)
+    assert response.headers["location"] == f"/h/{token}"
+
+
+async def test_volunteer_sees_household_members_and_status(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "volunteer1")
+    page = soup(await client.get(f"/h/{world.households['an']}"))
+    assert page.h1 is not None and page.h1.text == "PQ-01-0001"
+    names = [n.text.split(" Chủ hộ")[0].strip() for n in page.select(".member .name")]
+    assert names == ["Nguyễn Văn An", "Trần Thị Bình", "Nguyễn Minh Khôi"]
+    facts = [li.text.strip() for li in page.select("#status .facts li")]
+    assert facts == ["Chưa đến thăm", "Chưa là gia đình số", "2 người từ 16 tuổi chưa có VNeID"]
+    assert page.find("a", href=f"/h/{world.households['an']}/visit") is not None
+
+
+async def test_volunteer_of_another_village_gets_404(client: AsyncTestClient[Any], world: World) -> None:
+    await sign_in(client, "volunteer2")
+    token = world.households["an"]
+    for path in (f"/h/{token}", f"/h/{token}/qr.svg", f"/h/{token}/visit", f"/h/{token}/visit/member"):
+        response = await client.get(path)
+        assert response.status_code == 404, path
+        assert "Nguyễn Văn An" not in response.text
+
+
+async def test_volunteer_of_another_village_cannot_record_a_visit(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "volunteer2")
+    data = {"_csrf_token": csrf, "client_id": "5f2b6a4e-0a43-4a5e-9a55-1f1f1f1f1f1f", "household_version": "1",
+            "outcome": "done", "consent": "on", "m-0-full_name": "Kẻ Lạ", "m-0-birth_year": "1990"}  # fmt: skip
+    response = await client.post(f"/h/{world.households['an']}/visits", data=data)
+    assert response.status_code == 404
+    assert await Visit.count() == 0
+
+
+async def test_qr_code_is_svg_of_the_sticker_url_only(client: AsyncTestClient[Any], world: World) -> None:
+    await sign_in(client, "volunteer1")
+    response = await client.get(f"/h/{world.households['an']}/qr.svg")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    assert response.text.startswith("<svg")
+
+
+async def test_qr_encodes_base_url_and_token_as_a_regular_qr() -> None:
+    from server.views.households import qr_svg
+
+    svg = qr_svg("https://phocap.example/h/abc")
+    import segno
+
+    code = segno.make_qr("https://phocap.example/h/abc", error="m", boost_error=True)
+    assert not code.is_micro and code.error in ("M", "Q", "H")
+    assert svg.count("<path") >= 1
+
+
+async def record_visit_through_the_form(
+    client: AsyncTestClient[Any], token: str, changes: dict[str, str], htmx: bool = False
+) -> Any:
+    page = soup(await client.get(f"/h/{token}/visit"))
+    form = page.find("form", class_="visit")
+    assert form is not None
+    data = {**form_values(form), **changes}
+    headers = {"HX-Request": "true"} if htmx else {}
+    return await client.post(f"/h/{token}/visits", data=data, headers=headers, follow_redirects=not htmx)
+
+
+async def test_volunteer_records_a_visit_for_a_new_member(client: AsyncTestClient[Any], world: World) -> None:
+    await sign_in(client, "volunteer1")
+    token = world.households["an"]
+    new_member = {
+        "outcome": "done", "consent": "on", "informed": "on",
+        "m-3-full_name": "Nguyễn Thu Hà", "m-3-birth_year": "2000", "m-3-sex": "female", "m-3-vneid": "level2",
+        "m-3-bank_account": "yes", "m-3-skill_learned": "on", "m-3-skill_understands": "on",
+        "m-3-skill_uses_services": "on", "m-3-skill_guides_others": "on",
+        "m-0-vneid": "level1", "m-1-vneid": "level2",
+    }  # fmt: skip
+    response = await record_visit_through_the_form(client, token, new_member)
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.find(role="status") is not None  # "Đã lưu lượt thăm."
+    facts = [li.text.strip() for li in page.select("#status .facts li")]
+    assert facts == ["Đã đến thăm", "Gia đình số", "Đủ danh tính số"]
+    assert page.select_one(".pill.ok") is not None
+    assert await Member.count().where(Member.full_name == "Nguyễn Thu Hà") == 1
+
+
+async def test_htmx_save_answers_with_just_the_main_block(client: AsyncTestClient[Any], world: World) -> None:
+    await sign_in(client, "volunteer1")
+    token = world.households["an"]
+    response = await record_visit_through_the_form(client, token, {"outcome": "nobody_home"}, htmx=True)
+    assert response.status_code == 200
+    assert "<html" not in response.text and 'id="status"' in response.text
+    assert response.headers["hx-push-url"] == f"/h/{token}"
+
+
+async def test_double_tap_records_one_visit(client: AsyncTestClient[Any], world: World) -> None:
+    await sign_in(client, "volunteer1")
+    token = world.households["an"]
+    page = soup(await client.get(f"/h/{token}/visit"))
+    form = page.find("form", class_="visit")
+    assert form is not None
+    data = {
+        **form_values(form),
+        "outcome": "done",
+        "consent": "on",
+        "m-3-full_name": "Lò Thị Năm",
+        "m-3-birth_year": "1999",
+    }
+    first = await client.post(f"/h/{token}/visits", data=data)
+    second = await client.post(f"/h/{token}/visits", data=data)
+    assert first.status_code == second.status_code == 200
+    assert await Visit.count() == 1
+    assert await Member.count().where(Member.full_name == "Lò Thị Năm") == 1
+
+
+async def test_bad_input_comes_back_filled_in_with_vietnamese_messages(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "volunteer1")
+    token = world.households["an"]
+    response = await record_visit_through_the_form(
+        client,
+        token,
+        {
+            "outcome": "done",
+            "m-3-full_name": "Hoàng Văn Mười",
+            "m-3-birth_year": "19x5",
+            "m-4-birth_year": "2090",
+            "notes": "Gặp chị Bình",
+        },
+    )
+    assert response.status_code == 422
+    page = soup(response)
+    # Every bad field at once, schema and rules alike, each next to its field.
+    assert field_errors(page) == [
+        "Cần có sự đồng ý của hộ gia đình trước khi ghi thông tin.",
+        "Hãy nhập năm sinh bằng 4 chữ số, ví dụ 1985.",
+        "Hãy nhập họ và tên thành viên.",
+        "Năm sinh phải trong khoảng 120 năm trở lại đây và không sau năm nay.",
+    ]
+    form = page.find("form", class_="visit")
+    assert form is not None
+    values = form_values(form)
+    assert values["m-3-full_name"] == "Hoàng Văn Mười" and values["m-3-birth_year"] == "19x5"
+    assert values["notes"] == "Gặp chị Bình" and values["outcome"] == "done"
+    assert await Visit.count() == 0
+
+
+async def test_missing_outcome_is_named(client: AsyncTestClient[Any], world: World) -> None:
+    await sign_in(client, "volunteer1")
+    response = await record_visit_through_the_form(client, world.households["an"], {})
+    assert response.status_code == 422
+    assert field_errors(soup(response)) == ["Hãy chọn kết quả của lượt thăm."]
+
+
+async def test_two_volunteers_at_the_same_door_get_a_conflict_not_a_lost_edit(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "volunteer1")
+    token = world.households["an"]
+    stale = form_values(soup(await client.get(f"/h/{token}/visit")).find("form", class_="visit"))  # type: ignore[arg-type]
+    await record_visit_through_the_form(
+        client, token, {"outcome": "done", "consent": "on", "m-0-vneid": "level2"}
+    )
+    response = await client.post(
+        f"/h/{token}/visits",
+        data={
+            **stale,
+            "outcome": "done",
+            "consent": "on",
+            "m-3-full_name": "Vi Văn Bảy",
+            "m-3-birth_year": "1988",
+        },
+    )
+    assert response.status_code == 409
+    page = soup(response)
+    assert "Người khác đã lưu hộ này" in page.text
+    form = page.find("form", class_="visit")
+    assert form is not None
+    values = form_values(form)
+    assert values["m-3-full_name"] == "Vi Văn Bảy"
+    assert values["household_version"] == "2"
+    assert await Member.count().where(Member.full_name == "Vi Văn Bảy") == 0
+    retry = await client.post(f"/h/{token}/visits", data=values)
+    assert retry.status_code == 200
+    assert await Member.count().where(Member.full_name == "Vi Văn Bảy") == 1
+
+
+async def test_add_member_without_javascript_keeps_what_was_typed(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "volunteer1")
+    token = world.households["an"]
+    form = soup(await client.get(f"/h/{token}/visit")).find("form", class_="visit")
+    assert form is not None
+    data = {**form_values(form), "outcome": "done", "m-0-vneid": "level2"}
+    page = soup(await client.post(f"/h/{token}/visit", data=data))
+    assert len(page.select(".member-form")) == 4
+    values = form_values(page.find("form", class_="visit"))  # type: ignore[arg-type]
+    assert values["outcome"] == "done" and values["m-0-vneid"] == "level2"
+    assert values["client_id"] == data["client_id"]
+
+
+async def test_htmx_add_member_returns_one_row_and_the_next_button(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "volunteer1")
+    response = await client.get(
+        f"/h/{world.households['an']}/visit/member?index=3", headers={"HX-Request": "true"}
+    )
+    page = soup(response)
+    assert [f["id"] for f in page.select("fieldset.member-form")] == ["member-3"]
+    button = page.find("button", id="add-member")
+    assert button is not None and button["hx-get"].endswith("index=4") and button["hx-swap-oob"] == "true"
