@@ -52,7 +52,7 @@ async def run_forever(settings: Settings) -> None:
     """The scheduler as its own process, until interrupted."""
     engine = engine_for_url(settings.resolved_database_url)
     bind(engine)
-    await open_pool(engine)
+    await open_pool(engine, settings.database_pool_size)
     try:
         await ensure_migrated()
         async with embedded(settings):

@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await open_pool(engine)
+        await open_pool(engine, settings.database_pool_size)
         try:
             await ensure_migrated()
             async with AsyncExitStack() as stack:

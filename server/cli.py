@@ -31,7 +31,7 @@ def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     async def main() -> T:
         engine = engine_for_url(settings.resolved_database_url)
         bind(engine)
-        await open_pool(engine)
+        await open_pool(engine, settings.database_pool_size)
         try:
             return await work()
         finally:

@@ -118,13 +118,13 @@ async def database_ok() -> bool:
     return True
 
 
-async def open_pool(engine: Engine) -> None:
-    """Start a connection pool where the engine has one (PostgreSQL)."""
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=10)
+async def open_pool(engine: Engine, size: int) -> None:
+    """Start a connection pool of `size` where the engine has one (PostgreSQL); 0 means none."""
+    if isinstance(engine, PostgresEngine) and size > 0:
+        await engine.start_connection_pool(min_size=1, max_size=size)
 
 
 async def close_pool(engine: Engine) -> None:
     """Close the pool opened by `open_pool`."""
-    if isinstance(engine, PostgresEngine):
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()

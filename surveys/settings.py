@@ -33,6 +33,9 @@ class Settings:
         "`sqlite:///path` or `postgresql://user:pass@host/db`; default SQLite under data dir.",
     )
     secret_key: str = setting("SECRET_KEY", "", "Signs CSRF tokens; generated into the data dir when unset.")
+    database_pool_size: int = setting(
+        "DATABASE_POOL_SIZE", 10, "PostgreSQL connections kept open per process; 0 connects per query."
+    )
     base_url: str = setting("BASE_URL", "http://127.0.0.1:8000", "Public address, printed in QR stickers.")
     allowed_hosts: str = setting(
         "ALLOWED_HOSTS", "127.0.0.1,localhost", "Comma-separated host names the server answers to."
@@ -49,9 +52,6 @@ class Settings:
     timezone: str = setting("TZ", "Asia/Ho_Chi_Minh", "Time zone for dates shown and for schedules.")
     default_locale: str = setting(
         "PHOCAP_LOCALE", "vi", "Interface language before a user chooses (vi or en)."
-    )
-    smtp_url: str = setting(
-        "SMTP_URL", "", "Mail server, e.g. `smtp+starttls://user:pass@host:587`; empty sends no mail."
     )
     embedded_scheduler: bool = setting(
         "PHOCAP_EMBEDDED_SCHEDULER", False, "Run the scheduler inside the web process (one-machine set-up)."

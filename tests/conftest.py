@@ -74,6 +74,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key-for-csrf-signing-only",
         base_url=BASE_URL,
         allowed_hosts="testserver.local",
+        # The test client runs the app in a thread of its own, while fixtures write from the test's
+        # event loop: a pool would be shared across loops.
+        database_pool_size=0,
     )
 
 

@@ -1,0 +1,32 @@
+"""The README stays true: every setting is in its table, and CI runs the test command it gives."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from surveys.settings import settings_fields
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_setting_is_in_the_readme_table() -> None:
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", README, flags=re.M))
+    assert documented == {env for env, _, _ in settings_fields()}
+
+
+def test_ci_runs_the_readmes_test_command() -> None:
+    commands = re.findall(r"```(?:sh|bash)\n(.*?)```", README, flags=re.S)
+    assert len(commands) >= 2, "the README starts with two commands: the demo and the tests"
+    test_command = commands[1].strip().splitlines()[-1]
+    assert "pytest" in test_command
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert test_command in ci
+
+
+def test_procfile_has_web_and_scheduler() -> None:
+    procfile = (ROOT / "Procfile").read_text(encoding="utf-8")
+    assert re.search(r"^web: ", procfile, flags=re.M) and re.search(
+        r"^scheduler: phocap scheduler", procfile, flags=re.M
+    )
