@@ -6,6 +6,7 @@ from typing import Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
 from litestar import Request
+from litestar.enums import MediaType
 from litestar.plugins.htmx import HTMXRequest
 
 
@@ -25,5 +26,7 @@ def page(
         block_name=block if htmx else None,
         context=context,
         status_code=status_code,
+        # Explicit: otherwise the handler's default (JSON) wins over the template's suffix.
+        media_type=MediaType.HTML,
         push_url=push_url if htmx and push_url else None,
     )

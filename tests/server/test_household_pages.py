@@ -19,6 +19,7 @@ async def test_anyone_scanning_the_sticker_sees_no_personal_data(
 ) -> None:
     response = await client.get(f"/h/{world.households['an']}")
     assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert "Xã Phong Quang" in response.text
     for text in PERSONAL:
         assert text not in response.text

@@ -1,0 +1,89 @@
+"""A live phocap server in a thread and a real headless Chromium (Debian's), driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from server.app import create_app
+from surveys.settings import Settings
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_path() -> str:
+    """Debian's Chromium; under CI its absence is a failure, on a laptop a skip."""
+    path = os.environ.get("PHOCAP_CHROMIUM") or shutil.which("chromium") or ""
+    if not path:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required in CI (apt-get install chromium)")
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on a free local port, for the length of one test."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    import dataclasses
+
+    live = dataclasses.replace(
+        settings, base_url=f"http://127.0.0.1:{port}", allowed_hosts="127.0.0.1", cookie_secure=False
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(live), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    yield live.base_url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+async def phone(tmp_path: Path) -> AsyncIterator[Any]:
+    """A page in headless Chromium with a phone's viewport and touch."""
+    from playwright.async_api import async_playwright
+
+    executable = chromium_path()
+    async with async_playwright() as pw:
+        # Playwright gives the browser a fresh, empty profile of its own.
+        browser = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        context = await browser.new_context(
+            viewport={"width": 360, "height": 740},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="vi-VN",
+        )
+        page = await context.new_page()
+        try:
+            yield page
+        finally:
+            await context.close()
+            await browser.close()
