@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
@@ -82,7 +83,14 @@ def create_app(settings: Settings | None = None, background: Background | None =
             SessionController,
             ApiController,
             healthz,
-            create_static_files_router(path="/static", directories=[WEB_DIR / "static"], name="static"),
+            create_static_files_router(
+                path="/static",
+                directories=[WEB_DIR / "static"],
+                name="static",
+                # Templates link assets with a content hash (server/templating.py: static_url).
+                cache_control=CacheControlHeader(max_age=365 * 24 * 3600, public=True),
+                include_in_schema=False,
+            ),
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
         lifespan=[lifespan],

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
@@ -9,6 +12,15 @@ from jinja2 import Environment
 from server import messages
 from server.i18n import current_locale, format_date, format_datetime, gettext, ngettext
 from surveys.settings import Settings
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+
+
+@cache
+def static_url(name: str) -> str:
+    """`/static/<name>?v=<content hash>`: cacheable for a year, and a new URL whenever it changes."""
+    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
+    return f"/static/{name}?v={digest}"
 
 
 def configure(env: Environment, settings: Settings) -> None:
@@ -32,5 +44,6 @@ def configure(env: Environment, settings: Settings) -> None:
         "SKILLS": messages.SKILLS,
         "ROLES": messages.ROLES,
         "base_url": settings.base_url.rstrip("/"),
+        "static": static_url,
     }
     env.globals.update(globals_)
