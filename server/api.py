@@ -13,12 +13,13 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, FromQuery
 
-from server.auth import api_guard
+from server.auth import api_guard, client_address
 from server.openapi import json_body
 from server.problems import ConflictProblem, InvalidInputProblem
 from surveys import schemas
 from surveys.access import can_see_village, can_write_village
 from surveys.accounts import Actor, actor_by_id, check_credentials, open_session
+from surveys.audit import audit
 from surveys.db import database_ok
 from surveys.households import household_detail, village_households, visible_household, visible_villages
 from surveys.settings import Settings
@@ -59,6 +60,7 @@ class SessionController(Controller):
         if user_id is None:
             raise NotAuthorizedException("Wrong login or password.")
         token = await open_session(user_id, "api", timedelta(hours=settings.session_max_hours))
+        await audit("session.signed_in", "user", user_id, user_id, {"kind": "api"}, client_address(request))
         actor = await actor_by_id(user_id)
         return schemas.SessionToken(token=token, role=actor.role if actor else "")
 
@@ -109,7 +111,7 @@ class ApiController(Controller):
             raise NotFoundException("No such household.")
         visit = _parse(await _json(request), parse_visit)
         try:
-            result = await record_visit(row, visit, request.user)
+            result = await record_visit(row, visit, request.user, client_address(request))
         except InvalidInput as exc:
             raise InvalidInputProblem([(e.field, e.code) for e in exc.errors]) from exc
         except VisitConflict as exc:

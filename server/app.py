@@ -22,6 +22,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from server import templating
+from server.access_log import AccessLogMiddleware
 from server.api import ApiController, SessionController, healthz
 from server.auth import IdentifyMiddleware, SignInRequired
 from server.problems import http_exception_handler, internal_error_handler, sign_in_handler
@@ -40,7 +41,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 def configure_logging(level: str) -> None:
-    """Plain logging to stderr, once per process."""
+    """Plain logging to stderr, once per process (a no-op when logging is already set up)."""
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
     `background` is run for the app's lifetime: the launcher passes the embedded scheduler there, so
     the web app itself does not depend on the scheduler (DESIGN.md section 3)."""
     settings = (settings or get_settings()).with_secret()
+    configure_logging(settings.log_level)
     engine = engine_for_url(settings.resolved_database_url)
     bind(engine)
 
@@ -95,6 +97,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
         lifespan=[lifespan],
         middleware=[
+            AccessLogMiddleware(),
             SecurityHeadersMiddleware(settings),
             AllowedHostsMiddleware(settings.host_list),
             IdentifyMiddleware(settings),

@@ -80,6 +80,12 @@ def api_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandle
         raise NotAuthorizedException("A valid bearer token is required (POST /api/session to get one).")
 
 
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The peer address for the audit log (behind a proxy, uvicorn's --proxy-headers sets it from
+    the proxy's header, for proxies listed in FORWARDED_ALLOW_IPS only)."""
+    return connection.client.host if connection.client else ""
+
+
 def safe_next(path: str | None) -> str:
     """A local path to return to after sign-in; anything else (another site) becomes the home page."""
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:

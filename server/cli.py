@@ -47,7 +47,9 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
         background = embedded
     app = create_app(settings, background=background)
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level=settings.log_level.lower())
+    uvicorn.run(
+        app, host=host, port=port, proxy_headers=True, access_log=False, log_level=settings.log_level.lower()
+    )
 
 
 @click.group()

@@ -16,6 +16,7 @@ import msgspec
 
 from surveys import schemas
 from surveys.accounts import Actor
+from surveys.audit import audit
 from surveys.clock import now, this_year
 from surveys.criteria import OUTCOMES
 from surveys.db import write_transaction
@@ -96,14 +97,18 @@ def check_visit(visit: schemas.VisitCreate) -> schemas.VisitCreate:
     return msgspec.structs.replace(visit, members=members, household=household)
 
 
-async def record_visit(row: Row, visit: schemas.VisitCreate, actor: Actor) -> VisitResult:
-    """Record `visit` at the household `row` (access already checked) by `actor`."""
+async def record_visit(
+    row: Row, visit: schemas.VisitCreate, actor: Actor, client_addr: str = ""
+) -> VisitResult:
+    """Record `visit` at the household `row` (access already checked) by `actor`, from `client_addr`."""
     visit = check_visit(visit)
     try:
         async with write_transaction():
             replay = await _replayed(row, visit)
             if replay is None:
-                await _apply(row, visit, actor)
+                version = await _apply(row, visit, actor)
+                details = {"client_id": str(visit.client_id), "outcome": visit.outcome, "version": version}
+                await audit("visit.recorded", "household", row.id, actor.id, details, client_addr)
     except VisitConflict:
         raise
     except InvalidInput:
@@ -127,8 +132,10 @@ async def _replayed(row: Row, visit: schemas.VisitCreate) -> bool | None:
     return True
 
 
-async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor) -> None:
+async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor) -> int:
+    """Apply the visit; returns the household's version after it."""
     at = now()
+    version = int(row.version)
     if visit.outcome == "done":
         answers = visit.household
         updated = (
@@ -152,6 +159,7 @@ async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor) -> None:
             raise VisitConflict(await household_detail(row))
         await _apply_members(row.id, visit.members, at)
         await refresh_household_keys(row.id, row.code, row.address)
+        version += 1
     await Visit.insert(
         Visit(
             household=row.id,
@@ -163,6 +171,7 @@ async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor) -> None:
             household_version=visit.household_version,
         )
     )
+    return version
 
 
 _ANSWER_FIELDS = (

@@ -13,11 +13,12 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 from msgspec import Struct
 
-from server.auth import LOCALE_COOKIE, SESSION_COOKIE, safe_next
+from server.auth import LOCALE_COOKIE, SESSION_COOKIE, client_address, safe_next
 from server.i18n import LOCALES, N_, gettext, set_locale
 from server.views.render import page
 from surveys.accounts import Actor, check_credentials, close_session, open_session
 from surveys.accounts import set_locale as remember_locale
+from surveys.audit import audit
 from surveys.settings import Settings
 from surveys.text import clean
 
@@ -83,6 +84,7 @@ class AuthController(Controller):
             await close_session(old)
         lifetime = timedelta(hours=settings.session_max_hours)
         token = await open_session(user_id, "web", lifetime)
+        await audit("session.signed_in", "user", user_id, user_id, {"kind": "web"}, client_address(request))
         cookie = _session_cookie(settings, token, int(lifetime.total_seconds()))
         return Redirect(safe_next(data.next), status_code=303, cookies=[cookie])
 

@@ -12,7 +12,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
-from server.auth import page_guard, sign_in_url
+from server.auth import client_address, page_guard, sign_in_url
 from server.forms import VisitForm, blank_member
 from server.views.render import page
 from surveys.access import can_write_village
@@ -121,7 +121,7 @@ class HouseholdController(Controller):
         form = VisitForm.from_post(data)
         try:
             visit = parse_visit(form.payload())
-            result = await record_visit(row, visit, request.user)  # type: ignore[arg-type]
+            result = await record_visit(row, visit, request.user, client_address(request))  # type: ignore[arg-type]
         except InvalidInput as exc:
             form.set_errors(exc.errors)
             household = await household_detail(row)

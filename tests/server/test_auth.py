@@ -7,7 +7,7 @@ from typing import Any
 from bs4 import BeautifulSoup
 from litestar.testing import AsyncTestClient
 
-from surveys.tables import AuthSession, User
+from surveys.tables import AuditEntry, AuthSession, User
 from tests.conftest import csrf_token, sign_in
 from tests.factories import PASSWORD, World
 
@@ -51,6 +51,8 @@ async def test_sign_in_sets_a_secure_httponly_session_cookie_and_returns_to_next
     cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("phocap_session="))
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie
     assert await AuthSession.count() == 1
+    signed_in = await AuditEntry.select(AuditEntry.user, AuditEntry.action).where(AuditEntry.entity == "user")
+    assert signed_in == [{"user": world.users["volunteer1"], "action": "session.signed_in"}]
 
 
 async def test_next_never_leads_to_another_site(client: AsyncTestClient[Any], world: World) -> None:

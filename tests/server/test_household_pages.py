@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from surveys.tables import Member, Visit
+from surveys.tables import AuditEntry, Member, Visit
 from tests.conftest import sign_in
 from tests.factories import World
 from tests.server.helpers import field_errors, form_values, soup
@@ -128,6 +128,15 @@ async def test_volunteer_records_a_visit_for_a_new_member(client: AsyncTestClien
     assert facts == ["Đã đến thăm", "Gia đình số", "Đủ danh tính số"]
     assert page.select_one(".pill.ok") is not None
     assert await Member.count().where(Member.full_name == "Nguyễn Thu Hà") == 1
+    audit = await AuditEntry.select().where(AuditEntry.action == "visit.recorded").output(load_json=True)
+    assert [(a["user"], a["entity"], a["details"]) for a in audit] == [
+        (
+            world.users["volunteer1"],
+            "household",
+            {"client_id": audit[0]["details"]["client_id"], "outcome": "done", "version": 2},
+        )
+    ]
+    assert "Nguyễn" not in str(audit)  # the log names records, not people
 
 
 async def test_htmx_save_answers_with_just_the_main_block(client: AsyncTestClient[Any], world: World) -> None:

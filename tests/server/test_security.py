@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from server.security import AllowedHostsMiddleware
@@ -41,3 +43,31 @@ async def test_request_bodies_over_the_limit_are_refused(client: AsyncTestClient
         "/api/session", content=b"x" * (2 * 1024 * 1024), headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
+
+
+async def test_access_log_leaves_out_the_query_string(
+    client: AsyncTestClient[Any], world: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.conftest import sign_in
+
+    await sign_in(client, "volunteer1")
+    with caplog.at_level(logging.INFO, logger="phocap.access"):
+        await client.get("/villages/1", params={"q": "Nguyễn Văn An"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "phocap.access"]
+    assert lines and lines[-1].startswith("GET /villages/1 200")
+    assert not any("Nguy" in line or "q=" in line for line in lines)
+
+
+async def test_an_unmigrated_database_stops_the_app_with_the_command_to_run(tmp_path: Any) -> None:
+    from server.app import create_app
+    from surveys.db import DatabaseNotMigrated
+    from surveys.settings import load_settings
+    from tests.conftest import POSTGRES_URL
+
+    if POSTGRES_URL:
+        pytest.skip("creates its own SQLite file")
+    settings = load_settings(environ={}, data_dir=str(tmp_path), allowed_hosts="testserver.local")
+    with pytest.raises(BaseExceptionGroup) as failure:  # the test client's task group wraps it
+        async with AsyncTestClient(app=create_app(settings)):
+            pass
+    assert failure.group_contains(DatabaseNotMigrated, match="phocap migrate", depth=None)

@@ -1,0 +1,35 @@
+"""One log line per request, without the query string: searches carry people's names, and names
+stay out of logs (DESIGN.md section 6). Replaces uvicorn's access log."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("phocap.access")
+
+
+class AccessLogMiddleware(ASGIMiddleware):
+    """Logs method, path, status and duration of each request."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await next_app(scope, receive, record_status)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            log.info("%s %s %d %.0fms", scope.get("method", ""), scope["path"], status, elapsed)

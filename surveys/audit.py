@@ -1,0 +1,32 @@
+"""The audit log: who changed what, when, and from where (DESIGN.md section 4).
+
+Details name records by id and say what kind of change it was; they never copy a person's name or
+answers (those stay in the records themselves, which erasure can reach).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from surveys.tables import AuditEntry
+
+
+async def audit(
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    user_id: int | None,
+    details: dict[str, Any] | None = None,
+    client_addr: str = "",
+) -> None:
+    """Append one entry to the audit log (inside the caller's transaction, when there is one)."""
+    await AuditEntry.insert(
+        AuditEntry(
+            user=user_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            details=details or {},
+            client_addr=client_addr[:64],
+        )
+    )
