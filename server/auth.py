@@ -37,7 +37,11 @@ class IdentifyMiddleware(ASGIMiddleware):
     """Puts the signed-in `Actor` (or None) in `scope["user"]` and picks the answer's language."""
 
     scopes = (ScopeType.HTTP,)
-    exclude_path_pattern = ("^/static/",)
+
+    @staticmethod
+    def should_bypass_for_scope(scope: Scope) -> bool:
+        """Static files need no user and no database lookup."""
+        return scope["path"].startswith("/static/")
 
     def __init__(self, settings: Settings) -> None:
         self.idle = timedelta(hours=settings.session_idle_hours)
