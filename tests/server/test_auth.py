@@ -126,3 +126,31 @@ async def test_unknown_language_falls_back_to_vietnamese(client: AsyncTestClient
     token = await csrf_token(client)
     response = await client.post("/language", data={"locale": "fr", "_csrf_token": token, "next": "/signin"})
     assert soup(response).html["lang"] == "vi"  # type: ignore[index]
+
+
+async def test_a_session_idle_too_long_is_refused(
+    client: AsyncTestClient[Any], world: World, settings: Any
+) -> None:
+    from datetime import timedelta
+
+    from surveys.clock import now
+
+    await sign_in(client, "volunteer1")
+    idle_since = now() - timedelta(hours=settings.session_idle_hours, minutes=1)
+    await AuthSession.update({AuthSession.last_seen_at: idle_since}).where(
+        AuthSession.user == world.users["volunteer1"]
+    )
+    response = await client.get("/villages", follow_redirects=False)
+    assert response.status_code == 303
+
+
+async def test_a_session_past_its_lifetime_is_refused(client: AsyncTestClient[Any], world: World) -> None:
+    from datetime import timedelta
+
+    from surveys.clock import now
+
+    await sign_in(client, "volunteer1")
+    await AuthSession.update({AuthSession.expires_at: now() - timedelta(seconds=1)}).where(
+        AuthSession.user == world.users["volunteer1"]
+    )
+    assert (await client.get("/villages", follow_redirects=False)).status_code == 303
