@@ -99,13 +99,17 @@ async def test_qr_encodes_base_url_and_token_as_a_regular_qr() -> None:
     assert svg.count("<path") >= 1
 
 
+def visit_form_values(response: Any) -> dict[str, str]:
+    """What the visit form on this page would post, untouched."""
+    form = soup(response).find("form", class_="visit")
+    assert form is not None
+    return form_values(form)
+
+
 async def record_visit_through_the_form(
     client: AsyncTestClient[Any], token: str, changes: dict[str, str], htmx: bool = False
 ) -> Any:
-    page = soup(await client.get(f"/h/{token}/visit"))
-    form = page.find("form", class_="visit")
-    assert form is not None
-    data = {**form_values(form), **changes}
+    data = {**visit_form_values(await client.get(f"/h/{token}/visit")), **changes}
     headers = {"HX-Request": "true"} if htmx else {}
     return await client.post(f"/h/{token}/visits", data=data, headers=headers, follow_redirects=not htmx)
 
@@ -151,11 +155,8 @@ async def test_htmx_save_answers_with_just_the_main_block(client: AsyncTestClien
 async def test_double_tap_records_one_visit(client: AsyncTestClient[Any], world: World) -> None:
     await sign_in(client, "volunteer1")
     token = world.households["an"]
-    page = soup(await client.get(f"/h/{token}/visit"))
-    form = page.find("form", class_="visit")
-    assert form is not None
     data = {
-        **form_values(form),
+        **visit_form_values(await client.get(f"/h/{token}/visit")),
         "outcome": "done",
         "consent": "on",
         "m-3-full_name": "Lò Thị Năm",
@@ -193,9 +194,7 @@ async def test_bad_input_comes_back_filled_in_with_vietnamese_messages(
         "Hãy nhập họ và tên thành viên.",
         "Năm sinh phải trong khoảng 120 năm trở lại đây và không sau năm nay.",
     ]
-    form = page.find("form", class_="visit")
-    assert form is not None
-    values = form_values(form)
+    values = visit_form_values(response)
     assert values["m-3-full_name"] == "Hoàng Văn Mười" and values["m-3-birth_year"] == "19x5"
     assert values["notes"] == "Gặp chị Bình" and values["outcome"] == "done"
     assert await Visit.count() == 0
@@ -213,7 +212,7 @@ async def test_two_volunteers_at_the_same_door_get_a_conflict_not_a_lost_edit(
 ) -> None:
     await sign_in(client, "volunteer1")
     token = world.households["an"]
-    stale = form_values(soup(await client.get(f"/h/{token}/visit")).find("form", class_="visit"))  # type: ignore[arg-type]
+    stale = visit_form_values(await client.get(f"/h/{token}/visit"))
     await record_visit_through_the_form(
         client, token, {"outcome": "done", "consent": "on", "m-0-vneid": "level2"}
     )
@@ -228,11 +227,8 @@ async def test_two_volunteers_at_the_same_door_get_a_conflict_not_a_lost_edit(
         },
     )
     assert response.status_code == 409
-    page = soup(response)
-    assert "Người khác đã lưu hộ này" in page.text
-    form = page.find("form", class_="visit")
-    assert form is not None
-    values = form_values(form)
+    assert "Người khác đã lưu hộ này" in soup(response).text
+    values = visit_form_values(response)
     assert values["m-3-full_name"] == "Vi Văn Bảy"
     assert values["household_version"] == "2"
     assert await Member.count().where(Member.full_name == "Vi Văn Bảy") == 0
@@ -246,12 +242,14 @@ async def test_add_member_without_javascript_keeps_what_was_typed(
 ) -> None:
     await sign_in(client, "volunteer1")
     token = world.households["an"]
-    form = soup(await client.get(f"/h/{token}/visit")).find("form", class_="visit")
-    assert form is not None
-    data = {**form_values(form), "outcome": "done", "m-0-vneid": "level2"}
-    page = soup(await client.post(f"/h/{token}/visit", data=data))
-    assert len(page.select(".member-form")) == 4
-    values = form_values(page.find("form", class_="visit"))  # type: ignore[arg-type]
+    data = {
+        **visit_form_values(await client.get(f"/h/{token}/visit")),
+        "outcome": "done",
+        "m-0-vneid": "level2",
+    }
+    response = await client.post(f"/h/{token}/visit", data=data)
+    assert len(soup(response).select(".member-form")) == 4
+    values = visit_form_values(response)
     assert values["outcome"] == "done" and values["m-0-vneid"] == "level2"
     assert values["client_id"] == data["client_id"]
 
