@@ -141,7 +141,8 @@ def household_status(
     reasons: list[str] = []
     if not ever_done:
         reasons.append("not_visited")
-    if last_outcome in ("nobody_home", "declined", "come_back"):
+    if not ever_done and last_outcome in ("nobody_home", "declined", "come_back"):
+        # An attempt tells why a household is still unvisited; after a completed visit it changes nothing.
         reasons.append(last_outcome)
     if ever_done and not family:
         reasons.append("no_digital_core")
@@ -158,3 +159,67 @@ def household_status(
         members_without_bank=without_bank,
         reasons=tuple(reasons),
     )
+
+
+def identity_counts(
+    members: Sequence[MemberAnswers], year: int, rules: CoverageRules = CoverageRules()
+) -> dict[str, int]:
+    """Counts among members of identity age: all, with VNeID, with level 2, with a bank account, with
+    skills confirmed; and whether the household is a digital family (1 or 0)."""
+    adults = [m for m in members if needs_identity(m, year, rules)]
+    return {
+        "digital_family": int(is_digital_family(members, rules)),
+        "adults": len(adults),
+        "adults_vneid": sum(1 for m in adults if has_vneid(m, rules)),
+        "adults_vneid_level2": sum(1 for m in adults if m.vneid == "level2"),
+        "adults_bank": sum(1 for m in adults if m.bank_account == "yes"),
+        "adults_confirmed": sum(1 for m in adults if getattr(m, "skills_confirmed", False)),
+    }
+
+
+# SQL twins of the rules above, for counting in the database instead of looping in Python. They mean
+# exactly what the functions above mean; tests/surveys/test_coverage.py checks the two agree on every
+# household. Only integers and fixed words are put into the SQL text, never input.
+
+_SKILL_COLUMNS = {
+    "learned": "skill_learned",
+    "understands": "skill_understands",
+    "uses_services": "skill_uses_services",
+    "guides_others": "skill_guides_others",
+}
+
+
+def member_sql(rules: CoverageRules, year: int, m: str = "m") -> dict[str, str]:
+    """Boolean SQL expressions over a member row aliased `m`: core, adult, vneid, level2, bank,
+    confirmed."""
+    cutoff = int(year) - int(rules.identity_age)
+    levels = ", ".join(f"'{level}'" for level, n in VNEID_LEVEL.items() if n >= rules.identity_min_level)
+    core = " AND ".join(f"{m}.{_SKILL_COLUMNS[c]}" for c in rules.family_criteria)
+    return {
+        "core": f"({core})",
+        "adult": f"({m}.birth_year <= {cutoff})",
+        "vneid": f"({m}.vneid IN ({levels}))",
+        "level2": f"({m}.vneid = 'level2')",
+        "bank": f"({m}.bank_account = 'yes')",
+        "confirmed": f"({m}.skills_confirmed)",
+    }
+
+
+def reason_sql(rules: CoverageRules) -> dict[str, str]:
+    """Each reason code as a boolean SQL expression over a household's aggregates: `done` (completed
+    visits), `last_outcome`, `core` (digital core members), `without_vneid`, `without_bank`."""
+    attempt = "done = 0 AND last_outcome = '{}'"
+    return {
+        "not_visited": "done = 0",
+        "nobody_home": attempt.format("nobody_home"),
+        "declined": attempt.format("declined"),
+        "come_back": attempt.format("come_back"),
+        "no_digital_core": "done > 0 AND core = 0",
+        "members_without_vneid": "done > 0 AND without_vneid > 0",
+        "members_without_bank": "done > 0 AND without_bank > 0" if rules.identity_requires_bank else "1 = 0",
+    }
+
+
+def covered_sql(rules: CoverageRules) -> str:
+    """A household is covered when no reason holds."""
+    return "NOT (" + " OR ".join(f"({r})" for r in reason_sql(rules).values()) + ")"

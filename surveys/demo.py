@@ -11,6 +11,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import msgspec
 
@@ -18,6 +19,7 @@ from surveys import schemas
 from surveys.accounts import create_user
 from surveys.admin_units import import_units
 from surveys.clock import now, this_year
+from surveys.criteria import identity_counts
 from surveys.db import write_transaction
 from surveys.tables import Household, Member, Village, Visit, Ward
 from surveys.text import fold, name_sort_key
@@ -171,6 +173,13 @@ def _answers(rng: random.Random, person: dict, year: int) -> dict:
     }
 
 
+class _Answers(dict[str, Any]):
+    """A member row read as attributes, for the criteria."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self[name]
+
+
 async def load_demo(seed: int = 20251206) -> bool:
     """Create the demo commune and accounts; returns False when the data was already there."""
     await import_units()
@@ -263,11 +272,13 @@ async def _add_visits(village_ids: dict[str, int], rng: random.Random) -> None:
                 outcome = rng.choices(["done", "nobody_home", "come_back", "declined"], [80, 10, 7, 3])[0]
                 members = await Member.select().where(Member.household == h["id"])
                 answers: list[schemas.MemberAnswers] = []
+                snapshot: dict[str, Any] = {}
                 if outcome == "done":
                     for m in members:
                         values = _answers(rng, m, year)
                         if values:
                             await Member.update(values).where(Member.id == m["id"])
+                            m.update(values)
                         answers.append(
                             msgspec.convert(
                                 {
@@ -277,6 +288,8 @@ async def _add_visits(village_ids: dict[str, int], rng: random.Random) -> None:
                                 schemas.MemberAnswers,
                             )
                         )
+                    counts = identity_counts([_Answers(m) for m in members], year)
+                    snapshot = {**counts, "digital_family": bool(counts["digital_family"]), "informed": True}
                     await Household.update(
                         {
                             Household.informed_at: at,
@@ -301,5 +314,6 @@ async def _add_visits(village_ids: dict[str, int], rng: random.Random) -> None:
                         outcome=outcome,
                         answers=msgspec.json.encode(visit).decode(),
                         household_version=h["version"],
+                        **snapshot,
                     )
                 )

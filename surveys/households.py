@@ -9,6 +9,7 @@ from surveys import schemas
 from surveys.access import can_see_village, village_filter
 from surveys.accounts import Actor
 from surveys.clock import this_year
+from surveys.coverage import village_coverage
 from surveys.criteria import (
     CoverageRules,
     HouseholdStatus,
@@ -19,7 +20,6 @@ from surveys.criteria import (
     skills_met,
 )
 from surveys.tables import Household, Member, Village, Visit
-from surveys.text import fold
 
 
 class Row(dict[str, Any]):
@@ -69,7 +69,8 @@ def _rule_columns() -> list[Any]:
     return [ward.identity_age, ward.identity_min_level, ward.identity_requires_bank, ward.family_criteria]
 
 
-def _rules(row: dict[str, Any]) -> CoverageRules:
+def household_rules(row: dict[str, Any]) -> CoverageRules:
+    """The coverage rules of the ward of a row read by `household_by_token`."""
     return CoverageRules.of_ward(
         Row({k.removeprefix("rule_"): v for k, v in row.items() if k.startswith("rule_")})
     )
@@ -107,7 +108,7 @@ def member_out(m: Row, year: int, rules: CoverageRules) -> schemas.Member:
 async def household_detail(row: Row) -> schemas.Household:
     """The full household: members, last visit and derived status."""
     year = this_year()
-    rules = _rules(row)
+    rules = household_rules(row)
     members = [
         Row(m)
         for m in await Member.select()
@@ -173,71 +174,23 @@ async def visible_villages(actor: Actor) -> list[schemas.Village]:
 async def village_households(village_id: int, query: str = "") -> list[schemas.HouseholdSummary]:
     """A village's households matching `query` (accents and case ignored), in Vietnamese order of the
     head's name. Access is the caller's to check."""
-    folded = fold(query)
-    where = (Household.village == village_id) & Household.archived.eq(False)
-    for word in folded.split():
-        where &= Household.search_key.like(f"%{_escape_like(word)}%")
-    households = (
-        await Household.select(
-            Household.id, Household.token, Household.code, Household.head_name, Household.address
-        )
-        .where(where)
-        .order_by(Household.sort_key)
-        .order_by(Household.code)
-    )
-    if not households:
-        return []
-    ward = await Village.select(*Village.ward.all_columns()).where(Village.id == village_id).first() or {}
-    rules = CoverageRules.of_ward(Row({k.removeprefix("ward."): v for k, v in ward.items()}))
-    ids = [h["id"] for h in households]
-    members: dict[int, list[Row]] = defaultdict(list)
-    for m in await Member.select(*_criteria_columns()).where(
-        Member.household.is_in(ids) & Member.removed.eq(False)
-    ):
-        members[m["household"]].append(Row(m))
-    visits: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for v in (
-        await Visit.select(Visit.household, Visit.outcome, Visit.at)
-        .where(Visit.household.is_in(ids))
-        .order_by(Visit.at)
-    ):
-        visits[v["household"]].append(v)
-    year = this_year()
-    result = []
-    for h in households:
-        hv = visits[h["id"]]
-        status = household_status(
-            members[h["id"]],
-            last_outcome=hv[-1]["outcome"] if hv else None,
-            ever_done=any(v["outcome"] == "done" for v in hv),
-            year=year,
-            rules=rules,
-        )
-        result.append(
-            schemas.HouseholdSummary(
-                token=h["token"],
-                code=h["code"],
-                head_name=h["head_name"],
-                address=h["address"],
-                last_visit_at=hv[-1]["at"] if hv else None,
-                status=status_out(status),
-            )
-        )
-    return result
-
-
-def _criteria_columns() -> list[Any]:
+    listed = await village_coverage(village_id, q=query, order="name", per_page=1_000_000)
     return [
-        Member.household,
-        Member.birth_year,
-        Member.vneid,
-        Member.bank_account,
-        Member.skill_learned,
-        Member.skill_understands,
-        Member.skill_uses_services,
-        Member.skill_guides_others,
+        schemas.HouseholdSummary(
+            token=r.token,
+            code=r.code,
+            head_name=r.head_name,
+            address=r.address,
+            last_visit_at=r.last_visit_at,
+            status=schemas.Status(
+                visited=r.visited,
+                digital_family=r.digital_family,
+                identity_complete=r.identity_complete,
+                covered=r.covered,
+                reasons=list(r.reasons),
+                members_without_vneid=r.members_without_vneid,
+                members_without_bank=r.members_without_bank,
+            ),
+        )
+        for r in listed.rows
     ]
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "").replace("%", "").replace("_", "")

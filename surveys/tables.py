@@ -163,6 +163,28 @@ class Visit(Table):
     outcome = Varchar(length=20)
     answers = JSON(default="{}")
     household_version = Integer(default=1)
+    # The household's derived state right after a completed visit, by the ward's rules of that day:
+    # the weekly trend reads past weeks from these, as they were then.
+    digital_family = Boolean(default=False)
+    informed = Boolean(default=False)
+    adults = SmallInt(default=0)
+    adults_vneid = SmallInt(default=0)
+    adults_vneid_level2 = SmallInt(default=0)
+    adults_bank = SmallInt(default=0)
+    adults_confirmed = SmallInt(default=0)
+
+
+class WardTarget(Table):
+    """A ward's targets for one year, in percent; a missing year uses the plans' defaults."""
+
+    id: Serial
+
+    ward = ForeignKey(Ward, index=True)
+    year = SmallInt()
+    informed = SmallInt(default=100)
+    digital_family = SmallInt(default=100)
+    identity = SmallInt(default=100)
+    skills_confirmed = SmallInt(default=80)
 
 
 class AuditEntry(Table):
@@ -189,5 +211,6 @@ ALL_TABLES: list[type[Table]] = [
     UserVillage,
     AuthSession,
     Visit,
+    WardTarget,
     AuditEntry,
 ]

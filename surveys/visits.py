@@ -18,9 +18,9 @@ from surveys import schemas
 from surveys.accounts import Actor
 from surveys.audit import audit
 from surveys.clock import now, this_year
-from surveys.criteria import OUTCOMES
+from surveys.criteria import OUTCOMES, identity_counts
 from surveys.db import write_transaction
-from surveys.households import Row, household_by_token, household_detail
+from surveys.households import Row, household_by_token, household_detail, household_rules
 from surveys.tables import Household, Member, Visit
 from surveys.text import clean, fold, name_sort_key
 from surveys.validation import FieldError, InvalidInput, parse
@@ -136,6 +136,7 @@ async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor) -> int:
     """Apply the visit; returns the household's version after it."""
     at = now()
     version = int(row.version)
+    snapshot: dict[str, Any] = {}
     if visit.outcome == "done":
         answers = visit.household
         updated = (
@@ -160,6 +161,7 @@ async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor) -> int:
         await _apply_members(row.id, visit.members, at)
         await refresh_household_keys(row.id, row.code, row.address)
         version += 1
+        snapshot = {**await status_snapshot(row), "informed": answers.informed}
     await Visit.insert(
         Visit(
             household=row.id,
@@ -169,6 +171,7 @@ async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor) -> int:
             outcome=visit.outcome,
             answers=msgspec.json.encode(visit).decode(),
             household_version=visit.household_version,
+            **(snapshot if visit.outcome == "done" else {}),
         )
     )
     return version
@@ -219,6 +222,15 @@ async def _apply_members(household_id: int, members: list[schemas.MemberAnswers]
             await Member.update({**values, "updated_at": at}).where(Member.id == m.id)
         elif not m.removed:
             await Member.insert(Member(household=household_id, created_at=at, updated_at=at, **values))
+
+
+async def status_snapshot(row: Row) -> dict[str, Any]:
+    """The household's derived counts now, as `Visit` columns (the weekly trend reads them)."""
+    members = [
+        Row(m) for m in await Member.select().where((Member.household == row.id) & Member.removed.eq(False))
+    ]
+    counts = identity_counts(members, this_year(), household_rules(row))
+    return {**counts, "digital_family": bool(counts["digital_family"])}
 
 
 async def refresh_household_keys(household_id: int, code: str, address: str) -> None:

@@ -119,8 +119,8 @@ def test_covered_household_has_no_reasons() -> None:
         ("done", True, [M(vneid="level2")], ("no_digital_core",)),
         ("done", True, [M(**ALL_SKILLS, vneid="level2"), M(), M()], ("members_without_vneid",)),
         ("done", True, [M(), M(vneid="installed")], ("no_digital_core", "members_without_vneid")),
-        # A later "nobody home" does not undo a completed visit, but is shown.
-        ("nobody_home", True, [M(vneid="level2", **ALL_SKILLS)], ("nobody_home",)),
+        # A later "nobody home" changes nothing once a visit was completed.
+        ("nobody_home", True, [M()], ("no_digital_core", "members_without_vneid")),
     ],
 )
 def test_reasons_a_household_is_uncovered(

@@ -1,0 +1,205 @@
+"""Coverage counted in the database: each household's status and reasons as SQL aggregates, for the
+village lists (filtered, searched, paged) and the ward's numbers. The rules come from
+`surveys.criteria` (`member_sql`, `reason_sql`), never restated here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from surveys.clock import now, this_year
+from surveys.criteria import REASONS, CoverageRules, covered_sql, member_sql, reason_sql
+from surveys.tables import Household, Village
+from surveys.text import fold
+
+STATUSES: tuple[str, ...] = ("all", "uncovered", "covered")
+ORDERS: tuple[str, ...] = ("visit", "name")
+PAGE_SIZE = 50
+# Order to visit: never-attempted first, then the doors to knock on again, then the households that
+# were visited but still lack something.
+_VISIT_ORDER = ("not_visited", "come_back", "nobody_home", "declined", "no_digital_core", "members_without_vneid",
+                "members_without_bank")  # fmt: skip
+
+
+def households_sql(rules: CoverageRules, year: int, scope: str) -> str:
+    """A query whose rows are the households in `scope` (a condition on household `h`, with `{}`
+    placeholders) with their aggregates; `scope` is used three times, so its arguments are repeated."""
+    m = member_sql(rules, year)
+    return f"""
+    WITH mem AS (
+        SELECT m.household,
+            SUM(CASE WHEN {m["core"]} THEN 1 ELSE 0 END) AS core,
+            SUM(CASE WHEN {m["adult"]} THEN 1 ELSE 0 END) AS adults,
+            SUM(CASE WHEN {m["adult"]} AND NOT {m["vneid"]} THEN 1 ELSE 0 END) AS without_vneid,
+            SUM(CASE WHEN {m["adult"]} AND NOT {m["bank"]} THEN 1 ELSE 0 END) AS without_bank,
+            SUM(CASE WHEN {m["adult"]} AND {m["level2"]} THEN 1 ELSE 0 END) AS adults_level2,
+            SUM(CASE WHEN {m["adult"]} AND {m["confirmed"]} THEN 1 ELSE 0 END) AS adults_confirmed
+        FROM member m JOIN household h ON h.id = m.household
+        WHERE m.removed = FALSE AND {scope}
+        GROUP BY m.household
+    ),
+    vis AS (
+        SELECT v.household, v.outcome, v.at, v.volunteer,
+            ROW_NUMBER() OVER (PARTITION BY v.household ORDER BY v.at DESC, v.id DESC) AS rn,
+            SUM(CASE WHEN v.outcome = 'done' THEN 1 ELSE 0 END) OVER (PARTITION BY v.household) AS done
+        FROM visit v JOIN household h ON h.id = v.household
+        WHERE {scope}
+    ),
+    base AS (
+        SELECT h.id, h.village, h.token, h.code, h.head_name, h.address, h.sort_key, h.search_key,
+            CASE WHEN h.priority_elderly_alone OR h.priority_poor OR h.priority_other THEN 1 ELSE 0 END AS priority,
+            CASE WHEN h.informed_at IS NOT NULL THEN 1 ELSE 0 END AS informed,
+            COALESCE(mem.core, 0) AS core, COALESCE(mem.adults, 0) AS adults,
+            COALESCE(mem.without_vneid, 0) AS without_vneid, COALESCE(mem.without_bank, 0) AS without_bank,
+            COALESCE(mem.adults_level2, 0) AS adults_level2, COALESCE(mem.adults_confirmed, 0) AS adults_confirmed,
+            COALESCE(vis.done, 0) AS done, COALESCE(vis.outcome, '') AS last_outcome, vis.at AS last_at,
+            u.display_name AS last_volunteer
+        FROM household h
+        LEFT JOIN mem ON mem.household = h.id
+        LEFT JOIN vis ON vis.household = h.id AND vis.rn = 1
+        LEFT JOIN app_user u ON u.id = vis.volunteer
+        WHERE h.archived = FALSE AND {scope}
+    )
+    """
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """A household in a coverage list."""
+
+    token: str
+    code: str
+    head_name: str
+    address: str
+    priority: bool
+    visited: bool
+    digital_family: bool
+    identity_complete: bool
+    covered: bool
+    reasons: tuple[str, ...]
+    members_without_vneid: int
+    members_without_bank: int
+    last_visit_at: datetime | None
+    last_outcome: str | None
+    last_volunteer: str | None
+    days_since_visit: int | None
+
+
+@dataclass(frozen=True)
+class CoveragePage:
+    """One page of a village's coverage list, and how many households each filter holds."""
+
+    rows: list[CoverageRow]
+    total: int
+    page: int
+    pages: int
+    counts: dict[str, int]
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _row(r: dict[str, Any], rules: CoverageRules, at: datetime) -> CoverageRow:
+    reasons = tuple(code for code in REASONS if r[f"r_{code}"])
+    last = _timestamp(r["last_at"])
+    done = int(r["done"]) > 0
+    return CoverageRow(
+        token=r["token"],
+        code=r["code"],
+        head_name=r["head_name"],
+        address=r["address"],
+        priority=bool(r["priority"]),
+        visited=done,
+        digital_family=int(r["core"]) > 0,
+        identity_complete=int(r["without_vneid"]) == 0
+        and (int(r["without_bank"]) == 0 or not rules.identity_requires_bank),
+        covered=not reasons,
+        reasons=reasons,
+        members_without_vneid=int(r["without_vneid"]),
+        members_without_bank=int(r["without_bank"]),
+        last_visit_at=last,
+        last_outcome=r["last_outcome"] or None,
+        last_volunteer=r["last_volunteer"],
+        days_since_visit=(at - last).days if last else None,
+    )
+
+
+async def village_rules(village_id: int) -> CoverageRules:
+    """The coverage rules of the village's ward."""
+    ward = await Village.select(*Village.ward.all_columns()).where(Village.id == village_id).first() or {}
+    return CoverageRules.of_ward(_Attrs({k.removeprefix("ward."): v for k, v in ward.items()}))
+
+
+class _Attrs(dict[str, Any]):
+    def __getattr__(self, name: str) -> Any:
+        return self[name] if name in self else getattr(super(), name)
+
+
+async def village_coverage(
+    village_id: int,
+    q: str = "",
+    status: str = "all",
+    reason: str = "",
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+    order: str = "visit",
+) -> CoveragePage:
+    """A village's households with status and reasons, filtered by status, reason and search. Order
+    `visit`: priority households first, then in the order to visit, then by name; `name`: by the
+    head's name in Vietnamese order."""
+    rules = await village_rules(village_id)
+    reasons = reason_sql(rules)
+    covered = covered_sql(rules)
+    search, search_args = _search(q)
+    flags = ", ".join(f"CASE WHEN {cond} THEN 1 ELSE 0 END AS r_{code}" for code, cond in reasons.items())
+    rank = " ".join(f"WHEN {reasons[code]} THEN {i}" for i, code in enumerate(_VISIT_ORDER))
+    where = [search or "1 = 1"]
+    if status == "covered":
+        where.append(covered)
+    elif status == "uncovered":
+        where.append(f"NOT ({covered})")
+    if reason in reasons:
+        where.append(f"({reasons[reason]})")
+    scope_args = [village_id] * 3
+    query = households_sql(rules, this_year(), "h.village = {}")
+    counts_sql = ", ".join(
+        [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {code}" for code, cond in reasons.items()]
+        + [f"SUM(CASE WHEN {covered} THEN 1 ELSE 0 END) AS covered", "COUNT(*) AS all_households"]
+    )
+    counted = (
+        await Household.raw(
+            f"{query} SELECT {counts_sql} FROM base WHERE {where[0]}", *scope_args, *search_args
+        )
+    )[0]
+    counts = {k: int(v or 0) for k, v in counted.items()}
+    counts["all"] = counts.pop("all_households")
+    counts["uncovered"] = counts["all"] - counts["covered"]
+    total_rows = await Household.raw(
+        f"{query} SELECT COUNT(*) AS n FROM base WHERE {' AND '.join(where)}", *scope_args, *search_args
+    )
+    total = int(total_rows[0]["n"])
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = await Household.raw(
+        f"""{query}
+        SELECT base.*, {flags}, CASE {rank} ELSE {len(_VISIT_ORDER)} END AS visit_rank
+        FROM base WHERE {" AND ".join(where)}
+        ORDER BY {"priority DESC, visit_rank, " if order != "name" else ""}sort_key, code
+        LIMIT {{}} OFFSET {{}}""",
+        *scope_args,
+        *search_args,
+        per_page,
+        (page - 1) * per_page,
+    )
+    at = now()
+    return CoveragePage([_row(r, rules, at) for r in rows], total, page, pages, counts)
+
+
+def _search(q: str) -> tuple[str, list[str]]:
+    words = [w.replace("%", "").replace("_", "").replace("\\", "") for w in fold(q).split()]
+    words = [w for w in words if w]
+    return " AND ".join("search_key LIKE {}" for _ in words), [f"%{w}%" for w in words]
