@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from surveys.settings import get_settings
@@ -21,3 +21,22 @@ def local_now() -> datetime:
 def this_year() -> int:
     """The current calendar year in phocap's time zone; ages are counted against it."""
     return local_now().year
+
+
+def week_start(moment: datetime) -> datetime:
+    """Monday 00:00, in phocap's time zone, of the ISO week holding `moment` (as an aware datetime)."""
+    local = moment.astimezone(ZoneInfo(get_settings().timezone))
+    monday = local - timedelta(days=local.weekday())
+    return monday.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def recent_weeks(count: int, until: datetime | None = None) -> list[datetime]:
+    """The starts of the last `count` ISO weeks, oldest first, the current week last."""
+    current = week_start(until or now())
+    return [current - timedelta(weeks=n) for n in range(count - 1, -1, -1)]
+
+
+def week_label(start: datetime) -> str:
+    """ISO week as `2026-W47`."""
+    year, week, _ = start.isocalendar()
+    return f"{year}-W{week:02d}"

@@ -47,7 +47,7 @@ def households_sql(rules: CoverageRules, year: int, scope: str) -> str:
         WHERE {scope}
     ),
     base AS (
-        SELECT h.id, h.village, h.token, h.code, h.head_name, h.address, h.sort_key, h.search_key,
+        SELECT h.id, h.village, h.token, h.code, h.head_name, h.address, h.sort_key, h.search_key, h.created_at,
             CASE WHEN h.priority_elderly_alone OR h.priority_poor OR h.priority_other THEN 1 ELSE 0 END AS priority,
             CASE WHEN h.informed_at IS NOT NULL THEN 1 ELSE 0 END AS informed,
             COALESCE(mem.core, 0) AS core, COALESCE(mem.adults, 0) AS adults,

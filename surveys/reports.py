@@ -1,0 +1,237 @@
+"""The ward's numbers: indicators per village and in total against the year's targets, their weekly
+trend from the visit history, and the volunteers' visits per week. All counted in SQL, with a fixed
+number of queries whatever the number of households."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from surveys.clock import now, recent_weeks, this_year, week_label
+from surveys.coverage import households_sql
+from surveys.criteria import CoverageRules
+from surveys.tables import Household, Village, Ward
+from surveys.targets import Targets, targets_for
+
+# Indicators counted over households, and over citizens of identity age ("adults").
+HOUSEHOLD_INDICATORS: tuple[str, ...] = ("visited", "digital_family", "informed")
+ADULT_INDICATORS: tuple[str, ...] = ("vneid", "vneid_level2", "bank", "skills_confirmed")
+INDICATORS: tuple[str, ...] = HOUSEHOLD_INDICATORS + ADULT_INDICATORS
+WARD_VILLAGES = "h.village IN (SELECT id FROM village WHERE ward = {})"
+
+
+@dataclass(frozen=True)
+class Indicators:
+    """Counts for a village, a ward, or a week."""
+
+    households: int = 0
+    visited: int = 0
+    digital_family: int = 0
+    informed: int = 0
+    adults: int = 0
+    vneid: int = 0
+    vneid_level2: int = 0
+    bank: int = 0
+    skills_confirmed: int = 0
+
+    def denominator(self, indicator: str) -> int:
+        """Households for household indicators, citizens of identity age for the others."""
+        return self.households if indicator in HOUSEHOLD_INDICATORS else self.adults
+
+    def percent(self, indicator: str) -> float:
+        """The indicator as a percentage of its denominator, one decimal (0 when nothing to count)."""
+        denominator = self.denominator(indicator)
+        return round(100 * getattr(self, indicator) / denominator, 1) if denominator else 0.0
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Indicators:
+        """From a query row with one column per field (sums may come back NULL or as decimals)."""
+        return cls(**{f.name: int(row.get(f.name) or 0) for f in fields(cls)})
+
+    @classmethod
+    def sum(cls, items: list[Indicators]) -> Indicators:
+        """The total of several."""
+        return cls(**{f.name: sum(getattr(i, f.name) for i in items) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class VillageLine:
+    """A village's indicators."""
+
+    id: int
+    code: str
+    name: str
+    indicators: Indicators
+
+
+@dataclass(frozen=True)
+class WardReport:
+    """The ward dashboard's numbers: one line per village, the total, and the year's targets."""
+
+    ward_id: int
+    ward_code: str
+    ward_name: str
+    province_name: str
+    year: int
+    as_of: datetime
+    villages: list[VillageLine]
+    total: Indicators
+    targets: Targets
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """The indicators as they stood at the end of one ISO week."""
+
+    week: str
+    start: datetime
+    indicators: Indicators
+
+
+@dataclass(frozen=True)
+class VolunteerWeeks:
+    """One volunteer's visits in each of the weeks of an activity table."""
+
+    name: str
+    counts: list[int]
+    done: int
+
+    @property
+    def total(self) -> int:
+        """Visits over all the weeks."""
+        return sum(self.counts)
+
+
+async def ward_rules(ward_id: int) -> tuple[CoverageRules, dict[str, Any]]:
+    """The ward's rules and its row (with the province's name)."""
+    ward = (
+        await Ward.select(*Ward.all_columns(), Ward.province._.name.as_alias("province_name"))
+        .where(Ward.id == ward_id)
+        .first()
+    )
+    if ward is None:
+        raise LookupError(f"no ward {ward_id}")
+    return CoverageRules.of_ward(_Attrs(ward)), ward
+
+
+class _Attrs(dict[str, Any]):
+    def __getattr__(self, name: str) -> Any:
+        return self[name]
+
+
+_INDICATOR_SUMS = """
+    COUNT(*) AS households,
+    SUM(CASE WHEN done > 0 THEN 1 ELSE 0 END) AS visited,
+    SUM(CASE WHEN core > 0 THEN 1 ELSE 0 END) AS digital_family,
+    SUM(informed) AS informed,
+    SUM(adults) AS adults,
+    SUM(adults - without_vneid) AS vneid,
+    SUM(adults_level2) AS vneid_level2,
+    SUM(adults - without_bank) AS bank,
+    SUM(adults_confirmed) AS skills_confirmed
+"""
+
+
+async def ward_report(ward_id: int, year: int | None = None) -> WardReport:
+    """The ward's indicators today, per village and in total, against the targets of `year`."""
+    rules, ward = await ward_rules(ward_id)
+    year = year or this_year()
+    query = households_sql(rules, this_year(), WARD_VILLAGES)
+    rows = await Household.raw(
+        f"{query} SELECT village, {_INDICATOR_SUMS} FROM base GROUP BY village", *[ward_id] * 3
+    )
+    by_village = {r["village"]: Indicators.from_row(r) for r in rows}
+    villages = [
+        VillageLine(v["id"], v["code"], v["name"], by_village.get(v["id"], Indicators()))
+        for v in await Village.select(Village.id, Village.code, Village.name)
+        .where(Village.ward == ward_id)
+        .order_by(Village.code)
+    ]
+    return WardReport(
+        ward_id=ward_id,
+        ward_code=ward["code"],
+        ward_name=ward["name"],
+        province_name=ward["province_name"],
+        year=year,
+        as_of=now(),
+        villages=villages,
+        total=Indicators.sum([v.indicators for v in villages]),
+        targets=await targets_for(ward_id, year),
+    )
+
+
+async def ward_trend(ward_id: int, weeks: int = 12) -> list[TrendPoint]:
+    """The ward's indicators at the end of each of the last `weeks` ISO weeks (the current week: as of
+    now). A household visited by then counts as its latest completed visit before then recorded it;
+    one never visited at all counts as it stands (its register data); one first visited later counts
+    as unvisited, with no answers."""
+    rules, _ = await ward_rules(ward_id)
+    query = households_sql(rules, this_year(), WARD_VILLAGES)
+    points = []
+    for start in recent_weeks(weeks):
+        # UTC: SQLite compares timestamps as text, which holds only within one offset.
+        end = min(start + timedelta(weeks=1), now()).astimezone(UTC)
+        rows = await Household.raw(f"{query}{_TREND_SQL}", *[ward_id] * 3, ward_id, end, end)
+        points.append(TrendPoint(week_label(start), start, Indicators.from_row(rows[0])))
+    return points
+
+
+_TREND_SQL = """,
+    s AS (
+        SELECT v.household, v.digital_family, v.informed, v.adults, v.adults_vneid, v.adults_vneid_level2,
+            v.adults_bank, v.adults_confirmed,
+            ROW_NUMBER() OVER (PARTITION BY v.household ORDER BY v.at DESC, v.id DESC) AS rn
+        FROM visit v JOIN household h ON h.id = v.household
+        WHERE h.village IN (SELECT id FROM village WHERE ward = {}) AND v.outcome = 'done' AND v.at < {}
+    )
+    SELECT COUNT(*) AS households,
+        SUM(CASE WHEN s.household IS NULL THEN 0 ELSE 1 END) AS visited,
+        SUM(CASE WHEN s.household IS NOT NULL THEN CASE WHEN s.digital_family THEN 1 ELSE 0 END
+                 WHEN base.done = 0 AND base.core > 0 THEN 1 ELSE 0 END) AS digital_family,
+        SUM(CASE WHEN s.household IS NOT NULL THEN CASE WHEN s.informed THEN 1 ELSE 0 END
+                 WHEN base.done = 0 THEN base.informed ELSE 0 END) AS informed,
+        SUM(CASE WHEN s.household IS NULL THEN base.adults ELSE s.adults END) AS adults,
+        SUM(CASE WHEN s.household IS NOT NULL THEN s.adults_vneid
+                 WHEN base.done = 0 THEN base.adults - base.without_vneid ELSE 0 END) AS vneid,
+        SUM(CASE WHEN s.household IS NOT NULL THEN s.adults_vneid_level2
+                 WHEN base.done = 0 THEN base.adults_level2 ELSE 0 END) AS vneid_level2,
+        SUM(CASE WHEN s.household IS NOT NULL THEN s.adults_bank
+                 WHEN base.done = 0 THEN base.adults - base.without_bank ELSE 0 END) AS bank,
+        SUM(CASE WHEN s.household IS NOT NULL THEN s.adults_confirmed
+                 WHEN base.done = 0 THEN base.adults_confirmed ELSE 0 END) AS skills_confirmed
+    FROM base LEFT JOIN s ON s.household = base.id AND s.rn = 1
+    WHERE base.created_at < {}
+"""
+
+
+async def volunteer_activity(
+    village_ids: list[int], weeks: int = 8
+) -> tuple[list[str], list[VolunteerWeeks]]:
+    """Visits per volunteer in each of the last `weeks` ISO weeks, in the given villages: the week
+    labels, and one line per volunteer, busiest first."""
+    starts = recent_weeks(weeks)
+    if not village_ids:
+        return [week_label(s) for s in starts], []
+    bounds = [s.astimezone(UTC) for s in [*starts, starts[-1] + timedelta(weeks=1)]]
+    columns = ", ".join(
+        f"SUM(CASE WHEN v.at >= {{}} AND v.at < {{}} THEN 1 ELSE 0 END) AS w{i}" for i in range(weeks)
+    )
+    args: list[Any] = [arg for i in range(weeks) for arg in (bounds[i], bounds[i + 1])]
+    in_villages = ", ".join("{}" for _ in village_ids)
+    rows = await Household.raw(
+        f"""SELECT u.display_name AS name, {columns},
+            SUM(CASE WHEN v.outcome = 'done' THEN 1 ELSE 0 END) AS done
+        FROM visit v JOIN household h ON h.id = v.household JOIN app_user u ON u.id = v.volunteer
+        WHERE h.village IN ({in_villages}) AND v.at >= {{}}
+        GROUP BY u.id, u.display_name""",
+        *args,
+        *village_ids,
+        bounds[0],
+    )
+    lines = [
+        VolunteerWeeks(r["name"], [int(r[f"w{i}"] or 0) for i in range(weeks)], int(r["done"] or 0))
+        for r in rows
+    ]
+    lines.sort(key=lambda line: (-line.total, line.name))
+    return [week_label(s) for s in starts], lines

@@ -1,0 +1,85 @@
+"""A ward's targets for a year, in percent. The plans' defaults hold until the ward office sets its own
+(targets differ by commune and by year: DESIGN.md section 1)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any
+
+from msgspec import Meta, Struct
+
+from surveys.audit import audit
+from surveys.db import write_transaction
+from surveys.tables import WardTarget
+
+Percent = Annotated[int, Meta(ge=0, le=100)]
+
+# Which target each indicator is measured against.
+TARGET_OF = {
+    "informed": "informed",
+    "digital_family": "digital_family",
+    "vneid": "identity",
+    "skills_confirmed": "skills_confirmed",
+}
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Percent targets of one year; defaults from the 2025-2026 plans."""
+
+    year: int
+    informed: int = 100
+    digital_family: int = 100
+    identity: int = 100
+    skills_confirmed: int = 80
+
+    def for_indicator(self, indicator: str) -> int | None:
+        """The target an indicator is measured against, if it has one."""
+        name = TARGET_OF.get(indicator)
+        return getattr(self, name) if name else None
+
+
+class TargetsUpdate(Struct, kw_only=True):
+    """The targets form and API body."""
+
+    informed: Percent
+    digital_family: Percent
+    identity: Percent
+    skills_confirmed: Percent
+
+
+async def targets_for(ward_id: int, year: int) -> Targets:
+    """The ward's targets for `year` (the defaults when none were set)."""
+    row = await WardTarget.select().where((WardTarget.ward == ward_id) & (WardTarget.year == year)).first()
+    if row is None:
+        return Targets(year=year)
+    return Targets(year, row["informed"], row["digital_family"], row["identity"], row["skills_confirmed"])
+
+
+async def save_targets(
+    ward_id: int, year: int, update: TargetsUpdate, user_id: int, client_addr: str = ""
+) -> Targets:
+    """Set the ward's targets for `year`, recording the change in the audit log."""
+    values: dict[Any, Any] = {
+        "informed": update.informed,
+        "digital_family": update.digital_family,
+        "identity": update.identity,
+        "skills_confirmed": update.skills_confirmed,
+    }
+    async with write_transaction():
+        before = await targets_for(ward_id, year)
+        where = (WardTarget.ward == ward_id) & (WardTarget.year == year)
+        if await WardTarget.exists().where(where):
+            await WardTarget.update(values).where(where)
+        else:
+            await WardTarget.insert(WardTarget({WardTarget.ward: ward_id, WardTarget.year: year, **values}))
+        after = Targets(year=year, **values)
+        await audit(
+            "targets.saved",
+            "ward",
+            ward_id,
+            user_id,
+            {"before": asdict(before), "after": asdict(after)},
+            client_addr,
+        )
+    return after
