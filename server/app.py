@@ -30,6 +30,7 @@ from server.security import AllowedHostsMiddleware, SecurityHeadersMiddleware
 from server.views.auth import AuthController
 from server.views.households import HouseholdController
 from server.views.villages import VillageController
+from server.views.wards import WardController
 from surveys.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
 from surveys.settings import Settings, get_settings
 
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             AuthController,
             HouseholdController,
             VillageController,
+            WardController,
             SessionController,
             ApiController,
             healthz,

@@ -27,6 +27,9 @@ FIELD_ERRORS = {
     ("outcome", "required"): N_("Choose the outcome of the visit."),
     ("outcome", "invalid_choice"): N_("Choose the outcome of the visit."),
     ("notes", "too_long"): N_("Notes have at most 1000 characters."),
+    ("percent", "required"): N_("Enter a whole number from 0 to 100."),
+    ("percent", "invalid"): N_("Enter a whole number from 0 to 100."),
+    ("percent", "out_of_range"): N_("Enter a whole number from 0 to 100."),
 }
 
 REASONS = {

@@ -45,5 +45,6 @@ def configure(env: Environment, settings: Settings) -> None:
         "ROLES": messages.ROLES,
         "base_url": settings.base_url.rstrip("/"),
         "static": static_url,
+        "getattr_": getattr,
     }
     env.globals.update(globals_)

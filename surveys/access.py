@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from surveys.accounts import Actor
-from surveys.tables import Village
+from surveys.tables import Village, Ward
 
 # Roles that record visits and change household data.
 WRITERS = frozenset({"volunteer", "village_head", "ward_officer", "admin"})
@@ -44,3 +44,29 @@ async def can_see_village(actor: Actor, village_id: int) -> bool:
 async def can_write_village(actor: Actor, village_id: int) -> bool:
     """Whether the actor may record visits and change households in this village."""
     return actor.role in WRITERS and await can_see_village(actor, village_id)
+
+
+# Roles that see coverage beyond the doors: village heads (their villages), ward and province officers.
+STEERING = frozenset({"village_head", "ward_officer", "province_officer", "admin"})
+
+
+async def can_see_ward(actor: Actor, ward_id: int) -> bool:
+    """Whether the actor may see the ward's dashboard and reports: its ward officers, the officers of
+    its province, admins. Volunteers and village heads do not."""
+    if actor.role == "admin":
+        return True
+    if actor.role == "ward_officer":
+        return actor.ward_id == ward_id
+    if actor.role == "province_officer" and actor.province_id is not None:
+        return bool(await Ward.exists().where((Ward.id == ward_id) & (Ward.province == actor.province_id)))
+    return False
+
+
+def can_set_targets(actor: Actor, ward_id: int) -> bool:
+    """The ward's own officers (and admins) set its targets."""
+    return actor.role == "admin" or (actor.role == "ward_officer" and actor.ward_id == ward_id)
+
+
+async def can_see_activity(actor: Actor, village_id: int) -> bool:
+    """Volunteer activity is for those who steer: village heads of the village and above."""
+    return actor.role in STEERING and await can_see_village(actor, village_id)

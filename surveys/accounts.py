@@ -38,6 +38,7 @@ class Actor:
     province_id: int | None
     village_ids: frozenset[int]
     locale: str
+    ward_code: str | None = None
 
 
 def hash_password(password: str) -> str:
@@ -97,6 +98,7 @@ async def actor_for_token(token: str, kind: str, idle: timedelta) -> Actor | Non
             AuthSession.last_seen_at,
             AuthSession.expires_at,
             *AuthSession.user.all_columns(exclude=[AuthSession.user.password_hash]),
+            AuthSession.user._.ward._.code.as_alias("ward_code"),
         )
         .where(
             (AuthSession.token_hash == _token_hash(token))
@@ -115,7 +117,9 @@ async def actor_for_token(token: str, kind: str, idle: timedelta) -> Actor | Non
 async def actor_by_id(user_id: int) -> Actor | None:
     """The active user with this id."""
     row = (
-        await User.select(*User.all_columns(exclude=[User.password_hash]))
+        await User.select(
+            *User.all_columns(exclude=[User.password_hash]), User.ward._.code.as_alias("ward_code")
+        )
         .where((User.id == user_id) & (User.active.eq(True)))
         .first()
     )
@@ -134,6 +138,7 @@ async def _actor(row: dict, prefix: str) -> Actor:
         province_id=row[f"{prefix}province"],
         village_ids=frozenset(int(v["village"]) for v in villages),
         locale=row[f"{prefix}locale"],
+        ward_code=row["ward_code"],
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from surveys.settings import get_settings
@@ -40,3 +40,8 @@ def week_label(start: datetime) -> str:
     """ISO week as `2026-W47`."""
     year, week, _ = start.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def local_date(moment: datetime | None) -> date | None:
+    """The calendar date of `moment` in phocap's time zone."""
+    return moment.astimezone(ZoneInfo(get_settings().timezone)).date() if moment else None

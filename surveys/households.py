@@ -150,6 +150,16 @@ async def household_detail(row: Row) -> schemas.Household:
 
 async def visible_villages(actor: Actor) -> list[schemas.Village]:
     """The villages the actor may see, with their household counts, in ward then village order."""
+    return await _villages(village_filter(actor))
+
+
+async def village_info(village_id: int) -> schemas.Village | None:
+    """One village with its ward and household count (access is the caller's to check)."""
+    found = await _villages(Village.id == village_id)
+    return found[0] if found else None
+
+
+async def _villages(where: Any) -> list[schemas.Village]:
     rows = (
         await Village.select(
             Village.id,
@@ -158,7 +168,7 @@ async def visible_villages(actor: Actor) -> list[schemas.Village]:
             Village.ward._.code.as_alias("ward_code"),
             Village.ward._.name.as_alias("ward_name"),
         )
-        .where(village_filter(actor))
+        .where(where)
         .order_by(Village.ward._.code)
         .order_by(Village.code)
     )

@@ -58,7 +58,10 @@ class AuthController(Controller):
 
     @get("/", sync_to_thread=False)
     def home(self, request: Request[Actor | None, Any, Any]) -> Redirect:
-        """Signed-in users start at their villages; others at sign-in."""
+        """Ward officers start at their dashboard, other signed-in users at their villages; others at
+        sign-in."""
+        if request.user and request.user.role == "ward_officer" and request.user.ward_code:
+            return Redirect(f"/wards/{request.user.ward_code}")
         return Redirect("/villages" if request.user else "/signin")
 
     @get("/signin", sync_to_thread=False)

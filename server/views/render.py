@@ -5,9 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2_fragments.litestar import HTMXBlockTemplate
-from litestar import Request
+from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.plugins.htmx import HTMXRequest
+
+from surveys.clock import local_now
+
+
+def download(content: bytes, name: str, fmt: str) -> Response[bytes]:
+    """A file to save: `name` (no personal data in it) dated today, as CSV or XLSX."""
+    filename = f"{name}-{local_now():%Y%m%d}.{fmt}"
+    return Response(
+        content,
+        media_type=CSV if fmt == "csv" else XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def page(

@@ -1,0 +1,94 @@
+"""The contents of the export files: which columns, in Vietnamese (files go upward to the district
+and province in Vietnamese, whatever language the officer reads the app in)."""
+
+from __future__ import annotations
+
+from server.i18n import N_, gettext, use_locale
+from server.messages import OUTCOMES, REASONS, label
+from surveys.clock import local_date, local_now
+from surveys.coverage import CoverageRow
+from surveys.exports import Cell, Table
+from surveys.reports import INDICATORS, Indicators, WardReport
+
+INDICATOR_NAMES = {
+    "visited": N_("Households visited"),
+    "digital_family": N_("Digital families"),
+    "informed": N_("Households informed"),
+    "vneid": N_("Citizens 16+ with VNeID"),
+    "vneid_level2": N_("Citizens 16+ with VNeID level 2"),
+    "bank": N_("Citizens 16+ with a digital bank account"),
+    "skills_confirmed": N_("Citizens 16+ with digital skills confirmed"),
+}
+
+
+def _title(report_name: str, ward_name: str, ward_code: str, province: str) -> list[str]:
+    return [
+        report_name,
+        gettext("%(ward)s (code %(code)s), %(province)s")
+        % {"ward": ward_name, "code": ward_code, "province": province},
+        gettext("Report date: %(date)s") % {"date": local_now().strftime("%d/%m/%Y")},
+    ]
+
+
+def _indicator_cells(indicators: Indicators) -> list[Cell]:
+    cells: list[Cell] = [indicators.households, indicators.adults]
+    for name in INDICATORS:
+        cells += [getattr(indicators, name), indicators.percent(name)]
+    return cells
+
+
+def report_table(report: WardReport) -> Table:
+    """The ward report: one row per village, the ward's total, and the year's targets."""
+    with use_locale("vi"):
+        headers = [
+            gettext("Village code"),
+            gettext("Village"),
+            gettext("Households"),
+            gettext("Citizens 16+"),
+        ]
+        for name in INDICATORS:
+            headers += [gettext(INDICATOR_NAMES[name]), "%"]
+        rows: list[list[Cell]] = [[v.code, v.name, *_indicator_cells(v.indicators)] for v in report.villages]
+        rows.append(["", gettext("Whole ward"), *_indicator_cells(report.total)])
+        targets: list[Cell] = ["", gettext("Target %(year)d") % {"year": report.year}, None, None]
+        for name in INDICATORS:
+            targets += [None, report.targets.for_indicator(name)]
+        rows.append(targets)
+        title = _title(
+            gettext("Bình dân học vụ số: ward report"),
+            report.ward_name,
+            report.ward_code,
+            report.province_name,
+        )
+    return Table(title=title, headers=headers, rows=rows, sheet=report.ward_code)
+
+
+def coverage_table(
+    rows: list[CoverageRow], village: str, ward_name: str, ward_code: str, province: str
+) -> Table:
+    """A village's coverage list as filtered on the page."""
+    with use_locale("vi"):
+        headers = [
+            gettext("Household code"), gettext("Head of household"), gettext("Address"), gettext("Priority support"),
+            gettext("Status"), gettext("Reasons"), gettext("Last visit"), gettext("Days since last visit"),
+            gettext("Outcome"), gettext("Volunteer"),
+        ]  # fmt: skip
+        body: list[list[Cell]] = [
+            [
+                r.code,
+                r.head_name,
+                r.address,
+                gettext("Yes") if r.priority else "",
+                gettext("Covered") if r.covered else gettext("Not covered"),
+                "; ".join(label(REASONS, code) for code in r.reasons),
+                local_date(r.last_visit_at),
+                r.days_since_visit,
+                label(OUTCOMES, r.last_outcome) if r.last_outcome else "",
+                r.last_volunteer or "",
+            ]
+            for r in rows
+        ]
+        title = _title(
+            gettext("Coverage list: %(village)s") % {"village": village}, ward_name, ward_code, province
+        )
+    return Table(title=title, headers=headers, rows=body, sheet=village)

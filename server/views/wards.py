@@ -1,0 +1,120 @@
+"""The ward office's dashboard: indicators per village against the year's targets, the weekly trend,
+exports to send upward, the targets form, and the volunteers' activity."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect
+
+from server.auth import client_address, page_guard
+from server.charts import percent_chart
+from server.exports import INDICATOR_NAMES, report_table
+from server.messages import error_message
+from server.views.render import download, page
+from surveys.access import can_see_ward, can_set_targets
+from surveys.accounts import Actor
+from surveys.clock import this_year
+from surveys.exports import to_csv, to_xlsx
+from surveys.reports import INDICATORS, volunteer_activity, ward_report, ward_trend
+from surveys.tables import Village, Ward
+from surveys.targets import TargetsUpdate, save_targets, targets_for
+from surveys.validation import InvalidInput, parse
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+TARGET_FIELDS = ("informed", "digital_family", "identity", "skills_confirmed")
+
+
+async def ward_for(actor: Actor, code: str) -> int:
+    """The id of the ward with this code if the actor may see it; 404 otherwise (alike)."""
+    ward = await Ward.select(Ward.id).where(Ward.code == code).first() if len(code) == 5 else None
+    if ward is None or not await can_see_ward(actor, ward["id"]):
+        raise NotFoundException()
+    return int(ward["id"])
+
+
+class WardController(Controller):
+    """`/wards/{code}`: for the ward's officers, the province's, and admins."""
+
+    path = "/wards/{code:str}"
+    guards = [page_guard]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/")
+    async def dashboard(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
+        """The commune's numbers against its targets, village by village, and the weekly trend."""
+        ward_id = await ward_for(request.user, code)
+        report = await ward_report(ward_id)
+        trend = await ward_trend(ward_id)
+        labels = [p.week for p in trend]
+        charts = {
+            name: percent_chart(
+                [p.indicators.percent(name) for p in trend], labels, report.targets.for_indicator(name)
+            )
+            for name in INDICATORS
+        }
+        return page(
+            request,
+            "ward.html",
+            report=report,
+            charts=charts,
+            indicators=INDICATORS,
+            names=INDICATOR_NAMES,
+            can_set_targets=can_set_targets(request.user, ward_id),
+        )
+
+    @get("/report.{fmt:str}")
+    async def export(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], fmt: FromPath[str]
+    ) -> Response[bytes]:
+        """The ward report as CSV or XLSX: the same numbers as the dashboard."""
+        if fmt not in ("csv", "xlsx"):
+            raise NotFoundException()
+        table = report_table(await ward_report(await ward_for(request.user, code)))
+        return download(to_csv(table) if fmt == "csv" else to_xlsx(table), f"phocap-{code}-report", fmt)
+
+    @get("/targets")
+    async def targets_form(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
+        """The year's targets, editable by the ward's officers."""
+        ward_id = await self._target_ward(request.user, code)
+        targets = await targets_for(ward_id, this_year())
+        values = {name: str(getattr(targets, name)) for name in TARGET_FIELDS}
+        return page(request, "targets.html", code=code, year=targets.year, values=values, errors={})
+
+    @post("/targets")
+    async def save(self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData) -> Any:
+        """Save the targets; a bad value comes back with its message and everything as typed."""
+        ward_id = await self._target_ward(request.user, code)
+        values = {name: str(data.get(name, "")).strip() for name in TARGET_FIELDS}
+        try:
+            update = parse({k: v for k, v in values.items() if v != ""}, TargetsUpdate)
+        except InvalidInput as exc:
+            errors = {e.field: error_message("percent", e.code) for e in exc.errors}
+            return page(
+                request,
+                "targets.html",
+                status_code=422,
+                code=code,
+                year=this_year(),
+                values=values,
+                errors=errors,
+            )
+        await save_targets(ward_id, this_year(), update, request.user.id, client_address(request))
+        return Redirect(f"/wards/{code}", status_code=303)
+
+    @get("/activity")
+    async def activity(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
+        """Visits per volunteer per week across the ward."""
+        ward_id = await ward_for(request.user, code)
+        villages = [v["id"] for v in await Village.select(Village.id).where(Village.ward == ward_id)]
+        weeks, lines = await volunteer_activity(villages)
+        return page(request, "activity.html", place=code, back=f"/wards/{code}", weeks=weeks, lines=lines)
+
+    async def _target_ward(self, actor: Actor, code: str) -> int:
+        ward_id = await ward_for(actor, code)
+        if not can_set_targets(actor, ward_id):
+            raise NotFoundException()
+        return ward_id

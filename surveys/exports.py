@@ -1,0 +1,87 @@
+"""Spreadsheet files a ward office can send upward: CSV (UTF-8 with BOM, so Excel reads Vietnamese
+right) and XLSX (openpyxl), from one table: title lines, headers, rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+Cell = str | int | float | date | None
+
+
+@dataclass(frozen=True)
+class Table:
+    """What an export holds: a few title lines (report, ward and its code, date), headers, rows."""
+
+    title: list[str]
+    headers: list[str]
+    rows: Sequence[Sequence[Cell]]
+    sheet: str = "phocap"
+
+
+def _text(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def to_csv(table: Table) -> bytes:
+    """The table as CSV, UTF-8 with a byte-order mark, dates dd/MM/yyyy."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for line in table.title:
+        writer.writerow([line])
+    writer.writerow([])
+    writer.writerow(table.headers)
+    for row in table.rows:
+        writer.writerow([_text(_safe(v)) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _safe(value: Cell) -> Any:
+    # Text that starts like a formula is stored as text, so a name cannot run in the office's Excel.
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
+        return "'" + value
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def to_xlsx(table: Table) -> bytes:
+    """The table as an Excel workbook: title lines in bold, then the headers and rows; dates as
+    dates shown dd/MM/yyyy."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = table.sheet[:31]
+    for line in table.title:
+        sheet.append([line])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+    sheet.append([])
+    sheet.append(table.headers)
+    header_row = sheet.max_row
+    for cell in sheet[header_row]:
+        cell.font = Font(bold=True)
+    for row in table.rows:
+        sheet.append([_safe(v) for v in row])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, date):
+                cell.number_format = "dd/mm/yyyy"
+    for index, header in enumerate(table.headers, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(10, min(40, len(header) + 4))
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
