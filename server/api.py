@@ -16,12 +16,16 @@ from litestar.params import FromPath, FromQuery
 from server.auth import api_guard, client_address
 from server.openapi import json_body
 from server.problems import ConflictProblem, InvalidInputProblem
+from server.views.villages import ListFilters, PageNo, Reason, Sort, Status
+from server.views.wards import ward_for
 from surveys import schemas
 from surveys.access import can_see_village, can_write_village
 from surveys.accounts import Actor, actor_by_id, check_credentials, open_session
 from surveys.audit import audit
+from surveys.coverage import coverage_out, village_coverage
 from surveys.db import database_ok
 from surveys.households import household_detail, village_households, visible_household, visible_villages
+from surveys.reports import report_out, ward_report
 from surveys.settings import Settings
 from surveys.validation import InvalidInput, parse
 from surveys.visits import VisitConflict, parse_visit, record_visit
@@ -83,6 +87,30 @@ class ApiController(Controller):
     async def villages(self, request: Request[Actor, Any, Any]) -> list[schemas.Village]:
         """The villages the caller may see."""
         return await visible_villages(request.user)
+
+    @get("/villages/{village_id:int}/coverage")
+    async def coverage(
+        self,
+        request: Request[Actor, Any, Any],
+        village_id: FromPath[int],
+        q: FromQuery[str] = "",
+        status: Status = "all",
+        reason: Reason = "",
+        sort: Sort = "visit",
+        page: PageNo = 1,
+    ) -> schemas.Coverage:
+        """A village's coverage list: the same rows, filters and order as the page."""
+        if not await can_see_village(request.user, village_id):
+            raise NotFoundException("No such village.")
+        f = ListFilters.of(q, status, reason, sort, page)
+        listing = await village_coverage(village_id, f.q, f.status, f.reason, f.page, order=f.sort)
+        return coverage_out(village_id, listing)
+
+    @get("/wards/{code:str}/report")
+    async def report(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> schemas.WardReport:
+        """The ward's indicators per village and in total against the year's targets (the dashboard's
+        numbers)."""
+        return report_out(await ward_report(await ward_for(request.user, code)))
 
     @get("/households")
     async def households(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from surveys import schemas
 from surveys.clock import now, this_year
 from surveys.criteria import REASONS, CoverageRules, covered_sql, member_sql, reason_sql
 from surveys.tables import Household, Village
@@ -125,6 +126,45 @@ def _row(r: dict[str, Any], rules: CoverageRules, at: datetime) -> CoverageRow:
         last_outcome=r["last_outcome"] or None,
         last_volunteer=r["last_volunteer"],
         days_since_visit=(at - last).days if last else None,
+    )
+
+
+def row_status(row: CoverageRow) -> schemas.Status:
+    """A coverage row's status as the API shows it."""
+    return schemas.Status(
+        visited=row.visited,
+        digital_family=row.digital_family,
+        identity_complete=row.identity_complete,
+        covered=row.covered,
+        reasons=list(row.reasons),
+        members_without_vneid=row.members_without_vneid,
+        members_without_bank=row.members_without_bank,
+    )
+
+
+def coverage_out(village_id: int, listing: CoveragePage) -> schemas.Coverage:
+    """A coverage page as the API shows it."""
+    return schemas.Coverage(
+        village_id=village_id,
+        total=listing.total,
+        page=listing.page,
+        pages=listing.pages,
+        counts=listing.counts,
+        households=[
+            schemas.CoverageHousehold(
+                token=r.token,
+                code=r.code,
+                head_name=r.head_name,
+                address=r.address,
+                priority=r.priority,
+                status=row_status(r),
+                last_visit_at=r.last_visit_at,
+                last_outcome=r.last_outcome,
+                last_volunteer=r.last_volunteer,
+                days_since_visit=r.days_since_visit,
+            )
+            for r in listing.rows
+        ],
     )
 
 

@@ -155,12 +155,12 @@ def _answers(rng: random.Random, person: dict, year: int) -> dict:
     if age < 16:
         return {}
     young = age < 60
-    engaged = rng.random() < (0.7 if young else 0.25)
+    engaged = rng.random() < (0.8 if young else 0.35)
     return {
         "vneid": rng.choice(
-            ["level2", "level2", "level1", "installed"]
+            ["level2", "level2", "level1", "level1"]
             if engaged
-            else ["not_installed", "installed", "level1"]
+            else ["not_installed", "installed", "level1", "level1", "level2"]
         ),
         "bank_account": "yes" if engaged and rng.random() < 0.85 else rng.choice(["no", "unknown"]),
         "smartphone": "yes" if engaged or rng.random() < 0.4 else "no",
@@ -218,6 +218,7 @@ async def load_demo(seed: int = 20251206) -> bool:
 
 async def _create_commune(ward_id: int, rng: random.Random) -> None:
     year = this_year()
+    registered = now() - timedelta(weeks=10)
     await Ward.update({Ward.household_prefix: "PQ"}).where(Ward.id == ward_id)
     async with write_transaction():
         for code, name in VILLAGES:
@@ -231,6 +232,8 @@ async def _create_commune(ward_id: int, rng: random.Random) -> None:
                 names = " ".join(p["full_name"] for p in people)
                 hh = await Household.insert(
                     Household(
+                        # On the register before the campaign's first visits (eight weeks back).
+                        created_at=registered,
                         token=secrets.token_urlsafe(16),
                         code=household_code,
                         village=village_id,

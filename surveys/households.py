@@ -9,7 +9,7 @@ from surveys import schemas
 from surveys.access import can_see_village, village_filter
 from surveys.accounts import Actor
 from surveys.clock import this_year
-from surveys.coverage import village_coverage
+from surveys.coverage import row_status, village_coverage
 from surveys.criteria import (
     CoverageRules,
     HouseholdStatus,
@@ -192,15 +192,7 @@ async def village_households(village_id: int, query: str = "") -> list[schemas.H
             head_name=r.head_name,
             address=r.address,
             last_visit_at=r.last_visit_at,
-            status=schemas.Status(
-                visited=r.visited,
-                digital_family=r.digital_family,
-                identity_complete=r.identity_complete,
-                covered=r.covered,
-                reasons=list(r.reasons),
-                members_without_vneid=r.members_without_vneid,
-                members_without_bank=r.members_without_bank,
-            ),
+            status=row_status(r),
         )
         for r in listed.rows
     ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from surveys import schemas
 from surveys.clock import now, recent_weeks, this_year, week_label
 from surveys.coverage import households_sql
 from surveys.criteria import CoverageRules
@@ -101,6 +102,32 @@ class VolunteerWeeks:
     def total(self) -> int:
         """Visits over all the weeks."""
         return sum(self.counts)
+
+
+def report_out(report: WardReport) -> schemas.WardReport:
+    """The report as the API shows it: the same numbers as the dashboard and the exports."""
+
+    def line(village_id: int | None, code: str, name: str, counts: Indicators) -> schemas.ReportLine:
+        indicators = {
+            i: schemas.Indicator(
+                count=getattr(counts, i),
+                of=counts.denominator(i),
+                percent=counts.percent(i),
+                target=report.targets.for_indicator(i),
+            )
+            for i in INDICATORS
+        }
+        return schemas.ReportLine(village_id, code, name, counts.households, counts.adults, indicators)
+
+    return schemas.WardReport(
+        ward_code=report.ward_code,
+        ward_name=report.ward_name,
+        province_name=report.province_name,
+        year=report.year,
+        as_of=report.as_of,
+        villages=[line(v.id, v.code, v.name, v.indicators) for v in report.villages],
+        total=line(None, "", report.ward_name, report.total),
+    )
 
 
 async def ward_rules(ward_id: int) -> tuple[CoverageRules, dict[str, Any]]:

@@ -165,3 +165,61 @@ class Health(Struct):
 
     status: str
     database: str
+
+
+class CoverageHousehold(Struct):
+    """A household in a coverage list."""
+
+    token: str
+    code: str
+    head_name: str
+    address: str
+    priority: bool
+    status: Status
+    last_visit_at: datetime | None
+    last_outcome: str | None
+    last_volunteer: str | None
+    days_since_visit: int | None
+
+
+class Coverage(Struct):
+    """One page of a village's coverage list, with the number of households under each filter."""
+
+    village_id: int
+    total: int
+    page: int
+    pages: int
+    counts: dict[str, int]
+    households: list[CoverageHousehold]
+
+
+class Indicator(Struct):
+    """One indicator: its count, what it is counted over, the percentage and the year's target."""
+
+    count: int
+    of: int
+    percent: float
+    target: int | None
+
+
+class ReportLine(Struct):
+    """A village's (or the ward's) indicators."""
+
+    village_id: int | None
+    village_code: str
+    village_name: str
+    households: int
+    citizens_16_plus: int
+    indicators: dict[str, Indicator]
+
+
+class WardReport(Struct):
+    """The ward dashboard's numbers."""
+
+    ward_code: str
+    ward_name: str
+    province_name: str
+    year: int
+    as_of: datetime
+    villages: list[ReportLine]
+    total: ReportLine

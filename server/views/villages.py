@@ -94,6 +94,7 @@ class VillageController(Controller):
             block="results",
             push_url=filters.url(f"/villages/{village_id}"),
             village=village,
+            here=f"/villages/{village_id}",
             filters=filters,
             listing=listing,
             reasons=REASONS,
@@ -101,19 +102,19 @@ class VillageController(Controller):
             can_see_activity=await can_see_activity(request.user, village_id),
         )
 
-    @get("/{village_id:int}/coverage.{fmt:str}")
+    @get(["/{village_id:int}/coverage.csv", "/{village_id:int}/coverage.xlsx"])
     async def export(
         self,
         request: Request[Actor, Any, Any],
         village_id: FromPath[int],
-        fmt: FromPath[str],
         q: FromQuery[str] = "",
         status: Status = "all",
         reason: Reason = "",
         sort: Sort = "visit",
     ) -> Response[bytes]:
         """The filtered list (all pages) as CSV or XLSX, for village heads and the ward office."""
-        if fmt not in ("csv", "xlsx") or request.user.role not in STEERING:
+        fmt = request.url.path.rsplit(".", 1)[-1]
+        if request.user.role not in STEERING:
             raise NotFoundException()
         village = await _village(request.user, village_id)
         filters = ListFilters.of(q, status, reason, sort, 1)

@@ -66,13 +66,10 @@ class WardController(Controller):
             can_set_targets=can_set_targets(request.user, ward_id),
         )
 
-    @get("/report.{fmt:str}")
-    async def export(
-        self, request: Request[Actor, Any, Any], code: FromPath[str], fmt: FromPath[str]
-    ) -> Response[bytes]:
+    @get(["/report.csv", "/report.xlsx"])
+    async def export(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Response[bytes]:
         """The ward report as CSV or XLSX: the same numbers as the dashboard."""
-        if fmt not in ("csv", "xlsx"):
-            raise NotFoundException()
+        fmt = request.url.path.rsplit(".", 1)[-1]
         table = report_table(await ward_report(await ward_for(request.user, code)))
         return download(to_csv(table) if fmt == "csv" else to_xlsx(table), f"phocap-{code}-report", fmt)
 

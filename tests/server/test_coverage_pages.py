@@ -1,0 +1,237 @@
+"""The coverage list, the ward dashboard, targets, exports and activity, as their users see them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import openpyxl
+import pytest
+from litestar.testing import AsyncTestClient
+
+from surveys.reports import ward_report
+from surveys.tables import AuditEntry, WardTarget
+from tests.conftest import api_token, sign_in
+from tests.factories import World, make_household, person
+from tests.server.helpers import field_errors, soup
+from tests.surveys.test_reports import visit_an
+
+
+async def test_village_head_filters_not_visited_with_counts_and_a_url(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await visit_an(world)
+    await sign_in(client, "head1")
+    v1 = world.villages["v1"]
+    page = soup(await client.get(f"/villages/{v1}"))
+    chips = {a.get_text(" ", strip=True) for a in page.select(".chips-nav a")}
+    assert {"Tất cả 2", "Chưa đạt 1", "Đã đạt 1", "Chưa đến thăm 1"} <= chips
+    link = next(a for a in page.select(".chips-nav a") if a.get_text(strip=True).startswith("Chưa đến thăm"))
+    assert link["href"] == f"/villages/{v1}?reason=not_visited"
+    filtered = await client.get(link["href"], headers={"HX-Request": "true"})
+    assert filtered.headers["hx-push-url"] == f"/villages/{v1}?reason=not_visited"
+    assert [s.text for s in soup(filtered).select("li strong")] == ["Đặng Thị Ánh"]
+
+
+async def test_the_list_shows_last_visit_days_and_volunteer(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await visit_an(world)
+    await sign_in(client, "head1")
+    page = soup(await client.get(f"/villages/{world.villages['v1']}?sort=name"))
+    first = page.select("#results li a.row-link")[0].get_text(" ", strip=True)
+    assert "Nguyễn Văn An" in first and "(0 ngày trước)" in first and "Tài khoản volunteer1" in first
+
+
+async def test_pages_of_fifty(client: AsyncTestClient[Any], world: World) -> None:
+    v2 = world.villages["v2"]
+    for n in range(55):
+        await make_household(v2, f"PQ-02-{n:04d}", [person(f"Hà Văn Số{n:02d}", 1980)])
+    await sign_in(client, "ward")
+    first = soup(await client.get(f"/villages/{v2}"))
+    assert len(first.select("#results ul.households > li")) == 50
+    next_link = first.find("a", rel="next")
+    assert next_link is not None and next_link["href"] == f"/villages/{v2}?page=2"
+    second = soup(await client.get(next_link["href"]))
+    assert len(second.select("#results ul.households > li")) == 5
+    assert "Trang 2/2" in second.text
+
+
+async def test_unknown_filter_values_fall_back_to_the_whole_list(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "head1")
+    response = await client.get(f"/villages/{world.villages['v1']}?status=weird&reason=nope&sort=up")
+    assert response.status_code == 200
+    assert len(soup(response).select("#results ul.households > li")) == 2
+    assert (await client.get(f"/villages/{world.villages['v1']}?page=0")).status_code == 400
+
+
+async def test_coverage_export_csv_and_xlsx(client: AsyncTestClient[Any], world: World) -> None:
+    await visit_an(world)
+    await sign_in(client, "head1")
+    v1 = world.villages["v1"]
+    response = await client.get(f"/villages/{v1}/coverage.csv?reason=not_visited")
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["Danh sách hộ: Thôn Đồng Tâm"]
+    assert rows[1] == ["Xã Phong Quang (mã 01849), Tỉnh Thái Nguyên"]
+    assert rows[2][0].startswith("Ngày báo cáo: ")
+    header = rows[4]
+    assert header[:3] == ["Mã hộ", "Chủ hộ", "Địa chỉ"]
+    assert [r[0] for r in rows[5:]] == ["PQ-01-0002"]
+    xlsx = await client.get(f"/villages/{v1}/coverage.xlsx?sort=name")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[4][:2] == ["Mã hộ", "Chủ hộ"]
+    assert [v[1] for v in values[5:]] == ["Nguyễn Văn An", "Đặng Thị Ánh"]
+    assert sheet.cell(row=6, column=7).number_format == "dd/mm/yyyy"
+
+
+async def test_volunteers_cannot_export_or_see_the_dashboard(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "volunteer1")
+    v1 = world.villages["v1"]
+    assert (await client.get(f"/villages/{v1}")).status_code == 200
+    for path in (f"/villages/{v1}/coverage.csv", f"/villages/{v1}/activity", "/wards/01849", "/wards/01849/report.csv",
+                 "/wards/01849/targets", "/wards/01849/activity"):  # fmt: skip
+        assert (await client.get(path)).status_code == 404, path
+
+
+async def test_village_head_sees_only_their_villages(client: AsyncTestClient[Any], world: World) -> None:
+    await sign_in(client, "head1")
+    assert (await client.get(f"/villages/{world.villages['v2']}")).status_code == 404
+    assert (await client.get(f"/villages/{world.villages['v2']}/coverage.xlsx")).status_code == 404
+    assert (await client.get("/wards/01849")).status_code == 404
+
+
+async def test_ward_officer_sees_only_their_ward(client: AsyncTestClient[Any], world: World) -> None:
+    await sign_in(client, "otherward")
+    for path in ("/wards/01849", "/wards/01849/report.xlsx", f"/villages/{world.villages['v1']}"):
+        assert (await client.get(path)).status_code == 404, path
+    assert (await client.get("/wards/01852")).status_code == 200
+
+
+async def test_dashboard_shows_the_reports_numbers(client: AsyncTestClient[Any], world: World) -> None:
+    await visit_an(world)
+    await sign_in(client, "ward")
+    response = await client.get("/", follow_redirects=True)
+    page = soup(response)
+    assert page.h1 is not None and page.h1.text == "Xã Phong Quang"
+    kpis = {
+        k.select_one(".kpi-name").text: k.select_one(".kpi-value").get_text(" ", strip=True)
+        for k in page.select(".kpi")
+    }  # type: ignore[union-attr]
+    assert kpis["Hộ đã đến thăm"] == "33.3%"
+    assert kpis["Gia đình số"] == "66.7% / 100%"
+    assert kpis["Công dân từ 16 tuổi có VNeID"] == "75.0% / 100%"
+    assert kpis["Công dân từ 16 tuổi đã xác nhận kỹ năng số"] == "25.0% / 80%"
+    rows = [
+        [c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])]
+        for tr in page.select("table.numbers tbody tr")
+    ]
+    assert rows[0][:4] == ["Thôn Đồng Tâm", "2", "3", "50.0% (1)"]
+    assert len(page.select(".chart svg polyline")) == 7
+
+
+async def test_exported_report_equals_the_dashboard(client: AsyncTestClient[Any], world: World) -> None:
+    await visit_an(world)
+    await sign_in(client, "ward")
+    report = await ward_report(world.wards["pq"])
+    rows = list(
+        csv.reader(io.StringIO((await client.get("/wards/01849/report.csv")).content.decode("utf-8-sig")))
+    )
+    assert rows[0] == ["Bình dân học vụ số: báo cáo cấp xã"]
+    total = next(r for r in rows if r[1:2] == ["Toàn xã"])
+    assert total[2:4] == [str(report.total.households), str(report.total.adults)]
+    assert total[4:6] == [str(report.total.visited), f"{report.total.percent('visited'):.1f}"]
+    assert total[10:12] == [str(report.total.vneid), f"{report.total.percent('vneid'):.1f}"]
+    book = openpyxl.load_workbook(io.BytesIO((await client.get("/wards/01849/report.xlsx")).content))
+    sheet = book.active
+    assert sheet is not None and sheet.title == "01849"
+    xlsx_total = next(row for row in sheet.iter_rows(values_only=True) if row[1:2] == ("Toàn xã",))
+    assert xlsx_total[11] == report.total.percent("vneid") == 75.0
+    api = (await client.get("/api/wards/01849/report", headers=await api_token(client, "ward"))).json()
+    assert api["total"]["indicators"]["vneid"] == {"count": 3, "of": 4, "percent": 75.0, "target": 100}
+
+
+async def test_ward_officer_sets_targets_and_bad_values_come_back(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "ward")
+    response = await client.post(
+        "/wards/01849/targets",
+        data={
+            "_csrf_token": csrf,
+            "informed": "95",
+            "digital_family": "150",
+            "identity": "abc",
+            "skills_confirmed": "",
+        },
+    )
+    assert response.status_code == 422
+    page = soup(response)
+    assert field_errors(page) == ["Hãy nhập số nguyên từ 0 đến 100."] * 3
+    assert page.find("input", attrs={"name": "digital_family"})["value"] == "150"  # type: ignore[index]
+    assert await WardTarget.count() == 0
+    saved = await client.post(
+        "/wards/01849/targets",
+        data={
+            "_csrf_token": csrf,
+            "informed": "95",
+            "digital_family": "70",
+            "identity": "90",
+            "skills_confirmed": "60",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert (await ward_report(world.wards["pq"])).targets.for_indicator("digital_family") == 70
+    assert await AuditEntry.count().where(AuditEntry.action == "targets.saved") == 1
+
+
+@pytest.mark.parametrize("login", ["head1", "volunteer1", "otherward"])
+async def test_only_the_wards_officers_set_its_targets(
+    client: AsyncTestClient[Any], world: World, login: str
+) -> None:
+    csrf = await sign_in(client, login)
+    data = {
+        "_csrf_token": csrf,
+        "informed": "1",
+        "digital_family": "1",
+        "identity": "1",
+        "skills_confirmed": "1",
+    }
+    assert (await client.post("/wards/01849/targets", data=data)).status_code == 404
+    assert await WardTarget.count() == 0
+
+
+async def test_activity_pages(client: AsyncTestClient[Any], world: World) -> None:
+    await visit_an(world)
+    await sign_in(client, "head1")
+    page = soup(await client.get(f"/villages/{world.villages['v1']}/activity"))
+    row = page.select_one("table.numbers tbody tr")
+    assert row is not None and row.th is not None and row.th.text == "Tài khoản volunteer1"
+    await sign_in(client, "ward")
+    assert "Tài khoản volunteer1" in (await client.get("/wards/01849/activity")).text
+
+
+async def test_api_coverage_matches_the_page(client: AsyncTestClient[Any], world: World) -> None:
+    await visit_an(world)
+    headers = await api_token(client, "head1")
+    body = (
+        await client.get(f"/api/villages/{world.villages['v1']}/coverage?reason=not_visited", headers=headers)
+    ).json()
+    assert (body["total"], body["counts"]["all"], body["counts"]["not_visited"]) == (1, 2, 1)
+    assert [h["code"] for h in body["households"]] == ["PQ-01-0002"]
+    assert body["households"][0]["status"]["reasons"] == ["not_visited"]
+    assert (
+        await client.get(f"/api/villages/{world.villages['v3']}/coverage", headers=headers)
+    ).status_code == 404
+    assert (await client.get("/api/wards/01849/report", headers=headers)).status_code == 404
+    bad = await client.get(f"/api/villages/{world.villages['v1']}/coverage?page=abc", headers=headers)
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json")
