@@ -79,6 +79,12 @@ def write_transaction() -> Any:
     return engine.transaction()
 
 
+def timestamp_param() -> str:
+    """A query placeholder for a timestamp where nothing around it says its type (a VALUES list):
+    PostgreSQL needs the cast, SQLite keeps timestamps as ISO text and must not get one."""
+    return "CAST({} AS TIMESTAMPTZ)" if isinstance(current_engine(), PostgresEngine) else "{}"
+
+
 async def pending_migrations() -> list[str]:
     """Ids of the migrations not yet applied to the bound database."""
     statuses = await CheckMigrationManager(app_name="all").get_migration_statuses()

@@ -12,6 +12,7 @@ from surveys import schemas
 from surveys.clock import now, recent_weeks, this_year, week_label
 from surveys.coverage import households_sql
 from surveys.criteria import CoverageRules
+from surveys.db import timestamp_param
 from surveys.tables import Household, Village, Ward
 from surveys.targets import Targets, targets_for
 
@@ -190,46 +191,67 @@ async def ward_report(ward_id: int, year: int | None = None) -> WardReport:
 
 async def ward_trend(ward_id: int, weeks: int = 12) -> list[TrendPoint]:
     """The ward's indicators at the end of each of the last `weeks` ISO weeks (the current week: as of
-    now). A household visited by then counts as its latest completed visit before then recorded it;
-    one never visited at all counts as it stands (its register data); one first visited later counts
-    as unvisited, with no answers."""
+    now), in one query. A household visited by then counts as its latest completed visit before then
+    recorded it; one never visited at all counts as it stands (its register data); one first visited
+    later counts as unvisited, with no answers."""
     rules, _ = await ward_rules(ward_id)
-    query = households_sql(rules, this_year(), WARD_VILLAGES)
-    points = []
-    for start in recent_weeks(weeks):
-        # UTC: SQLite compares timestamps as text, which holds only within one offset.
-        end = min(start + timedelta(weeks=1), now()).astimezone(UTC)
-        rows = await Household.raw(f"{query}{_TREND_SQL}", *[ward_id] * 3, ward_id, end, end)
-        points.append(TrendPoint(week_label(start), start, Indicators.from_row(rows[0])))
-    return points
+    starts = recent_weeks(weeks)
+    # UTC: SQLite compares timestamps as text, which holds only within one offset.
+    ends = [min(start + timedelta(weeks=1), now()).astimezone(UTC) for start in starts]
+    query = households_sql(rules, this_year(), WARD_VILLAGES) + _trend_sql(weeks)
+    totals = [dict.fromkeys(_TREND_COLUMNS, 0) for _ in starts]
+    # Each row holds for the weeks from its first bucket up to (not including) its last: sum them up.
+    for row in await Household.raw(query, *[ward_id] * 3, *ends, ward_id):
+        for week in range(int(row["b1"]), min(int(row["b2"]), weeks)):
+            for name in _TREND_COLUMNS:
+                totals[week][name] += int(row[name] or 0)
+    return [TrendPoint(week_label(s), s, Indicators(**t)) for s, t in zip(starts, totals, strict=True)]
 
 
-_TREND_SQL = """,
-    s AS (
-        SELECT v.household, v.digital_family, v.informed, v.adults, v.adults_vneid, v.adults_vneid_level2,
+_TREND_COLUMNS = ("households", "visited", "digital_family", "informed", "adults", "vneid", "vneid_level2", "bank",
+                  "skills_confirmed")  # fmt: skip
+
+
+def _trend_sql(weeks: int) -> str:
+    """Counts grouped by the weeks they hold for, in one pass over the households and one over their
+    completed visits. A household counts from the week it was registered; a visit from the week it was
+    made until the household's next completed visit; a household never visited counts with its
+    register data, and its members of identity age are replaced by the visit's once visited."""
+    ends = ", ".join(f"{timestamp_param()} AS w{i}" for i in range(weeks))
+
+    def bucket(moment: str) -> str:
+        cases = " ".join(f"WHEN {moment} < w.w{i} THEN {i}" for i in range(weeks))
+        return f"CASE WHEN {moment} IS NULL THEN {weeks} {cases} ELSE {weeks} END"
+
+    unvisited = "done = 0"
+    return f""",
+    w AS (SELECT {ends}),
+    v2 AS (
+        SELECT v.household, v.at, v.digital_family, v.informed, v.adults, v.adults_vneid, v.adults_vneid_level2,
             v.adults_bank, v.adults_confirmed,
-            ROW_NUMBER() OVER (PARTITION BY v.household ORDER BY v.at DESC, v.id DESC) AS rn
+            LEAD(v.at) OVER (PARTITION BY v.household ORDER BY v.at, v.id) AS next_at
         FROM visit v JOIN household h ON h.id = v.household
-        WHERE h.village IN (SELECT id FROM village WHERE ward = {}) AND v.outcome = 'done' AND v.at < {}
+        WHERE v.outcome = 'done' AND h.village IN (SELECT id FROM village WHERE ward = {{}})
+    ),
+    registered AS (SELECT base.*, {bucket("base.created_at")} AS b1 FROM base CROSS JOIN w),
+    held AS (
+        SELECT v2.*, base.adults AS register_adults, {bucket("v2.at")} AS b1, {bucket("v2.next_at")} AS b2
+        FROM v2 JOIN base ON base.id = v2.household CROSS JOIN w
     )
-    SELECT COUNT(*) AS households,
-        SUM(CASE WHEN s.household IS NULL THEN 0 ELSE 1 END) AS visited,
-        SUM(CASE WHEN s.household IS NOT NULL THEN CASE WHEN s.digital_family THEN 1 ELSE 0 END
-                 WHEN base.done = 0 AND base.core > 0 THEN 1 ELSE 0 END) AS digital_family,
-        SUM(CASE WHEN s.household IS NOT NULL THEN CASE WHEN s.informed THEN 1 ELSE 0 END
-                 WHEN base.done = 0 THEN base.informed ELSE 0 END) AS informed,
-        SUM(CASE WHEN s.household IS NULL THEN base.adults ELSE s.adults END) AS adults,
-        SUM(CASE WHEN s.household IS NOT NULL THEN s.adults_vneid
-                 WHEN base.done = 0 THEN base.adults - base.without_vneid ELSE 0 END) AS vneid,
-        SUM(CASE WHEN s.household IS NOT NULL THEN s.adults_vneid_level2
-                 WHEN base.done = 0 THEN base.adults_level2 ELSE 0 END) AS vneid_level2,
-        SUM(CASE WHEN s.household IS NOT NULL THEN s.adults_bank
-                 WHEN base.done = 0 THEN base.adults - base.without_bank ELSE 0 END) AS bank,
-        SUM(CASE WHEN s.household IS NOT NULL THEN s.adults_confirmed
-                 WHEN base.done = 0 THEN base.adults_confirmed ELSE 0 END) AS skills_confirmed
-    FROM base LEFT JOIN s ON s.household = base.id AND s.rn = 1
-    WHERE base.created_at < {}
-"""
+    SELECT b1, {weeks} AS b2, COUNT(*) AS households, 0 AS visited, SUM(adults) AS adults,
+        SUM(CASE WHEN {unvisited} AND core > 0 THEN 1 ELSE 0 END) AS digital_family,
+        SUM(CASE WHEN {unvisited} THEN informed ELSE 0 END) AS informed,
+        SUM(CASE WHEN {unvisited} THEN adults - without_vneid ELSE 0 END) AS vneid,
+        SUM(CASE WHEN {unvisited} THEN adults_level2 ELSE 0 END) AS vneid_level2,
+        SUM(CASE WHEN {unvisited} THEN adults - without_bank ELSE 0 END) AS bank,
+        SUM(CASE WHEN {unvisited} THEN adults_confirmed ELSE 0 END) AS skills_confirmed
+    FROM registered GROUP BY b1
+    UNION ALL
+    SELECT b1, b2, 0, COUNT(*), SUM(adults - register_adults),
+        SUM(CASE WHEN digital_family THEN 1 ELSE 0 END), SUM(CASE WHEN informed THEN 1 ELSE 0 END),
+        SUM(adults_vneid), SUM(adults_vneid_level2), SUM(adults_bank), SUM(adults_confirmed)
+    FROM held GROUP BY b1, b2
+    """
 
 
 async def volunteer_activity(
