@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,25 +66,34 @@ def live_server(settings: Settings) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-@pytest.fixture
-async def phone(tmp_path: Path) -> AsyncIterator[Any]:
-    """A page in headless Chromium with a phone's viewport and touch."""
+@asynccontextmanager
+async def browser_page(**context_options: Any) -> AsyncIterator[Any]:
+    """A page in a fresh headless Chromium (Playwright gives it an empty profile of its own)."""
     from playwright.async_api import async_playwright
 
     executable = chromium_path()
     async with async_playwright() as pw:
-        # Playwright gives the browser a fresh, empty profile of its own.
         browser = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        context = await browser.new_context(
-            viewport={"width": 360, "height": 740},
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            locale="vi-VN",
-        )
-        page = await context.new_page()
+        context = await browser.new_context(locale="vi-VN", accept_downloads=True, **context_options)
         try:
-            yield page
+            yield await context.new_page()
         finally:
             await context.close()
             await browser.close()
+
+
+@pytest.fixture
+async def phone() -> AsyncIterator[Any]:
+    """A phone: small viewport, touch."""
+    phone_size = {"width": 360, "height": 740}
+    async with browser_page(
+        viewport=phone_size, device_scale_factor=2, is_mobile=True, has_touch=True
+    ) as page:
+        yield page
+
+
+@pytest.fixture
+async def desktop() -> AsyncIterator[Any]:
+    """An office PC's browser window."""
+    async with browser_page(viewport={"width": 1366, "height": 900}) as page:
+        yield page

@@ -1,0 +1,67 @@
+"""The village head's list of households still to visit, and the ward office's dashboard, in Chromium."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+from tests.factories import PASSWORD, World, make_household, person
+from tests.surveys.test_reports import visit_an
+
+pytestmark = pytest.mark.browser
+
+
+async def sign_in(page: Any, base: str, login: str) -> None:
+    await page.goto(f"{base}/signin")
+    await page.get_by_label("Tên đăng nhập").fill(login)
+    await page.get_by_label("Mật khẩu").fill(PASSWORD)
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await page.wait_for_load_state()
+
+
+async def test_village_head_filters_not_visited_opens_one_and_exports(
+    live_server: str, phone: Any, world: World, tmp_path: Path
+) -> None:
+    await visit_an(world)
+    for n in range(3):
+        await make_household(world.villages["v1"], f"PQ-01-01{n:02d}", [person(f"Vi Thị Số{n}", 1985)])
+    await sign_in(phone, live_server, "head1")
+    await phone.goto(f"{live_server}/villages/{world.villages['v1']}")
+    await phone.get_by_text("Lọc theo lý do").click()
+    await phone.get_by_role("link", name="Chưa đến thăm 4").click()
+    # htmx swaps the results and the address bar gets the filtered view's own URL.
+    await phone.wait_for_url(f"{live_server}/villages/{world.villages['v1']}?reason=not_visited")
+    rows = phone.locator("#results ul.households > li")
+    assert await rows.count() == 4
+    assert "Nguyễn Văn An" not in await phone.locator("#results").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    await phone.screenshot(path=str(ARTIFACTS / "village-head-not-visited.png"), full_page=True)
+
+    async with phone.expect_download() as download_info:
+        await phone.get_by_role("link", name="CSV").click()
+    download = await download_info.value
+    target = tmp_path / download.suggested_filename
+    await download.save_as(target)
+    exported = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
+    assert sorted(r[0] for r in exported[5:]) == ["PQ-01-0002", "PQ-01-0100", "PQ-01-0101", "PQ-01-0102"]
+
+    await rows.first.locator("a").click()
+    await phone.wait_for_url(f"{live_server}/h/**")
+    assert await phone.locator("#status").get_by_text("Chưa đến thăm").is_visible()
+
+
+async def test_ward_dashboard_at_desktop_size(live_server: str, desktop: Any, world: World) -> None:
+    await visit_an(world)
+    await sign_in(desktop, live_server, "ward")
+    await desktop.wait_for_url(f"{live_server}/wards/01849")
+    assert await desktop.get_by_role("heading", name="Xã Phong Quang").is_visible()
+    kpi = desktop.locator(".kpi").filter(has_text="Công dân từ 16 tuổi có VNeID").first
+    assert "75.0%" in await kpi.inner_text()
+    assert await desktop.locator(".chart svg polyline").count() == 7
+    ARTIFACTS.mkdir(exist_ok=True)
+    await desktop.screenshot(path=str(ARTIFACTS / "ward-dashboard.png"), full_page=True)
