@@ -10,7 +10,8 @@ from typing import Any
 
 from surveys import schemas
 from surveys.clock import now, this_year
-from surveys.criteria import REASONS, CoverageRules, covered_sql, member_sql, reason_sql
+from surveys.criteria import REASONS, CoverageRules, HouseholdStatus, covered_sql, member_sql, reason_sql
+from surveys.rows import Row
 from surveys.tables import Household, Village
 from surveys.text import fold
 
@@ -129,16 +130,16 @@ def _row(r: dict[str, Any], rules: CoverageRules, at: datetime) -> CoverageRow:
     )
 
 
-def row_status(row: CoverageRow) -> schemas.Status:
-    """A coverage row's status as the API shows it."""
+def status_out(status: HouseholdStatus | CoverageRow) -> schemas.Status:
+    """A household's derived status, counted in Python or in SQL, as the API and pages show it."""
     return schemas.Status(
-        visited=row.visited,
-        digital_family=row.digital_family,
-        identity_complete=row.identity_complete,
-        covered=row.covered,
-        reasons=list(row.reasons),
-        members_without_vneid=row.members_without_vneid,
-        members_without_bank=row.members_without_bank,
+        visited=status.visited,
+        digital_family=status.digital_family,
+        identity_complete=status.identity_complete,
+        covered=status.covered,
+        reasons=list(status.reasons),
+        members_without_vneid=status.members_without_vneid,
+        members_without_bank=status.members_without_bank,
     )
 
 
@@ -157,7 +158,7 @@ def coverage_out(village_id: int, listing: CoveragePage) -> schemas.Coverage:
                 head_name=r.head_name,
                 address=r.address,
                 priority=r.priority,
-                status=row_status(r),
+                status=status_out(r),
                 last_visit_at=r.last_visit_at,
                 last_outcome=r.last_outcome,
                 last_volunteer=r.last_volunteer,
@@ -171,12 +172,7 @@ def coverage_out(village_id: int, listing: CoveragePage) -> schemas.Coverage:
 async def village_rules(village_id: int) -> CoverageRules:
     """The coverage rules of the village's ward."""
     ward = await Village.select(*Village.ward.all_columns()).where(Village.id == village_id).first() or {}
-    return CoverageRules.of_ward(_Attrs({k.removeprefix("ward."): v for k, v in ward.items()}))
-
-
-class _Attrs(dict[str, Any]):
-    def __getattr__(self, name: str) -> Any:
-        return self[name] if name in self else getattr(super(), name)
+    return CoverageRules.of_ward(Row({k.removeprefix("ward."): v for k, v in ward.items()}))
 
 
 async def village_coverage(

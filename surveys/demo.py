@@ -21,6 +21,7 @@ from surveys.admin_units import import_units
 from surveys.clock import now, this_year
 from surveys.criteria import identity_counts
 from surveys.db import write_transaction
+from surveys.rows import Row
 from surveys.tables import Household, Member, Village, Visit, Ward
 from surveys.text import fold, name_sort_key
 
@@ -173,13 +174,6 @@ def _answers(rng: random.Random, person: dict, year: int) -> dict:
     }
 
 
-class _Answers(dict[str, Any]):
-    """A member row read as attributes, for the criteria."""
-
-    def __getattr__(self, name: str) -> Any:
-        return self[name]
-
-
 async def load_demo(seed: int = 20251206) -> bool:
     """Create the demo commune and accounts; returns False when the data was already there."""
     await import_units()
@@ -291,7 +285,7 @@ async def _add_visits(village_ids: dict[str, int], rng: random.Random) -> None:
                                 schemas.MemberAnswers,
                             )
                         )
-                    counts = identity_counts([_Answers(m) for m in members], year)
+                    counts = identity_counts([Row(m) for m in members], year)
                     snapshot = {**counts, "digital_family": bool(counts["digital_family"]), "informed": True}
                     await Household.update(
                         {

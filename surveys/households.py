@@ -9,40 +9,17 @@ from surveys import schemas
 from surveys.access import can_see_village, village_filter
 from surveys.accounts import Actor
 from surveys.clock import this_year
-from surveys.coverage import row_status, village_coverage
+from surveys.coverage import status_out, village_coverage
 from surveys.criteria import (
     CoverageRules,
-    HouseholdStatus,
     has_vneid,
     household_status,
     is_digital_core,
     needs_identity,
     skills_met,
 )
+from surveys.rows import Row
 from surveys.tables import Household, Member, Village, Visit
-
-
-class Row(dict[str, Any]):
-    """A database row whose columns read as attributes, so the criteria can read it."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError as exc:
-            raise AttributeError(name) from exc
-
-
-def status_out(status: HouseholdStatus) -> schemas.Status:
-    """The derived status as the API and pages show it."""
-    return schemas.Status(
-        visited=status.visited,
-        digital_family=status.digital_family,
-        identity_complete=status.identity_complete,
-        covered=status.covered,
-        reasons=list(status.reasons),
-        members_without_vneid=status.members_without_vneid,
-        members_without_bank=status.members_without_bank,
-    )
 
 
 async def household_by_token(token: str) -> Row | None:
@@ -192,7 +169,7 @@ async def village_households(village_id: int, query: str = "") -> list[schemas.H
             head_name=r.head_name,
             address=r.address,
             last_visit_at=r.last_visit_at,
-            status=row_status(r),
+            status=status_out(r),
         )
         for r in listed.rows
     ]

@@ -13,6 +13,7 @@ from surveys.clock import now, recent_weeks, this_year, week_label
 from surveys.coverage import households_sql
 from surveys.criteria import CoverageRules
 from surveys.db import timestamp_param
+from surveys.rows import Row
 from surveys.tables import Household, Village, Ward
 from surveys.targets import Targets, targets_for
 
@@ -140,12 +141,7 @@ async def ward_rules(ward_id: int) -> tuple[CoverageRules, dict[str, Any]]:
     )
     if ward is None:
         raise LookupError(f"no ward {ward_id}")
-    return CoverageRules.of_ward(_Attrs(ward)), ward
-
-
-class _Attrs(dict[str, Any]):
-    def __getattr__(self, name: str) -> Any:
-        return self[name]
+    return CoverageRules.of_ward(Row(ward)), ward
 
 
 _INDICATOR_SUMS = """

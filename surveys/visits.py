@@ -20,7 +20,8 @@ from surveys.audit import audit
 from surveys.clock import now, this_year
 from surveys.criteria import OUTCOMES, identity_counts
 from surveys.db import write_transaction
-from surveys.households import Row, household_by_token, household_detail, household_rules
+from surveys.households import household_by_token, household_detail, household_rules
+from surveys.rows import Row
 from surveys.tables import Household, Member, Visit
 from surveys.text import clean, fold, name_sort_key
 from surveys.validation import FieldError, InvalidInput, parse

@@ -17,7 +17,8 @@ from server.forms import VisitForm, blank_member
 from server.views.render import page
 from surveys.access import can_write_village
 from surveys.accounts import Actor
-from surveys.households import Row, household_by_token, household_detail, visible_household
+from surveys.households import household_by_token, household_detail, visible_household
+from surveys.rows import Row
 from surveys.settings import Settings
 from surveys.validation import InvalidInput
 from surveys.visits import VisitConflict, parse_visit, record_visit
