@@ -6,6 +6,8 @@ import logging
 from datetime import timedelta
 
 from surveys.accounts import purge_expired_sessions
+from surveys.digests import due_digests
+from surveys.outbox import deliver_due
 from surveys.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -17,3 +19,13 @@ async def purge_sessions(settings: Settings) -> int:
     if count:
         log.info("purged %d expired sessions", count)
     return count
+
+
+async def weekly_digests(settings: Settings) -> dict[str, int]:
+    """Make the digests that are due (this week's, once its day and hour have passed, and a record of
+    any week missed) and send the outbox. Run often; it does each thing once, whoever runs it."""
+    made = await due_digests(settings)
+    delivered = await deliver_due(settings)
+    if made or any(delivered.values()):
+        log.info("digests: %d made, delivery %s", len(made), delivered)
+    return {"made": len(made), **delivered}

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -18,6 +19,9 @@ from surveys.db import bind, close_pool, engine_for_url, ensure_migrated, open_p
 from surveys.settings import Settings
 
 log = logging.getLogger(__name__)
+# How often due digests are made and the outbox is sent; each ward's own day and hour are in the
+# database, so this only bounds how late after that time a digest goes out.
+DIGEST_CHECK_MINUTES = 5
 
 
 def build_scheduler(settings: Settings) -> AsyncIOScheduler:
@@ -32,6 +36,19 @@ def build_scheduler(settings: Settings) -> AsyncIOScheduler:
         replace_existing=True,
         coalesce=True,
         misfire_grace_time=3600,
+    )
+    scheduler.add_job(
+        jobs.weekly_digests,
+        "interval",
+        minutes=DIGEST_CHECK_MINUTES,
+        args=[settings],
+        id="weekly_digests",
+        replace_existing=True,
+        # At start too: a process that was down on Monday morning sends this week's digest on return.
+        next_run_time=datetime.now(UTC),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=24 * 3600,
     )
     return scheduler
 

@@ -28,6 +28,7 @@ from server.auth import IdentifyMiddleware, SignInRequired
 from server.problems import http_exception_handler, internal_error_handler, sign_in_handler
 from server.security import AllowedHostsMiddleware, SecurityHeadersMiddleware
 from server.views.auth import AuthController
+from server.views.digests import DigestController, ProfileController
 from server.views.households import HouseholdController
 from server.views.villages import VillageController
 from server.views.wards import WardController
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None, background: Background | None =
             HouseholdController,
             VillageController,
             WardController,
+            DigestController,
+            ProfileController,
             SessionController,
             ApiController,
             healthz,

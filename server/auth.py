@@ -17,8 +17,8 @@ from litestar.handlers import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from server.i18n import LOCALES, set_locale
 from surveys.accounts import Actor, actor_for_token
+from surveys.i18n import LOCALES, set_locale
 from surveys.settings import Settings
 
 SESSION_COOKIE = "phocap_session"

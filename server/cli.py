@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 import getpass
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,7 +27,7 @@ log = logging.getLogger("phocap")
 
 def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     """Run `work` against the settings' database."""
-    from surveys.db import bind, close_pool, engine_for_url, open_pool
+    from surveys.db import DatabaseNotMigrated, bind, close_pool, engine_for_url, open_pool
 
     async def main() -> T:
         engine = engine_for_url(settings.resolved_database_url)
@@ -37,7 +38,10 @@ def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
         finally:
             await close_pool(engine)
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except DatabaseNotMigrated as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
@@ -180,3 +184,69 @@ def run_scheduler() -> None:
     from scheduler.runner import run_forever
 
     asyncio.run(run_forever(get_settings()))
+
+
+@main.group()
+def digest() -> None:
+    """Weekly digests."""
+
+
+def _week_option(week: str | None) -> str:
+    from surveys.clock import now, week_label, week_start
+
+    if week is None:
+        return week_label(week_start(now()))
+    if not re.fullmatch(r"\d{4}-W\d{2}", week):
+        raise click.BadParameter("the week looks like 2026-W47", param_hint="--week")
+    return week
+
+
+async def _ward_id(code: str) -> int:
+    from surveys.db import ensure_migrated
+    from surveys.tables import Ward
+
+    await ensure_migrated()
+    ward = await Ward.select(Ward.id).where(Ward.code == code).first()
+    if ward is None:
+        raise click.BadParameter(f"no ward with code {code}", param_hint="--ward")
+    return int(ward["id"])
+
+
+@digest.command("preview")
+@click.option("--ward", "ward_code", required=True, help="Ward code, e.g. 01849.")
+@click.option("--week", default=None, help="ISO week, e.g. 2026-W47 (default: this week).")
+def digest_preview(ward_code: str, week: str | None) -> None:
+    """Print the ward's digest as it would be sent now (plain text), without storing it."""
+    from surveys.digests import WARD, build_digest
+
+    settings = get_settings()
+
+    async def work() -> Any:
+        return await build_digest(await _ward_id(ward_code), _week_option(week), WARD, settings)
+
+    content = _run(settings, work)
+    click.echo(f"Subject: {content.subject}\n\n{content.text_body}")
+
+
+@digest.command("send")
+@click.option("--ward", "ward_code", required=True, help="Ward code, e.g. 01849.")
+@click.option("--week", default=None, help="ISO week, e.g. 2026-W47 (default: this week).")
+def digest_send(ward_code: str, week: str | None) -> None:
+    """Make the ward's digest of the week (unless it exists: never twice) and send the outbox now."""
+    from surveys.digests import WARD, make_digest
+    from surveys.outbox import deliver_due
+    from surveys.tables import Digest
+
+    settings = get_settings()
+
+    async def work() -> tuple[int, bool, dict[str, Any] | None]:
+        digest_id, created = await make_digest(await _ward_id(ward_code), _week_option(week), WARD, settings)
+        await deliver_due(settings)
+        row = await Digest.select(Digest.status, Digest.last_error).where(Digest.id == digest_id).first()
+        return digest_id, created, row
+
+    digest_id, created, row = _run(settings, work)
+    state = row["status"] if row else "?"
+    click.echo(f"Digest {digest_id} ({'made now' if created else 'already made'}): {state}.")
+    if row and row["last_error"]:
+        click.echo(f"Last error: {row['last_error']}")

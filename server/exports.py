@@ -3,22 +3,12 @@ and province in Vietnamese, whatever language the officer reads the app in)."""
 
 from __future__ import annotations
 
-from server.i18n import N_, gettext, use_locale
-from server.messages import OUTCOMES, REASONS, label
 from surveys.clock import local_date, local_now
 from surveys.coverage import CoverageRow
 from surveys.exports import Cell, Table
+from surveys.i18n import gettext, use_locale
+from surveys.messages import INDICATOR_NAMES, OUTCOMES, REASONS, label
 from surveys.reports import INDICATORS, Indicators, WardReport
-
-INDICATOR_NAMES = {
-    "visited": N_("Households visited"),
-    "digital_family": N_("Digital families"),
-    "informed": N_("Households informed"),
-    "vneid": N_("Citizens 16+ with VNeID"),
-    "vneid_level2": N_("Citizens 16+ with VNeID level 2"),
-    "bank": N_("Citizens 16+ with a digital bank account"),
-    "skills_confirmed": N_("Citizens 16+ with digital skills confirmed"),
-}
 
 
 def _title(report_name: str, ward_name: str, ward_code: str, province: str) -> list[str]:

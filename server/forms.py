@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.messages import error_message
 from surveys import schemas
+from surveys.messages import error_message
 from surveys.validation import FieldError
 
 _MEMBER_KEY = re.compile(r"^m-(\d{1,3})-([a-z_]+)$")

@@ -12,9 +12,9 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from server.auth import SignInRequired, sign_in_url
-from server.i18n import N_, gettext
-from server.messages import error_message
 from surveys import schemas
+from surveys.i18n import N_, gettext
+from surveys.messages import error_message
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"

@@ -9,8 +9,8 @@ from typing import Any
 
 from jinja2 import Environment
 
-from server import messages
-from server.i18n import current_locale, format_date, format_datetime, gettext, ngettext
+from surveys import messages
+from surveys.i18n import current_locale, format_date, format_datetime, gettext, ngettext
 from surveys.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -43,6 +43,7 @@ def configure(env: Environment, settings: Settings) -> None:
         "SOURCE": messages.SOURCE,
         "SKILLS": messages.SKILLS,
         "ROLES": messages.ROLES,
+        "DIGEST_STATUS": messages.DIGEST_STATUS,
         "base_url": settings.base_url.rstrip("/"),
         "static": static_url,
         "getattr_": getattr,

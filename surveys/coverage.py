@@ -202,18 +202,10 @@ async def village_coverage(
         where.append(f"({reasons[reason]})")
     scope_args = [village_id] * 3
     query = households_sql(rules, this_year(), "h.village = {}")
-    counts_sql = ", ".join(
-        [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {code}" for code, cond in reasons.items()]
-        + [f"SUM(CASE WHEN {covered} THEN 1 ELSE 0 END) AS covered", "COUNT(*) AS all_households"]
+    counted = await Household.raw(
+        f"{query} SELECT {_counts_sql(rules)} FROM base WHERE {where[0]}", *scope_args, *search_args
     )
-    counted = (
-        await Household.raw(
-            f"{query} SELECT {counts_sql} FROM base WHERE {where[0]}", *scope_args, *search_args
-        )
-    )[0]
-    counts = {k: int(v or 0) for k, v in counted.items()}
-    counts["all"] = counts.pop("all_households")
-    counts["uncovered"] = counts["all"] - counts["covered"]
+    counts = _counts(counted[0])
     total_rows = await Household.raw(
         f"{query} SELECT COUNT(*) AS n FROM base WHERE {' AND '.join(where)}", *scope_args, *search_args
     )
@@ -233,6 +225,31 @@ async def village_coverage(
     )
     at = now()
     return CoveragePage([_row(r, rules, at) for r in rows], total, page, pages, counts)
+
+
+def _counts_sql(rules: CoverageRules) -> str:
+    """SQL sums over `base`: households under each reason, covered, and all."""
+    covered = covered_sql(rules)
+    return ", ".join(
+        [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {code}" for code, cond in reason_sql(rules).items()]
+        + [f"SUM(CASE WHEN {covered} THEN 1 ELSE 0 END) AS covered", "COUNT(*) AS all_households"]
+    )
+
+
+def _counts(row: dict[str, Any]) -> dict[str, int]:
+    counts = {k: int(v or 0) for k, v in row.items() if k != "village"}
+    counts["all"] = counts.pop("all_households")
+    counts["uncovered"] = counts["all"] - counts["covered"]
+    return counts
+
+
+async def ward_reason_counts(ward_id: int, rules: CoverageRules) -> dict[int, dict[str, int]]:
+    """For each village of the ward: households under each reason, covered, uncovered and all."""
+    query = households_sql(rules, this_year(), "h.village IN (SELECT id FROM village WHERE ward = {})")
+    rows = await Household.raw(
+        f"{query} SELECT village, {_counts_sql(rules)} FROM base GROUP BY village", *[ward_id] * 3
+    )
+    return {int(r["village"]): _counts(r) for r in rows}
 
 
 def _search(q: str) -> tuple[str, list[str]]:

@@ -53,6 +53,17 @@ class Settings:
     default_locale: str = setting(
         "PHOCAP_LOCALE", "vi", "Interface language before a user chooses (vi or en)."
     )
+    smtp_url: str = setting(
+        "SMTP_URL",
+        "",
+        "Mail server: `smtp://`, `smtp+starttls://` or `smtps://user:pass@host:port`; empty sends no mail.",
+    )
+    mail_from: str = setting("MAIL_FROM", "phocap <phocap@localhost>", "Sender of the digests.")
+    digest_retry_hours: int = setting(
+        "DIGEST_RETRY_HOURS",
+        48,
+        "How long a digest that cannot be delivered is retried before it is marked failed.",
+    )
     embedded_scheduler: bool = setting(
         "PHOCAP_EMBEDDED_SCHEDULER", False, "Run the scheduler inside the web process (one-machine set-up)."
     )

@@ -48,6 +48,9 @@ class Ward(Table):
     identity_requires_bank = Boolean(default=False)
     family_criteria = Varchar(length=200, default="learned,understands,uses_services,guides_others")
     digest_emails = Text(default="")
+    # When the weekly digest goes out, in phocap's time zone: ISO weekday (1 = Monday) and hour.
+    digest_weekday = SmallInt(default=1)
+    digest_hour = SmallInt(default=7)
     household_prefix = Varchar(length=10, default="")
 
 
@@ -125,6 +128,9 @@ class User(Table, tablename="app_user"):
     ward = ForeignKey(Ward, null=True, default=None)
     province = ForeignKey(Province, null=True, default=None)
     locale = Varchar(length=5, default="")
+    email = Varchar(length=200, default="")
+    # A village head may ask for a weekly digest of their own villages.
+    wants_digest = Boolean(default=False)
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
 
@@ -174,6 +180,35 @@ class Visit(Table):
     adults_confirmed = SmallInt(default=0)
 
 
+class Digest(Table):
+    """A weekly digest, stored before it is sent: one per ward, ISO week and audience (`ward`, or
+    `user-<id>` for a village head's own), so a restart or a second scheduler never sends it twice.
+    It carries counts and links only: no names, addresses or household codes."""
+
+    id: Serial
+
+    ward = ForeignKey(Ward, index=True)
+    week = Varchar(length=8)
+    audience = Varchar(length=20, default="ward")
+    recipients = Text(default="")
+    subject = Varchar(length=200)
+    text_body = Text()
+    html_body = Text()
+    summary = Text(default="")
+    figures = JSON(default="{}")
+    # pending → sending → sent; failed after retries run out; no_recipients when nobody is set up.
+    status = Varchar(length=20, default="pending", index=True)
+    attempts = SmallInt(default=0)
+    # When it entered the outbox (again, for a resend): retries run for DIGEST_RETRY_HOURS from here.
+    queued_at = Timestamptz(default=TimestamptzNow())
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    claimed_until = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+    last_error = Text(default="")
+    message_id = Varchar(length=200, default="")
+
+
 class WardTarget(Table):
     """A ward's targets for one year, in percent; a missing year uses the plans' defaults."""
 
@@ -212,5 +247,6 @@ ALL_TABLES: list[type[Table]] = [
     AuthSession,
     Visit,
     WardTarget,
+    Digest,
     AuditEntry,
 ]

@@ -10,7 +10,12 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
-METHODS = [("server/**.py", "python"), ("web/templates/**.html", "jinja2")]
+METHODS = [
+    ("server/**.py", "python"),
+    ("surveys/**.py", "python"),
+    ("web/templates/**.html", "jinja2"),
+    ("web/templates/**.txt", "jinja2"),
+]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
@@ -20,7 +25,7 @@ def extracted_ids() -> set[str]:
         str(ROOT),
         METHODS,
         keywords=KEYWORDS,
-        options_map={"web/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+        options_map={pattern: {"extensions": "jinja2.ext.i18n"} for pattern, _ in METHODS[2:]},
     ):
         message = found[2]
         ids.add(message[0] if isinstance(message, tuple) else message)
@@ -53,7 +58,7 @@ def test_every_message_has_a_vietnamese_translation_with_the_same_placeholders()
 def test_templates_have_no_bare_text_outside_gettext() -> None:
     """Text between tags must be a `{{ _() }}` call, a variable, or a proper name."""
     allowed = {"phocap", "VNeID", "VNeID:", "English", "Tiếng", "Việt", "CSV", "Excel", "CSV,"}
-    for template in (ROOT / "web/templates").glob("*.html"):
+    for template in (ROOT / "web/templates").rglob("*.html"):
         source = re.sub(r"{#.*?#}|{%.*?%}|{{.*?}}", "", template.read_text(encoding="utf-8"), flags=re.S)
         source = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", source, flags=re.S)
         for text in re.findall(r">([^<>]+)<", source):

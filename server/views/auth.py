@@ -14,11 +14,11 @@ from litestar.response import Redirect
 from msgspec import Struct
 
 from server.auth import LOCALE_COOKIE, SESSION_COOKIE, client_address, safe_next
-from server.i18n import LOCALES, N_, gettext, set_locale
 from server.views.render import page
 from surveys.accounts import Actor, check_credentials, close_session, open_session
 from surveys.accounts import set_locale as remember_locale
 from surveys.audit import audit
+from surveys.i18n import LOCALES, N_, gettext, set_locale
 from surveys.settings import Settings
 from surveys.text import clean
 

@@ -13,15 +13,16 @@ from litestar.response import Redirect
 
 from server.auth import client_address, page_guard
 from server.charts import percent_chart
-from server.exports import INDICATOR_NAMES, report_table
-from server.messages import error_message
+from server.exports import report_table
 from server.views.render import download, page
 from surveys.access import can_see_ward, can_set_targets
 from surveys.accounts import Actor
 from surveys.clock import this_year
+from surveys.digests import ward_recipients
 from surveys.exports import to_csv, to_xlsx
+from surveys.messages import INDICATOR_NAMES, error_message
 from surveys.reports import INDICATORS, volunteer_activity, ward_report, ward_trend
-from surveys.tables import Village, Ward
+from surveys.tables import Digest, Village, Ward
 from surveys.targets import TargetsUpdate, save_targets, targets_for
 from surveys.validation import InvalidInput, parse
 
@@ -64,6 +65,11 @@ class WardController(Controller):
             indicators=INDICATORS,
             names=INDICATOR_NAMES,
             can_set_targets=can_set_targets(request.user, ward_id),
+            digest_recipients=ward_recipients(await Ward.select().where(Ward.id == ward_id).first() or {}),
+            last_digest=await Digest.select(Digest.id, Digest.week, Digest.status)
+            .where((Digest.ward == ward_id) & (Digest.audience == "ward") & (Digest.status != "skipped"))
+            .order_by(Digest.week, ascending=False)
+            .first(),
         )
 
     @get(["/report.csv", "/report.xlsx"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.i18n import N_, gettext
+from surveys.i18n import N_, gettext
 
 ERRORS = {
     "required": N_("This field is required."),
@@ -66,6 +66,25 @@ SKILLS = {
     "uses_services": N_("Uses digital platforms and services"),
     "guides_others": N_("Guides other family members"),
 }
+INDICATOR_NAMES = {
+    "visited": N_("Households visited"),
+    "digital_family": N_("Digital families"),
+    "informed": N_("Households informed"),
+    "vneid": N_("Citizens 16+ with VNeID"),
+    "vneid_level2": N_("Citizens 16+ with VNeID level 2"),
+    "bank": N_("Citizens 16+ with a digital bank account"),
+    "skills_confirmed": N_("Citizens 16+ with digital skills confirmed"),
+}
+
+DIGEST_STATUS = {
+    "pending": N_("Waiting to be sent"),
+    "sending": N_("Sending"),
+    "sent": N_("Sent"),
+    "failed": N_("Failed"),
+    "no_recipients": N_("Not mailed: no recipients"),
+    "skipped": N_("Missed: the scheduler was not running"),
+}
+
 ROLES = {
     "volunteer": N_("Volunteer"),
     "village_head": N_("Village head"),

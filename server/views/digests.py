@@ -1,0 +1,198 @@
+"""The digest archive of a ward (every digest as it was sent, its delivery, send now and resend), the
+ward's digest settings, and a user's own profile (a village head's digest)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect
+
+from server.auth import client_address, page_guard
+from server.views.render import page
+from server.views.wards import ward_for
+from surveys.access import can_set_targets
+from surveys.accounts import Actor
+from surveys.audit import audit
+from surveys.clock import now, week_label, week_start
+from surveys.digests import WARD, make_digest, ward_recipients
+from surveys.i18n import N_, gettext
+from surveys.outbox import deliver_due, resend
+from surveys.settings import Settings
+from surveys.tables import Digest, User, Ward
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
+WEEKDAYS = [
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+]
+# Only the email of a digest is shown inside the archive page, in a frame of its own: it has the inline
+# styles mail clients need, which the app's own policy forbids.
+EMAIL_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'"
+)
+
+
+def split_emails(raw: str) -> list[str]:
+    """Addresses typed one per line (or separated by commas)."""
+    return [a.strip() for a in re.split(r"[\n,;]+", raw) if a.strip()]
+
+
+class DigestController(Controller):
+    """`/wards/{code}/digests` and the digest settings, for the ward's officers (and admins)."""
+
+    path = "/wards/{code:str}"
+    guards = [page_guard]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/digests")
+    async def archive(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
+        """Every digest of the ward, newest first, with its delivery."""
+        ward_id = await self._ward(request.user, code)
+        digests = await Digest.select(
+            Digest.id, Digest.week, Digest.audience, Digest.status, Digest.attempts, Digest.sent_at,
+            Digest.last_error, Digest.next_attempt_at, Digest.recipients,
+        ).where(Digest.ward == ward_id).order_by(Digest.week, ascending=False).order_by(Digest.audience)  # fmt: skip
+        ward = await Ward.select().where(Ward.id == ward_id).first()
+        return page(
+            request, "digests.html", code=code, digests=digests, recipients=ward_recipients(ward or {})
+        )
+
+    @get("/digests/{digest_id:int}")
+    async def show(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], digest_id: FromPath[int]
+    ) -> Any:
+        """One digest as it was sent, with its short summary to copy."""
+        digest = await self._digest(request.user, code, digest_id)
+        return page(request, "digest.html", code=code, d=digest)
+
+    @get("/digests/{digest_id:int}/email.html")
+    async def email(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], digest_id: FromPath[int]
+    ) -> Response[str]:
+        """The HTML email itself, for the archive page's frame."""
+        digest = await self._digest(request.user, code, digest_id)
+        return Response(digest["html_body"], media_type="text/html", headers={"Content-Security-Policy": EMAIL_CSP,
+                        "X-Frame-Options": "SAMEORIGIN"})  # fmt: skip
+
+    @post("/digests/send")
+    async def send_now(
+        self, request: Request[Actor, Any, Any], settings: NamedDependency[Settings], code: FromPath[str]
+    ) -> Redirect:
+        """Make this week's digest now (if it is not made yet) and send the outbox."""
+        ward_id = await self._ward(request.user, code)
+        digest_id, created = await make_digest(ward_id, week_label(week_start(now())), WARD, settings)
+        if created:
+            await audit("digest.send_now", "digest", digest_id, request.user.id, {}, client_address(request))
+        await deliver_due(settings)
+        return Redirect(f"/wards/{code}/digests/{digest_id}", status_code=303)
+
+    @post("/digests/{digest_id:int}/resend")
+    async def resend(
+        self,
+        request: Request[Actor, Any, Any],
+        settings: NamedDependency[Settings],
+        code: FromPath[str],
+        digest_id: FromPath[int],
+    ) -> Redirect:
+        """Send a digest again, as it was (explicit, and audited)."""
+        await self._digest(request.user, code, digest_id)
+        if await resend(digest_id, request.user.id, client_address(request)):
+            await deliver_due(settings)
+        return Redirect(f"/wards/{code}/digests/{digest_id}", status_code=303)
+
+    @get("/digest-settings")
+    async def settings_form(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
+        """Who receives the ward's digest, and when."""
+        ward_id = await self._ward(request.user, code)
+        ward = await Ward.select().where(Ward.id == ward_id).first() or {}
+        values = {"emails": "\n".join(ward_recipients(ward)), "weekday": str(ward.get("digest_weekday", 1)),
+                  "hour": str(ward.get("digest_hour", 7))}  # fmt: skip
+        return page(request, "digest_settings.html", code=code, values=values, errors={}, weekdays=WEEKDAYS)
+
+    @post("/digest-settings")
+    async def save_settings(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData
+    ) -> Any:
+        """Save them; bad addresses or times come back with their message and everything as typed."""
+        ward_id = await self._ward(request.user, code)
+        values = {k: str(data.get(k, "")).strip() for k in ("emails", "weekday", "hour")}
+        emails = split_emails(values["emails"])
+        errors = {}
+        if bad := [e for e in emails if not EMAIL.match(e) or len(e) > 200]:
+            errors["emails"] = gettext(N_("These are not email addresses: %(bad)s")) % {"bad": ", ".join(bad)}
+        if not values["weekday"].isdigit() or not 1 <= int(values["weekday"]) <= 7:
+            errors["weekday"] = gettext(N_("Choose a day of the week."))
+        if not values["hour"].isdigit() or not 0 <= int(values["hour"]) <= 23:
+            errors["hour"] = gettext(N_("Enter an hour from 0 to 23."))
+        if errors:
+            return page(
+                request,
+                "digest_settings.html",
+                status_code=422,
+                code=code,
+                values=values,
+                errors=errors,
+                weekdays=WEEKDAYS,
+            )
+        await Ward.update({Ward.digest_emails: "\n".join(emails), Ward.digest_weekday: int(values["weekday"]),
+                           Ward.digest_hour: int(values["hour"])}).where(Ward.id == ward_id)  # fmt: skip
+        await audit("ward.digest_settings", "ward", ward_id, request.user.id, {"recipients": len(emails),
+                    "weekday": int(values["weekday"]), "hour": int(values["hour"])}, client_address(request))  # fmt: skip
+        return Redirect(f"/wards/{code}/digests", status_code=303)
+
+    async def _ward(self, actor: Actor, code: str) -> int:
+        ward_id = await ward_for(actor, code)
+        if not can_set_targets(actor, ward_id):  # the ward's own officers run its digest
+            raise NotFoundException()
+        return ward_id
+
+    async def _digest(self, actor: Actor, code: str, digest_id: int) -> dict[str, Any]:
+        ward_id = await self._ward(actor, code)
+        digest = await Digest.select().where((Digest.id == digest_id) & (Digest.ward == ward_id)).first()
+        if digest is None:
+            raise NotFoundException()
+        return digest
+
+
+class ProfileController(Controller):
+    """`/profile`: a user's own email and, for village heads, their weekly digest."""
+
+    path = "/profile"
+    guards = [page_guard]  # noqa: RUF012
+
+    @get("/")
+    async def form(self, request: Request[Actor, Any, Any]) -> Any:
+        """The profile form."""
+        user = (
+            await User.select(User.email, User.wants_digest).where(User.id == request.user.id).first() or {}
+        )
+        values = {"email": user.get("email", ""), "wants_digest": bool(user.get("wants_digest"))}
+        return page(request, "profile.html", values=values, errors={}, saved=False)
+
+    @post("/")
+    async def save(self, request: Request[Actor, Any, Any], data: FormData) -> Any:
+        """Save the email and the digest choice."""
+        values = {"email": str(data.get("email", "")).strip(), "wants_digest": "wants_digest" in data}
+        errors = {}
+        if values["email"] and (not EMAIL.match(str(values["email"])) or len(str(values["email"])) > 200):
+            errors["email"] = gettext(N_("This is not an email address."))
+        if values["wants_digest"] and not values["email"]:
+            errors["email"] = gettext(N_("Enter the email address the digest goes to."))
+        if errors:
+            return page(request, "profile.html", status_code=422, values=values, errors=errors, saved=False)
+        wants = bool(values["wants_digest"]) and request.user.role == "village_head"
+        await User.update({User.email: values["email"], User.wants_digest: wants}).where(
+            User.id == request.user.id
+        )
+        return page(request, "profile.html", values={**values, "wants_digest": wants}, errors={}, saved=True)

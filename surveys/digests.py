@@ -1,0 +1,304 @@
+"""Weekly digests: what goes into one, and when one is due.
+
+A digest is made for a ward (or a village head's villages) and an ISO week, stored, then sent from the
+outbox (`surveys.outbox`). It carries counts and links that need sign-in, never names, addresses or
+household codes (DESIGN.md section 6). It is written in Vietnamese: it goes to the ward office.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from surveys.clock import local_now, now, week_label, week_start
+from surveys.coverage import ward_reason_counts
+from surveys.criteria import REASONS
+from surveys.db import write_transaction
+from surveys.i18n import gettext, ngettext, use_locale
+from surveys.messages import INDICATOR_NAMES
+from surveys.messages import REASONS as REASONS_NAMES
+from surveys.reports import INDICATORS, Indicators, VillageLine, WardReport, ward_report, ward_rules
+from surveys.settings import Settings
+from surveys.tables import Digest, User, UserVillage, Village, Visit
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "email"
+WARD = "ward"
+# Weeks looked back for digests that were never made (the scheduler was down all week): each one is
+# recorded as skipped, so a gap is never silent.
+LOOKBACK_WEEKS = 4
+
+
+def audience_of(user_id: int) -> str:
+    """The audience key of a village head's own digest."""
+    return f"user-{user_id}"
+
+
+@dataclass(frozen=True)
+class DigestContent:
+    """A digest ready to store: subject, bodies, a short summary, the figures behind them."""
+
+    subject: str
+    text_body: str
+    html_body: str
+    summary: str
+    figures: dict[str, Any]
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.trim_blocks = env.lstrip_blocks = True
+    return env
+
+
+_env = _environment()
+
+
+def _previous_week(week: str) -> str:
+    year, number = week.split("-W")
+    monday = datetime.fromisocalendar(int(year), int(number), 1)
+    return week_label(monday - timedelta(weeks=1))
+
+
+def _figures(
+    report: WardReport, villages: list[VillageLine], reasons: dict[int, dict[str, int]]
+) -> dict[str, Any]:
+    def indicators(counts: Indicators) -> dict[str, Any]:
+        return {
+            i: {
+                "count": getattr(counts, i),
+                "of": counts.denominator(i),
+                "percent": counts.percent(i),
+                "target": report.targets.for_indicator(i),
+            }
+            for i in INDICATORS
+        }
+
+    total = Indicators.sum([v.indicators for v in villages])
+    lines = []
+    for v in villages:
+        counts = reasons.get(v.id, {})
+        lines.append({
+            "id": v.id, "code": v.code, "name": v.name, "households": v.indicators.households,
+            "uncovered": counts.get("uncovered", 0),
+            "reasons": {r: counts.get(r, 0) for r in REASONS if counts.get(r, 0)},
+            "indicators": indicators(v.indicators),
+        })  # fmt: skip
+    return {
+        "households": total.households,
+        "uncovered": sum(line["uncovered"] for line in lines),
+        "indicators": indicators(total),
+        "villages": lines,
+    }
+
+
+async def _visits_last_week(village_ids: list[int], week: str) -> dict[str, int]:
+    """Visits in the ISO week before `week` (the week the digest looks back on)."""
+    year, number = _previous_week(week).split("-W")
+    start = week_start(datetime.fromisocalendar(int(year), int(number), 1).replace(tzinfo=local_now().tzinfo))
+    end = start + timedelta(weeks=1)
+    if not village_ids:
+        return {"visits": 0, "done": 0, "volunteers": 0}
+    visits = await Visit.select(Visit.outcome, Visit.volunteer).where(
+        Visit.household._.village.is_in(village_ids) & (Visit.at >= start) & (Visit.at < end)
+    )
+    return {
+        "visits": len(visits),
+        "done": sum(1 for v in visits if v["outcome"] == "done"),
+        "volunteers": len({v["volunteer"] for v in visits}),
+    }
+
+
+async def build_digest(ward_id: int, week: str, audience: str, settings: Settings) -> DigestContent:
+    """The digest of a ward (or of a village head's villages) for an ISO week, as of now."""
+    rules, ward = await ward_rules(ward_id)
+    report = await ward_report(ward_id)
+    villages = report.villages
+    if audience != WARD:
+        user_id = int(audience.removeprefix("user-"))
+        mine = {
+            r["village"]
+            for r in await UserVillage.select(UserVillage.village).where(UserVillage.user == user_id)
+        }
+        villages = [v for v in villages if v.id in mine]
+    figures = _figures(report, villages, await ward_reason_counts(ward_id, rules))
+    figures.update(week=week, looks_back_on=_previous_week(week), as_of=now().isoformat(), audience=audience)
+    figures["activity"] = await _visits_last_week([v.id for v in villages], week)
+    previous = await Digest.select(Digest.figures).where(
+        (Digest.ward == ward_id) & (Digest.week == _previous_week(week)) & (Digest.audience == audience)
+        & (Digest.status != "skipped")
+    ).first()  # fmt: skip
+    before = msgspec.json.decode(previous["figures"]) if previous and previous["figures"] else None
+    base = settings.base_url.rstrip("/")
+    context = {
+        "ward": ward,
+        "week": week,
+        "f": figures,
+        "before": before,
+        "names": INDICATOR_NAMES,
+        "reasons": REASONS_NAMES,
+        "base": base,
+        "dashboard": f"{base}/wards/{ward['code']}",
+        "top": sorted((v for v in figures["villages"] if v["uncovered"]), key=lambda v: -v["uncovered"])[:5],
+        "scope": audience,
+        "date": local_now().strftime("%d/%m/%Y"),
+    }
+    with use_locale("vi"):
+        subject = gettext("Bình dân học vụ số: %(ward)s, week %(week)s") % {
+            "ward": ward["name"],
+            "week": week,
+        }
+        return DigestContent(
+            subject=subject,
+            text_body=_env.get_template("digest.txt").render(context),
+            html_body=_env.get_template("digest.html").render(context),
+            summary=_env.get_template("summary.txt").render(context).strip(),
+            figures=figures,
+        )
+
+
+def ward_recipients(ward: dict[str, Any]) -> list[str]:
+    """The ward office's digest addresses (one per line or comma-separated)."""
+    raw = str(ward.get("digest_emails") or "").replace(",", "\n").replace(";", "\n")
+    return [a.strip() for a in raw.splitlines() if a.strip()]
+
+
+def scheduled_time(ward: dict[str, Any], week: datetime) -> datetime:
+    """When the ward's digest of the ISO week starting `week` (local Monday 00:00) is due."""
+    weekday = min(7, max(1, int(ward.get("digest_weekday") or 1)))
+    hour = min(23, max(0, int(ward.get("digest_hour") or 0)))
+    return week + timedelta(days=weekday - 1, hours=hour)
+
+
+async def make_digest(ward_id: int, week: str, audience: str, settings: Settings) -> tuple[int, bool]:
+    """Store the digest of (ward, week, audience) unless it exists; returns its id and whether this
+    call made it. The unique index on the three decides between two schedulers racing."""
+    existing = await _digest_id(ward_id, week, audience)
+    if existing is not None:
+        return existing, False
+    content = await build_digest(ward_id, week, audience, settings)
+    recipients = await _recipients(ward_id, audience)
+    try:
+        async with write_transaction():
+            inserted = await Digest.insert(
+                Digest(
+                    ward=ward_id,
+                    week=week,
+                    audience=audience,
+                    recipients="\n".join(recipients),
+                    subject=content.subject,
+                    text_body=content.text_body,
+                    html_body=content.html_body,
+                    summary=content.summary,
+                    figures=msgspec.json.encode(content.figures).decode(),
+                    status="pending" if recipients else "no_recipients",
+                    queued_at=now(),
+                    next_attempt_at=now(),
+                )
+            )
+    except Exception:
+        # Another scheduler stored it first: the index refused ours.
+        existing = await _digest_id(ward_id, week, audience)
+        if existing is None:
+            raise
+        return existing, False
+    return int(inserted[0]["id"]), True
+
+
+async def _digest_id(ward_id: int, week: str, audience: str) -> int | None:
+    row = (
+        await Digest.select(Digest.id)
+        .where((Digest.ward == ward_id) & (Digest.week == week) & (Digest.audience == audience))
+        .first()
+    )
+    return int(row["id"]) if row else None
+
+
+async def _recipients(ward_id: int, audience: str) -> list[str]:
+    if audience == WARD:
+        _, ward = await ward_rules(ward_id)
+        return ward_recipients(ward)
+    user = (
+        await User.select(User.email, User.active, User.wants_digest)
+        .where(User.id == int(audience.removeprefix("user-")))
+        .first()
+    )
+    return [user["email"]] if user and user["active"] and user["wants_digest"] and user["email"] else []
+
+
+async def due_digests(settings: Settings, at: datetime | None = None) -> list[int]:
+    """Make every digest whose time has come and that does not exist yet: this week's once its day and
+    hour have passed, and a skipped record for any earlier week that was missed. Returns the ids made.
+    Safe to run any number of times, from any number of processes."""
+    at = at or now()
+    made = []
+    for ward in await _active_wards():
+        this_week = week_start(at)
+        first = (
+            await Digest.select(Digest.week).where(Digest.ward == ward["id"]).order_by(Digest.week).first()
+        )
+        for weeks_back in range(LOOKBACK_WEEKS, 0, -1):
+            start = this_week - timedelta(weeks=weeks_back)
+            if (
+                first
+                and week_label(start) > first["week"]
+                and await _digest_id(ward["id"], week_label(start), WARD) is None
+            ):
+                made.append(await _record_skipped(ward["id"], week_label(start)))
+        if at < scheduled_time(ward, this_week):
+            continue
+        week = week_label(this_week)
+        digest_id, created = await make_digest(ward["id"], week, WARD, settings)
+        if created:
+            made.append(digest_id)
+        for head in await _heads_wanting_digest(ward["id"]):
+            digest_id, created = await make_digest(ward["id"], week, audience_of(head), settings)
+            if created:
+                made.append(digest_id)
+    return made
+
+
+async def _record_skipped(ward_id: int, week: str) -> int:
+    with use_locale("vi"):
+        note = gettext("No digest was made this week: the scheduler was not running.")
+    inserted = await Digest.insert(
+        Digest(
+            ward=ward_id,
+            week=week,
+            audience=WARD,
+            subject=note,
+            text_body=note,
+            html_body="",
+            summary=note,
+            status="skipped",
+            last_error=note,
+        )
+    )
+    return int(inserted[0]["id"])
+
+
+async def _active_wards() -> list[dict[str, Any]]:
+    """Wards that run the campaign: those with villages."""
+    from surveys.tables import Ward
+
+    ids = {r["ward"] for r in await Village.select(Village.ward)}
+    if not ids:
+        return []
+    return list(await Ward.select().where(Ward.id.is_in(list(ids))))
+
+
+async def _heads_wanting_digest(ward_id: int) -> list[int]:
+    rows = await User.select(User.id).where(
+        (User.ward == ward_id) & (User.role == "village_head") & User.active.eq(True) & User.wants_digest.eq(True)
+        & (User.email != "")
+    )  # fmt: skip
+    return [int(r["id"]) for r in rows]
