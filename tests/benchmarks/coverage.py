@@ -36,17 +36,25 @@ REPEAT = 20
 PASSWORD = "benchmark-password"
 
 
-def populate(path: str, households: int, villages: int, seed: int = 7) -> None:
-    """Villages of the ward 01849 with households, members and visits, inserted in bulk."""
+def populate(
+    path: str,
+    households: int,
+    villages: int,
+    seed: int = 7,
+    ward_code: str = "01849",
+    user_login: str = "ward",
+) -> None:
+    """Villages of a ward with households, members and visits, inserted in bulk."""
     rng = random.Random(seed)
     db = sqlite3.connect(path)
-    ward_id = db.execute("SELECT id FROM ward WHERE code = '01849'").fetchone()[0]
-    user_id = db.execute("SELECT id FROM app_user WHERE login = 'ward'").fetchone()[0]
+    ward_id = db.execute("SELECT id FROM ward WHERE code = ?", (ward_code,)).fetchone()[0]
+    user_id = db.execute("SELECT id FROM app_user WHERE login = ?", (user_login,)).fetchone()[0]
     now = datetime.now(UTC)
     registered = str(now - timedelta(weeks=20))
     per_village = households // villages
     hh_rows, member_rows, visit_rows = [], [], []
-    household_id = member_id = 0
+    household_id = db.execute("SELECT COALESCE(MAX(id), 0) FROM household").fetchone()[0]
+    member_id = db.execute("SELECT COALESCE(MAX(id), 0) FROM member").fetchone()[0]
     for v in range(villages):
         village_id = db.execute(
             "INSERT INTO village (ward, code, name) VALUES (?, ?, ?)", (ward_id, f"{v:02d}", f"Thôn {v:02d}")
