@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 
 from server.auth import api_guard, client_address
@@ -63,10 +63,14 @@ class SessionController(Controller):
         user_id = await check_credentials(data.login, data.password)
         if user_id is None:
             raise NotAuthorizedException("Wrong login or password.")
+        actor = await actor_by_id(user_id)
+        if actor is None or actor.must_change_password:
+            raise PermissionDeniedException(
+                "Choose a new password (sign in on the web) before using the API."
+            )
         token = await open_session(user_id, "api", timedelta(hours=settings.session_max_hours))
         await audit("session.signed_in", "user", user_id, user_id, {"kind": "api"}, client_address(request))
-        actor = await actor_by_id(user_id)
-        return schemas.SessionToken(token=token, role=actor.role if actor else "")
+        return schemas.SessionToken(token=token, role=actor.role)
 
 
 def _parse(raw: Any, parser: Callable[[Any], T]) -> T:

@@ -24,12 +24,18 @@ from litestar.template.config import TemplateConfig
 from server import templating
 from server.access_log import AccessLogMiddleware
 from server.api import ApiController, SessionController, healthz
-from server.auth import IdentifyMiddleware, SignInRequired
-from server.problems import http_exception_handler, internal_error_handler, sign_in_handler
+from server.auth import IdentifyMiddleware, PasswordChangeRequired, SignInRequired
+from server.problems import (
+    http_exception_handler,
+    internal_error_handler,
+    password_change_handler,
+    sign_in_handler,
+)
 from server.security import AllowedHostsMiddleware, SecurityHeadersMiddleware
 from server.views.auth import AuthController
 from server.views.digests import DigestController, ProfileController
 from server.views.households import HouseholdController
+from server.views.team import PasswordController, TeamController
 from server.views.villages import VillageController
 from server.views.wards import WardController
 from surveys.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
@@ -77,6 +83,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
     exception_handlers: dict[Any, Any] = {
         HTTPException: http_exception_handler,
         SignInRequired: sign_in_handler,
+        PasswordChangeRequired: password_change_handler,
         Exception: internal_error_handler,
     }
     return Litestar(
@@ -87,6 +94,8 @@ def create_app(settings: Settings | None = None, background: Background | None =
             WardController,
             DigestController,
             ProfileController,
+            TeamController,
+            PasswordController,
             SessionController,
             ApiController,
             healthz,

@@ -33,6 +33,10 @@ class SignInRequired(Exception):
         self.next_path = next_path
 
 
+class PasswordChangeRequired(Exception):
+    """The user must choose a new password before anything else."""
+
+
 class IdentifyMiddleware(ASGIMiddleware):
     """Puts the signed-in `Actor` (or None) in `scope["user"]` and picks the answer's language."""
 
@@ -72,10 +76,14 @@ class IdentifyMiddleware(ASGIMiddleware):
 
 
 def page_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Pages for signed-in users: others are sent to sign in, and come back here after."""
-    if connection.scope.get("user") is None:
+    """Pages for signed-in users: others are sent to sign in, and come back here after. A user whose
+    password the ward office reset chooses a new one first."""
+    user = connection.scope.get("user")
+    if user is None:
         target = connection.url.path + (f"?{connection.url.query}" if connection.url.query else "")
         raise SignInRequired(target)
+    if user.must_change_password and connection.url.path != "/password":
+        raise PasswordChangeRequired()
 
 
 def api_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from server.auth import SignInRequired, sign_in_url
+from server.auth import PasswordChangeRequired, SignInRequired, sign_in_url
 from surveys import schemas
 from surveys.i18n import N_, gettext
 from surveys.messages import error_message
@@ -88,6 +88,13 @@ def sign_in_handler(request: Request[Any, Any, Any], exc: SignInRequired) -> Res
         # An HTMX call would swap the sign-in page into a fragment: ask for a full navigation instead.
         return Response("", status_code=200, headers={"HX-Redirect": sign_in_url(exc.next_path)})
     return Redirect(sign_in_url(exc.next_path), status_code=303)
+
+
+def password_change_handler(request: Request[Any, Any, Any], exc: PasswordChangeRequired) -> Response[Any]:
+    """Send the user to choose their own password."""
+    if getattr(request, "htmx", False):
+        return Response("", status_code=200, headers={"HX-Redirect": "/password"})
+    return Redirect("/password", status_code=303)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -44,6 +44,7 @@ def configure(env: Environment, settings: Settings) -> None:
         "SKILLS": messages.SKILLS,
         "ROLES": messages.ROLES,
         "DIGEST_STATUS": messages.DIGEST_STATUS,
+        "AUDIT_ACTIONS": messages.AUDIT_ACTIONS,
         "base_url": settings.base_url.rstrip("/"),
         "static": static_url,
         "getattr_": getattr,

@@ -39,6 +39,7 @@ class Actor:
     village_ids: frozenset[int]
     locale: str
     ward_code: str | None = None
+    must_change_password: bool = False
 
 
 def hash_password(password: str) -> str:
@@ -139,6 +140,7 @@ async def _actor(row: dict, prefix: str) -> Actor:
         village_ids=frozenset(int(v["village"]) for v in villages),
         locale=row[f"{prefix}locale"],
         ward_code=row["ward_code"],
+        must_change_password=bool(row[f"{prefix}must_change_password"]),
     )
 
 

@@ -27,6 +27,25 @@ FIELD_ERRORS = {
     ("outcome", "required"): N_("Choose the outcome of the visit."),
     ("outcome", "invalid_choice"): N_("Choose the outcome of the visit."),
     ("notes", "too_long"): N_("Notes have at most 1000 characters."),
+    ("login", "invalid"): N_(
+        "Use 3 to 50 small letters without accents, digits, dots, dashes or underscores."
+    ),
+    ("login", "out_of_range"): N_(
+        "Use 3 to 50 small letters without accents, digits, dots, dashes or underscores."
+    ),
+    ("login", "too_long"): N_(
+        "Use 3 to 50 small letters without accents, digits, dots, dashes or underscores."
+    ),
+    ("login", "login_taken"): N_("This login is already taken."),
+    ("password", "out_of_range"): N_("A password has at least 8 characters."),
+    ("password", "too_short"): N_("A password has at least 8 characters."),
+    ("password", "required"): N_("A password has at least 8 characters."),
+    ("new_password", "too_short"): N_("A password has at least 8 characters."),
+    ("new_password", "mismatch"): N_("The two passwords differ."),
+    ("current_password", "wrong"): N_("This is not your current password."),
+    ("display_name", "required"): N_("Enter the name shown in the app."),
+    ("role", "invalid_choice"): N_("Choose volunteer or village head."),
+    ("villages", "invalid_choice"): N_("Choose villages of this ward."),
     ("percent", "required"): N_("Enter a whole number from 0 to 100."),
     ("percent", "invalid"): N_("Enter a whole number from 0 to 100."),
     ("percent", "out_of_range"): N_("Enter a whole number from 0 to 100."),
@@ -83,6 +102,16 @@ DIGEST_STATUS = {
     "failed": N_("Failed"),
     "no_recipients": N_("Not mailed: no recipients"),
     "skipped": N_("Missed: the scheduler was not running"),
+}
+
+AUDIT_ACTIONS = {
+    "account.created": N_("Account created"),
+    "account.updated": N_("Name, role or villages changed"),
+    "account.password_reset": N_("Password reset by the ward office"),
+    "account.password_changed": N_("Password changed by its owner"),
+    "account.deactivated": N_("Deactivated"),
+    "account.activated": N_("Reactivated"),
+    "session.signed_in": N_("Signed in"),
 }
 
 ROLES = {

@@ -131,6 +131,8 @@ class User(Table, tablename="app_user"):
     email = Varchar(length=200, default="")
     # A village head may ask for a weekly digest of their own villages.
     wants_digest = Boolean(default=False)
+    # Set when the ward office resets the password: the user chooses their own at next sign-in.
+    must_change_password = Boolean(default=False)
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
 

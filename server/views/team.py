@@ -1,0 +1,228 @@
+"""The ward office manages its team's accounts; everyone changes their own password."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect
+
+from server.auth import SESSION_COOKIE, client_address, page_guard
+from server.views.render import page
+from server.views.wards import ward_for
+from surveys.access import can_set_targets
+from surveys.accounts import Actor, check_credentials
+from surveys.messages import error_message
+from surveys.tables import AuditEntry, Village
+from surveys.team import (
+    AccountCreate,
+    AccountUpdate,
+    change_own_password,
+    create_account,
+    parse_account,
+    reset_password,
+    set_active,
+    team_member,
+    update_account,
+    ward_team,
+)
+from surveys.validation import FieldError, InvalidInput
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _form(data: dict[str, Any], villages: list[Any]) -> dict[str, Any]:
+    """The account form as posted: text fields and the ticked villages."""
+    chosen = data.get("villages", [])
+    chosen = chosen if isinstance(chosen, list) else [chosen]
+    return {
+        "login": str(data.get("login", "")),
+        "display_name": str(data.get("display_name", "")),
+        "role": str(data.get("role", "")),
+        "password": str(data.get("password", "")),
+        "villages": [int(v) for v in chosen if str(v).isdigit()],
+    }
+
+
+def _errors(errors: list[FieldError]) -> dict[str, str]:
+    return {e.field.split(".")[0]: error_message(e.field.split(".")[0], e.code) for e in errors}
+
+
+class TeamController(Controller):
+    """`/wards/{code}/team`: volunteers and village heads of the ward, for its officers."""
+
+    path = "/wards/{code:str}/team"
+    guards = [page_guard]  # noqa: RUF012 - Litestar reads this class attribute
+
+    async def _ward(self, actor: Actor, code: str) -> int:
+        ward_id = await ward_for(actor, code)
+        if not can_set_targets(actor, ward_id):  # the ward's own officers (and admins)
+            raise NotFoundException()
+        return ward_id
+
+    async def _villages(self, ward_id: int) -> list[dict[str, Any]]:
+        return list(
+            await Village.select(Village.id, Village.name)
+            .where(Village.ward == ward_id)
+            .order_by(Village.code)
+        )
+
+    @get("/")
+    async def index(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
+        """The team, with each account's villages and state."""
+        ward_id = await self._ward(request.user, code)
+        villages = {v["id"]: v["name"] for v in await self._villages(ward_id)}
+        return page(request, "team.html", code=code, team=await ward_team(ward_id), villages=villages)
+
+    @get("/new")
+    async def new(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
+        """The form for a new account, with a suggested first password."""
+        ward_id = await self._ward(request.user, code)
+        values = {
+            "login": "",
+            "display_name": "",
+            "role": "volunteer",
+            "password": secrets.token_urlsafe(9),
+            "villages": [],
+        }
+        return page(
+            request,
+            "account.html",
+            code=code,
+            member=None,
+            values=values,
+            errors={},
+            villages=await self._villages(ward_id),
+        )
+
+    @post("/new")
+    async def create(self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData) -> Any:
+        """Create the account; a bad field comes back with its message and everything as typed."""
+        ward_id = await self._ward(request.user, code)
+        villages = await self._villages(ward_id)
+        values = _form(data, villages)
+        try:
+            user_id = await create_account(
+                ward_id, parse_account(values, AccountCreate), request.user.id, client_address(request)
+            )
+        except InvalidInput as exc:
+            return page(request, "account.html", status_code=422, code=code, member=None, values=values,
+                        errors=_errors(exc.errors), villages=villages)  # fmt: skip
+        return Redirect(f"/wards/{code}/team/{user_id}?created=true", status_code=303)
+
+    @get("/{user_id:int}")
+    async def show(
+        self,
+        request: Request[Actor, Any, Any],
+        code: FromPath[str],
+        user_id: FromPath[int],
+        created: FromQuery[bool] = False,
+    ) -> Any:
+        """An account: its name, role and villages, password reset, deactivation, and its history."""
+        ward_id = await self._ward(request.user, code)
+        member = await team_member(ward_id, user_id)
+        if member is None:
+            raise NotFoundException()
+        values = {"display_name": member.display_name, "role": member.role, "villages": member.village_ids}
+        history = await account_history(user_id)
+        return page(request, "account.html", code=code, member=member, values=values, errors={},
+                    villages=await self._villages(ward_id), history=history, created=created)  # fmt: skip
+
+    @post("/{user_id:int}")
+    async def update(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], user_id: FromPath[int], data: FormData
+    ) -> Any:
+        """Save name, role and villages."""
+        ward_id = await self._ward(request.user, code)
+        member = await team_member(ward_id, user_id)
+        if member is None:
+            raise NotFoundException()
+        villages = await self._villages(ward_id)
+        values = _form(data, villages)
+        try:
+            update = parse_account(
+                {k: values[k] for k in ("display_name", "role", "villages")}, AccountUpdate
+            )
+            await update_account(ward_id, user_id, update, request.user.id, client_address(request))
+        except InvalidInput as exc:
+            return page(request, "account.html", status_code=422, code=code, member=member, values=values,
+                        errors=_errors(exc.errors), villages=villages, history=[])  # fmt: skip
+        return Redirect(f"/wards/{code}/team", status_code=303)
+
+    @post("/{user_id:int}/password")
+    async def reset(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], user_id: FromPath[int]
+    ) -> Any:
+        """A new temporary password, shown once; the user changes it at next sign-in."""
+        ward_id = await self._ward(request.user, code)
+        member = await team_member(ward_id, user_id)
+        if member is None:
+            raise NotFoundException()
+        temporary = secrets.token_urlsafe(9)
+        await reset_password(user_id, temporary, request.user.id, client_address(request))
+        return page(request, "password_reset.html", code=code, member=member, temporary=temporary)
+
+    @post("/{user_id:int}/active")
+    async def activate(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], user_id: FromPath[int], data: FormData
+    ) -> Redirect:
+        """Deactivate (sessions end at once) or reactivate."""
+        ward_id = await self._ward(request.user, code)
+        if await team_member(ward_id, user_id) is None:
+            raise NotFoundException()
+        await set_active(user_id, data.get("active") == "true", request.user.id, client_address(request))
+        return Redirect(f"/wards/{code}/team/{user_id}", status_code=303)
+
+
+async def account_history(user_id: int) -> list[dict[str, Any]]:
+    """The audit entries about an account, newest first."""
+    return list(
+        await AuditEntry.select(
+            AuditEntry.at, AuditEntry.action, AuditEntry.user._.display_name.as_alias("by")
+        )
+        .where((AuditEntry.entity == "user") & (AuditEntry.entity_id == user_id))
+        .order_by(AuditEntry.at, ascending=False)
+        .limit(50)
+    )
+
+
+class PasswordController(Controller):
+    """`/password`: change one's own password (required after a reset)."""
+
+    path = "/password"
+    guards = [page_guard]  # noqa: RUF012
+
+    @get("/")
+    async def form(self, request: Request[Actor, Any, Any]) -> Any:
+        """The form."""
+        return page(request, "password.html", errors={}, forced=request.user.must_change_password)
+
+    @post("/")
+    async def save(self, request: Request[Actor, Any, Any], data: FormData) -> Any:
+        """Check the current password, then set the new one."""
+        current, new, again = (
+            str(data.get(k, "")) for k in ("current_password", "new_password", "new_password_again")
+        )
+        errors: list[FieldError] = []
+        if await check_credentials(request.user.login, current) != request.user.id:
+            errors.append(FieldError("current_password", "wrong"))
+        if len(new) < 8:
+            errors.append(FieldError("new_password", "too_short"))
+        elif new != again:
+            errors.append(FieldError("new_password", "mismatch"))
+        if errors:
+            return page(
+                request,
+                "password.html",
+                status_code=422,
+                errors=_errors(errors),
+                forced=request.user.must_change_password,
+            )
+        await change_own_password(
+            request.user.id, new, request.cookies.get(SESSION_COOKIE, ""), client_address(request)
+        )
+        return Redirect("/", status_code=303)

@@ -1,0 +1,203 @@
+"""The ward office's team: volunteers' and village heads' accounts, their villages, password resets and
+deactivation. Every change is in the audit log; deactivation and resets end the user's sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from msgspec import Meta, Struct
+
+from surveys.accounts import hash_password
+from surveys.audit import audit
+from surveys.db import write_transaction
+from surveys.tables import AuthSession, User, UserVillage, Village
+from surveys.text import clean
+from surveys.validation import FieldError, InvalidInput, parse
+
+Login = Annotated[str, Meta(min_length=3, max_length=50, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+Password = Annotated[str, Meta(min_length=8, max_length=200)]
+DisplayName = Annotated[str, Meta(min_length=1, max_length=100)]
+TeamRole = Literal["volunteer", "village_head"]
+
+
+class AccountCreate(Struct, kw_only=True):
+    """A new volunteer or village head."""
+
+    login: Login
+    display_name: DisplayName
+    role: TeamRole
+    password: Password
+    villages: list[int] = []
+
+
+class AccountUpdate(Struct, kw_only=True):
+    """Name, role and villages of an account."""
+
+    display_name: DisplayName
+    role: TeamRole
+    villages: list[int] = []
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    """An account of the ward's team as the office sees it."""
+
+    id: int
+    login: str
+    display_name: str
+    role: str
+    active: bool
+    must_change_password: bool
+    village_ids: list[int]
+
+
+async def ward_team(ward_id: int) -> list[TeamMember]:
+    """The ward's volunteers and village heads (and its officers), by name."""
+    users = (
+        await User.select(
+            User.id, User.login, User.display_name, User.role, User.active, User.must_change_password
+        )
+        .where(User.ward == ward_id)
+        .order_by(User.display_name)
+    )
+    villages: dict[int, list[int]] = {}
+    if users:
+        for row in await UserVillage.select(UserVillage.user, UserVillage.village).where(
+            UserVillage.user.is_in([u["id"] for u in users])
+        ):
+            villages.setdefault(row["user"], []).append(row["village"])
+    return [TeamMember(**u, village_ids=sorted(villages.get(u["id"], []))) for u in users]
+
+
+async def team_member(ward_id: int, user_id: int) -> TeamMember | None:
+    """One account of the ward's team (not its officers: they are managed by an admin)."""
+    found = [
+        m for m in await ward_team(ward_id) if m.id == user_id and m.role in ("volunteer", "village_head")
+    ]
+    return found[0] if found else None
+
+
+async def _check_villages(ward_id: int, village_ids: list[int]) -> None:
+    if not village_ids:
+        return
+    own = {r["id"] for r in await Village.select(Village.id).where(Village.ward == ward_id)}
+    if not set(village_ids) <= own:
+        raise InvalidInput([FieldError("villages", "invalid_choice")])
+
+
+def parse_account(raw: dict[str, Any], cls: type[Any]) -> Any:
+    """An account form as a struct; names NFC-trimmed, logins lower-cased; every bad field named."""
+    cleaned = dict(raw)
+    if isinstance(cleaned.get("display_name"), str):
+        cleaned["display_name"] = clean(cleaned["display_name"])
+    if isinstance(cleaned.get("login"), str):
+        cleaned["login"] = cleaned["login"].strip().lower()
+    return parse(cleaned, cls)
+
+
+async def create_account(ward_id: int, data: AccountCreate, actor_id: int, client_addr: str = "") -> int:
+    """Create a volunteer or village head of the ward with their villages."""
+    await _check_villages(ward_id, data.villages)
+    async with write_transaction():
+        if await User.exists().where(User.login == data.login):
+            raise InvalidInput([FieldError("login", "login_taken")])
+        inserted = await User.insert(
+            User(
+                {
+                    User.login: data.login,
+                    User.display_name: data.display_name,
+                    User.password_hash: hash_password(data.password),
+                    User.role: data.role,
+                    User.ward: ward_id,
+                    # The office chose this password: the user sets their own at first sign-in.
+                    User.must_change_password: True,
+                }
+            )
+        )
+        user_id = int(inserted[0]["id"])
+        if data.villages:
+            await UserVillage.insert(
+                *[UserVillage(user=user_id, village=v) for v in sorted(set(data.villages))]
+            )
+        details = {"login": data.login, "role": data.role, "villages": sorted(set(data.villages))}
+        await audit("account.created", "user", user_id, actor_id, details, client_addr)
+    return user_id
+
+
+async def update_account(
+    ward_id: int, user_id: int, data: AccountUpdate, actor_id: int, client_addr: str = ""
+) -> None:
+    """Change an account's name, role and villages, recording before and after."""
+    await _check_villages(ward_id, data.villages)
+    before = await team_member(ward_id, user_id)
+    if before is None:
+        raise LookupError(user_id)
+    async with write_transaction():
+        await User.update({User.display_name: data.display_name, User.role: data.role}).where(
+            User.id == user_id
+        )
+        await UserVillage.delete().where(UserVillage.user == user_id)
+        if data.villages:
+            await UserVillage.insert(
+                *[UserVillage(user=user_id, village=v) for v in sorted(set(data.villages))]
+            )
+        changes = {
+            "before": {
+                "display_name": before.display_name,
+                "role": before.role,
+                "villages": before.village_ids,
+            },
+            "after": {
+                "display_name": data.display_name,
+                "role": data.role,
+                "villages": sorted(set(data.villages)),
+            },
+        }
+        await audit("account.updated", "user", user_id, actor_id, changes, client_addr)
+
+
+async def reset_password(user_id: int, temporary: str, actor_id: int, client_addr: str = "") -> None:
+    """Give the account a temporary password it must change at next sign-in; its sessions end."""
+    if len(temporary) < 8:
+        raise InvalidInput([FieldError("password", "too_short")])
+    async with write_transaction():
+        await User.update(
+            {User.password_hash: hash_password(temporary), User.must_change_password: True}
+        ).where(User.id == user_id)
+        await AuthSession.delete().where(AuthSession.user == user_id)
+        await audit("account.password_reset", "user", user_id, actor_id, {}, client_addr)
+
+
+async def set_active(user_id: int, active: bool, actor_id: int, client_addr: str = "") -> None:
+    """Deactivate (its sessions and API tokens stop at once) or reactivate an account."""
+    async with write_transaction():
+        await User.update({User.active: active}).where(User.id == user_id)
+        if not active:
+            await AuthSession.delete().where(AuthSession.user == user_id)
+        await audit(
+            "account.activated" if active else "account.deactivated",
+            "user",
+            user_id,
+            actor_id,
+            {},
+            client_addr,
+        )
+
+
+async def change_own_password(
+    user_id: int, new_password: str, keep_session: str, client_addr: str = ""
+) -> None:
+    """The user's own new password; other sessions of theirs end, the current one goes on."""
+    if len(new_password) < 8:
+        raise InvalidInput([FieldError("new_password", "too_short")])
+    from surveys.accounts import _token_hash
+
+    async with write_transaction():
+        await User.update(
+            {User.password_hash: hash_password(new_password), User.must_change_password: False}
+        ).where(User.id == user_id)
+        await AuthSession.delete().where(
+            (AuthSession.user == user_id) & (AuthSession.token_hash != _token_hash(keep_session))
+        )
+        await audit("account.password_changed", "user", user_id, user_id, {}, client_addr)

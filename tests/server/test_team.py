@@ -1,0 +1,212 @@
+"""The ward office manages its team's accounts; a reset password is changed at next sign-in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from surveys.tables import AuditEntry, AuthSession, User, UserVillage
+from tests.conftest import csrf_token, sign_in
+from tests.factories import World
+from tests.server.helpers import field_errors, soup
+
+
+async def new_account(client: AsyncTestClient[Any], csrf: str, **fields: Any) -> Any:
+    data = {
+        "_csrf_token": csrf,
+        "login": "tnv.hoa",
+        "display_name": "Lò Thị Hoa",
+        "role": "volunteer",
+        "password": "mat-khau-1",
+        **fields,
+    }
+    return await client.post("/wards/01849/team/new", data=data, follow_redirects=False)
+
+
+async def test_ward_officer_creates_a_volunteer_with_villages(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "ward")
+    response = await new_account(
+        client, csrf, villages=[str(world.villages["v1"]), str(world.villages["v3"])]
+    )
+    assert response.status_code == 303
+    user = await User.select().where(User.login == "tnv.hoa").first()
+    assert user is not None and user["ward"] == world.wards["pq"] and user["must_change_password"]
+    villages = {
+        r["village"]
+        for r in await UserVillage.select(UserVillage.village).where(UserVillage.user == user["id"])
+    }
+    assert villages == {world.villages["v1"], world.villages["v3"]}
+    team = soup(await client.get("/wards/01849/team"))
+    assert "Lò Thị Hoa" in team.text and "Thôn Đồng Tâm, Thôn Bản Cái" in team.text
+    assert await AuditEntry.count().where(AuditEntry.action == "account.created") == 1
+
+
+async def test_bad_account_input_comes_back_with_messages(client: AsyncTestClient[Any], world: World) -> None:
+    csrf = await sign_in(client, "ward")
+    response = await new_account(
+        client,
+        csrf,
+        login="Hoa Lò!",
+        display_name="  ",
+        role="admin",
+        password="ngan",
+        villages=[str(world.villages["v4"])],
+    )
+    assert response.status_code == 422
+    page = soup(response)
+    assert set(field_errors(page)) == {
+        "Dùng 3 đến 50 chữ thường không dấu, chữ số, dấu chấm, gạch ngang hoặc gạch dưới.",
+        "Hãy nhập tên hiển thị trong ứng dụng.",
+        "Hãy chọn tình nguyện viên hoặc trưởng thôn.",
+        "Mật khẩu có ít nhất 8 ký tự.",
+    }
+    assert page.find("input", attrs={"name": "login"})["value"] == "Hoa Lò!"  # type: ignore[index]
+    taken = await new_account(client, csrf, login="volunteer1")
+    assert field_errors(soup(taken)) == ["Tên đăng nhập này đã có người dùng."]
+    elsewhere = await new_account(client, csrf, villages=[str(world.villages["v4"])])
+    assert field_errors(soup(elsewhere)) == ["Hãy chọn các thôn của xã này."]
+    assert await User.count().where(User.login == "tnv.hoa") == 0
+
+
+async def test_new_user_must_choose_a_password_first(client: AsyncTestClient[Any], world: World) -> None:
+    csrf = await sign_in(client, "ward")
+    await new_account(client, csrf, villages=[str(world.villages["v1"])])
+    await client.post("/signout", data={"_csrf_token": csrf})
+    await sign_in(client, "tnv.hoa", "mat-khau-1")
+    response = await client.get(f"/villages/{world.villages['v1']}", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/password"
+    csrf = await csrf_token(client, "/password")
+    wrong = await client.post(
+        "/password",
+        data={
+            "_csrf_token": csrf,
+            "current_password": "sai",
+            "new_password": "ngan",
+            "new_password_again": "",
+        },
+    )
+    assert field_errors(soup(wrong)) == [
+        "Đây không phải mật khẩu hiện tại của bạn.",
+        "Mật khẩu có ít nhất 8 ký tự.",
+    ]
+    ok = await client.post(
+        "/password",
+        data={
+            "_csrf_token": csrf,
+            "current_password": "mat-khau-1",
+            "new_password": "mat-khau-rieng",
+            "new_password_again": "mat-khau-rieng",
+        },
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    assert (await client.get(f"/villages/{world.villages['v1']}")).status_code == 200
+
+
+async def test_reset_password_ends_sessions_and_shows_a_temporary_one(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    from datetime import timedelta
+
+    from surveys.accounts import open_session
+
+    await open_session(world.users["volunteer1"], "web", timedelta(days=1))
+    csrf = await sign_in(client, "ward")
+    page = soup(
+        await client.post(
+            f"/wards/01849/team/{world.users['volunteer1']}/password", data={"_csrf_token": csrf}
+        )
+    )
+    temporary = page.select_one(".big-code")
+    assert temporary is not None and len(temporary.text) >= 8
+    assert await AuthSession.count().where(AuthSession.user == world.users["volunteer1"]) == 0
+    user = await User.select(User.must_change_password).where(User.id == world.users["volunteer1"]).first()
+    assert user == {"must_change_password": True}
+    assert (
+        await client.post("/api/session", json={"login": "volunteer1", "password": temporary.text})
+    ).status_code == 403
+
+
+async def test_deactivate_ends_sessions_at_once(client: AsyncTestClient[Any], world: World) -> None:
+    from datetime import timedelta
+
+    from surveys.accounts import open_session
+
+    await open_session(world.users["volunteer2"], "api", timedelta(days=1))
+    csrf = await sign_in(client, "ward")
+    response = await client.post(
+        f"/wards/01849/team/{world.users['volunteer2']}/active", data={"_csrf_token": csrf, "active": "false"}
+    )
+    assert response.status_code == 200
+    assert await AuthSession.count().where(AuthSession.user == world.users["volunteer2"]) == 0
+    assert (
+        await client.post("/api/session", json={"login": "volunteer2", "password": "correct-horse-battery"})
+    ).status_code == 401
+    history = soup(await client.get(f"/wards/01849/team/{world.users['volunteer2']}"))
+    assert "Đã khóa" in history.text
+
+
+async def test_edit_villages_and_role_is_audited(client: AsyncTestClient[Any], world: World) -> None:
+    csrf = await sign_in(client, "ward")
+    user = world.users["volunteer2"]
+    response = await client.post(
+        f"/wards/01849/team/{user}",
+        data={
+            "_csrf_token": csrf,
+            "display_name": "Ma Văn Hùng",
+            "role": "village_head",
+            "villages": [str(world.villages["v2"])],
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert await User.select(User.role, User.display_name).where(User.id == user).first() == {
+        "role": "village_head",
+        "display_name": "Ma Văn Hùng",
+    }
+    entry = (
+        await AuditEntry.select(AuditEntry.details)
+        .where(AuditEntry.action == "account.updated")
+        .output(load_json=True)
+        .first()
+    )
+    assert entry is not None and entry["details"]["before"]["villages"] == [world.villages["v3"]]
+    assert entry["details"]["after"] == {
+        "display_name": "Ma Văn Hùng",
+        "role": "village_head",
+        "villages": [world.villages["v2"]],
+    }
+
+
+@pytest.mark.parametrize("login", ["volunteer1", "head1", "otherward"])
+async def test_only_the_wards_officers_manage_its_accounts(
+    client: AsyncTestClient[Any], world: World, login: str
+) -> None:
+    csrf = await sign_in(client, login)
+    target = world.users["volunteer2"]
+    assert (await client.get("/wards/01849/team")).status_code == 404
+    assert (await new_account(client, csrf)).status_code == 404
+    assert (
+        await client.post(f"/wards/01849/team/{target}/password", data={"_csrf_token": csrf})
+    ).status_code == 404
+    assert (
+        await client.post(f"/wards/01849/team/{target}/active", data={"_csrf_token": csrf, "active": "false"})
+    ).status_code == 404
+    assert await User.count().where(User.login == "tnv.hoa") == 0
+
+
+async def test_a_ward_officer_cannot_manage_another_wards_user_or_an_officer(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "ward")
+    assert (await client.get(f"/wards/01849/team/{world.users['otherward']}")).status_code == 404
+    assert (await client.get(f"/wards/01849/team/{world.users['ward']}")).status_code == 404
+    assert (
+        await client.post(
+            f"/wards/01849/team/{world.users['admin']}/active", data={"_csrf_token": csrf, "active": "false"}
+        )
+    ).status_code == 404
