@@ -36,7 +36,7 @@ from server.views.auth import AuthController
 from server.views.digests import DigestController, ProfileController
 from server.views.households import HouseholdController
 from server.views.team import PasswordController, TeamController
-from server.views.villages import VillageController
+from server.views.villages import StickerController, VillageController
 from server.views.wards import WardController
 from surveys.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
 from surveys.settings import Settings, get_settings
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             AuthController,
             HouseholdController,
             VillageController,
+            StickerController,
             WardController,
             DigestController,
             ProfileController,

@@ -46,6 +46,9 @@ async def can_write_village(actor: Actor, village_id: int) -> bool:
     return actor.role in WRITERS and await can_see_village(actor, village_id)
 
 
+# Roles that keep the household register and print stickers (in the villages they may write to).
+MANAGERS = frozenset({"village_head", "ward_officer", "admin"})
+
 # Roles that see coverage beyond the doors: village heads (their villages), ward and province officers.
 STEERING = frozenset({"village_head", "ward_officer", "province_officer", "admin"})
 

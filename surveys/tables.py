@@ -86,6 +86,8 @@ class Household(Table):
     priority_other = Boolean(default=False)
     notes = Text(default="")
     version = Integer(default=1)
+    # When the door sticker was last printed (None: never).
+    printed_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     archived = Boolean(default=False)

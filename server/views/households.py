@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import segno
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
@@ -15,11 +14,12 @@ from litestar.response import Redirect
 from server.auth import client_address, page_guard, sign_in_url
 from server.forms import VisitForm, blank_member
 from server.views.render import page
-from surveys.access import can_write_village
+from surveys.access import MANAGERS, can_write_village
 from surveys.accounts import Actor
 from surveys.households import household_by_token, household_detail, visible_household
 from surveys.rows import Row
 from surveys.settings import Settings
+from surveys.stickers import qr_svg, reissue_token
 from surveys.validation import InvalidInput
 from surveys.visits import VisitConflict, parse_visit, record_visit
 
@@ -37,13 +37,6 @@ async def _household_for(
     return row
 
 
-def qr_svg(url: str) -> str:
-    """A regular QR code (never Micro QR: many phone scanners cannot read it), error correction M
-    or better, with its quiet zone."""
-    code = segno.make_qr(url, error="m", boost_error=True)
-    return code.svg_inline(scale=4, border=4, dark="#000", light="#fff", omitsize=True)
-
-
 class HouseholdController(Controller):
     """`/h/{token}`: the URL the door sticker encodes."""
 
@@ -51,7 +44,11 @@ class HouseholdController(Controller):
 
     @get("/{token:str}")
     async def show(
-        self, request: Request[Actor | None, Any, Any], token: FromPath[str], saved: FromQuery[bool] = False
+        self,
+        request: Request[Actor | None, Any, Any],
+        token: FromPath[str],
+        saved: FromQuery[bool] = False,
+        reissued: FromQuery[bool] = False,
     ) -> Any:
         """The household for a user with access; no personal data for anyone else."""
         if request.user is None:
@@ -65,7 +62,16 @@ class HouseholdController(Controller):
         row = await _household_for(request, token)
         household = await household_detail(row)
         can_write = await can_write_village(request.user, row.village)
-        return page(request, "household.html", h=household, can_write=can_write, saved=saved)
+        can_manage = can_write and request.user.role in MANAGERS
+        return page(
+            request,
+            "household.html",
+            h=household,
+            can_write=can_write,
+            can_manage=can_manage,
+            saved=saved,
+            reissued=reissued,
+        )
 
     @get("/{token:str}/qr.svg", media_type="image/svg+xml", guards=[page_guard])
     async def qr(
@@ -78,6 +84,15 @@ class HouseholdController(Controller):
         row = await _household_for(request, token)
         svg = qr_svg(f"{settings.base_url.rstrip('/')}/h/{row.token}")
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
+
+    @post("/{token:str}/reissue", guards=[page_guard])
+    async def reissue(self, request: Request[Actor | None, Any, Any], token: FromPath[str]) -> Redirect:
+        """A new sticker for a lost or copied one: the old link shows the page without personal data."""
+        row = await _household_for(request, token, write=True)
+        if request.user is None or request.user.role not in MANAGERS:
+            raise NotFoundException()
+        new_token = await reissue_token(row.id, request.user.id, client_address(request))
+        return Redirect(f"/h/{new_token}?reissued=true", status_code=303)
 
     @get("/{token:str}/visit", guards=[page_guard])
     async def visit_form(self, request: Request[Actor | None, Any, Any], token: FromPath[str]) -> Any:

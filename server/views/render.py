@@ -17,13 +17,14 @@ def download(content: bytes, name: str, fmt: str) -> Response[bytes]:
     filename = f"{name}-{local_now():%Y%m%d}.{fmt}"
     return Response(
         content,
-        media_type=CSV if fmt == "csv" else XLSX,
+        media_type={"csv": CSV, "xlsx": XLSX, "pdf": PDF}[fmt],
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
 
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
 
 
 def page(

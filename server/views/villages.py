@@ -7,22 +7,28 @@ from dataclasses import asdict, dataclass, replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, post
+from litestar.concurrency import sync_to_thread
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 
 from server.auth import page_guard
 from server.exports import coverage_table
 from server.views.render import download, page
 from surveys import schemas
-from surveys.access import STEERING, can_see_activity, can_see_village
+from surveys.access import MANAGERS, STEERING, can_see_activity, can_see_village, can_write_village
 from surveys.accounts import Actor
 from surveys.coverage import ORDERS, STATUSES, village_coverage
 from surveys.criteria import REASONS
 from surveys.exports import to_csv, to_xlsx
 from surveys.households import village_info, visible_villages
+from surveys.i18n import N_, gettext, use_locale
 from surveys.reports import volunteer_activity
-from surveys.tables import Ward
+from surveys.settings import Settings
+from surveys.stickers import COLUMNS, ROWS, mark_printed, qr_svgs, stickers_for, stickers_pdf
+from surveys.tables import Household, Ward
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,84 @@ class VillageController(Controller):
             weeks=weeks,
             lines=lines,
         )
+
+
+class StickerController(Controller):
+    """`/villages/{id}/stickers`: printable sheets of door stickers, for village heads and the ward office."""
+
+    path = "/villages/{village_id:int}/stickers"
+    guards = [page_guard]  # noqa: RUF012
+
+    async def _village(self, actor: Actor, village_id: int) -> schemas.Village:
+        if actor.role not in MANAGERS or not await can_write_village(actor, village_id):
+            raise NotFoundException()
+        return await _village(actor, village_id)
+
+    @get("/")
+    async def choose(
+        self,
+        request: Request[Actor, Any, Any],
+        settings: NamedDependency[Settings],
+        village_id: FromPath[int],
+    ) -> Any:
+        """Choose the stickers: all households, those never printed, or some."""
+        village = await self._village(request.user, village_id)
+        households = await Household.select(Household.token, Household.code, Household.head_name, Household.printed_at).where(
+            (Household.village == village_id) & Household.archived.eq(False)
+        ).order_by(Household.code)  # fmt: skip
+        return page(request, "stickers.html", village=village, households=households, error=None)
+
+    @post(["/sheet", "/stickers.pdf"], status_code=200)
+    async def sheet(
+        self,
+        request: Request[Actor, Any, Any],
+        settings: NamedDependency[Settings],
+        village_id: FromPath[int],
+        data: FormData,
+    ) -> Any:
+        """The sheet to print (or its PDF); the stickers are recorded as printed."""
+        village = await self._village(request.user, village_id)
+        choice = str(data.get("choice", "all"))
+        tokens = data.get("h", [])
+        tokens = tokens if isinstance(tokens, list) else [tokens]
+        stickers = await stickers_for(
+            village_id, settings.base_url, choice if choice in CHOICES else "all", [str(t) for t in tokens]
+        )
+        if not stickers:
+            households = await Household.select(Household.token, Household.code, Household.head_name, Household.printed_at).where(
+                (Household.village == village_id) & Household.archived.eq(False)
+            ).order_by(Household.code)  # fmt: skip
+            error = gettext(N_("No household to print: choose at least one."))
+            return page(
+                request, "stickers.html", status_code=422, village=village, households=households, error=error
+            )
+        await mark_printed(stickers)
+        with use_locale("vi"):
+            instruction = gettext(STICKER_LINE)
+        if request.url.path.endswith(".pdf"):
+            # Seconds of drawing: off the event loop, so other requests go on.
+            return download(
+                await sync_to_thread(stickers_pdf, stickers, instruction),
+                f"phocap-{village.ward_code}-{village.code}-stickers",
+                "pdf",
+            )
+        svgs = dict(
+            zip(
+                [s.household_id for s in stickers],
+                await sync_to_thread(qr_svgs, [s.url for s in stickers]),
+                strict=True,
+            )
+        )
+        pages = [stickers[i : i + COLUMNS * ROWS] for i in range(0, len(stickers), COLUMNS * ROWS)]
+        return page(
+            request, "sticker_sheet.html", village=village, pages=pages, svgs=svgs, instruction=instruction
+        )
+
+
+# Vietnamese on the sticker, whatever the printer's language: it is read at the door.
+STICKER_LINE = N_("Volunteers: scan this code to record the digital literacy survey of this household.")
+CHOICES = ("all", "unprinted", "selected")
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 async def _village(actor: Actor, village_id: int) -> schemas.Village:
