@@ -46,6 +46,14 @@ FIELD_ERRORS = {
     ("display_name", "required"): N_("Enter the name shown in the app."),
     ("role", "invalid_choice"): N_("Choose volunteer or village head."),
     ("villages", "invalid_choice"): N_("Choose villages of this ward."),
+    ("address", "required"): N_("Enter the address (hamlet, group or house number)."),
+    ("address", "too_long"): N_("An address has at most 200 characters."),
+    ("members", "required"): N_("A household has at least one member: enter the head."),
+    ("village", "invalid_choice"): N_("Choose one of your villages."),
+    ("version", "conflict"): N_(
+        "Someone else changed this household meanwhile. The form shows what you typed: check the household, then save again."
+    ),
+    ("duplicate", "not_found"): N_("No other household of this ward has that code."),
     ("percent", "required"): N_("Enter a whole number from 0 to 100."),
     ("percent", "invalid"): N_("Enter a whole number from 0 to 100."),
     ("percent", "out_of_range"): N_("Enter a whole number from 0 to 100."),
@@ -105,6 +113,14 @@ DIGEST_STATUS = {
 }
 
 AUDIT_ACTIONS = {
+    "household.created": N_("Household added"),
+    "household.updated": N_("Address or members corrected"),
+    "household.moved": N_("Moved to another village"),
+    "household.archived": N_("Archived (moved away)"),
+    "household.merged": N_("A duplicate was merged into it"),
+    "household.merged_into": N_("Merged into another household"),
+    "household.token_reissued": N_("New sticker code"),
+    "visit.recorded": N_("Visit recorded"),
     "account.created": N_("Account created"),
     "account.updated": N_("Name, role or villages changed"),
     "account.password_reset": N_("Password reset by the ward office"),

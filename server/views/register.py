@@ -1,0 +1,235 @@
+"""The household register in the browser: add a household (volunteers too), correct, move, archive and
+merge (village heads and the ward office), with each household's history."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect
+
+from server.auth import client_address, page_guard
+from server.views.render import page
+from surveys.access import MANAGERS, can_write_village
+from surveys.accounts import Actor
+from surveys.households import household_by_token, visible_household
+from surveys.messages import error_message
+from surveys.register import (
+    HouseholdCreate,
+    HouseholdUpdate,
+    archive_household,
+    create_household,
+    household_in_ward,
+    merge_households,
+    parse_register,
+    update_household,
+    ward_of_village,
+)
+from surveys.rows import Row
+from surveys.tables import AuditEntry, Member, Village
+from surveys.validation import FieldError, InvalidInput
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+_MEMBER_KEY = re.compile(r"^m-(\d{1,2})-([a-z_]+)$")
+
+
+def members_from(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Member rows as posted (blank new rows left out), in row order."""
+    rows: dict[int, dict[str, Any]] = {}
+    for key, value in data.items():
+        if match := _MEMBER_KEY.match(key):
+            rows.setdefault(int(match.group(1)), {})[match.group(2)] = value
+    members = []
+    for index in sorted(rows):
+        row = rows[index]
+        member: dict[str, Any] = {k: str(row.get(k, "")) for k in ("id", "full_name", "birth_year", "sex")}
+        member.update(is_head="is_head" in row, removed="removed" in row)
+        if member["id"] or member["full_name"].strip() or member["birth_year"].strip():
+            members.append(member)
+    return members
+
+
+def _payload(members: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    clean = [{k: v for k, v in m.items() if v != ""} for m in members]
+    return {**{k: v for k, v in fields.items() if v != ""}, "members": clean}
+
+
+def _errors(errors: list[FieldError]) -> dict[str, str]:
+    return {e.field: error_message(e.field, e.code) for e in errors}
+
+
+async def _history(household_id: int) -> list[dict[str, Any]]:
+    return list(
+        await AuditEntry.select(
+            AuditEntry.at, AuditEntry.action, AuditEntry.user._.display_name.as_alias("by")
+        )
+        .where((AuditEntry.entity == "household") & (AuditEntry.entity_id == household_id))
+        .order_by(AuditEntry.at, ascending=False)
+        .limit(50)
+    )
+
+
+class RegisterController(Controller):
+    """Adding and correcting households."""
+
+    guards = [page_guard]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/villages/{village_id:int}/households/new")
+    async def new(self, request: Request[Actor, Any, Any], village_id: FromPath[int]) -> Any:
+        """The form for a household found in the field."""
+        village = await self._writable_village(request.user, village_id)
+        blank = [{"id": "", "full_name": "", "birth_year": "", "sex": "", "is_head": True, "removed": False}]
+        return page(
+            request,
+            "register.html",
+            village=village,
+            h=None,
+            values={"address": ""},
+            members=blank + [_blank()] * 2,
+            errors={},
+        )
+
+    @post("/villages/{village_id:int}/households/new")
+    async def create(
+        self, request: Request[Actor, Any, Any], village_id: FromPath[int], data: FormData
+    ) -> Any:
+        """Add the household; bad fields come back with their messages and everything as typed."""
+        village = await self._writable_village(request.user, village_id)
+        members = members_from(data)
+        address = str(data.get("address", ""))
+        try:
+            household = parse_register(_payload(members, address=address), HouseholdCreate)
+            token = await create_household(village_id, household, request.user.id, client_address(request))
+        except InvalidInput as exc:
+            return page(request, "register.html", status_code=422, village=village, h=None, values={"address": address},
+                        members=members or [_blank()], errors=_errors(exc.errors))  # fmt: skip
+        return Redirect(f"/h/{token}", status_code=303)
+
+    @get("/h/{token:str}/edit")
+    async def edit(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Any:
+        """The register entry: address, village, members, and the household's history."""
+        row = await self._managed(request.user, token)
+        members = await _register_members(row.id)
+        values = {"address": row.address, "village": str(row.village), "version": str(row.version)}
+        return await self._edit_page(request, row, values, [*members, _blank()], {})
+
+    @post("/h/{token:str}/edit")
+    async def save(self, request: Request[Actor, Any, Any], token: FromPath[str], data: FormData) -> Any:
+        """Save the corrections (a move to another village of the ward included)."""
+        row = await self._managed(request.user, token)
+        members = members_from(data)
+        values = {k: str(data.get(k, "")) for k in ("address", "village", "version")}
+        try:
+            update = parse_register(_payload(members, **values), HouseholdUpdate)
+            if update.village != row.village and not await can_write_village(request.user, update.village):
+                raise InvalidInput([FieldError("village", "invalid_choice")])
+            saved = await update_household(
+                row.id, await ward_of_village(row.village), update, request.user.id, client_address(request)
+            )
+        except InvalidInput as exc:
+            return await self._edit_page(request, row, values, members, _errors(exc.errors), status_code=422)
+        if not saved:
+            fresh = await household_by_token(token)
+            assert fresh is not None
+            conflict = {"version": error_message("version", "conflict")}
+            return await self._edit_page(
+                request, fresh, {**values, "version": str(fresh.version)}, members, conflict, status_code=409
+            )
+        return Redirect(f"/h/{token}", status_code=303)
+
+    @post("/h/{token:str}/archive")
+    async def archive(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Redirect:
+        """The household moved away."""
+        row = await self._managed(request.user, token)
+        await archive_household(row.id, request.user.id, client_address(request))
+        return Redirect(f"/villages/{row.village}", status_code=303)
+
+    @post("/h/{token:str}/merge")
+    async def merge(self, request: Request[Actor, Any, Any], token: FromPath[str], data: FormData) -> Any:
+        """Merge a duplicate (given by its code) into this household, keeping all visits."""
+        row = await self._managed(request.user, token)
+        code = str(data.get("duplicate", ""))
+        duplicate = (
+            await household_in_ward(code, await ward_of_village(row.village)) if code.strip() else None
+        )
+        duplicate_row = await _row_by_id(duplicate) if duplicate else None
+        if (
+            duplicate is None
+            or duplicate == row.id
+            or duplicate_row is None
+            or not await can_write_village(request.user, duplicate_row.village)
+        ):
+            values = {"address": row.address, "village": str(row.village), "version": str(row.version)}
+            members = await _register_members(row.id)
+            errors = {"duplicate": error_message("duplicate", "not_found")}
+            return await self._edit_page(
+                request, row, {**values, "duplicate": code}, members, errors, status_code=422
+            )
+        await merge_households(row.id, duplicate, request.user.id, client_address(request))
+        return Redirect(f"/h/{token}", status_code=303)
+
+    async def _writable_village(self, actor: Actor, village_id: int) -> dict[str, Any]:
+        village = (
+            await Village.select(Village.id, Village.name, Village.code)
+            .where(Village.id == village_id)
+            .first()
+        )
+        if village is None or not await can_write_village(actor, village_id):
+            raise NotFoundException()
+        return village
+
+    async def _managed(self, actor: Actor, token: str) -> Row:
+        row = await visible_household(token, actor)
+        if row is None or actor.role not in MANAGERS or not await can_write_village(actor, row.village):
+            raise NotFoundException()
+        return row
+
+    async def _edit_page(
+        self,
+        request: Request[Actor, Any, Any],
+        row: Row,
+        values: dict[str, str],
+        members: list[dict[str, Any]],
+        errors: dict[str, str],
+        status_code: int = 200,
+    ) -> Any:
+        villages = [v for v in await Village.select(Village.id, Village.name).where(Village.ward == await ward_of_village(row.village)).order_by(Village.code)
+                    if await can_write_village(request.user, v["id"])]  # fmt: skip
+        village = {"id": row.village, "name": row.village_name}
+        return page(request, "register.html", status_code=status_code, village=village, h=row, values=values, members=members,
+                    errors=errors, villages=villages, history=await _history(row.id))  # fmt: skip
+
+
+async def _row_by_id(household_id: int) -> Row | None:
+    from surveys.tables import Household
+
+    found = await Household.select(Household.token).where(Household.id == household_id).first()
+    return await household_by_token(found["token"]) if found else None
+
+
+async def _register_members(household_id: int) -> list[dict[str, Any]]:
+    """The household's members as the register form shows them."""
+    rows = (
+        await Member.select()
+        .where((Member.household == household_id) & Member.removed.eq(False))
+        .order_by(Member.id)
+    )
+    return [
+        {
+            "id": str(m["id"]),
+            "full_name": m["full_name"],
+            "birth_year": str(m["birth_year"]),
+            "sex": m["sex"],
+            "is_head": m["is_head"],
+            "removed": False,
+        }
+        for m in rows
+    ]
+
+
+def _blank() -> dict[str, Any]:
+    return {"id": "", "full_name": "", "birth_year": "", "sex": "", "is_head": False, "removed": False}

@@ -1,0 +1,232 @@
+"""The household register: households and their members as the village keeps them, outside visits.
+Adding (a volunteer too, for a household found in the field), correcting, moving to another village,
+archiving (moved away) and merging duplicates (all visits kept). Every change is in the audit log with
+what it was before."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Annotated, Any
+
+from msgspec import Meta, Struct
+
+from surveys.audit import audit
+from surveys.clock import now, this_year
+from surveys.db import write_transaction
+from surveys.schemas import BirthYear, Name, Sex
+from surveys.tables import Household, Member, Village, Visit
+from surveys.text import clean, name_sort_key
+from surveys.validation import FieldError, InvalidInput, parse
+from surveys.visits import refresh_household_keys
+
+Address = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class RegisterMember(Struct, kw_only=True):
+    """A member as the register keeps them: who, not their answers (visits record those)."""
+
+    id: int | None = None
+    full_name: Name
+    birth_year: BirthYear
+    sex: Sex = ""
+    is_head: bool = False
+    removed: bool = False
+
+
+class HouseholdCreate(Struct, kw_only=True):
+    """A new household: its address and at least its head."""
+
+    address: Address
+    members: list[RegisterMember]
+
+
+class HouseholdUpdate(Struct, kw_only=True):
+    """Corrections to a household: address, village, members. `version` guards against a lost edit."""
+
+    version: Annotated[int, Meta(ge=1)]
+    village: int
+    address: Address
+    members: list[RegisterMember] = []
+
+
+def _rule_errors(members: list[RegisterMember]) -> list[FieldError]:
+    errors = []
+    year = this_year()
+    present = [(i, m) for i, m in enumerate(members) if not m.removed]
+    if not present:
+        errors.append(FieldError("members", "required"))
+    heads = [i for i, m in present if m.is_head]
+    errors += [FieldError(f"members.{i}.is_head", "one_head") for i in heads[1:]]
+    for i, m in enumerate(members):
+        if not clean(m.full_name):
+            errors.append(FieldError(f"members.{i}.full_name", "required"))
+        if not year - 120 <= m.birth_year <= year:
+            errors.append(FieldError(f"members.{i}.birth_year", "out_of_range"))
+    return errors
+
+
+def parse_register(raw: Any, cls: type[Any]) -> Any:
+    """A register form as a struct, every schema and rule error at once."""
+    data = parse(raw, cls)
+    errors = _rule_errors(data.members)
+    if errors:
+        raise InvalidInput(errors)
+    return data
+
+
+async def next_code(village_id: int) -> str:
+    """The next household code of the village: `<ward prefix>-<village code>-<number>`, e.g. PQ-03-0042."""
+    village = await Village.select(Village.code, Village.ward._.household_prefix.as_alias("prefix"), Village.ward._.code.as_alias("ward")).where(
+        Village.id == village_id
+    ).first()  # fmt: skip
+    assert village is not None
+    prefix = f"{village['prefix'] or village['ward']}-{village['code']}-"
+    numbers = [int(m.group(1)) for r in await Household.select(Household.code).where(Household.village == village_id)
+               if (m := re.fullmatch(re.escape(prefix) + r"(\d+)", r["code"]))]  # fmt: skip
+    return f"{prefix}{max(numbers, default=0) + 1:04d}"
+
+
+async def create_household(
+    village_id: int, data: HouseholdCreate, user_id: int, client_addr: str = ""
+) -> str:
+    """Add a household with its members; returns its sticker token."""
+    token = secrets.token_urlsafe(16)
+    async with write_transaction():
+        code = await next_code(village_id)
+        address = clean(data.address)
+        inserted = await Household.insert(
+            Household(token=token, code=code, village=village_id, address=address)
+        )
+        household_id = int(inserted[0]["id"])
+        await _apply_members(household_id, data.members)
+        await refresh_household_keys(household_id, code, address)
+        await audit(
+            "household.created",
+            "household",
+            household_id,
+            user_id,
+            {"code": code, "village": village_id},
+            client_addr,
+        )
+    return token
+
+
+async def _apply_members(household_id: int, members: list[RegisterMember]) -> None:
+    known = {r["id"] for r in await Member.select(Member.id).where(Member.household == household_id)}
+    bad = [
+        FieldError(f"members.{i}.id", "unknown_member")
+        for i, m in enumerate(members)
+        if m.id and m.id not in known
+    ]
+    if bad:
+        raise InvalidInput(bad)
+    if any(m.is_head and not m.removed for m in members):
+        await Member.update({Member.is_head: False}).where(Member.household == household_id)
+    at = now()
+    for m in members:
+        name = clean(m.full_name)
+        values: dict[Any, Any] = {
+            Member.full_name: name,
+            Member.sort_key: name_sort_key(name),
+            Member.birth_year: m.birth_year,
+            Member.sex: m.sex,
+            Member.is_head: m.is_head and not m.removed,
+            Member.removed: m.removed,
+            Member.updated_at: at,
+        }
+        if m.id:
+            await Member.update(values).where(Member.id == m.id)
+        elif not m.removed:
+            await Member.insert(Member({Member.household: household_id, **values}))
+
+
+async def update_household(
+    household_id: int, ward_id: int, data: HouseholdUpdate, user_id: int, client_addr: str = ""
+) -> bool:
+    """Correct a household (address, village within the ward, members); False when someone else
+    changed it since it was read (nothing is overwritten)."""
+    if not await Village.exists().where((Village.id == data.village) & (Village.ward == ward_id)):
+        raise InvalidInput([FieldError("village", "invalid_choice")])
+    async with write_transaction():
+        before = (
+            await Household.select(Household.village, Household.address, Household.code)
+            .where(Household.id == household_id)
+            .first()
+        )
+        address = clean(data.address)
+        updated = await Household.update(
+            {Household.village: data.village, Household.address: address, Household.version: Household.version + 1, Household.updated_at: now()}
+        ).where((Household.id == household_id) & (Household.version == data.version)).returning(Household.id)  # fmt: skip
+        if not updated or before is None:
+            return False
+        await _apply_members(household_id, data.members)
+        await refresh_household_keys(household_id, before["code"], address)
+        changes = {"before": {"village": before["village"], "address": before["address"]},
+                   "after": {"village": data.village, "address": address}, "members": len(data.members)}  # fmt: skip
+        action = "household.moved" if before["village"] != data.village else "household.updated"
+        await audit(action, "household", household_id, user_id, changes, client_addr)
+    return True
+
+
+async def archive_household(household_id: int, user_id: int, client_addr: str = "") -> None:
+    """The household moved away: it leaves the lists and counts; its history stays."""
+    async with write_transaction():
+        await Household.update({Household.archived: True, Household.version: Household.version + 1}).where(
+            Household.id == household_id
+        )
+        await audit("household.archived", "household", household_id, user_id, {}, client_addr)
+
+
+async def merge_households(keep_id: int, duplicate_id: int, user_id: int, client_addr: str = "") -> None:
+    """Merge a duplicate into the household kept: its visits and members move over, it is archived."""
+    if keep_id == duplicate_id:
+        raise InvalidInput([FieldError("duplicate", "invalid_choice")])
+    async with write_transaction():
+        moved_visits = await Visit.count().where(Visit.household == duplicate_id)
+        await Visit.update({Visit.household: keep_id}).where(Visit.household == duplicate_id)
+        await Member.update({Member.household: keep_id, Member.is_head: False}).where(
+            Member.household == duplicate_id
+        )
+        await Household.update({Household.archived: True, Household.version: Household.version + 1}).where(
+            Household.id == duplicate_id
+        )
+        await Household.update({Household.version: Household.version + 1}).where(Household.id == keep_id)
+        keep = (
+            await Household.select(Household.code, Household.address).where(Household.id == keep_id).first()
+        )
+        assert keep is not None
+        await refresh_household_keys(keep_id, keep["code"], keep["address"])
+        await audit(
+            "household.merged",
+            "household",
+            keep_id,
+            user_id,
+            {"duplicate": duplicate_id, "visits": moved_visits},
+            client_addr,
+        )
+        await audit(
+            "household.merged_into", "household", duplicate_id, user_id, {"kept": keep_id}, client_addr
+        )
+
+
+async def ward_of_village(village_id: int) -> int:
+    """The ward a village belongs to."""
+    row = await Village.select(Village.ward).where(Village.id == village_id).first()
+    if row is None:
+        raise LookupError(village_id)
+    return int(row["ward"])
+
+
+async def household_in_ward(code: str, ward_id: int) -> int | None:
+    """The id of the household of the ward with this code (codes are unique within a village)."""
+    row = (
+        await Household.select(Household.id)
+        .where(
+            (Household.code == code.strip().upper())
+            & (Household.village._.ward == ward_id)
+            & Household.archived.eq(False)
+        )
+        .first()
+    )
+    return int(row["id"]) if row else None
