@@ -6,16 +6,20 @@ import logging
 from datetime import timedelta
 
 from surveys.accounts import purge_expired_sessions
+from surveys.clock import now
 from surveys.digests import due_digests
 from surveys.outbox import deliver_due
 from surveys.settings import Settings
+from surveys.tables import ImportUpload
 
 log = logging.getLogger(__name__)
 
 
 async def purge_sessions(settings: Settings) -> int:
-    """Delete sessions and API tokens past their lifetime or idle too long."""
+    """Delete sessions and API tokens past their lifetime or idle too long, and day-old uploads."""
     count = await purge_expired_sessions(timedelta(hours=settings.session_idle_hours))
+    # Uploaded household lists hold names: none stays longer than a day after its preview.
+    await ImportUpload.delete().where(ImportUpload.created_at < now() - timedelta(days=1))
     if count:
         log.info("purged %d expired sessions", count)
     return count

@@ -35,6 +35,7 @@ from server.security import AllowedHostsMiddleware, SecurityHeadersMiddleware
 from server.views.auth import AuthController
 from server.views.digests import DigestController, ProfileController
 from server.views.households import HouseholdController
+from server.views.imports import ImportController
 from server.views.register import RegisterController
 from server.views.team import PasswordController, TeamController
 from server.views.villages import StickerController, VillageController
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             VillageController,
             StickerController,
             RegisterController,
+            ImportController,
             WardController,
             DigestController,
             ProfileController,

@@ -13,6 +13,7 @@ from piccolo.columns import (
     JSON,
     UUID,
     Boolean,
+    Bytea,
     ForeignKey,
     Integer,
     Serial,
@@ -226,6 +227,18 @@ class WardTarget(Table):
     skills_confirmed = SmallInt(default=80)
 
 
+class ImportUpload(Table):
+    """An uploaded household list between its preview and its import (deleted after, or after a day)."""
+
+    id: Serial
+
+    token = Varchar(length=32, unique=True)
+    user = ForeignKey(User, index=True)
+    filename = Varchar(length=200)
+    content = Bytea()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class AuditEntry(Table):
     """A change made by a person: who, when, what, from where."""
 
@@ -252,5 +265,6 @@ ALL_TABLES: list[type[Table]] = [
     Visit,
     WardTarget,
     Digest,
+    ImportUpload,
     AuditEntry,
 ]

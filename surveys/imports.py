@@ -1,0 +1,290 @@
+"""Bulk import of a household list from the CSV or XLSX a village already keeps: one row per person,
+grouped into households by a household number. Read, checked row by row (preview), then imported all
+or nothing. A household that is already on the register (same accent-folded head name and address in
+the village) is skipped, so importing the same file twice creates nothing new."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl import load_workbook
+
+from surveys.audit import audit
+from surveys.clock import this_year
+from surveys.db import write_transaction
+from surveys.tables import Household, Member, Village
+from surveys.text import clean, fold, name_sort_key
+
+# The template's columns (Vietnamese, as the village's own lists have them).
+COLUMNS = ("Thôn", "Hộ số", "Địa chỉ", "Họ và tên", "Năm sinh", "Giới tính", "Chủ hộ")
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 100_000
+_SEX = {"nam": "male", "nu": "female", "khac": "other", "": ""}
+_BATCH = 500
+
+
+class ImportFileError(ValueError):
+    """The file cannot be read at all: its code says why (`too_large`, `file_type`, `formulas`,
+    `merged_cells`, `columns`, `encoding`, `empty`, `too_many_rows`)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass
+class PersonRow:
+    """One person of the file, as read."""
+
+    line: int
+    name: str
+    birth_year: int | None
+    sex: str
+    is_head: bool
+
+
+@dataclass
+class HouseholdRow:
+    """One household of the file, with its people and problems."""
+
+    key: str
+    village_id: int | None
+    village_name: str
+    address: str
+    people: list[PersonRow] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, code)
+    duplicate_of: str | None = None  # the code of the household already on the register
+
+    @property
+    def head(self) -> PersonRow | None:
+        """The head of household (the row marked so, else the first person)."""
+        return next((p for p in self.people if p.is_head), self.people[0] if self.people else None)
+
+
+@dataclass
+class Preview:
+    """What an import would do."""
+
+    households: list[HouseholdRow]
+
+    @property
+    def errors(self) -> list[tuple[int, str]]:
+        """Every problem that blocks the import, by line."""
+        return sorted(p for h in self.households for p in h.problems)
+
+    @property
+    def new(self) -> list[HouseholdRow]:
+        """Households to add (not already on the register)."""
+        return [h for h in self.households if h.duplicate_of is None]
+
+    @property
+    def duplicates(self) -> list[HouseholdRow]:
+        """Households skipped: already on the register."""
+        return [h for h in self.households if h.duplicate_of is not None]
+
+
+def read_rows(filename: str, content: bytes) -> list[dict[str, str]]:
+    """The rows of an uploaded CSV (UTF-8, with or without BOM) or XLSX, as text, NFC-normalised."""
+    if len(content) > MAX_BYTES:
+        raise ImportFileError("too_large")
+    name = filename.lower()
+    if name.endswith(".csv"):
+        rows = _csv_rows(content)
+    elif name.endswith(".xlsx"):
+        rows = _xlsx_rows(content)
+    else:
+        raise ImportFileError("file_type")
+    header, *body = rows or [[]]
+    header = [clean(h) for h in header]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise ImportFileError("columns", ", ".join(missing))
+    if not body:
+        raise ImportFileError("empty")
+    if len(body) > MAX_ROWS:
+        raise ImportFileError("too_many_rows")
+    index = {c: header.index(c) for c in COLUMNS}
+    return [
+        {c: clean(r[i]) if i < len(r) else "" for c, i in index.items()}
+        for r in body
+        if any(cell.strip() for cell in r)
+    ]
+
+
+def _csv_rows(content: bytes) -> list[list[str]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError("encoding") from exc
+    return list(csv.reader(io.StringIO(text)))
+
+
+def _xlsx_rows(content: bytes) -> list[list[str]]:
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=False, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFileError("file_type") from exc
+    sheet = book.worksheets[0]
+    if sheet.merged_cells.ranges:
+        raise ImportFileError("merged_cells", ", ".join(str(r) for r in list(sheet.merged_cells.ranges)[:5]))
+    rows = []
+    for row in sheet.iter_rows():
+        values = []
+        for cell in row:
+            if cell.data_type == "f":
+                # A formula's value is not in the file: ask for values, not a guess.
+                raise ImportFileError("formulas", cell.coordinate)
+            value = cell.value
+            values.append(
+                ""
+                if value is None
+                else str(int(value))
+                if isinstance(value, float) and value.is_integer()
+                else str(value)
+            )
+        rows.append(values)
+    return rows
+
+
+async def preview(rows: list[dict[str, str]], village_ids: set[int]) -> Preview:
+    """Group the rows into households and find every problem: missing name, bad birth year, unknown
+    village (or one the importer does not keep), a household already on the register."""
+    villages = await Village.select(Village.id, Village.name, Village.code).where(
+        Village.id.is_in(list(village_ids) or [0])
+    )
+    by_name = {fold(v["name"]): v["id"] for v in villages} | {fold(v["code"]): v["id"] for v in villages}
+    year = this_year()
+    households: dict[str, HouseholdRow] = {}
+    for line, row in enumerate(rows, start=2):
+        village_id = by_name.get(fold(row["Thôn"]))
+        key = f"{village_id or fold(row['Thôn'])}|{row['Hộ số'] or line}"
+        household = households.setdefault(key, HouseholdRow(key, village_id, row["Thôn"], row["Địa chỉ"]))
+        if village_id is None:
+            household.problems.append((line, "unknown_village"))
+        birth = _year(row["Năm sinh"])
+        person = PersonRow(
+            line,
+            row["Họ và tên"],
+            birth,
+            _SEX.get(fold(row["Giới tính"]), "?"),
+            row["Chủ hộ"].strip().lower() in {"x", "có", "co", "1", "chủ hộ"},
+        )
+        if not person.name:
+            household.problems.append((line, "missing_name"))
+        elif len(person.name) > 100:
+            household.problems.append((line, "name_too_long"))
+        if birth is None or not year - 120 <= birth <= year:
+            household.problems.append((line, "bad_year"))
+        if person.sex == "?":
+            household.problems.append((line, "bad_sex"))
+        if not household.address and row["Địa chỉ"]:
+            household.address = row["Địa chỉ"]
+        household.people.append(person)
+    for household in households.values():
+        if sum(p.is_head for p in household.people) > 1:
+            household.problems.append((household.people[0].line, "two_heads"))
+        if not household.address:
+            household.problems.append((household.people[0].line, "missing_address"))
+    await _find_duplicates([h for h in households.values() if h.village_id is not None])
+    return Preview(list(households.values()))
+
+
+def _year(raw: str) -> int | None:
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+def _identity(village_id: int, head: str, address: str) -> str:
+    return f"{village_id}|{fold(head)}|{fold(address)}"
+
+
+async def _find_duplicates(households: list[HouseholdRow]) -> None:
+    ids = {h.village_id for h in households}
+    existing: dict[str, str] = {}
+    for row in await Household.select(
+        Household.village, Household.head_name, Household.address, Household.code
+    ).where(Household.village.is_in(list(ids) or [0]) & Household.archived.eq(False)):
+        existing[_identity(row["village"], row["head_name"], row["address"])] = row["code"]
+    seen: dict[str, str] = {}
+    for h in households:
+        if h.head is None or h.village_id is None:
+            continue
+        identity = _identity(h.village_id, h.head.name, h.address)
+        h.duplicate_of = existing.get(identity) or seen.get(identity)
+        seen.setdefault(identity, h.key)
+
+
+async def import_households(result: Preview, user_id: int, client_addr: str = "") -> int:
+    """Add the new households of a preview without errors, all or nothing; returns how many."""
+    if result.errors:
+        raise ValueError("the preview has errors")
+    new = result.new
+    async with write_transaction():
+        codes = await _next_numbers({h.village_id for h in new if h.village_id is not None})
+        created: list[tuple[HouseholdRow, str]] = []
+        rows = []
+        for h in new:
+            assert h.village_id is not None and h.head is not None
+            prefix, number = codes[h.village_id]
+            codes[h.village_id] = (prefix, number + 1)
+            code = f"{prefix}{number + 1:04d}"
+            names = " ".join(p.name for p in h.people)
+            rows.append(Household({
+                Household.token: secrets.token_urlsafe(16), Household.code: code, Household.village: h.village_id,
+                Household.address: h.address, Household.head_name: h.head.name, Household.sort_key: name_sort_key(h.head.name),
+                Household.search_key: fold(f"{code} {h.address} {names}")[:400],
+            }))  # fmt: skip
+            created.append((h, code))
+        ids: list[int] = []
+        for chunk in _chunks(rows):
+            ids += [r["id"] for r in await Household.insert(*chunk).returning(Household.id)]
+        members = []
+        for (h, _), household_id in zip(created, ids, strict=True):
+            head = h.head
+            for p in h.people:
+                members.append(Member({
+                    Member.household: household_id, Member.full_name: p.name, Member.sort_key: name_sort_key(p.name),
+                    Member.birth_year: p.birth_year, Member.sex: p.sex, Member.is_head: p is head,
+                }))  # fmt: skip
+        for chunk in _chunks(members):
+            await Member.insert(*chunk)
+        await audit("household.imported", "ward", None, user_id, {"households": len(ids), "members": len(members),
+                    "skipped_duplicates": len(result.duplicates)}, client_addr)  # fmt: skip
+    return len(ids)
+
+
+def _chunks(items: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(items), _BATCH):
+        yield items[start : start + _BATCH]
+
+
+async def _next_numbers(village_ids: set[int]) -> dict[int, tuple[str, int]]:
+    """For each village: its code prefix and the highest household number used so far."""
+    from surveys.register import next_code
+
+    result = {}
+    for village_id in village_ids:
+        code = await next_code(village_id)
+        prefix, number = code.rsplit("-", 1)
+        result[village_id] = (f"{prefix}-", int(number) - 1)
+    return result
+
+
+def template_csv() -> bytes:
+    """The template to fill in: the columns and two example households."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    writer.writerow(["Thôn Đồng Tâm", "1", "Xóm Trên", "Nguyễn Văn An", "1970", "Nam", "x"])
+    writer.writerow(["Thôn Đồng Tâm", "1", "Xóm Trên", "Trần Thị Bình", "1975", "Nữ", ""])
+    writer.writerow(["Thôn Đồng Tâm", "2", "Xóm Dưới", "Đặng Thị Ánh", "1960", "Nữ", "x"])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
