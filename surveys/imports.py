@@ -9,15 +9,13 @@ import csv
 import io
 import secrets
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from openpyxl import load_workbook
 
 from surveys.audit import audit
-from surveys.clock import this_year
-from surveys.db import write_transaction
+from surveys.clock import now, this_year
+from surveys.db import bulk_insert, write_transaction
 from surveys.tables import Household, Member, Village
 from surveys.text import clean, fold, name_sort_key
 
@@ -26,7 +24,6 @@ COLUMNS = ("Thôn", "Hộ số", "Địa chỉ", "Họ và tên", "Năm sinh", "
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 100_000
 _SEX = {"nam": "male", "nu": "female", "khac": "other", "": ""}
-_BATCH = 500
 
 
 class ImportFileError(ValueError):
@@ -228,43 +225,62 @@ async def import_households(result: Preview, user_id: int, client_addr: str = ""
     if result.errors:
         raise ValueError("the preview has errors")
     new = result.new
+    at = now()
     async with write_transaction():
         codes = await _next_numbers({h.village_id for h in new if h.village_id is not None})
-        created: list[tuple[HouseholdRow, str]] = []
-        rows = []
+        households = []
         for h in new:
             assert h.village_id is not None and h.head is not None
             prefix, number = codes[h.village_id]
             codes[h.village_id] = (prefix, number + 1)
             code = f"{prefix}{number + 1:04d}"
             names = " ".join(p.name for p in h.people)
-            rows.append(Household({
-                Household.token: secrets.token_urlsafe(16), Household.code: code, Household.village: h.village_id,
-                Household.address: h.address, Household.head_name: h.head.name, Household.sort_key: name_sort_key(h.head.name),
-                Household.search_key: fold(f"{code} {h.address} {names}")[:400],
-            }))  # fmt: skip
-            created.append((h, code))
-        ids: list[int] = []
-        for chunk in _chunks(rows):
-            ids += [r["id"] for r in await Household.insert(*chunk).returning(Household.id)]
-        members = []
-        for (h, _), household_id in zip(created, ids, strict=True):
-            head = h.head
-            for p in h.people:
-                members.append(Member({
-                    Member.household: household_id, Member.full_name: p.name, Member.sort_key: name_sort_key(p.name),
-                    Member.birth_year: p.birth_year, Member.sex: p.sex, Member.is_head: p is head,
-                }))  # fmt: skip
-        for chunk in _chunks(members):
-            await Member.insert(*chunk)
+            households.append((secrets.token_urlsafe(16), code, h.village_id, h.address, h.head.name,
+                               name_sort_key(h.head.name), fold(f"{code} {h.address} {names}")[:400], at, at))  # fmt: skip
+        await bulk_insert(Household, _HOUSEHOLD_COLUMNS, households)
+        ids = await _ids_of([h[0] for h in households])
+        members = [
+            (household_id, p.name, name_sort_key(p.name), p.birth_year, p.sex, p is h.head, at, at)
+            for h, household_id in zip(new, ids, strict=True)
+            for p in h.people
+        ]
+        await bulk_insert(Member, _MEMBER_COLUMNS, members)
         await audit("household.imported", "ward", None, user_id, {"households": len(ids), "members": len(members),
                     "skipped_duplicates": len(result.duplicates)}, client_addr)  # fmt: skip
     return len(ids)
 
 
-def _chunks(items: list[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(items), _BATCH):
-        yield items[start : start + _BATCH]
+async def _ids_of(tokens: list[str]) -> list[int]:
+    """The ids of households by token, in the order given."""
+    found: dict[str, int] = {}
+    for start in range(0, len(tokens), 900):
+        chunk = tokens[start : start + 900]
+        for row in await Household.select(Household.id, Household.token).where(Household.token.is_in(chunk)):
+            found[row["token"]] = int(row["id"])
+    return [found[t] for t in tokens]
+
+
+_HOUSEHOLD_COLUMNS = [
+    "token",
+    "code",
+    "village",
+    "address",
+    "head_name",
+    "sort_key",
+    "search_key",
+    "created_at",
+    "updated_at",
+]
+_MEMBER_COLUMNS = [
+    "household",
+    "full_name",
+    "sort_key",
+    "birth_year",
+    "sex",
+    "is_head",
+    "created_at",
+    "updated_at",
+]
 
 
 async def _next_numbers(village_ids: set[int]) -> dict[int, tuple[str, int]]:
