@@ -54,6 +54,7 @@ FIELD_ERRORS = {
         "Someone else changed this household meanwhile. The form shows what you typed: check the household, then save again."
     ),
     ("duplicate", "not_found"): N_("No other household of this ward has that code."),
+    ("members", "unknown_member"): N_("Choose a member of this household."),
     ("percent", "required"): N_("Enter a whole number from 0 to 100."),
     ("percent", "invalid"): N_("Enter a whole number from 0 to 100."),
     ("percent", "out_of_range"): N_("Enter a whole number from 0 to 100."),
@@ -120,6 +121,8 @@ AUDIT_ACTIONS = {
     "household.merged": N_("A duplicate was merged into it"),
     "household.merged_into": N_("Merged into another household"),
     "household.token_reissued": N_("New sticker code"),
+    "member.moved": N_("A member moved to another household"),
+    "member.moved_in": N_("A member moved in from another household"),
     "visit.recorded": N_("Visit recorded"),
     "account.created": N_("Account created"),
     "account.updated": N_("Name, role or villages changed"),

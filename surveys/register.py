@@ -112,8 +112,14 @@ async def create_household(
     return token
 
 
-async def _apply_members(household_id: int, members: list[RegisterMember]) -> None:
-    known = {r["id"] for r in await Member.select(Member.id).where(Member.household == household_id)}
+_TRACKED = ("birth_year", "sex", "is_head", "removed")
+
+
+async def _apply_members(household_id: int, members: list[RegisterMember]) -> list[dict[str, Any]]:
+    """Apply the members' register fields; returns what changed for the audit log (fields before and
+    after; a name change is noted without the names, which stay in the records erasure can reach)."""
+    current = {r["id"]: r for r in await Member.select().where(Member.household == household_id)}
+    known = set(current)
     bad = [
         FieldError(f"members.{i}.id", "unknown_member")
         for i, m in enumerate(members)
@@ -124,8 +130,20 @@ async def _apply_members(household_id: int, members: list[RegisterMember]) -> No
     if any(m.is_head and not m.removed for m in members):
         await Member.update({Member.is_head: False}).where(Member.household == household_id)
     at = now()
+    changes: list[dict[str, Any]] = []
     for m in members:
         name = clean(m.full_name)
+        if m.id:
+            old = current[m.id]
+            change = {
+                f: {"before": old[f], "after": getattr(m, f)} for f in _TRACKED if old[f] != getattr(m, f)
+            }
+            if old["full_name"] != name:
+                change["full_name"] = {"changed": True}
+            if change:
+                changes.append({"member": m.id, **change})
+        elif not m.removed:
+            changes.append({"member": None, "added": True})
         values: dict[Any, Any] = {
             Member.full_name: name,
             Member.sort_key: name_sort_key(name),
@@ -139,6 +157,7 @@ async def _apply_members(household_id: int, members: list[RegisterMember]) -> No
             await Member.update(values).where(Member.id == m.id)
         elif not m.removed:
             await Member.insert(Member({Member.household: household_id, **values}))
+    return changes
 
 
 async def update_household(
@@ -160,13 +179,47 @@ async def update_household(
         ).where((Household.id == household_id) & (Household.version == data.version)).returning(Household.id)  # fmt: skip
         if not updated or before is None:
             return False
-        await _apply_members(household_id, data.members)
+        member_changes = await _apply_members(household_id, data.members)
         await refresh_household_keys(household_id, before["code"], address)
-        changes = {"before": {"village": before["village"], "address": before["address"]},
-                   "after": {"village": data.village, "address": address}, "members": len(data.members)}  # fmt: skip
+        changes = {
+            "before": {"village": before["village"], "address_changed": before["address"] != address},
+            "after": {"village": data.village},
+            "members": member_changes,
+        }
         action = "household.moved" if before["village"] != data.village else "household.updated"
         await audit(action, "household", household_id, user_id, changes, client_addr)
     return True
+
+
+async def move_member(member_id: int, from_id: int, to_id: int, user_id: int, client_addr: str = "") -> None:
+    """A member who moved to another household of the ward (marriage, a new house): their record goes
+    with them; neither household's visits change."""
+    async with write_transaction():
+        await Member.update({Member.household: to_id, Member.is_head: False, Member.updated_at: now()}).where(
+            (Member.id == member_id) & (Member.household == from_id)
+        )
+        for household_id in (from_id, to_id):
+            row = (
+                await Household.select(Household.code, Household.address)
+                .where(Household.id == household_id)
+                .first()
+            )
+            assert row is not None
+            await refresh_household_keys(household_id, row["code"], row["address"])
+            await Household.update({Household.version: Household.version + 1}).where(
+                Household.id == household_id
+            )
+        await audit(
+            "member.moved", "household", from_id, user_id, {"member": member_id, "to": to_id}, client_addr
+        )
+        await audit(
+            "member.moved_in",
+            "household",
+            to_id,
+            user_id,
+            {"member": member_id, "from": from_id},
+            client_addr,
+        )
 
 
 async def archive_household(household_id: int, user_id: int, client_addr: str = "") -> None:

@@ -25,6 +25,7 @@ from surveys.register import (
     create_household,
     household_in_ward,
     merge_households,
+    move_member,
     parse_register,
     update_household,
     ward_of_village,
@@ -171,6 +172,44 @@ class RegisterController(Controller):
             )
         await merge_households(row.id, duplicate, request.user.id, client_address(request))
         return Redirect(f"/h/{token}", status_code=303)
+
+    @post("/h/{token:str}/move-member")
+    async def move(self, request: Request[Actor, Any, Any], token: FromPath[str], data: FormData) -> Any:
+        """Move a member to another household of the ward (given by its code)."""
+        row = await self._managed(request.user, token)
+        member_id = int(data["member"]) if str(data.get("member", "")).isdigit() else 0
+        code = str(data.get("to", ""))
+        target_id = (
+            await household_in_ward(code, await ward_of_village(row.village)) if code.strip() else None
+        )
+        target = await _row_by_id(target_id) if target_id else None
+        member = (
+            await Member.select(Member.id)
+            .where((Member.id == member_id) & (Member.household == row.id) & Member.removed.eq(False))
+            .first()
+        )
+        if (
+            member is None
+            or target is None
+            or target.id == row.id
+            or not await can_write_village(request.user, target.village)
+        ):
+            values = {
+                "address": row.address,
+                "village": str(row.village),
+                "version": str(row.version),
+                "to": code,
+            }
+            errors = (
+                {"to": error_message("duplicate", "not_found")}
+                if member
+                else {"member": error_message("members", "unknown_member")}
+            )
+            return await self._edit_page(
+                request, row, values, await _register_members(row.id), errors, status_code=422
+            )
+        await move_member(member_id, row.id, target.id, request.user.id, client_address(request))
+        return Redirect(f"/h/{token}/edit", status_code=303)
 
     async def _writable_village(self, actor: Actor, village_id: int) -> dict[str, Any]:
         village = (

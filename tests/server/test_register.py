@@ -142,3 +142,52 @@ async def test_a_volunteer_cannot_add_a_household_to_another_village(
         data={"_csrf_token": csrf, "address": "Xóm", "m-0-full_name": "Ai Đó", "m-0-birth_year": "1980"},
     )
     assert response.status_code == 404
+
+
+async def test_a_member_moves_to_another_household(client: AsyncTestClient[Any], world: World) -> None:
+    csrf = await sign_in(client, "ward")
+    binh = await Member.select(Member.id).where(Member.full_name == "Trần Thị Bình").first()
+    assert binh is not None
+    response = await client.post(
+        f"/h/{world.households['an']}/move-member",
+        data={"_csrf_token": csrf, "member": str(binh["id"]), "to": "PQ-03-0001"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    hung = await Household.select(Household.id).where(Household.token == world.households["v3"]).first()
+    assert hung is not None
+    assert await Member.select(Member.household, Member.is_head).where(Member.id == binh["id"]).first() == {
+        "household": hung["id"],
+        "is_head": False,
+    }
+    actions = {a["action"] for a in await AuditEntry.select(AuditEntry.action)}
+    assert {"member.moved", "member.moved_in"} <= actions
+    nowhere = await client.post(
+        f"/h/{world.households['an']}/move-member",
+        data={"_csrf_token": csrf, "member": "999", "to": "PQ-03-0001"},
+    )
+    assert nowhere.status_code == 422 and "Hãy chọn một thành viên của hộ này." in nowhere.text
+
+
+async def test_corrections_record_member_changes_without_names(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "head1")
+    token = world.households["dang"]
+    form = form_values(soup(await client.get(f"/h/{token}/edit")).select_one("main form"))  # type: ignore[arg-type]
+    await client.post(
+        f"/h/{token}/edit",
+        data={**form, "_csrf_token": csrf, "m-0-birth_year": "1961", "m-0-full_name": "Đặng Thị Ánh Hồng"},
+    )
+    entry = (
+        await AuditEntry.select(AuditEntry.details)
+        .where(AuditEntry.action == "household.updated")
+        .output(load_json=True)
+        .first()
+    )
+    assert entry is not None
+    [change] = entry["details"]["members"]
+    assert change["birth_year"] == {"before": 1960, "after": 1961} and change["full_name"] == {
+        "changed": True
+    }
+    assert "Ánh" not in str(entry["details"])
