@@ -18,7 +18,7 @@ from surveys.schemas import BirthYear, Name, Sex
 from surveys.tables import Household, Member, Village, Visit
 from surveys.text import clean, name_sort_key
 from surveys.validation import FieldError, InvalidInput, parse
-from surveys.visits import refresh_household_keys
+from surveys.visits import check_members, refresh_household_keys
 
 Address = Annotated[str, Meta(min_length=1, max_length=200)]
 
@@ -118,17 +118,7 @@ _TRACKED = ("birth_year", "sex", "is_head", "removed")
 async def _apply_members(household_id: int, members: list[RegisterMember]) -> list[dict[str, Any]]:
     """Apply the members' register fields; returns what changed for the audit log (fields before and
     after; a name change is noted without the names, which stay in the records erasure can reach)."""
-    current = {r["id"]: r for r in await Member.select().where(Member.household == household_id)}
-    known = set(current)
-    bad = [
-        FieldError(f"members.{i}.id", "unknown_member")
-        for i, m in enumerate(members)
-        if m.id and m.id not in known
-    ]
-    if bad:
-        raise InvalidInput(bad)
-    if any(m.is_head and not m.removed for m in members):
-        await Member.update({Member.is_head: False}).where(Member.household == household_id)
+    current = await check_members(household_id, members)
     at = now()
     changes: list[dict[str, Any]] = []
     for m in members:

@@ -201,28 +201,32 @@ def _member_values(m: schemas.MemberAnswers) -> dict[Any, Any]:
 
 
 async def _apply_members(household_id: int, members: list[schemas.MemberAnswers], at: Any) -> None:
-    known = {
-        r["id"]
-        for r in await Member.select(Member.id).where(
-            (Member.household == household_id) & Member.removed.eq(False)
-        )
-    }
-    bad = [
-        FieldError(f"members.{i}.id", "unknown_member")
-        for i, m in enumerate(members)
-        if m.id and m.id not in known
-    ]
-    if bad:
-        raise InvalidInput(bad)
-    if any(m.is_head and not m.removed for m in members):
-        # One head per household: naming a new head unsets the previous one.
-        await Member.update({Member.is_head: False}).where(Member.household == household_id)
+    await check_members(household_id, members)
     for m in members:
         values = _member_values(m)
         if m.id:
             await Member.update({**values, "updated_at": at}).where(Member.id == m.id)
         elif not m.removed:
             await Member.insert(Member(household=household_id, created_at=at, updated_at=at, **values))
+
+
+async def check_members(household_id: int, members: list[Any]) -> dict[int, dict[str, Any]]:
+    """The household's present member rows; raises InvalidInput for a member id that is not one of them.
+    When one of `members` becomes head, the previous head is unset (one head per household)."""
+    current = {
+        r["id"]: r
+        for r in await Member.select().where((Member.household == household_id) & Member.removed.eq(False))
+    }
+    bad = [
+        FieldError(f"members.{i}.id", "unknown_member")
+        for i, m in enumerate(members)
+        if m.id and m.id not in current
+    ]
+    if bad:
+        raise InvalidInput(bad)
+    if any(m.is_head and not m.removed for m in members):
+        await Member.update({Member.is_head: False}).where(Member.household == household_id)
+    return current
 
 
 async def status_snapshot(row: Row) -> dict[str, Any]:

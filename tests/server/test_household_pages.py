@@ -265,3 +265,10 @@ async def test_htmx_add_member_returns_one_row_and_the_next_button(
     assert [f["id"] for f in page.select("fieldset.member-form")] == ["member-3"]
     button = page.find("button", id="add-member")
     assert button is not None and button["hx-get"].endswith("index=4") and button["hx-swap-oob"] == "true"
+
+
+async def test_the_page_title_is_the_household_code(client: AsyncTestClient[Any], world: World) -> None:
+    await sign_in(client, "head1")
+    page = soup(await client.get(f"/h/{world.households['an']}"))
+    assert page.title is not None and page.title.text == "PQ-01-0001 · phocap"
+    assert len(page.select("form[action$='/reissue']")) == 1
