@@ -67,6 +67,13 @@ def qr_svgs(urls: list[str]) -> list[str]:
     return list(_pool().map(qr_svg, urls, chunksize=max(1, len(urls) // (4 * workers))))
 
 
+def warm_up() -> None:
+    """Start the worker processes now (a sheet is printed from the page that lists the stickers:
+    opening it starts them, so the sheet itself does not wait for them)."""
+    if (os.cpu_count() or 1) > 1:
+        _pool().submit(int)
+
+
 @cache
 def _pool() -> ProcessPoolExecutor:
     # forkserver: the server process has threads and an event loop, which a plain fork must not copy.

@@ -27,7 +27,7 @@ from surveys.households import village_info, visible_villages
 from surveys.i18n import N_, gettext, use_locale
 from surveys.reports import volunteer_activity
 from surveys.settings import Settings
-from surveys.stickers import COLUMNS, ROWS, mark_printed, qr_svgs, stickers_for, stickers_pdf
+from surveys.stickers import COLUMNS, ROWS, mark_printed, qr_svgs, stickers_for, stickers_pdf, warm_up
 from surveys.tables import Household, Ward
 
 
@@ -178,6 +178,7 @@ class StickerController(Controller):
     ) -> Any:
         """Choose the stickers: all households, those never printed, or some."""
         village = await self._village(request.user, village_id)
+        warm_up()
         households = await Household.select(Household.token, Household.code, Household.head_name, Household.printed_at).where(
             (Household.village == village_id) & Household.archived.eq(False)
         ).order_by(Household.code)  # fmt: skip

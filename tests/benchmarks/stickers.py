@@ -41,8 +41,11 @@ async def main() -> None:
             await client.post(
                 "/signin", data={"login": "ward", "password": "benchmark-password", "_csrf_token": csrf}
             )
+            # As a village head prints: the sticker list (which starts the QR workers), a choice, then the sheet.
+            await client.get("/villages/1/stickers")
+            await asyncio.sleep(1)
             sheets = (
-                ("HTML, first (worker processes start)", "/villages/1/stickers/sheet"),
+                ("HTML, first sheet after start", "/villages/1/stickers/sheet"),
                 ("HTML, again", "/villages/1/stickers/sheet"),
                 ("PDF", "/villages/1/stickers/stickers.pdf"),
             )
