@@ -70,8 +70,11 @@ def qr_svgs(urls: list[str]) -> list[str]:
 def warm_up() -> None:
     """Start the worker processes now (a sheet is printed from the page that lists the stickers:
     opening it starts them, so the sheet itself does not wait for them)."""
-    if (os.cpu_count() or 1) > 1:
-        _pool().submit(int)
+    workers = os.cpu_count() or 1
+    if workers > 1:
+        # A real (tiny) code per worker, so each has imported segno and this module before the sheet.
+        for n in range(workers):
+            _pool().submit(qr_svg, f"https://phocap/{n}")
 
 
 @cache
