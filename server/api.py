@@ -22,7 +22,7 @@ from surveys import schemas
 from surveys.access import can_see_village, can_write_village
 from surveys.accounts import Actor, actor_by_id, check_credentials, open_session
 from surveys.audit import audit
-from surveys.coverage import coverage_out, village_coverage
+from surveys.coverage import coverage_out
 from surveys.db import database_ok
 from surveys.households import household_detail, village_households, visible_household, visible_villages
 from surveys.reports import report_out, ward_report
@@ -106,9 +106,9 @@ class ApiController(Controller):
         """A village's coverage list: the same rows, filters and order as the page."""
         if not await can_see_village(request.user, village_id):
             raise NotFoundException("No such village.")
-        f = ListFilters.of(q, status, reason, sort, page)
-        listing = await village_coverage(village_id, f.q, f.status, f.reason, f.page, order=f.sort)
-        return coverage_out(village_id, listing)
+        return coverage_out(
+            village_id, await ListFilters.of(q, status, reason, sort, page).listing(village_id)
+        )
 
     @get("/wards/{code:str}/report")
     async def report(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> schemas.WardReport:

@@ -20,7 +20,7 @@ from server.views.render import download, page
 from surveys import schemas
 from surveys.access import MANAGERS, STEERING, can_see_activity, can_see_village, can_write_village
 from surveys.accounts import Actor
-from surveys.coverage import ORDERS, STATUSES, village_coverage
+from surveys.coverage import ORDERS, PAGE_SIZE, STATUSES, CoveragePage, village_coverage
 from surveys.criteria import REASONS
 from surveys.exports import to_csv, to_xlsx
 from surveys.households import village_info, visible_villages
@@ -50,6 +50,12 @@ class ListFilters:
             reason=reason if reason in REASONS else "",
             sort=sort if sort in ORDERS else "visit",
             page=max(1, min(page, 100_000)),
+        )
+
+    async def listing(self, village_id: int, per_page: int = PAGE_SIZE) -> CoveragePage:
+        """The village's coverage list under these filters (pages, export and API alike)."""
+        return await village_coverage(
+            village_id, self.q, self.status, self.reason, self.page, per_page, self.sort
         )
 
     def url(self, path: str, **changes: Any) -> str:
@@ -91,9 +97,7 @@ class VillageController(Controller):
         """The coverage list; HTMX swaps only the results while filtering or typing."""
         village = await _village(request.user, village_id)
         filters = ListFilters.of(q, status, reason, sort, page_no)
-        listing = await village_coverage(
-            village_id, filters.q, filters.status, filters.reason, filters.page, order=filters.sort
-        )
+        listing = await filters.listing(village_id)
         return page(
             request,
             "village.html",
@@ -124,9 +128,7 @@ class VillageController(Controller):
             raise NotFoundException()
         village = await _village(request.user, village_id)
         filters = ListFilters.of(q, status, reason, sort, 1)
-        listing = await village_coverage(
-            village_id, filters.q, filters.status, filters.reason, 1, 100_000, filters.sort
-        )
+        listing = await filters.listing(village_id, per_page=100_000)
         ward = (
             await Ward.select(Ward.province._.name.as_alias("province"))
             .where(Ward.code == village.ward_code)
