@@ -10,6 +10,9 @@ from typing import Any
 
 from surveys.tables import AuditEntry
 
+# How many entries a record's history page shows.
+HISTORY_LENGTH = 50
+
 
 async def audit(
     action: str,
@@ -29,4 +32,16 @@ async def audit(
             details=details or {},
             client_addr=client_addr[:64],
         )
+    )
+
+
+async def history(entity: str, entity_id: int) -> list[dict[str, Any]]:
+    """The audit entries about one record (a household, an account), newest first, with who made them."""
+    return list(
+        await AuditEntry.select(
+            AuditEntry.at, AuditEntry.action, AuditEntry.user._.display_name.as_alias("by")
+        )
+        .where((AuditEntry.entity == entity) & (AuditEntry.entity_id == entity_id))
+        .order_by(AuditEntry.at, ascending=False)
+        .limit(HISTORY_LENGTH)
     )

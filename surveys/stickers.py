@@ -25,7 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 from surveys.audit import audit
 from surveys.clock import now
 from surveys.db import write_transaction
-from surveys.tables import Household, Village
+from surveys.tables import Household
 
 FONTS = Path(__file__).resolve().parent.parent / "web" / "fonts"
 # An A4 sheet of 3 x 7 stickers of 70 x 42.4 mm (the common label sheet); the QR is 30 mm wide with its
@@ -131,15 +131,6 @@ async def reissue_token(household_id: int, user_id: int, client_addr: str = "") 
         ).where(Household.id == household_id)
         await audit("household.token_reissued", "household", household_id, user_id, {}, client_addr)
     return token
-
-
-async def village_label(village_id: int) -> dict[str, str] | None:
-    """The village's and ward's names."""
-    return (
-        await Village.select(Village.name, Village.ward._.name.as_alias("ward"))
-        .where(Village.id == village_id)
-        .first()
-    )
 
 
 @cache

@@ -73,11 +73,6 @@ def _check(raw: Any, cls: type[Struct], path: str) -> list[FieldError]:
     return errors
 
 
-def schema_errors(raw: Any, cls: type[Struct]) -> list[FieldError]:
-    """Every field of `raw` that does not fit `cls`."""
-    return _check(raw, cls, "")
-
-
 def parse(raw: Any, cls: type[S], extra_errors: list[FieldError] | None = None) -> S:
     """`raw` (decoded JSON or a form turned into a dict) as `cls`; raises InvalidInput naming every
     bad field, together with `extra_errors` (a rule's, checked on the same input)."""

@@ -16,6 +16,7 @@ from server.auth import client_address, page_guard
 from server.views.render import page
 from surveys.access import MANAGERS, can_write_village
 from surveys.accounts import Actor
+from surveys.audit import history
 from surveys.households import household_by_token, visible_household
 from surveys.messages import error_message
 from surveys.register import (
@@ -31,7 +32,7 @@ from surveys.register import (
     ward_of_village,
 )
 from surveys.rows import Row
-from surveys.tables import AuditEntry, Member, Village
+from surveys.tables import Member, Village
 from surveys.validation import FieldError, InvalidInput
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -61,17 +62,6 @@ def _payload(members: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
 
 def _errors(errors: list[FieldError]) -> dict[str, str]:
     return {e.field: error_message(e.field, e.code) for e in errors}
-
-
-async def _history(household_id: int) -> list[dict[str, Any]]:
-    return list(
-        await AuditEntry.select(
-            AuditEntry.at, AuditEntry.action, AuditEntry.user._.display_name.as_alias("by")
-        )
-        .where((AuditEntry.entity == "household") & (AuditEntry.entity_id == household_id))
-        .order_by(AuditEntry.at, ascending=False)
-        .limit(50)
-    )
 
 
 class RegisterController(Controller):
@@ -240,7 +230,7 @@ class RegisterController(Controller):
                     if await can_write_village(request.user, v["id"])]  # fmt: skip
         village = {"id": row.village, "name": row.village_name}
         return page(request, "register.html", status_code=status_code, village=village, h=row, values=values, members=members,
-                    errors=errors, villages=villages, history=await _history(row.id))  # fmt: skip
+                    errors=errors, villages=villages, history=await history("household", row.id))  # fmt: skip
 
 
 async def _row_by_id(household_id: int) -> Row | None:

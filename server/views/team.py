@@ -16,8 +16,9 @@ from server.views.render import page
 from server.views.wards import ward_for
 from surveys.access import can_set_targets
 from surveys.accounts import Actor, check_credentials
+from surveys.audit import history
 from surveys.messages import error_message
-from surveys.tables import AuditEntry, Village
+from surveys.tables import Village
 from surveys.team import (
     AccountCreate,
     AccountUpdate,
@@ -128,9 +129,9 @@ class TeamController(Controller):
         if member is None:
             raise NotFoundException()
         values = {"display_name": member.display_name, "role": member.role, "villages": member.village_ids}
-        history = await account_history(user_id)
+        entries = await history("user", user_id)
         return page(request, "account.html", code=code, member=member, values=values, errors={},
-                    villages=await self._villages(ward_id), history=history, created=created)  # fmt: skip
+                    villages=await self._villages(ward_id), history=entries, created=created)  # fmt: skip
 
     @post("/{user_id:int}")
     async def update(
@@ -176,18 +177,6 @@ class TeamController(Controller):
             raise NotFoundException()
         await set_active(user_id, data.get("active") == "true", request.user.id, client_address(request))
         return Redirect(f"/wards/{code}/team/{user_id}", status_code=303)
-
-
-async def account_history(user_id: int) -> list[dict[str, Any]]:
-    """The audit entries about an account, newest first."""
-    return list(
-        await AuditEntry.select(
-            AuditEntry.at, AuditEntry.action, AuditEntry.user._.display_name.as_alias("by")
-        )
-        .where((AuditEntry.entity == "user") & (AuditEntry.entity_id == user_id))
-        .order_by(AuditEntry.at, ascending=False)
-        .limit(50)
-    )
 
 
 class PasswordController(Controller):
