@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from surveys.accounts import purge_expired_sessions
+from surveys.accounts import SignInLimits, purge_expired_sessions
 from surveys.clock import now
 from surveys.digests import due_digests
 from surveys.outbox import deliver_due
@@ -16,8 +16,11 @@ log = logging.getLogger(__name__)
 
 
 async def purge_sessions(settings: Settings) -> int:
-    """Delete sessions and API tokens past their lifetime or idle too long, and day-old uploads."""
-    count = await purge_expired_sessions(timedelta(hours=settings.session_idle_hours))
+    """Delete sessions and API tokens past their lifetime or idle too long, failed sign-ins past the
+    throttling window, and day-old uploads."""
+    count = await purge_expired_sessions(
+        timedelta(hours=settings.session_idle_hours), SignInLimits.of(settings).window
+    )
     # Uploaded household lists hold names: none stays longer than a day after its preview.
     await ImportUpload.delete().where(ImportUpload.created_at < now() - timedelta(days=1))
     if count:

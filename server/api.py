@@ -10,7 +10,12 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+)
 from litestar.params import FromPath, FromQuery
 
 from server.auth import api_guard, client_address
@@ -20,7 +25,15 @@ from server.views.villages import ListFilters, PageNo, Reason, Sort, Status
 from server.views.wards import ward_for
 from surveys import schemas
 from surveys.access import can_see_village, can_write_village
-from surveys.accounts import Actor, actor_by_id, check_credentials, open_session
+from surveys.accounts import (
+    Actor,
+    SignInLimits,
+    TooManyAttempts,
+    actor_by_id,
+    minutes_to_wait,
+    open_session,
+    sign_in,
+)
 from surveys.audit import audit
 from surveys.coverage import coverage_out
 from surveys.db import database_ok
@@ -60,7 +73,15 @@ class SessionController(Controller):
     ) -> schemas.SessionToken:
         """Exchange a login and password for a bearer token."""
         data = _parse(await _json(request), partial(parse, cls=schemas.SessionCreate))
-        user_id = await check_credentials(data.login, data.password)
+        try:
+            user_id = await sign_in(
+                data.login, data.password, client_address(request), SignInLimits.of(settings)
+            )
+        except TooManyAttempts as exc:
+            raise TooManyRequestsException(
+                "Too many failed sign-ins; try again later.",
+                headers={"Retry-After": str(minutes_to_wait(exc.retry_after) * 60)},
+            ) from exc
         if user_id is None:
             raise NotAuthorizedException("Wrong login or password.")
         actor = await actor_by_id(user_id)

@@ -31,7 +31,7 @@ from server.problems import (
     password_change_handler,
     sign_in_handler,
 )
-from server.security import AllowedHostsMiddleware, SecurityHeadersMiddleware
+from server.security import AllowedHostsMiddleware, ClientAddressMiddleware, SecurityHeadersMiddleware
 from server.views.auth import AuthController
 from server.views.digests import DigestController, ProfileController
 from server.views.households import HouseholdController
@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
         lifespan=[lifespan],
         middleware=[
+            ClientAddressMiddleware(settings.proxy_networks),
             AccessLogMiddleware(),
             SecurityHeadersMiddleware(settings),
             AllowedHostsMiddleware(settings.host_list),

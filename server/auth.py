@@ -93,8 +93,8 @@ def api_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandle
 
 
 def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    """The peer address for the audit log (behind a proxy, uvicorn's --proxy-headers sets it from
-    the proxy's header, for proxies listed in FORWARDED_ALLOW_IPS only)."""
+    """The client's address, as `server.security.ClientAddressMiddleware` decided it (behind a
+    trusted proxy, from its `X-Forwarded-For`)."""
     return connection.client.host if connection.client else ""
 
 

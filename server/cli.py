@@ -19,6 +19,7 @@ import click
 import uvicorn
 
 from server.app import configure_logging, create_app
+from surveys.passwords import password_problem
 from surveys.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -52,7 +53,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         background = embedded
     app = create_app(settings, background=background)
     uvicorn.run(
-        app, host=host, port=port, proxy_headers=True, access_log=False, log_level=settings.log_level.lower()
+        app, host=host, port=port, proxy_headers=False, access_log=False, log_level=settings.log_level.lower()
     )
 
 
@@ -161,8 +162,8 @@ def user_create(
     from surveys.tables import Ward
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass()
-    if len(password) < 8:
-        raise click.BadParameter("the password needs at least 8 characters")
+    if problem := password_problem(password, login):
+        raise click.BadParameter(f"the password cannot be used ({problem.replace('_', ' ')})")
 
     async def work() -> int:
         await ensure_migrated()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+
 from litestar import Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
@@ -83,4 +85,47 @@ class AllowedHostsMiddleware(ASGIMiddleware):
             )
             await response.to_asgi_response(app=None, request=None)(scope, receive, send)  # type: ignore[arg-type]
             return
+        await next_app(scope, receive, send)
+
+
+class ClientAddressMiddleware(ASGIMiddleware):
+    """The client's address, the one place it is decided. A request straight from the internet is its
+    peer; a request from a proxy listed in `TRUSTED_PROXIES` is the right-most address of its
+    `X-Forwarded-For` that is not itself a trusted proxy (anything left of it could be forged by the
+    client). With no trusted proxies the header is ignored, so a client cannot pick its own address to
+    dodge the sign-in limits."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, networks: list[IPv4Network | IPv6Network]) -> None:
+        self.networks = networks
+
+    def trusted(self, address: IPv4Address | IPv6Address) -> bool:
+        """Whether the address is one of the trusted proxies."""
+        return any(address in network for network in self.networks)
+
+    def client(self, peer: str, forwarded: list[str]) -> str:
+        """The client's address given the peer and the `X-Forwarded-For` entries, left to right."""
+        try:
+            if not self.networks or not self.trusted(ip_address(peer)):
+                return peer
+            for entry in reversed(forwarded):
+                address = ip_address(entry)
+                if not self.trusted(address):
+                    return str(address)
+        except ValueError:  # not an address: believe nothing further left
+            return peer
+        return forwarded[0] if forwarded else peer
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        peer = scope.get("client")
+        if self.networks and peer:
+            forwarded = [
+                entry.strip()
+                for name, value in scope["headers"]
+                if name == b"x-forwarded-for"
+                for entry in value.decode("latin-1").split(",")
+                if entry.strip()
+            ]
+            scope["client"] = (self.client(peer[0], forwarded), peer[1])
         await next_app(scope, receive, send)

@@ -12,7 +12,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from surveys.db import write_transaction
-from surveys.tables import AuthSession, User, UserVillage
+from surveys.settings import Settings
+from surveys.tables import AuthSession, SignInFailure, User, UserVillage
 
 ROLES: tuple[str, ...] = ("volunteer", "village_head", "ward_officer", "province_officer", "admin")
 
@@ -63,6 +64,65 @@ async def check_credentials(login: str, password: str) -> int | None:
     except (VerificationError, InvalidHashError):
         return None
     return int(row["id"]) if row else None
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """How many failed sign-ins, counted over `window`, lock an account or a client address (ASVS 5.0
+    V6.3.1). A lock lasts until the oldest counted failure leaves the window; attempts while locked are
+    refused without looking at the password and are not counted, so the lock does not grow."""
+
+    per_login: int
+    per_address: int
+    window: timedelta
+
+    @classmethod
+    def of(cls, settings: Settings) -> SignInLimits:
+        """The limits the settings ask for."""
+        return cls(
+            per_login=settings.signin_max_failures,
+            per_address=settings.signin_max_failures_per_address,
+            window=timedelta(minutes=settings.signin_lock_minutes),
+        )
+
+
+class TooManyAttempts(Exception):
+    """Sign-in refused for a while after too many failures; `retry_after` says how long."""
+
+    def __init__(self, retry_after: timedelta) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def minutes_to_wait(retry_after: timedelta) -> int:
+    """Whole minutes to wait, rounded up (never 0)."""
+    return max(1, -(-int(retry_after.total_seconds()) // 60))
+
+
+async def sign_in(login: str, password: str, client_addr: str, limits: SignInLimits) -> int | None:
+    """The id of the active user with this login and password, None when wrong; `TooManyAttempts`
+    when the login or the address has failed too often lately, even with the right password."""
+    login = login.strip().lower()[:50]
+    client_addr = client_addr[:64]
+    at = datetime.now(UTC)
+    for where, limit in (
+        (SignInFailure.login == login, limits.per_login),
+        (SignInFailure.client_addr == client_addr, limits.per_address),
+    ):
+        recent = (
+            await SignInFailure.select(SignInFailure.failed_at)
+            .where(where & (SignInFailure.failed_at > at - limits.window))
+            .order_by(SignInFailure.failed_at, ascending=False)
+            .limit(limit)
+        )
+        if len(recent) >= limit:
+            raise TooManyAttempts(recent[-1]["failed_at"] + limits.window - at)
+    user_id = await check_credentials(login, password)
+    if user_id is None:
+        await SignInFailure.insert(SignInFailure(login=login, client_addr=client_addr, failed_at=at))
+    else:
+        await SignInFailure.delete().where(SignInFailure.login == login)
+    return user_id
 
 
 async def open_session(user_id: int, kind: str, lifetime: timedelta) -> str:
@@ -149,9 +209,11 @@ async def set_locale(user_id: int, locale: str) -> None:
     await User.update({User.locale: locale}).where(User.id == user_id)
 
 
-async def purge_expired_sessions(idle: timedelta) -> int:
-    """Delete sessions past their lifetime or idle too long; returns how many."""
+async def purge_expired_sessions(idle: timedelta, signin_window: timedelta) -> int:
+    """Delete sessions past their lifetime or idle too long, and failed sign-ins older than the
+    throttling window; returns how many sessions."""
     now = datetime.now(UTC)
+    await SignInFailure.delete().where(SignInFailure.failed_at <= now - signin_window)
     stale = (AuthSession.expires_at <= now) | (AuthSession.last_seen_at <= now - idle)
     count = await AuthSession.count().where(stale)
     if count:

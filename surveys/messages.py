@@ -40,7 +40,17 @@ FIELD_ERRORS = {
     ("password", "out_of_range"): N_("A password has at least 8 characters."),
     ("password", "too_short"): N_("A password has at least 8 characters."),
     ("password", "required"): N_("A password has at least 8 characters."),
+    ("password", "too_long"): N_("A password has at most 200 characters."),
+    ("password", "too_common"): N_(
+        "This password is among the most used ones and is guessed first. Choose another."
+    ),
+    ("password", "like_login"): N_("The password must not contain the login."),
     ("new_password", "too_short"): N_("A password has at least 8 characters."),
+    ("new_password", "too_long"): N_("A password has at most 200 characters."),
+    ("new_password", "too_common"): N_(
+        "This password is among the most used ones and is guessed first. Choose another."
+    ),
+    ("new_password", "like_login"): N_("The password must not contain the login."),
     ("new_password", "mismatch"): N_("The two passwords differ."),
     ("current_password", "wrong"): N_("This is not your current password."),
     ("display_name", "required"): N_("Enter the name shown in the app."),

@@ -11,6 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,27 @@ class Settings:
         "A session unused for this long ends (a phone stays signed in for days).",
     )
     session_max_hours: int = setting("SESSION_MAX_HOURS", 30 * 24, "A session ends this long after sign-in.")
+    trusted_proxies: str = setting(
+        "TRUSTED_PROXIES",
+        "",
+        "Comma-separated addresses or networks of the TLS proxies whose `X-Forwarded-For` is believed.",
+    )
+    signin_max_failures: int = setting(
+        "SIGNIN_MAX_FAILURES", 5, "Failed sign-ins to one account before it is refused for a while."
+    )
+    signin_max_failures_per_address: int = setting(
+        "SIGNIN_MAX_FAILURES_PER_ADDRESS",
+        50,
+        "Failed sign-ins from one client address (any account) before it is refused for a while.",
+    )
+    signin_lock_minutes: int = setting(
+        "SIGNIN_LOCK_MINUTES", 15, "The window failed sign-ins are counted over, and how long a lock lasts."
+    )
+    retention_days: int = setting(
+        "RETENTION_DAYS",
+        365,
+        "Archived households have their personal data erased this many days after archiving; 0 never.",
+    )
     timezone: str = setting("TZ", "Asia/Ho_Chi_Minh", "Time zone for dates shown and for schedules.")
     default_locale: str = setting(
         "PHOCAP_LOCALE", "vi", "Interface language before a user chooses (vi or en)."
@@ -78,6 +100,11 @@ class Settings:
     def host_list(self) -> list[str]:
         """`allowed_hosts` as a list."""
         return [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
+
+    @property
+    def proxy_networks(self) -> list[IPv4Network | IPv6Network]:
+        """`trusted_proxies` as networks (a bare address is a network of one)."""
+        return [ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()]
 
     def with_secret(self) -> Settings:
         """These settings with a secret key, generated once and kept in the data dir when unset."""

@@ -82,6 +82,8 @@ class Household(Table):
     informed_at = Timestamptz(null=True, default=None)
     consent_at = Timestamptz(null=True, default=None)
     consent_by = Varchar(length=100, default="")
+    # The version of the consent notice (surveys/consent.py) the household agreed to.
+    consent_notice = Varchar(length=20, default="")
     priority_elderly_alone = Boolean(default=False)
     priority_poor = Boolean(default=False)
     priority_other = Boolean(default=False)
@@ -92,6 +94,10 @@ class Household(Table):
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
     archived = Boolean(default=False)
+    # When it was archived: the retention job anonymises it RETENTION_DAYS later.
+    archived_at = Timestamptz(null=True, default=None)
+    # When its personal data was erased (on request or by the retention job); only counts remain.
+    erased_at = Timestamptz(null=True, default=None)
 
 
 class Member(Table):
@@ -160,6 +166,16 @@ class AuthSession(Table):
     created_at = Timestamptz(default=TimestamptzNow())
     last_seen_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
+
+
+class SignInFailure(Table):
+    """A failed sign-in, kept for the throttling window: by the login typed and the client address."""
+
+    id: Serial
+
+    login = Varchar(length=50, index=True)
+    client_addr = Varchar(length=64, index=True)
+    failed_at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
 class Visit(Table):
@@ -262,6 +278,7 @@ ALL_TABLES: list[type[Table]] = [
     User,
     UserVillage,
     AuthSession,
+    SignInFailure,
     Visit,
     WardTarget,
     Digest,

@@ -11,12 +11,13 @@ from msgspec import Meta, Struct
 from surveys.accounts import hash_password
 from surveys.audit import audit
 from surveys.db import write_transaction
+from surveys.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from surveys.tables import AuthSession, User, UserVillage, Village
 from surveys.text import clean
 from surveys.validation import FieldError, InvalidInput, parse
 
 Login = Annotated[str, Meta(min_length=3, max_length=50, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
-Password = Annotated[str, Meta(min_length=8, max_length=200)]
+Password = Annotated[str, Meta(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
 DisplayName = Annotated[str, Meta(min_length=1, max_length=100)]
 TeamRole = Literal["volunteer", "village_head"]
 
@@ -93,7 +94,18 @@ def parse_account(raw: dict[str, Any], cls: type[Any]) -> Any:
         cleaned["display_name"] = clean(cleaned["display_name"])
     if isinstance(cleaned.get("login"), str):
         cleaned["login"] = cleaned["login"].strip().lower()
-    return parse(cleaned, cls)
+    errors: list[FieldError] = []
+    password = cleaned.get("password") if "password" in cls.__struct_fields__ else None
+    if isinstance(password, str) and (problem := password_problem(password, str(cleaned.get("login", "")))):
+        errors.append(FieldError("password", problem))
+    try:
+        result = parse(cleaned, cls)
+    except InvalidInput as exc:
+        named = {e.field for e in exc.errors}
+        raise InvalidInput([*exc.errors, *(e for e in errors if e.field not in named)]) from exc
+    if errors:
+        raise InvalidInput(errors)
+    return result
 
 
 async def create_account(ward_id: int, data: AccountCreate, actor_id: int, client_addr: str = "") -> int:
@@ -159,8 +171,8 @@ async def update_account(
 
 async def reset_password(user_id: int, temporary: str, actor_id: int, client_addr: str = "") -> None:
     """Give the account a temporary password it must change at next sign-in; its sessions end."""
-    if len(temporary) < 8:
-        raise InvalidInput([FieldError("password", "too_short")])
+    if problem := password_problem(temporary):
+        raise InvalidInput([FieldError("password", problem)])
     async with write_transaction():
         await User.update(
             {User.password_hash: hash_password(temporary), User.must_change_password: True}
@@ -186,11 +198,11 @@ async def set_active(user_id: int, active: bool, actor_id: int, client_addr: str
 
 
 async def change_own_password(
-    user_id: int, new_password: str, keep_session: str, client_addr: str = ""
+    user_id: int, login: str, new_password: str, keep_session: str, client_addr: str = ""
 ) -> None:
     """The user's own new password; other sessions of theirs end, the current one goes on."""
-    if len(new_password) < 8:
-        raise InvalidInput([FieldError("new_password", "too_short")])
+    if problem := password_problem(new_password, login):
+        raise InvalidInput([FieldError("new_password", problem)])
     from surveys.accounts import _token_hash
 
     async with write_transaction():

@@ -15,10 +15,18 @@ from msgspec import Struct
 
 from server.auth import LOCALE_COOKIE, SESSION_COOKIE, client_address, safe_next
 from server.views.render import page
-from surveys.accounts import Actor, check_credentials, close_session, open_session
+from surveys.accounts import (
+    Actor,
+    SignInLimits,
+    TooManyAttempts,
+    close_session,
+    minutes_to_wait,
+    open_session,
+    sign_in,
+)
 from surveys.accounts import set_locale as remember_locale
 from surveys.audit import audit
-from surveys.i18n import LOCALES, N_, gettext, set_locale
+from surveys.i18n import LOCALES, N_, gettext, ngettext, set_locale
 from surveys.settings import Settings
 from surveys.text import clean
 
@@ -78,9 +86,23 @@ class AuthController(Controller):
     ) -> Any:
         """Check the password; on success a new session (a new id at every sign-in)."""
         login = clean(data.login).lower()
-        user_id = await check_credentials(login, data.password) if login and data.password else None
+        form = SignInForm(login=login, next=safe_next(data.next))
+        try:
+            user_id = (
+                await sign_in(login, data.password, client_address(request), SignInLimits.of(settings))
+                if login and data.password
+                else None
+            )
+        except TooManyAttempts as exc:
+            minutes = minutes_to_wait(exc.retry_after)
+            error = ngettext(
+                "Too many failed sign-ins. Try again in %(num)d minute.",
+                "Too many failed sign-ins. Try again in %(num)d minutes.",
+                minutes,
+            ) % {"num": minutes}
+            headers = {"Retry-After": str(minutes * 60)}
+            return page(request, "signin.html", status_code=429, headers=headers, form=form, error=error)
         if user_id is None:
-            form = SignInForm(login=login, next=safe_next(data.next))
             error = gettext(N_("Wrong login or password."))
             return page(request, "signin.html", status_code=401, form=form, error=error)
         if old := request.cookies.get(SESSION_COOKIE):

@@ -34,6 +34,7 @@ def page(
     block: str = "main",
     status_code: int = 200,
     push_url: str | None = None,
+    headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMXBlockTemplate:
     """`template` as a whole page, or its `block` alone when HTMX asked (one template for both)."""
@@ -46,4 +47,5 @@ def page(
         # Explicit: otherwise the handler's default (JSON) wins over the template's suffix.
         media_type=MediaType.HTML,
         push_url=push_url if htmx and push_url else None,
+        headers=headers,
     )

@@ -18,6 +18,7 @@ from surveys.access import can_set_targets
 from surveys.accounts import Actor, check_credentials
 from surveys.audit import history
 from surveys.messages import error_message
+from surveys.passwords import password_problem
 from surveys.tables import Village
 from surveys.team import (
     AccountCreate,
@@ -199,8 +200,8 @@ class PasswordController(Controller):
         errors: list[FieldError] = []
         if await check_credentials(request.user.login, current) != request.user.id:
             errors.append(FieldError("current_password", "wrong"))
-        if len(new) < 8:
-            errors.append(FieldError("new_password", "too_short"))
+        if problem := password_problem(new, request.user.login):
+            errors.append(FieldError("new_password", problem))
         elif new != again:
             errors.append(FieldError("new_password", "mismatch"))
         if errors:
@@ -212,6 +213,10 @@ class PasswordController(Controller):
                 forced=request.user.must_change_password,
             )
         await change_own_password(
-            request.user.id, new, request.cookies.get(SESSION_COOKIE, ""), client_address(request)
+            request.user.id,
+            request.user.login,
+            new,
+            request.cookies.get(SESSION_COOKIE, ""),
+            client_address(request),
         )
         return Redirect("/", status_code=303)

@@ -1,0 +1,22 @@
+"""Households archived before the archive time was recorded count from their last change, so the
+retention job treats them like the others."""
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+ID = "2026-11-22T01:29:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "archive time of households archived earlier"
+
+
+async def forwards() -> MigrationManager:
+    manager = MigrationManager(migration_id=ID, app_name="phocap", description=DESCRIPTION)
+
+    async def backfill() -> None:
+        from surveys.db import current_engine
+
+        await current_engine().run_ddl(
+            "UPDATE household SET archived_at = updated_at WHERE archived AND archived_at IS NULL"
+        )
+
+    manager.add_raw(backfill)
+    return manager
