@@ -18,13 +18,12 @@ from litestar.exceptions import (
 )
 from litestar.params import FromPath, FromQuery
 
-from server.auth import api_guard, client_address
+from server.auth import access, client_address, routed_household, routed_ward
 from server.openapi import json_body
 from server.problems import ConflictProblem, InvalidInputProblem
 from server.views.villages import ListFilters, PageNo, Reason, Sort, Status
-from server.views.wards import ward_for
 from surveys import schemas
-from surveys.access import can_see_village, can_write_village
+from surveys.access import allowed
 from surveys.accounts import (
     Actor,
     SignInLimits,
@@ -37,7 +36,7 @@ from surveys.accounts import (
 from surveys.audit import audit
 from surveys.coverage import coverage_out
 from surveys.db import database_ok
-from surveys.households import household_detail, village_households, visible_household, visible_villages
+from surveys.households import household_detail, village_households, visible_villages
 from surveys.reports import report_out, ward_report
 from surveys.settings import Settings
 from surveys.validation import InvalidInput, parse
@@ -53,7 +52,7 @@ async def _json(request: Request[Any, Any, Any]) -> Any:
         raise InvalidInputProblem([("$", "invalid")], detail="The request body is not valid JSON.") from exc
 
 
-@get("/healthz", exclude_from_auth=True, tags=["health"])
+@get("/healthz", tags=["health"], opt=access("public"))
 async def healthz() -> Response[schemas.Health]:
     """Whether the service and its database answer."""
     ok = await database_ok()
@@ -65,6 +64,7 @@ class SessionController(Controller):
     """API tokens."""
 
     path = "/api/session"
+    opt = access("public")
     tags = ["session"]  # noqa: RUF012
 
     @post("/", status_code=200, operation_class=json_body(schemas.SessionCreate))
@@ -105,15 +105,14 @@ class ApiController(Controller):
     """Villages, households and visits, for a bearer token's user."""
 
     path = "/api"
-    guards = [api_guard]  # noqa: RUF012
     tags = ["households"]  # noqa: RUF012
 
-    @get("/villages")
+    @get("/villages", opt=access("account"))
     async def villages(self, request: Request[Actor, Any, Any]) -> list[schemas.Village]:
         """The villages the caller may see."""
         return await visible_villages(request.user)
 
-    @get("/villages/{village_id:int}/coverage")
+    @get("/villages/{village_id:int}/coverage", opt=access("village.read"))
     async def coverage(
         self,
         request: Request[Actor, Any, Any],
@@ -125,43 +124,40 @@ class ApiController(Controller):
         page: PageNo = 1,
     ) -> schemas.Coverage:
         """A village's coverage list: the same rows, filters and order as the page."""
-        if not await can_see_village(request.user, village_id):
-            raise NotFoundException("No such village.")
         return coverage_out(
             village_id, await ListFilters.of(q, status, reason, sort, page).listing(village_id)
         )
 
-    @get("/wards/{code:str}/report")
+    @get("/wards/{code:str}/report", opt=access("ward.read"))
     async def report(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> schemas.WardReport:
         """The ward's indicators per village and in total against the year's targets (the dashboard's
         numbers)."""
-        return report_out(await ward_report(await ward_for(request.user, code)))
+        return report_out(await ward_report(routed_ward(request)))
 
-    @get("/households")
+    @get("/households", opt=access("account"))
     async def households(
         self, request: Request[Actor, Any, Any], village: FromQuery[int], q: FromQuery[str] = ""
     ) -> list[schemas.HouseholdSummary]:
         """A village's households, `q` matching as the search box does (accents and case ignored)."""
-        if not await can_see_village(request.user, village):
+        if not await allowed(request.user, "village.read", village_id=village):
             raise NotFoundException("No such village.")
         return await village_households(village, q[:100])
 
-    @get("/households/{token:str}")
+    @get("/households/{token:str}", opt=access("household.read"))
     async def household(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> schemas.Household:
         """A household with its members and derived status; 404 alike when unknown or not the caller's."""
-        row = await visible_household(token, request.user)
-        if row is None:
-            raise NotFoundException("No such household.")
-        return await household_detail(row)
+        return await household_detail(routed_household(request))
 
-    @post("/households/{token:str}/visits", operation_class=json_body(schemas.VisitCreate))
+    @post(
+        "/households/{token:str}/visits",
+        operation_class=json_body(schemas.VisitCreate),
+        opt=access("household.visit"),
+    )
     async def record(
         self, request: Request[Actor, Any, Any], token: FromPath[str]
     ) -> Response[schemas.Household]:
         """Record a visit: 201 when recorded, 200 for a repeated `client_id`, 409 on an outdated version."""
-        row = await visible_household(token, request.user)
-        if row is None or not await can_write_village(request.user, row.village):
-            raise NotFoundException("No such household.")
+        row = routed_household(request)
         visit = _parse(await _json(request), parse_visit)
         try:
             result = await record_visit(row, visit, request.user, client_address(request))

@@ -8,12 +8,12 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ImproperlyConfiguredException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
@@ -24,7 +24,14 @@ from litestar.template.config import TemplateConfig
 from server import templating
 from server.access_log import AccessLogMiddleware
 from server.api import ApiController, SessionController, healthz
-from server.auth import IdentifyMiddleware, PasswordChangeRequired, SignInRequired
+from server.auth import (
+    IdentifyMiddleware,
+    PasswordChangeRequired,
+    SignInRequired,
+    access,
+    access_guard,
+    is_litestar_options,
+)
 from server.problems import (
     http_exception_handler,
     internal_error_handler,
@@ -40,6 +47,7 @@ from server.views.register import RegisterController
 from server.views.team import PasswordController, TeamController
 from server.views.villages import StickerController, VillageController
 from server.views.wards import WardController
+from surveys.access import RULES
 from surveys.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
 from surveys.settings import Settings, get_settings
 
@@ -53,6 +61,18 @@ MAX_BODY_BYTES = 1024 * 1024
 def configure_logging(level: str) -> None:
     """Plain logging to stderr, once per process (a no-op when logging is already set up)."""
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def check_access_rules(app: Litestar) -> None:
+    """Refuse to start when a route names no access rule: a new route must say who may use it."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if is_litestar_options(handler):
+                continue
+            if handler.opt.get("access") not in RULES:
+                raise ImproperlyConfiguredException(
+                    f"{route.path} ({handler.handler_name}) names no access rule"
+                )
 
 
 def create_app(settings: Settings | None = None, background: Background | None = None) -> Litestar:
@@ -88,7 +108,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
         PasswordChangeRequired: password_change_handler,
         Exception: internal_error_handler,
     }
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             AuthController,
             HouseholdController,
@@ -111,6 +131,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
                 # Templates link assets with a content hash (server/templating.py: static_url).
                 cache_control=CacheControlHeader(max_age=365 * 24 * 3600, public=True),
                 include_in_schema=False,
+                opt=access("public"),
             ),
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
@@ -139,10 +160,15 @@ def create_app(settings: Settings | None = None, background: Background | None =
             title="phocap API",
             version="1",
             path="/schema",
+            openapi_router=Router(path="/schema", route_handlers=[], opt=access("public")),
             # JSON only: a UI page would load scripts from elsewhere, which the CSP (rightly) refuses.
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
         exception_handlers=exception_handlers,
         request_max_body_size=MAX_BODY_BYTES,
         debug=False,
+        # Every route, the API's and the static files' too, passes the one access check.
+        guards=[access_guard],
     )
+    check_access_rules(app)
+    return app

@@ -10,16 +10,21 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import ImproperlyConfiguredException, NotAuthorizedException, NotFoundException
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from surveys.access import RULES, allowed
 from surveys.accounts import Actor, actor_for_token
+from surveys.households import household_by_token
 from surveys.i18n import LOCALES, set_locale
+from surveys.rows import Row
 from surveys.settings import Settings
+from surveys.tables import Ward
 
 SESSION_COOKIE = "phocap_session"
 LOCALE_COOKIE = "phocap_lang"
@@ -75,21 +80,75 @@ class IdentifyMiddleware(ASGIMiddleware):
         return self.default_locale
 
 
-def page_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Pages for signed-in users: others are sent to sign in, and come back here after. A user whose
-    password the ward office reset chooses a new one first."""
-    user = connection.scope.get("user")
+def access(action: str) -> dict[str, str]:
+    """A route's `opt` naming its action in `surveys.access.RULES`."""
+    if action not in RULES:
+        raise KeyError(f"no access rule {action!r} in surveys.access.RULES")
+    return {"access": action}
+
+
+async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Every route passes here (an app-wide guard): the route's action, the signed-in user, and the
+    record its path names (a household by its token, a village, a ward by its code) go to
+    `surveys.access.allowed`. Out of reach and unknown look alike (404). A page for signed-in users sends
+    others to sign in (and back after); a user whose password the ward office reset chooses a new one
+    first. The household or ward found is left in `connection.state` for the handler."""
+    if is_litestar_options(handler):
+        return
+    action = handler.opt.get("access")
+    if action not in RULES:
+        raise ImproperlyConfiguredException(f"{handler.handler_name} names no access rule")
+    rule = RULES[action]
+    if rule.roles is None:
+        return
+    user: Actor | None = connection.scope.get("user")
+    api = connection.url.path.startswith("/api/")
     if user is None:
+        if api:
+            raise NotAuthorizedException("A valid bearer token is required (POST /api/session to get one).")
         target = connection.url.path + (f"?{connection.url.query}" if connection.url.query else "")
         raise SignInRequired(target)
-    if user.must_change_password and connection.url.path != "/password":
+    if user.must_change_password and not api and connection.url.path != "/password":
         raise PasswordChangeRequired()
+    if not await allowed(user, action, **await _record(connection, rule.record)):
+        raise NotFoundException()
 
 
-def api_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """API calls need a valid bearer token."""
-    if connection.scope.get("user") is None:
-        raise NotAuthorizedException("A valid bearer token is required (POST /api/session to get one).")
+async def _record(connection: ASGIConnection[Any, Any, Any, Any], kind: str | None) -> dict[str, int]:
+    params = connection.path_params
+    if kind is None:
+        return {}
+    if kind == "village" and "token" in params:
+        row = await household_by_token(params["token"])
+        if row is None:
+            raise NotFoundException()
+        connection.state.household = row
+        return {"village_id": int(row.village)}
+    if kind == "village" and "village_id" in params:
+        return {"village_id": int(params["village_id"])}
+    if kind == "ward" and "code" in params:
+        code = str(params["code"])
+        ward = await Ward.select(Ward.id).where(Ward.code == code).first() if len(code) == 5 else None
+        if ward is None:
+            raise NotFoundException()
+        connection.state.ward_id = int(ward["id"])
+        return {"ward_id": int(ward["id"])}
+    raise ImproperlyConfiguredException(f"the path {connection.url.path} names no {kind}")
+
+
+def is_litestar_options(handler: BaseRouteHandler) -> bool:
+    """Whether this is Litestar's own answer to OPTIONS (the allowed methods, no data)."""
+    return handler.handler_name == "options_handler" and set(handler.http_methods) == {"OPTIONS"}
+
+
+def routed_household(request: Request[Any, Any, Any]) -> Row:
+    """The household the route's token names, found (and access checked) by `access_guard`."""
+    return request.state.household
+
+
+def routed_ward(request: Request[Any, Any, Any]) -> int:
+    """The id of the ward the route's code names, found (and access checked) by `access_guard`."""
+    return int(request.state.ward_id)
 
 
 def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:

@@ -1,14 +1,20 @@
-"""Who may see and change what: access by area, checked for every record (DESIGN.md section 6).
+"""Who may do what to which record: the one place that decides (DESIGN.md section 6, ASVS V8).
 
 A volunteer and a village head reach the villages assigned to them; a ward officer every village of
 their ward; a province officer (read only) every village of their province; an admin everything.
+
+Every route of the app names one action of `RULES` (`server.auth.access_guard` checks it against the
+record the route's path names before the handler runs, and the app refuses to start with a route that
+names none); handlers that take a second record from a form (a move to another village, a merge) ask
+`allowed` about it with an action of the same table.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from surveys.accounts import Actor
+from surveys.accounts import ROLES, Actor
 from surveys.tables import Village, Ward
 
 # Roles that record visits and change household data.
@@ -70,6 +76,61 @@ def can_set_targets(actor: Actor, ward_id: int) -> bool:
     return actor.role == "admin" or (actor.role == "ward_officer" and actor.ward_id == ward_id)
 
 
-async def can_see_activity(actor: Actor, village_id: int) -> bool:
-    """Volunteer activity is for those who steer: village heads of the village and above."""
-    return actor.role in STEERING and await can_see_village(actor, village_id)
+
+# The ward's own officers (and admins): its team, targets, digests, and households' personal-data
+# requests.
+OFFICERS = frozenset({"ward_officer", "admin"})
+
+# Roles that see a ward's dashboard: its officers, the officers of its province, admins.
+WARD_READERS = frozenset({"ward_officer", "province_officer", "admin"})
+
+SIGNED_IN = frozenset(ROLES)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may take an action: which roles, and on which record: `village` (a village, or a household
+    by its village), `ward`, or none; `write` asks for the right to change it, not only to read it."""
+
+    roles: frozenset[str] | None  # None: anyone, signed in or not
+    record: str | None = None
+    write: bool = False
+
+
+RULES: dict[str, Rule] = {
+    # Sign-in, the public household page (no personal data without access), health, assets, API schema.
+    "public": Rule(None),
+    # One's own account, and lists already limited to one's area (villages, API household search).
+    "account": Rule(SIGNED_IN),
+    "household.read": Rule(SIGNED_IN, "village"),
+    "household.visit": Rule(WRITERS, "village", write=True),
+    "household.manage": Rule(MANAGERS, "village", write=True),
+    "household.personal_data": Rule(OFFICERS, "village", write=True),
+    "village.read": Rule(SIGNED_IN, "village"),
+    "village.add_household": Rule(WRITERS, "village", write=True),
+    "village.report": Rule(STEERING, "village"),
+    "village.stickers": Rule(MANAGERS, "village", write=True),
+    "register.import": Rule(MANAGERS),
+    "ward.read": Rule(WARD_READERS, "ward"),
+    "ward.manage": Rule(OFFICERS, "ward", write=True),
+}
+
+
+async def allowed(
+    actor: Actor | None, action: str, *, village_id: int | None = None, ward_id: int | None = None
+) -> bool:
+    """Whether `actor` (None: not signed in) may take `action` on the village or ward given."""
+    rule = RULES[action]
+    if rule.roles is None:
+        return True
+    if actor is None or actor.role not in rule.roles:
+        return False
+    if rule.record == "village":
+        if village_id is None:
+            raise ValueError(f"{action} needs a village")
+        return await (can_write_village if rule.write else can_see_village)(actor, village_id)
+    if rule.record == "ward":
+        if ward_id is None:
+            raise ValueError(f"{action} needs a ward")
+        return can_set_targets(actor, ward_id) if rule.write else await can_see_ward(actor, ward_id)
+    return True

@@ -13,7 +13,7 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 from msgspec import Struct
 
-from server.auth import LOCALE_COOKIE, SESSION_COOKIE, client_address, safe_next
+from server.auth import LOCALE_COOKIE, SESSION_COOKIE, access, client_address, safe_next
 from server.views.render import page
 from surveys.accounts import (
     Actor,
@@ -64,7 +64,7 @@ def _session_cookie(settings: NamedDependency[Settings], value: str, max_age: in
 class AuthController(Controller):
     """Sign-in, sign-out, language."""
 
-    @get("/", sync_to_thread=False)
+    @get("/", sync_to_thread=False, opt=access("public"))
     def home(self, request: Request[Actor | None, Any, Any]) -> Redirect:
         """Ward officers start at their dashboard, other signed-in users at their villages; others at
         sign-in."""
@@ -72,12 +72,12 @@ class AuthController(Controller):
             return Redirect(f"/wards/{request.user.ward_code}")
         return Redirect("/villages" if request.user else "/signin")
 
-    @get("/signin", sync_to_thread=False)
+    @get("/signin", sync_to_thread=False, opt=access("public"))
     def signin_page(self, request: Request[Actor | None, Any, Any], next: FromQuery[str] = "/") -> Any:
         """The sign-in form."""
         return page(request, "signin.html", form=SignInForm(next=safe_next(next)), error=None)
 
-    @post("/signin")
+    @post("/signin", opt=access("public"))
     async def signin(
         self,
         request: Request[Actor | None, Any, Any],
@@ -113,7 +113,7 @@ class AuthController(Controller):
         cookie = _session_cookie(settings, token, int(lifetime.total_seconds()))
         return Redirect(safe_next(data.next), status_code=303, cookies=[cookie])
 
-    @post("/signout")
+    @post("/signout", opt=access("public"))
     async def signout(
         self, request: Request[Actor | None, Any, Any], settings: NamedDependency[Settings]
     ) -> Redirect:
@@ -122,7 +122,7 @@ class AuthController(Controller):
             await close_session(token)
         return Redirect("/signin", status_code=303, cookies=[_session_cookie(settings, "", 0)])
 
-    @post("/language")
+    @post("/language", opt=access("public"))
     async def language(
         self,
         request: Request[Actor | None, Any, Any],

@@ -13,10 +13,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
-from server.auth import client_address, page_guard
+from server.auth import access, client_address, routed_ward
 from server.views.render import page
-from server.views.wards import ward_for
-from surveys.access import can_set_targets
 from surveys.accounts import Actor
 from surveys.audit import audit
 from surveys.clock import now, week_label, week_start
@@ -53,12 +51,12 @@ class DigestController(Controller):
     """`/wards/{code}/digests` and the digest settings, for the ward's officers (and admins)."""
 
     path = "/wards/{code:str}"
-    guards = [page_guard]  # noqa: RUF012 - Litestar reads this class attribute
+    opt = access("ward.manage")  # the ward's own officers run its digest
 
     @get("/digests")
     async def archive(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """Every digest of the ward, newest first, with its delivery."""
-        ward_id = await self._ward(request.user, code)
+        ward_id = routed_ward(request)
         digests = await Digest.select(
             Digest.id, Digest.week, Digest.audience, Digest.status, Digest.attempts, Digest.sent_at,
             Digest.last_error, Digest.next_attempt_at, Digest.recipients,
@@ -73,7 +71,7 @@ class DigestController(Controller):
         self, request: Request[Actor, Any, Any], code: FromPath[str], digest_id: FromPath[int]
     ) -> Any:
         """One digest as it was sent, with its short summary to copy."""
-        digest = await self._digest(request.user, code, digest_id)
+        digest = await _digest(routed_ward(request), digest_id)
         return page(request, "digest.html", code=code, d=digest)
 
     @get("/digests/{digest_id:int}/email.html")
@@ -81,7 +79,7 @@ class DigestController(Controller):
         self, request: Request[Actor, Any, Any], code: FromPath[str], digest_id: FromPath[int]
     ) -> Response[str]:
         """The HTML email itself, for the archive page's frame."""
-        digest = await self._digest(request.user, code, digest_id)
+        digest = await _digest(routed_ward(request), digest_id)
         return Response(digest["html_body"], media_type="text/html", headers={"Content-Security-Policy": EMAIL_CSP,
                         "X-Frame-Options": "SAMEORIGIN"})  # fmt: skip
 
@@ -90,7 +88,7 @@ class DigestController(Controller):
         self, request: Request[Actor, Any, Any], settings: NamedDependency[Settings], code: FromPath[str]
     ) -> Redirect:
         """Make this week's digest now (if it is not made yet) and send the outbox."""
-        ward_id = await self._ward(request.user, code)
+        ward_id = routed_ward(request)
         digest_id, created = await make_digest(ward_id, week_label(week_start(now())), WARD, settings)
         if created:
             await audit("digest.send_now", "digest", digest_id, request.user.id, {}, client_address(request))
@@ -106,7 +104,7 @@ class DigestController(Controller):
         digest_id: FromPath[int],
     ) -> Redirect:
         """Send a digest again, as it was (explicit, and audited)."""
-        await self._digest(request.user, code, digest_id)
+        await _digest(routed_ward(request), digest_id)
         if await resend(digest_id, request.user.id, client_address(request)):
             await deliver_due(settings)
         return Redirect(f"/wards/{code}/digests/{digest_id}", status_code=303)
@@ -114,7 +112,7 @@ class DigestController(Controller):
     @get("/digest-settings")
     async def settings_form(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """Who receives the ward's digest, and when."""
-        ward_id = await self._ward(request.user, code)
+        ward_id = routed_ward(request)
         ward = await Ward.select().where(Ward.id == ward_id).first() or {}
         values = {"emails": "\n".join(ward_recipients(ward)), "weekday": str(ward.get("digest_weekday", 1)),
                   "hour": str(ward.get("digest_hour", 7))}  # fmt: skip
@@ -125,7 +123,7 @@ class DigestController(Controller):
         self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData
     ) -> Any:
         """Save them; bad addresses or times come back with their message and everything as typed."""
-        ward_id = await self._ward(request.user, code)
+        ward_id = routed_ward(request)
         values = {k: str(data.get(k, "")).strip() for k in ("emails", "weekday", "hour")}
         emails = split_emails(values["emails"])
         errors = {}
@@ -151,25 +149,19 @@ class DigestController(Controller):
                     "weekday": int(values["weekday"]), "hour": int(values["hour"])}, client_address(request))  # fmt: skip
         return Redirect(f"/wards/{code}/digests", status_code=303)
 
-    async def _ward(self, actor: Actor, code: str) -> int:
-        ward_id = await ward_for(actor, code)
-        if not can_set_targets(actor, ward_id):  # the ward's own officers run its digest
-            raise NotFoundException()
-        return ward_id
 
-    async def _digest(self, actor: Actor, code: str, digest_id: int) -> dict[str, Any]:
-        ward_id = await self._ward(actor, code)
-        digest = await Digest.select().where((Digest.id == digest_id) & (Digest.ward == ward_id)).first()
-        if digest is None:
-            raise NotFoundException()
-        return digest
+async def _digest(ward_id: int, digest_id: int) -> dict[str, Any]:
+    digest = await Digest.select().where((Digest.id == digest_id) & (Digest.ward == ward_id)).first()
+    if digest is None:
+        raise NotFoundException()
+    return digest
 
 
 class ProfileController(Controller):
     """`/profile`: a user's own email and, for village heads, their weekly digest."""
 
     path = "/profile"
-    guards = [page_guard]  # noqa: RUF012
+    opt = access("account")
 
     @get("/")
     async def form(self, request: Request[Actor, Any, Any]) -> Any:

@@ -11,13 +11,12 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
-from server.auth import client_address, page_guard, sign_in_url
+from server.auth import access, client_address, routed_household, sign_in_url
 from server.forms import VisitForm, blank_member
 from server.views.render import page
-from surveys.access import MANAGERS, can_write_village
+from surveys.access import allowed
 from surveys.accounts import Actor
-from surveys.households import household_by_token, household_detail, visible_household
-from surveys.rows import Row
+from surveys.households import household_by_token, household_detail
 from surveys.settings import Settings
 from surveys.stickers import qr_svg, reissue_token
 from surveys.validation import InvalidInput
@@ -26,23 +25,12 @@ from surveys.visits import VisitConflict, parse_visit, record_visit
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-async def _household_for(
-    request: Request[Actor | None, Any, Any], token: FromPath[str], write: bool = False
-) -> Row:
-    """The household if the signed-in user may see it (and change it, with `write`), else 404."""
-    actor = request.user
-    row = await visible_household(token, actor) if actor else None
-    if row is None or (write and not await can_write_village(actor, row.village)):  # type: ignore[arg-type]
-        raise NotFoundException()
-    return row
-
-
 class HouseholdController(Controller):
     """`/h/{token}`: the URL the door sticker encodes."""
 
     path = "/h"
 
-    @get("/{token:str}")
+    @get("/{token:str}", opt=access("public"))
     async def show(
         self,
         request: Request[Actor | None, Any, Any],
@@ -51,71 +39,67 @@ class HouseholdController(Controller):
         reissued: FromQuery[bool] = False,
     ) -> Any:
         """The household for a user with access; no personal data for anyone else."""
+        row = await household_by_token(token)
         if request.user is None:
-            row = await household_by_token(token)
             return page(
                 request,
                 "household_public.html",
                 ward_name=row.ward_name if row else None,
                 signin_url=sign_in_url(request.url.path),
             )
-        row = await _household_for(request, token)
-        household = await household_detail(row)
-        can_write = await can_write_village(request.user, row.village)
-        can_manage = can_write and request.user.role in MANAGERS
+        if row is None or not await allowed(request.user, "household.read", village_id=row.village):
+            raise NotFoundException()
         return page(
             request,
             "household.html",
-            h=household,
-            can_write=can_write,
-            can_manage=can_manage,
+            h=await household_detail(row),
+            can_write=await allowed(request.user, "household.visit", village_id=row.village),
+            can_manage=await allowed(request.user, "household.manage", village_id=row.village),
+            can_handle_data=await allowed(request.user, "household.personal_data", village_id=row.village),
             saved=saved,
             reissued=reissued,
         )
 
-    @get("/{token:str}/qr.svg", media_type="image/svg+xml", guards=[page_guard])
+    @get("/{token:str}/qr.svg", media_type="image/svg+xml", opt=access("household.read"))
     async def qr(
         self,
-        request: Request[Actor | None, Any, Any],
+        request: Request[Actor, Any, Any],
         settings: NamedDependency[Settings],
         token: FromPath[str],
     ) -> Response[str]:
         """The sticker's QR code: only `BASE_URL/h/<token>`, no name, address or number."""
-        row = await _household_for(request, token)
+        row = routed_household(request)
         svg = qr_svg(f"{settings.base_url.rstrip('/')}/h/{row.token}")
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
 
-    @post("/{token:str}/reissue", guards=[page_guard])
-    async def reissue(self, request: Request[Actor | None, Any, Any], token: FromPath[str]) -> Redirect:
+    @post("/{token:str}/reissue", opt=access("household.manage"))
+    async def reissue(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Redirect:
         """A new sticker for a lost or copied one: the old link shows the page without personal data."""
-        row = await _household_for(request, token, write=True)
-        if request.user is None or request.user.role not in MANAGERS:
-            raise NotFoundException()
+        row = routed_household(request)
         new_token = await reissue_token(row.id, request.user.id, client_address(request))
         return Redirect(f"/h/{new_token}?reissued=true", status_code=303)
 
-    @get("/{token:str}/visit", guards=[page_guard])
-    async def visit_form(self, request: Request[Actor | None, Any, Any], token: FromPath[str]) -> Any:
+    @get("/{token:str}/visit", opt=access("household.visit"))
+    async def visit_form(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Any:
         """The visit form, filled in with the household's current answers."""
-        household = await household_detail(await _household_for(request, token, write=True))
+        household = await household_detail(routed_household(request))
         return page(request, "visit.html", h=household, form=VisitForm.for_household(household))
 
-    @post("/{token:str}/visit", guards=[page_guard])
+    @post("/{token:str}/visit", opt=access("household.visit"))
     async def visit_form_add_member(
-        self, request: Request[Actor | None, Any, Any], token: FromPath[str], data: FormData
+        self, request: Request[Actor, Any, Any], token: FromPath[str], data: FormData
     ) -> Any:
         """Without JavaScript, "add a member" posts the form here: it comes back as typed, plus a row."""
-        household = await household_detail(await _household_for(request, token, write=True))
+        household = await household_detail(routed_household(request))
         form = VisitForm.from_post(data)
         form.add_blank_member()
         return page(request, "visit.html", h=household, form=form)
 
-    @get("/{token:str}/visit/member", guards=[page_guard])
+    @get("/{token:str}/visit/member", opt=access("household.visit"))
     async def member_row(
-        self, request: Request[Actor | None, Any, Any], token: FromPath[str], index: FromQuery[int] = 0
+        self, request: Request[Actor, Any, Any], token: FromPath[str], index: FromQuery[int] = 0
     ) -> Any:
         """An empty member row for the form (HTMX appends it)."""
-        await _household_for(request, token, write=True)
         index = max(0, min(index, 59))
         return page(
             request,
@@ -128,16 +112,16 @@ class HouseholdController(Controller):
             oob=True,
         )
 
-    @post("/{token:str}/visits", guards=[page_guard])
+    @post("/{token:str}/visits", opt=access("household.visit"))
     async def save_visit(
-        self, request: Request[Actor | None, Any, Any], token: FromPath[str], data: FormData
+        self, request: Request[Actor, Any, Any], token: FromPath[str], data: FormData
     ) -> Any:
         """Record the visit; the household page (or its status, for HTMX) shows the result."""
-        row = await _household_for(request, token, write=True)
+        row = routed_household(request)
         form = VisitForm.from_post(data)
         try:
             visit = parse_visit(form.payload())
-            result = await record_visit(row, visit, request.user, client_address(request))  # type: ignore[arg-type]
+            result = await record_visit(row, visit, request.user, client_address(request))
         except InvalidInput as exc:
             form.set_errors(exc.errors)
             household = await household_detail(row)

@@ -12,9 +12,9 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 
-from server.auth import client_address, page_guard
+from server.auth import access, client_address
 from server.views.render import page
-from surveys.access import MANAGERS, visible_village_ids
+from surveys.access import visible_village_ids
 from surveys.accounts import Actor
 from surveys.i18n import N_, gettext
 from surveys.imports import MAX_BYTES, ImportFileError, import_households, preview, read_rows, template_csv
@@ -52,17 +52,11 @@ class ImportController(Controller):
     """`/import`: for village heads (their villages) and the ward office (its villages)."""
 
     path = "/import"
-    guards = [page_guard]  # noqa: RUF012 - Litestar reads this class attribute
-
-    async def _villages(self, actor: Actor) -> set[int]:
-        if actor.role not in MANAGERS:
-            raise NotFoundException()
-        return await visible_village_ids(actor)
+    opt = access("register.import")
 
     @get("/")
     async def form(self, request: Request[Actor, Any, Any]) -> Any:
         """The upload form and the template."""
-        await self._villages(request.user)
         return page(request, "import.html", error=None, result=None, upload=None)
 
     @get("/template.csv", media_type="text/csv")
@@ -74,7 +68,7 @@ class ImportController(Controller):
     @post("/", request_max_body_size=2 * MAX_BYTES, status_code=200)
     async def upload(self, request: Request[Actor, Any, Any], data: Upload) -> Any:
         """Read the file and show what importing it would do, row by row."""
-        villages = await self._villages(request.user)
+        villages = await visible_village_ids(request.user)
         file = data.get("file")
         if not isinstance(file, UploadFile) or not file.filename:
             return page(
@@ -111,7 +105,7 @@ class ImportController(Controller):
     @post("/{token:str}", status_code=200)
     async def confirm(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Any:
         """Import the previewed file: all its new households, or none if anything is wrong."""
-        villages = await self._villages(request.user)
+        villages = await visible_village_ids(request.user)
         stored = (
             await ImportUpload.select()
             .where((ImportUpload.token == token) & (ImportUpload.user == request.user.id))

@@ -12,12 +12,12 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
-from server.auth import client_address, page_guard
+from server.auth import access, client_address, routed_household
 from server.views.render import page
-from surveys.access import MANAGERS, can_write_village
+from surveys.access import allowed
 from surveys.accounts import Actor
 from surveys.audit import history
-from surveys.households import household_by_token, visible_household
+from surveys.households import household_by_token
 from surveys.messages import error_message
 from surveys.register import (
     HouseholdCreate,
@@ -67,12 +67,10 @@ def _errors(errors: list[FieldError]) -> dict[str, str]:
 class RegisterController(Controller):
     """Adding and correcting households."""
 
-    guards = [page_guard]  # noqa: RUF012 - Litestar reads this class attribute
-
-    @get("/villages/{village_id:int}/households/new")
+    @get("/villages/{village_id:int}/households/new", opt=access("village.add_household"))
     async def new(self, request: Request[Actor, Any, Any], village_id: FromPath[int]) -> Any:
         """The form for a household found in the field."""
-        village = await self._writable_village(request.user, village_id)
+        village = await _village(village_id)
         blank = [{"id": "", "full_name": "", "birth_year": "", "sex": "", "is_head": True, "removed": False}]
         return page(
             request,
@@ -84,12 +82,12 @@ class RegisterController(Controller):
             errors={},
         )
 
-    @post("/villages/{village_id:int}/households/new")
+    @post("/villages/{village_id:int}/households/new", opt=access("village.add_household"))
     async def create(
         self, request: Request[Actor, Any, Any], village_id: FromPath[int], data: FormData
     ) -> Any:
         """Add the household; bad fields come back with their messages and everything as typed."""
-        village = await self._writable_village(request.user, village_id)
+        village = await _village(village_id)
         members = members_from(data)
         address = str(data.get("address", ""))
         try:
@@ -100,23 +98,25 @@ class RegisterController(Controller):
                         members=members or [_blank()], errors=_errors(exc.errors))  # fmt: skip
         return Redirect(f"/h/{token}", status_code=303)
 
-    @get("/h/{token:str}/edit")
+    @get("/h/{token:str}/edit", opt=access("household.manage"))
     async def edit(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Any:
         """The register entry: address, village, members, and the household's history."""
-        row = await self._managed(request.user, token)
+        row = routed_household(request)
         members = await _register_members(row.id)
         values = {"address": row.address, "village": str(row.village), "version": str(row.version)}
         return await self._edit_page(request, row, values, [*members, _blank()], {})
 
-    @post("/h/{token:str}/edit")
+    @post("/h/{token:str}/edit", opt=access("household.manage"))
     async def save(self, request: Request[Actor, Any, Any], token: FromPath[str], data: FormData) -> Any:
         """Save the corrections (a move to another village of the ward included)."""
-        row = await self._managed(request.user, token)
+        row = routed_household(request)
         members = members_from(data)
         values = {k: str(data.get(k, "")) for k in ("address", "village", "version")}
         try:
             update = parse_register(_payload(members, **values), HouseholdUpdate)
-            if update.village != row.village and not await can_write_village(request.user, update.village):
+            if update.village != row.village and not await allowed(
+                request.user, "household.manage", village_id=update.village
+            ):
                 raise InvalidInput([FieldError("village", "invalid_choice")])
             saved = await update_household(
                 row.id, await ward_of_village(row.village), update, request.user.id, client_address(request)
@@ -132,17 +132,17 @@ class RegisterController(Controller):
             )
         return Redirect(f"/h/{token}", status_code=303)
 
-    @post("/h/{token:str}/archive")
+    @post("/h/{token:str}/archive", opt=access("household.manage"))
     async def archive(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Redirect:
         """The household moved away."""
-        row = await self._managed(request.user, token)
+        row = routed_household(request)
         await archive_household(row.id, request.user.id, client_address(request))
         return Redirect(f"/villages/{row.village}", status_code=303)
 
-    @post("/h/{token:str}/merge")
+    @post("/h/{token:str}/merge", opt=access("household.manage"))
     async def merge(self, request: Request[Actor, Any, Any], token: FromPath[str], data: FormData) -> Any:
         """Merge a duplicate (given by its code) into this household, keeping all visits."""
-        row = await self._managed(request.user, token)
+        row = routed_household(request)
         code = str(data.get("duplicate", ""))
         duplicate = (
             await household_in_ward(code, await ward_of_village(row.village)) if code.strip() else None
@@ -152,7 +152,7 @@ class RegisterController(Controller):
             duplicate is None
             or duplicate == row.id
             or duplicate_row is None
-            or not await can_write_village(request.user, duplicate_row.village)
+            or not await allowed(request.user, "household.manage", village_id=duplicate_row.village)
         ):
             values = {"address": row.address, "village": str(row.village), "version": str(row.version)}
             members = await _register_members(row.id)
@@ -163,10 +163,10 @@ class RegisterController(Controller):
         await merge_households(row.id, duplicate, request.user.id, client_address(request))
         return Redirect(f"/h/{token}", status_code=303)
 
-    @post("/h/{token:str}/move-member")
+    @post("/h/{token:str}/move-member", opt=access("household.manage"))
     async def move(self, request: Request[Actor, Any, Any], token: FromPath[str], data: FormData) -> Any:
         """Move a member to another household of the ward (given by its code)."""
-        row = await self._managed(request.user, token)
+        row = routed_household(request)
         member_id = int(data["member"]) if str(data.get("member", "")).isdigit() else 0
         code = str(data.get("to", ""))
         target_id = (
@@ -182,7 +182,7 @@ class RegisterController(Controller):
             member is None
             or target is None
             or target.id == row.id
-            or not await can_write_village(request.user, target.village)
+            or not await allowed(request.user, "household.manage", village_id=target.village)
         ):
             values = {
                 "address": row.address,
@@ -201,22 +201,6 @@ class RegisterController(Controller):
         await move_member(member_id, row.id, target.id, request.user.id, client_address(request))
         return Redirect(f"/h/{token}/edit", status_code=303)
 
-    async def _writable_village(self, actor: Actor, village_id: int) -> dict[str, Any]:
-        village = (
-            await Village.select(Village.id, Village.name, Village.code)
-            .where(Village.id == village_id)
-            .first()
-        )
-        if village is None or not await can_write_village(actor, village_id):
-            raise NotFoundException()
-        return village
-
-    async def _managed(self, actor: Actor, token: str) -> Row:
-        row = await visible_household(token, actor)
-        if row is None or actor.role not in MANAGERS or not await can_write_village(actor, row.village):
-            raise NotFoundException()
-        return row
-
     async def _edit_page(
         self,
         request: Request[Actor, Any, Any],
@@ -227,10 +211,19 @@ class RegisterController(Controller):
         status_code: int = 200,
     ) -> Any:
         villages = [v for v in await Village.select(Village.id, Village.name).where(Village.ward == await ward_of_village(row.village)).order_by(Village.code)
-                    if await can_write_village(request.user, v["id"])]  # fmt: skip
+                    if await allowed(request.user, "household.manage", village_id=v["id"])]  # fmt: skip
         village = {"id": row.village, "name": row.village_name}
         return page(request, "register.html", status_code=status_code, village=village, h=row, values=values, members=members,
                     errors=errors, villages=villages, history=await history("household", row.id))  # fmt: skip
+
+
+async def _village(village_id: int) -> dict[str, Any]:
+    village = (
+        await Village.select(Village.id, Village.name, Village.code).where(Village.id == village_id).first()
+    )
+    if village is None:  # access_guard found it; it can only have gone since
+        raise NotFoundException()
+    return village
 
 
 async def _row_by_id(household_id: int) -> Row | None:

@@ -11,10 +11,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
-from server.auth import SESSION_COOKIE, client_address, page_guard
+from server.auth import SESSION_COOKIE, access, client_address, routed_ward
 from server.views.render import page
-from server.views.wards import ward_for
-from surveys.access import can_set_targets
 from surveys.accounts import Actor, check_credentials
 from surveys.audit import history
 from surveys.messages import error_message
@@ -58,13 +56,7 @@ class TeamController(Controller):
     """`/wards/{code}/team`: volunteers and village heads of the ward, for its officers."""
 
     path = "/wards/{code:str}/team"
-    guards = [page_guard]  # noqa: RUF012 - Litestar reads this class attribute
-
-    async def _ward(self, actor: Actor, code: str) -> int:
-        ward_id = await ward_for(actor, code)
-        if not can_set_targets(actor, ward_id):  # the ward's own officers (and admins)
-            raise NotFoundException()
-        return ward_id
+    opt = access("ward.manage")  # the ward's own officers (and admins)
 
     async def _villages(self, ward_id: int) -> list[dict[str, Any]]:
         return list(
@@ -76,14 +68,14 @@ class TeamController(Controller):
     @get("/")
     async def index(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """The team, with each account's villages and state."""
-        ward_id = await self._ward(request.user, code)
+        ward_id = routed_ward(request)
         villages = {v["id"]: v["name"] for v in await self._villages(ward_id)}
         return page(request, "team.html", code=code, team=await ward_team(ward_id), villages=villages)
 
     @get("/new")
     async def new(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """The form for a new account, with a suggested first password."""
-        ward_id = await self._ward(request.user, code)
+        ward_id = routed_ward(request)
         values = {
             "login": "",
             "display_name": "",
@@ -104,7 +96,7 @@ class TeamController(Controller):
     @post("/new")
     async def create(self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData) -> Any:
         """Create the account; a bad field comes back with its message and everything as typed."""
-        ward_id = await self._ward(request.user, code)
+        ward_id = routed_ward(request)
         villages = await self._villages(ward_id)
         values = _form(data, villages)
         try:
@@ -125,7 +117,7 @@ class TeamController(Controller):
         created: FromQuery[bool] = False,
     ) -> Any:
         """An account: its name, role and villages, password reset, deactivation, and its history."""
-        ward_id = await self._ward(request.user, code)
+        ward_id = routed_ward(request)
         member = await team_member(ward_id, user_id)
         if member is None:
             raise NotFoundException()
@@ -139,7 +131,7 @@ class TeamController(Controller):
         self, request: Request[Actor, Any, Any], code: FromPath[str], user_id: FromPath[int], data: FormData
     ) -> Any:
         """Save name, role and villages."""
-        ward_id = await self._ward(request.user, code)
+        ward_id = routed_ward(request)
         member = await team_member(ward_id, user_id)
         if member is None:
             raise NotFoundException()
@@ -160,7 +152,7 @@ class TeamController(Controller):
         self, request: Request[Actor, Any, Any], code: FromPath[str], user_id: FromPath[int]
     ) -> Any:
         """A new temporary password, shown once; the user changes it at next sign-in."""
-        ward_id = await self._ward(request.user, code)
+        ward_id = routed_ward(request)
         member = await team_member(ward_id, user_id)
         if member is None:
             raise NotFoundException()
@@ -173,7 +165,7 @@ class TeamController(Controller):
         self, request: Request[Actor, Any, Any], code: FromPath[str], user_id: FromPath[int], data: FormData
     ) -> Redirect:
         """Deactivate (sessions end at once) or reactivate."""
-        ward_id = await self._ward(request.user, code)
+        ward_id = routed_ward(request)
         if await team_member(ward_id, user_id) is None:
             raise NotFoundException()
         await set_active(user_id, data.get("active") == "true", request.user.id, client_address(request))
@@ -184,7 +176,7 @@ class PasswordController(Controller):
     """`/password`: change one's own password (required after a reset)."""
 
     path = "/password"
-    guards = [page_guard]  # noqa: RUF012
+    opt = access("account")
 
     @get("/")
     async def form(self, request: Request[Actor, Any, Any]) -> Any:

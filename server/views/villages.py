@@ -14,11 +14,11 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 
-from server.auth import page_guard
+from server.auth import access
 from server.exports import coverage_table
 from server.views.render import download, page
 from surveys import schemas
-from surveys.access import MANAGERS, STEERING, can_see_activity, can_see_village, can_write_village
+from surveys.access import allowed
 from surveys.accounts import Actor
 from surveys.coverage import ORDERS, PAGE_SIZE, STATUSES, CoveragePage, village_coverage
 from surveys.criteria import REASONS
@@ -76,14 +76,13 @@ class VillageController(Controller):
     """The villages a user covers, and their coverage lists."""
 
     path = "/villages"
-    guards = [page_guard]  # noqa: RUF012 - Litestar reads this class attribute
 
-    @get("/")
+    @get("/", opt=access("account"))
     async def index(self, request: Request[Actor, Any, Any]) -> Any:
         """The user's villages with their household counts."""
         return page(request, "villages.html", villages=await visible_villages(request.user))
 
-    @get("/{village_id:int}")
+    @get("/{village_id:int}", opt=access("village.read"))
     async def households(
         self,
         request: Request[Actor, Any, Any],
@@ -95,7 +94,7 @@ class VillageController(Controller):
         page_no: PageNo = 1,
     ) -> Any:
         """The coverage list; HTMX swaps only the results while filtering or typing."""
-        village = await _village(request.user, village_id)
+        village = await _village(village_id)
         filters = ListFilters.of(q, status, reason, sort, page_no)
         listing = await filters.listing(village_id)
         return page(
@@ -108,11 +107,18 @@ class VillageController(Controller):
             filters=filters,
             listing=listing,
             reasons=REASONS,
-            can_export=request.user.role in STEERING,
-            can_see_activity=await can_see_activity(request.user, village_id),
+            can={
+                action: await allowed(request.user, action, village_id=village_id)
+                for action in (
+                    "village.add_household",
+                    "village.report",
+                    "village.stickers",
+                    "register.import",
+                )
+            },
         )
 
-    @get(["/{village_id:int}/coverage.csv", "/{village_id:int}/coverage.xlsx"])
+    @get(["/{village_id:int}/coverage.csv", "/{village_id:int}/coverage.xlsx"], opt=access("village.report"))
     async def export(
         self,
         request: Request[Actor, Any, Any],
@@ -124,9 +130,7 @@ class VillageController(Controller):
     ) -> Response[bytes]:
         """The filtered list (all pages) as CSV or XLSX, for village heads and the ward office."""
         fmt = request.url.path.rsplit(".", 1)[-1]
-        if request.user.role not in STEERING:
-            raise NotFoundException()
-        village = await _village(request.user, village_id)
+        village = await _village(village_id)
         filters = ListFilters.of(q, status, reason, sort, 1)
         listing = await filters.listing(village_id, per_page=100_000)
         ward = (
@@ -143,12 +147,10 @@ class VillageController(Controller):
             fmt,
         )
 
-    @get("/{village_id:int}/activity")
+    @get("/{village_id:int}/activity", opt=access("village.report"))
     async def activity(self, request: Request[Actor, Any, Any], village_id: FromPath[int]) -> Any:
         """Visits per volunteer per week in this village."""
-        if not await can_see_activity(request.user, village_id):
-            raise NotFoundException()
-        village = await _village(request.user, village_id)
+        village = await _village(village_id)
         weeks, lines = await volunteer_activity([village_id])
         return page(
             request,
@@ -164,12 +166,7 @@ class StickerController(Controller):
     """`/villages/{id}/stickers`: printable sheets of door stickers, for village heads and the ward office."""
 
     path = "/villages/{village_id:int}/stickers"
-    guards = [page_guard]  # noqa: RUF012
-
-    async def _village(self, actor: Actor, village_id: int) -> schemas.Village:
-        if actor.role not in MANAGERS or not await can_write_village(actor, village_id):
-            raise NotFoundException()
-        return await _village(actor, village_id)
+    opt = access("village.stickers")
 
     @get("/")
     async def choose(
@@ -179,7 +176,7 @@ class StickerController(Controller):
         village_id: FromPath[int],
     ) -> Any:
         """Choose the stickers: all households, those never printed, or some."""
-        village = await self._village(request.user, village_id)
+        village = await _village(village_id)
         warm_up()
         households = await Household.select(Household.token, Household.code, Household.head_name, Household.printed_at).where(
             (Household.village == village_id) & Household.archived.eq(False)
@@ -195,7 +192,7 @@ class StickerController(Controller):
         data: FormData,
     ) -> Any:
         """The sheet to print (or its PDF); the stickers are recorded as printed."""
-        village = await self._village(request.user, village_id)
+        village = await _village(village_id)
         choice = str(data.get("choice", "all"))
         tokens = data.get("h", [])
         tokens = tokens if isinstance(tokens, list) else [tokens]
@@ -239,8 +236,8 @@ CHOICES = ("all", "unprinted", "selected")
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-async def _village(actor: Actor, village_id: int) -> schemas.Village:
-    village = await village_info(village_id) if await can_see_village(actor, village_id) else None
+async def _village(village_id: int) -> schemas.Village:
+    village = await village_info(village_id)  # access_guard checked it exists and is the user's
     if village is None:
         raise NotFoundException()
     return village

@@ -7,15 +7,14 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
-from server.auth import client_address, page_guard
+from server.auth import access, client_address, routed_ward
 from server.charts import percent_chart
 from server.exports import report_table
 from server.views.render import download, page
-from surveys.access import can_see_ward, can_set_targets
+from surveys.access import allowed
 from surveys.accounts import Actor
 from surveys.clock import this_year
 from surveys.digests import ward_recipients
@@ -30,24 +29,16 @@ FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 TARGET_FIELDS = ("informed", "digital_family", "identity", "skills_confirmed")
 
 
-async def ward_for(actor: Actor, code: str) -> int:
-    """The id of the ward with this code if the actor may see it; 404 otherwise (alike)."""
-    ward = await Ward.select(Ward.id).where(Ward.code == code).first() if len(code) == 5 else None
-    if ward is None or not await can_see_ward(actor, ward["id"]):
-        raise NotFoundException()
-    return int(ward["id"])
-
-
 class WardController(Controller):
     """`/wards/{code}`: for the ward's officers, the province's, and admins."""
 
     path = "/wards/{code:str}"
-    guards = [page_guard]  # noqa: RUF012 - Litestar reads this class attribute
+    opt = access("ward.read")
 
     @get("/")
     async def dashboard(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """The commune's numbers against its targets, village by village, and the weekly trend."""
-        ward_id = await ward_for(request.user, code)
+        ward_id = routed_ward(request)
         report = await ward_report(ward_id)
         trend = await ward_trend(ward_id)
         labels = [p.week for p in trend]
@@ -64,7 +55,7 @@ class WardController(Controller):
             charts=charts,
             indicators=INDICATORS,
             names=INDICATOR_NAMES,
-            can_set_targets=can_set_targets(request.user, ward_id),
+            can_set_targets=await allowed(request.user, "ward.manage", ward_id=ward_id),
             digest_recipients=ward_recipients(await Ward.select().where(Ward.id == ward_id).first() or {}),
             last_digest=await Digest.select(Digest.id, Digest.week, Digest.status)
             .where((Digest.ward == ward_id) & (Digest.audience == "ward") & (Digest.status != "skipped"))
@@ -76,21 +67,21 @@ class WardController(Controller):
     async def export(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Response[bytes]:
         """The ward report as CSV or XLSX: the same numbers as the dashboard."""
         fmt = request.url.path.rsplit(".", 1)[-1]
-        table = report_table(await ward_report(await ward_for(request.user, code)))
+        table = report_table(await ward_report(routed_ward(request)))
         return download(to_csv(table) if fmt == "csv" else to_xlsx(table), f"phocap-{code}-report", fmt)
 
-    @get("/targets")
+    @get("/targets", opt=access("ward.manage"))
     async def targets_form(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """The year's targets, editable by the ward's officers."""
-        ward_id = await self._target_ward(request.user, code)
+        ward_id = routed_ward(request)
         targets = await targets_for(ward_id, this_year())
         values = {name: str(getattr(targets, name)) for name in TARGET_FIELDS}
         return page(request, "targets.html", code=code, year=targets.year, values=values, errors={})
 
-    @post("/targets")
+    @post("/targets", opt=access("ward.manage"))
     async def save(self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData) -> Any:
         """Save the targets; a bad value comes back with its message and everything as typed."""
-        ward_id = await self._target_ward(request.user, code)
+        ward_id = routed_ward(request)
         values = {name: str(data.get(name, "")).strip() for name in TARGET_FIELDS}
         try:
             update = parse({k: v for k, v in values.items() if v != ""}, TargetsUpdate)
@@ -111,13 +102,7 @@ class WardController(Controller):
     @get("/activity")
     async def activity(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """Visits per volunteer per week across the ward."""
-        ward_id = await ward_for(request.user, code)
+        ward_id = routed_ward(request)
         villages = [v["id"] for v in await Village.select(Village.id).where(Village.ward == ward_id)]
         weeks, lines = await volunteer_activity(villages)
         return page(request, "activity.html", place=code, back=f"/wards/{code}", weeks=weeks, lines=lines)
-
-    async def _target_ward(self, actor: Actor, code: str) -> int:
-        ward_id = await ward_for(actor, code)
-        if not can_set_targets(actor, ward_id):
-            raise NotFoundException()
-        return ward_id
