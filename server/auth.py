@@ -138,7 +138,8 @@ async def _record(connection: ASGIConnection[Any, Any, Any, Any], kind: str | No
 
 def is_litestar_options(handler: BaseRouteHandler) -> bool:
     """Whether this is Litestar's own answer to OPTIONS (the allowed methods, no data)."""
-    return handler.handler_name == "options_handler" and set(handler.http_methods) == {"OPTIONS"}
+    methods = getattr(handler, "http_methods", set())
+    return handler.handler_name == "options_handler" and set(methods) == {"OPTIONS"}
 
 
 def routed_household(request: Request[Any, Any, Any]) -> Row:
