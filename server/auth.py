@@ -138,7 +138,7 @@ async def _record(connection: ASGIConnection[Any, Any, Any, Any], kind: str | No
 
 def is_litestar_options(handler: BaseRouteHandler) -> bool:
     """Whether this is Litestar's own answer to OPTIONS (the allowed methods, no data)."""
-    methods = getattr(handler, "http_methods", set())
+    methods: set[str] = getattr(handler, "http_methods", set())
     return handler.handler_name == "options_handler" and set(methods) == {"OPTIONS"}
 
 
