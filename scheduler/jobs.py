@@ -9,6 +9,7 @@ from surveys.accounts import SignInLimits, purge_expired_sessions
 from surveys.clock import now
 from surveys.digests import due_digests
 from surveys.outbox import deliver_due
+from surveys.privacy import erase_expired
 from surveys.settings import Settings
 from surveys.tables import ImportUpload
 
@@ -25,6 +26,15 @@ async def purge_sessions(settings: Settings) -> int:
     await ImportUpload.delete().where(ImportUpload.created_at < now() - timedelta(days=1))
     if count:
         log.info("purged %d expired sessions", count)
+    return count
+
+
+async def erase_expired_households(settings: Settings) -> int:
+    """Erase the personal data of households archived longer than `RETENTION_DAYS` (Law 91/2025: kept
+    no longer than its purpose needs). Each erasure is its own transaction and audit entry."""
+    count = await erase_expired(settings.retention_days)
+    if count:
+        log.info("retention: erased the personal data of %d archived households", count)
     return count
 
 

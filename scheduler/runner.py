@@ -50,6 +50,19 @@ def build_scheduler(settings: Settings) -> AsyncIOScheduler:
         max_instances=1,
         misfire_grace_time=24 * 3600,
     )
+    scheduler.add_job(
+        jobs.erase_expired_households,
+        "cron",
+        hour=2,
+        args=[settings],
+        id="erase_expired_households",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        # Nightly, and at start too: a process that was down at 2 a.m. does not skip the day.
+        next_run_time=datetime.now(UTC),
+        misfire_grace_time=24 * 3600,
+    )
     return scheduler
 
 

@@ -43,6 +43,7 @@ from server.views.auth import AuthController
 from server.views.digests import DigestController, ProfileController
 from server.views.households import HouseholdController
 from server.views.imports import ImportController
+from server.views.privacy import PrivacyController
 from server.views.register import RegisterController
 from server.views.team import PasswordController, TeamController
 from server.views.villages import StickerController, VillageController
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
         route_handlers=[
             AuthController,
             HouseholdController,
+            PrivacyController,
             VillageController,
             StickerController,
             RegisterController,

@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment
 
-from surveys import messages
+from surveys import messages, privacy
 from surveys.i18n import current_locale, format_date, format_datetime, gettext, ngettext
 from surveys.settings import Settings
 
@@ -45,6 +45,7 @@ def configure(env: Environment, settings: Settings) -> None:
         "ROLES": messages.ROLES,
         "DIGEST_STATUS": messages.DIGEST_STATUS,
         "AUDIT_ACTIONS": messages.AUDIT_ACTIONS,
+        "CONSENT_NOTICE": privacy.CONSENT_NOTICE,
         "base_url": settings.base_url.rstrip("/"),
         "static": static_url,
         "getattr_": getattr,

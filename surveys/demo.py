@@ -21,6 +21,7 @@ from surveys.admin_units import import_units
 from surveys.clock import now, this_year
 from surveys.criteria import identity_counts
 from surveys.db import write_transaction
+from surveys.privacy import NOTICE_VERSION
 from surveys.rows import Row
 from surveys.tables import Household, Member, Village, Visit, Ward
 from surveys.text import fold, name_sort_key
@@ -292,6 +293,7 @@ async def _add_visits(village_ids: dict[str, int], rng: random.Random) -> None:
                             Household.informed_at: at,
                             Household.consent_at: at,
                             Household.consent_by: login,
+                            Household.consent_notice: NOTICE_VERSION,
                             Household.version: Household.version + 1,
                         }
                     ).where(Household.id == h["id"])

@@ -18,6 +18,7 @@ from surveys.criteria import (
     needs_identity,
     skills_met,
 )
+from surveys.privacy import consent_current
 from surveys.rows import Row
 from surveys.tables import Household, Member, Village, Visit
 
@@ -113,7 +114,9 @@ async def household_detail(row: Row) -> schemas.Household:
         head_name=row.head_name,
         version=row.version,
         informed=row.informed_at is not None,
-        consent=row.consent_at is not None,
+        consent=consent_current(row.consent_at, row.consent_notice),
+        consent_at=row.consent_at,
+        consent_notice=row.consent_notice,
         priority_elderly_alone=row.priority_elderly_alone,
         priority_poor=row.priority_poor,
         priority_other=row.priority_other,

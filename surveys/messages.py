@@ -131,6 +131,8 @@ AUDIT_ACTIONS = {
     "household.merged": N_("A duplicate was merged into it"),
     "household.merged_into": N_("Merged into another household"),
     "household.token_reissued": N_("New sticker code"),
+    "household.data_exported": N_("Its data was given to the household (file)"),
+    "household.erased": N_("Personal data erased"),
     "member.moved": N_("A member moved to another household"),
     "member.moved_in": N_("A member moved in from another household"),
     "visit.recorded": N_("Visit recorded"),

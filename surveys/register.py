@@ -215,9 +215,9 @@ async def move_member(member_id: int, from_id: int, to_id: int, user_id: int, cl
 async def archive_household(household_id: int, user_id: int, client_addr: str = "") -> None:
     """The household moved away: it leaves the lists and counts; its history stays."""
     async with write_transaction():
-        await Household.update({Household.archived: True, Household.version: Household.version + 1}).where(
-            Household.id == household_id
-        )
+        await Household.update(
+            {Household.archived: True, Household.archived_at: now(), Household.version: Household.version + 1}
+        ).where(Household.id == household_id)
         await audit("household.archived", "household", household_id, user_id, {}, client_addr)
 
 
@@ -231,9 +231,9 @@ async def merge_households(keep_id: int, duplicate_id: int, user_id: int, client
         await Member.update({Member.household: keep_id, Member.is_head: False}).where(
             Member.household == duplicate_id
         )
-        await Household.update({Household.archived: True, Household.version: Household.version + 1}).where(
-            Household.id == duplicate_id
-        )
+        await Household.update(
+            {Household.archived: True, Household.archived_at: now(), Household.version: Household.version + 1}
+        ).where(Household.id == duplicate_id)
         await Household.update({Household.version: Household.version + 1}).where(Household.id == keep_id)
         keep = (
             await Household.select(Household.code, Household.address).where(Household.id == keep_id).first()

@@ -108,7 +108,11 @@ class Household(Struct):
     head_name: str
     version: int
     informed: bool
+    # True when the household agreed to the consent notice now in force (`consent_notice` names the
+    # version it agreed to, when).
     consent: bool
+    consent_at: datetime | None
+    consent_notice: str
     priority_elderly_alone: bool
     priority_poor: bool
     priority_other: bool

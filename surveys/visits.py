@@ -21,6 +21,7 @@ from surveys.clock import now, this_year
 from surveys.criteria import OUTCOMES, identity_counts
 from surveys.db import write_transaction
 from surveys.households import household_by_token, household_detail, household_rules
+from surveys.privacy import NOTICE_VERSION, consent_current
 from surveys.rows import Row
 from surveys.tables import Household, Member, Visit
 from surveys.text import clean, fold, name_sort_key
@@ -145,8 +146,16 @@ async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor) -> int:
                 {
                     Household.version: Household.version + 1,
                     Household.informed_at: (row.informed_at or at) if answers.informed else None,
-                    Household.consent_at: row.consent_at or at,
-                    Household.consent_by: row.consent_by or actor.login,
+                    # A consent is kept until the notice changes; then it is asked (and recorded) again.
+                    **(
+                        {}
+                        if consent_current(row.consent_at, row.consent_notice)
+                        else {
+                            Household.consent_at: at,
+                            Household.consent_by: actor.login,
+                            Household.consent_notice: NOTICE_VERSION,
+                        }
+                    ),
                     Household.priority_elderly_alone: answers.priority_elderly_alone,
                     Household.priority_poor: answers.priority_poor,
                     Household.priority_other: answers.priority_other,

@@ -92,6 +92,7 @@ class VillageController(Controller):
         reason: Reason = "",
         sort: Sort = "visit",
         page_no: PageNo = 1,
+        erased: FromQuery[bool] = False,
     ) -> Any:
         """The coverage list; HTMX swaps only the results while filtering or typing."""
         village = await _village(village_id)
@@ -104,6 +105,7 @@ class VillageController(Controller):
             push_url=filters.url(f"/villages/{village_id}"),
             village=village,
             here=f"/villages/{village_id}",
+            erased=erased,
             filters=filters,
             listing=listing,
             reasons=REASONS,

@@ -1,0 +1,60 @@
+"""A household's requests about its data, handled by the ward office: a copy of it, or its erasure."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect
+
+from server.auth import access, client_address, routed_household
+from server.views.render import page
+from surveys.accounts import Actor
+from surveys.clock import local_now
+from surveys.households import household_detail
+from surveys.i18n import N_, gettext
+from surveys.privacy import erase_household, export_household
+
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+class PrivacyController(Controller):
+    """`/h/{token}/export` and `/h/{token}/erase`, for the ward's officers."""
+
+    path = "/h/{token:str}"
+    opt = access("household.personal_data")
+
+    @post("/export", status_code=200)
+    async def export(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Response[bytes]:
+        """Everything phocap holds about the household, as a JSON file (the request is audited)."""
+        row = routed_household(request)
+        content = await export_household(row.id, request.user.id, client_address(request))
+        # The file is named by the household's code and the date: no name in it.
+        filename = f"phocap-{row.code}-{local_now():%Y%m%d}.json"
+        return Response(
+            content,
+            media_type="application/json; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        )
+
+    @post("/erase")
+    async def erase(self, request: Request[Actor, Any, Any], token: FromPath[str], data: FormData) -> Any:
+        """Erase the household's personal data, once its code has been typed again to confirm."""
+        row = routed_household(request)
+        typed = str(data.get("confirm", "")).strip()
+        if typed.upper() != row.code.upper():
+            return page(
+                request,
+                "household.html",
+                status_code=422,
+                h=await household_detail(row),
+                can_write=True,
+                can_manage=True,
+                can_handle_data=True,
+                erase_error=gettext(N_("Type the household's code exactly as shown to confirm.")),
+                erase_typed=typed,
+            )
+        await erase_household(row.id, request.user.id, "request", client_address(request))
+        return Redirect(f"/villages/{row.village}?erased=true", status_code=303)

@@ -1,0 +1,79 @@
+"""The ward office answers a household's requests: a copy of its data, or its erasure; the visit form
+shows the consent notice with its version."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from surveys.privacy import NOTICE_VERSION
+from surveys.tables import AuditEntry, Household, Member
+from tests.conftest import sign_in
+from tests.factories import World
+from tests.server.helpers import field_errors, soup
+
+
+async def test_the_visit_form_shows_the_versioned_consent_notice_in_vietnamese(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "volunteer1")
+    notice = soup(await client.get(f"/h/{world.households['an']}/visit")).select_one(".consent p")
+    assert notice is not None
+    assert notice.text.startswith(f"Thông báo về việc xử lý dữ liệu cá nhân (phiên bản {NOTICE_VERSION})")
+    assert "xem, sửa hoặc xóa" in notice.text
+
+
+async def test_only_the_ward_office_sees_the_personal_data_section(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "head1")
+    assert soup(await client.get(f"/h/{world.households['an']}")).select_one("#personal-data") is None
+    await client.post("/signout", data={"_csrf_token": client.cookies.get("phocap_csrf", "")})
+    client.cookies.clear()
+    await sign_in(client, "ward")
+    section = soup(await client.get(f"/h/{world.households['an']}")).select_one("#personal-data")
+    assert section is not None and "Chưa ghi nhận sự đồng ý." in section.text
+
+
+async def test_the_household_gets_a_file_of_its_data_and_the_request_is_audited(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "ward")
+    response = await client.post(f"/h/{world.households['an']}/export", data={"_csrf_token": csrf})
+    assert response.status_code == 200
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="phocap-PQ-01-0001-') and disposition.endswith(
+        '.json"'
+    )
+    assert response.headers["cache-control"] == "no-store"
+    data = json.loads(response.content)
+    assert {m["full_name"] for m in data["members"]} == {"Nguyễn Văn An", "Trần Thị Bình", "Nguyễn Minh Khôi"}
+    assert await AuditEntry.count().where(AuditEntry.action == "household.data_exported") == 1
+
+
+async def test_erasure_needs_the_code_typed_again(client: AsyncTestClient[Any], world: World) -> None:
+    csrf = await sign_in(client, "ward")
+    token = world.households["an"]
+    wrong = await client.post(f"/h/{token}/erase", data={"_csrf_token": csrf, "confirm": "PQ-01-0002"})
+    assert wrong.status_code == 422
+    page = soup(wrong)
+    assert field_errors(page) == ["Hãy nhập đúng mã hộ như hiển thị để xác nhận."]
+    typed = page.find("input", attrs={"name": "confirm"})
+    assert typed is not None and typed["value"] == "PQ-01-0002"
+    assert await Member.count().where(Member.full_name == "Nguyễn Văn An") == 1
+
+    done = await client.post(
+        f"/h/{token}/erase", data={"_csrf_token": csrf, "confirm": "pq-01-0001"}, follow_redirects=False
+    )
+    assert (
+        done.status_code == 303
+        and done.headers["location"] == f"/villages/{world.villages['v1']}?erased=true"
+    )
+    village = soup(await client.get(done.headers["location"]))
+    assert "Đã xóa dữ liệu cá nhân của hộ" in village.text and "Nguyễn Văn An" not in village.text
+    assert await Member.count().where(Member.full_name == "Nguyễn Văn An") == 0
+    assert (await client.get(f"/h/{token}")).status_code == 404
+    erased = await Household.select(Household.erased_at).where(Household.code == "PQ-01-0001").first()
+    assert erased is not None and erased["erased_at"] is not None
