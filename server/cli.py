@@ -251,3 +251,45 @@ def digest_send(ward_code: str, week: str | None) -> None:
     click.echo(f"Digest {digest_id} ({'made now' if created else 'already made'}): {state}.")
     if row and row["last_error"]:
         click.echo(f"Last error: {row['last_error']}")
+
+
+@main.command("backup")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The file to write (default: <data dir>/backups/phocap-<time>.sqlite3).",
+)
+def backup_command(target: Path | None) -> None:
+    """Copy the live SQLite database to a new file, consistently, while the app runs; then check it."""
+    from surveys.backup import BackupError, backup, default_target
+
+    settings = get_settings()
+    try:
+        info = backup(settings.resolved_database_url, target or default_target(settings.data_dir))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backed up to {info.path} ({info.households} households); the file is checked and sound.")
+
+
+@main.command("restore")
+@click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(backup_file: Path, yes: bool) -> None:
+    """Replace the SQLite database with a backup, after checking it (stop the app first). The database
+    as it was is saved beside it."""
+    from surveys.backup import BackupError, check, restore
+
+    settings = get_settings()
+    try:
+        info = check(backup_file)
+        click.echo(f"{backup_file}: sound, {info.households} households.")
+        if not yes:
+            click.confirm("Replace the current database with it?", abort=True)
+        info, saved = restore(backup_file, settings.resolved_database_url)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if saved:
+        click.echo(f"The previous database is saved as {saved}.")
+    click.echo("Restored." + (" Run `phocap migrate` before starting the app." if info.pending_migrations else ""))
