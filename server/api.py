@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -16,10 +16,11 @@ from litestar.exceptions import (
     PermissionDeniedException,
     TooManyRequestsException,
 )
-from litestar.params import FromPath, FromQuery
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, FromQuery, QueryParameter
 
-from server.auth import access, client_address, routed_household, routed_ward
-from server.openapi import json_body
+from server.auth import MAX_ID, access, client_address, routed_household, routed_ward
+from server.openapi import json_body, problems
 from server.problems import ConflictProblem, InvalidInputProblem
 from server.views.villages import ListFilters, PageNo, Reason, Sort, Status
 from surveys import schemas
@@ -52,7 +53,12 @@ async def _json(request: Request[Any, Any, Any]) -> Any:
         raise InvalidInputProblem([("$", "invalid")], detail="The request body is not valid JSON.") from exc
 
 
-@get("/healthz", tags=["health"], opt=access("public"))
+@get(
+    "/healthz",
+    tags=["health"],
+    opt=access("public"),
+    responses={503: ResponseSpec(data_container=schemas.Health, description="The database does not answer.")},
+)
 async def healthz() -> Response[schemas.Health]:
     """Whether the service and its database answer."""
     ok = await database_ok()
@@ -67,7 +73,12 @@ class SessionController(Controller):
     opt = access("public")
     tags = ["session"]  # noqa: RUF012
 
-    @post("/", status_code=200, operation_class=json_body(schemas.SessionCreate))
+    @post(
+        "/",
+        status_code=200,
+        operation_class=json_body(schemas.SessionCreate),
+        responses=problems(400, 401, 403, 413, 422, 429),
+    )
     async def create(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
     ) -> schemas.SessionToken:
@@ -107,12 +118,12 @@ class ApiController(Controller):
     path = "/api"
     tags = ["households"]  # noqa: RUF012
 
-    @get("/villages", opt=access("account"))
+    @get("/villages", opt=access("account"), responses=problems(401))
     async def villages(self, request: Request[Actor, Any, Any]) -> list[schemas.Village]:
         """The villages the caller may see."""
         return await visible_villages(request.user)
 
-    @get("/villages/{village_id:int}/coverage", opt=access("village.read"))
+    @get("/villages/{village_id:int}/coverage", opt=access("village.read"), responses=problems(400, 401, 404))
     async def coverage(
         self,
         request: Request[Actor, Any, Any],
@@ -128,22 +139,25 @@ class ApiController(Controller):
             village_id, await ListFilters.of(q, status, reason, sort, page).listing(village_id)
         )
 
-    @get("/wards/{code:str}/report", opt=access("ward.read"))
+    @get("/wards/{code:str}/report", opt=access("ward.read"), responses=problems(400, 401, 404))
     async def report(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> schemas.WardReport:
         """The ward's indicators per village and in total against the year's targets (the dashboard's
         numbers)."""
         return report_out(await ward_report(routed_ward(request)))
 
-    @get("/households", opt=access("account"))
+    @get("/households", opt=access("account"), responses=problems(400, 401, 404))
     async def households(
-        self, request: Request[Actor, Any, Any], village: FromQuery[int], q: FromQuery[str] = ""
+        self,
+        request: Request[Actor, Any, Any],
+        village: Annotated[int, QueryParameter(ge=1, le=MAX_ID)],
+        q: Annotated[str, QueryParameter(max_length=100)] = "",
     ) -> list[schemas.HouseholdSummary]:
         """A village's households, `q` matching as the search box does (accents and case ignored)."""
         if not await allowed(request.user, "village.read", village_id=village):
             raise NotFoundException("No such village.")
         return await village_households(village, q[:100])
 
-    @get("/households/{token:str}", opt=access("household.read"))
+    @get("/households/{token:str}", opt=access("household.read"), responses=problems(400, 401, 404))
     async def household(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> schemas.Household:
         """A household with its members and derived status; 404 alike when unknown or not the caller's."""
         return await household_detail(routed_household(request))
@@ -152,6 +166,13 @@ class ApiController(Controller):
         "/households/{token:str}/visits",
         operation_class=json_body(schemas.VisitCreate),
         opt=access("household.visit"),
+        responses={
+            200: ResponseSpec(
+                data_container=schemas.Household,
+                description="This client_id was recorded before: nothing new, the household as it is.",
+            ),
+            **problems(400, 401, 404, 409, 413, 422),
+        },
     )
     async def record(
         self, request: Request[Actor, Any, Any], token: FromPath[str]

@@ -162,13 +162,18 @@ def create_app(settings: Settings | None = None, background: Background | None =
             title="phocap API",
             version="1",
             path="/schema",
-            openapi_router=Router(path="/schema", route_handlers=[], opt=access("public")),
+            openapi_router=Router(
+                path="/schema", route_handlers=[], opt=access("public"), include_in_schema=False
+            ),
             # JSON only: a UI page would load scripts from elsewhere, which the CSP (rightly) refuses.
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
         exception_handlers=exception_handlers,
         request_max_body_size=MAX_BODY_BYTES,
         debug=False,
+        # Logging is set up once, by configure_logging: Litestar's own set-up would replace the root
+        # logger's handlers.
+        logging_config=None,
         # Every route, the API's and the static files' too, passes the one access check.
         guards=[access_guard],
     )

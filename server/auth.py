@@ -114,8 +114,15 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         raise NotFoundException()
 
 
+# Ids are 32-bit in both databases: a larger number in a path names nothing (and must not reach the
+# driver, which would fail on it).
+MAX_ID = 2**31 - 1
+
+
 async def _record(connection: ASGIConnection[Any, Any, Any, Any], kind: str | None) -> dict[str, int]:
     params = connection.path_params
+    if any(isinstance(v, int) and not 0 < v <= MAX_ID for v in params.values()):
+        raise NotFoundException()
     if kind is None:
         return {}
     if kind == "village" and "token" in params:

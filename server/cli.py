@@ -292,4 +292,6 @@ def restore_command(backup_file: Path, yes: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     if saved:
         click.echo(f"The previous database is saved as {saved}.")
-    click.echo("Restored." + (" Run `phocap migrate` before starting the app." if info.pending_migrations else ""))
+    click.echo(
+        "Restored." + (" Run `phocap migrate` before starting the app." if info.pending_migrations else "")
+    )

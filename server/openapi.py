@@ -10,8 +10,34 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Operation, RequestBody, Schema
 from litestar.openapi.spec.media_type import OpenAPIMediaType
+
+from surveys.schemas import Problem
+
+PROBLEM_DESCRIPTIONS = {
+    400: "The request is malformed (a parameter of the wrong type).",
+    401: "No valid bearer token (POST /api/session gives one).",
+    403: "The account must choose a new password on the web first.",
+    404: "Unknown, or outside the caller's area: the two look alike.",
+    409: "The household changed since it was read; `current` is how it is now. Nothing was overwritten.",
+    413: "The body is larger than 1 MB.",
+    422: "The input breaks the schema or a rule; `errors` names every bad field.",
+    429: "Too many failed sign-ins; wait for the time `Retry-After` gives.",
+}
+
+
+def problems(*codes: int) -> dict[int, ResponseSpec]:
+    """The error answers an operation can give, each a `Problem` body."""
+    return {
+        code: ResponseSpec(
+            data_container=Problem,
+            description=PROBLEM_DESCRIPTIONS[code],
+            media_type="application/problem+json",
+        )
+        for code in codes
+    }
 
 
 def _schema(node: Any) -> Any:

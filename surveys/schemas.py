@@ -14,6 +14,8 @@ from msgspec import Meta, Struct, field
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 BirthYear = Annotated[int, Meta(ge=1900, le=2100)]
 Note = Annotated[str, Meta(max_length=1000)]
+# Ids and versions are 32-bit in both databases; a larger number is refused before it reaches one.
+Id = Annotated[int, Meta(ge=1, le=2**31 - 1)]
 Sex = Literal["male", "female", "other", ""]
 VNeID = Literal["not_installed", "installed", "level1", "level2", "unknown"]
 YesNoUnknown = Literal["yes", "no", "unknown"]
@@ -24,7 +26,7 @@ AnswerSource = Literal["seen", "told", ""]
 class MemberAnswers(Struct, kw_only=True):
     """A member as a visit records them; `id` is None for a member added at this visit."""
 
-    id: int | None = None
+    id: Id | None = None
     full_name: Name
     birth_year: BirthYear
     sex: Sex = ""
@@ -58,7 +60,7 @@ class VisitCreate(Struct, kw_only=True):
 
     client_id: uuid.UUID
     outcome: Outcome
-    household_version: Annotated[int, Meta(ge=1)]
+    household_version: Id
     household: HouseholdAnswers = field(default_factory=HouseholdAnswers)
     members: list[MemberAnswers] = field(default_factory=list)
 
@@ -162,6 +164,25 @@ class SessionToken(Struct):
 
     token: str
     role: str
+
+
+class FieldProblem(Struct):
+    """One bad field of a request: where, a stable code, and a message for people."""
+
+    field: str
+    code: str
+    message: str
+
+
+class Problem(Struct):
+    """An error answer (RFC 9457, `application/problem+json`). `errors` names every bad field (422,
+    400); `current` is the household as it is now (409)."""
+
+    type: str
+    title: str
+    status: int
+    errors: list[FieldProblem] | None = None
+    current: Household | None = None
 
 
 class Health(Struct):

@@ -4,24 +4,53 @@ the app built by its one factory, and signed-in clients."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from surveys.db import bind, engine_for_url, migrate
 from surveys.settings import Settings, load_settings
 from surveys.tables import ALL_TABLES
+from tests import log_scan
 from tests.factories import PASSWORD, World, make_world
+
+_LOG_HANDLER = pytest.StashKey[logging.Handler]()
 
 POSTGRES_URL = os.environ.get("PHOCAP_TEST_DATABASE_URL", "")
 BASE_URL = "https://testserver.local"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_LOG_HANDLER] = log_scan.start()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when the logs it wrote hold personal data (tests/log_scan.py)."""
+    handler = session.config.stash.get(_LOG_HANDLER, None)
+    if handler is None:
+        return
+    handler.flush()
+    found = log_scan.leaks(log_scan.LOG_FILE.read_text(encoding="utf-8"))
+    if found:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"Personal data in the logs ({log_scan.LOG_FILE}):", red=True)
+            for line in found[:20]:
+                reporter.write_line(f"  {line}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_report_header() -> str:
@@ -113,3 +142,27 @@ async def api_token(client: AsyncTestClient[Any], login: str, password: str = PA
     response = await client.post("/api/session", json={"login": login, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on a free local port, for the length of one test."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    live = dataclasses.replace(
+        settings, base_url=f"http://127.0.0.1:{port}", allowed_hosts="127.0.0.1", cookie_secure=False
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(live), host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    yield live.base_url
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -64,6 +64,8 @@ def _session_cookie(settings: NamedDependency[Settings], value: str, max_age: in
 class AuthController(Controller):
     """Sign-in, sign-out, language."""
 
+    include_in_schema = False  # a page, not the API: /schema documents the API only
+
     @get("/", sync_to_thread=False, opt=access("public"))
     def home(self, request: Request[Actor | None, Any, Any]) -> Redirect:
         """Ward officers start at their dashboard, other signed-in users at their villages; others at

@@ -50,6 +50,8 @@ def split_emails(raw: str) -> list[str]:
 class DigestController(Controller):
     """`/wards/{code}/digests` and the digest settings, for the ward's officers (and admins)."""
 
+    include_in_schema = False  # a page, not the API: /schema documents the API only
+
     path = "/wards/{code:str}"
     opt = access("ward.manage")  # the ward's own officers run its digest
 
@@ -159,6 +161,8 @@ async def _digest(ward_id: int, digest_id: int) -> dict[str, Any]:
 
 class ProfileController(Controller):
     """`/profile`: a user's own email and, for village heads, their weekly digest."""
+
+    include_in_schema = False  # a page, not the API: /schema documents the API only
 
     path = "/profile"
     opt = access("account")

@@ -28,6 +28,8 @@ FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 class HouseholdController(Controller):
     """`/h/{token}`: the URL the door sticker encodes."""
 
+    include_in_schema = False  # a page, not the API: /schema documents the API only
+
     path = "/h"
 
     @get("/{token:str}", opt=access("public"))

@@ -51,6 +51,8 @@ Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PAR
 class ImportController(Controller):
     """`/import`: for village heads (their villages) and the ward office (its villages)."""
 
+    include_in_schema = False  # a page, not the API: /schema documents the API only
+
     path = "/import"
     opt = access("register.import")
 

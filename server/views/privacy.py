@@ -23,6 +23,8 @@ FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 class PrivacyController(Controller):
     """`/h/{token}/export` and `/h/{token}/erase`, for the ward's officers."""
 
+    include_in_schema = False  # a page, not the API: /schema documents the API only
+
     path = "/h/{token:str}"
     opt = access("household.personal_data")
 
@@ -36,7 +38,10 @@ class PrivacyController(Controller):
         return Response(
             content,
             media_type="application/json; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store",
+            },
         )
 
     @post("/erase")

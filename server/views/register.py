@@ -67,6 +67,8 @@ def _errors(errors: list[FieldError]) -> dict[str, str]:
 class RegisterController(Controller):
     """Adding and correcting households."""
 
+    include_in_schema = False  # a page, not the API: /schema documents the API only
+
     @get("/villages/{village_id:int}/households/new", opt=access("village.add_household"))
     async def new(self, request: Request[Actor, Any, Any], village_id: FromPath[int]) -> Any:
         """The form for a household found in the field."""

@@ -55,6 +55,8 @@ def _errors(errors: list[FieldError]) -> dict[str, str]:
 class TeamController(Controller):
     """`/wards/{code}/team`: volunteers and village heads of the ward, for its officers."""
 
+    include_in_schema = False  # a page, not the API: /schema documents the API only
+
     path = "/wards/{code:str}/team"
     opt = access("ward.manage")  # the ward's own officers (and admins)
 
@@ -174,6 +176,8 @@ class TeamController(Controller):
 
 class PasswordController(Controller):
     """`/password`: change one's own password (required after a reset)."""
+
+    include_in_schema = False  # a page, not the API: /schema documents the API only
 
     path = "/password"
     opt = access("account")

@@ -75,6 +75,8 @@ PageNo = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
 class VillageController(Controller):
     """The villages a user covers, and their coverage lists."""
 
+    include_in_schema = False  # a page, not the API: /schema documents the API only
+
     path = "/villages"
 
     @get("/", opt=access("account"))
@@ -166,6 +168,8 @@ class VillageController(Controller):
 
 class StickerController(Controller):
     """`/villages/{id}/stickers`: printable sheets of door stickers, for village heads and the ward office."""
+
+    include_in_schema = False  # a page, not the API: /schema documents the API only
 
     path = "/villages/{village_id:int}/stickers"
     opt = access("village.stickers")

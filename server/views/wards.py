@@ -32,6 +32,8 @@ TARGET_FIELDS = ("informed", "digital_family", "identity", "skills_confirmed")
 class WardController(Controller):
     """`/wards/{code}`: for the ward's officers, the province's, and admins."""
 
+    include_in_schema = False  # a page, not the API: /schema documents the API only
+
     path = "/wards/{code:str}"
     opt = access("ward.read")
 

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-
-from server.app import create_app
-from surveys.settings import Settings
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_FLAGS = [
@@ -38,32 +31,6 @@ def chromium_path() -> str:
             pytest.fail("Chromium is required in CI (apt-get install chromium)")
         pytest.skip("no Chromium on this machine (apt-get install chromium)")
     return path
-
-
-@pytest.fixture
-def live_server(settings: Settings) -> Iterator[str]:
-    """The app served by uvicorn on a free local port, for the length of one test."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    import dataclasses
-
-    live = dataclasses.replace(
-        settings, base_url=f"http://127.0.0.1:{port}", allowed_hosts="127.0.0.1", cookie_secure=False
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(live), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    yield live.base_url
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @asynccontextmanager

@@ -1,0 +1,30 @@
+"""The check that keeps personal data out of the logs finds it when it is there."""
+
+from __future__ import annotations
+
+import logging
+
+from tests import log_scan
+
+
+def test_the_scan_knows_the_fixtures_names_in_every_form() -> None:
+    strings = log_scan.personal_strings()
+    assert {
+        "Nguyễn Văn An",
+        "nguyen van an",
+        "Nguy%E1%BB%85n%20V%C4%83n%20An",
+        "Xóm Trên, Thôn Đồng Tâm",
+    } <= strings
+    assert len(strings) > 40
+
+
+def test_a_leak_is_found_and_an_ordinary_line_is_not() -> None:
+    text = "GET /villages/1 200 3ms\nvisit by nguyen van an recorded\nGET /search?q=Tr%E1%BA%A7n+Th%E1%BB%8B+B%C3%ACnh"
+    assert log_scan.leaks(text) == text.splitlines()[1:]
+
+
+def test_records_of_the_run_reach_the_scanned_file() -> None:
+    logging.getLogger("phocap.access").info("GET /log-scan-probe 200 0ms")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert "GET /log-scan-probe 200" in log_scan.LOG_FILE.read_text(encoding="utf-8")
