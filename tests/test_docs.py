@@ -30,3 +30,19 @@ def test_procfile_has_web_and_scheduler() -> None:
     assert re.search(r"^web: ", procfile, flags=re.M) and re.search(
         r"^scheduler: phocap scheduler", procfile, flags=re.M
     )
+
+
+def test_security_md_names_only_tests_files_and_settings_that_exist() -> None:
+    security = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("*.py"))
+    for name in set(re.findall(r"(?<![/\w])(test_\w+)\b(?!\.py)", security)):
+        assert f"def {name}(" in sources, f"SECURITY.md names {name}, which no test defines"
+    for path in set(re.findall(r"`((?:tests|surveys|server|scheduler)/[\w/.]+\.py)", security)):
+        assert (ROOT / path).exists(), f"SECURITY.md names {path}, which does not exist"
+    settings = {env for env, _, _ in settings_fields()}
+    for name in set(re.findall(r"`([A-Z][A-Z_]{3,})`", security)) - {
+        "CONSENT_NOTICE",
+        "NOTICE_VERSION",
+        "RULES",
+    }:
+        assert name in settings, f"SECURITY.md names the setting {name}, which does not exist"
