@@ -51,6 +51,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             for line in found[:20]:
                 reporter.write_line(f"  {line}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        handler.close()
+        log_scan.LOG_FILE.unlink(missing_ok=True)
 
 
 def pytest_report_header() -> str:

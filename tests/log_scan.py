@@ -1,5 +1,6 @@
 """Personal data never in logs (DESIGN.md section 6, Law 91/2025): every log record phocap writes during
-the test run goes to `test-artifacts/test-run.log`, and the run fails if any of the fixtures' names or
+the test run goes to `test-artifacts/test-run-<pid>.log` (one file per run, so two runs at once do not
+mix; deleted when clean), and the run fails if any of the fixtures' names or
 addresses appears in it, as typed, without accents, or encoded in a URL.
 
 Records of the test client itself (httpx, httpcore: the "browser" side) are left out; phocap's own
@@ -8,6 +9,7 @@ loggers, Litestar's, uvicorn's and Piccolo's are all in, at INFO, the production
 from __future__ import annotations
 
 import logging
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -15,7 +17,7 @@ from urllib.parse import quote, quote_plus
 
 from surveys.text import fold
 
-LOG_FILE = Path(__file__).parent.parent / "test-artifacts" / "test-run.log"
+LOG_FILE = Path(__file__).parent.parent / "test-artifacts" / f"test-run-{os.getpid()}.log"
 CLIENT_LOGGERS = ("httpx", "httpcore")
 ADDRESSES = ("Xóm Trên, Thôn Đồng Tâm", "Xóm Dưới", "Xóm Suối", "Xóm Giữa")
 _FULL_NAME = re.compile(

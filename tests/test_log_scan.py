@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 from tests import log_scan
 
@@ -28,3 +33,26 @@ def test_records_of_the_run_reach_the_scanned_file() -> None:
     for handler in logging.getLogger().handlers:
         handler.flush()
     assert "GET /log-scan-probe 200" in log_scan.LOG_FILE.read_text(encoding="utf-8")
+
+
+def test_leak_probe() -> None:
+    """Logs a fixture's name when asked to (by the test below, in a run of its own); passes otherwise."""
+    if os.environ.get("PHOCAP_LOG_LEAK_PROBE"):
+        logging.getLogger("phocap.access").info("visit recorded for Nguyễn Văn An")
+
+
+def test_a_name_in_the_logs_fails_the_whole_run() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::test_leak_probe"],
+        env={**os.environ, "PHOCAP_LOG_LEAK_PROBE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 1, run.stdout
+    assert "1 passed" in run.stdout and "Personal data in the logs" in run.stdout
+    assert "visit recorded for Nguyễn Văn An" in run.stdout
+    kept = re.search(r"Personal data in the logs \((.+?)\):", run.stdout)
+    assert kept is not None
+    Path(kept.group(1)).unlink()

@@ -59,10 +59,11 @@ class ListFilters:
         )
 
     def url(self, path: str, **changes: Any) -> str:
-        """`path` with these filters, changed by `changes` (defaults left out)."""
+        """`path` with these filters but the search text, changed by `changes` (defaults left out)."""
         values = asdict(replace(self, **changes))
         defaults = asdict(ListFilters())
-        query = {k: v for k, v in values.items() if v != defaults[k]}
+        # Never the text searched: it is often a name, and names stay out of URLs.
+        query = {k: v for k, v in values.items() if v != defaults[k] and k != "q"}
         return f"{path}?{urlencode(query)}" if query else path
 
 
@@ -96,31 +97,33 @@ class VillageController(Controller):
         page_no: PageNo = 1,
         erased: FromQuery[bool] = False,
     ) -> Any:
-        """The coverage list; HTMX swaps only the results while filtering or typing."""
-        village = await _village(village_id)
-        filters = ListFilters.of(q, status, reason, sort, page_no)
-        listing = await filters.listing(village_id)
-        return page(
-            request,
-            "village.html",
-            block="results",
-            push_url=filters.url(f"/villages/{village_id}"),
-            village=village,
-            here=f"/villages/{village_id}",
-            erased=erased,
-            filters=filters,
-            listing=listing,
-            reasons=REASONS,
-            can={
-                action: await allowed(request.user, action, village_id=village_id)
-                for action in (
-                    "village.add_household",
-                    "village.report",
-                    "village.stickers",
-                    "register.import",
-                )
-            },
+        """The coverage list; HTMX swaps only the results while filtering. (A `q` here still works,
+        from an old bookmark; phocap itself never puts one in a URL.)"""
+        return await _coverage_page(
+            request, village_id, ListFilters.of(q, status, reason, sort, page_no), erased
         )
+
+    @post("/{village_id:int}", opt=access("village.read"), status_code=200)
+    async def search(
+        self, request: Request[Actor, Any, Any], village_id: FromPath[int], data: FormData
+    ) -> Any:
+        """The coverage list searched by name, address or code. The text searched travels in the body,
+        never in a URL: names stay out of browser history and proxy logs. The other filters come from
+        the body or, for a filter link clicked during a search, from the URL."""
+
+        def value(name: str, default: str) -> str:
+            found = data.get(name) or request.query_params.get(name) or default
+            return str(found[-1] if isinstance(found, list) else found)
+
+        page_text = value("page", "1")
+        filters = ListFilters.of(
+            value("q", ""),
+            value("status", "all"),
+            value("reason", ""),
+            value("sort", "visit"),
+            int(page_text) if page_text.isdigit() else 1,
+        )
+        return await _coverage_page(request, village_id, filters)
 
     @get(["/{village_id:int}/coverage.csv", "/{village_id:int}/coverage.xlsx"], opt=access("village.report"))
     async def export(
@@ -247,3 +250,31 @@ async def _village(village_id: int) -> schemas.Village:
     if village is None:
         raise NotFoundException()
     return village
+
+
+async def _coverage_page(
+    request: Request[Actor, Any, Any], village_id: int, filters: ListFilters, erased: bool = False
+) -> Any:
+    village = await _village(village_id)
+    listing = await filters.listing(village_id)
+    return page(
+        request,
+        "village.html",
+        block="results",
+        push_url=filters.url(f"/villages/{village_id}"),
+        village=village,
+        here=f"/villages/{village_id}",
+        erased=erased,
+        filters=filters,
+        listing=listing,
+        reasons=REASONS,
+        can={
+            action: await allowed(request.user, action, village_id=village_id)
+            for action in (
+                "village.add_household",
+                "village.report",
+                "village.stickers",
+                "register.import",
+            )
+        },
+    )

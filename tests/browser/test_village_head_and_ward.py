@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import PASSWORD, World, make_household, person
@@ -49,6 +50,19 @@ async def test_village_head_filters_not_visited_opens_one_and_exports(
     await download.save_as(target)
     exported = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
     assert sorted(r[0] for r in exported[5:]) == ["PQ-01-0002", "PQ-01-0100", "PQ-01-0101", "PQ-01-0102"]
+
+    # Searching by name as one types, then narrowing with a chip: the list follows, the address bar
+    # never shows the name (the text is posted, not put in the URL).
+    await phone.get_by_role("searchbox").fill("vi thi so1")
+    await expect(rows).to_have_count(1)
+    assert "Vi Thị Số1" in await rows.first.inner_text()
+    await phone.get_by_role("link", name="Chưa đạt").click()
+    await phone.wait_for_url(f"{live_server}/villages/{world.villages['v1']}?status=uncovered")
+    await expect(rows).to_have_count(1)
+    assert "Vi Thị Số1" in await rows.first.inner_text()
+    assert "so1" not in phone.url.lower() and "Vi" not in phone.url
+    await phone.get_by_role("searchbox").fill("")
+    await expect(rows).to_have_count(4)  # every household not covered, the search cleared
 
     await rows.first.locator("a").click()
     await phone.wait_for_url(f"{live_server}/h/**")

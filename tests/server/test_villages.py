@@ -34,24 +34,50 @@ async def test_village_list_shows_code_head_address_and_status(
 
 
 async def test_search_box_ignores_accents_and_case(client: AsyncTestClient[Any], world: World) -> None:
-    await sign_in(client, "volunteer1")
+    csrf = await sign_in(client, "volunteer1")
     v1 = world.villages["v1"]
     for q, expected in (
         ("nguyen van", ["Nguyễn Văn An"]),
         ("dang", ["Đặng Thị Ánh"]),
         ("ÁNH", ["Đặng Thị Ánh"]),
     ):
-        page = soup(await client.get(f"/villages/{v1}", params={"q": q}))
+        response = await client.post(f"/villages/{v1}", data={"q": q, "_csrf_token": csrf})
+        assert response.status_code == 200
+        page = soup(response)
         assert [s.text for s in page.select("#results li strong")] == expected, q
         search = page.find("input", attrs={"name": "q"})
         assert search is not None and search["value"] == q
 
 
 async def test_htmx_search_returns_only_the_results(client: AsyncTestClient[Any], world: World) -> None:
-    await sign_in(client, "volunteer1")
-    response = await client.get(f"/villages/{world.villages['v1']}?q=dang", headers={"HX-Request": "true"})
+    csrf = await sign_in(client, "volunteer1")
+    response = await client.post(
+        f"/villages/{world.villages['v1']}",
+        data={"q": "dang"},
+        headers={"HX-Request": "true", "X-CSRFToken": csrf},
+    )
     assert "<html" not in response.text and "<h1>" not in response.text
     assert [s.text for s in soup(response).select("li strong")] == ["Đặng Thị Ánh"]
+
+
+async def test_the_text_searched_never_lands_in_a_url(client: AsyncTestClient[Any], world: World) -> None:
+    csrf = await sign_in(client, "head1")
+    v1 = world.villages["v1"]
+    page = soup(await client.get(f"/villages/{v1}"))
+    form = page.find("form", id="search")
+    assert form is not None and form["method"] == "post" and form["hx-post"] == f"/villages/{v1}"
+    # A filter link clicked during a search keeps the search (the box's text posted along), not in its URL.
+    response = await client.post(
+        f"/villages/{v1}?status=uncovered",
+        data={"q": "Nguyễn Văn"},
+        headers={"HX-Request": "true", "X-CSRFToken": csrf},
+    )
+    assert [s.text for s in soup(response).select("li strong")] == ["Nguyễn Văn An"]
+    assert response.headers["hx-push-url"] == f"/villages/{v1}?status=uncovered"
+    results = soup(response)
+    urls = [a.get(attr, "") for a in results.find_all("a") for attr in ("href", "hx-post")]
+    assert urls and not any("q=" in str(u) or "Nguy" in str(u) for u in urls)
+    assert all(a.get("hx-include") == "#q" for a in results.find_all("a", attrs={"hx-post": True}))
 
 
 async def test_another_villages_list_is_404(client: AsyncTestClient[Any], world: World) -> None:
