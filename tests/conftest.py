@@ -37,6 +37,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_LOG_HANDLER] = log_scan.start()
 
 
+@pytest.fixture(autouse=True)
+def _logs_reach_the_scanned_file(request: pytest.FixtureRequest) -> None:
+    """Put the scanned log file back on the root logger if something (a logging set-up of a library)
+    took it off."""
+    handler = request.config.stash.get(_LOG_HANDLER, None)
+    if handler is not None and handler not in logging.getLogger().handlers:
+        logging.getLogger().addHandler(handler)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run when the logs it wrote hold personal data (tests/log_scan.py)."""
     handler = session.config.stash.get(_LOG_HANDLER, None)

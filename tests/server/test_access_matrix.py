@@ -81,7 +81,7 @@ def test_a_route_without_a_rule_stops_the_app() -> None:
         return "no rule"
 
     with pytest.raises(ImproperlyConfiguredException, match="/forgotten"):
-        check_access_rules(Litestar(route_handlers=[forgotten]))
+        check_access_rules(Litestar(route_handlers=[forgotten], logging_config=None))
 
 
 class Caller:
