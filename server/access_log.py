@@ -7,6 +7,7 @@ import logging
 import time
 
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +31,10 @@ class AccessLogMiddleware(ASGIMiddleware):
 
         try:
             await next_app(scope, receive, record_status)
+        except HTTPException as exc:
+            # Refused before a handler ran (a CSRF failure, a body too large): answered further out.
+            status = exc.status_code
+            raise
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             log.info("%s %s %d %.0fms", scope.get("method", ""), scope["path"], status, elapsed)

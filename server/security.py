@@ -29,7 +29,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 class SecurityHeadersMiddleware(ASGIMiddleware):
-    """Adds CSP, HSTS (when cookies are HTTPS-only), and the usual hardening headers."""
+    """Adds CSP, HSTS (when cookies are HTTPS-only), the usual hardening headers, and `no-store` on
+    every answer that does not set its own caching."""
 
     scopes = (ScopeType.HTTP,)
 
@@ -52,6 +53,10 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
                 for name, value in self.headers.items():
                     if name not in headers:
                         headers[name] = value
+                # Pages hold personal data: no copy in a shared cache or on a shared phone. Answers
+                # that may be kept (static assets, the QR code) say so themselves.
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         await next_app(scope, receive, send_with_headers)

@@ -20,6 +20,30 @@ async def test_security_headers_on_pages(client: AsyncTestClient[Any]) -> None:
     assert response.headers["strict-transport-security"].startswith("max-age=")
 
 
+async def test_pages_and_api_answers_are_not_stored_but_static_assets_are_cached(
+    client: AsyncTestClient[Any], world: Any
+) -> None:
+    from tests.conftest import api_token, sign_in
+
+    await sign_in(client, "volunteer1")
+    household = await client.get(f"/h/{world.households['an']}")
+    assert "Nguyễn Văn An" in household.text and household.headers["cache-control"] == "no-store"
+    headers = await api_token(client, "volunteer1")
+    assert (await client.get(f"/api/households/{world.households['an']}", headers=headers)).headers[
+        "cache-control"
+    ] == "no-store"
+    css = await client.get("/static/app.css")
+    assert "max-age=31536000" in css.headers["cache-control"]
+
+
+async def test_a_refusal_before_the_handler_is_logged_with_its_status(
+    client: AsyncTestClient[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="phocap.access"):
+        await client.post("/signin", data={"login": "x", "password": "y"})
+    assert [r.getMessage().split()[2] for r in caplog.records if r.name == "phocap.access"] == ["403"]
+
+
 async def test_unknown_host_is_refused(client: AsyncTestClient[Any]) -> None:
     response = await client.get("/signin", headers={"host": "evil.example"})
     assert response.status_code == 400
