@@ -110,7 +110,7 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         raise SignInRequired(target)
     if user.must_change_password and not api and connection.url.path != "/password":
         raise PasswordChangeRequired()
-    if not await allowed(user, action, **await _record(connection, rule.record)):
+    if not await allowed(user, action, **await _record(connection, action, rule.record)):
         raise NotFoundException()
 
 
@@ -119,14 +119,17 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
 MAX_ID = 2**31 - 1
 
 
-async def _record(connection: ASGIConnection[Any, Any, Any, Any], kind: str | None) -> dict[str, int]:
+async def _record(
+    connection: ASGIConnection[Any, Any, Any, Any], action: str, kind: str | None
+) -> dict[str, int]:
     params = connection.path_params
     if any(isinstance(v, int) and not 0 < v <= MAX_ID for v in params.values()):
         raise NotFoundException()
     if kind is None:
         return {}
     if kind == "village" and "token" in params:
-        row = await household_by_token(params["token"])
+        # Only a household's data rights reach it after it has moved away (archived).
+        row = await household_by_token(params["token"], archived=action == "household.personal_data")
         if row is None:
             raise NotFoundException()
         connection.state.household = row

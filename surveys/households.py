@@ -23,10 +23,12 @@ from surveys.rows import Row
 from surveys.tables import Household, Member, Village, Visit
 
 
-async def household_by_token(token: str) -> Row | None:
-    """The household with this sticker token, with its village and ward, or None (archived too)."""
+async def household_by_token(token: str, archived: bool = False) -> Row | None:
+    """The household with this sticker token, with its village and ward, or None. An archived one
+    (moved away, not yet erased) only with `archived`: the ward office still answers its requests."""
     if not token or len(token) > 64:
         return None
+    shown = Household.erased_at.is_null() if archived else Household.archived.eq(False)
     row = (
         await Household.select(
             *Household.all_columns(),
@@ -36,7 +38,7 @@ async def household_by_token(token: str) -> Row | None:
             Household.village._.ward._.name.as_alias("ward_name"),
             *[c.as_alias(f"rule_{c._meta.name}") for c in _rule_columns()],
         )
-        .where((Household.token == token) & (Household.archived.eq(False)))
+        .where((Household.token == token) & shown)
         .first()
     )
     return Row(row) if row else None
@@ -159,6 +161,15 @@ async def _villages(where: Any) -> list[schemas.Village]:
         ):
             counts[r["village"]] += 1
     return [schemas.Village(**r, households=counts[r["id"]]) for r in rows]
+
+
+async def archived_households(village_id: int) -> list[dict[str, Any]]:
+    """A village's archived households whose data is still held, most recently archived first."""
+    return list(
+        await Household.select(Household.token, Household.code, Household.head_name, Household.archived_at)
+        .where((Household.village == village_id) & Household.archived.eq(True) & Household.erased_at.is_null())
+        .order_by(Household.archived_at, ascending=False)
+    )
 
 
 async def village_households(village_id: int, query: str = "") -> list[schemas.HouseholdSummary]:

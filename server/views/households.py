@@ -41,23 +41,31 @@ class HouseholdController(Controller):
         reissued: FromQuery[bool] = False,
     ) -> Any:
         """The household for a user with access; no personal data for anyone else."""
-        row = await household_by_token(token)
+        row = await household_by_token(token, archived=True)
         if request.user is None:
             return page(
                 request,
                 "household_public.html",
-                ward_name=row.ward_name if row else None,
+                ward_name=row.ward_name if row and not row.archived else None,
                 signin_url=sign_in_url(request.url.path),
             )
-        if row is None or not await allowed(request.user, "household.read", village_id=row.village):
+        if row is None:
+            raise NotFoundException()
+        handles_data = await allowed(request.user, "household.personal_data", village_id=row.village)
+        if row.archived and not handles_data:
+            raise NotFoundException()  # moved away: only the ward office still reaches it
+        if not await allowed(request.user, "household.read", village_id=row.village):
             raise NotFoundException()
         return page(
             request,
             "household.html",
             h=await household_detail(row),
-            can_write=await allowed(request.user, "household.visit", village_id=row.village),
-            can_manage=await allowed(request.user, "household.manage", village_id=row.village),
-            can_handle_data=await allowed(request.user, "household.personal_data", village_id=row.village),
+            archived_at=row.archived_at if row.archived else None,
+            can_write=not row.archived
+            and await allowed(request.user, "household.visit", village_id=row.village),
+            can_manage=not row.archived
+            and await allowed(request.user, "household.manage", village_id=row.village),
+            can_handle_data=handles_data,
             saved=saved,
             reissued=reissued,
         )

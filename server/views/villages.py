@@ -23,7 +23,7 @@ from surveys.accounts import Actor
 from surveys.coverage import ORDERS, PAGE_SIZE, STATUSES, CoveragePage, village_coverage
 from surveys.criteria import REASONS
 from surveys.exports import to_csv, to_xlsx
-from surveys.households import village_info, visible_villages
+from surveys.households import archived_households, village_info, visible_villages
 from surveys.i18n import N_, gettext, use_locale
 from surveys.reports import volunteer_activity
 from surveys.settings import Settings
@@ -154,6 +154,15 @@ class VillageController(Controller):
             fmt,
         )
 
+    @get("/{village_id:int}/archived", opt=access("household.personal_data"))
+    async def archived(self, request: Request[Actor, Any, Any], village_id: FromPath[int]) -> Any:
+        """Households that moved away and whose data is still held: the ward office answers their
+        requests (a copy, an erasure) here until the retention job erases them."""
+        village = await _village(village_id)
+        return page(
+            request, "archived.html", village=village, households=await archived_households(village_id)
+        )
+
     @get("/{village_id:int}/activity", opt=access("village.report"))
     async def activity(self, request: Request[Actor, Any, Any], village_id: FromPath[int]) -> Any:
         """Visits per volunteer per week in this village."""
@@ -275,6 +284,7 @@ async def _coverage_page(
                 "village.report",
                 "village.stickers",
                 "register.import",
+                "household.personal_data",
             )
         },
     )

@@ -77,3 +77,33 @@ async def test_erasure_needs_the_code_typed_again(client: AsyncTestClient[Any], 
     assert (await client.get(f"/h/{token}")).status_code == 404
     erased = await Household.select(Household.erased_at).where(Household.code == "PQ-01-0001").first()
     assert erased is not None and erased["erased_at"] is not None
+
+
+async def test_a_household_that_moved_away_can_still_have_its_data_erased(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    from surveys.register import archive_household
+
+    token = world.households["an"]
+    household = await Household.select(Household.id).where(Household.code == "PQ-01-0001").first()
+    assert household is not None
+    await archive_household(household["id"], world.users["ward"])
+    # The village head no longer reaches it; the ward office does, from the village's list of them.
+    await sign_in(client, "head1")
+    assert (await client.get(f"/h/{token}")).status_code == 404
+    client.cookies.clear()
+    csrf = await sign_in(client, "ward")
+    listing = soup(await client.get(f"/villages/{world.villages['v1']}/archived"))
+    link = listing.select_one(f'a[href="/h/{token}"]')
+    assert link is not None and "Nguyễn Văn An" in link.text
+    page = soup(await client.get(f"/h/{token}"))
+    assert "Đã chuyển đi: lưu trữ ngày" in page.text
+    assert page.select_one("#personal-data") is not None
+    assert page.find("a", href=f"/h/{token}/visit") is None  # no visit, no sticker for a household gone
+    assert (await client.get(f"/h/{token}/visit")).status_code == 404
+    copy = await client.post(f"/h/{token}/export", data={"_csrf_token": csrf})
+    assert copy.status_code == 200 and "Nguyễn Văn An" in copy.text
+    erased = await client.post(f"/h/{token}/erase", data={"_csrf_token": csrf, "confirm": "PQ-01-0001"})
+    assert erased.status_code == 200  # followed to the village page
+    assert "Nguyễn Văn An" not in (await client.get(f"/villages/{world.villages['v1']}/archived")).text
+    assert (await client.get(f"/h/{token}")).status_code == 404
