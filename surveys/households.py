@@ -167,7 +167,9 @@ async def archived_households(village_id: int) -> list[dict[str, Any]]:
     """A village's archived households whose data is still held, most recently archived first."""
     return list(
         await Household.select(Household.token, Household.code, Household.head_name, Household.archived_at)
-        .where((Household.village == village_id) & Household.archived.eq(True) & Household.erased_at.is_null())
+        .where(
+            (Household.village == village_id) & Household.archived.eq(True) & Household.erased_at.is_null()
+        )
         .order_by(Household.archived_at, ascending=False)
     )
 

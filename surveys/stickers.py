@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import segno
 from reportlab.lib.pagesizes import A4
@@ -53,9 +54,21 @@ def qr_code(url: str) -> segno.QRCode:
     return segno.make_qr(url, error="m", boost_error=True)
 
 
-def qr_svg(url: str) -> str:
-    """The QR code as inline SVG, quiet zone kept."""
-    return qr_code(url).svg_inline(scale=4, border=QUIET_ZONE, dark="#000", light="#fff", omitsize=True)
+def qr_svg(url: str, standalone: bool = False) -> str:
+    """The QR code as SVG, quiet zone kept: inline in a page, or `standalone` as a file of its own (an
+    `<img>` source needs the SVG namespace, which inline markup leaves out)."""
+    options: dict[str, Any] = {
+        "scale": 4,
+        "border": QUIET_ZONE,
+        "dark": "#000",
+        "light": "#fff",
+        "omitsize": True,
+    }
+    if not standalone:
+        return qr_code(url).svg_inline(**options)
+    out = io.BytesIO()
+    qr_code(url).save(out, kind="svg", xmldecl=False, svgns=True, **options)
+    return out.getvalue().decode()
 
 
 def qr_svgs(urls: list[str]) -> list[str]:

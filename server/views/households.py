@@ -79,7 +79,7 @@ class HouseholdController(Controller):
     ) -> Response[str]:
         """The sticker's QR code: only `BASE_URL/h/<token>`, no name, address or number."""
         row = routed_household(request)
-        svg = qr_svg(f"{settings.base_url.rstrip('/')}/h/{row.token}")
+        svg = qr_svg(f"{settings.base_url.rstrip('/')}/h/{row.token}", standalone=True)
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
 
     @post("/{token:str}/reissue", opt=access("household.manage"))

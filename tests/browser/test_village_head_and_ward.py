@@ -67,6 +67,11 @@ async def test_village_head_filters_not_visited_opens_one_and_exports(
     await rows.first.locator("a").click()
     await phone.wait_for_url(f"{live_server}/h/**")
     assert await phone.locator("#status").get_by_text("Chưa đến thăm").is_visible()
+    # The door sticker's QR code is drawn (an SVG without its namespace shows as a broken image).
+    qr = phone.locator("img.qr")
+    await qr.scroll_into_view_if_needed()
+    await expect(qr).to_have_js_property("complete", True)
+    assert await qr.evaluate("img => img.naturalWidth") > 0
 
 
 async def test_ward_dashboard_at_desktop_size(live_server: str, desktop: Any, world: World) -> None:

@@ -85,7 +85,8 @@ async def test_qr_code_is_svg_of_the_sticker_url_only(client: AsyncTestClient[An
     response = await client.get(f"/h/{world.households['an']}/qr.svg")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("image/svg+xml")
-    assert response.text.startswith("<svg")
+    # A file of its own, as an <img> source needs: with the SVG namespace.
+    assert response.text.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
 
 
 async def test_qr_encodes_base_url_and_token_as_a_regular_qr() -> None:
