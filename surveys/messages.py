@@ -53,6 +53,7 @@ FIELD_ERRORS = {
     ("new_password", "like_login"): N_("The password must not contain the login."),
     ("new_password", "mismatch"): N_("The two passwords differ."),
     ("current_password", "wrong"): N_("This is not your current password."),
+    ("current_password", "locked"): N_("Too many wrong passwords. Try again later, or ask the ward office."),
     ("display_name", "required"): N_("Enter the name shown in the app."),
     ("role", "invalid_choice"): N_("Choose volunteer or village head."),
     ("villages", "invalid_choice"): N_("Choose villages of this ward."),

@@ -6,6 +6,7 @@ import secrets
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
@@ -13,10 +14,11 @@ from litestar.response import Redirect
 
 from server.auth import SESSION_COOKIE, access, client_address, routed_ward
 from server.views.render import page
-from surveys.accounts import Actor, check_credentials
+from surveys.accounts import Actor, SignInLimits, TooManyAttempts, sign_in
 from surveys.audit import history
 from surveys.messages import error_message
 from surveys.passwords import password_problem
+from surveys.settings import Settings
 from surveys.tables import Village
 from surveys.team import (
     AccountCreate,
@@ -188,14 +190,23 @@ class PasswordController(Controller):
         return page(request, "password.html", errors={}, forced=request.user.must_change_password)
 
     @post("/")
-    async def save(self, request: Request[Actor, Any, Any], data: FormData) -> Any:
-        """Check the current password, then set the new one."""
+    async def save(
+        self, request: Request[Actor, Any, Any], settings: NamedDependency[Settings], data: FormData
+    ) -> Any:
+        """Check the current password (its failures count toward the sign-in limits: a session left open
+        must not become a way to guess it), then set the new one."""
         current, new, again = (
             str(data.get(k, "")) for k in ("current_password", "new_password", "new_password_again")
         )
         errors: list[FieldError] = []
-        if await check_credentials(request.user.login, current) != request.user.id:
-            errors.append(FieldError("current_password", "wrong"))
+        try:
+            if (
+                await sign_in(request.user.login, current, client_address(request), SignInLimits.of(settings))
+                != request.user.id
+            ):
+                errors.append(FieldError("current_password", "wrong"))
+        except TooManyAttempts:
+            errors.append(FieldError("current_password", "locked"))
         if problem := password_problem(new, request.user.login):
             errors.append(FieldError("new_password", problem))
         elif new != again:

@@ -180,3 +180,25 @@ async def test_a_common_password_is_refused_where_passwords_are_chosen(
         },
     )
     assert field_errors(soup(own)) == ["Mật khẩu không được chứa tên đăng nhập."]
+
+
+async def test_guessing_the_current_password_on_an_open_session_counts_too(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "volunteer1")
+    csrf = await csrf_token(client, "/password")
+    form = {
+        "_csrf_token": csrf,
+        "new_password": "dong-lua-chin-vang",
+        "new_password_again": "dong-lua-chin-vang",
+    }
+    for _ in range(5):
+        wrong = await client.post("/password", data={**form, "current_password": "wrong-guess"})
+        assert field_errors(soup(wrong)) == ["Đây không phải mật khẩu hiện tại của bạn."]
+    locked = await client.post("/password", data={**form, "current_password": PASSWORD})
+    assert locked.status_code == 422
+    assert field_errors(soup(locked)) == [
+        "Nhập sai mật khẩu quá nhiều lần. Hãy thử lại sau, hoặc liên hệ cán bộ xã."
+    ]
+    client.cookies.clear()
+    assert (await _attempt(client, "volunteer1", PASSWORD)).status_code == 429
