@@ -57,7 +57,10 @@ async def _json(request: Request[Any, Any, Any]) -> Any:
     "/healthz",
     tags=["health"],
     opt=access("public"),
-    responses={503: ResponseSpec(data_container=schemas.Health, description="The database does not answer.")},
+    responses={
+        503: ResponseSpec(data_container=schemas.Health, description="The database does not answer."),
+        **problems(400),
+    },
 )
 async def healthz() -> Response[schemas.Health]:
     """Whether the service and its database answer."""
@@ -118,7 +121,7 @@ class ApiController(Controller):
     path = "/api"
     tags = ["households"]  # noqa: RUF012
 
-    @get("/villages", opt=access("account"), responses=problems(401))
+    @get("/villages", opt=access("account"), responses=problems(400, 401))
     async def villages(self, request: Request[Actor, Any, Any]) -> list[schemas.Village]:
         """The villages the caller may see."""
         return await visible_villages(request.user)

@@ -38,7 +38,12 @@ from server.problems import (
     password_change_handler,
     sign_in_handler,
 )
-from server.security import AllowedHostsMiddleware, ClientAddressMiddleware, SecurityHeadersMiddleware
+from server.security import (
+    AllowedHostsMiddleware,
+    ClientAddressMiddleware,
+    NulCharacterMiddleware,
+    SecurityHeadersMiddleware,
+)
 from server.views.auth import AuthController
 from server.views.digests import DigestController, ProfileController
 from server.views.households import HouseholdController
@@ -144,6 +149,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             SecurityHeadersMiddleware(settings),
             AllowedHostsMiddleware(settings.host_list),
             IdentifyMiddleware(settings),
+            NulCharacterMiddleware(MAX_BODY_BYTES),
         ],
         plugins=[HTMXPlugin()],
         template_config=template_config,

@@ -7,6 +7,7 @@ import unicodedata
 from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # Vietnamese alphabet order: ă, â come after a; đ after d; ê after e; ô, ơ after o; ư after u.
 _ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
@@ -18,8 +19,9 @@ _LETTER_MARKS = {"\u0306", "\u0302", "\u031b"}
 
 
 def clean(value: str) -> str:
-    """NFC-normalised, trimmed, inner white space collapsed: how every text input is stored."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    """NFC-normalised, control characters dropped (a NUL cannot even be stored in PostgreSQL), trimmed,
+    inner white space collapsed: how every text input is stored."""
+    return _SPACES.sub(" ", _CONTROLS.sub("", unicodedata.normalize("NFC", value))).strip()
 
 
 def fold(value: str) -> str:

@@ -171,3 +171,13 @@ async def test_the_template_is_importable(client: AsyncTestClient[Any], world: W
     preview = await upload(client, csrf, "mau.csv", template.content)
     # Its second example is Đặng Thị Ánh of Xóm Dưới, already in the fixture register: found as a duplicate.
     assert preview.status_code == 200 and "1 hộ mới, 1 hộ đã có trong sổ (bỏ qua), 0 lỗi." in preview.text
+
+
+async def test_control_characters_in_a_file_are_dropped_not_stored(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "ward")
+    content = GOOD.replace("Lục Văn Thành", "Lục Văn\x00 Thành\x1b").encode("utf-8")
+    done = await confirm(client, csrf, await upload(client, csrf, "danh-sach.csv", content))
+    assert "Đã thêm 2 hộ" in done.text
+    assert await Member.count().where(Member.full_name == "Lục Văn Thành") == 1

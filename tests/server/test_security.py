@@ -95,3 +95,28 @@ async def test_an_unmigrated_database_stops_the_app_with_the_command_to_run(tmp_
         async with AsyncTestClient(app=create_app(settings)):
             pass
     assert failure.group_contains(DatabaseNotMigrated, match="phocap migrate", depth=None)
+
+
+async def test_a_nul_character_is_refused_at_the_door(client: AsyncTestClient[Any], world: Any) -> None:
+    from tests.conftest import api_token, csrf_token, sign_in
+
+    # PostgreSQL cannot store a NUL: without this check it failed deep inside, as a 500.
+    headers = await api_token(client, "volunteer1")
+    v1 = world.villages["v1"]
+    search = await client.get(f"/api/villages/{v1}/coverage", params={"q": "an\x00"}, headers=headers)
+    assert search.status_code == 400 and search.headers["content-type"] == "application/problem+json"
+    assert "NUL" in search.json()["title"]
+    visit = await client.post(
+        f"/api/households/{world.households['an']}/visits",
+        content=b'{"outcome": "nobody_home", "household": {"notes": "a\\u0000b"}}',
+        headers={**headers, "content-type": "application/json"},
+    )
+    assert visit.status_code == 400
+    token = await csrf_token(client)
+    form = await client.post(
+        "/signin", data={"login": "volunteer1\x00", "password": "x", "_csrf_token": token}
+    )
+    assert form.status_code == 400 and "Yêu cầu không hợp lệ." in form.text  # a page, in Vietnamese
+    csrf = await sign_in(client, "volunteer1")
+    fine = await client.post(f"/villages/{v1}", data={"q": "100%00 sure", "_csrf_token": csrf})
+    assert fine.status_code == 200  # a typed "%00" is text, not a NUL

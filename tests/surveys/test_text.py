@@ -15,6 +15,11 @@ def test_clean_makes_decomposed_phone_input_nfc_and_trims() -> None:
     assert unicodedata.is_normalized("NFC", clean(decomposed))
 
 
+def test_clean_drops_control_characters_an_uploaded_file_may_hold() -> None:
+    assert clean("Nguyễn\x00 Văn\x1b An\x7f") == "Nguyễn Văn An"
+    assert clean("Xóm\tTrên\r\nThôn") == "Xóm Trên Thôn"
+
+
 @pytest.mark.parametrize(
     ("text", "folded"),
     [
