@@ -9,7 +9,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.exceptions import ClientException
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from surveys.settings import Settings
 
@@ -161,18 +161,20 @@ class NulCharacterMiddleware(ASGIMiddleware):
             return
         # Read the body (the app reads it whole anyway), look, then hand it on as it came. Past the size
         # limit, stop looking: the app refuses the body as too large.
-        messages: list[Message] = []
+        messages: list[ReceiveMessage] = []
         size = 0
         more = True
         while more and size <= self.max_body:
             message = await receive()
             messages.append(message)
-            size += len(message.get("body", b""))
-            more = message.get("more_body", False) and message["type"] == "http.request"
-        if size <= self.max_body and _has_nul(b"".join(m.get("body", b"") for m in messages)):
+            body = message.get("body", b"") if message["type"] == "http.request" else b""
+            size += len(body)
+            more = message["type"] == "http.request" and bool(message.get("more_body", False))
+        received = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+        if size <= self.max_body and _has_nul(received):
             raise ClientException("The request contains a NUL character, which no field accepts.")
 
-        async def replay() -> Message:
+        async def replay() -> ReceiveMessage:
             return messages.pop(0) if messages else await receive()
 
         await next_app(scope, replay, send)
