@@ -107,3 +107,30 @@ async def test_a_household_that_moved_away_can_still_have_its_data_erased(
     assert erased.status_code == 200  # followed to the village page
     assert "Nguyễn Văn An" not in (await client.get(f"/villages/{world.villages['v1']}/archived")).text
     assert (await client.get(f"/h/{token}")).status_code == 404
+
+
+async def test_answers_without_consent_are_not_stored_and_come_back_as_typed(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    from surveys.tables import Visit
+    from tests.server.test_household_pages import record_visit_through_the_form
+
+    await sign_in(client, "volunteer1")
+    token = world.households["an"]
+    typed = {
+        "outcome": "done",
+        "m-3-full_name": "Nguyễn Thu Hà",
+        "m-3-birth_year": "2000",
+        "m-0-vneid": "level2",
+    }
+    response = await record_visit_through_the_form(client, token, typed)  # the consent box left unticked
+    assert response.status_code == 422
+    page = soup(response)
+    assert "Cần có sự đồng ý của hộ gia đình trước khi ghi thông tin." in field_errors(page)
+    name = page.find("input", attrs={"name": "m-3-full_name"})
+    assert name is not None and name["value"] == "Nguyễn Thu Hà"
+    assert await Visit.count() == 0 and await Member.count().where(Member.full_name == "Nguyễn Thu Hà") == 0
+    answers = await Member.select(Member.vneid).where(Member.household._.code == "PQ-01-0001")
+    assert {m["vneid"] for m in answers} == {"unknown"}  # no answer of the visit reached a member
+    consent = await Household.select(Household.consent_at).where(Household.code == "PQ-01-0001").first()
+    assert consent == {"consent_at": None}
