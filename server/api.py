@@ -8,7 +8,7 @@ from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import (
     NotAuthorizedException,
@@ -30,6 +30,7 @@ from surveys.accounts import (
     SignInLimits,
     TooManyAttempts,
     actor_by_id,
+    close_session,
     minutes_to_wait,
     open_session,
     sign_in,
@@ -106,6 +107,11 @@ class SessionController(Controller):
         token = await open_session(user_id, "api", timedelta(hours=settings.session_max_hours))
         await audit("session.signed_in", "user", user_id, user_id, {"kind": "api"}, client_address(request))
         return schemas.SessionToken(token=token, role=actor.role)
+
+    @delete("/", opt=access("account"), responses=problems(400, 401))
+    async def end(self, request: Request[Actor, Any, Any]) -> None:
+        """Sign out: the bearer token of this request stops working at once (204)."""
+        await close_session(request.headers.get("authorization", "").partition(" ")[2].strip())
 
 
 def _parse(raw: Any, parser: Callable[[Any], T]) -> T:

@@ -207,6 +207,15 @@ async def test_invalid_visit_is_422_naming_each_field(client: AsyncTestClient[An
     assert await Visit.count() == 0
 
 
+async def test_signing_out_ends_the_token_on_the_server(client: AsyncTestClient[Any], world: World) -> None:
+    headers = await api_token(client, "volunteer1")
+    assert (await client.get("/api/villages", headers=headers)).status_code == 200
+    assert (await client.delete("/api/session", headers=headers)).status_code == 204
+    refused = await client.get("/api/villages", headers=headers)
+    assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
+    assert (await client.delete("/api/session", headers=headers)).status_code == 401
+
+
 async def test_openapi_documents_the_contract(client: AsyncTestClient[Any]) -> None:
     schema = (await client.get("/schema/openapi.json")).json()
     paths = schema["paths"]

@@ -61,7 +61,9 @@ def _fuzz(operation: Any, base_url: str, headers: dict[str, str], records: dict[
 def test_the_api_answers_as_its_schema_says(live_server: str, ward_token: str, world: World) -> None:
     schema = schemathesis.openapi.from_url(f"{live_server}/schema/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 8
+    # Signing out ends the token every other operation uses: it goes last.
+    operations.sort(key=lambda operation: operation.method.upper() == "DELETE")
+    assert len(operations) >= 9
     # Once with everything generated (mostly unknown records), once aimed at the fixture's own.
     records = {"token": world.households["an"], "village_id": world.villages["v1"], "code": "01849"}
     failures = []
