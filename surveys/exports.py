@@ -14,6 +14,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from surveys.clock import local_date
+
 Cell = str | int | float | date | None
 
 
@@ -30,7 +32,9 @@ class Table:
 def _text(value: Cell) -> str:
     if value is None:
         return ""
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        value = local_date(value)
+    if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, float):
         return f"{value:.1f}"
@@ -55,16 +59,24 @@ def _safe(value: Cell) -> Any:
     if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
         return "'" + value
     if isinstance(value, datetime):
-        return value.date()
+        return local_date(value)  # the day in Vietnam, not in UTC
     return value
 
 
-def to_xlsx(table: Table) -> bytes:
-    """The table as an Excel workbook: title lines in bold, then the headers and rows; dates as
-    dates shown dd/MM/yyyy."""
+def to_xlsx(table: Table, *more: Table) -> bytes:
+    """The table (and any more, a sheet each) as an Excel workbook: title lines in bold, then the
+    headers and rows; dates as dates shown dd/MM/yyyy."""
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    first = book.active
+    assert first is not None
+    for index, each in enumerate((table, *more)):
+        _write_sheet(first if index == 0 else book.create_sheet(), each)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _write_sheet(sheet: Any, table: Table) -> None:
     sheet.title = table.sheet[:31]
     for line in table.title:
         sheet.append([line])
@@ -82,6 +94,3 @@ def to_xlsx(table: Table) -> bytes:
     for index, header in enumerate(table.headers, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(10, min(40, len(header) + 4))
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

@@ -19,7 +19,9 @@ import msgspec
 from surveys.audit import audit
 from surveys.clock import now
 from surveys.db import write_transaction
-from surveys.i18n import N_
+from surveys.exports import Table, to_xlsx
+from surveys.i18n import N_, gettext, use_locale
+from surveys.messages import AUDIT_ACTIONS, OUTCOMES, SEX, SKILLS, VNEID, YES_NO_UNKNOWN, label
 from surveys.tables import AuditEntry, Household, Member, Visit
 
 # Changing the notice's text means a new version: households are asked again at their next visit.
@@ -40,10 +42,13 @@ def consent_current(consent_at: Any, consent_notice: str) -> bool:
 
 
 async def household_data(household_id: int) -> dict[str, Any]:
-    """Everything phocap holds about one household, for its copy (JSON-ready)."""
+    """Everything phocap holds about one household, for its copy: the household (with its village and
+    ward), its members, its visits with the answers given, and its history."""
     household = (
         await Household.select(
-            *Household.all_columns(exclude=[Household.search_key, Household.sort_key, Household.token])
+            *Household.all_columns(exclude=[Household.search_key, Household.sort_key, Household.token]),
+            Household.village._.name.as_alias("village_name"),
+            Household.village._.ward._.name.as_alias("ward_name"),
         )
         .where(Household.id == household_id)
         .first()
@@ -77,21 +82,87 @@ async def household_data(household_id: int) -> dict[str, Any]:
         visit["answers"] = _json(visit["answers"])
     for entry in history:
         entry["details"] = _json(entry["details"])
-    return msgspec.to_builtins(
-        {"household": household, "members": members, "visits": visits, "history": history},
-        builtin_types=(),
-    )
+    return {"household": household, "members": members, "visits": visits, "history": history}
 
 
 def _json(value: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
 
 
-async def export_household(household_id: int, user_id: int, client_addr: str = "") -> bytes:
-    """The household's data as a JSON file (UTF-8, indented), the copy recorded in the audit log."""
+async def export_household(household_id: int, fmt: str, user_id: int, client_addr: str = "") -> bytes:
+    """The household's data as a file, the copy recorded in the audit log: `xlsx`, in Vietnamese to read
+    and print for the family, or `json`, everything as stored, for another system."""
     data = await household_data(household_id)
-    await audit("household.data_exported", "household", household_id, user_id, {}, client_addr)
+    await audit("household.data_exported", "household", household_id, user_id, {"format": fmt}, client_addr)
+    if fmt == "xlsx":
+        return household_workbook(data)
     return msgspec.json.format(msgspec.json.encode(data), indent=2)
+
+
+def household_workbook(data: dict[str, Any]) -> bytes:
+    """The household's copy as an Excel workbook in Vietnamese: the household, its members, its visits
+    and its history, a sheet each."""
+    with use_locale("vi"):
+        return to_xlsx(*_household_tables(data))
+
+
+def _household_tables(data: dict[str, Any]) -> list[Table]:
+    h = data["household"]
+    title = [gettext(N_("The data phocap holds about household %(code)s")) % {"code": h["code"]}]
+    yes_no = {True: gettext(N_("Yes")), False: gettext(N_("No"))}
+    household = [
+        (gettext(N_("Household code")), h["code"]),
+        (gettext(N_("Village")), f"{h['village_name']}, {h['ward_name']}"),
+        (gettext(N_("Address")), h["address"]),
+        (gettext(N_("Head of household")), h["head_name"]),
+        (gettext(N_("Informed of the purpose of the movement")), h["informed_at"]),
+        (gettext(N_("Consent recorded on")), h["consent_at"]),
+        (gettext(N_("Consent notice version")), h["consent_notice"]),
+        (gettext(N_("Elderly person living alone")), yes_no[bool(h["priority_elderly_alone"])]),
+        (gettext(N_("Poor or near-poor household")), yes_no[bool(h["priority_poor"])]),
+        (gettext(N_("Other hardship")), yes_no[bool(h["priority_other"])]),
+        (gettext(N_("Notes")), h["notes"]),
+        (gettext(N_("Moved away on")), h["archived_at"]),
+    ]
+    members = [
+        [
+            m["full_name"],
+            m["birth_year"],
+            label(SEX, m["sex"]),
+            yes_no[bool(m["is_head"])],
+            label(VNEID, m["vneid"]),
+            label(YES_NO_UNKNOWN, m["bank_account"]),
+            label(YES_NO_UNKNOWN, m["smartphone"]),
+            *(yes_no[bool(m[f"skill_{skill}"])] for skill in SKILLS),
+            gettext(N_("No longer lives here")) if m["removed"] else "",
+        ]
+        for m in data["members"]
+    ]
+    member_headers = [
+        gettext(N_("Full name")),
+        gettext(N_("Birth year")),
+        gettext(N_("Sex")),
+        gettext(N_("Head")),
+        gettext(N_("VNeID")),
+        gettext(N_("Digital bank account")),
+        gettext(N_("Smartphone")),
+        *(label(SKILLS, skill) for skill in SKILLS),
+        gettext(N_("Note")),
+    ]
+    visits = [[v["at"], label(OUTCOMES, v["outcome"]), v["volunteer"] or ""] for v in data["visits"]]
+    history = [[e["at"], label(AUDIT_ACTIONS, e["action"]), e["by"] or ""] for e in data["history"]]
+    date, by = gettext(N_("Date")), gettext(N_("By"))
+    return [
+        Table(title, [gettext(N_("Item")), gettext(N_("Value"))], household, sheet=gettext(N_("Household"))),
+        Table(title, member_headers, members, sheet=gettext(N_("Members"))),
+        Table(
+            title,
+            [date, gettext(N_("Outcome")), gettext(N_("Volunteer"))],
+            visits,
+            sheet=gettext(N_("Visits")),
+        ),
+        Table(title, [date, gettext(N_("Change")), by], history, sheet=gettext(N_("History"))),
+    ]
 
 
 async def erase_household(household_id: int, user_id: int | None, reason: str, client_addr: str = "") -> None:

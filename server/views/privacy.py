@@ -10,9 +10,8 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_household
-from server.views.render import page
+from server.views.render import download, page
 from surveys.accounts import Actor
-from surveys.clock import local_now
 from surveys.households import household_detail
 from surveys.i18n import N_, gettext
 from surveys.privacy import erase_household, export_household
@@ -29,20 +28,16 @@ class PrivacyController(Controller):
     opt = access("household.personal_data")
 
     @post("/export", status_code=200)
-    async def export(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Response[bytes]:
-        """Everything phocap holds about the household, as a JSON file (the request is audited)."""
+    async def export(
+        self, request: Request[Actor, Any, Any], token: FromPath[str], data: FormData
+    ) -> Response[bytes]:
+        """Everything phocap holds about the household, as a file to give it (the request is audited):
+        Excel in Vietnamese to read and print, or JSON for another system."""
         row = routed_household(request)
-        content = await export_household(row.id, request.user.id, client_address(request))
-        # The file is named by the household's code and the date: no name in it.
-        filename = f"phocap-{row.code}-{local_now():%Y%m%d}.json"
-        return Response(
-            content,
-            media_type="application/json; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="{filename}"',
-                "Cache-Control": "no-store",
-            },
-        )
+        fmt = "json" if data.get("format") == "json" else "xlsx"
+        content = await export_household(row.id, fmt, request.user.id, client_address(request))
+        # Named by the household's code and the date: no name in it.
+        return download(content, f"phocap-{row.code}", fmt)
 
     @post("/erase")
     async def erase(self, request: Request[Actor, Any, Any], token: FromPath[str], data: FormData) -> Any:

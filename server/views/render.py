@@ -13,11 +13,11 @@ from surveys.clock import local_now
 
 
 def download(content: bytes, name: str, fmt: str) -> Response[bytes]:
-    """A file to save: `name` (no personal data in it) dated today, as CSV or XLSX."""
+    """A file to save: `name` (no personal data in it) dated today, as CSV, XLSX, PDF or JSON."""
     filename = f"{name}-{local_now():%Y%m%d}.{fmt}"
     return Response(
         content,
-        media_type={"csv": CSV, "xlsx": XLSX, "pdf": PDF}[fmt],
+        media_type={"csv": CSV, "xlsx": XLSX, "pdf": PDF, "json": JSON}[fmt],
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
 
@@ -25,6 +25,7 @@ def download(content: bytes, name: str, fmt: str) -> Response[bytes]:
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
+JSON = "application/json; charset=utf-8"
 
 
 def page(

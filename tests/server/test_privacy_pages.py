@@ -3,10 +3,12 @@ shows the consent notice with its version."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 from litestar.testing import AsyncTestClient
+from openpyxl import load_workbook
 
 from surveys.privacy import NOTICE_VERSION
 from surveys.tables import AuditEntry, Household, Member
@@ -41,16 +43,35 @@ async def test_the_household_gets_a_file_of_its_data_and_the_request_is_audited(
     client: AsyncTestClient[Any], world: World
 ) -> None:
     csrf = await sign_in(client, "ward")
-    response = await client.post(f"/h/{world.households['an']}/export", data={"_csrf_token": csrf})
+    token = world.households["an"]
+    response = await client.post(f"/h/{token}/export", data={"_csrf_token": csrf, "format": "xlsx"})
     assert response.status_code == 200
     disposition = response.headers["content-disposition"]
     assert disposition.startswith('attachment; filename="phocap-PQ-01-0001-') and disposition.endswith(
-        '.json"'
+        '.xlsx"'
     )
     assert response.headers["cache-control"] == "no-store"
-    data = json.loads(response.content)
+    # In Vietnamese, to read and print for the family, whatever the officer's interface language.
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["Hộ gia đình", "Thành viên", "Các lượt thăm", "Lịch sử"]
+    household = {
+        row[0]: row[1] for row in book["Hộ gia đình"].iter_rows(min_row=3, values_only=True) if row[0]
+    }
+    assert household["Mã hộ"] == "PQ-01-0001" and household["Địa chỉ"] == "Xóm Trên, Thôn Đồng Tâm"
+    assert household["Thôn"] == "Thôn Đồng Tâm, Xã Phong Quang"
+    members = list(book["Thành viên"].iter_rows(min_row=3, values_only=True))
+    assert members[0][:4] == ("Họ và tên", "Năm sinh", "Giới tính", "Chủ hộ")
+    assert {m[0] for m in members[1:]} == {"Nguyễn Văn An", "Trần Thị Bình", "Nguyễn Minh Khôi"}
+    assert ("Nguyễn Văn An", 1970, "Nam", "Có") in [m[:4] for m in members]
+
+    as_json = await client.post(f"/h/{token}/export", data={"_csrf_token": csrf, "format": "json"})
+    assert as_json.headers["content-disposition"].endswith('.json"')
+    data = json.loads(as_json.content)
     assert {m["full_name"] for m in data["members"]} == {"Nguyễn Văn An", "Trần Thị Bình", "Nguyễn Minh Khôi"}
-    assert await AuditEntry.count().where(AuditEntry.action == "household.data_exported") == 1
+    exported = await AuditEntry.select(AuditEntry.details).where(
+        AuditEntry.action == "household.data_exported"
+    )
+    assert [json.loads(e["details"]) for e in exported] == [{"format": "xlsx"}, {"format": "json"}]
 
 
 async def test_erasure_needs_the_code_typed_again(client: AsyncTestClient[Any], world: World) -> None:
@@ -101,8 +122,9 @@ async def test_a_household_that_moved_away_can_still_have_its_data_erased(
     assert page.select_one("#personal-data") is not None
     assert page.find("a", href=f"/h/{token}/visit") is None  # no visit, no sticker for a household gone
     assert (await client.get(f"/h/{token}/visit")).status_code == 404
-    copy = await client.post(f"/h/{token}/export", data={"_csrf_token": csrf})
-    assert copy.status_code == 200 and "Nguyễn Văn An" in copy.text
+    copy = await client.post(f"/h/{token}/export", data={"_csrf_token": csrf, "format": "json"})
+    assert copy.status_code == 200
+    assert "Nguyễn Văn An" in {m["full_name"] for m in json.loads(copy.content)["members"]}
     erased = await client.post(f"/h/{token}/erase", data={"_csrf_token": csrf, "confirm": "PQ-01-0001"})
     assert erased.status_code == 200  # followed to the village page
     assert "Nguyễn Văn An" not in (await client.get(f"/villages/{world.villages['v1']}/archived")).text
