@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from surveys import schemas
-from surveys.access import can_see_village, village_filter
+from surveys.access import village_filter
 from surveys.accounts import Actor
 from surveys.clock import this_year
 from surveys.coverage import status_out, village_coverage
@@ -54,14 +54,6 @@ def household_rules(row: dict[str, Any]) -> CoverageRules:
     return CoverageRules.of_ward(
         Row({k.removeprefix("rule_"): v for k, v in row.items() if k.startswith("rule_")})
     )
-
-
-async def visible_household(token: str, actor: Actor) -> Row | None:
-    """The household if the actor may see it; None when unknown or out of the actor's area alike."""
-    row = await household_by_token(token)
-    if row is None or not await can_see_village(actor, int(row["village"])):
-        return None
-    return row
 
 
 def member_out(m: Row, year: int, rules: CoverageRules) -> schemas.Member:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from surveys.access import can_see_village, can_write_village, visible_village_ids
+from surveys.access import allowed, can_see_village, can_write_village, visible_village_ids
 from surveys.accounts import actor_by_id
-from surveys.households import village_households, visible_household
+from surveys.households import household_by_token, village_households
 from tests.factories import World, make_household, person
 
 
@@ -46,7 +46,8 @@ async def test_access_by_area(world: World) -> None:
     assert volunteer2 and ward and head1 and admin
     assert not await can_see_village(volunteer2, v1)
     assert await can_see_village(volunteer2, v3)
-    assert await visible_household(world.households["an"], volunteer2) is None
+    an = await household_by_token(world.households["an"])
+    assert an is not None and not await allowed(volunteer2, "household.read", village_id=an.village)
     assert await visible_village_ids(head1) == {v1}
     assert await visible_village_ids(ward) == {world.villages[k] for k in ("v1", "v2", "v3")}
     assert not await can_see_village(ward, v4)
