@@ -17,12 +17,35 @@ from server.views.render import page
 from surveys.access import allowed
 from surveys.accounts import Actor
 from surveys.households import household_by_token, household_detail
+from surveys.rows import Row
 from surveys.settings import Settings
 from surveys.stickers import qr_svg, reissue_token
 from surveys.validation import InvalidInput
 from surveys.visits import VisitConflict, parse_visit, record_visit
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+async def household_page(
+    request: Request[Any, Any, Any], actor: Actor, row: Row, status_code: int = 200, **context: Any
+) -> Any:
+    """The household page for a user who may read it, with what else they may do there. A household
+    that moved away (archived) shows only its personal data, to the ward office, and to no one else."""
+    village = row.village
+    handles_data = await allowed(actor, "household.personal_data", village_id=village)
+    if row.archived and not handles_data:
+        raise NotFoundException()
+    return page(
+        request,
+        "household.html",
+        status_code=status_code,
+        h=await household_detail(row),
+        archived_at=row.archived_at if row.archived else None,
+        can_write=not row.archived and await allowed(actor, "household.visit", village_id=village),
+        can_manage=not row.archived and await allowed(actor, "household.manage", village_id=village),
+        can_handle_data=handles_data,
+        **context,
+    )
 
 
 class HouseholdController(Controller):
@@ -49,26 +72,9 @@ class HouseholdController(Controller):
                 ward_name=row.ward_name if row and not row.archived else None,
                 signin_url=sign_in_url(request.url.path),
             )
-        if row is None:
+        if row is None or not await allowed(request.user, "household.read", village_id=row.village):
             raise NotFoundException()
-        handles_data = await allowed(request.user, "household.personal_data", village_id=row.village)
-        if row.archived and not handles_data:
-            raise NotFoundException()  # moved away: only the ward office still reaches it
-        if not await allowed(request.user, "household.read", village_id=row.village):
-            raise NotFoundException()
-        return page(
-            request,
-            "household.html",
-            h=await household_detail(row),
-            archived_at=row.archived_at if row.archived else None,
-            can_write=not row.archived
-            and await allowed(request.user, "household.visit", village_id=row.village),
-            can_manage=not row.archived
-            and await allowed(request.user, "household.manage", village_id=row.village),
-            can_handle_data=handles_data,
-            saved=saved,
-            reissued=reissued,
-        )
+        return await household_page(request, request.user, row, saved=saved, reissued=reissued)
 
     @get("/{token:str}/qr.svg", media_type="image/svg+xml", opt=access("household.read"))
     async def qr(

@@ -10,9 +10,9 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_household
-from server.views.render import download, page
+from server.views.households import household_page
+from server.views.render import download
 from surveys.accounts import Actor
-from surveys.households import household_detail
 from surveys.i18n import N_, gettext
 from surveys.privacy import erase_household, export_household
 
@@ -45,15 +45,11 @@ class PrivacyController(Controller):
         row = routed_household(request)
         typed = str(data.get("confirm", "")).strip()
         if typed.upper() != row.code.upper():
-            return page(
+            return await household_page(
                 request,
-                "household.html",
+                request.user,
+                row,
                 status_code=422,
-                h=await household_detail(row),
-                archived_at=row.archived_at if row.archived else None,
-                can_write=not row.archived,
-                can_manage=not row.archived,
-                can_handle_data=True,
                 erase_error=gettext(N_("Type the household's code exactly as shown to confirm.")),
                 erase_typed=typed,
             )
