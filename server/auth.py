@@ -18,7 +18,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from surveys.access import RULES, allowed
+from surveys.access import RULES, Rule, allowed
 from surveys.accounts import Actor, actor_for_token
 from surveys.households import household_by_token
 from surveys.i18n import LOCALES, set_locale
@@ -110,7 +110,7 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         raise SignInRequired(target)
     if user.must_change_password and not api and connection.url.path != "/password":
         raise PasswordChangeRequired()
-    if not await allowed(user, action, **await _record(connection, action, rule.record)):
+    if not await allowed(user, action, **await _record(connection, rule)):
         raise NotFoundException()
 
 
@@ -119,17 +119,15 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
 MAX_ID = 2**31 - 1
 
 
-async def _record(
-    connection: ASGIConnection[Any, Any, Any, Any], action: str, kind: str | None
-) -> dict[str, int]:
+async def _record(connection: ASGIConnection[Any, Any, Any, Any], rule: Rule) -> dict[str, int]:
     params = connection.path_params
     if any(isinstance(v, int) and not 0 < v <= MAX_ID for v in params.values()):
         raise NotFoundException()
+    kind = rule.record
     if kind is None:
         return {}
     if kind == "village" and "token" in params:
-        # Only a household's data rights reach it after it has moved away (archived).
-        row = await household_by_token(params["token"], archived=action == "household.personal_data")
+        row = await household_by_token(params["token"], archived=rule.archived)
         if row is None:
             raise NotFoundException()
         connection.state.household = row

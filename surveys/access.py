@@ -89,11 +89,13 @@ SIGNED_IN = frozenset(ROLES)
 @dataclass(frozen=True)
 class Rule:
     """Who may take an action: which roles, and on which record: `village` (a village, or a household
-    by its village), `ward`, or none; `write` asks for the right to change it, not only to read it."""
+    by its village), `ward`, or none; `write` asks for the right to change it, not only to read it;
+    `archived`, that it also reaches a household that moved away (until its data is erased)."""
 
     roles: frozenset[str] | None  # None: anyone, signed in or not
     record: str | None = None
     write: bool = False
+    archived: bool = False
 
 
 RULES: dict[str, Rule] = {
@@ -104,7 +106,8 @@ RULES: dict[str, Rule] = {
     "household.read": Rule(SIGNED_IN, "village"),
     "household.visit": Rule(WRITERS, "village", write=True),
     "household.manage": Rule(MANAGERS, "village", write=True),
-    "household.personal_data": Rule(OFFICERS, "village", write=True),
+    # A household's data rights outlive its move: only these reach it once archived.
+    "household.personal_data": Rule(OFFICERS, "village", write=True, archived=True),
     "village.read": Rule(SIGNED_IN, "village"),
     "village.add_household": Rule(WRITERS, "village", write=True),
     "village.report": Rule(STEERING, "village"),
