@@ -35,13 +35,13 @@ async def audit(
     )
 
 
-async def history(entity: str, entity_id: int) -> list[dict[str, Any]]:
-    """The audit entries about one record (a household, an account), newest first, with who made them."""
-    return list(
-        await AuditEntry.select(
-            AuditEntry.at, AuditEntry.action, AuditEntry.user._.display_name.as_alias("by")
-        )
+async def history(entity: str, entity_id: int, complete: bool = False) -> list[dict[str, Any]]:
+    """The audit entries about one record (a household, an account), newest first, with who made them:
+    the latest few for a page, or `complete`, every one with its details (a household's copy)."""
+    columns = [AuditEntry.at, AuditEntry.action, AuditEntry.user._.display_name.as_alias("by")]
+    query = (
+        AuditEntry.select(*columns, *([AuditEntry.details] if complete else []))
         .where((AuditEntry.entity == entity) & (AuditEntry.entity_id == entity_id))
         .order_by(AuditEntry.at, ascending=False)
-        .limit(HISTORY_LENGTH)
     )
+    return list(await (query if complete else query.limit(HISTORY_LENGTH)))

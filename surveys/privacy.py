@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from surveys.audit import audit
+from surveys.audit import audit, history
 from surveys.clock import now
 from surveys.db import write_transaction
 from surveys.exports import Table, to_xlsx
@@ -68,21 +68,12 @@ async def household_data(household_id: int) -> dict[str, Any]:
         .where(Visit.household == household_id)
         .order_by(Visit.at)
     )
-    history = (
-        await AuditEntry.select(
-            AuditEntry.at,
-            AuditEntry.action,
-            AuditEntry.user._.display_name.as_alias("by"),
-            AuditEntry.details,
-        )
-        .where((AuditEntry.entity == "household") & (AuditEntry.entity_id == household_id))
-        .order_by(AuditEntry.at)
-    )
+    entries = await history("household", household_id, complete=True)
     for visit in visits:
         visit["answers"] = _json(visit["answers"])
-    for entry in history:
+    for entry in entries:
         entry["details"] = _json(entry["details"])
-    return {"household": household, "members": members, "visits": visits, "history": history}
+    return {"household": household, "members": members, "visits": visits, "history": entries}
 
 
 def _json(value: Any) -> Any:
