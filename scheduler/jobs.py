@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from surveys.accounts import SignInLimits, purge_expired_sessions
-from surveys.clock import now
-from surveys.digests import due_digests
-from surveys.outbox import deliver_due
+from surveys.core.clock import now
+from surveys.core.settings import Settings
+from surveys.people.accounts import SignInLimits, purge_expired_sessions
 from surveys.privacy import erase_expired
-from surveys.settings import Settings
+from surveys.reporting.digests import due_digests
+from surveys.reporting.outbox import deliver_due
 from surveys.tables import ImportUpload
 
 log = logging.getLogger(__name__)

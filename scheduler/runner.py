@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduler import jobs
-from surveys.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
-from surveys.settings import Settings
+from surveys.core.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
+from surveys.core.settings import Settings
 
 log = logging.getLogger(__name__)
 # How often due digests are made and the outbox is sent; each ward's own day and hour are in the

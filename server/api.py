@@ -24,8 +24,12 @@ from server.openapi import json_body, problems
 from server.problems import ConflictProblem, InvalidInputProblem
 from server.views.villages import ListFilters, PageNo, Reason, Sort, Status
 from surveys import schemas
-from surveys.access import allowed
-from surveys.accounts import (
+from surveys.core.audit import audit
+from surveys.core.db import database_ok
+from surveys.core.settings import Settings
+from surveys.core.validation import InvalidInput, parse
+from surveys.people.access import allowed
+from surveys.people.accounts import (
     Actor,
     SignInLimits,
     TooManyAttempts,
@@ -35,14 +39,10 @@ from surveys.accounts import (
     open_session,
     sign_in,
 )
-from surveys.audit import audit
-from surveys.coverage import coverage_out
-from surveys.db import database_ok
-from surveys.households import household_detail, village_households, visible_villages
-from surveys.reports import report_out, ward_report
-from surveys.settings import Settings
-from surveys.validation import InvalidInput, parse
-from surveys.visits import VisitConflict, parse_visit, record_visit
+from surveys.register.households import household_detail, village_households, visible_villages
+from surveys.reporting.coverage import coverage_out
+from surveys.reporting.reports import report_out, ward_report
+from surveys.survey.visits import VisitConflict, parse_visit, record_visit
 
 T = TypeVar("T")
 

@@ -53,9 +53,9 @@ from server.views.register import RegisterController
 from server.views.team import PasswordController, TeamController
 from server.views.villages import StickerController, VillageController
 from server.views.wards import WardController
-from surveys.access import RULES
-from surveys.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
-from surveys.settings import Settings, get_settings
+from surveys.core.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
+from surveys.core.settings import Settings, get_settings
+from surveys.people.access import RULES
 
 log = logging.getLogger(__name__)
 Background = Callable[[Settings], AbstractAsyncContextManager[Any]]

@@ -18,12 +18,12 @@ from litestar.handlers import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from surveys.access import RULES, Rule, allowed
-from surveys.accounts import Actor, actor_for_token
-from surveys.households import household_by_token
-from surveys.i18n import LOCALES, set_locale
-from surveys.rows import Row
-from surveys.settings import Settings
+from surveys.core.i18n import LOCALES, set_locale
+from surveys.core.rows import Row
+from surveys.core.settings import Settings
+from surveys.people.access import RULES, Rule, allowed
+from surveys.people.accounts import Actor, actor_for_token
+from surveys.register.households import household_by_token
 from surveys.tables import Ward
 
 SESSION_COOKIE = "phocap_session"
@@ -81,16 +81,16 @@ class IdentifyMiddleware(ASGIMiddleware):
 
 
 def access(action: str) -> dict[str, str]:
-    """A route's `opt` naming its action in `surveys.access.RULES`."""
+    """A route's `opt` naming its action in `surveys.people.access.RULES`."""
     if action not in RULES:
-        raise KeyError(f"no access rule {action!r} in surveys.access.RULES")
+        raise KeyError(f"no access rule {action!r} in surveys.people.access.RULES")
     return {"access": action}
 
 
 async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Every route passes here (an app-wide guard): the route's action, the signed-in user, and the
     record its path names (a household by its token, a village, a ward by its code) go to
-    `surveys.access.allowed`. Out of reach and unknown look alike (404). A page for signed-in users sends
+    `surveys.people.access.allowed`. Out of reach and unknown look alike (404). A page for signed-in users sends
     others to sign in (and back after); a user whose password the ward office reset chooses a new one
     first. The household or ward found is left in `connection.state` for the handler."""
     if is_litestar_options(handler):

@@ -19,8 +19,8 @@ import click
 import uvicorn
 
 from server.app import configure_logging, create_app
-from surveys.passwords import password_problem
-from surveys.settings import Settings, get_settings
+from surveys.core.settings import Settings, get_settings
+from surveys.people.passwords import password_problem
 
 T = TypeVar("T")
 log = logging.getLogger("phocap")
@@ -28,7 +28,7 @@ log = logging.getLogger("phocap")
 
 def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     """Run `work` against the settings' database."""
-    from surveys.db import DatabaseNotMigrated, bind, close_pool, engine_for_url, open_pool
+    from surveys.core.db import DatabaseNotMigrated, bind, close_pool, engine_for_url, open_pool
 
     async def main() -> T:
         engine = engine_for_url(settings.resolved_database_url)
@@ -74,7 +74,7 @@ def serve(host: str, port: int) -> None:
 @main.command()
 def migrate() -> None:
     """Apply pending database migrations."""
-    from surveys.db import migrate as apply
+    from surveys.core.db import migrate as apply
 
     applied = _run(get_settings(), apply)
     click.echo(f"Applied {len(applied)} migration(s)." if applied else "The database is up to date.")
@@ -84,9 +84,9 @@ def migrate() -> None:
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
 def import_units(path: Path | None) -> None:
     """Import or update the official list of provinces and wards."""
-    from surveys.admin_units import DEFAULT_UNITS_FILE
-    from surveys.admin_units import import_units as run_import
-    from surveys.db import ensure_migrated
+    from surveys.core.db import ensure_migrated
+    from surveys.register.admin_units import DEFAULT_UNITS_FILE
+    from surveys.register.admin_units import import_units as run_import
 
     async def work() -> Any:
         await ensure_migrated()
@@ -105,7 +105,7 @@ def import_units(path: Path | None) -> None:
 @click.option("--data-dir", default="./data", show_default=True, type=click.Path(file_okay=False))
 def demo(port: int, host: str, data_dir: str) -> None:
     """Create the demo commune (Xã Phong Quang) with accounts, and serve it with the scheduler."""
-    from surveys.db import migrate as apply
+    from surveys.core.db import migrate as apply
     from surveys.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
 
     base = get_settings()
@@ -157,8 +157,8 @@ def user_create(
     password_stdin: bool,
 ) -> None:
     """Create an account (or reset its password)."""
-    from surveys.accounts import create_user
-    from surveys.db import ensure_migrated
+    from surveys.core.db import ensure_migrated
+    from surveys.people.accounts import create_user
     from surveys.tables import Ward
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass()
@@ -193,7 +193,7 @@ def digest() -> None:
 
 
 def _week_option(week: str | None) -> str:
-    from surveys.clock import now, week_label, week_start
+    from surveys.core.clock import now, week_label, week_start
 
     if week is None:
         return week_label(week_start(now()))
@@ -203,7 +203,7 @@ def _week_option(week: str | None) -> str:
 
 
 async def _ward_id(code: str) -> int:
-    from surveys.db import ensure_migrated
+    from surveys.core.db import ensure_migrated
     from surveys.tables import Ward
 
     await ensure_migrated()
@@ -218,7 +218,7 @@ async def _ward_id(code: str) -> int:
 @click.option("--week", default=None, help="ISO week, e.g. 2026-W47 (default: this week).")
 def digest_preview(ward_code: str, week: str | None) -> None:
     """Print the ward's digest as it would be sent now (plain text), without storing it."""
-    from surveys.digests import WARD, build_digest
+    from surveys.reporting.digests import WARD, build_digest
 
     settings = get_settings()
 
@@ -234,8 +234,8 @@ def digest_preview(ward_code: str, week: str | None) -> None:
 @click.option("--week", default=None, help="ISO week, e.g. 2026-W47 (default: this week).")
 def digest_send(ward_code: str, week: str | None) -> None:
     """Make the ward's digest of the week (unless it exists: never twice) and send the outbox now."""
-    from surveys.digests import WARD, make_digest
-    from surveys.outbox import deliver_due
+    from surveys.reporting.digests import WARD, make_digest
+    from surveys.reporting.outbox import deliver_due
     from surveys.tables import Digest
 
     settings = get_settings()

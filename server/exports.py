@@ -3,12 +3,12 @@ and province in Vietnamese, whatever language the officer reads the app in)."""
 
 from __future__ import annotations
 
-from surveys.clock import local_date, local_now
-from surveys.coverage import CoverageRow
-from surveys.exports import Cell, Table
-from surveys.i18n import gettext, use_locale
-from surveys.messages import INDICATOR_NAMES, OUTCOMES, REASONS, label
-from surveys.reports import INDICATORS, Indicators, WardReport
+from surveys.core.clock import local_date, local_now
+from surveys.core.i18n import gettext, use_locale
+from surveys.core.messages import INDICATOR_NAMES, OUTCOMES, REASONS, label
+from surveys.reporting.coverage import CoverageRow
+from surveys.reporting.exports import Cell, Table
+from surveys.reporting.reports import INDICATORS, Indicators, WardReport
 
 
 def _title(report_name: str, ward_name: str, ward_code: str, province: str) -> list[str]:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from surveys import schemas
-from surveys.messages import error_message
-from surveys.validation import FieldError
+from surveys.core.messages import error_message
+from surveys.core.validation import FieldError
 
 _MEMBER_KEY = re.compile(r"^m-(\d{1,3})-([a-z_]+)$")
 _HOUSEHOLD_FLAGS = ("informed", "consent", "priority_elderly_alone", "priority_poor", "priority_other")

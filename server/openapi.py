@@ -1,6 +1,6 @@
 """OpenAPI for request bodies that handlers validate themselves.
 
-Handlers that record data read the raw JSON and check it with `surveys.validation`, which names every
+Handlers that record data read the raw JSON and check it with `surveys.core.validation`, which names every
 bad field (Litestar's own parsing stops at the first); this puts the schema back into the docs.
 """
 

@@ -13,8 +13,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from server.auth import PasswordChangeRequired, SignInRequired, sign_in_url
 from surveys import schemas
-from surveys.i18n import N_, gettext
-from surveys.messages import error_message
+from surveys.core.i18n import N_, gettext
+from surveys.core.messages import error_message
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"

@@ -11,7 +11,7 @@ from litestar.exceptions import ClientException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
-from surveys.settings import Settings
+from surveys.core.settings import Settings
 
 # No inline script and no eval: htmx is configured (meta htmx-config) to need neither.
 CONTENT_SECURITY_POLICY = "; ".join(

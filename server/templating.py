@@ -9,9 +9,10 @@ from typing import Any
 
 from jinja2 import Environment
 
-from surveys import messages, privacy
-from surveys.i18n import current_locale, format_date, format_datetime, gettext, ngettext
-from surveys.settings import Settings
+from surveys import privacy
+from surveys.core import messages
+from surveys.core.i18n import current_locale, format_date, format_datetime, gettext, ngettext
+from surveys.core.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 

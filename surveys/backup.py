@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from surveys.clock import now
+from surveys.core.clock import now
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 # Tables a phocap database has; a file without them is some other database.

@@ -16,15 +16,15 @@ from typing import Any
 import msgspec
 
 from surveys import schemas
-from surveys.accounts import create_user
-from surveys.admin_units import import_units
-from surveys.clock import now, this_year
-from surveys.criteria import identity_counts
-from surveys.db import write_transaction
+from surveys.core.clock import now, this_year
+from surveys.core.db import write_transaction
+from surveys.core.rows import Row
+from surveys.core.text import fold, name_sort_key
+from surveys.people.accounts import create_user
 from surveys.privacy import NOTICE_VERSION
-from surveys.rows import Row
+from surveys.register.admin_units import import_units
+from surveys.survey.criteria import identity_counts
 from surveys.tables import Household, Member, Village, Visit, Ward
-from surveys.text import fold, name_sort_key
 
 DEMO_WARD_CODE = "01849"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published demo credential, printed on start

@@ -16,12 +16,12 @@ from typing import Any
 
 import msgspec
 
-from surveys.audit import audit, history
-from surveys.clock import now
-from surveys.db import write_transaction
-from surveys.exports import Table, to_xlsx
-from surveys.i18n import N_, gettext, use_locale
-from surveys.messages import AUDIT_ACTIONS, OUTCOMES, SEX, SKILLS, VNEID, YES_NO_UNKNOWN, label
+from surveys.core.audit import audit, history
+from surveys.core.clock import now
+from surveys.core.db import write_transaction
+from surveys.core.i18n import N_, gettext, use_locale
+from surveys.core.messages import AUDIT_ACTIONS, OUTCOMES, SEX, SKILLS, VNEID, YES_NO_UNKNOWN, label
+from surveys.reporting.exports import Table, to_xlsx
 from surveys.tables import AuditEntry, Household, Member, Visit
 
 # Changing the notice's text means a new version: households are asked again at their next visit.

@@ -1,6 +1,6 @@
 """The shapes of phocap's data at its boundaries (JSON API, forms), as msgspec Structs.
 
-Constraints live on the types; `surveys.validation` checks every field against them at once.
+Constraints live on the types; `surveys.core.validation` checks every field against them at once.
 """
 
 from __future__ import annotations

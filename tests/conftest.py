@@ -21,8 +21,8 @@ import uvicorn
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
-from surveys.db import bind, engine_for_url, migrate
-from surveys.settings import Settings, load_settings
+from surveys.core.db import bind, engine_for_url, migrate
+from surveys.core.settings import Settings, load_settings
 from surveys.tables import ALL_TABLES
 from tests import log_scan
 from tests.factories import PASSWORD, World, make_world

@@ -8,10 +8,10 @@ from functools import cache
 from typing import Any
 from unittest import mock
 
-from surveys import accounts
-from surveys.accounts import create_user
+from surveys.people import accounts
+from surveys.people.accounts import create_user
+from surveys.survey.visits import refresh_household_keys
 from surveys.tables import Household, Member, Province, Village, Ward
-from surveys.visits import refresh_household_keys
 
 PASSWORD = "correct-horse-battery"
 

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
-from surveys.text import fold
+from surveys.core.text import fold
 
 LOG_FILE = Path(__file__).parent.parent / "test-artifacts" / f"test-run-{os.getpid()}.log"
 CLIENT_LOGGERS = ("httpx", "httpcore")

@@ -15,7 +15,11 @@ from msgspec import Struct
 
 from server.auth import LOCALE_COOKIE, SESSION_COOKIE, access, client_address, safe_next
 from server.views.render import page
-from surveys.accounts import (
+from surveys.core.audit import audit
+from surveys.core.i18n import LOCALES, N_, gettext, ngettext, set_locale
+from surveys.core.settings import Settings
+from surveys.core.text import clean
+from surveys.people.accounts import (
     Actor,
     SignInLimits,
     TooManyAttempts,
@@ -24,11 +28,7 @@ from surveys.accounts import (
     open_session,
     sign_in,
 )
-from surveys.accounts import set_locale as remember_locale
-from surveys.audit import audit
-from surveys.i18n import LOCALES, N_, gettext, ngettext, set_locale
-from surveys.settings import Settings
-from surveys.text import clean
+from surveys.people.accounts import set_locale as remember_locale
 
 
 class SignInForm(Struct):

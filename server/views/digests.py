@@ -15,13 +15,13 @@ from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_ward
 from server.views.render import page
-from surveys.accounts import Actor
-from surveys.audit import audit
-from surveys.clock import now, week_label, week_start
-from surveys.digests import WARD, make_digest, ward_recipients
-from surveys.i18n import N_, gettext
-from surveys.outbox import deliver_due, resend
-from surveys.settings import Settings
+from surveys.core.audit import audit
+from surveys.core.clock import now, week_label, week_start
+from surveys.core.i18n import N_, gettext
+from surveys.core.settings import Settings
+from surveys.people.accounts import Actor
+from surveys.reporting.digests import WARD, make_digest, ward_recipients
+from surveys.reporting.outbox import deliver_due, resend
 from surveys.tables import Digest, User, Ward
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]

@@ -14,14 +14,14 @@ from litestar.response import Redirect
 from server.auth import access, client_address, routed_household, sign_in_url
 from server.forms import VisitForm, blank_member
 from server.views.render import page
-from surveys.access import allowed
-from surveys.accounts import Actor
-from surveys.households import household_by_token, household_detail
-from surveys.rows import Row
-from surveys.settings import Settings
-from surveys.stickers import qr_svg, reissue_token
-from surveys.validation import InvalidInput
-from surveys.visits import VisitConflict, parse_visit, record_visit
+from surveys.core.rows import Row
+from surveys.core.settings import Settings
+from surveys.core.validation import InvalidInput
+from surveys.people.access import allowed
+from surveys.people.accounts import Actor
+from surveys.register.households import household_by_token, household_detail
+from surveys.register.stickers import qr_svg, reissue_token
+from surveys.survey.visits import VisitConflict, parse_visit, record_visit
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 

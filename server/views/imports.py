@@ -14,10 +14,17 @@ from litestar.params import Body, FromPath
 
 from server.auth import access, client_address
 from server.views.render import page
-from surveys.access import visible_village_ids
-from surveys.accounts import Actor
-from surveys.i18n import N_, gettext
-from surveys.imports import MAX_BYTES, ImportFileError, import_households, preview, read_rows, template_csv
+from surveys.core.i18n import N_, gettext
+from surveys.people.access import visible_village_ids
+from surveys.people.accounts import Actor
+from surveys.register.imports import (
+    MAX_BYTES,
+    ImportFileError,
+    import_households,
+    preview,
+    read_rows,
+    template_csv,
+)
 from surveys.tables import ImportUpload
 
 FILE_ERRORS = {

@@ -12,8 +12,8 @@ from litestar.response import Redirect
 from server.auth import access, client_address, routed_household
 from server.views.households import household_page
 from server.views.render import download
-from surveys.accounts import Actor
-from surveys.i18n import N_, gettext
+from surveys.core.i18n import N_, gettext
+from surveys.people.accounts import Actor
 from surveys.privacy import erase_household, export_household
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]

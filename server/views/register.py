@@ -14,12 +14,14 @@ from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_household
 from server.views.render import page
-from surveys.access import allowed
-from surveys.accounts import Actor
-from surveys.audit import history
-from surveys.households import household_by_token
-from surveys.messages import error_message
-from surveys.register import (
+from surveys.core.audit import history
+from surveys.core.messages import error_message
+from surveys.core.rows import Row
+from surveys.core.validation import FieldError, InvalidInput
+from surveys.people.access import allowed
+from surveys.people.accounts import Actor
+from surveys.register.households import household_by_token
+from surveys.register.register import (
     HouseholdCreate,
     HouseholdUpdate,
     archive_household,
@@ -31,9 +33,7 @@ from surveys.register import (
     update_household,
     ward_of_village,
 )
-from surveys.rows import Row
 from surveys.tables import Member, Village
-from surveys.validation import FieldError, InvalidInput
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 _MEMBER_KEY = re.compile(r"^m-(\d{1,2})-([a-z_]+)$")

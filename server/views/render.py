@@ -9,7 +9,7 @@ from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.plugins.htmx import HTMXRequest
 
-from surveys.clock import local_now
+from surveys.core.clock import local_now
 
 
 def download(content: bytes, name: str, fmt: str) -> Response[bytes]:

@@ -14,13 +14,13 @@ from litestar.response import Redirect
 
 from server.auth import SESSION_COOKIE, access, client_address, routed_ward
 from server.views.render import page
-from surveys.accounts import Actor, SignInLimits, TooManyAttempts, sign_in
-from surveys.audit import history
-from surveys.messages import error_message
-from surveys.passwords import password_problem
-from surveys.settings import Settings
-from surveys.tables import Village
-from surveys.team import (
+from surveys.core.audit import history
+from surveys.core.messages import error_message
+from surveys.core.settings import Settings
+from surveys.core.validation import FieldError, InvalidInput
+from surveys.people.accounts import Actor, SignInLimits, TooManyAttempts, sign_in
+from surveys.people.passwords import password_problem
+from surveys.people.team import (
     AccountCreate,
     AccountUpdate,
     change_own_password,
@@ -32,7 +32,7 @@ from surveys.team import (
     update_account,
     ward_team,
 )
-from surveys.validation import FieldError, InvalidInput
+from surveys.tables import Village
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 

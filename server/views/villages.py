@@ -18,16 +18,24 @@ from server.auth import access
 from server.exports import coverage_table
 from server.views.render import download, page
 from surveys import schemas
-from surveys.access import allowed
-from surveys.accounts import Actor
-from surveys.coverage import ORDERS, PAGE_SIZE, STATUSES, CoveragePage, village_coverage
-from surveys.criteria import REASONS
-from surveys.exports import to_csv, to_xlsx
-from surveys.households import archived_households, village_info, visible_villages
-from surveys.i18n import N_, gettext, use_locale
-from surveys.reports import volunteer_activity
-from surveys.settings import Settings
-from surveys.stickers import COLUMNS, ROWS, mark_printed, qr_svgs, stickers_for, stickers_pdf, warm_up
+from surveys.core.i18n import N_, gettext, use_locale
+from surveys.core.settings import Settings
+from surveys.people.access import allowed
+from surveys.people.accounts import Actor
+from surveys.register.households import archived_households, village_info, visible_villages
+from surveys.register.stickers import (
+    COLUMNS,
+    ROWS,
+    mark_printed,
+    qr_svgs,
+    stickers_for,
+    stickers_pdf,
+    warm_up,
+)
+from surveys.reporting.coverage import ORDERS, PAGE_SIZE, STATUSES, CoveragePage, village_coverage
+from surveys.reporting.exports import to_csv, to_xlsx
+from surveys.reporting.reports import volunteer_activity
+from surveys.survey.criteria import REASONS
 from surveys.tables import Household, Ward
 
 

@@ -14,16 +14,16 @@ from server.auth import access, client_address, routed_ward
 from server.charts import percent_chart
 from server.exports import report_table
 from server.views.render import download, page
-from surveys.access import allowed
-from surveys.accounts import Actor
-from surveys.clock import this_year
-from surveys.digests import ward_recipients
-from surveys.exports import to_csv, to_xlsx
-from surveys.messages import INDICATOR_NAMES, error_message
-from surveys.reports import INDICATORS, volunteer_activity, ward_report, ward_trend
+from surveys.core.clock import this_year
+from surveys.core.messages import INDICATOR_NAMES, error_message
+from surveys.core.validation import InvalidInput, parse
+from surveys.people.access import allowed
+from surveys.people.accounts import Actor
+from surveys.reporting.digests import ward_recipients
+from surveys.reporting.exports import to_csv, to_xlsx
+from surveys.reporting.reports import INDICATORS, volunteer_activity, ward_report, ward_trend
+from surveys.reporting.targets import TargetsUpdate, save_targets, targets_for
 from surveys.tables import Digest, Village, Ward
-from surveys.targets import TargetsUpdate, save_targets, targets_for
-from surveys.validation import InvalidInput, parse
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 TARGET_FIELDS = ("informed", "digital_family", "identity", "skills_confirmed")

@@ -17,7 +17,7 @@ async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="phocap", description=DESCRIPTION)
 
     async def create_indexes() -> None:
-        from surveys.db import current_engine
+        from surveys.core.db import current_engine
 
         for statement in UNIQUE_INDEXES:
             await current_engine().run_ddl(statement)

@@ -11,7 +11,7 @@ async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="phocap", description=DESCRIPTION)
 
     async def create_index() -> None:
-        from surveys.db import current_engine
+        from surveys.core.db import current_engine
 
         await current_engine().run_ddl("CREATE UNIQUE INDEX ward_target_ward_year ON ward_target (ward, year)")
 

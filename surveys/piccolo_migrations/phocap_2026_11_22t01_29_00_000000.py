@@ -13,7 +13,7 @@ async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="phocap", description=DESCRIPTION)
 
     async def backfill() -> None:
-        from surveys.db import current_engine
+        from surveys.core.db import current_engine
 
         engine = current_engine()
         await engine.run_ddl("UPDATE household SET archived_at = updated_at WHERE archived AND archived_at IS NULL")

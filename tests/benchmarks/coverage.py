@@ -26,11 +26,11 @@ from litestar.testing import AsyncTestClient
 from piccolo.engine.sqlite import SQLiteEngine
 
 from server.app import create_app
-from surveys.accounts import create_user
-from surveys.admin_units import import_units
-from surveys.db import bind, engine_for_url, migrate
-from surveys.settings import load_settings
-from surveys.text import fold, name_sort_key
+from surveys.core.db import bind, engine_for_url, migrate
+from surveys.core.settings import load_settings
+from surveys.core.text import fold, name_sort_key
+from surveys.people.accounts import create_user
+from surveys.register.admin_units import import_units
 
 REPEAT = 20
 PASSWORD = "benchmark-password"

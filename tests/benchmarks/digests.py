@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from surveys.admin_units import import_units
-from surveys.db import bind, engine_for_url, migrate
-from surveys.digests import due_digests
-from surveys.settings import load_settings
+from surveys.core.db import bind, engine_for_url, migrate
+from surveys.core.settings import load_settings
+from surveys.register.admin_units import import_units
+from surveys.reporting.digests import due_digests
 from surveys.tables import Digest, Ward
 from tests.benchmarks.coverage import populate
 

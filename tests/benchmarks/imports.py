@@ -16,12 +16,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from surveys.accounts import create_user
-from surveys.admin_units import import_units
-from surveys.db import bind, engine_for_url, migrate
-from surveys.imports import COLUMNS, import_households, preview, read_rows
+from surveys.core.db import bind, engine_for_url, migrate
+from surveys.core.text import fold, name_sort_key
+from surveys.people.accounts import create_user
+from surveys.register.admin_units import import_units
+from surveys.register.imports import COLUMNS, import_households, preview, read_rows
 from surveys.tables import Village, Ward
-from surveys.text import fold, name_sort_key
 
 HOUSEHOLDS, VILLAGES = 10_000, 10
 

@@ -16,9 +16,9 @@ import httpx
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
-from surveys.db import bind, engine_for_url, migrate
+from surveys.core.db import bind, engine_for_url, migrate
+from surveys.core.settings import load_settings
 from surveys.demo import DEMO_PASSWORD, load_demo
-from surveys.settings import load_settings
 from surveys.tables import Household, Member
 
 

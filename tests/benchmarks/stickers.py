@@ -15,11 +15,11 @@ from pathlib import Path
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
-from surveys.accounts import create_user
-from surveys.admin_units import import_units
-from surveys.db import bind, engine_for_url, migrate
-from surveys.settings import load_settings
-from surveys.stickers import Sticker, stickers_pdf
+from surveys.core.db import bind, engine_for_url, migrate
+from surveys.core.settings import load_settings
+from surveys.people.accounts import create_user
+from surveys.register.admin_units import import_units
+from surveys.register.stickers import Sticker, stickers_pdf
 from surveys.tables import Ward
 from tests.benchmarks.coverage import populate
 

@@ -10,10 +10,10 @@ import pytest
 
 from scheduler.jobs import weekly_digests
 from scheduler.runner import build_scheduler
-from surveys.clock import now, week_label, week_start
-from surveys.digests import WARD, audience_of, due_digests, make_digest
-from surveys.outbox import deliver_due
-from surveys.settings import Settings
+from surveys.core.clock import now, week_label, week_start
+from surveys.core.settings import Settings
+from surveys.reporting.digests import WARD, audience_of, due_digests, make_digest
+from surveys.reporting.outbox import deliver_due
 from surveys.tables import Digest, Household, Member, User, Ward
 from tests.factories import World
 from tests.mail_server import Inbox, free_port, smtp_server

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from scheduler import jobs
 from scheduler.runner import build_scheduler
-from surveys.accounts import open_session
-from surveys.clock import now
-from surveys.settings import Settings
+from surveys.core.clock import now
+from surveys.core.settings import Settings
+from surveys.people.accounts import open_session
 from surveys.tables import AuthSession
 from tests.factories import World
 
@@ -18,7 +18,7 @@ async def test_purge_removes_expired_and_idle_sessions_only(world: World, settin
     await open_session(user, "web", timedelta(hours=1))
     expired = await open_session(user, "web", timedelta(hours=1))
     idle = await open_session(user, "api", timedelta(days=30))
-    from surveys.accounts import _token_hash
+    from surveys.people.accounts import _token_hash
 
     await AuthSession.update({AuthSession.expires_at: now() - timedelta(minutes=1)}).where(
         AuthSession.token_hash == _token_hash(expired)

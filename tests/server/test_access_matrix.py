@@ -1,5 +1,5 @@
 """Every route of the app against every role (ASVS 5.0 V8.2): each route names an access rule, and what
-the server answers each role matches a table written here by hand, independent of `surveys.access`.
+the server answers each role matches a table written here by hand, independent of `surveys.people.access`.
 A new route with no rule stops the app from starting; a new rule with no row here fails the suite.
 
 The fixture's records: household `an` in village v1 of ward 01849 (Phong Quang); volunteer1 covers
@@ -19,9 +19,9 @@ from litestar.testing import AsyncTestClient
 
 from server.app import check_access_rules, create_app
 from server.auth import SESSION_COOKIE, is_litestar_options
-from surveys.accounts import open_session
-from surveys.imports import template_csv
-from surveys.settings import Settings, load_settings
+from surveys.core.settings import Settings, load_settings
+from surveys.people.accounts import open_session
+from surveys.register.imports import template_csv
 from surveys.tables import ALL_TABLES, AuthSession, Digest, ImportUpload, Ward
 from tests.conftest import csrf_token
 from tests.factories import World, make_user

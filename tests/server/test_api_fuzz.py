@@ -15,7 +15,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
-from surveys.accounts import open_session
+from surveys.people.accounts import open_session
 from tests.factories import World
 
 # Enough to find the 500s and schema breaks of every operation, few enough for every CI run.

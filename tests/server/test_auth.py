@@ -133,7 +133,7 @@ async def test_a_session_idle_too_long_is_refused(
 ) -> None:
     from datetime import timedelta
 
-    from surveys.clock import now
+    from surveys.core.clock import now
 
     await sign_in(client, "volunteer1")
     idle_since = now() - timedelta(hours=settings.session_idle_hours, minutes=1)
@@ -147,7 +147,7 @@ async def test_a_session_idle_too_long_is_refused(
 async def test_a_session_past_its_lifetime_is_refused(client: AsyncTestClient[Any], world: World) -> None:
     from datetime import timedelta
 
-    from surveys.clock import now
+    from surveys.core.clock import now
 
     await sign_in(client, "volunteer1")
     await AuthSession.update({AuthSession.expires_at: now() - timedelta(seconds=1)}).where(

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from litestar.testing import AsyncTestClient
 
-from surveys.reports import ward_report
+from surveys.reporting.reports import ward_report
 from surveys.tables import AuditEntry, WardTarget
 from tests.conftest import api_token, sign_in
 from tests.factories import World, make_household, person

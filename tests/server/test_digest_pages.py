@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 
-from surveys.clock import now, week_label, week_start
-from surveys.digests import WARD, make_digest
-from surveys.settings import Settings
+from surveys.core.clock import now, week_label, week_start
+from surveys.core.settings import Settings
+from surveys.reporting.digests import WARD, make_digest
 from surveys.tables import AuditEntry, Digest, User, Ward
 from tests.conftest import sign_in
 from tests.factories import World
@@ -156,7 +156,7 @@ def test_cli_previews_and_refuses_bad_input(
     settings: Settings, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from server.cli import main
-    from surveys.settings import get_settings
+    from surveys.core.settings import get_settings
 
     monkeypatch.setenv("DATABASE_URL", settings.resolved_database_url)
     monkeypatch.setenv("PHOCAP_DATA_DIR", settings.data_dir)

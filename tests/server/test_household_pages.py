@@ -90,7 +90,7 @@ async def test_qr_code_is_svg_of_the_sticker_url_only(client: AsyncTestClient[An
 
 
 async def test_qr_encodes_base_url_and_token_as_a_regular_qr() -> None:
-    from surveys.stickers import qr_svg
+    from surveys.register.stickers import qr_svg
 
     svg = qr_svg("https://phocap.example/h/abc")
     import segno

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from litestar.testing import AsyncTestClient
 
-from surveys.imports import MAX_BYTES
+from surveys.register.imports import MAX_BYTES
 from surveys.tables import Household, ImportUpload, Member
 from tests.conftest import sign_in
 from tests.factories import World

@@ -103,7 +103,7 @@ async def test_erasure_needs_the_code_typed_again(client: AsyncTestClient[Any], 
 async def test_a_household_that_moved_away_can_still_have_its_data_erased(
     client: AsyncTestClient[Any], world: World
 ) -> None:
-    from surveys.register import archive_household
+    from surveys.register.register import archive_household
 
     token = world.households["an"]
     household = await Household.select(Household.id).where(Household.code == "PQ-01-0001").first()

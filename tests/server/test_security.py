@@ -84,8 +84,8 @@ async def test_access_log_leaves_out_the_query_string(
 
 async def test_an_unmigrated_database_stops_the_app_with_the_command_to_run(tmp_path: Any) -> None:
     from server.app import create_app
-    from surveys.db import DatabaseNotMigrated
-    from surveys.settings import load_settings
+    from surveys.core.db import DatabaseNotMigrated
+    from surveys.core.settings import load_settings
     from tests.conftest import POSTGRES_URL
 
     if POSTGRES_URL:

@@ -12,9 +12,9 @@ from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from server.security import ClientAddressMiddleware
-from surveys.accounts import purge_expired_sessions
-from surveys.passwords import common_passwords, password_problem
-from surveys.settings import Settings, load_settings
+from surveys.core.settings import Settings, load_settings
+from surveys.people.accounts import purge_expired_sessions
+from surveys.people.passwords import common_passwords, password_problem
 from surveys.tables import SignInFailure
 from tests.conftest import BASE_URL, csrf_token, sign_in
 from tests.factories import PASSWORD, World

@@ -17,7 +17,7 @@ import zxingcpp
 from litestar.testing import AsyncTestClient
 from PIL import Image
 
-from surveys.stickers import Sticker, qr_code, stickers_pdf
+from surveys.register.stickers import Sticker, qr_code, stickers_pdf
 from surveys.tables import AuditEntry, Household
 from tests.conftest import BASE_URL, sign_in
 from tests.factories import World

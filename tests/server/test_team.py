@@ -112,7 +112,7 @@ async def test_reset_password_ends_sessions_and_shows_a_temporary_one(
 ) -> None:
     from datetime import timedelta
 
-    from surveys.accounts import open_session
+    from surveys.people.accounts import open_session
 
     await open_session(world.users["volunteer1"], "web", timedelta(days=1))
     csrf = await sign_in(client, "ward")
@@ -134,7 +134,7 @@ async def test_reset_password_ends_sessions_and_shows_a_temporary_one(
 async def test_deactivate_ends_sessions_at_once(client: AsyncTestClient[Any], world: World) -> None:
     from datetime import timedelta
 
-    from surveys.accounts import open_session
+    from surveys.people.accounts import open_session
 
     await open_session(world.users["volunteer2"], "api", timedelta(days=1))
     csrf = await sign_in(client, "ward")

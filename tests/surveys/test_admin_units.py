@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from surveys.admin_units import DEFAULT_UNITS_FILE, import_units
+from surveys.register.admin_units import DEFAULT_UNITS_FILE, import_units
 from surveys.tables import Province, Ward
 
 

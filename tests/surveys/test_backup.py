@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from server.cli import main
 from surveys.backup import BackupError, BackupInfo, backup, check, restore
-from surveys.db import bind, engine_for_url
-from surveys.settings import Settings, get_settings
+from surveys.core.db import bind, engine_for_url
+from surveys.core.settings import Settings, get_settings
 from surveys.tables import Household, Member
 from tests.conftest import POSTGRES_URL
 from tests.factories import World

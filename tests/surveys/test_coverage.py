@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from surveys.coverage import village_coverage
-from surveys.criteria import REASONS
 from surveys.demo import load_demo
-from surveys.households import household_by_token, household_detail
+from surveys.register.households import household_by_token, household_detail
+from surveys.reporting.coverage import village_coverage
+from surveys.survey.criteria import REASONS
 from surveys.tables import Village, Ward
 from tests.factories import World, make_household, person
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from surveys.criteria import CoverageRules, household_status, is_digital_family, needs_identity
+from surveys.survey.criteria import CoverageRules, household_status, is_digital_family, needs_identity
 
 
 @dataclass

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from surveys.db import DatabaseNotMigrated, bind, engine_for_url, ensure_migrated, migrate, pending_migrations
+from surveys.core.db import (
+    DatabaseNotMigrated,
+    bind,
+    engine_for_url,
+    ensure_migrated,
+    migrate,
+    pending_migrations,
+)
 from tests.conftest import POSTGRES_URL
 
 

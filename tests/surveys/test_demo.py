@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from surveys.accounts import check_credentials
 from surveys.demo import DEMO_PASSWORD, load_demo
+from surveys.people.accounts import check_credentials
 from surveys.tables import Household, Member, User, Village, Visit
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from surveys.mail import SmtpServer, smtp_server
-from surveys.outbox import backoff
+from surveys.reporting.mail import SmtpServer, smtp_server
+from surveys.reporting.outbox import backoff
 
 
 @pytest.mark.parametrize(

@@ -13,16 +13,16 @@ from piccolo.columns import JSON, Text, Varchar
 
 from scheduler.jobs import erase_expired_households
 from scheduler.runner import build_scheduler
-from surveys.accounts import actor_by_id
-from surveys.clock import now
-from surveys.households import household_by_token, household_detail
+from surveys.core.clock import now
+from surveys.core.settings import Settings
+from surveys.core.text import fold
+from surveys.people.accounts import actor_by_id
 from surveys.privacy import NOTICE_VERSION, erase_expired, erase_household, household_data
-from surveys.register import archive_household
-from surveys.reports import ward_trend
-from surveys.settings import Settings
+from surveys.register.households import household_by_token, household_detail
+from surveys.register.register import archive_household
+from surveys.reporting.reports import ward_trend
+from surveys.survey.visits import parse_visit, record_visit
 from surveys.tables import ALL_TABLES, AuditEntry, Household, Member, Visit
-from surveys.text import fold
-from surveys.visits import parse_visit, record_visit
 from tests.factories import World
 
 # Everything the fixture says about household `an`: its members' names and its address.

@@ -6,13 +6,13 @@ import uuid
 
 import pytest
 
-from surveys.accounts import actor_by_id
-from surveys.clock import now
-from surveys.households import household_by_token
-from surveys.reports import Indicators, volunteer_activity, ward_report, ward_trend
+from surveys.core.clock import now
+from surveys.people.accounts import actor_by_id
+from surveys.register.households import household_by_token
+from surveys.reporting.reports import Indicators, volunteer_activity, ward_report, ward_trend
+from surveys.reporting.targets import Targets, TargetsUpdate, save_targets, targets_for
+from surveys.survey.visits import parse_visit, record_visit
 from surveys.tables import Member, Visit
-from surveys.targets import Targets, TargetsUpdate, save_targets, targets_for
-from surveys.visits import parse_visit, record_visit
 from tests.factories import World
 
 SKILLS = {

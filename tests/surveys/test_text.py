@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from surveys.text import clean, fold, name_sort_key
+from surveys.core.text import clean, fold, name_sort_key
 
 
 def test_clean_makes_decomposed_phone_input_nfc_and_trims() -> None:

@@ -9,11 +9,11 @@ import msgspec
 import pytest
 
 from surveys import schemas
-from surveys.accounts import actor_by_id
-from surveys.households import household_by_token, household_detail
+from surveys.core.validation import InvalidInput, parse
+from surveys.people.accounts import actor_by_id
+from surveys.register.households import household_by_token, household_detail
+from surveys.survey.visits import VisitConflict, parse_visit, record_visit
 from surveys.tables import Household, Member, Visit
-from surveys.validation import InvalidInput, parse
-from surveys.visits import VisitConflict, parse_visit, record_visit
 from tests.factories import World
 
 CORE = {

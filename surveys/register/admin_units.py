@@ -10,11 +10,11 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from surveys.db import write_transaction
+from surveys.core.db import write_transaction
+from surveys.core.text import clean
 from surveys.tables import Province, Ward
-from surveys.text import clean
 
-DEFAULT_UNITS_FILE = Path(__file__).parent / "data" / "vn_admin_units_2026-07-25.csv"
+DEFAULT_UNITS_FILE = Path(__file__).parents[1] / "data" / "vn_admin_units_2026-07-25.csv"
 _COLUMNS = ("province_code", "province_name", "ward_code", "ward_name")
 
 

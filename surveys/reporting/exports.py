@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from surveys.clock import local_date
+from surveys.core.clock import local_date
 
 Cell = str | int | float | date | None
 

@@ -1,7 +1,7 @@
 """Weekly digests: what goes into one, and when one is due.
 
 A digest is made for a ward (or a village head's villages) and an ISO week, stored, then sent from the
-outbox (`surveys.outbox`). It carries counts and links that need sign-in, never names, addresses or
+outbox (`surveys.reporting.outbox`). It carries counts and links that need sign-in, never names, addresses or
 household codes (DESIGN.md section 6). It is written in Vietnamese: it goes to the ward office.
 """
 
@@ -15,18 +15,18 @@ from typing import Any
 import msgspec
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from surveys.clock import local_now, now, week_label, week_start
-from surveys.coverage import ward_reason_counts
-from surveys.criteria import REASONS
-from surveys.db import write_transaction
-from surveys.i18n import gettext, ngettext, use_locale
-from surveys.messages import INDICATOR_NAMES
-from surveys.messages import REASONS as REASONS_NAMES
-from surveys.reports import INDICATORS, Indicators, VillageLine, WardReport, ward_report, ward_rules
-from surveys.settings import Settings
+from surveys.core.clock import local_now, now, week_label, week_start
+from surveys.core.db import write_transaction
+from surveys.core.i18n import gettext, ngettext, use_locale
+from surveys.core.messages import INDICATOR_NAMES
+from surveys.core.messages import REASONS as REASONS_NAMES
+from surveys.core.settings import Settings
+from surveys.reporting.coverage import ward_reason_counts
+from surveys.reporting.reports import INDICATORS, Indicators, VillageLine, WardReport, ward_report, ward_rules
+from surveys.survey.criteria import REASONS
 from surveys.tables import Digest, User, UserVillage, Village, Visit
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "email"
+TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates" / "email"
 WARD = "ward"
 # Weeks looked back for digests that were never made (the scheduler was down all week): each one is
 # recorded as skipped, so a gap is never silent.

@@ -8,13 +8,13 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
-from surveys.accounts import hash_password
-from surveys.audit import audit
-from surveys.db import write_transaction
-from surveys.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
+from surveys.core.audit import audit
+from surveys.core.db import write_transaction
+from surveys.core.text import clean
+from surveys.core.validation import FieldError, InvalidInput, parse
+from surveys.people.accounts import hash_password
+from surveys.people.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from surveys.tables import AuthSession, User, UserVillage, Village
-from surveys.text import clean
-from surveys.validation import FieldError, InvalidInput, parse
 
 Login = Annotated[str, Meta(min_length=3, max_length=50, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 Password = Annotated[str, Meta(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
@@ -203,7 +203,7 @@ async def change_own_password(
     """The user's own new password; other sessions of theirs end, the current one goes on."""
     if problem := password_problem(new_password, login):
         raise InvalidInput([FieldError("new_password", problem)])
-    from surveys.accounts import _token_hash
+    from surveys.people.accounts import _token_hash
 
     async with write_transaction():
         await User.update(

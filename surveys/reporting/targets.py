@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from msgspec import Meta, Struct
 
-from surveys.audit import audit
-from surveys.db import write_transaction
+from surveys.core.audit import audit
+from surveys.core.db import write_transaction
 from surveys.tables import WardTarget
 
 Percent = Annotated[int, Meta(ge=0, le=100)]

@@ -6,11 +6,13 @@ from collections import defaultdict
 from typing import Any
 
 from surveys import schemas
-from surveys.access import village_filter
-from surveys.accounts import Actor
-from surveys.clock import this_year
-from surveys.coverage import status_out, village_coverage
-from surveys.criteria import (
+from surveys.core.clock import this_year
+from surveys.core.rows import Row
+from surveys.people.access import village_filter
+from surveys.people.accounts import Actor
+from surveys.privacy import consent_current
+from surveys.reporting.coverage import status_out, village_coverage
+from surveys.survey.criteria import (
     CoverageRules,
     has_vneid,
     household_status,
@@ -18,8 +20,6 @@ from surveys.criteria import (
     needs_identity,
     skills_met,
 )
-from surveys.privacy import consent_current
-from surveys.rows import Row
 from surveys.tables import Household, Member, Village, Visit
 
 

@@ -1,6 +1,6 @@
 """Coverage counted in the database: each household's status and reasons as SQL aggregates, for the
 village lists (filtered, searched, paged) and the ward's numbers. The rules come from
-`surveys.criteria` (`member_sql`, `reason_sql`), never restated here."""
+`surveys.survey.criteria` (`member_sql`, `reason_sql`), never restated here."""
 
 from __future__ import annotations
 
@@ -9,11 +9,18 @@ from datetime import datetime
 from typing import Any
 
 from surveys import schemas
-from surveys.clock import now, this_year
-from surveys.criteria import REASONS, CoverageRules, HouseholdStatus, covered_sql, member_sql, reason_sql
-from surveys.rows import Row
+from surveys.core.clock import now, this_year
+from surveys.core.rows import Row
+from surveys.core.text import fold
+from surveys.survey.criteria import (
+    REASONS,
+    CoverageRules,
+    HouseholdStatus,
+    covered_sql,
+    member_sql,
+    reason_sql,
+)
 from surveys.tables import Household, Village
-from surveys.text import fold
 
 STATUSES: tuple[str, ...] = ("all", "uncovered", "covered")
 ORDERS: tuple[str, ...] = ("visit", "name")

@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlparse
 
 import aiosmtplib
 
-from surveys.settings import Settings
+from surveys.core.settings import Settings
 
 # Seconds to wait for the mail server at each step before counting the attempt as failed.
 SMTP_TIMEOUT = 30

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 from openpyxl import load_workbook
 
-from surveys.audit import audit
-from surveys.clock import now, this_year
-from surveys.db import bulk_insert, write_transaction
+from surveys.core.audit import audit
+from surveys.core.clock import now, this_year
+from surveys.core.db import bulk_insert, write_transaction
+from surveys.core.text import clean, fold, name_sort_key
 from surveys.tables import Household, Member, Village
-from surveys.text import clean, fold, name_sort_key
 
 # The template's columns (Vietnamese, as the village's own lists have them).
 COLUMNS = ("Thôn", "Hộ số", "Địa chỉ", "Họ và tên", "Năm sinh", "Giới tính", "Chủ hộ")
@@ -285,7 +285,7 @@ _MEMBER_COLUMNS = [
 
 async def _next_numbers(village_ids: set[int]) -> dict[int, tuple[str, int]]:
     """For each village: its code prefix and the highest household number used so far."""
-    from surveys.register import next_code
+    from surveys.register.register import next_code
 
     result = {}
     for village_id in village_ids:

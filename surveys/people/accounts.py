@@ -11,8 +11,8 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from surveys.db import write_transaction
-from surveys.settings import Settings
+from surveys.core.db import write_transaction
+from surveys.core.settings import Settings
 from surveys.tables import AuthSession, SignInFailure, User, UserVillage
 
 ROLES: tuple[str, ...] = ("volunteer", "village_head", "ward_officer", "province_officer", "admin")

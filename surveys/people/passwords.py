@@ -9,7 +9,7 @@ from pathlib import Path
 MIN_LENGTH = 8
 MAX_LENGTH = 200
 
-_COMMON = Path(__file__).parent / "data" / "common_passwords.txt"
+_COMMON = Path(__file__).parents[1] / "data" / "common_passwords.txt"
 
 
 @lru_cache(maxsize=1)
@@ -20,7 +20,7 @@ def common_passwords() -> frozenset[str]:
 
 
 def password_problem(password: str, login: str = "") -> str | None:
-    """Why this password cannot be used (an error code of `surveys.messages.FIELD_ERRORS`), or None."""
+    """Why this password cannot be used (an error code of `surveys.core.messages.FIELD_ERRORS`), or None."""
     if len(password) < MIN_LENGTH:
         return "too_short"
     if len(password) > MAX_LENGTH:

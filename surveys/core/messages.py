@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from surveys.i18n import N_, gettext
+from surveys.core.i18n import N_, gettext
 
 ERRORS = {
     "required": N_("This field is required."),

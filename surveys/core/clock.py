@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from surveys.settings import get_settings
+from surveys.core.settings import get_settings
 
 
 def now() -> datetime:

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from surveys import schemas
-from surveys.clock import now, recent_weeks, this_year, week_label
-from surveys.coverage import households_sql
-from surveys.criteria import CoverageRules
-from surveys.db import timestamp_param
-from surveys.rows import Row
+from surveys.core.clock import now, recent_weeks, this_year, week_label
+from surveys.core.db import timestamp_param
+from surveys.core.rows import Row
+from surveys.reporting.coverage import households_sql
+from surveys.reporting.targets import Targets, targets_for
+from surveys.survey.criteria import CoverageRules
 from surveys.tables import Household, Village, Ward
-from surveys.targets import Targets, targets_for
 
 # Indicators counted over households, and over citizens of identity age ("adults").
 HOUSEHOLD_INDICATORS: tuple[str, ...] = ("visited", "digital_family", "informed")

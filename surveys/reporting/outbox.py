@@ -9,10 +9,10 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from surveys.audit import audit
-from surveys.clock import now
-from surveys.mail import send
-from surveys.settings import Settings
+from surveys.core.audit import audit
+from surveys.core.clock import now
+from surveys.core.settings import Settings
+from surveys.reporting.mail import send
 from surveys.tables import Digest
 
 log = logging.getLogger(__name__)

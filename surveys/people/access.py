@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from surveys.accounts import ROLES, Actor
+from surveys.people.accounts import ROLES, Actor
 from surveys.tables import Village, Ward
 
 # Roles that record visits and change household data.

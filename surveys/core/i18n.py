@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 LOCALES: tuple[str, ...] = ("vi", "en")
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "web" / "locale"
+LOCALE_DIR = Path(__file__).resolve().parents[2] / "web" / "locale"
 _current: ContextVar[str] = ContextVar("phocap_locale", default="vi")
 
 

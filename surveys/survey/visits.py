@@ -15,17 +15,17 @@ from typing import Any
 import msgspec
 
 from surveys import schemas
-from surveys.accounts import Actor
-from surveys.audit import audit
-from surveys.clock import now, this_year
-from surveys.criteria import OUTCOMES, identity_counts
-from surveys.db import write_transaction
-from surveys.households import household_by_token, household_detail, household_rules
+from surveys.core.audit import audit
+from surveys.core.clock import now, this_year
+from surveys.core.db import write_transaction
+from surveys.core.rows import Row
+from surveys.core.text import clean, fold, name_sort_key
+from surveys.core.validation import FieldError, InvalidInput, parse
+from surveys.people.accounts import Actor
 from surveys.privacy import NOTICE_VERSION, consent_current
-from surveys.rows import Row
+from surveys.register.households import household_by_token, household_detail, household_rules
+from surveys.survey.criteria import OUTCOMES, identity_counts
 from surveys.tables import Household, Member, Visit
-from surveys.text import clean, fold, name_sort_key
-from surveys.validation import FieldError, InvalidInput, parse
 
 _KEY_LENGTH = 400
 

@@ -11,14 +11,14 @@ from typing import Annotated, Any
 
 from msgspec import Meta, Struct
 
-from surveys.audit import audit
-from surveys.clock import now, this_year
-from surveys.db import write_transaction
+from surveys.core.audit import audit
+from surveys.core.clock import now, this_year
+from surveys.core.db import write_transaction
+from surveys.core.text import clean, name_sort_key
+from surveys.core.validation import FieldError, InvalidInput, parse
 from surveys.schemas import BirthYear, Name, Sex
+from surveys.survey.visits import check_members, refresh_household_keys
 from surveys.tables import Household, Member, Village, Visit
-from surveys.text import clean, name_sort_key
-from surveys.validation import FieldError, InvalidInput, parse
-from surveys.visits import check_members, refresh_household_keys
 
 Address = Annotated[str, Meta(min_length=1, max_length=200)]
 

@@ -23,12 +23,12 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from surveys.audit import audit
-from surveys.clock import now
-from surveys.db import write_transaction
+from surveys.core.audit import audit
+from surveys.core.clock import now
+from surveys.core.db import write_transaction
 from surveys.tables import Household
 
-FONTS = Path(__file__).resolve().parent.parent / "web" / "fonts"
+FONTS = Path(__file__).resolve().parents[2] / "web" / "fonts"
 # An A4 sheet of 3 x 7 stickers of 70 x 42.4 mm (the common label sheet); the QR is 30 mm wide with its
 # quiet zone, enough for a cheap phone's camera at arm's length.
 COLUMNS, ROWS = 3, 7
