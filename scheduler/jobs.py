@@ -9,9 +9,9 @@ from surveys.core.clock import now
 from surveys.core.settings import Settings
 from surveys.people.accounts import SignInLimits, purge_expired_sessions
 from surveys.privacy import erase_expired
+from surveys.register.uploads import purge_uploads
 from surveys.reporting.digests import due_digests
 from surveys.reporting.outbox import deliver_due
-from surveys.tables import ImportUpload
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ async def purge_sessions(settings: Settings) -> int:
         timedelta(hours=settings.session_idle_hours), SignInLimits.of(settings).window
     )
     # Uploaded household lists hold names: none stays longer than a day after its preview.
-    await ImportUpload.delete().where(ImportUpload.created_at < now() - timedelta(days=1))
+    await purge_uploads(now() - timedelta(days=1))
     if count:
         log.info("purged %d expired sessions", count)
     return count

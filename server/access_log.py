@@ -1,5 +1,5 @@
 """One log line per request, without the query string: searches carry people's names, and names
-stay out of logs (DESIGN.md section 6). Replaces uvicorn's access log."""
+stay out of logs (docs/architecture.md §6). Replaces uvicorn's access log."""
 
 from __future__ import annotations
 

@@ -21,8 +21,8 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from server.auth import MAX_ID, access, client_address, routed_household, routed_ward
 from server.openapi import json_body, problems
+from server.params import PageNo, Reason, Sort, Status
 from server.problems import ConflictProblem, InvalidInputProblem
-from server.views.villages import ListFilters, PageNo, Reason, Sort, Status
 from surveys import schemas
 from surveys.core.audit import audit
 from surveys.core.db import database_ok
@@ -39,9 +39,11 @@ from surveys.people.accounts import (
     open_session,
     sign_in,
 )
-from surveys.register.households import household_detail, village_households, visible_villages
+from surveys.register.households import visible_villages
 from surveys.reporting.coverage import coverage_out
+from surveys.reporting.lists import ListFilters, village_households
 from surveys.reporting.reports import report_out, ward_report
+from surveys.survey.status import household_detail
 from surveys.survey.visits import VisitConflict, parse_visit, record_visit
 
 T = TypeVar("T")

@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
     """The phocap ASGI app for `settings` (default: from the environment).
 
     `background` is run for the app's lifetime: the launcher passes the embedded scheduler there, so
-    the web app itself does not depend on the scheduler (DESIGN.md section 3)."""
+    the web app itself does not depend on the scheduler (docs/architecture.md §2)."""
     settings = (settings or get_settings()).with_secret()
     configure_logging(settings.log_level)
     engine = engine_for_url(settings.resolved_database_url)

@@ -24,7 +24,7 @@ from surveys.core.settings import Settings
 from surveys.people.access import RULES, Rule, allowed
 from surveys.people.accounts import Actor, actor_for_token
 from surveys.register.households import household_by_token
-from surveys.tables import Ward
+from surveys.register.places import ward_id
 
 SESSION_COOKIE = "phocap_session"
 LOCALE_COOKIE = "phocap_lang"
@@ -135,12 +135,11 @@ async def _record(connection: ASGIConnection[Any, Any, Any, Any], rule: Rule) ->
     if kind == "village" and "village_id" in params:
         return {"village_id": int(params["village_id"])}
     if kind == "ward" and "code" in params:
-        code = str(params["code"])
-        ward = await Ward.select(Ward.id).where(Ward.code == code).first() if len(code) == 5 else None
-        if ward is None:
+        found = await ward_id(str(params["code"]))
+        if found is None:
             raise NotFoundException()
-        connection.state.ward_id = int(ward["id"])
-        return {"ward_id": int(ward["id"])}
+        connection.state.ward_id = found
+        return {"ward_id": found}
     raise ImproperlyConfiguredException(f"the path {connection.url.path} names no {kind}")
 
 
@@ -152,7 +151,8 @@ def is_litestar_options(handler: BaseRouteHandler) -> bool:
 
 def routed_household(request: Request[Any, Any, Any]) -> Row:
     """The household the route's token names, found (and access checked) by `access_guard`."""
-    return request.state.household
+    household: Row = request.state.household
+    return household
 
 
 def routed_ward(request: Request[Any, Any, Any]) -> int:

@@ -159,7 +159,7 @@ def user_create(
     """Create an account (or reset its password)."""
     from surveys.core.db import ensure_migrated
     from surveys.people.accounts import create_user
-    from surveys.tables import Ward
+    from surveys.register.places import ward_id
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass()
     if problem := password_problem(password, login):
@@ -167,13 +167,10 @@ def user_create(
 
     async def work() -> int:
         await ensure_migrated()
-        ward_id = None
-        if ward_code:
-            ward = await Ward.select(Ward.id).where(Ward.code == ward_code).first()
-            if ward is None:
-                raise click.BadParameter(f"no ward with code {ward_code} (run `phocap import-units`)")
-            ward_id = ward["id"]
-        return await create_user(login, password, role, display_name, ward_id=ward_id, village_ids=villages)
+        found = await ward_id(ward_code) if ward_code else None
+        if ward_code and found is None:
+            raise click.BadParameter(f"no ward with code {ward_code} (run `phocap import-units`)")
+        return await create_user(login, password, role, display_name, ward_id=found, village_ids=villages)
 
     user_id = _run(get_settings(), work)
     click.echo(f"User {login} saved (id {user_id}).")
@@ -204,13 +201,13 @@ def _week_option(week: str | None) -> str:
 
 async def _ward_id(code: str) -> int:
     from surveys.core.db import ensure_migrated
-    from surveys.tables import Ward
+    from surveys.register.places import ward_id
 
     await ensure_migrated()
-    ward = await Ward.select(Ward.id).where(Ward.code == code).first()
-    if ward is None:
+    found = await ward_id(code)
+    if found is None:
         raise click.BadParameter(f"no ward with code {code}", param_hint="--ward")
-    return int(ward["id"])
+    return found
 
 
 @digest.command("preview")
@@ -234,17 +231,16 @@ def digest_preview(ward_code: str, week: str | None) -> None:
 @click.option("--week", default=None, help="ISO week, e.g. 2026-W47 (default: this week).")
 def digest_send(ward_code: str, week: str | None) -> None:
     """Make the ward's digest of the week (unless it exists: never twice) and send the outbox now."""
+    from surveys.reporting.digest_archive import digest_delivery
     from surveys.reporting.digests import WARD, make_digest
     from surveys.reporting.outbox import deliver_due
-    from surveys.tables import Digest
 
     settings = get_settings()
 
     async def work() -> tuple[int, bool, dict[str, Any] | None]:
         digest_id, created = await make_digest(await _ward_id(ward_code), _week_option(week), WARD, settings)
         await deliver_due(settings)
-        row = await Digest.select(Digest.status, Digest.last_error).where(Digest.id == digest_id).first()
-        return digest_id, created, row
+        return digest_id, created, await digest_delivery(digest_id)
 
     digest_id, created, row = _run(settings, work)
     state = row["status"] if row else "?"

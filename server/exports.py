@@ -4,10 +4,10 @@ and province in Vietnamese, whatever language the officer reads the app in)."""
 from __future__ import annotations
 
 from surveys.core.clock import local_date, local_now
+from surveys.core.exports import Cell, Table
 from surveys.core.i18n import gettext, use_locale
 from surveys.core.messages import INDICATOR_NAMES, OUTCOMES, REASONS, label
 from surveys.reporting.coverage import CoverageRow
-from surveys.reporting.exports import Cell, Table
 from surveys.reporting.reports import INDICATORS, Indicators, WardReport
 
 

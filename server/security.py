@@ -1,4 +1,4 @@
-"""Security headers on every answer (DESIGN.md section 6: safe to expose behind TLS)."""
+"""Security headers on every answer (docs/architecture.md §6: safe to expose behind TLS)."""
 
 from __future__ import annotations
 

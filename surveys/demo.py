@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
+from piccolo.columns import Column
 
 from surveys import schemas
 from surveys.core.clock import now, this_year
@@ -127,13 +128,13 @@ ACCOUNTS = [
 ]
 
 
-def _person(rng: random.Random, family: str, sex: str, birth_year: int) -> dict:
+def _person(rng: random.Random, family: str, sex: str, birth_year: int) -> dict[str, Any]:
     middle = rng.choice(_MALE_MIDDLE if sex == "male" else _FEMALE_MIDDLE)
     given = rng.choice(_MALE_GIVEN if sex == "male" else _FEMALE_GIVEN)
     return {"full_name": f"{family} {middle} {given}", "sex": sex, "birth_year": birth_year}
 
 
-def _family(rng: random.Random, year: int) -> list[dict]:
+def _family(rng: random.Random, year: int) -> list[dict[str, Any]]:
     family = rng.choice(_FAMILY)
     head_sex = "male" if rng.random() < 0.8 else "female"
     head_age = rng.randint(26, 82)
@@ -152,7 +153,7 @@ def _family(rng: random.Random, year: int) -> list[dict]:
     return people
 
 
-def _answers(rng: random.Random, person: dict, year: int) -> dict:
+def _answers(rng: random.Random, person: dict[str, Any], year: int) -> dict[str, Any]:
     age = year - person["birth_year"]
     if age < 16:
         return {}
@@ -275,7 +276,8 @@ async def _add_visits(village_ids: dict[str, int], rng: random.Random) -> None:
                     for m in members:
                         values = _answers(rng, m, year)
                         if values:
-                            await Member.update(values).where(Member.id == m["id"])
+                            changes: dict[Column | str, Any] = {k: v for k, v in values.items()}
+                            await Member.update(changes).where(Member.id == m["id"])
                             m.update(values)
                         answers.append(
                             msgspec.convert(

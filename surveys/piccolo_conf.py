@@ -1,8 +1,7 @@
 """Piccolo's configuration module (`PICCOLO_CONF=surveys.piccolo_conf`).
 
-`DB` is the engine for the configured `DATABASE_URL`, made on first use (so importing this module
-touches no file); `surveys.core.db.bind` sets it when a process (or a test) chooses another database, so
-Piccolo's migration machinery follows.
+`surveys.core.db` owns the engine; `DB` here only points to it, so Piccolo's migration machinery uses
+whatever database the process (or a test) bound.
 """
 
 from __future__ import annotations
@@ -16,10 +15,7 @@ APP_REGISTRY = AppRegistry(apps=["surveys.piccolo_app"])
 
 def __getattr__(name: str) -> Any:
     if name == "DB":
-        from surveys.core.db import engine_for_url
-        from surveys.core.settings import get_settings
+        from surveys.core.db import current_engine
 
-        engine = engine_for_url(get_settings().resolved_database_url)
-        globals()["DB"] = engine
-        return engine
+        return current_engine()
     raise AttributeError(name)

@@ -19,26 +19,13 @@ import msgspec
 from surveys.core.audit import audit, history
 from surveys.core.clock import now
 from surveys.core.db import write_transaction
+from surveys.core.exports import Table, to_xlsx
 from surveys.core.i18n import N_, gettext, use_locale
 from surveys.core.messages import AUDIT_ACTIONS, OUTCOMES, SEX, SKILLS, VNEID, YES_NO_UNKNOWN, label
-from surveys.reporting.exports import Table, to_xlsx
+from surveys.register.consent import CONSENT_NOTICE, NOTICE_VERSION, consent_current
 from surveys.tables import AuditEntry, Household, Member, Visit
 
-# Changing the notice's text means a new version: households are asked again at their next visit.
-NOTICE_VERSION = "2026-11"
-CONSENT_NOTICE = N_(
-    "Consent notice (version 2026-11): the People's Committee of the commune records the names, birth "
-    "years and sex of the household's members and their answers about VNeID, digital bank accounts, "
-    "smartphones and digital skills, only to support the digital literacy movement and to count its "
-    "progress. Volunteers and village heads of this village and the commune office see them; nobody "
-    "else. The household may ask the commune office at any time to see, correct or delete its data, or "
-    "withdraw this consent; data of a household that has moved away is deleted after a year."
-)
-
-
-def consent_current(consent_at: Any, consent_notice: str) -> bool:
-    """Whether the household agreed to the notice now in force."""
-    return consent_at is not None and consent_notice == NOTICE_VERSION
+__all__ = ["CONSENT_NOTICE", "NOTICE_VERSION", "consent_current"]
 
 
 async def household_data(household_id: int) -> dict[str, Any]:

@@ -43,7 +43,7 @@ class Ward(Table):
     code = Varchar(length=5, unique=True)
     name = Varchar(length=100)
     province = ForeignKey(Province, index=True)
-    # Coverage rules differ between communes; DESIGN.md section 5 gives these defaults.
+    # Coverage rules differ between communes; docs/architecture.md §5 gives these defaults.
     identity_age = SmallInt(default=16)
     identity_min_level = SmallInt(default=1)
     identity_requires_bank = Boolean(default=False)
@@ -82,7 +82,7 @@ class Household(Table):
     informed_at = Timestamptz(null=True, default=None)
     consent_at = Timestamptz(null=True, default=None)
     consent_by = Varchar(length=100, default="")
-    # The version of the consent notice (surveys/consent.py) the household agreed to.
+    # The version of the consent notice (surveys/register/consent.py) the household agreed to.
     consent_notice = Varchar(length=20, default="")
     priority_elderly_alone = Boolean(default=False)
     priority_poor = Boolean(default=False)

@@ -10,7 +10,7 @@ from unittest import mock
 
 from surveys.people import accounts
 from surveys.people.accounts import create_user
-from surveys.survey.visits import refresh_household_keys
+from surveys.register.members import refresh_household_keys
 from surveys.tables import Household, Member, Province, Village, Ward
 
 PASSWORD = "correct-horse-battery"

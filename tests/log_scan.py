@@ -1,4 +1,4 @@
-"""Personal data never in logs (DESIGN.md section 6, Law 91/2025): every log record phocap writes during
+"""Personal data never in logs (docs/architecture.md §6, Law 91/2025): every log record phocap writes during
 the test run goes to `test-artifacts/test-run-<pid>.log` (one file per run, so two runs at once do not
 mix; deleted when clean), and the run fails if any of the fixtures' names or
 addresses appears in it, as typed, without accents, or encoded in a URL.

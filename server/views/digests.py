@@ -20,9 +20,11 @@ from surveys.core.clock import now, week_label, week_start
 from surveys.core.i18n import N_, gettext
 from surveys.core.settings import Settings
 from surveys.people.accounts import Actor
+from surveys.people.profile import profile, save_profile
+from surveys.register.places import ward_row
+from surveys.reporting.digest_archive import save_digest_settings, ward_digest, ward_digests
 from surveys.reporting.digests import WARD, make_digest, ward_recipients
 from surveys.reporting.outbox import deliver_due, resend
-from surveys.tables import Digest, User, Ward
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
@@ -59,14 +61,9 @@ class DigestController(Controller):
     async def archive(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """Every digest of the ward, newest first, with its delivery."""
         ward_id = routed_ward(request)
-        digests = await Digest.select(
-            Digest.id, Digest.week, Digest.audience, Digest.status, Digest.attempts, Digest.sent_at,
-            Digest.last_error, Digest.next_attempt_at, Digest.recipients,
-        ).where(Digest.ward == ward_id).order_by(Digest.week, ascending=False).order_by(Digest.audience)  # fmt: skip
-        ward = await Ward.select().where(Ward.id == ward_id).first()
-        return page(
-            request, "digests.html", code=code, digests=digests, recipients=ward_recipients(ward or {})
-        )
+        digests = await ward_digests(ward_id)
+        recipients = ward_recipients(await ward_row(ward_id))
+        return page(request, "digests.html", code=code, digests=digests, recipients=recipients)
 
     @get("/digests/{digest_id:int}")
     async def show(
@@ -115,7 +112,7 @@ class DigestController(Controller):
     async def settings_form(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """Who receives the ward's digest, and when."""
         ward_id = routed_ward(request)
-        ward = await Ward.select().where(Ward.id == ward_id).first() or {}
+        ward = await ward_row(ward_id)
         values = {"emails": "\n".join(ward_recipients(ward)), "weekday": str(ward.get("digest_weekday", 1)),
                   "hour": str(ward.get("digest_hour", 7))}  # fmt: skip
         return page(request, "digest_settings.html", code=code, values=values, errors={}, weekdays=WEEKDAYS)
@@ -145,15 +142,19 @@ class DigestController(Controller):
                 errors=errors,
                 weekdays=WEEKDAYS,
             )
-        await Ward.update({Ward.digest_emails: "\n".join(emails), Ward.digest_weekday: int(values["weekday"]),
-                           Ward.digest_hour: int(values["hour"])}).where(Ward.id == ward_id)  # fmt: skip
-        await audit("ward.digest_settings", "ward", ward_id, request.user.id, {"recipients": len(emails),
-                    "weekday": int(values["weekday"]), "hour": int(values["hour"])}, client_address(request))  # fmt: skip
+        await save_digest_settings(
+            ward_id,
+            emails,
+            int(values["weekday"]),
+            int(values["hour"]),
+            request.user.id,
+            client_address(request),
+        )
         return Redirect(f"/wards/{code}/digests", status_code=303)
 
 
 async def _digest(ward_id: int, digest_id: int) -> dict[str, Any]:
-    digest = await Digest.select().where((Digest.id == digest_id) & (Digest.ward == ward_id)).first()
+    digest = await ward_digest(ward_id, digest_id)
     if digest is None:
         raise NotFoundException()
     return digest
@@ -170,10 +171,7 @@ class ProfileController(Controller):
     @get("/")
     async def form(self, request: Request[Actor, Any, Any]) -> Any:
         """The profile form."""
-        user = (
-            await User.select(User.email, User.wants_digest).where(User.id == request.user.id).first() or {}
-        )
-        values = {"email": user.get("email", ""), "wants_digest": bool(user.get("wants_digest"))}
+        values = await profile(request.user.id)
         return page(request, "profile.html", values=values, errors={}, saved=False)
 
     @post("/")
@@ -188,7 +186,5 @@ class ProfileController(Controller):
         if errors:
             return page(request, "profile.html", status_code=422, values=values, errors=errors, saved=False)
         wants = bool(values["wants_digest"]) and request.user.role == "village_head"
-        await User.update({User.email: values["email"], User.wants_digest: wants}).where(
-            User.id == request.user.id
-        )
+        await save_profile(request.user.id, str(values["email"]), wants)
         return page(request, "profile.html", values={**values, "wants_digest": wants}, errors={}, saved=True)

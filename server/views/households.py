@@ -19,8 +19,9 @@ from surveys.core.settings import Settings
 from surveys.core.validation import InvalidInput
 from surveys.people.access import allowed
 from surveys.people.accounts import Actor
-from surveys.register.households import household_by_token, household_detail
+from surveys.register.households import household_by_token
 from surveys.register.stickers import qr_svg, reissue_token
+from surveys.survey.status import household_detail
 from surveys.survey.visits import VisitConflict, parse_visit, record_visit
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]

@@ -25,7 +25,7 @@ from surveys.register.imports import (
     read_rows,
     template_csv,
 )
-from surveys.tables import ImportUpload
+from surveys.register.uploads import drop_upload, keep_upload, kept_upload
 
 FILE_ERRORS = {
     "too_large": N_("The file is larger than 5 MB. Split it by village and import each part."),
@@ -97,9 +97,7 @@ class ImportController(Controller):
             )
         result = await preview(rows, villages)
         token = secrets.token_urlsafe(16)
-        await ImportUpload.insert(
-            ImportUpload(token=token, user=request.user.id, filename=file.filename[:200], content=content)
-        )
+        await keep_upload(token, request.user.id, file.filename, content)
         status = 422 if result.errors else 200
         return page(
             request,
@@ -115,11 +113,7 @@ class ImportController(Controller):
     async def confirm(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Any:
         """Import the previewed file: all its new households, or none if anything is wrong."""
         villages = await visible_village_ids(request.user)
-        stored = (
-            await ImportUpload.select()
-            .where((ImportUpload.token == token) & (ImportUpload.user == request.user.id))
-            .first()
-        )
+        stored = await kept_upload(token, request.user.id)
         if stored is None:
             raise NotFoundException()
         rows = await sync_to_thread(read_rows, stored["filename"], bytes(stored["content"]))
@@ -135,7 +129,7 @@ class ImportController(Controller):
                 problems=ROW_PROBLEMS,
             )
         created = await import_households(result, request.user.id, client_address(request))
-        await ImportUpload.delete().where(ImportUpload.token == token)
+        await drop_upload(token)
         return page(
             request,
             "import.html",

@@ -20,7 +20,9 @@ from surveys.core.rows import Row
 from surveys.core.validation import FieldError, InvalidInput
 from surveys.people.access import allowed
 from surveys.people.accounts import Actor
-from surveys.register.households import household_by_token
+from surveys.register.households import household_by_id, household_by_token
+from surveys.register.members import has_member, register_members
+from surveys.register.places import village_ref, ward_villages
 from surveys.register.register import (
     HouseholdCreate,
     HouseholdUpdate,
@@ -33,7 +35,6 @@ from surveys.register.register import (
     update_household,
     ward_of_village,
 )
-from surveys.tables import Member, Village
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 _MEMBER_KEY = re.compile(r"^m-(\d{1,2})-([a-z_]+)$")
@@ -104,7 +105,7 @@ class RegisterController(Controller):
     async def edit(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Any:
         """The register entry: address, village, members, and the household's history."""
         row = routed_household(request)
-        members = await _register_members(row.id)
+        members = await register_members(row.id)
         values = {"address": row.address, "village": str(row.village), "version": str(row.version)}
         return await self._edit_page(request, row, values, [*members, _blank()], {})
 
@@ -127,7 +128,8 @@ class RegisterController(Controller):
             return await self._edit_page(request, row, values, members, _errors(exc.errors), status_code=422)
         if not saved:
             fresh = await household_by_token(token)
-            assert fresh is not None
+            if fresh is None:  # archived or erased meanwhile
+                raise NotFoundException()
             conflict = {"version": error_message("version", "conflict")}
             return await self._edit_page(
                 request, fresh, {**values, "version": str(fresh.version)}, members, conflict, status_code=409
@@ -149,7 +151,7 @@ class RegisterController(Controller):
         duplicate = (
             await household_in_ward(code, await ward_of_village(row.village)) if code.strip() else None
         )
-        duplicate_row = await _row_by_id(duplicate) if duplicate else None
+        duplicate_row = await household_by_id(duplicate) if duplicate else None
         if (
             duplicate is None
             or duplicate == row.id
@@ -157,7 +159,7 @@ class RegisterController(Controller):
             or not await allowed(request.user, "household.manage", village_id=duplicate_row.village)
         ):
             values = {"address": row.address, "village": str(row.village), "version": str(row.version)}
-            members = await _register_members(row.id)
+            members = await register_members(row.id)
             errors = {"duplicate": error_message("duplicate", "not_found")}
             return await self._edit_page(
                 request, row, {**values, "duplicate": code}, members, errors, status_code=422
@@ -174,14 +176,10 @@ class RegisterController(Controller):
         target_id = (
             await household_in_ward(code, await ward_of_village(row.village)) if code.strip() else None
         )
-        target = await _row_by_id(target_id) if target_id else None
-        member = (
-            await Member.select(Member.id)
-            .where((Member.id == member_id) & (Member.household == row.id) & Member.removed.eq(False))
-            .first()
-        )
+        target = await household_by_id(target_id) if target_id else None
+        member = await has_member(row.id, member_id)
         if (
-            member is None
+            not member
             or target is None
             or target.id == row.id
             or not await allowed(request.user, "household.manage", village_id=target.village)
@@ -198,7 +196,7 @@ class RegisterController(Controller):
                 else {"member": error_message("members", "unknown_member")}
             )
             return await self._edit_page(
-                request, row, values, await _register_members(row.id), errors, status_code=422
+                request, row, values, await register_members(row.id), errors, status_code=422
             )
         await move_member(member_id, row.id, target.id, request.user.id, client_address(request))
         return Redirect(f"/h/{token}/edit", status_code=303)
@@ -212,7 +210,7 @@ class RegisterController(Controller):
         errors: dict[str, str],
         status_code: int = 200,
     ) -> Any:
-        villages = [v for v in await Village.select(Village.id, Village.name).where(Village.ward == await ward_of_village(row.village)).order_by(Village.code)
+        villages = [v for v in await ward_villages(await ward_of_village(row.village))
                     if await allowed(request.user, "household.manage", village_id=v["id"])]  # fmt: skip
         village = {"id": row.village, "name": row.village_name}
         return page(request, "register.html", status_code=status_code, village=village, h=row, values=values, members=members,
@@ -220,39 +218,10 @@ class RegisterController(Controller):
 
 
 async def _village(village_id: int) -> dict[str, Any]:
-    village = (
-        await Village.select(Village.id, Village.name, Village.code).where(Village.id == village_id).first()
-    )
+    village = await village_ref(village_id)
     if village is None:  # access_guard found it; it can only have gone since
         raise NotFoundException()
     return village
-
-
-async def _row_by_id(household_id: int) -> Row | None:
-    from surveys.tables import Household
-
-    found = await Household.select(Household.token).where(Household.id == household_id).first()
-    return await household_by_token(found["token"]) if found else None
-
-
-async def _register_members(household_id: int) -> list[dict[str, Any]]:
-    """The household's members as the register form shows them."""
-    rows = (
-        await Member.select()
-        .where((Member.household == household_id) & Member.removed.eq(False))
-        .order_by(Member.id)
-    )
-    return [
-        {
-            "id": str(m["id"]),
-            "full_name": m["full_name"],
-            "birth_year": str(m["birth_year"]),
-            "sex": m["sex"],
-            "is_head": m["is_head"],
-            "removed": False,
-        }
-        for m in rows
-    ]
 
 
 def _blank() -> dict[str, Any]:

@@ -32,7 +32,7 @@ from surveys.people.team import (
     update_account,
     ward_team,
 )
-from surveys.tables import Village
+from surveys.register.places import ward_villages
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -63,11 +63,7 @@ class TeamController(Controller):
     opt = access("ward.manage")  # the ward's own officers (and admins)
 
     async def _villages(self, ward_id: int) -> list[dict[str, Any]]:
-        return list(
-            await Village.select(Village.id, Village.name)
-            .where(Village.ward == ward_id)
-            .order_by(Village.code)
-        )
+        return await ward_villages(ward_id)
 
     @get("/")
     async def index(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:

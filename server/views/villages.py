@@ -3,82 +3,40 @@ the reasons it is uncovered, filtered, searched, paged, exported; and the volunt
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.params import Body, FromPath, FromQuery
 
 from server.auth import access
 from server.exports import coverage_table
+from server.params import PageNo, Reason, Sort, Status
 from server.views.render import download, page
 from surveys import schemas
+from surveys.core.exports import to_csv, to_xlsx
 from surveys.core.i18n import N_, gettext, use_locale
 from surveys.core.settings import Settings
 from surveys.people.access import allowed
 from surveys.people.accounts import Actor
 from surveys.register.households import archived_households, village_info, visible_villages
+from surveys.register.places import province_name_of_ward
 from surveys.register.stickers import (
     COLUMNS,
     ROWS,
     mark_printed,
     qr_svgs,
+    sticker_households,
     stickers_for,
     stickers_pdf,
     warm_up,
 )
-from surveys.reporting.coverage import ORDERS, PAGE_SIZE, STATUSES, CoveragePage, village_coverage
-from surveys.reporting.exports import to_csv, to_xlsx
+from surveys.reporting.lists import ListFilters
 from surveys.reporting.reports import volunteer_activity
 from surveys.survey.criteria import REASONS
-from surveys.tables import Household, Ward
-
-
-@dataclass(frozen=True)
-class ListFilters:
-    """A coverage list's filters, as they appear in its URL (so every view can be bookmarked)."""
-
-    q: str = ""
-    status: str = "all"
-    reason: str = ""
-    sort: str = "visit"
-    page: int = 1
-
-    @classmethod
-    def of(cls, q: str, status: str, reason: str, sort: str, page: int) -> ListFilters:
-        """Filters from query parameters; unknown values fall back to the defaults."""
-        return cls(
-            q=q.strip()[:100],
-            status=status if status in STATUSES else "all",
-            reason=reason if reason in REASONS else "",
-            sort=sort if sort in ORDERS else "visit",
-            page=max(1, min(page, 100_000)),
-        )
-
-    async def listing(self, village_id: int, per_page: int = PAGE_SIZE) -> CoveragePage:
-        """The village's coverage list under these filters (pages, export and API alike)."""
-        return await village_coverage(
-            village_id, self.q, self.status, self.reason, self.page, per_page, self.sort
-        )
-
-    def url(self, path: str, **changes: Any) -> str:
-        """`path` with these filters but the search text, changed by `changes` (defaults left out)."""
-        values = asdict(replace(self, **changes))
-        defaults = asdict(ListFilters())
-        # Never the text searched: it is often a name, and names stay out of URLs.
-        query = {k: v for k, v in values.items() if v != defaults[k] and k != "q"}
-        return f"{path}?{urlencode(query)}" if query else path
-
-
-Status = Annotated[str, QueryParameter(name="status", max_length=20)]
-Reason = Annotated[str, QueryParameter(name="reason", max_length=40)]
-Sort = Annotated[str, QueryParameter(name="sort", max_length=10)]
-PageNo = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
 
 
 class VillageController(Controller):
@@ -148,14 +106,8 @@ class VillageController(Controller):
         village = await _village(village_id)
         filters = ListFilters.of(q, status, reason, sort, 1)
         listing = await filters.listing(village_id, per_page=100_000)
-        ward = (
-            await Ward.select(Ward.province._.name.as_alias("province"))
-            .where(Ward.code == village.ward_code)
-            .first()
-        )
-        table = coverage_table(
-            listing.rows, village.name, village.ward_name, village.ward_code, ward["province"] if ward else ""
-        )
+        province = await province_name_of_ward(village.ward_code)
+        table = coverage_table(listing.rows, village.name, village.ward_name, village.ward_code, province)
         return download(
             to_csv(table) if fmt == "csv" else to_xlsx(table),
             f"phocap-{village.ward_code}-{village.code}",
@@ -204,9 +156,7 @@ class StickerController(Controller):
         """Choose the stickers: all households, those never printed, or some."""
         village = await _village(village_id)
         warm_up()
-        households = await Household.select(Household.token, Household.code, Household.head_name, Household.printed_at).where(
-            (Household.village == village_id) & Household.archived.eq(False)
-        ).order_by(Household.code)  # fmt: skip
+        households = await sticker_households(village_id)
         return page(request, "stickers.html", village=village, households=households, error=None)
 
     @post(["/sheet", "/stickers.pdf"], status_code=200)
@@ -226,9 +176,7 @@ class StickerController(Controller):
             village_id, settings.base_url, choice if choice in CHOICES else "all", [str(t) for t in tokens]
         )
         if not stickers:
-            households = await Household.select(Household.token, Household.code, Household.head_name, Household.printed_at).where(
-                (Household.village == village_id) & Household.archived.eq(False)
-            ).order_by(Household.code)  # fmt: skip
+            households = await sticker_households(village_id)
             error = gettext(N_("No household to print: choose at least one."))
             return page(
                 request, "stickers.html", status_code=422, village=village, households=households, error=error

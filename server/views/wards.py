@@ -15,15 +15,16 @@ from server.charts import percent_chart
 from server.exports import report_table
 from server.views.render import download, page
 from surveys.core.clock import this_year
+from surveys.core.exports import to_csv, to_xlsx
 from surveys.core.messages import INDICATOR_NAMES, error_message
 from surveys.core.validation import InvalidInput, parse
 from surveys.people.access import allowed
 from surveys.people.accounts import Actor
+from surveys.register.places import ward_row, ward_village_ids
+from surveys.reporting.digest_archive import last_ward_digest
 from surveys.reporting.digests import ward_recipients
-from surveys.reporting.exports import to_csv, to_xlsx
 from surveys.reporting.reports import INDICATORS, volunteer_activity, ward_report, ward_trend
 from surveys.reporting.targets import TargetsUpdate, save_targets, targets_for
-from surveys.tables import Digest, Village, Ward
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 TARGET_FIELDS = ("informed", "digital_family", "identity", "skills_confirmed")
@@ -58,11 +59,8 @@ class WardController(Controller):
             indicators=INDICATORS,
             names=INDICATOR_NAMES,
             can_set_targets=await allowed(request.user, "ward.manage", ward_id=ward_id),
-            digest_recipients=ward_recipients(await Ward.select().where(Ward.id == ward_id).first() or {}),
-            last_digest=await Digest.select(Digest.id, Digest.week, Digest.status)
-            .where((Digest.ward == ward_id) & (Digest.audience == "ward") & (Digest.status != "skipped"))
-            .order_by(Digest.week, ascending=False)
-            .first(),
+            digest_recipients=ward_recipients(await ward_row(ward_id)),
+            last_digest=await last_ward_digest(ward_id),
         )
 
     @get(["/report.csv", "/report.xlsx"])
@@ -105,6 +103,5 @@ class WardController(Controller):
     async def activity(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """Visits per volunteer per week across the ward."""
         ward_id = routed_ward(request)
-        villages = [v["id"] for v in await Village.select(Village.id).where(Village.ward == ward_id)]
-        weeks, lines = await volunteer_activity(villages)
+        weeks, lines = await volunteer_activity(await ward_village_ids(ward_id))
         return page(request, "activity.html", place=code, back=f"/wards/{code}", weeks=weeks, lines=lines)

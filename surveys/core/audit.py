@@ -1,4 +1,4 @@
-"""The audit log: who changed what, when, and from where (DESIGN.md section 4).
+"""The audit log: who changed what, when, and from where (docs/architecture.md §4).
 
 Details name records by id and say what kind of change it was; they never copy a person's name or
 answers (those stay in the records themselves, which erasure can reach).

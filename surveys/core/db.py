@@ -33,7 +33,7 @@ class DatabaseNotMigrated(RuntimeError):
     """The database lacks migrations; the message says which command applies them."""
 
 
-def engine_for_url(url: str) -> Engine:
+def engine_for_url(url: str) -> Engine[Any]:
     """A Piccolo engine for `sqlite:///path` or `postgresql://…`."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
@@ -45,12 +45,16 @@ def engine_for_url(url: str) -> Engine:
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql:// (got {parsed.scheme!r})")
 
 
-def bind(engine: Engine) -> None:
-    """Point every table, and Piccolo's migration machinery, at `engine`."""
-    from surveys import piccolo_conf
+_engine: Engine[Any] | None = None
+
+
+def bind(engine: Engine[Any]) -> None:
+    """Make `engine` the database of every table and of Piccolo's migration machinery (which reads it
+    through `surveys.piccolo_conf.DB`)."""
     from surveys.tables import ALL_TABLES
 
-    piccolo_conf.DB = engine
+    global _engine
+    _engine = engine
     tables: list[type[Table]] = [*ALL_TABLES, Migration]
     for table in tables:
         table._meta.db = engine
@@ -58,11 +62,15 @@ def bind(engine: Engine) -> None:
         _prepare_sqlite(engine.path)
 
 
-def current_engine() -> Engine:
-    """The engine the tables are bound to."""
-    from surveys.tables import Household
+def current_engine() -> Engine[Any]:
+    """The engine bound by `bind`, or, before any, the one `DATABASE_URL` names (made on first use, so
+    importing phocap touches no file)."""
+    global _engine
+    if _engine is None:
+        from surveys.core.settings import get_settings
 
-    return Household._meta.db
+        _engine = engine_for_url(get_settings().resolved_database_url)
+    return _engine
 
 
 def _prepare_sqlite(path: str) -> None:
@@ -125,13 +133,13 @@ async def database_ok() -> bool:
     return True
 
 
-async def open_pool(engine: Engine, size: int) -> None:
+async def open_pool(engine: Engine[Any], size: int) -> None:
     """Start a connection pool of `size` where the engine has one (PostgreSQL); 0 means none."""
     if isinstance(engine, PostgresEngine) and size > 0:
         await engine.start_connection_pool(min_size=1, max_size=size)
 
 
-async def close_pool(engine: Engine) -> None:
+async def close_pool(engine: Engine[Any]) -> None:
     """Close the pool opened by `open_pool`."""
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()

@@ -75,7 +75,7 @@ def N_(message: str) -> str:
 
 
 def format_date(value: datetime | None, tz: str) -> str:
-    """dd/MM/yyyy in phocap's time zone (DESIGN.md section 6)."""
+    """dd/MM/yyyy in phocap's time zone (docs/architecture.md §6)."""
     return value.astimezone(ZoneInfo(tz)).strftime("%d/%m/%Y") if value else ""
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 
 class Row(dict[str, Any]):
@@ -13,3 +15,14 @@ class Row(dict[str, Any]):
             return self[name]
         except KeyError as exc:
             raise AttributeError(name) from exc
+
+
+class RecordGone(LookupError):
+    """A record found a moment ago is no longer there (erased or deleted meanwhile by someone else)."""
+
+
+def still_there(row: _T | None, what: str) -> _T:
+    """`row`, or RecordGone naming `what` when a record read inside the same work has gone."""
+    if row is None:
+        raise RecordGone(what)
+    return row

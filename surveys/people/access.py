@@ -1,4 +1,4 @@
-"""Who may do what to which record: the one place that decides (DESIGN.md section 6, ASVS V8).
+"""Who may do what to which record: the one place that decides (docs/architecture.md §6, ASVS V8).
 
 A volunteer and a village head reach the villages assigned to them; a ward officer every village of
 their ward; a province officer (read only) every village of their province; an admin everything.

@@ -187,7 +187,7 @@ async def actor_by_id(user_id: int) -> Actor | None:
     return await _actor(row, prefix="") if row else None
 
 
-async def _actor(row: dict, prefix: str) -> Actor:
+async def _actor(row: dict[str, Any], prefix: str) -> Actor:
     user_id = int(row[f"{prefix}id"])
     villages = await UserVillage.select(UserVillage.village).where(UserVillage.user == user_id)
     return Actor(

@@ -230,7 +230,8 @@ async def import_households(result: Preview, user_id: int, client_addr: str = ""
         codes = await _next_numbers({h.village_id for h in new if h.village_id is not None})
         households = []
         for h in new:
-            assert h.village_id is not None and h.head is not None
+            if h.village_id is None or h.head is None:
+                raise ValueError("import_households takes a preview without errors")
             prefix, number = codes[h.village_id]
             codes[h.village_id] = (prefix, number + 1)
             code = f"{prefix}{number + 1:04d}"

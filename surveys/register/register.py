@@ -14,10 +14,11 @@ from msgspec import Meta, Struct
 from surveys.core.audit import audit
 from surveys.core.clock import now, this_year
 from surveys.core.db import write_transaction
+from surveys.core.rows import still_there
 from surveys.core.text import clean, name_sort_key
 from surveys.core.validation import FieldError, InvalidInput, parse
+from surveys.register.members import check_members, refresh_household_keys
 from surveys.schemas import BirthYear, Name, Sex
-from surveys.survey.visits import check_members, refresh_household_keys
 from surveys.tables import Household, Member, Village, Visit
 
 Address = Annotated[str, Meta(min_length=1, max_length=200)]
@@ -80,7 +81,7 @@ async def next_code(village_id: int) -> str:
     village = await Village.select(Village.code, Village.ward._.household_prefix.as_alias("prefix"), Village.ward._.code.as_alias("ward")).where(
         Village.id == village_id
     ).first()  # fmt: skip
-    assert village is not None
+    village = still_there(village, f"village {village_id}")
     prefix = f"{village['prefix'] or village['ward']}-{village['code']}-"
     numbers = [int(m.group(1)) for r in await Household.select(Household.code).where(Household.village == village_id)
                if (m := re.fullmatch(re.escape(prefix) + r"(\d+)", r["code"]))]  # fmt: skip
@@ -194,7 +195,7 @@ async def move_member(member_id: int, from_id: int, to_id: int, user_id: int, cl
                 .where(Household.id == household_id)
                 .first()
             )
-            assert row is not None
+            row = still_there(row, f"household {household_id}")
             await refresh_household_keys(household_id, row["code"], row["address"])
             await Household.update({Household.version: Household.version + 1}).where(
                 Household.id == household_id
@@ -238,7 +239,7 @@ async def merge_households(keep_id: int, duplicate_id: int, user_id: int, client
         keep = (
             await Household.select(Household.code, Household.address).where(Household.id == keep_id).first()
         )
-        assert keep is not None
+        keep = still_there(keep, f"household {keep_id}")
         await refresh_household_keys(keep_id, keep["code"], keep["address"])
         await audit(
             "household.merged",

@@ -102,6 +102,15 @@ def _pool() -> ProcessPoolExecutor:
 PARALLEL_FROM = 100
 
 
+async def sticker_households(village_id: int) -> list[dict[str, Any]]:
+    """The village's households to choose stickers from (`token`, `code`, `head_name`, `printed_at`), by code."""
+    return list(
+        await Household.select(Household.token, Household.code, Household.head_name, Household.printed_at)
+        .where((Household.village == village_id) & Household.archived.eq(False))
+        .order_by(Household.code)
+    )
+
+
 async def stickers_for(
     village_id: int, base_url: str, choice: str = "all", tokens: list[str] | None = None
 ) -> list[Sticker]:

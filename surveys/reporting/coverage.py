@@ -15,11 +15,11 @@ from surveys.core.text import fold
 from surveys.survey.criteria import (
     REASONS,
     CoverageRules,
-    HouseholdStatus,
     covered_sql,
     member_sql,
     reason_sql,
 )
+from surveys.survey.status import status_out
 from surveys.tables import Household, Village
 
 STATUSES: tuple[str, ...] = ("all", "uncovered", "covered")
@@ -134,19 +134,6 @@ def _row(r: dict[str, Any], rules: CoverageRules, at: datetime) -> CoverageRow:
         last_outcome=r["last_outcome"] or None,
         last_volunteer=r["last_volunteer"],
         days_since_visit=(at - last).days if last else None,
-    )
-
-
-def status_out(status: HouseholdStatus | CoverageRow) -> schemas.Status:
-    """A household's derived status, counted in Python or in SQL, as the API and pages show it."""
-    return schemas.Status(
-        visited=status.visited,
-        digital_family=status.digital_family,
-        identity_complete=status.identity_complete,
-        covered=status.covered,
-        reasons=list(status.reasons),
-        members_without_vneid=status.members_without_vneid,
-        members_without_bank=status.members_without_bank,
     )
 
 

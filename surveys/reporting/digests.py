@@ -2,7 +2,7 @@
 
 A digest is made for a ward (or a village head's villages) and an ISO week, stored, then sent from the
 outbox (`surveys.reporting.outbox`). It carries counts and links that need sign-in, never names, addresses or
-household codes (DESIGN.md section 6). It is written in Vietnamese: it goes to the ward office.
+household codes (docs/architecture.md §6). It is written in Vietnamese: it goes to the ward office.
 """
 
 from __future__ import annotations

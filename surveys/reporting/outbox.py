@@ -25,7 +25,8 @@ LONGEST_WAIT = timedelta(hours=6)
 
 def backoff(attempts: int) -> timedelta:
     """How long to wait after the `attempts`-th failure: 5 min, 10, 20, … up to 6 hours."""
-    return min(FIRST_RETRY * 2 ** max(0, attempts - 1), LONGEST_WAIT)
+    wait: timedelta = FIRST_RETRY * 2 ** max(0, attempts - 1)
+    return min(wait, LONGEST_WAIT)
 
 
 def message_of(digest: dict[str, Any], settings: Settings) -> EmailMessage:

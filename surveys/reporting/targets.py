@@ -1,5 +1,5 @@
 """A ward's targets for a year, in percent. The plans' defaults hold until the ward office sets its own
-(targets differ by commune and by year: DESIGN.md section 1)."""
+(targets differ by commune and by year: docs/architecture.md §1)."""
 
 from __future__ import annotations
 

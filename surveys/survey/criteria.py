@@ -1,6 +1,6 @@
 """What counts as a digital family, a complete digital identity and a covered household.
 
-The rules come from the movement's local plans (DESIGN.md sections 1 and 5): a "Gia đình số" has at least
+The rules come from the movement's local plans (docs/architecture.md §1 and §5): a "Gia đình số" has at least
 one member who took part in learning, understands digital transformation and basic digital skills, uses
 digital platforms and services, and guides the other members; "Mỗi công dân - Một danh tính số" asks
 that every citizen aged 16 and over has VNeID activated (level 1 or 2). Communes differ, so each ward

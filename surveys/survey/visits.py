@@ -18,16 +18,16 @@ from surveys import schemas
 from surveys.core.audit import audit
 from surveys.core.clock import now, this_year
 from surveys.core.db import write_transaction
-from surveys.core.rows import Row
-from surveys.core.text import clean, fold, name_sort_key
+from surveys.core.rows import Row, still_there
+from surveys.core.text import clean, name_sort_key
 from surveys.core.validation import FieldError, InvalidInput, parse
 from surveys.people.accounts import Actor
-from surveys.privacy import NOTICE_VERSION, consent_current
-from surveys.register.households import household_by_token, household_detail, household_rules
+from surveys.register.consent import NOTICE_VERSION, consent_current
+from surveys.register.households import household_by_token
+from surveys.register.members import check_members, refresh_household_keys
 from surveys.survey.criteria import OUTCOMES, identity_counts
+from surveys.survey.status import household_detail, household_rules
 from surveys.tables import Household, Member, Visit
-
-_KEY_LENGTH = 400
 
 
 class VisitConflict(Exception):
@@ -120,8 +120,7 @@ async def record_visit(
         if await _replayed(row, visit) is None:
             raise
         replay = True
-    fresh = await household_by_token(row.token)
-    assert fresh is not None
+    fresh = still_there(await household_by_token(row.token), f"household {row.id}")
     return VisitResult(household=await household_detail(fresh), created=replay is None)
 
 
@@ -219,25 +218,6 @@ async def _apply_members(household_id: int, members: list[schemas.MemberAnswers]
             await Member.insert(Member(household=household_id, created_at=at, updated_at=at, **values))
 
 
-async def check_members(household_id: int, members: list[Any]) -> dict[int, dict[str, Any]]:
-    """The household's present member rows; raises InvalidInput for a member id that is not one of them.
-    When one of `members` becomes head, the previous head is unset (one head per household)."""
-    current = {
-        r["id"]: r
-        for r in await Member.select().where((Member.household == household_id) & Member.removed.eq(False))
-    }
-    bad = [
-        FieldError(f"members.{i}.id", "unknown_member")
-        for i, m in enumerate(members)
-        if m.id and m.id not in current
-    ]
-    if bad:
-        raise InvalidInput(bad)
-    if any(m.is_head and not m.removed for m in members):
-        await Member.update({Member.is_head: False}).where(Member.household == household_id)
-    return current
-
-
 async def status_snapshot(row: Row) -> dict[str, Any]:
     """The household's derived counts now, as `Visit` columns (the weekly trend reads them)."""
     members = [
@@ -245,21 +225,3 @@ async def status_snapshot(row: Row) -> dict[str, Any]:
     ]
     counts = identity_counts(members, this_year(), household_rules(row))
     return {**counts, "digital_family": bool(counts["digital_family"])}
-
-
-async def refresh_household_keys(household_id: int, code: str, address: str) -> None:
-    """Recompute the household's head name, search key and sort key from its members."""
-    members = (
-        await Member.select(Member.full_name, Member.is_head)
-        .where((Member.household == household_id) & Member.removed.eq(False))
-        .order_by(Member.is_head, ascending=False)
-    )
-    head = next((m["full_name"] for m in members if m["is_head"]), "")
-    names = " ".join(m["full_name"] for m in members)
-    await Household.update(
-        {
-            Household.head_name: head,
-            Household.sort_key: name_sort_key(head) if head else "9",
-            Household.search_key: fold(f"{code} {address} {names}")[:_KEY_LENGTH],
-        }
-    ).where(Household.id == household_id)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from surveys.demo import load_demo
-from surveys.register.households import household_by_token, household_detail
+from surveys.register.households import household_by_token
 from surveys.reporting.coverage import village_coverage
 from surveys.survey.criteria import REASONS
+from surveys.survey.status import household_detail
 from surveys.tables import Village, Ward
 from tests.factories import World, make_household, person
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from openpyxl import load_workbook
 
-from surveys.reporting.exports import Table, to_csv, to_xlsx
+from surveys.core.exports import Table, to_csv, to_xlsx
 
 
 def test_a_moment_is_exported_as_its_day_in_vietnam_and_each_table_gets_a_sheet() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from surveys.people.access import allowed, can_see_village, can_write_village, visible_village_ids
 from surveys.people.accounts import actor_by_id
-from surveys.register.households import household_by_token, village_households
+from surveys.register.households import household_by_token
+from surveys.reporting.lists import village_households
 from tests.factories import World, make_household, person
 
 

@@ -18,9 +18,10 @@ from surveys.core.settings import Settings
 from surveys.core.text import fold
 from surveys.people.accounts import actor_by_id
 from surveys.privacy import NOTICE_VERSION, erase_expired, erase_household, household_data
-from surveys.register.households import household_by_token, household_detail
+from surveys.register.households import household_by_token
 from surveys.register.register import archive_household
 from surveys.reporting.reports import ward_trend
+from surveys.survey.status import household_detail
 from surveys.survey.visits import parse_visit, record_visit
 from surveys.tables import ALL_TABLES, AuditEntry, Household, Member, Visit
 from tests.factories import World

@@ -11,7 +11,8 @@ import pytest
 from surveys import schemas
 from surveys.core.validation import InvalidInput, parse
 from surveys.people.accounts import actor_by_id
-from surveys.register.households import household_by_token, household_detail
+from surveys.register.households import household_by_token
+from surveys.survey.status import household_detail
 from surveys.survey.visits import VisitConflict, parse_visit, record_visit
 from surveys.tables import Household, Member, Visit
 from tests.factories import World

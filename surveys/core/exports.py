@@ -68,7 +68,8 @@ def to_xlsx(table: Table, *more: Table) -> bytes:
     headers and rows; dates as dates shown dd/MM/yyyy."""
     book = Workbook()
     first = book.active
-    assert first is not None
+    if first is None:
+        raise RuntimeError("openpyxl made a workbook without a sheet")
     for index, each in enumerate((table, *more)):
         _write_sheet(first if index == 0 else book.create_sheet(), each)
     out = io.BytesIO()

@@ -1,0 +1,12 @@
+"""Query parameters shared by the coverage pages and the API, with their limits (OpenAPI shows them)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar.params import QueryParameter
+
+Status = Annotated[str, QueryParameter(name="status", max_length=20)]
+Reason = Annotated[str, QueryParameter(name="reason", max_length=40)]
+Sort = Annotated[str, QueryParameter(name="sort", max_length=10)]
+PageNo = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]

@@ -1,0 +1,66 @@
+"""A village's household lists: the coverage list's filters (search, status, reason, order, page), read the
+same way by the page, its exports and the API; and the plain household list the API searches."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from surveys import schemas
+from surveys.reporting.coverage import ORDERS, PAGE_SIZE, STATUSES, CoveragePage, village_coverage
+from surveys.survey.criteria import REASONS
+from surveys.survey.status import status_out
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """A coverage list's filters, as they appear in its URL (so every view can be bookmarked)."""
+
+    q: str = ""
+    status: str = "all"
+    reason: str = ""
+    sort: str = "visit"
+    page: int = 1
+
+    @classmethod
+    def of(cls, q: str, status: str, reason: str, sort: str, page: int) -> ListFilters:
+        """Filters from query parameters; unknown values fall back to the defaults."""
+        return cls(
+            q=q.strip()[:100],
+            status=status if status in STATUSES else "all",
+            reason=reason if reason in REASONS else "",
+            sort=sort if sort in ORDERS else "visit",
+            page=max(1, min(page, 100_000)),
+        )
+
+    async def listing(self, village_id: int, per_page: int = PAGE_SIZE) -> CoveragePage:
+        """The village's coverage list under these filters (pages, export and API alike)."""
+        return await village_coverage(
+            village_id, self.q, self.status, self.reason, self.page, per_page, self.sort
+        )
+
+    def url(self, path: str, **changes: Any) -> str:
+        """`path` with these filters but the search text, changed by `changes` (defaults left out)."""
+        values = asdict(replace(self, **changes))
+        defaults = asdict(ListFilters())
+        # Never the text searched: it is often a name, and names stay out of URLs.
+        query = {k: v for k, v in values.items() if v != defaults[k] and k != "q"}
+        return f"{path}?{urlencode(query)}" if query else path
+
+
+async def village_households(village_id: int, query: str = "") -> list[schemas.HouseholdSummary]:
+    """A village's households matching `query` (accents and case ignored), in Vietnamese order of the
+    head's name. Access is the caller's to check."""
+    listed = await village_coverage(village_id, q=query, order="name", per_page=1_000_000)
+    return [
+        schemas.HouseholdSummary(
+            token=r.token,
+            code=r.code,
+            head_name=r.head_name,
+            address=r.address,
+            last_visit_at=r.last_visit_at,
+            status=status_out(r),
+        )
+        for r in listed.rows
+    ]

@@ -1,0 +1,126 @@
+"""What a household's answers mean: the household as pages and the API show it, with each member's
+criteria and the household's derived status (never stored as truth: computed from the answers)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from surveys import schemas
+from surveys.core.clock import this_year
+from surveys.core.rows import Row
+from surveys.register.consent import consent_current
+from surveys.survey.criteria import (
+    CoverageRules,
+    has_vneid,
+    household_status,
+    is_digital_core,
+    needs_identity,
+    skills_met,
+)
+from surveys.tables import Member, Visit
+
+
+class StatusLike(Protocol):
+    """A household's derived status, counted in Python (`HouseholdStatus`) or in SQL (`CoverageRow`)."""
+
+    @property
+    def visited(self) -> bool: ...
+    @property
+    def digital_family(self) -> bool: ...
+    @property
+    def identity_complete(self) -> bool: ...
+    @property
+    def covered(self) -> bool: ...
+    @property
+    def reasons(self) -> Sequence[str]: ...
+    @property
+    def members_without_vneid(self) -> int: ...
+    @property
+    def members_without_bank(self) -> int: ...
+
+
+def household_rules(row: dict[str, Any]) -> CoverageRules:
+    """The coverage rules of the ward of a row read by `household_by_token`."""
+    return CoverageRules.of_ward(
+        Row({k.removeprefix("rule_"): v for k, v in row.items() if k.startswith("rule_")})
+    )
+
+
+def member_out(m: Row, year: int, rules: CoverageRules) -> schemas.Member:
+    """A member row with what its answers mean."""
+    return schemas.Member(
+        id=m.id,
+        full_name=m.full_name,
+        birth_year=m.birth_year,
+        age=year - m.birth_year,
+        sex=m.sex,
+        is_head=m.is_head,
+        needs_identity=needs_identity(m, year, rules),
+        vneid=m.vneid,
+        bank_account=m.bank_account,
+        smartphone=m.smartphone,
+        skills=skills_met(m),
+        skills_confirmed=m.skills_confirmed,
+        digital_core=is_digital_core(m, rules),
+        has_vneid=has_vneid(m, rules),
+        answer_source=m.answer_source,
+    )
+
+
+async def household_detail(row: Row) -> schemas.Household:
+    """The full household: members, last visit and derived status."""
+    year = this_year()
+    rules = household_rules(row)
+    members = [
+        Row(m)
+        for m in await Member.select()
+        .where((Member.household == row.id) & (Member.removed.eq(False)))
+        .order_by(Member.is_head, ascending=False)
+        .order_by(Member.birth_year)
+    ]
+    visits = await Visit.select(Visit.outcome, Visit.at).where(Visit.household == row.id).order_by(Visit.at)
+    last = visits[-1] if visits else None
+    status = household_status(
+        members,
+        last_outcome=last["outcome"] if last else None,
+        ever_done=any(v["outcome"] == "done" for v in visits),
+        year=year,
+        rules=rules,
+    )
+    return schemas.Household(
+        token=row.token,
+        code=row.code,
+        village_id=row.village,
+        village_name=row.village_name,
+        ward_code=row.ward_code,
+        ward_name=row.ward_name,
+        address=row.address,
+        head_name=row.head_name,
+        version=row.version,
+        informed=row.informed_at is not None,
+        consent=consent_current(row.consent_at, row.consent_notice),
+        consent_at=row.consent_at,
+        consent_notice=row.consent_notice,
+        priority_elderly_alone=row.priority_elderly_alone,
+        priority_poor=row.priority_poor,
+        priority_other=row.priority_other,
+        notes=row.notes,
+        last_visit_at=last["at"] if last else None,
+        last_outcome=last["outcome"] if last else None,
+        status=status_out(status),
+        members=[member_out(m, year, rules) for m in members],
+    )
+
+
+def status_out(status: StatusLike) -> schemas.Status:
+    """A household's derived status, counted in Python or in SQL, as the API and pages show it."""
+    return schemas.Status(
+        visited=status.visited,
+        digital_family=status.digital_family,
+        identity_complete=status.identity_complete,
+        covered=status.covered,
+        reasons=list(status.reasons),
+        members_without_vneid=status.members_without_vneid,
+        members_without_bank=status.members_without_bank,
+    )
