@@ -56,6 +56,7 @@ from server.views.wards import WardController
 from surveys.core.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
 from surveys.core.settings import Settings, get_settings
 from surveys.people.access import RULES
+from surveys.register.stickers import close_pool as close_qr_workers
 
 log = logging.getLogger(__name__)
 Background = Callable[[Settings], AbstractAsyncContextManager[Any]]
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
                     await stack.enter_async_context(background(settings))
                 yield
         finally:
+            close_qr_workers()
             await close_pool(engine)
 
     template_config: TemplateConfig[JinjaTemplateEngine] = TemplateConfig(

@@ -98,6 +98,13 @@ def _pool() -> ProcessPoolExecutor:
     )
 
 
+def close_pool() -> None:
+    """Stop the QR worker processes, if any were started (at the web process's shutdown)."""
+    if _pool.cache_info().currsize:
+        _pool().shutdown(cancel_futures=True)
+        _pool.cache_clear()
+
+
 # Below this many codes a sheet is faster made in the request's own process.
 PARALLEL_FROM = 100
 

@@ -147,3 +147,19 @@ async def test_a_volunteer_cannot_reissue_a_sticker(client: AsyncTestClient[Any]
         await client.post(f"/h/{world.households['an']}/reissue", data={"_csrf_token": csrf})
     ).status_code == 404
     assert await Household.count().where(Household.token == world.households["an"]) == 1
+
+
+async def test_the_qr_workers_stop_when_the_web_process_stops(settings: Any) -> None:
+    """The sticker list starts QR worker processes; the app's shutdown stops them (none left behind)."""
+    from server.app import create_app
+    from surveys.register import stickers
+
+    async with AsyncTestClient(app=create_app(settings), base_url=BASE_URL):
+        pool = stickers._pool()
+        assert [f.result(timeout=60) for f in [pool.submit(stickers.qr_svg, "https://phocap/x")]]
+        workers = list(pool._processes.values())
+        assert workers and all(p.is_alive() for p in workers)
+    assert stickers._pool.cache_info().currsize == 0
+    for process in workers:
+        process.join(timeout=10)
+    assert not any(p.is_alive() for p in workers)
