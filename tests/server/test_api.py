@@ -10,6 +10,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from piccolo.engine.sqlite import SQLiteEngine
 
+from surveys.core import db
 from surveys.tables import ALL_TABLES, Visit
 from tests.conftest import api_token
 from tests.factories import PASSWORD, World
@@ -27,6 +28,7 @@ async def test_healthz_is_503_when_the_database_is_unreachable(
     unreachable = SQLiteEngine(path=str(tmp_path / "missing-dir" / "db.sqlite3"))
     for table in ALL_TABLES:
         monkeypatch.setattr(table._meta, "_db", unreachable)
+    monkeypatch.setattr(db, "_engine", unreachable)
     response = await client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "error"}
