@@ -33,6 +33,7 @@ from server.auth import (
     is_litestar_options,
 )
 from server.problems import (
+    busy_handler,
     http_exception_handler,
     internal_error_handler,
     password_change_handler,
@@ -55,6 +56,7 @@ from server.views.villages import StickerController, VillageController
 from server.views.wards import WardController
 from surveys.access import RULES
 from surveys.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
+from surveys.hashing import HashingBusy
 from surveys.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
         HTTPException: http_exception_handler,
         SignInRequired: sign_in_handler,
         PasswordChangeRequired: password_change_handler,
+        HashingBusy: busy_handler,
         Exception: internal_error_handler,
     }
     app = Litestar(

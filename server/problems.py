@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from server.auth import PasswordChangeRequired, SignInRequired, sign_in_url
 from surveys import schemas
+from surveys.hashing import RETRY_AFTER_SECONDS, HashingBusy
 from surveys.i18n import N_, gettext
 from surveys.messages import error_message
 
@@ -48,6 +49,7 @@ _PAGE_TITLES = {
     405: N_("This action is not allowed here."),
     413: N_("What you sent is too large."),
     429: N_("Too many attempts. Please wait a moment and try again."),
+    503: N_("The service is busy or its database is not answering. Please try again in a moment."),
 }
 
 
@@ -57,7 +59,7 @@ _FALLBACK_TITLE = N_("Something went wrong. Please try again.")
 def _problem(exc: HTTPException, status: int) -> Response[Any]:
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": exc.detail if status < 500 else "Internal server error",
+        "title": exc.detail if status != HTTP_500_INTERNAL_SERVER_ERROR else "Internal server error",
         "status": status,
     }
     if isinstance(exc, InvalidInputProblem):
@@ -79,7 +81,9 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     if _wants_json(request):
         return _problem(exc, status)
     message = gettext(_PAGE_TITLES.get(status, _FALLBACK_TITLE))
-    return Template("error.html", context={"status": status, "message": message}, status_code=status)
+    return Template(
+        "error.html", context={"status": status, "message": message}, status_code=status, headers=exc.headers
+    )
 
 
 def sign_in_handler(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
@@ -95,6 +99,17 @@ def password_change_handler(request: Request[Any, Any, Any], exc: PasswordChange
     if getattr(request, "htmx", False):
         return Response("", status_code=200, headers={"HX-Redirect": "/password"})
     return Redirect("/password", status_code=303)
+
+
+def busy_handler(request: Request[Any, Any, Any], exc: HashingBusy) -> Response[Any]:
+    """Too many passwords being checked at once: 503 with `Retry-After`, nothing counted or changed."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return http_exception_handler(
+        request,
+        HTTPException(
+            status_code=503, detail="Too many sign-ins at once; try again shortly.", headers=headers
+        ),
+    )
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
