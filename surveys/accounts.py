@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from piccolo.engine.postgres import PostgresEngine
-
-from surveys.db import current_engine, write_transaction
+from surveys.db import LOCK_SIGNIN_ADDRESS, LOCK_SIGNIN_LOGIN, serialise_on, write_transaction
 from surveys.hashing import (
     hash_password,
     hash_password_now,
@@ -117,14 +115,10 @@ async def _count_attempt(login: str, client_addr: str, at: datetime, limits: Sig
     """Check the login's and the address's recent failures and count this attempt as one, atomically;
     returns the id of the failure row (deleted again on success)."""
     async with write_transaction():
-        if isinstance(current_engine(), PostgresEngine):
-            # IMMEDIATE serialises SQLite's writers; PostgreSQL needs a lock per login and per address
-            # (always taken in this order, so two attempts cannot wait for each other).
-            await SignInFailure.raw(
-                "SELECT pg_advisory_xact_lock(1, hashtext({})), pg_advisory_xact_lock(2, hashtext({}))",
-                login,
-                client_addr,
-            )
+        # Under IMMEDIATE on SQLite, a lock per login then per address on PostgreSQL: a second attempt
+        # reads the counts only once the first has added to them.
+        await serialise_on(LOCK_SIGNIN_LOGIN, login)
+        await serialise_on(LOCK_SIGNIN_ADDRESS, client_addr)
         for where, limit in (
             (SignInFailure.login == login, limits.per_login),
             (SignInFailure.client_addr == client_addr, limits.per_address),

@@ -18,6 +18,7 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,22 @@ def write_transaction() -> Any:
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()
+
+
+# Advisory lock spaces (PostgreSQL): one per kind of thing locked, so keys of two kinds never clash.
+LOCK_SIGNIN_LOGIN = 1
+LOCK_SIGNIN_ADDRESS = 2
+LOCK_VILLAGE_CODES = 3
+
+
+async def serialise_on(space: int, key: str | int) -> None:
+    """Inside a write transaction, wait until no other transaction holds (space, key), and hold it until
+    this one ends. On SQLite an IMMEDIATE transaction already excludes every other writer: nothing to do.
+    Callers taking several keys take them in one fixed order, so two cannot wait for each other."""
+    if isinstance(current_engine(), PostgresEngine):
+        await current_engine().run_querystring(
+            QueryString("SELECT pg_advisory_xact_lock({}, hashtext({}))", space, str(key))
+        )
 
 
 def timestamp_param() -> str:

@@ -13,7 +13,7 @@ from msgspec import Meta, Struct
 
 from surveys.audit import audit
 from surveys.clock import now, this_year
-from surveys.db import write_transaction
+from surveys.db import LOCK_VILLAGE_CODES, serialise_on, write_transaction
 from surveys.schemas import BirthYear, Name, Sex
 from surveys.tables import Household, Member, Village, Visit
 from surveys.text import clean, name_sort_key
@@ -76,7 +76,10 @@ def parse_register(raw: Any, cls: type[Any]) -> Any:
 
 
 async def next_code(village_id: int) -> str:
-    """The next household code of the village: `<ward prefix>-<village code>-<number>`, e.g. PQ-03-0042."""
+    """The next household code of the village: `<ward prefix>-<village code>-<number>`, e.g. PQ-03-0042.
+    Called inside the write transaction that inserts the household: it holds the village's codes until
+    that transaction ends (20 parallel adds on PostgreSQL all took the same number before)."""
+    await serialise_on(LOCK_VILLAGE_CODES, village_id)
     village = await Village.select(Village.code, Village.ward._.household_prefix.as_alias("prefix"), Village.ward._.code.as_alias("ward")).where(
         Village.id == village_id
     ).first()  # fmt: skip
