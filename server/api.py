@@ -21,7 +21,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from server.auth import MAX_ID, access, client_address, routed_household, routed_ward
 from server.openapi import json_body, problems
-from server.problems import ConflictProblem, InvalidInputProblem
+from server.problems import ConflictProblem, InvalidInputProblem, UndecodableBodyProblem
 from server.views.villages import ListFilters, PageNo, Reason, Sort, Status
 from surveys import schemas
 from surveys.access import allowed
@@ -50,8 +50,9 @@ T = TypeVar("T")
 async def _json(request: Request[Any, Any, Any]) -> Any:
     try:
         return msgspec.json.decode(await request.body())
-    except msgspec.DecodeError as exc:
-        raise InvalidInputProblem([("$", "invalid")], detail="The request body is not valid JSON.") from exc
+    # Not JSON, not UTF-8, or nested deeper than the decoder goes: a 400, never a 500.
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise UndecodableBodyProblem() from exc
 
 
 @get(

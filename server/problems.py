@@ -31,6 +31,15 @@ class InvalidInputProblem(HTTPException):
         self.errors = errors
 
 
+class UndecodableBodyProblem(InvalidInputProblem):
+    """400: the body is not JSON at all (malformed, not UTF-8, nested too deep)."""
+
+    status_code = 400
+
+    def __init__(self) -> None:
+        super().__init__([("$", "invalid")], detail="The request body is not valid JSON.")
+
+
 class ConflictProblem(HTTPException):
     """409: the household changed since the client read it; carries its current state."""
 
