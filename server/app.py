@@ -147,10 +147,6 @@ def create_app(settings: Settings | None = None, background: Background | None =
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
         lifespan=[lifespan],
         middleware=[
-            ClientAddressMiddleware(settings.proxy_networks),
-            AccessLogMiddleware(),
-            SecurityHeadersMiddleware(settings),
-            AllowedHostsMiddleware(settings.host_list),
             IdentifyMiddleware(settings),
             NulCharacterMiddleware(MAX_BODY_BYTES),
         ],
@@ -187,4 +183,20 @@ def create_app(settings: Settings | None = None, background: Background | None =
         guards=[access_guard],
     )
     check_access_rules(app)
+    wrap_every_answer(app, settings)
     return app
+
+
+def wrap_every_answer(app: Litestar, settings: Settings) -> None:
+    """Put the host check, the security headers, the access log and the client address around the whole
+    app. Litestar runs its `middleware` only for a request that matched a route, so an unknown path
+    (404) or method (405) would pass without them."""
+    handler = app.asgi_handler
+    for outer in (
+        AllowedHostsMiddleware(settings.host_list),
+        SecurityHeadersMiddleware(settings),
+        AccessLogMiddleware(),
+        ClientAddressMiddleware(settings.proxy_networks),
+    ):
+        handler = outer(handler)
+    app.asgi_handler = handler
