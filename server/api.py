@@ -39,6 +39,7 @@ from surveys.audit import audit
 from surveys.coverage import coverage_out
 from surveys.db import database_ok
 from surveys.households import household_detail, village_households, visible_villages
+from surveys.outages import RETRY_AFTER_SECONDS as OUTAGE_RETRY_SECONDS
 from surveys.reports import report_out, ward_report
 from surveys.settings import Settings
 from surveys.validation import InvalidInput, parse
@@ -68,7 +69,8 @@ async def healthz() -> Response[schemas.Health]:
     """Whether the service and its database answer."""
     ok = await database_ok()
     body = schemas.Health(status="ok" if ok else "error", database="ok" if ok else "error")
-    return Response(body, status_code=200 if ok else 503)
+    headers = {} if ok else {"Retry-After": str(OUTAGE_RETRY_SECONDS)}
+    return Response(body, status_code=200 if ok else 503, headers=headers)
 
 
 class SessionController(Controller):

@@ -16,6 +16,8 @@ from surveys import schemas
 from surveys.hashing import RETRY_AFTER_SECONDS, HashingBusy
 from surveys.i18n import N_, gettext
 from surveys.messages import error_message
+from surveys.outages import RETRY_AFTER_SECONDS as OUTAGE_RETRY_SECONDS
+from surveys.outages import database_unreachable, outages
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -122,6 +124,16 @@ def busy_handler(request: Request[Any, Any, Any], exc: HashingBusy) -> Response[
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Log the failure; answer without any detail of it."""
+    """Log the failure; answer without any detail of it. The database being down is no bug: 503 with
+    `Retry-After`, and one log line per minute for the whole outage."""
+    if database_unreachable(exc):
+        outages.report(exc)
+        headers = {"Retry-After": str(OUTAGE_RETRY_SECONDS)}
+        return http_exception_handler(
+            request,
+            HTTPException(
+                status_code=503, detail="The database is not answering; try again shortly.", headers=headers
+            ),
+        )
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return http_exception_handler(request, HTTPException(status_code=HTTP_500_INTERNAL_SERVER_ERROR))

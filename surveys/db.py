@@ -21,6 +21,8 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
+from surveys.outages import database_unreachable, outages
+
 log = logging.getLogger(__name__)
 
 # Piccolo finds its configuration (the engine, the app registry) through this variable.
@@ -136,8 +138,11 @@ async def database_ok() -> bool:
     """Whether the database answers a trivial query."""
     try:
         await current_engine().run_ddl("SELECT 1")
-    except Exception:  # any failure means "unreachable" to a health check
-        log.warning("database health check failed", exc_info=True)
+    except Exception as exc:  # any failure means "unreachable" to a health check
+        if database_unreachable(exc):
+            outages.report(exc)  # once a minute, not a traceback per probe
+        else:
+            log.warning("database health check failed", exc_info=True)
         return False
     return True
 
