@@ -22,10 +22,11 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from server.auth import MAX_ID, access, client_address, routed_household, routed_ward
 from server.openapi import json_body, problems
 from server.params import PageNo, Reason, Sort, Status
-from server.problems import ConflictProblem, InvalidInputProblem
+from server.problems import ConflictProblem, InvalidInputProblem, UndecodableBodyProblem
 from surveys import schemas
 from surveys.core.audit import audit
 from surveys.core.db import database_ok
+from surveys.core.outages import RETRY_AFTER_SECONDS as OUTAGE_RETRY_SECONDS
 from surveys.core.settings import Settings
 from surveys.core.validation import InvalidInput, parse
 from surveys.people.access import allowed
@@ -52,8 +53,9 @@ T = TypeVar("T")
 async def _json(request: Request[Any, Any, Any]) -> Any:
     try:
         return msgspec.json.decode(await request.body())
-    except msgspec.DecodeError as exc:
-        raise InvalidInputProblem([("$", "invalid")], detail="The request body is not valid JSON.") from exc
+    # Not JSON, not UTF-8, or nested deeper than the decoder goes: a 400, never a 500.
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise UndecodableBodyProblem() from exc
 
 
 @get(
@@ -69,7 +71,8 @@ async def healthz() -> Response[schemas.Health]:
     """Whether the service and its database answer."""
     ok = await database_ok()
     body = schemas.Health(status="ok" if ok else "error", database="ok" if ok else "error")
-    return Response(body, status_code=200 if ok else 503)
+    headers = {} if ok else {"Retry-After": str(OUTAGE_RETRY_SECONDS)}
+    return Response(body, status_code=200 if ok else 503, headers=headers)
 
 
 class SessionController(Controller):

@@ -33,6 +33,7 @@ from server.auth import (
     is_litestar_options,
 )
 from server.problems import (
+    busy_handler,
     http_exception_handler,
     internal_error_handler,
     password_change_handler,
@@ -56,6 +57,7 @@ from server.views.wards import WardController
 from surveys.core.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
 from surveys.core.settings import Settings, get_settings
 from surveys.people.access import RULES
+from surveys.people.hashing import HashingBusy
 from surveys.register.stickers import close_pool as close_qr_workers
 
 log = logging.getLogger(__name__)
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
         HTTPException: http_exception_handler,
         SignInRequired: sign_in_handler,
         PasswordChangeRequired: password_change_handler,
+        HashingBusy: busy_handler,
         Exception: internal_error_handler,
     }
     app = Litestar(
@@ -146,10 +149,6 @@ def create_app(settings: Settings | None = None, background: Background | None =
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
         lifespan=[lifespan],
         middleware=[
-            ClientAddressMiddleware(settings.proxy_networks),
-            AccessLogMiddleware(),
-            SecurityHeadersMiddleware(settings),
-            AllowedHostsMiddleware(settings.host_list),
             IdentifyMiddleware(settings),
             NulCharacterMiddleware(MAX_BODY_BYTES),
         ],
@@ -186,4 +185,20 @@ def create_app(settings: Settings | None = None, background: Background | None =
         guards=[access_guard],
     )
     check_access_rules(app)
+    wrap_every_answer(app, settings)
     return app
+
+
+def wrap_every_answer(app: Litestar, settings: Settings) -> None:
+    """Put the host check, the security headers, the access log and the client address around the whole
+    app. Litestar runs its `middleware` only for a request that matched a route, so an unknown path
+    (404) or method (405) would pass without them."""
+    handler = app.asgi_handler
+    for outer in (
+        AllowedHostsMiddleware(settings.host_list),
+        SecurityHeadersMiddleware(settings),
+        AccessLogMiddleware(),
+        ClientAddressMiddleware(settings.proxy_networks),
+    ):
+        handler = outer(handler)
+    app.asgi_handler = handler

@@ -49,8 +49,9 @@ class IdentifyMiddleware(ASGIMiddleware):
 
     @staticmethod
     def should_bypass_for_scope(scope: Scope) -> bool:
-        """Static files need no user and no database lookup."""
-        return scope["path"].startswith("/static/")
+        """Static files and the health check need no user and no database lookup (the health check
+        answers its own body when the database is down)."""
+        return scope["path"].startswith("/static/") or scope["path"] == "/healthz"
 
     def __init__(self, settings: Settings) -> None:
         self.idle = timedelta(hours=settings.session_idle_hours)

@@ -15,6 +15,9 @@ from server.auth import PasswordChangeRequired, SignInRequired, sign_in_url
 from surveys import schemas
 from surveys.core.i18n import N_, gettext
 from surveys.core.messages import error_message
+from surveys.core.outages import RETRY_AFTER_SECONDS as OUTAGE_RETRY_SECONDS
+from surveys.core.outages import database_unreachable, outages
+from surveys.people.hashing import RETRY_AFTER_SECONDS, HashingBusy
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -28,6 +31,15 @@ class InvalidInputProblem(HTTPException):
     def __init__(self, errors: list[tuple[str, str]], detail: str = "The input has errors.") -> None:
         super().__init__(detail=detail)
         self.errors = errors
+
+
+class UndecodableBodyProblem(InvalidInputProblem):
+    """400: the body is not JSON at all (malformed, not UTF-8, nested too deep)."""
+
+    status_code = 400
+
+    def __init__(self) -> None:
+        super().__init__([("$", "invalid")], detail="The request body is not valid JSON.")
 
 
 class ConflictProblem(HTTPException):
@@ -48,6 +60,7 @@ _PAGE_TITLES = {
     405: N_("This action is not allowed here."),
     413: N_("What you sent is too large."),
     429: N_("Too many attempts. Please wait a moment and try again."),
+    503: N_("The service is busy or its database is not answering. Please try again in a moment."),
 }
 
 
@@ -57,7 +70,7 @@ _FALLBACK_TITLE = N_("Something went wrong. Please try again.")
 def _problem(exc: HTTPException, status: int) -> Response[Any]:
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": exc.detail if status < 500 else "Internal server error",
+        "title": exc.detail if status != HTTP_500_INTERNAL_SERVER_ERROR else "Internal server error",
         "status": status,
     }
     if isinstance(exc, InvalidInputProblem):
@@ -79,7 +92,9 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     if _wants_json(request):
         return _problem(exc, status)
     message = gettext(_PAGE_TITLES.get(status, _FALLBACK_TITLE))
-    return Template("error.html", context={"status": status, "message": message}, status_code=status)
+    return Template(
+        "error.html", context={"status": status, "message": message}, status_code=status, headers=exc.headers
+    )
 
 
 def sign_in_handler(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
@@ -97,7 +112,28 @@ def password_change_handler(request: Request[Any, Any, Any], exc: PasswordChange
     return Redirect("/password", status_code=303)
 
 
+def busy_handler(request: Request[Any, Any, Any], exc: HashingBusy) -> Response[Any]:
+    """Too many passwords being checked at once: 503 with `Retry-After`, nothing counted or changed."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return http_exception_handler(
+        request,
+        HTTPException(
+            status_code=503, detail="Too many sign-ins at once; try again shortly.", headers=headers
+        ),
+    )
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Log the failure; answer without any detail of it."""
+    """Log the failure; answer without any detail of it. The database being down is no bug: 503 with
+    `Retry-After`, and one log line per minute for the whole outage."""
+    if database_unreachable(exc):
+        outages.report(exc)
+        headers = {"Retry-After": str(OUTAGE_RETRY_SECONDS)}
+        return http_exception_handler(
+            request,
+            HTTPException(
+                status_code=503, detail="The database is not answering; try again shortly.", headers=headers
+            ),
+        )
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return http_exception_handler(request, HTTPException(status_code=HTTP_500_INTERNAL_SERVER_ERROR))

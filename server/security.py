@@ -7,7 +7,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_add
 from litestar import Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.exceptions import ClientException
+from litestar.exceptions import ClientException, HTTPException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
@@ -139,13 +139,19 @@ class ClientAddressMiddleware(ASGIMiddleware):
 
 # How NUL is written in a query string, a form body and a JSON body.
 _NUL_FORMS = (b"\x00", b"%00", b"\\u0000")
+_FORM = "application/x-www-form-urlencoded"
 _TEXT_BODIES = ("application/x-www-form-urlencoded", "application/json", "text/")
+
+
+# Fields one form may post: the visit form's 60 member rows of 15 fields each, and room to spare.
+MAX_FORM_FIELDS = 2000
 
 
 class NulCharacterMiddleware(ASGIMiddleware):
     """Refuses (400) a query string, form or JSON body holding a NUL character: no phocap field accepts
     one, and PostgreSQL cannot store it, so it would fail deep inside instead of at the door. One check
-    here rather than in every field. File uploads (multipart: an XLSX is binary) are not looked at."""
+    here rather than in every field. File uploads (multipart: an XLSX is binary) are not looked at.
+    Also refuses (413) a form of more than `MAX_FORM_FIELDS` fields before it is parsed."""
 
     scopes = (ScopeType.HTTP,)
 
@@ -173,6 +179,8 @@ class NulCharacterMiddleware(ASGIMiddleware):
         received = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
         if size <= self.max_body and _has_nul(received):
             raise ClientException("The request contains a NUL character, which no field accepts.")
+        if content_type.lower().startswith(_FORM) and received.count(b"&") >= MAX_FORM_FIELDS:
+            raise HTTPException(status_code=413, detail=f"A form has at most {MAX_FORM_FIELDS} fields.")
 
         async def replay() -> ReceiveMessage:
             return messages.pop(0) if messages else await receive()

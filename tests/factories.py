@@ -10,6 +10,7 @@ from unittest import mock
 
 from surveys.people import accounts
 from surveys.people.accounts import create_user
+from surveys.people.hashing import hash_password_now
 from surveys.register.members import refresh_household_keys
 from surveys.tables import Household, Member, Province, Village, Ward
 
@@ -17,8 +18,12 @@ PASSWORD = "correct-horse-battery"
 
 
 @cache
-def _hash_once(password: str) -> str:
-    return accounts._hasher.hash(password)
+def _hash_once_now(password: str) -> str:
+    return hash_password_now(password)
+
+
+async def _hash_once(password: str) -> str:
+    return _hash_once_now(password)
 
 
 async def make_user(login: str, role: str, **kwargs: Any) -> int:

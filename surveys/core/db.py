@@ -18,7 +18,10 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 from piccolo.table import Table
+
+from surveys.core.outages import database_unreachable, outages
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +91,22 @@ def write_transaction() -> Any:
     return engine.transaction()
 
 
+# Advisory lock spaces (PostgreSQL): one per kind of thing locked, so keys of two kinds never clash.
+LOCK_SIGNIN_LOGIN = 1
+LOCK_SIGNIN_ADDRESS = 2
+LOCK_VILLAGE_CODES = 3
+
+
+async def serialise_on(space: int, key: str | int) -> None:
+    """Inside a write transaction, wait until no other transaction holds (space, key), and hold it until
+    this one ends. On SQLite an IMMEDIATE transaction already excludes every other writer: nothing to do.
+    Callers taking several keys take them in one fixed order, so two cannot wait for each other."""
+    if isinstance(current_engine(), PostgresEngine):
+        await current_engine().run_querystring(
+            QueryString("SELECT pg_advisory_xact_lock({}, hashtext({}))", space, str(key))
+        )
+
+
 def timestamp_param() -> str:
     """A query placeholder for a timestamp where nothing around it says its type (a VALUES list):
     PostgreSQL needs the cast, SQLite keeps timestamps as ISO text and must not get one."""
@@ -127,8 +146,11 @@ async def database_ok() -> bool:
     """Whether the database answers a trivial query."""
     try:
         await current_engine().run_ddl("SELECT 1")
-    except Exception:  # any failure means "unreachable" to a health check
-        log.warning("database health check failed", exc_info=True)
+    except Exception as exc:  # any failure means "unreachable" to a health check
+        if database_unreachable(exc):
+            outages.report(exc)  # once a minute, not a traceback per probe
+        else:
+            log.warning("database health check failed", exc_info=True)
         return False
     return True
 

@@ -65,6 +65,9 @@ FIELD_ERRORS = {
         "Someone else changed this household meanwhile. The form shows what you typed: check the household, then save again."
     ),
     ("duplicate", "not_found"): N_("No other household of this ward has that code."),
+    ("members", "too_many"): N_(
+        "Too many members for one household. Look for rows entered twice, or split it into two households."
+    ),
     ("members", "unknown_member"): N_("Choose a member of this household."),
     ("percent", "required"): N_("Enter a whole number from 0 to 100."),
     ("percent", "invalid"): N_("Enter a whole number from 0 to 100."),

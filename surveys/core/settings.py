@@ -71,6 +71,11 @@ class Settings:
         365,
         "Archived households have their personal data erased this many days after archiving; 0 never.",
     )
+    household_max_members: int = setting(
+        "HOUSEHOLD_MAX_MEMBERS",
+        30,
+        "Members one household may have; a visit or correction that would leave more is refused.",
+    )
     timezone: str = setting("TZ", "Asia/Ho_Chi_Minh", "Time zone for dates shown and for schedules.")
     default_locale: str = setting(
         "PHOCAP_LOCALE", "vi", "Interface language before a user chooses (vi or en)."

@@ -8,20 +8,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
-from surveys.core.db import write_transaction
+from surveys.core.db import LOCK_SIGNIN_ADDRESS, LOCK_SIGNIN_LOGIN, serialise_on, write_transaction
 from surveys.core.settings import Settings
+from surveys.people.hashing import (
+    hash_password,
+    hash_password_now,
+    hashing_slot,
+    verify_password,
+)
 from surveys.tables import AuthSession, SignInFailure, User, UserVillage
 
 ROLES: tuple[str, ...] = ("volunteer", "village_head", "ward_officer", "province_officer", "admin")
 
-# argon2id with the library's defaults (RFC 9106 low-memory profile): slow for an attacker, about
-# 50 ms for a sign-in.
-_hasher = PasswordHasher()
 # Verified against when the login is unknown, so a wrong login costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash("phocap-no-such-user")
+_DUMMY_HASH = hash_password_now("phocap-no-such-user")
 
 # A session's last-seen time is written at most this often, so reading pages does not write each time.
 _TOUCH_EVERY = timedelta(minutes=5)
@@ -43,11 +43,6 @@ class Actor:
     must_change_password: bool = False
 
 
-def hash_password(password: str) -> str:
-    """A slow, salted hash of the password (argon2id)."""
-    return _hasher.hash(password)
-
-
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -59,11 +54,8 @@ async def check_credentials(login: str, password: str) -> int | None:
         .where((User.login == login.strip().lower()) & (User.active.eq(True)))
         .first()
     )
-    try:
-        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    return int(row["id"]) if row else None
+    matches = await verify_password(row["password_hash"] if row else _DUMMY_HASH, password)
+    return int(row["id"]) if row and matches else None
 
 
 @dataclass(frozen=True)
@@ -101,28 +93,48 @@ def minutes_to_wait(retry_after: timedelta) -> int:
 
 async def sign_in(login: str, password: str, client_addr: str, limits: SignInLimits) -> int | None:
     """The id of the active user with this login and password, None when wrong; `TooManyAttempts`
-    when the login or the address has failed too often lately, even with the right password."""
+    when the login or the address has failed too often lately, even with the right password;
+    `HashingBusy` (before anything is counted) when this process is already checking as many
+    passwords as it may.
+
+    The attempt is counted as a failure *before* the password is checked, in one transaction that
+    looks at the counts and adds to them under a lock: so N parallel attempts can never get past the
+    limit (a fault run had 30 parallel guesses all checked), and a success takes its count back."""
     login = login.strip().lower()[:50]
     client_addr = client_addr[:64]
     at = datetime.now(UTC)
-    for where, limit in (
-        (SignInFailure.login == login, limits.per_login),
-        (SignInFailure.client_addr == client_addr, limits.per_address),
-    ):
-        recent = (
-            await SignInFailure.select(SignInFailure.failed_at)
-            .where(where & (SignInFailure.failed_at > at - limits.window))
-            .order_by(SignInFailure.failed_at, ascending=False)
-            .limit(limit)
-        )
-        if len(recent) >= limit:
-            raise TooManyAttempts(recent[-1]["failed_at"] + limits.window - at)
-    user_id = await check_credentials(login, password)
-    if user_id is None:
-        await SignInFailure.insert(SignInFailure(login=login, client_addr=client_addr, failed_at=at))
-    else:
-        await SignInFailure.delete().where(SignInFailure.login == login)
+    with hashing_slot():
+        failure_id = await _count_attempt(login, client_addr, at, limits)
+        user_id = await check_credentials(login, password)
+    if user_id is not None:
+        await SignInFailure.delete().where((SignInFailure.login == login) | (SignInFailure.id == failure_id))
     return user_id
+
+
+async def _count_attempt(login: str, client_addr: str, at: datetime, limits: SignInLimits) -> int:
+    """Check the login's and the address's recent failures and count this attempt as one, atomically;
+    returns the id of the failure row (deleted again on success)."""
+    async with write_transaction():
+        # Under IMMEDIATE on SQLite, a lock per login then per address on PostgreSQL: a second attempt
+        # reads the counts only once the first has added to them.
+        await serialise_on(LOCK_SIGNIN_LOGIN, login)
+        await serialise_on(LOCK_SIGNIN_ADDRESS, client_addr)
+        for where, limit in (
+            (SignInFailure.login == login, limits.per_login),
+            (SignInFailure.client_addr == client_addr, limits.per_address),
+        ):
+            recent = (
+                await SignInFailure.select(SignInFailure.failed_at)
+                .where(where & (SignInFailure.failed_at > at - limits.window))
+                .order_by(SignInFailure.failed_at, ascending=False)
+                .limit(limit)
+            )
+            if len(recent) >= limit:
+                raise TooManyAttempts(recent[-1]["failed_at"] + limits.window - at)
+        inserted = await SignInFailure.insert(
+            SignInFailure(login=login, client_addr=client_addr, failed_at=at)
+        )
+    return int(inserted[0]["id"])
 
 
 async def open_session(user_id: int, kind: str, lifetime: timedelta) -> str:
@@ -236,7 +248,7 @@ async def create_user(
     login = login.strip().lower()
     values: dict[Any, Any] = {
         User.display_name: display_name,
-        User.password_hash: hash_password(password),
+        User.password_hash: await hash_password(password),
         User.role: role,
         User.ward: ward_id,
         User.province: province_id,

@@ -12,7 +12,7 @@ from surveys.core.audit import audit
 from surveys.core.db import write_transaction
 from surveys.core.text import clean
 from surveys.core.validation import FieldError, InvalidInput, parse
-from surveys.people.accounts import hash_password
+from surveys.people.hashing import hash_password
 from surveys.people.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from surveys.tables import AuthSession, User, UserVillage, Village
 
@@ -119,7 +119,7 @@ async def create_account(ward_id: int, data: AccountCreate, actor_id: int, clien
                 {
                     User.login: data.login,
                     User.display_name: data.display_name,
-                    User.password_hash: hash_password(data.password),
+                    User.password_hash: await hash_password(data.password),
                     User.role: data.role,
                     User.ward: ward_id,
                     # The office chose this password: the user sets their own at first sign-in.
@@ -175,7 +175,7 @@ async def reset_password(user_id: int, temporary: str, actor_id: int, client_add
         raise InvalidInput([FieldError("password", problem)])
     async with write_transaction():
         await User.update(
-            {User.password_hash: hash_password(temporary), User.must_change_password: True}
+            {User.password_hash: await hash_password(temporary), User.must_change_password: True}
         ).where(User.id == user_id)
         await AuthSession.delete().where(AuthSession.user == user_id)
         await audit("account.password_reset", "user", user_id, actor_id, {}, client_addr)
@@ -207,7 +207,7 @@ async def change_own_password(
 
     async with write_transaction():
         await User.update(
-            {User.password_hash: hash_password(new_password), User.must_change_password: False}
+            {User.password_hash: await hash_password(new_password), User.must_change_password: False}
         ).where(User.id == user_id)
         await AuthSession.delete().where(
             (AuthSession.user == user_id) & (AuthSession.token_hash != _token_hash(keep_session))

@@ -289,7 +289,7 @@ async def _next_numbers(village_ids: set[int]) -> dict[int, tuple[str, int]]:
     from surveys.register.register import next_code
 
     result = {}
-    for village_id in village_ids:
+    for village_id in sorted(village_ids):  # one order for every import: no two wait for each other
         code = await next_code(village_id)
         prefix, number = code.rsplit("-", 1)
         result[village_id] = (f"{prefix}-", int(number) - 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from surveys.core.settings import get_settings
 from surveys.core.text import fold, name_sort_key
 from surveys.core.validation import FieldError, InvalidInput
 from surveys.tables import Household, Member
@@ -53,6 +54,11 @@ async def check_members(household_id: int, members: list[Any]) -> dict[int, dict
     ]
     if bad:
         raise InvalidInput(bad)
+    # A bound on the work and the page of one household (a fault run posted 15,000 members).
+    leaving = {m.id for m in members if m.id and m.removed}
+    joining = sum(1 for m in members if not m.id and not m.removed)
+    if len(set(current) - leaving) + joining > get_settings().household_max_members:
+        raise InvalidInput([FieldError("members", "too_many")])
     if any(m.is_head and not m.removed for m in members):
         await Member.update({Member.is_head: False}).where(Member.household == household_id)
     return current

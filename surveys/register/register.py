@@ -13,7 +13,7 @@ from msgspec import Meta, Struct
 
 from surveys.core.audit import audit
 from surveys.core.clock import now, this_year
-from surveys.core.db import write_transaction
+from surveys.core.db import LOCK_VILLAGE_CODES, serialise_on, write_transaction
 from surveys.core.rows import still_there
 from surveys.core.text import clean, name_sort_key
 from surveys.core.validation import FieldError, InvalidInput, parse
@@ -77,7 +77,10 @@ def parse_register(raw: Any, cls: type[Any]) -> Any:
 
 
 async def next_code(village_id: int) -> str:
-    """The next household code of the village: `<ward prefix>-<village code>-<number>`, e.g. PQ-03-0042."""
+    """The next household code of the village: `<ward prefix>-<village code>-<number>`, e.g. PQ-03-0042.
+    Called inside the write transaction that inserts the household: it holds the village's codes until
+    that transaction ends (20 parallel adds on PostgreSQL all took the same number before)."""
+    await serialise_on(LOCK_VILLAGE_CODES, village_id)
     village = await Village.select(Village.code, Village.ward._.household_prefix.as_alias("prefix"), Village.ward._.code.as_alias("ward")).where(
         Village.id == village_id
     ).first()  # fmt: skip

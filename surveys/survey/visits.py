@@ -30,6 +30,10 @@ from surveys.survey.status import household_detail, household_rules
 from surveys.tables import Household, Member, Visit
 
 
+class _AlreadyRecorded(Exception):
+    """Raised inside the transaction when another copy of this submission committed first."""
+
+
 class VisitConflict(Exception):
     """The household changed since the volunteer opened it; `current` is how it stands now."""
 
@@ -115,6 +119,8 @@ async def record_visit(
         raise
     except InvalidInput:
         raise
+    except _AlreadyRecorded:
+        replay = True
     except Exception:
         # Two copies of one submission racing: the other one won; answer as for a replay.
         if await _replayed(row, visit) is None:
@@ -166,7 +172,13 @@ async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor) -> int:
             .returning(Household.id)
         )
         if not updated:
-            raise VisitConflict(await household_detail(row))
+            # On PostgreSQL a copy of this same submission sent at the same moment waits here for the
+            # first copy's row lock, then finds the version moved on: that is a replay, not a conflict.
+            if await _replayed(row, visit):
+                raise _AlreadyRecorded()
+            # The household as it stands now, read in this transaction, not the copy read before it.
+            current = await household_by_token(row.token, archived=True)
+            raise VisitConflict(await household_detail(current or row))
         await _apply_members(row.id, visit.members, at)
         await refresh_household_keys(row.id, row.code, row.address)
         version += 1

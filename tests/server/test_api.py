@@ -53,7 +53,6 @@ async def test_wrong_credentials_are_401_with_a_problem_body(
 @pytest.mark.parametrize(
     ("body", "fields"),
     [
-        (b"{not json", ["$"]),
         (b"[]", ["$"]),
         (b"{}", ["login", "password"]),
         (b'{"login": "", "password": 5}', ["login", "password"]),
@@ -65,6 +64,30 @@ async def test_bad_session_bodies_are_422_naming_each_field(
     response = await client.post("/api/session", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == fields
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[" * 100_000,  # nested deeper than any decoder goes
+        b'{"login": "\xff\xfe", "password": "x"}',  # not UTF-8
+        b"\xef\xbb\xbf{}",  # a byte-order mark
+        b"",
+    ],
+)
+async def test_a_body_that_is_not_json_is_400_with_a_problem_body_on_every_json_route(
+    client: AsyncTestClient[Any], world: World, body: bytes
+) -> None:
+    headers = {"content-type": "application/json", **await api_token(client, "volunteer1")}
+    for path in ("/api/session", f"/api/households/{world.households['an']}/visits"):
+        response = await client.post(path, content=body, headers=headers)
+        assert response.status_code == 400, path
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["status"] == 400 and problem["title"] == "The request body is not valid JSON."
+        assert [e["field"] for e in problem["errors"]] == ["$"]
+    assert await Visit.count() == 0
 
 
 async def test_api_needs_a_bearer_token_and_ignores_the_session_cookie(

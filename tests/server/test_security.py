@@ -120,3 +120,37 @@ async def test_a_nul_character_is_refused_at_the_door(client: AsyncTestClient[An
     csrf = await sign_in(client, "volunteer1")
     fine = await client.post(f"/villages/{v1}", data={"q": "100%00 sure", "_csrf_token": csrf})
     assert fine.status_code == 200  # a typed "%00" is text, not a NUL
+
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+    "cross-origin-opener-policy": "same-origin",
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
+    "cache-control": "no-store",
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/signin", 200),
+        ("GET", "/no-such-page", 404),
+        ("GET", "/api/no-such-thing", 404),
+        ("DELETE", "/signin", 405),
+        ("PUT", "/api/villages", 405),
+    ],
+)
+async def test_every_answer_errors_included_carries_the_security_headers_and_checks_the_host(
+    client: AsyncTestClient[Any], method: str, path: str, status: int
+) -> None:
+    response = await client.request(method, path)
+    assert response.status_code == status
+    assert {name: response.headers.get(name) for name in SECURITY_HEADERS} == SECURITY_HEADERS
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    # A wrong Host is refused before anything else looks at the request, whatever the path.
+    refused = await client.request(method, path, headers={"host": "evil.example"})
+    assert refused.status_code == 400 and refused.json()["title"] == "Invalid host header"
+    assert refused.headers["x-frame-options"] == "DENY"

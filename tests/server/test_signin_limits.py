@@ -4,6 +4,8 @@ address comes from a proxy's header only when that proxy is trusted; common pass
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +15,7 @@ from litestar.testing import AsyncTestClient
 from server.app import create_app
 from server.security import ClientAddressMiddleware
 from surveys.core.settings import Settings, load_settings
+from surveys.people import hashing
 from surveys.people.accounts import purge_expired_sessions
 from surveys.people.passwords import common_passwords, password_problem
 from surveys.tables import SignInFailure
@@ -202,3 +205,42 @@ async def test_guessing_the_current_password_on_an_open_session_counts_too(
     ]
     client.cookies.clear()
     assert (await _attempt(client, "volunteer1", PASSWORD)).status_code == 429
+
+
+async def test_thirty_parallel_guesses_at_one_account_get_no_more_than_five_checks(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    # A fault run sent 30 wrong passwords at once and all 30 were checked (401): the limit is counted
+    # atomically, so at most five are checked and the rest refused as if sent one after another.
+    guesses = [
+        client.post("/api/session", json={"login": "volunteer1", "password": f"guess-{n}"}) for n in range(30)
+    ]
+    statuses = sorted(r.status_code for r in await asyncio.gather(*guesses))
+    assert statuses == [401] * 5 + [429] * 25
+    assert await SignInFailure.count() == 5
+    # The right password is refused too now, as after five failures in a row.
+    assert (await _attempt(client, "volunteer1", PASSWORD)).status_code == 429
+
+
+async def test_when_this_process_checks_too_many_passwords_one_more_waits_503_and_counts_nothing(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    # Every place taken (as by a flood of sign-ins whose argon2 is still running).
+    held = [(contextvars.copy_context(), hashing.hashing_slot()) for _ in range(hashing.MAX_IN_FLIGHT)]
+    for context, slot in held:
+        context.run(slot.__enter__)
+    try:
+        api = await client.post("/api/session", json={"login": "volunteer1", "password": PASSWORD})
+        web = await _attempt(client, "volunteer1", PASSWORD)
+    finally:
+        for context, slot in held:
+            context.run(slot.__exit__, None, None, None)
+    assert api.status_code == 503 and api.headers["content-type"] == "application/problem+json"
+    assert api.headers["retry-after"] == str(hashing.RETRY_AFTER_SECONDS) and api.json()["status"] == 503
+    assert web.status_code == 503 and web.headers["retry-after"] == str(hashing.RETRY_AFTER_SECONDS)
+    assert soup(web).find("h1").text.strip() == (
+        "Máy chủ đang bận hoặc cơ sở dữ liệu chưa trả lời. Hãy thử lại sau giây lát."
+    )
+    assert await SignInFailure.count() == 0
+    # With places free again, the same sign-in goes through.
+    assert (await _attempt(client, "volunteer1", PASSWORD)).status_code == 303

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -190,3 +191,42 @@ async def test_household_detail_reports_identity_gaps(world: World) -> None:
     assert detail.status.members_without_vneid == 2  # the two adults; the child does not count
     child = next(m for m in detail.members if m.full_name == "Nguyễn Minh Khôi")
     assert not child.needs_identity
+
+
+async def test_the_same_submission_sent_twice_at_once_records_one_visit_and_answers_both_alike(
+    world: World,
+) -> None:
+    # A double tap on a slow network: both copies arrive before either is saved. A fault run on
+    # PostgreSQL answered the second with a conflict (409) in 16 of 20 tries.
+    row = await household_by_token(world.households["an"])
+    actor = await actor_by_id(world.users["volunteer1"])
+    assert row is not None and actor is not None
+    body = {"client_id": str(uuid.uuid4()), "outcome": "done", "household_version": row.version,
+            "household": {"consent": True, "informed": True},
+            "members": [{"full_name": "Lò Văn Tư", "birth_year": 1999}]}  # fmt: skip
+    for _ in range(5):
+        body = {**body, "client_id": str(uuid.uuid4()), "household_version": row.version}
+        results = await asyncio.gather(*(record_visit(row, parse_visit(body), actor) for _ in range(2)))
+        assert sorted(r.created for r in results) == [False, True]
+        assert results[0].household == results[1].household
+        assert await Visit.count().where(Visit.client_id == body["client_id"]) == 1
+        fresh = await household_by_token(world.households["an"])
+        assert fresh is not None
+        row = fresh
+    assert len([n for n in await _members(world) if n == "Lò Văn Tư"]) == 1
+
+
+async def test_a_conflict_carries_the_household_as_it_is_now_not_as_it_was_read(world: World) -> None:
+    # The volunteer's request read the household (version 1); before its transaction began, another
+    # visit changed it.
+    stale = await household_by_token(world.households["an"])
+    assert stale is not None
+    await _visit(world, login="head1", household={"consent": True, "informed": True, "notes": "Đã ghé"})
+    actor = await actor_by_id(world.users["volunteer1"])
+    assert actor is not None
+    body = {"client_id": str(uuid.uuid4()), "outcome": "done", "household_version": stale.version,
+            "household": {"consent": True, "informed": True}}  # fmt: skip
+    with pytest.raises(VisitConflict) as conflict:
+        await record_visit(stale, parse_visit(body), actor)
+    assert conflict.value.current.version == stale.version + 1
+    assert conflict.value.current.notes == "Đã ghé"
