@@ -16,8 +16,10 @@ from server.forms import VisitForm, blank_member
 from server.views.render import page
 from surveys.access import allowed
 from surveys.accounts import Actor
+from surveys.household_view import household_view
 from surveys.households import household_by_token, household_detail
 from surveys.rows import Row
+from surveys.schemas import Household
 from surveys.settings import Settings
 from surveys.stickers import qr_svg, reissue_token
 from surveys.validation import InvalidInput
@@ -27,25 +29,19 @@ FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 
 
 async def household_page(
-    request: Request[Any, Any, Any], actor: Actor, row: Row, status_code: int = 200, **context: Any
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    row: Row,
+    status_code: int = 200,
+    detail: Household | None = None,
+    **context: Any,
 ) -> Any:
-    """The household page for a user who may read it, with what else they may do there. A household
-    that moved away (archived) shows only its personal data, to the ward office, and to no one else."""
-    village = row.village
-    handles_data = await allowed(actor, "household.personal_data", village_id=village)
-    if row.archived and not handles_data:
+    """The household page (whole, or its main block for HTMX) as `household_view` builds it for
+    `actor`: the one path for the sticker's link, a saved visit and a refused erasure."""
+    view = await household_view(actor, row, detail)
+    if view is None:
         raise NotFoundException()
-    return page(
-        request,
-        "household.html",
-        status_code=status_code,
-        h=await household_detail(row),
-        archived_at=row.archived_at if row.archived else None,
-        can_write=not row.archived and await allowed(actor, "household.visit", village_id=village),
-        can_manage=not row.archived and await allowed(actor, "household.manage", village_id=village),
-        can_handle_data=handles_data,
-        **context,
-    )
+    return page(request, "household.html", status_code=status_code, **vars(view), **context)
 
 
 class HouseholdController(Controller):
@@ -147,6 +143,6 @@ class HouseholdController(Controller):
             return page(request, "visit.html", status_code=409, h=exc.current, form=form, conflict=True)
         if not getattr(request, "htmx", False):
             return Redirect(f"/h/{token}?saved=true", status_code=303)
-        return page(
-            request, "household.html", h=result.household, can_write=True, saved=True, push_url=f"/h/{token}"
+        return await household_page(
+            request, request.user, row, detail=result.household, saved=True, push_url=f"/h/{token}"
         )
