@@ -103,7 +103,7 @@ class HouseholdController(Controller):
     ) -> Any:
         """Without JavaScript, "add a member" posts the form here: it comes back as typed, plus a row."""
         household = await household_detail(routed_household(request))
-        form = VisitForm.from_post(data)
+        form = VisitForm.from_post(data, household)
         form.add_blank_member()
         return page(request, "visit.html", h=household, form=form)
 
@@ -130,13 +130,13 @@ class HouseholdController(Controller):
     ) -> Any:
         """Record the visit; the household page (or its status, for HTMX) shows the result."""
         row = routed_household(request)
-        form = VisitForm.from_post(data)
+        household = await household_detail(row)
+        form = VisitForm.from_post(data, household)
         try:
             visit = parse_visit(form.payload())
             result = await record_visit(row, visit, request.user, client_address(request))
         except InvalidInput as exc:
             form.set_errors(exc.errors)
-            household = await household_detail(row)
             return page(request, "visit.html", status_code=422, h=household, form=form)
         except VisitConflict as exc:
             form.household_version = str(exc.current.version)

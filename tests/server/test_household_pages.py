@@ -249,7 +249,7 @@ async def test_add_member_without_javascript_keeps_what_was_typed(
         "m-0-vneid": "level2",
     }
     response = await client.post(f"/h/{token}/visit", data=data)
-    assert len(soup(response).select(".member-form")) == 4
+    assert len(soup(response).select(".member-card")) == 4
     values = visit_form_values(response)
     assert values["outcome"] == "done" and values["m-0-vneid"] == "level2"
     assert values["client_id"] == data["client_id"]
@@ -263,7 +263,7 @@ async def test_htmx_add_member_returns_one_row_and_the_next_button(
         f"/h/{world.households['an']}/visit/member?index=3", headers={"HX-Request": "true"}
     )
     page = soup(response)
-    assert [f["id"] for f in page.select("fieldset.member-form")] == ["member-3"]
+    assert [f["id"] for f in page.select("fieldset.member-card")] == ["member-3"]
     button = page.find("button", id="add-member")
     assert button is not None and button["hx-get"].endswith("index=4") and button["hx-swap-oob"] == "true"
 
