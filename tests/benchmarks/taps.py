@@ -35,10 +35,20 @@ from server.app import create_app
 from surveys.db import bind, engine_for_url, migrate
 from surveys.settings import Settings, load_settings
 from tests.browser.conftest import CHROMIUM_FLAGS, chromium_path
-from tests.factories import PASSWORD, make_household, make_user, make_village, make_ward, person
+from tests.browser.targets import smallest_target
+from tests.factories import (
+    ADULT_1,
+    ADULT_2,
+    CHILD,
+    ELDER,
+    PASSWORD,
+    household_of_four,
+    make_user,
+    make_village,
+    make_ward,
+)
 
 VIEWPORT = {"width": 360, "height": 740}
-ADULT_1, ELDER, ADULT_2, CHILD = "Lương Văn Thắng", "Lương Thị Nụ", "Hà Thị Hoa", "Lương Gia Bảo"
 
 # The answers of the first visit, by member: what the volunteer hears at the door.
 FIRST_VISIT: dict[str, dict[str, Any]] = {
@@ -51,20 +61,6 @@ FIRST_VISIT: dict[str, dict[str, Any]] = {
     CHILD: {},
 }  # fmt: skip
 REPEAT_VISIT: dict[str, dict[str, Any]] = {ADULT_2: {"vneid": "level2"}}
-
-
-async def household_of_four(village_id: int, code: str) -> str:
-    """A household of 4 as the register has it before anyone visited: names, birth years, sex."""
-    return await make_household(
-        village_id,
-        code,
-        [
-            person(ADULT_1, 1980, sex="male", is_head=True),
-            person(ELDER, 1952, sex="female"),
-            person(ADULT_2, 1985, sex="female"),
-            person(CHILD, 2015, sex="male"),
-        ],
-    )
 
 
 @contextmanager
@@ -145,31 +141,6 @@ async def screens(page: Page) -> float:
     """The page's length in phone screens."""
     height = await page.evaluate("document.documentElement.scrollHeight")
     return round(height / VIEWPORT["height"], 1)
-
-
-SMALLEST_TARGET = """() => {
-  const seen = new Set(); let best = null; let small = 0;
-  for (const el of document.querySelectorAll('a[href], button, summary, select, input, textarea, label')) {
-    if (el.type === 'hidden') continue;
-    const target = (el.matches('input') && el.closest('label')) || el;  // a box's label is what is tapped
-    if (seen.has(target)) continue; seen.add(target);
-    const r = target.getBoundingClientRect();
-    const style = getComputedStyle(target);
-    if (r.width === 0 || r.height === 0 || style.visibility === 'hidden') continue;
-    if (target.matches('label') && !target.querySelector('input, select, textarea')) continue;
-    const size = Math.min(r.width, r.height);
-    if (size < 44) small += 1;
-    if (!best || size < best.size) best = {size, w: Math.round(r.width), h: Math.round(r.height),
-      what: (target.tagName.toLowerCase() + ' ' + (target.textContent || target.name || '').trim()).slice(0, 40)};
-  }
-  return best && {...best, under_44: small};
-}"""
-
-
-async def smallest_target(page: Page) -> dict[str, Any]:
-    """The smallest tap target on the page (the shorter of width and height), with what it is, and
-    how many targets are under 44 CSS px."""
-    return dict(await page.evaluate(SMALLEST_TARGET))
 
 
 async def record(page: Page, base: str, token: str, outcome: str, members: dict[str, Any]) -> dict[str, Any]:
