@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import Environment
 
+from server.forms import field_id
 from surveys import privacy
 from surveys.core import messages
 from surveys.core.i18n import current_locale, format_date, format_datetime, gettext, ngettext
@@ -50,5 +51,6 @@ def configure(env: Environment, settings: Settings) -> None:
         "base_url": settings.base_url.rstrip("/"),
         "static": static_url,
         "getattr_": getattr,
+        "field_id": field_id,
     }
     env.globals.update(globals_)

@@ -140,3 +140,22 @@ async def make_world() -> World:
         w.villages["v4"], "DH-01-0001", [person("Lý Thị Mai", 1990, sex="female")], address="Xóm Giữa"
     )
     return w
+
+
+# A household of 4 as the register has it before anyone visited (1 elder, 2 adults, 1 child): the
+# household the visit form is measured and tested with (tests/benchmarks/taps.py).
+ADULT_1, ELDER, ADULT_2, CHILD = "Lương Văn Thắng", "Lương Thị Nụ", "Hà Thị Hoa", "Lương Gia Bảo"
+
+
+async def household_of_four(village_id: int, code: str) -> str:
+    """A household of 4 with names, birth years and sex only; returns its token."""
+    return await make_household(
+        village_id,
+        code,
+        [
+            person(ADULT_1, 1980, sex="male", is_head=True),
+            person(ELDER, 1952, sex="female"),
+            person(ADULT_2, 1985, sex="female"),
+            person(CHILD, 2015, sex="male"),
+        ],
+    )

@@ -21,6 +21,8 @@ from surveys.people.access import allowed
 from surveys.people.accounts import Actor
 from surveys.register.households import household_by_token
 from surveys.register.stickers import qr_svg, reissue_token
+from surveys.schemas import Household
+from surveys.survey.household_view import household_view
 from surveys.survey.status import household_detail
 from surveys.survey.visits import VisitConflict, parse_visit, record_visit
 
@@ -28,25 +30,19 @@ FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 
 
 async def household_page(
-    request: Request[Any, Any, Any], actor: Actor, row: Row, status_code: int = 200, **context: Any
+    request: Request[Any, Any, Any],
+    actor: Actor,
+    row: Row,
+    status_code: int = 200,
+    detail: Household | None = None,
+    **context: Any,
 ) -> Any:
-    """The household page for a user who may read it, with what else they may do there. A household
-    that moved away (archived) shows only its personal data, to the ward office, and to no one else."""
-    village = row.village
-    handles_data = await allowed(actor, "household.personal_data", village_id=village)
-    if row.archived and not handles_data:
+    """The household page (whole, or its main block for HTMX) as `household_view` builds it for
+    `actor`: the one path for the sticker's link, a saved visit and a refused erasure."""
+    view = await household_view(actor, row, detail)
+    if view is None:
         raise NotFoundException()
-    return page(
-        request,
-        "household.html",
-        status_code=status_code,
-        h=await household_detail(row),
-        archived_at=row.archived_at if row.archived else None,
-        can_write=not row.archived and await allowed(actor, "household.visit", village_id=village),
-        can_manage=not row.archived and await allowed(actor, "household.manage", village_id=village),
-        can_handle_data=handles_data,
-        **context,
-    )
+    return page(request, "household.html", status_code=status_code, **vars(view), **context)
 
 
 class HouseholdController(Controller):
@@ -108,7 +104,7 @@ class HouseholdController(Controller):
     ) -> Any:
         """Without JavaScript, "add a member" posts the form here: it comes back as typed, plus a row."""
         household = await household_detail(routed_household(request))
-        form = VisitForm.from_post(data)
+        form = VisitForm.from_post(data, household)
         form.add_blank_member()
         return page(request, "visit.html", h=household, form=form)
 
@@ -135,19 +131,19 @@ class HouseholdController(Controller):
     ) -> Any:
         """Record the visit; the household page (or its status, for HTMX) shows the result."""
         row = routed_household(request)
-        form = VisitForm.from_post(data)
+        household = await household_detail(row)
+        form = VisitForm.from_post(data, household)
         try:
             visit = parse_visit(form.payload())
             result = await record_visit(row, visit, request.user, client_address(request))
         except InvalidInput as exc:
             form.set_errors(exc.errors)
-            household = await household_detail(row)
             return page(request, "visit.html", status_code=422, h=household, form=form)
         except VisitConflict as exc:
             form.household_version = str(exc.current.version)
             return page(request, "visit.html", status_code=409, h=exc.current, form=form, conflict=True)
         if not getattr(request, "htmx", False):
             return Redirect(f"/h/{token}?saved=true", status_code=303)
-        return page(
-            request, "household.html", h=result.household, can_write=True, saved=True, push_url=f"/h/{token}"
+        return await household_page(
+            request, request.user, row, detail=result.household, saved=True, push_url=f"/h/{token}"
         )

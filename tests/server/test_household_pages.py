@@ -249,7 +249,7 @@ async def test_add_member_without_javascript_keeps_what_was_typed(
         "m-0-vneid": "level2",
     }
     response = await client.post(f"/h/{token}/visit", data=data)
-    assert len(soup(response).select(".member-form")) == 4
+    assert len(soup(response).select(".member-card")) == 4
     values = visit_form_values(response)
     assert values["outcome"] == "done" and values["m-0-vneid"] == "level2"
     assert values["client_id"] == data["client_id"]
@@ -263,7 +263,7 @@ async def test_htmx_add_member_returns_one_row_and_the_next_button(
         f"/h/{world.households['an']}/visit/member?index=3", headers={"HX-Request": "true"}
     )
     page = soup(response)
-    assert [f["id"] for f in page.select("fieldset.member-form")] == ["member-3"]
+    assert [f["id"] for f in page.select("fieldset.member-card")] == ["member-3"]
     button = page.find("button", id="add-member")
     assert button is not None and button["hx-get"].endswith("index=4") and button["hx-swap-oob"] == "true"
 
@@ -273,3 +273,46 @@ async def test_the_page_title_is_the_household_code(client: AsyncTestClient[Any]
     page = soup(await client.get(f"/h/{world.households['an']}"))
     assert page.title is not None and page.title.text == "PQ-01-0001 · phocap"
     assert len(page.select("form[action$='/reissue']")) == 1
+
+
+async def test_village_head_keeps_the_sticker_section_after_an_htmx_save(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "head1")
+    token = world.households["an"]
+    before = soup(await client.get(f"/h/{token}"))
+    response = await record_visit_through_the_form(client, token, {"outcome": "nobody_home"}, htmx=True)
+    after = soup(response)
+    # The same sections as the page reached by the sticker's link, plus the saved notice.
+    assert [h2.text for h2 in after.select("h2")] == [h2.text for h2 in before.select("h2")]
+    assert after.find("img", class_="qr") is not None
+    assert after.find("form", action=f"/h/{token}/reissue") is not None
+    assert after.find(role="status") is not None
+
+
+async def test_ward_officer_keeps_the_personal_data_section_after_an_htmx_save(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "ward")
+    token = world.households["an"]
+    response = await record_visit_through_the_form(client, token, {"outcome": "come_back"}, htmx=True)
+    after = soup(response)
+    assert after.find(id="personal-data") is not None
+    assert after.find("form", action=f"/h/{token}/erase#personal-data") is not None
+
+
+async def test_a_visit_is_checked_against_the_rules_once(
+    client: AsyncTestClient[Any], world: World, monkeypatch: Any
+) -> None:
+    import surveys.survey.visits
+
+    calls: list[Any] = []
+    real = surveys.survey.visits.rule_errors
+    monkeypatch.setattr(surveys.survey.visits, "rule_errors", lambda data: calls.append(data) or real(data))
+    await sign_in(client, "volunteer1")
+    response = await record_visit_through_the_form(
+        client, world.households["an"], {"outcome": "done", "consent": "on", "m-0-vneid": "level2"}
+    )
+    assert response.status_code == 200
+    assert await Visit.count() == 1
+    assert len(calls) == 1
