@@ -48,6 +48,7 @@ from server.views.auth import AuthController
 from server.views.digests import DigestController, ProfileController
 from server.views.households import HouseholdController
 from server.views.imports import ImportController
+from server.views.offline import OfflineController
 from server.views.privacy import PrivacyController
 from server.views.register import RegisterController
 from server.views.team import PasswordController, TeamController
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             StickerController,
             RegisterController,
             ImportController,
+            OfflineController,
             WardController,
             DigestController,
             ProfileController,

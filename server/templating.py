@@ -11,6 +11,7 @@ from jinja2 import Environment
 
 from surveys import messages, privacy
 from surveys.i18n import current_locale, format_date, format_datetime, gettext, ngettext
+from surveys.offline import storage_key
 from surveys.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -49,5 +50,7 @@ def configure(env: Environment, settings: Settings) -> None:
         "base_url": settings.base_url.rstrip("/"),
         "static": static_url,
         "getattr_": getattr,
+        # Names the signed-in user's stored copies on the phone (base.html: data-user).
+        "offline_key": lambda user: storage_key(user.id, settings.secret_key) if user else "",
     }
     env.globals.update(globals_)
