@@ -9,8 +9,11 @@ const TEXTS = document.getElementById("texts")?.dataset || {};
 const say = (name, values = {}) =>
   (TEXTS[name] || "").replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
 const dateTime = new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : "vi-VN", {
-  dateStyle: "short",
-  timeStyle: "short",
+  day: "2-digit",
+  month: "2-digit",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
   timeZone: "Asia/Ho_Chi_Minh",
 });
 
@@ -74,9 +77,15 @@ function reportReplay(result) {
 }
 
 async function replay() {
-  const result = await ask({ type: "replay" });
-  reportReplay(result);
-  return result;
+  const button = document.getElementById("send-now");
+  if (button) button.disabled = true;
+  try {
+    const result = await ask({ type: "replay" });
+    reportReplay(result);
+    return result;
+  } finally {
+    if (button) button.disabled = false;
+  }
 }
 
 // ---- /queue: each visit waiting on this phone -------------------------------------------------
