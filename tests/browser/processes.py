@@ -86,6 +86,7 @@ class Proxy:
         self.upstream_port = upstream_port
         self.lose_visit_answers = 0
         self.visit_posts = 0
+        self.answer_lost = asyncio.Event()
         self.server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -119,6 +120,7 @@ class Proxy:
         async def to_phone() -> None:
             while data := await up_reader.read(65536):
                 if lose.is_set():
+                    self.answer_lost.set()
                     writer.transport.abort()
                     up_writer.close()
                     return

@@ -152,8 +152,8 @@ async def test_a_visit_whose_answer_was_lost_is_recorded_once(field: Field, worl
     # the answer to the browser's own resend on a kept-alive connection, which Chromium makes).
     field.proxy.lose_visit_answers = 2
     await phone.goto(f"{field.url}/queue")  # the page load sends the queue
-    while await Visit.count() == 0:
-        await asyncio.sleep(0.1)
+    await asyncio.wait_for(field.proxy.answer_lost.wait(), timeout=30)
+    assert await Visit.count() == 1
     send_now = phone.get_by_role("button", name="Gửi ngay")
     await phone.wait_for_function("() => !document.getElementById('send-now').disabled")
     # The phone never heard: the visit still waits, and goes again with the same client_id.
@@ -163,7 +163,6 @@ async def test_a_visit_whose_answer_was_lost_is_recorded_once(field: Field, worl
         await phone.wait_for_function("() => !document.getElementById('send-now').disabled")
     assert field.proxy.visit_posts >= 2
     assert await Visit.count() == 1
-    print(f"visit posts that reached the server: {field.proxy.visit_posts}; visits recorded: 1")
 
 
 async def test_a_session_ended_while_offline_sends_the_queue_after_sign_in(

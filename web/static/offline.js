@@ -1,20 +1,17 @@
 // Work without a signal, the page's side (DESIGN.md section 8): registers the service worker (/sw.js)
 // once the page is shown, shows the counter of visits waiting on the phone, asks the worker to send
-// them (at load, when the phone is back online, on "Send now"), lists them on /queue, downloads a
-// village, and empties the phone's stores at sign-out. The worker holds the data; this script asks.
+// them (at load, when the phone is back online, on "Send now"), and empties the phone's stores at
+// sign-out. The worker holds the data; this script asks. Where a page has more to do, it loads the
+// module named by `data-script` (offline-queue.js, offline-download.js): not part of every page.
 // Its texts come translated from the page (#texts, data-*).
 
 const USER = document.body.dataset.user || "";
 const TEXTS = document.getElementById("texts")?.dataset || {};
-const say = (name, values = {}) =>
-  (TEXTS[name] || "").replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
+const fill = (text, values = {}) => (text || "").replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
+const say = (name, values) => fill(TEXTS[name], values);
+// Dates as dd/MM/yyyy, times in Asia/Ho_Chi_Minh (DESIGN.md section 6), for the modules loaded later.
 const dateTime = new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : "vi-VN", {
-  day: "2-digit",
-  month: "2-digit",
-  year: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-  timeZone: "Asia/Ho_Chi_Minh",
+  day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh",
 });
 
 // A question to the worker; `onProgress` hears its progress reports before the answer.
@@ -73,8 +70,10 @@ function reportReplay(result) {
   } else if (result.review) {
     notice(say("review", { n: result.review }), "/queue");
   }
-  if (document.getElementById("queue")) listQueue();
+  relist?.();
 }
+
+let relist = null;
 
 async function replay() {
   const button = document.getElementById("send-now");
@@ -85,105 +84,6 @@ async function replay() {
     return result;
   } finally {
     if (button) button.disabled = false;
-  }
-}
-
-// ---- /queue: each visit waiting on this phone -------------------------------------------------
-
-async function listQueue() {
-  const section = document.getElementById("queue");
-  const { entries = [] } = await ask({ type: "list" });
-  for (const [listId, states] of [["queue-waiting", ["waiting", "signin"]], ["queue-review", ["review"]]]) {
-    const list = document.getElementById(listId);
-    const shown = entries.filter((e) => states.includes(e.state)).sort((a, b) => a.id - b.id);
-    list.replaceChildren(
-      ...(shown.length ? shown.map((entry) => queueItem(section, entry)) : [emptyItem(section)]),
-    );
-  }
-}
-
-function emptyItem(section) {
-  const item = document.createElement("li");
-  item.className = "muted";
-  item.textContent = section.dataset.empty;
-  return item;
-}
-
-function queueItem(section, entry) {
-  const item = document.createElement("li");
-  item.className = "queue-item";
-  item.dataset.state = entry.state;
-  const what = document.createElement("span");
-  const code = document.createElement("strong");
-  code.textContent = entry.code || entry.token.slice(0, 6);
-  const detail = document.createElement("span");
-  detail.className = "muted small";
-  const state = section.dataset[`status${entry.state[0].toUpperCase()}${entry.state.slice(1)}`];
-  detail.textContent = ` ${dateTime.format(new Date(entry.at))} · ${state}`;
-  what.append(code, detail);
-  item.append(what);
-  const tools = document.createElement("span");
-  tools.className = "queue-tools";
-  if (entry.state === "review") {
-    const open = document.createElement("a");
-    open.className = "button primary";
-    open.href = `/queue/review/${entry.id}`;
-    open.textContent = section.dataset.openLabel;
-    tools.append(open);
-  }
-  const discard = document.createElement("button");
-  discard.type = "button";
-  discard.className = "danger";
-  discard.textContent = section.dataset.discardLabel;
-  discard.addEventListener("click", async () => {
-    // Nothing leaves the queue without the volunteer saying so.
-    if (!window.confirm(say("discard"))) return;
-    showCounts(await ask({ type: "discard", id: entry.id }));
-    listQueue();
-  });
-  tools.append(discard);
-  item.append(tools);
-  return item;
-}
-
-// ---- Taking a village offline ------------------------------------------------------------------
-
-const downloadedKey = (village) => `phocap:${USER}:village:${village}`;
-
-function showDownloaded(box) {
-  const at = localStorage.getItem(downloadedKey(box.dataset.village));
-  box.querySelector(".offline-when").textContent = at ? say("downloaded", { time: dateTime.format(new Date(Number(at))) }) : "";
-}
-
-async function downloadVillage(box) {
-  const button = box.querySelector("button");
-  const bar = box.querySelector("progress");
-  const when = box.querySelector(".offline-when");
-  button.disabled = true;
-  let done = 0;
-  let total = 0;
-  try {
-    const answer = await fetch(box.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!answer.ok || answer.redirected) throw new Error(String(answer.status));
-    const { urls } = await answer.json();
-    total = urls.length;
-    bar.max = total;
-    bar.value = 0;
-    bar.hidden = false;
-    when.textContent = say("progress", { done: 0, total });
-    const result = await ask({ type: "download", urls }, ({ progress }) => {
-      done = progress;
-      bar.value = progress;
-      when.textContent = say("progress", { done: progress, total });
-    });
-    done = result.kept;
-    if (result.failed) throw new Error("incomplete");
-    localStorage.setItem(downloadedKey(box.dataset.village), String(Date.now()));
-    showDownloaded(box);
-  } catch (error) {
-    when.textContent = say("downloadFailed", { done, total });
-  } finally {
-    button.disabled = false;
   }
 }
 
@@ -220,18 +120,15 @@ async function start() {
     if (event.data?.type === "queue") showCounts(event.data);
   });
   document.querySelectorAll('form[action="/signout"]').forEach(guardSignOut);
-  if (USER) {
-    for (const box of document.querySelectorAll(".offline-download")) {
-      box.hidden = false;
-      showDownloaded(box);
-      box.querySelector("button").addEventListener("click", () => downloadVillage(box));
-    }
-  }
   document.getElementById("send-now")?.addEventListener("click", replay);
   window.addEventListener("online", replay);
   const counts = await ask({ type: "hello" });
   showCounts(counts);
-  if (document.getElementById("queue")) listQueue();
+  const phone = { user: USER, ask, fill, showCounts, dateTime };
+  const download = document.querySelector(".offline-download[data-script]");
+  if (USER && download) (await import(download.dataset.script)).default(phone);
+  const queue = document.querySelector("#queue[data-script]");
+  if (queue) relist = (await import(queue.dataset.script)).default(phone);
   if (counts.waiting) await replay();
 }
 
