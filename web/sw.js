@@ -109,16 +109,28 @@ async function keep(url, response, user) {
   return true;
 }
 
-async function stored(user, key) {
+async function stored(user, key, mark = true) {
   if (!user) return null;
   const cache = await caches.open(USER_CACHE + user);
   const response = await cache.match(key);
   if (!response) return null;
-  if (Date.now() - Number(response.headers.get("x-phocap-stored")) > CONFIG.offlineDays * DAY_MS) {
+  const at = Number(response.headers.get("x-phocap-stored"));
+  if (Date.now() - at > CONFIG.offlineDays * DAY_MS) {
     await cache.delete(key);
     return null;
   }
-  return response.text();
+  return mark ? marked(await response.text(), at) : response.text();
+}
+
+// A page from the store says so at its top, with the time it was kept (the text is the server's).
+async function marked(text, at) {
+  const note = (await shellPage("/offline/missing?kind=page")).match(/<template id="stored-copy">([\s\S]*?)<\/template>/);
+  if (!note) return text;
+  const lang = (text.match(/<html lang="(\w+)"/) || [])[1] === "en" ? "en-GB" : "vi-VN";
+  const time = new Intl.DateTimeFormat(lang, {
+    day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh",
+  }).format(new Date(at));
+  return text.replace('<main id="main">', `<main id="main">${note[1].replace("{time}", time)}`);
 }
 
 async function page({ request, url }) {
@@ -145,7 +157,7 @@ workbox.routing.registerRoute(
   ({ request, url }) =>
     url.origin === location.origin && url.pathname.startsWith("/queue/review/"),
   async ({ request, url }) => {
-    const text = await stored(await storedUser(), url.pathname);
+    const text = await stored(await storedUser(), url.pathname, false);
     return text ? html(request.headers.get("HX-Request") ? mainOf(text) : text)
       : html(await shellPage("/offline/missing?kind=page"));
   },
@@ -309,7 +321,8 @@ async function hello(user) {
   }
   const cache = await caches.open(USER_CACHE + user);
   for (const request of await cache.keys()) {
-    await stored(user, new URL(request.url).pathname + new URL(request.url).search);
+    const url = new URL(request.url);
+    await stored(user, url.pathname + url.search, false); // drops what has expired
   }
 }
 

@@ -29,7 +29,9 @@ def free_port() -> int:
 class PhocapProcess:
     """`uvicorn server.app:create_app --factory` on a fixed port and database, stoppable."""
 
-    def __init__(self, database_url: str, data_dir: Path, public_url: str) -> None:
+    def __init__(
+        self, database_url: str, data_dir: Path, public_url: str, settings: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.log = data_dir / "server.log"
         self.env = {
@@ -42,6 +44,7 @@ class PhocapProcess:
             "COOKIE_SECURE": "false",
             "DATABASE_POOL_SIZE": "0",
             "LOG_LEVEL": "WARNING",
+            **(settings or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
 

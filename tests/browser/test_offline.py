@@ -82,10 +82,14 @@ class Field:
 
 
 @pytest.fixture
-async def field(database_url: str, world: World, tmp_path: Path, phone: Any) -> AsyncIterator[Field]:
-    """phocap running as its own process on this test's database, behind the proxy."""
+async def field(
+    request: pytest.FixtureRequest, database_url: str, world: World, tmp_path: Path, phone: Any
+) -> AsyncIterator[Field]:
+    """phocap running as its own process on this test's database (with the settings a test passes
+    as the fixture's parameter), behind the proxy."""
     proxy = Proxy(upstream_port=0)
-    server = PhocapProcess(database_url, tmp_path, f"http://127.0.0.1:{proxy.port}")
+    settings = getattr(request, "param", {})
+    server = PhocapProcess(database_url, tmp_path, f"http://127.0.0.1:{proxy.port}", settings)
     proxy.upstream_port = server.port
     await proxy.start()
     await asyncio.to_thread(server.start)
@@ -237,3 +241,69 @@ async def test_a_visit_that_conflicts_waits_for_review_with_its_answers(field: F
     await phone.get_by_text("Đã lưu lượt thăm.").wait_for()
     await field.wait_for_counter(0)
     assert await Visit.count() == 2
+
+
+@pytest.mark.parametrize("field", [{"OFFLINE_DAYS": "0"}], indirect=True)
+async def test_a_copy_older_than_offline_days_is_not_shown(field: Field, world: World) -> None:
+    await signed_in(field, world.households["an"])
+    await field.take_village_offline(world.villages["v1"])
+    await field.network_lost()
+    await field.phone.goto(f"{field.url}/h/{world.households['an']}")
+    await field.phone.get_by_text("Hộ này chưa được tải về điện thoại.").wait_for()
+
+
+async def test_a_household_opened_offline_says_it_is_the_phones_copy(field: Field, world: World) -> None:
+    await signed_in(field, world.households["an"])
+    await field.take_village_offline(world.villages["v1"])
+    await field.network_lost()
+    await field.phone.goto(f"{field.url}/h/{world.households['an']}")
+    note = field.phone.get_by_role("status").filter(
+        has_text="Không có mạng: đây là bản lưu trên điện thoại lúc"
+    )
+    await note.wait_for()
+
+
+async def test_another_volunteer_signing_in_on_the_phone_removes_the_first_ones_copies(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    await signed_in(field, world.households["an"])
+    await field.take_village_offline(world.villages["v1"])
+    (first,) = [name for name in await phone.evaluate("caches.keys()") if name.startswith("phocap-user-")]
+    # The session ends; the phone is handed to volunteer2, who signs in.
+    await AuthSession.delete(force=True)
+    await phone.goto(f"{field.url}/signin?next=/villages")
+    await field.sign_in("volunteer2")
+    await phone.wait_for_url(f"{field.url}/villages")
+    await phone.wait_for_function("async name => !(await caches.keys()).includes(name)", arg=first)
+
+
+async def test_signing_out_with_visits_waiting_warns_first(field: Field, world: World) -> None:
+    phone = field.phone
+    token = world.households["an"]
+    await signed_in(field, token)
+    await field.take_village_offline(world.villages["v1"])
+    await field.network_lost()
+    await field.record_visit_offline(token)
+    async with phone.expect_event("dialog") as asked:
+        await phone.get_by_role("button", name="Đăng xuất").click()
+    dialog = await asked.value
+    assert dialog.message == (
+        "Còn 1 lượt thăm chưa gửi. Đăng xuất sẽ xóa chúng khỏi điện thoại này. Vẫn đăng xuất?"
+    )
+    await dialog.dismiss()
+    assert await field.counter() == "1"
+    assert phone.url.endswith(f"/h/{token}/visit")
+
+
+async def test_a_search_that_cannot_reach_the_server_says_so_next_to_the_button(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    await signed_in(field, world.households["an"])
+    await phone.goto(f"{field.url}/villages/{world.villages['v1']}")
+    await field.network_lost()
+    await phone.get_by_role("button", name="Tìm").click()
+    alert = phone.get_by_role("alert").filter(has_text="Không có mạng: chưa gửi được gì.")
+    await alert.wait_for()
+    assert await phone.get_by_role("button", name="Tìm").is_enabled()
