@@ -11,14 +11,12 @@ from typing import Any
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ImproperlyConfiguredException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from server import templating
@@ -45,10 +43,12 @@ from server.security import (
     NulCharacterMiddleware,
     SecurityHeadersMiddleware,
 )
+from server.static import static_file
 from server.views.auth import AuthController
 from server.views.digests import DigestController, ProfileController
 from server.views.households import HouseholdController
 from server.views.imports import ImportController
+from server.views.offline import OfflineController
 from server.views.privacy import PrivacyController
 from server.views.register import RegisterController
 from server.views.team import PasswordController, TeamController
@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             StickerController,
             RegisterController,
             ImportController,
+            OfflineController,
             WardController,
             DigestController,
             ProfileController,
@@ -136,15 +137,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             SessionController,
             ApiController,
             healthz,
-            create_static_files_router(
-                path="/static",
-                directories=[WEB_DIR / "static"],
-                name="static",
-                # Templates link assets with a content hash (server/templating.py: static_url).
-                cache_control=CacheControlHeader(max_age=365 * 24 * 3600, public=True),
-                include_in_schema=False,
-                opt=access("public"),
-            ),
+            static_file,
         ],
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
         lifespan=[lifespan],
@@ -164,7 +157,9 @@ def create_app(settings: Settings | None = None, background: Background | None =
             # credentials to abuse.
             exclude=["/api/", "/healthz"],
         ),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=500, gzip_compress_level=6, exclude_opt_key="skip_compression"
+        ),
         openapi_config=OpenAPIConfig(
             title="phocap API",
             version="1",

@@ -31,11 +31,13 @@ LOCALE_COOKIE = "phocap_lang"
 
 
 class SignInRequired(Exception):
-    """A page needs a signed-in user; answered with a redirect to the sign-in page."""
+    """A page needs a signed-in user; answered with a redirect to the sign-in page, or, for a form
+    posted after the session ended, with the sign-in page carrying the form's fields (`carried`)."""
 
-    def __init__(self, next_path: str) -> None:
+    def __init__(self, next_path: str, carried: list[tuple[str, str]] | None = None) -> None:
         super().__init__(next_path)
         self.next_path = next_path
+        self.carried = carried
 
 
 class PasswordChangeRequired(Exception):
@@ -108,11 +110,24 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         if api:
             raise NotAuthorizedException("A valid bearer token is required (POST /api/session to get one).")
         target = connection.url.path + (f"?{connection.url.query}" if connection.url.query else "")
-        raise SignInRequired(target)
+        raise SignInRequired(target, await _posted_fields(connection))
     if user.must_change_password and not api and connection.url.path != "/password":
         raise PasswordChangeRequired()
     if not await allowed(user, action, **await _record(connection, rule)):
         raise NotFoundException()
+
+
+async def _posted_fields(connection: ASGIConnection[Any, Any, Any, Any]) -> list[tuple[str, str]] | None:
+    """The fields of a plain form posted without a session (None for anything else): the answers
+    typed before the session ended go back to the browser with the sign-in page, and nowhere else."""
+    content_type = connection.headers.get("content-type", "")
+    if connection.scope.get("method") != "POST" or not content_type.startswith(
+        "application/x-www-form-urlencoded"
+    ):
+        return None
+    form = await Request(connection.scope, connection.receive).form()
+    # The CSRF token is the page's; the sign-in page hands out a current one.
+    return [(k, str(v)) for k, v in form.multi_items() if k != "_csrf_token"]
 
 
 # Ids are 32-bit in both databases: a larger number in a path names nothing (and must not reach the

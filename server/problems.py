@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response
@@ -11,7 +12,9 @@ from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from server.auth import PasswordChangeRequired, SignInRequired, sign_in_url
+from server.auth import PasswordChangeRequired, SignInRequired, safe_next, sign_in_url
+from server.views.auth import SignInForm
+from server.views.render import page
 from surveys import schemas
 from surveys.core.i18n import N_, gettext
 from surveys.core.messages import error_message
@@ -98,11 +101,29 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 
 
 def sign_in_handler(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
-    """Send the visitor to sign in, coming back here afterwards."""
+    """Send the visitor to sign in, coming back here afterwards. A form posted after the session
+    ended gets the sign-in page at once (401), carrying its answers: nothing typed is lost."""
+    if exc.carried is not None and not _wants_json(request):
+        return signin_carrying(request, exc.next_path, exc.carried)
     if getattr(request, "htmx", False):
         # An HTMX call would swap the sign-in page into a fragment: ask for a full navigation instead.
         return Response("", status_code=200, headers={"HX-Redirect": sign_in_url(exc.next_path)})
     return Redirect(sign_in_url(exc.next_path), status_code=303)
+
+
+def signin_carrying(
+    request: Request[Any, Any, Any], action: str, carried: list[tuple[str, str]]
+) -> Response[Any]:
+    """The sign-in page holding a posted form's fields; after sign-in they go to `action` again."""
+    headers = {"HX-Retarget": "#main", "HX-Reswap": "innerHTML show:window:top"}
+    return page(
+        request,
+        "signin.html",
+        status_code=401,
+        headers=headers if getattr(request, "htmx", False) else None,
+        form=SignInForm(next=safe_next(action), carry=urlencode(carried)),
+        error=gettext(N_("Your session has ended. Sign in again: the answers you typed are kept.")),
+    )
 
 
 def password_change_handler(request: Request[Any, Any, Any], exc: PasswordChangeRequired) -> Response[Any]:

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
 
 from server.forms import field_id
+from server.static import static_url
 from surveys import privacy
 from surveys.core import messages
 from surveys.core.i18n import current_locale, format_date, format_datetime, gettext, ngettext
 from surveys.core.settings import Settings
-
-STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
-
-
-@cache
-def static_url(name: str) -> str:
-    """`/static/<name>?v=<content hash>`: cacheable for a year, and a new URL whenever it changes."""
-    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
-    return f"/static/{name}?v={digest}"
+from surveys.reporting.offline import storage_key
 
 
 def configure(env: Environment, settings: Settings) -> None:
@@ -52,5 +42,7 @@ def configure(env: Environment, settings: Settings) -> None:
         "static": static_url,
         "getattr_": getattr,
         "field_id": field_id,
+        # Names the signed-in user's stored copies on the phone (base.html: data-user).
+        "offline_key": lambda user: storage_key(user.id, settings.secret_key) if user else "",
     }
     env.globals.update(globals_)

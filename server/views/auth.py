@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
@@ -37,6 +38,8 @@ class SignInForm(Struct):
     login: str = ""
     password: str = ""
     next: str = "/"
+    # A form posted after the session ended, URL-encoded: it is posted again after sign-in.
+    carry: str = ""
 
 
 class LanguageForm(Struct):
@@ -47,6 +50,19 @@ class LanguageForm(Struct):
 
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+# Not "cookies": the CSRF cookie stays valid for the sign-in page that follows.
+CLEAR_SITE_DATA = '"cache", "storage"'
+
+
+def resume_page(request: Request[Any, Any, Any], form: SignInForm, cookie: Cookie) -> Any:
+    """After signing in again: the form posted when the session had ended, ready to go again."""
+    action = safe_next(form.next)
+    fields = parse_qsl(form.carry, keep_blank_values=True)
+    # A visit can also go back to its form, filled in, to be checked before saving.
+    review = action.removesuffix("s") if action.startswith("/h/") and action.endswith("/visits") else None
+    response = page(request, "resume.html", action=action, review=review, fields=fields)
+    response.set_cookie(cookie)
+    return response
 
 
 def _session_cookie(settings: NamedDependency[Settings], value: str, max_age: int) -> Cookie:
@@ -88,7 +104,7 @@ class AuthController(Controller):
     ) -> Any:
         """Check the password; on success a new session (a new id at every sign-in)."""
         login = clean(data.login).lower()
-        form = SignInForm(login=login, next=safe_next(data.next))
+        form = SignInForm(login=login, next=safe_next(data.next), carry=data.carry)
         try:
             user_id = (
                 await sign_in(login, data.password, client_address(request), SignInLimits.of(settings))
@@ -113,16 +129,24 @@ class AuthController(Controller):
         token = await open_session(user_id, "web", lifetime)
         await audit("session.signed_in", "user", user_id, user_id, {"kind": "web"}, client_address(request))
         cookie = _session_cookie(settings, token, int(lifetime.total_seconds()))
+        if data.carry:
+            return resume_page(request, form, cookie)
         return Redirect(safe_next(data.next), status_code=303, cookies=[cookie])
 
     @post("/signout", opt=access("public"))
     async def signout(
         self, request: Request[Actor | None, Any, Any], settings: NamedDependency[Settings]
     ) -> Redirect:
-        """End the session on the server and forget the cookie."""
+        """End the session on the server and forget the cookie; the browser deletes what this site
+        stored (the pages kept for work offline, the queue), ASVS 14.3.1."""
         if token := request.cookies.get(SESSION_COOKIE):
             await close_session(token)
-        return Redirect("/signin", status_code=303, cookies=[_session_cookie(settings, "", 0)])
+        return Redirect(
+            "/signin",
+            status_code=303,
+            cookies=[_session_cookie(settings, "", 0)],
+            headers={"Clear-Site-Data": CLEAR_SITE_DATA},
+        )
 
     @post("/language", opt=access("public"))
     async def language(

@@ -102,10 +102,12 @@ class HouseholdController(Controller):
     async def visit_form_add_member(
         self, request: Request[Actor, Any, Any], token: FromPath[str], data: FormData
     ) -> Any:
-        """Without JavaScript, "add a member" posts the form here: it comes back as typed, plus a row."""
+        """Without JavaScript, "add a member" posts the form here: it comes back as typed, plus a row.
+        After signing in again (`resume`), the answers kept come back as typed."""
         household = await household_detail(routed_household(request))
         form = VisitForm.from_post(data, household)
-        form.add_blank_member()
+        if not data.get("resume"):
+            form.add_blank_member()
         return page(request, "visit.html", h=household, form=form)
 
     @get("/{token:str}/visit/member", opt=access("household.visit"))

@@ -76,6 +76,9 @@ class Settings:
         30,
         "Members one household may have; a visit or correction that would leave more is refused.",
     )
+    offline_days: int = setting(
+        "OFFLINE_DAYS", 7, "Days a phone keeps a downloaded village's pages before they expire."
+    )
     timezone: str = setting("TZ", "Asia/Ho_Chi_Minh", "Time zone for dates shown and for schedules.")
     default_locale: str = setting(
         "PHOCAP_LOCALE", "vi", "Interface language before a user chooses (vi or en)."

@@ -1,0 +1,134 @@
+"""phocap as a real server process that a test can stop and start again (the network taken away:
+Playwright's `set_offline` does not stop a service worker's own requests, playwright#2311), and a
+small TCP proxy in front of it that can lose the server's answer to a visit."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+VISIT_POST = re.compile(rb"^POST /h/[^/ ]+/visits ")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PhocapProcess:
+    """`uvicorn server.app:create_app --factory` on a fixed port and database, stoppable."""
+
+    def __init__(
+        self, database_url: str, data_dir: Path, public_url: str, settings: dict[str, str] | None = None
+    ) -> None:
+        self.port = free_port()
+        self.log = data_dir / "server.log"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "PHOCAP_DATA_DIR": str(data_dir),
+            "SECRET_KEY": "test-secret-key-for-csrf-signing-only",
+            "BASE_URL": public_url,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "COOKIE_SECURE": "false",
+            "DATABASE_POOL_SIZE": "0",
+            "LOG_LEVEL": "WARNING",
+            **(settings or {}),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until it answers."""
+        command = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"]
+        command += ["--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"phocap exited: {self.log.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("phocap did not start")
+
+    def stop(self) -> None:
+        """Stop the server process: from the phone's side, the network is gone."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+class Proxy:
+    """Passes bytes between the browser and the server. `lose_visit_answers` answers to visit posts
+    are swallowed after the server sent them (the connection is cut instead): the visit is recorded,
+    the phone never hears so. `visit_posts` counts the visit posts that reached the server."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.port = free_port()
+        self.upstream_port = upstream_port
+        self.lose_visit_answers = 0
+        self.visit_posts = 0
+        self.answer_lost = asyncio.Event()
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        """Listen on `self.port`."""
+        self.server = await asyncio.start_server(self._connection, "127.0.0.1", self.port)
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self.server is not None:
+            self.server.close()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        except OSError:  # the server is stopped: the phone's request fails
+            writer.transport.abort()
+            return
+        lose = asyncio.Event()
+
+        async def to_server() -> None:
+            while data := await reader.read(65536):
+                if VISIT_POST.match(data):
+                    self.visit_posts += 1
+                    if self.lose_visit_answers:
+                        self.lose_visit_answers -= 1
+                        lose.set()
+                up_writer.write(data)
+                await up_writer.drain()
+            up_writer.close()
+
+        async def to_phone() -> None:
+            while data := await up_reader.read(65536):
+                if lose.is_set():
+                    self.answer_lost.set()
+                    writer.transport.abort()
+                    up_writer.close()
+                    return
+                writer.write(data)
+                await writer.drain()
+            writer.close()
+
+        await asyncio.gather(to_server(), to_phone(), return_exceptions=True)

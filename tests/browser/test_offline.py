@@ -1,0 +1,309 @@
+"""The volunteer without a signal (issue 12, docs/architecture.md §7): a village taken offline, visits kept
+on the phone and sent once the server answers again, exactly once, across a lost answer, an ended
+session and a conflict; and nothing left on the phone after sign-out.
+
+The network is taken away by stopping the server process; the browser reaches it through a small
+proxy (tests/browser/processes.py) that stays up, so the phone's address never changes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from surveys.tables import AuthSession, Visit
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.processes import PhocapProcess, Proxy
+from tests.factories import PASSWORD, World
+
+pytestmark = pytest.mark.browser
+
+SAVED_ON_PHONE = "Đã lưu trên điện thoại — sẽ gửi khi có mạng"
+
+
+class Field:
+    """The phone, the server behind it, and the proxy between them."""
+
+    def __init__(self, server: PhocapProcess, proxy: Proxy, phone: Any) -> None:
+        self.server = server
+        self.proxy = proxy
+        self.phone = phone
+        self.url = f"http://127.0.0.1:{proxy.port}"
+
+    async def network_lost(self) -> None:
+        await asyncio.to_thread(self.server.stop)
+
+    async def network_back(self) -> None:
+        await asyncio.to_thread(self.server.start)
+
+    async def sign_in(self, login: str = "volunteer1") -> None:
+        await self.phone.get_by_label("Tên đăng nhập").fill(login)
+        await self.phone.get_by_label("Mật khẩu").fill(PASSWORD)
+        await self.phone.get_by_role("button", name="Đăng nhập").click()
+
+    async def counter(self) -> str:
+        """The number of visits waiting on the phone, as the header shows it ("" when none)."""
+        counter = self.phone.locator("#queue-count")
+        return "" if await counter.is_hidden() else (await counter.locator("b").inner_text())
+
+    async def wait_for_counter(self, count: int) -> None:
+        await self.phone.wait_for_function(
+            "n => document.getElementById('queue-count').dataset.count === n", arg=str(count)
+        )
+
+    async def take_village_offline(self, village_id: int, screenshot: str | None = None) -> None:
+        await self.phone.goto(f"{self.url}/villages/{village_id}")
+        box = self.phone.locator(".offline-download")
+        await box.get_by_role("button", name="Tải về để làm việc không có mạng").click()
+        await box.get_by_text("Đã tải về lúc").wait_for()
+        assert await box.locator("progress").get_attribute("value") == await box.locator(
+            "progress"
+        ).get_attribute("max")
+        if screenshot:
+            await self.phone.screenshot(path=str(ARTIFACTS / screenshot))
+
+    async def record_visit_offline(self, token: str, notes: str = "", screenshot: bool = False) -> None:
+        """Open the household (from the phone's copy), record a completed visit, see it kept."""
+        await self.phone.goto(f"{self.url}/h/{token}")
+        if screenshot:
+            await self.phone.screenshot(path=str(ARTIFACTS / "offline-household.png"))
+        await self.phone.get_by_role("link", name="Ghi lượt thăm").click()
+        await self.phone.get_by_label("Đã khảo sát").check()
+        await self.phone.get_by_label("Hộ gia đình đồng ý cho ghi lại thông tin").check()
+        if notes:
+            await self.phone.locator("#notes").fill(notes)
+        await self.phone.get_by_role("button", name="Lưu lượt thăm").click()
+        await self.phone.get_by_text(SAVED_ON_PHONE).wait_for()
+
+
+@pytest.fixture
+async def field(
+    request: pytest.FixtureRequest, database_url: str, world: World, tmp_path: Path, phone: Any
+) -> AsyncIterator[Field]:
+    """phocap running as its own process on this test's database (with the settings a test passes
+    as the fixture's parameter), behind the proxy."""
+    proxy = Proxy(upstream_port=0)
+    settings = getattr(request, "param", {})
+    server = PhocapProcess(database_url, tmp_path, f"http://127.0.0.1:{proxy.port}", settings)
+    proxy.upstream_port = server.port
+    await proxy.start()
+    await asyncio.to_thread(server.start)
+    ARTIFACTS.mkdir(exist_ok=True)
+    here = Field(server, proxy, phone)
+    try:
+        yield here
+    finally:
+        await asyncio.to_thread(server.stop)
+        await proxy.close()
+
+
+async def signed_in(field: Field, token: str) -> None:
+    """volunteer1 scans the sticker and signs in (the phone now has the service worker)."""
+    await field.phone.goto(f"{field.url}/signin?next=/villages")
+    await field.sign_in()
+    await field.phone.wait_for_url(f"{field.url}/villages")
+    # The service worker installs after the page is shown, then looks after the next pages.
+    await field.phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
+
+async def test_a_visit_recorded_without_a_signal_is_sent_once_the_server_answers(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    token = world.households["an"]
+    await signed_in(field, token)
+    await field.take_village_offline(world.villages["v1"], screenshot="offline-village-download.png")
+
+    await field.network_lost()
+    await field.record_visit_offline(token, screenshot=True)
+    assert await field.counter() == "1"
+    await phone.screenshot(path=str(ARTIFACTS / "offline-queue-counter.png"))
+    assert await Visit.count() == 0
+
+    await field.network_back()
+    await phone.goto(f"{field.url}/h/{token}")  # any page load sends the queue
+    await field.wait_for_counter(0)
+    await phone.get_by_text("Đã gửi 1 lượt thăm đang chờ.").wait_for()
+    assert await field.counter() == ""
+    await phone.reload()
+    facts = await phone.locator("#status .facts li").all_inner_texts()
+    assert "Đã đến thăm" in [f.strip() for f in facts]
+    assert await Visit.count() == 1
+
+
+async def test_a_household_not_downloaded_says_so_without_a_signal(field: Field, world: World) -> None:
+    await signed_in(field, world.households["an"])
+    await field.network_lost()
+    await field.phone.goto(f"{field.url}/h/{world.households['v3']}")
+    await field.phone.get_by_text("Hộ này chưa được tải về điện thoại.").wait_for()
+
+
+async def test_a_visit_whose_answer_was_lost_is_recorded_once(field: Field, world: World) -> None:
+    phone = field.phone
+    token = world.households["dang"]
+    await signed_in(field, token)
+    await field.take_village_offline(world.villages["v1"])
+    await field.network_lost()
+    await field.record_visit_offline(token)
+
+    await field.network_back()
+    # The first send reaches the server, which records it; its answer never reaches the phone (nor
+    # the answer to the browser's own resend on a kept-alive connection, which Chromium makes).
+    field.proxy.lose_visit_answers = 2
+    await phone.goto(f"{field.url}/queue")  # the page load sends the queue
+    await asyncio.wait_for(field.proxy.answer_lost.wait(), timeout=30)
+    assert await Visit.count() == 1
+    send_now = phone.get_by_role("button", name="Gửi ngay")
+    await phone.wait_for_function("() => !document.getElementById('send-now').disabled")
+    # The phone never heard: the visit still waits, and goes again with the same client_id.
+    assert await field.counter() == "1"
+    while await field.counter() != "":
+        await send_now.click()
+        await phone.wait_for_function("() => !document.getElementById('send-now').disabled")
+    assert field.proxy.visit_posts >= 2
+    assert await Visit.count() == 1
+
+
+async def test_a_session_ended_while_offline_sends_the_queue_after_sign_in(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    token = world.households["an"]
+    await signed_in(field, token)
+    await field.take_village_offline(world.villages["v1"])
+    await field.network_lost()
+    await field.record_visit_offline(token)
+    # The session ends while the phone is away (it outlived SESSION_IDLE_HOURS, say).
+    await AuthSession.delete(force=True)
+
+    await field.network_back()
+    await phone.goto(f"{field.url}/h/{token}")
+    ask = phone.get_by_role("link", name="Phiên đăng nhập đã hết hạn: hãy đăng nhập lại để gửi các lượt thăm")
+    await ask.click()
+    await field.sign_in()
+    await phone.wait_for_url(f"{field.url}/h/{token}")
+    await field.wait_for_counter(0)
+    assert await Visit.count() == 1
+
+
+async def test_sign_out_leaves_nothing_on_the_phone(field: Field, world: World) -> None:
+    phone = field.phone
+    await signed_in(field, world.households["an"])
+    await field.take_village_offline(world.villages["v1"])
+    await phone.goto(f"{field.url}/h/{world.households['an']}")
+    stores = "async () => [(await indexedDB.databases()).map(d => d.name), await caches.keys()]"
+    databases, caches = await phone.evaluate(stores)
+    assert databases == ["phocap"] and any(name.startswith("phocap-user-") for name in caches)
+
+    await phone.get_by_role("button", name="Đăng xuất").click()
+    await phone.wait_for_url(f"{field.url}/signin")
+    assert await phone.evaluate(stores) == [[], []]
+
+
+async def test_a_visit_that_conflicts_waits_for_review_with_its_answers(field: Field, world: World) -> None:
+    phone = field.phone
+    token = world.households["an"]
+    await signed_in(field, token)
+    await field.take_village_offline(world.villages["v1"])
+    await field.network_lost()
+    await field.record_visit_offline(token, notes="Hẹn chiều quay lại gặp chị Bình")
+
+    await field.network_back()
+    # Meanwhile the village head records a visit at the same household, through the API.
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{field.server.port}") as api:
+        session = await api.post("/api/session", json={"login": "head1", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {session.json()['token']}"}
+        household = (await api.get(f"/api/households/{token}", headers=headers)).json()
+        visit = {
+            "client_id": str(uuid.uuid4()),
+            "outcome": "done",
+            "household_version": household["version"],
+            "household": {"informed": True, "consent": True},
+        }
+        assert (
+            await api.post(f"/api/households/{token}/visits", json=visit, headers=headers)
+        ).status_code == 201
+
+    await phone.goto(f"{field.url}/villages")
+    await phone.get_by_role("link", name="Cần xem lại: 1 lượt thăm.").click()
+    await phone.get_by_role("link", name="Mở và xem lại").click()
+    await phone.get_by_text("Người khác đã lưu hộ này trong lúc bạn đang điền phiếu.").wait_for()
+    assert await phone.locator("#notes").input_value() == "Hẹn chiều quay lại gặp chị Bình"
+    assert await phone.get_by_label("Hộ gia đình đồng ý cho ghi lại thông tin").is_checked()
+
+    # Checked, saved again: it leaves the queue.
+    await phone.get_by_role("button", name="Lưu lượt thăm").click()
+    await phone.get_by_text("Đã lưu lượt thăm.").wait_for()
+    await field.wait_for_counter(0)
+    assert await Visit.count() == 2
+
+
+@pytest.mark.parametrize("field", [{"OFFLINE_DAYS": "0"}], indirect=True)
+async def test_a_copy_older_than_offline_days_is_not_shown(field: Field, world: World) -> None:
+    await signed_in(field, world.households["an"])
+    await field.take_village_offline(world.villages["v1"])
+    await field.network_lost()
+    await field.phone.goto(f"{field.url}/h/{world.households['an']}")
+    await field.phone.get_by_text("Hộ này chưa được tải về điện thoại.").wait_for()
+
+
+async def test_a_household_opened_offline_says_it_is_the_phones_copy(field: Field, world: World) -> None:
+    await signed_in(field, world.households["an"])
+    await field.take_village_offline(world.villages["v1"])
+    await field.network_lost()
+    await field.phone.goto(f"{field.url}/h/{world.households['an']}")
+    note = field.phone.get_by_role("status").filter(
+        has_text="Không có mạng: đây là bản lưu trên điện thoại lúc"
+    )
+    await note.wait_for()
+
+
+async def test_another_volunteer_signing_in_on_the_phone_removes_the_first_ones_copies(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    await signed_in(field, world.households["an"])
+    await field.take_village_offline(world.villages["v1"])
+    (first,) = [name for name in await phone.evaluate("caches.keys()") if name.startswith("phocap-user-")]
+    # The session ends; the phone is handed to volunteer2, who signs in.
+    await AuthSession.delete(force=True)
+    await phone.goto(f"{field.url}/signin?next=/villages")
+    await field.sign_in("volunteer2")
+    await phone.wait_for_url(f"{field.url}/villages")
+    await phone.wait_for_function("async name => !(await caches.keys()).includes(name)", arg=first)
+
+
+async def test_signing_out_with_visits_waiting_warns_first(field: Field, world: World) -> None:
+    phone = field.phone
+    token = world.households["an"]
+    await signed_in(field, token)
+    await field.take_village_offline(world.villages["v1"])
+    await field.network_lost()
+    await field.record_visit_offline(token)
+    async with phone.expect_event("dialog") as asked:
+        await phone.get_by_role("button", name="Đăng xuất").click()
+    dialog = await asked.value
+    assert dialog.message == (
+        "Còn 1 lượt thăm chưa gửi. Đăng xuất sẽ xóa chúng khỏi điện thoại này. Vẫn đăng xuất?"
+    )
+    await dialog.dismiss()
+    assert await field.counter() == "1"
+    assert phone.url.endswith(f"/h/{token}/visit")
+
+
+async def test_a_search_that_cannot_reach_the_server_says_so_next_to_the_button(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    await signed_in(field, world.households["an"])
+    await phone.goto(f"{field.url}/villages/{world.villages['v1']}")
+    await field.network_lost()
+    await phone.get_by_role("button", name="Tìm").click()
+    alert = phone.get_by_role("alert").filter(has_text="Không có mạng: chưa gửi được gì.")
+    await alert.wait_for()
+    assert await phone.get_by_role("button", name="Tìm").is_enabled()

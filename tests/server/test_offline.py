@@ -1,0 +1,213 @@
+"""The server's side of work without a signal: the service worker and its precache list, the manifest,
+a village's pages to download, a fresh CSRF token for the queue, the sign-out that empties the phone,
+and a visit posted after the session ended that keeps its answers (issue 12)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qs
+
+from litestar.testing import AsyncTestClient
+
+from server.static import static_url
+from server.worker import static_files
+from surveys.core.settings import Settings
+from surveys.tables import AuthSession, Visit
+from tests.conftest import sign_in
+from tests.factories import PASSWORD, World
+from tests.server.helpers import form_values, soup
+
+
+def worker_config(source: str) -> dict[str, Any]:
+    found = re.search(r"^const CONFIG = (\{.*\});$", source, flags=re.M)
+    assert found, "the worker's configuration is filled in"
+    config: dict[str, Any] = json.loads(found.group(1))
+    return config
+
+
+async def test_service_worker_precaches_every_static_file_by_its_content_hash(
+    client: AsyncTestClient[Any], world: World, settings: Settings
+) -> None:
+    response = await client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["cache-control"] == "no-cache"
+    config = worker_config(response.text)
+    urls = {entry["url"] for entry in config["precache"]}
+    assert {static_url(name) for name in static_files()} <= urls
+    assert {static_url("app.css"), static_url("htmx.min.js"), static_url("offline.js")} <= urls
+    assert {"/offline/saved", "/offline/missing?kind=household", "/queue"} <= urls
+    assert config["offlineDays"] == settings.offline_days == 7
+    for module in config["workbox"]:
+        assert (await client.get(module)).status_code == 200
+
+
+async def test_manifest_installs_phocap_in_vietnamese_with_its_icons(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    response = await client.get("/manifest.webmanifest")
+    manifest = response.json()
+    assert response.headers["content-type"].startswith("application/manifest+json")
+    assert manifest["name"] == "phocap: gia đình số và danh tính số"
+    assert (manifest["display"], manifest["start_url"], manifest["scope"]) == ("standalone", "/", "/")
+    sizes = {icon["sizes"]: icon for icon in manifest["icons"]}
+    assert set(sizes) == {"any", "192x192", "512x512"}
+    for icon in manifest["icons"]:
+        image = await client.get(icon["src"])
+        assert image.status_code == 200 and image.headers["content-type"] == icon["type"]
+    page = soup(await client.get("/signin"))
+    link = page.find("link", rel="manifest")
+    assert link is not None and link["href"] == "/manifest.webmanifest"
+
+
+async def test_volunteer_downloads_the_pages_of_their_village(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "volunteer1")
+    village = world.villages["v1"]
+    urls = (await client.get(f"/villages/{village}/offline.json")).json()["urls"]
+    tokens = [world.households["an"], world.households["dang"]]
+    assert urls[0] == f"/villages/{village}"
+    assert sorted(urls[1:]) == sorted([f"/h/{t}" for t in tokens] + [f"/h/{t}/visit" for t in tokens])
+    for url in urls:
+        assert (await client.get(url)).status_code == 200
+
+
+async def test_volunteer_cannot_download_a_village_of_someone_else(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "volunteer1")
+    response = await client.get(f"/villages/{world.villages['v3']}/offline.json")
+    assert response.status_code == 404
+
+
+async def test_village_download_needs_sign_in(client: AsyncTestClient[Any], world: World) -> None:
+    response = await client.get(f"/villages/{world.villages['v1']}/offline.json", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/signin?next=")
+
+
+async def test_the_stored_pages_name_their_user_by_a_key_that_is_not_personal_data(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "volunteer1")
+    first = soup(await client.get("/villages")).body
+    assert first is not None
+    key = str(first["data-user"])
+    assert len(key) == 20 and "volunteer1" not in key and str(world.users["volunteer1"]) != key
+    # The pages the phone keeps for anyone (shell) name no one.
+    shell = soup(await client.get("/queue"))
+    assert shell.body is not None and shell.body["data-user"] == ""
+    assert "Tài khoản volunteer1" not in shell.get_text()
+    await client.post("/signout", data={"_csrf_token": csrf})
+    await sign_in(client, "volunteer2")
+    other = soup(await client.get("/villages")).body
+    assert other is not None and other["data-user"] not in ("", key)
+
+
+async def test_a_fresh_csrf_token_lets_the_queue_send_a_visit_kept_for_days(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "volunteer1")
+    token = world.households["dang"]
+    form = soup(await client.get(f"/h/{token}/visit")).find("form", class_="visit")
+    assert form is not None
+    values = {**form_values(form), "outcome": "nobody_home", "_csrf_token": "stale"}
+    fresh = (await client.get("/csrf")).json()["token"]
+    response = await client.post(
+        f"/h/{token}/visits", data=values, headers={"x-csrftoken": fresh}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert await Visit.count() == 1
+
+
+async def test_sign_out_asks_the_browser_to_delete_what_it_stored(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "volunteer1")
+    response = await client.post("/signout", data={"_csrf_token": csrf}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["clear-site-data"] == '"cache", "storage"'
+
+
+async def visit_form_then_session_ends(client: AsyncTestClient[Any], token: str) -> dict[str, str]:
+    """volunteer1 fills in the visit form; the session ends before Save."""
+    await sign_in(client, "volunteer1")
+    form = soup(await client.get(f"/h/{token}/visit")).find("form", class_="visit")
+    assert form is not None
+    values = {**form_values(form), "outcome": "done", "consent": "on", "notes": "Hẹn chiều quay lại"}
+    await AuthSession.delete(force=True)
+    return values
+
+
+async def test_a_visit_posted_after_the_session_ended_is_kept_through_sign_in(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    token = world.households["dang"]
+    values = await visit_form_then_session_ends(client, token)
+
+    answer = await client.post(f"/h/{token}/visits", data=values, follow_redirects=False)
+    assert answer.status_code == 401
+    page = soup(answer)
+    alert = page.find(role="alert")
+    assert alert is not None and "các câu trả lời bạn đã nhập vẫn được giữ" in alert.text
+    signin = page.find("form", action="/signin")
+    assert signin is not None
+    carried = form_values(signin)
+    assert carried["next"] == f"/h/{token}/visits"
+
+    resumed = await client.post(
+        "/signin", data={**carried, "login": "volunteer1", "password": PASSWORD}, follow_redirects=False
+    )
+    assert resumed.status_code == 200
+    resume = soup(resumed).find("form", action=f"/h/{token}/visits")
+    assert resume is not None
+    again = form_values(resume)
+    assert again["notes"] == "Hẹn chiều quay lại" and again["client_id"] == values["client_id"]
+    assert again["_csrf_token"]
+
+    saved = await client.post(f"/h/{token}/visits", data=again, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == f"/h/{token}?saved=true"
+    assert await Visit.count() == 1
+
+
+async def test_after_sign_in_the_kept_answers_open_in_the_visit_form(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    token = world.households["an"]
+    values = await visit_form_then_session_ends(client, token)
+    signin = soup(await client.post(f"/h/{token}/visits", data=values)).find("form", action="/signin")
+    assert signin is not None
+    resumed = await client.post(
+        "/signin", data={**form_values(signin), "login": "volunteer1", "password": PASSWORD}
+    )
+    review = soup(resumed).find("button", attrs={"name": "resume"})
+    assert review is not None and review["formaction"] == f"/h/{token}/visit"
+    resume = soup(resumed).find("form", action=f"/h/{token}/visits")
+    assert resume is not None
+
+    refilled = await client.post(f"/h/{token}/visit", data={**form_values(resume), "resume": "1"})
+    form = soup(refilled).find("form", class_="visit")
+    assert form is not None
+    shown = form_values(form)
+    assert shown["notes"] == "Hẹn chiều quay lại" and shown["outcome"] == "done" and shown["consent"] == "on"
+    # The three members as they were: no empty row added.
+    assert {k for k in values if k.endswith("full_name")} == {k for k in shown if k.endswith("full_name")}
+    assert await Visit.count() == 0
+
+
+async def test_an_htmx_save_after_the_session_ended_swaps_in_sign_in_with_the_answers(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    token = world.households["dang"]
+    values = await visit_form_then_session_ends(client, token)
+    answer = await client.post(f"/h/{token}/visits", data=values, headers={"HX-Request": "true"})
+    assert answer.status_code == 401
+    assert answer.headers["hx-retarget"] == "#main"
+    fragment = soup(answer)
+    assert fragment.find("html") is None
+    signin = fragment.find("form", action="/signin")
+    assert signin is not None
+    assert parse_qs(form_values(signin)["carry"])["notes"] == ["Hẹn chiều quay lại"]

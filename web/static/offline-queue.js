@@ -1,0 +1,61 @@
+// /queue: each visit waiting on this phone (household code, time, state), the ones to review with a
+// link to the server's answer (the form with the volunteer's answers), and a discard button that
+// asks first. Loaded by offline.js on that page only; `phone` is what offline.js shares.
+
+export default function queuePage(phone) {
+  const section = document.getElementById("queue");
+
+  async function list() {
+    const { entries = [] } = await phone.ask({ type: "list" });
+    for (const [listId, states] of [["queue-waiting", ["waiting", "signin"]], ["queue-review", ["review"]]]) {
+      const shown = entries.filter((e) => states.includes(e.state)).sort((a, b) => a.id - b.id);
+      document.getElementById(listId).replaceChildren(...(shown.length ? shown.map(item) : [empty()]));
+    }
+  }
+
+  function empty() {
+    const li = document.createElement("li");
+    li.className = "muted";
+    li.textContent = section.dataset.empty;
+    return li;
+  }
+
+  function item(entry) {
+    const li = document.createElement("li");
+    li.className = "queue-item";
+    li.dataset.state = entry.state;
+    const what = document.createElement("span");
+    const code = document.createElement("strong");
+    code.textContent = entry.code || entry.token.slice(0, 6);
+    const detail = document.createElement("span");
+    detail.className = "muted small";
+    const state = section.dataset[`status${entry.state[0].toUpperCase()}${entry.state.slice(1)}`];
+    detail.textContent = ` ${phone.dateTime.format(new Date(entry.at))} · ${state}`;
+    what.append(code, detail);
+    const tools = document.createElement("span");
+    tools.className = "queue-tools";
+    if (entry.state === "review") {
+      const open = document.createElement("a");
+      open.className = "button primary";
+      open.href = `/queue/review/${entry.id}`;
+      open.textContent = section.dataset.openLabel;
+      tools.append(open);
+    }
+    const discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "danger";
+    discard.textContent = section.dataset.discardLabel;
+    discard.addEventListener("click", async () => {
+      // Nothing leaves the queue without the volunteer saying so.
+      if (!window.confirm(section.dataset.discard)) return;
+      phone.showCounts(await phone.ask({ type: "discard", id: entry.id }));
+      list();
+    });
+    tools.append(discard);
+    li.append(what, tools);
+    return li;
+  }
+
+  list();
+  return list;
+}

@@ -1,0 +1,138 @@
+// Work without a signal, the page's side (docs/architecture.md §7): registers the service worker (/sw.js)
+// once the page is shown, shows the counter of visits waiting on the phone, asks the worker to send
+// them (at load, when the phone is back online, on "Send now"), and empties the phone's stores at
+// sign-out. The worker holds the data; this script asks. Where a page has more to do, it loads the
+// module named by `data-script` (offline-queue.js, offline-download.js): not part of every page.
+// Its texts come translated from the page (#texts, data-*).
+
+const USER = document.body.dataset.user || "";
+const TEXTS = document.getElementById("texts")?.dataset || {};
+const fill = (text, values = {}) => (text || "").replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
+const say = (name, values) => fill(TEXTS[name], values);
+// Dates as dd/MM/yyyy, times in Asia/Ho_Chi_Minh (docs/architecture.md §6), for the modules loaded later.
+const dateTime = new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : "vi-VN", {
+  day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh",
+});
+
+// A question to the worker; `onProgress` hears its progress reports before the answer.
+async function ask(message, onProgress) {
+  const registration = await navigator.serviceWorker.ready;
+  const channel = new MessageChannel();
+  return new Promise((resolve) => {
+    channel.port1.onmessage = (event) => {
+      if (event.data.done) resolve(event.data);
+      else if (onProgress) onProgress(event.data);
+    };
+    registration.active.postMessage({ ...message, user: USER }, [channel.port2]);
+  });
+}
+
+const within = (promise, ms, fallback) =>
+  Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(fallback), ms))]);
+
+function showCounts({ waiting = 0, review = 0 }) {
+  const counter = document.getElementById("queue-count");
+  if (!counter) return;
+  counter.dataset.count = String(waiting);
+  counter.dataset.review = String(review);
+  counter.querySelector("b").textContent = String(waiting + review);
+  counter.hidden = waiting + review === 0;
+}
+
+// A message at the top of the page, for what the queue did (sent, to review, sign in).
+function notice(text, link) {
+  let box = document.getElementById("queue-notice");
+  if (!box) {
+    box = document.createElement("p");
+    box.id = "queue-notice";
+    box.className = "notice queue-notice";
+    box.setAttribute("role", "status");
+    document.getElementById("main")?.prepend(box);
+  }
+  box.replaceChildren();
+  if (link) {
+    const a = document.createElement("a");
+    a.href = link;
+    a.textContent = text;
+    box.append(a);
+  } else {
+    box.textContent = text;
+  }
+}
+
+function reportReplay(result) {
+  showCounts(result);
+  if (result.signin) {
+    const here = location.pathname.startsWith("/signin") ? "/" : location.pathname;
+    notice(say("signin"), `/signin?next=${encodeURIComponent(here)}`);
+  } else if (result.sent) {
+    notice(say("sent", { n: result.sent }));
+  } else if (result.review) {
+    notice(say("review", { n: result.review }), "/queue");
+  }
+  relist?.();
+}
+
+let relist = null;
+
+async function replay() {
+  const button = document.getElementById("send-now");
+  if (button) button.disabled = true;
+  try {
+    const result = await ask({ type: "replay" });
+    reportReplay(result);
+    return result;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+function forgetOtherUsers() {
+  for (const key of Object.keys(localStorage)) {
+    if (key.startsWith("phocap:") && !key.startsWith(`phocap:${USER}:`)) localStorage.removeItem(key);
+  }
+}
+
+// ---- Sign-out: warn about waiting visits, then empty the phone ----------------------------------
+
+function guardSignOut(form) {
+  form.addEventListener("submit", async (event) => {
+    if (form.dataset.cleared) return;
+    event.preventDefault();
+    const { waiting = 0 } = await within(ask({ type: "status" }), 2000, {});
+    if (waiting > 0 && !window.confirm(say("signout", { n: waiting }))) return;
+    // The server's Clear-Site-Data does the same; this covers browsers without it.
+    await within(ask({ type: "clear" }), 2000, {});
+    for (const key of Object.keys(localStorage)) if (key.startsWith("phocap:")) localStorage.removeItem(key);
+    form.dataset.cleared = "1";
+    form.submit();
+  });
+}
+
+async function start() {
+  if (USER) {
+    forgetOtherUsers();
+    // After the page is shown: the worker and its precache are no part of the first paint.
+    await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+  }
+  if (!(await navigator.serviceWorker.getRegistration())) return;
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data?.type === "queue") showCounts(event.data);
+  });
+  document.querySelectorAll('form[action="/signout"]').forEach(guardSignOut);
+  document.getElementById("send-now")?.addEventListener("click", replay);
+  window.addEventListener("online", replay);
+  const counts = await ask({ type: "hello" });
+  showCounts(counts);
+  const phone = { user: USER, ask, fill, showCounts, dateTime };
+  const download = document.querySelector(".offline-download[data-script]");
+  if (USER && download) (await import(download.dataset.script)).default(phone);
+  const queue = document.querySelector("#queue[data-script]");
+  if (queue) relist = (await import(queue.dataset.script)).default(phone);
+  if (counts.waiting) await replay();
+}
+
+if ("serviceWorker" in navigator) {
+  if (document.readyState === "complete") start();
+  else window.addEventListener("load", start);
+}

@@ -1,0 +1,392 @@
+/* phocap's service worker (docs/architecture.md §7), served at /sw.js by server/worker.py.
+ *
+ * - App shell: Workbox precaching (vendored, web/static/vendor/workbox/) of the static files and the
+ *   offline pages, by content hash; a release changes this file and Workbox deletes the old entries.
+ * - Pages: network first with a short timeout, then the copy stored for the signed-in user, then the
+ *   offline page saying what is missing. Stored copies live in one cache per user (`phocap-user-KEY`,
+ *   KEY an HMAC of the user id: no personal data), expire after OFFLINE_DAYS, go at sign-out.
+ * - Visits: a visit that cannot be sent is kept in IndexedDB with its client_id and answered with
+ *   "saved on the phone"; the page script asks for a replay (page load, `online`, "Send now").
+ *   The server's client_id makes a replay of a visit that did arrive a no-op: the queue never guesses.
+ *
+ * The page scripts talk to this worker by messages (web/static/offline.js); it holds no text of its
+ * own: the pages it answers with are drawn by the server, translated, and precached.
+ */
+"use strict";
+
+const CONFIG = self.__PHOCAP_CONFIG__;
+importScripts(...CONFIG.workbox);
+
+const PAGE_TIMEOUT_MS = 3500;
+const SEND_TIMEOUT_MS = 5000;
+const REPLAY_TIMEOUT_MS = 15000;
+const DAY_MS = 24 * 3600 * 1000;
+const USER_CACHE = "phocap-user-";
+const VISIT_POST = /^\/h\/[^/]+\/visits$/;
+const HOUSEHOLD = /^\/h\/[^/]+(\/visit)?$/;
+// The pages kept for work offline: a household, its visit form, a village's list (and its pages).
+const KEPT = /^\/(h\/[^/]+(\/visit)?|villages\/\d+)$/;
+const KEPT_QUERY = /^(\?page=\d+)?$/;
+
+self.skipWaiting();
+workbox.core.clientsClaim();
+workbox.precaching.cleanupOutdatedCaches();
+workbox.precaching.precacheAndRoute(CONFIG.precache, { ignoreURLParametersMatching: [/^utm_/] });
+
+// ---- IndexedDB: the queue of visits and who the phone's user is -------------------------------
+
+let database = null;
+
+function db() {
+  if (!database) {
+    database = new Promise((resolve, reject) => {
+      const open = indexedDB.open("phocap", 1);
+      open.onupgradeneeded = () => {
+        open.result.createObjectStore("queue", { keyPath: "id", autoIncrement: true });
+        open.result.createObjectStore("meta");
+      };
+      open.onsuccess = () => {
+        const handle = open.result;
+        // Sign-out deletes the database: let it go at once.
+        handle.onversionchange = () => { handle.close(); database = null; };
+        resolve(handle);
+      };
+      open.onerror = () => { database = null; reject(open.error); };
+    });
+  }
+  return database;
+}
+
+async function store(name, mode, work) {
+  const handle = await db();
+  return new Promise((resolve, reject) => {
+    const transaction = handle.transaction(name, mode);
+    const request = work(transaction.objectStore(name));
+    transaction.oncomplete = () => resolve(request ? request.result : undefined);
+    transaction.onerror = () => reject(transaction.error);
+    transaction.onabort = () => reject(transaction.error);
+  });
+}
+
+const storedUser = async () => (await store("meta", "readonly", (s) => s.get("user"))) || "";
+const entriesOf = async (user) =>
+  ((await store("queue", "readonly", (s) => s.getAll())) || []).filter((e) => e.user === user);
+
+// ---- Pages ------------------------------------------------------------------------------------
+
+function timeout(promise, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timeout")), ms);
+    promise.then((value) => { clearTimeout(timer); resolve(value); },
+      (error) => { clearTimeout(timer); reject(error); });
+  });
+}
+
+const html = (text, status = 200) =>
+  new Response(text, { status, headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" } });
+
+// What htmx swaps into #main: the same page's main block (one template for page and fragment).
+function mainOf(page) {
+  const found = page.match(/<main id="main">([\s\S]*)<\/main>/);
+  return found ? found[1] : page;
+}
+
+async function shellPage(url) {
+  const response = await workbox.precaching.matchPrecache(url);
+  return response ? response.text() : "";
+}
+
+// Keep a page for `user` when it is the page that user saw (not the sign-in page, nor a page of
+// someone else signed in meanwhile). Returns whether it was kept.
+async function keep(url, response, user) {
+  if (!user || !response.ok || response.redirected) return false;
+  const text = await response.text();
+  if (!text.includes(`data-user="${user}"`)) return false;
+  const headers = new Headers(response.headers);
+  headers.set("x-phocap-stored", String(Date.now()));
+  const cache = await caches.open(USER_CACHE + user);
+  await cache.put(url.pathname + url.search, new Response(text, { status: 200, headers }));
+  return true;
+}
+
+async function stored(user, key, mark = true) {
+  if (!user) return null;
+  const cache = await caches.open(USER_CACHE + user);
+  const response = await cache.match(key);
+  if (!response) return null;
+  const at = Number(response.headers.get("x-phocap-stored"));
+  if (Date.now() - at > CONFIG.offlineDays * DAY_MS) {
+    await cache.delete(key);
+    return null;
+  }
+  return mark ? marked(await response.text(), at) : response.text();
+}
+
+// A page from the store says so at its top, with the time it was kept (the text is the server's).
+async function marked(text, at) {
+  const note = (await shellPage("/offline/missing?kind=page")).match(/<template id="stored-copy">([\s\S]*?)<\/template>/);
+  if (!note) return text;
+  const lang = (text.match(/<html lang="(\w+)"/) || [])[1] === "en" ? "en-GB" : "vi-VN";
+  const time = new Intl.DateTimeFormat(lang, {
+    day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh",
+  }).format(new Date(at));
+  return text.replace('<main id="main">', `<main id="main">${note[1].replace("{time}", time)}`);
+}
+
+async function page({ request, url }) {
+  const hx = request.headers.get("HX-Request") === "true";
+  try {
+    const response = await timeout(fetch(request), PAGE_TIMEOUT_MS);
+    if (!hx && KEPT.test(url.pathname) && KEPT_QUERY.test(url.search)) {
+      const user = await storedUser();
+      keep(url, response.clone(), user).catch(() => {});
+    }
+    return response;
+  } catch (error) {
+    const user = await storedUser();
+    let text = await stored(user, url.pathname + url.search);
+    if (!text) {
+      const kind = HOUSEHOLD.test(url.pathname) ? "household" : "page";
+      text = await shellPage(`/offline/missing?kind=${kind}`);
+    }
+    return html(hx ? mainOf(text) : text);
+  }
+}
+
+workbox.routing.registerRoute(
+  ({ request, url }) =>
+    url.origin === location.origin && url.pathname.startsWith("/queue/review/"),
+  async ({ request, url }) => {
+    const text = await stored(await storedUser(), url.pathname, false);
+    return text ? html(request.headers.get("HX-Request") ? mainOf(text) : text)
+      : html(await shellPage("/offline/missing?kind=page"));
+  },
+);
+
+workbox.routing.registerRoute(
+  ({ request, url }) =>
+    url.origin === location.origin && !url.pathname.startsWith("/static/") &&
+    (request.mode === "navigate" || request.headers.get("HX-Request") === "true"),
+  page,
+);
+
+// ---- Visits: sent, or kept on the phone -------------------------------------------------------
+
+async function broadcast() {
+  const user = await storedUser();
+  const message = { type: "queue", ...(await counts(user)) };
+  for (const client of await self.clients.matchAll({ includeUncontrolled: true })) {
+    client.postMessage(message);
+  }
+}
+
+async function counts(user) {
+  const entries = await entriesOf(user);
+  const review = entries.filter((e) => e.state === "review").length;
+  return { waiting: entries.length - review, review };
+}
+
+async function forget(user, clientId) {
+  if (!clientId) return;
+  const cache = await caches.open(USER_CACHE + user);
+  for (const entry of await entriesOf(user)) {
+    if (entry.clientId !== clientId) continue;
+    await store("queue", "readwrite", (s) => s.delete(entry.id));
+    await cache.delete(`/queue/review/${entry.id}`);
+  }
+}
+
+async function queueVisit(url, body, hx) {
+  const fields = new URLSearchParams(body);
+  const token = url.pathname.split("/")[2];
+  const entry = {
+    user: await storedUser(),
+    url: url.pathname,
+    body,
+    token,
+    clientId: fields.get("client_id") || "",
+    code: fields.get("household_code") || "",
+    at: Date.now(),
+    state: "waiting",
+  };
+  await store("queue", "readwrite", (s) => s.add(entry));
+  await broadcast();
+  const text = (await shellPage("/offline/saved")).replaceAll("/h/__token__", `/h/${token}`);
+  return html(hx ? mainOf(text) : text);
+}
+
+workbox.routing.registerRoute(
+  ({ url }) => url.origin === location.origin && VISIT_POST.test(url.pathname),
+  async ({ request, url }) => {
+    const body = await request.clone().text();
+    const hx = request.headers.get("HX-Request") === "true";
+    let response;
+    try {
+      response = await timeout(fetch(request), SEND_TIMEOUT_MS);
+    } catch (error) {
+      return queueVisit(url, body, hx);
+    }
+    if (response.status >= 500) return queueVisit(url, body, hx);
+    if (response.ok || response.type === "opaqueredirect") {
+      // A visit reviewed from the queue and now saved leaves the queue.
+      const user = await storedUser();
+      await forget(user, new URLSearchParams(body).get("client_id"));
+      await broadcast();
+    }
+    return response;
+  },
+  "POST",
+);
+
+// ---- Replay, in order, with the same client_id and a fresh CSRF token --------------------------
+
+let replaying = null;
+
+async function send(entry, token) {
+  const fields = new URLSearchParams(entry.body);
+  fields.set("_csrf_token", token);
+  const request = new Request(entry.url, {
+    method: "POST",
+    body: fields,
+    headers: { "x-csrftoken": token },
+    credentials: "same-origin",
+    redirect: "manual",
+  });
+  let response;
+  try {
+    response = await timeout(fetch(request), REPLAY_TIMEOUT_MS);
+  } catch (error) {
+    return "offline";
+  }
+  if (response.ok || response.type === "opaqueredirect") {
+    await store("queue", "readwrite", (s) => s.delete(entry.id));
+    return "sent";
+  }
+  if (response.status === 409 || response.status === 422) {
+    // The server's answer is the form with the volunteer's answers and what to fix: keep it to open.
+    const cache = await caches.open(USER_CACHE + entry.user);
+    const headers = { "Content-Type": "text/html; charset=utf-8", "x-phocap-stored": String(Date.now()) };
+    await cache.put(`/queue/review/${entry.id}`, new Response(await response.text(), { headers }));
+    await store("queue", "readwrite", (s) => s.put({ ...entry, state: "review" }));
+    return "review";
+  }
+  if (response.status === 401 || response.status === 403) {
+    await store("queue", "readwrite", (s) => s.put({ ...entry, state: "signin" }));
+    return "signin";
+  }
+  return "offline";
+}
+
+async function runReplay(user) {
+  const result = { sent: 0, review: 0, signin: false, offline: false };
+  const entries = (await entriesOf(user)).filter((e) => e.state !== "review").sort((a, b) => a.id - b.id);
+  if (entries.length) {
+    let token = "";
+    try {
+      const answer = await timeout(fetch("/csrf", { credentials: "same-origin", cache: "no-store" }), PAGE_TIMEOUT_MS);
+      token = answer.ok ? (await answer.json()).token : "";
+    } catch (error) {
+      token = "";
+    }
+    if (!token) {
+      result.offline = true;
+    } else {
+      for (const entry of entries) {
+        const outcome = await send(entry, token);
+        if (outcome === "sent") result.sent += 1;
+        else if (outcome === "review") result.review += 1;
+        else { result[outcome] = true; break; }
+      }
+    }
+  }
+  await broadcast();
+  return { ...result, ...(await counts(user)) };
+}
+
+function replay(user) {
+  if (!replaying) replaying = runReplay(user).finally(() => { replaying = null; });
+  return replaying;
+}
+
+// ---- Messages from the page scripts ------------------------------------------------------------
+
+async function hello(user) {
+  if (!user) return;
+  if (user !== (await storedUser())) {
+    await store("meta", "readwrite", (s) => s.put(user, "user"));
+  }
+  // Another user signed in on this phone: the copies stored for anyone else go.
+  for (const name of await caches.keys()) {
+    if (name.startsWith(USER_CACHE) && name !== USER_CACHE + user) await caches.delete(name);
+  }
+  const cache = await caches.open(USER_CACHE + user);
+  for (const request of await cache.keys()) {
+    const url = new URL(request.url);
+    await stored(user, url.pathname + url.search, false); // drops what has expired
+  }
+}
+
+async function download(user, urls, port) {
+  const todo = urls.slice();
+  let kept = 0;
+  let failed = 0;
+  async function worker() {
+    while (todo.length) {
+      const path = todo.shift();
+      try {
+        const response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
+        if (await keep(new URL(path, location.origin), response, user)) kept += 1;
+        else failed += 1;
+      } catch (error) {
+        failed += 1;
+      }
+      port.postMessage({ progress: kept + failed, total: urls.length });
+    }
+  }
+  await Promise.all([worker(), worker(), worker()]);
+  return { kept, failed, total: urls.length };
+}
+
+async function clearAll() {
+  for (const name of await caches.keys()) {
+    if (name.startsWith(USER_CACHE)) await caches.delete(name);
+  }
+  if (database) (await database).close();
+  database = null;
+  await new Promise((resolve) => {
+    const request = indexedDB.deleteDatabase("phocap");
+    request.onsuccess = request.onerror = request.onblocked = () => resolve();
+  });
+  return {};
+}
+
+async function answer(message, port) {
+  if (message.type === "hello") await hello(message.user);
+  const user = message.user || (await storedUser());
+  switch (message.type) {
+    case "replay":
+      return replay(user);
+    case "list":
+      return { entries: (await entriesOf(user)).map(({ body, ...entry }) => entry) };
+    case "discard":
+      await store("queue", "readwrite", (s) => s.delete(message.id));
+      await (await caches.open(USER_CACHE + user)).delete(`/queue/review/${message.id}`);
+      await broadcast();
+      return counts(user);
+    case "download":
+      return download(user, message.urls, port);
+    case "clear":
+      return clearAll();
+    default:
+      return counts(user);
+  }
+}
+
+self.addEventListener("message", (event) => {
+  const port = event.ports[0];
+  const work = answer(event.data || {}, port).then(
+    (result) => port && port.postMessage({ done: true, ...result }),
+    (error) => port && port.postMessage({ done: true, error: String(error) }),
+  );
+  event.waitUntil(work);
+});
