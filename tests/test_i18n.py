@@ -6,16 +6,14 @@ import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
-METHODS = [
-    ("server/**.py", "python"),
-    ("surveys/**.py", "python"),
-    ("web/templates/**.html", "jinja2"),
-    ("web/templates/**.txt", "jinja2"),
-]
+# The same sources `pybabel extract -F babel.cfg` reads (README, "Translations").
+with (ROOT / "babel.cfg").open(encoding="utf-8") as cfg:
+    METHODS, OPTIONS = parse_mapping_cfg(cfg)
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
@@ -25,7 +23,7 @@ def extracted_ids() -> set[str]:
         str(ROOT),
         METHODS,
         keywords=KEYWORDS,
-        options_map={pattern: {"extensions": "jinja2.ext.i18n"} for pattern, _ in METHODS[2:]},
+        options_map=OPTIONS,
     ):
         message = found[2]
         ids.add(message[0] if isinstance(message, tuple) else message)

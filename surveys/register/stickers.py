@@ -1,6 +1,6 @@
 """Door stickers: the household's QR code (only `BASE_URL/h/<token>`), its code in large type, the
 village and ward, one line for volunteers. As an A4 sheet for the browser to print and as a PDF drawn
-on the server (reportlab, DejaVu fonts shipped in `web/fonts`), with the same layout."""
+on the server (reportlab, DejaVu fonts shipped in `surveys/register/fonts`), with the same layout."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.tables import Household
 
-FONTS = Path(__file__).resolve().parents[2] / "web" / "fonts"
+FONTS = Path(__file__).resolve().parent / "fonts"
 # An A4 sheet of 3 x 7 stickers of 70 x 42.4 mm (the common label sheet); the QR is 30 mm wide with its
 # quiet zone, enough for a cheap phone's camera at arm's length.
 COLUMNS, ROWS = 3, 7

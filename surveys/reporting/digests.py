@@ -26,7 +26,7 @@ from surveys.reporting.reports import INDICATORS, Indicators, VillageLine, WardR
 from surveys.survey.criteria import REASONS
 from surveys.tables import Digest, User, UserVillage, Village, Visit
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates" / "email"
+TEMPLATES = Path(__file__).resolve().parent / "email"
 WARD = "ward"
 # Weeks looked back for digests that were never made (the scheduler was down all week): each one is
 # recorded as skipped, so a gap is never silent.

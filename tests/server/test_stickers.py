@@ -152,7 +152,7 @@ async def test_a_volunteer_cannot_reissue_a_sticker(client: AsyncTestClient[Any]
 async def test_the_qr_workers_stop_when_the_web_process_stops(settings: Any) -> None:
     """The sticker list starts QR worker processes; the app's shutdown stops them (none left behind)."""
     from server.app import create_app
-    from surveys.register.register import stickers
+    from surveys.register import stickers
 
     async with AsyncTestClient(app=create_app(settings), base_url=BASE_URL):
         pool = stickers._pool()
