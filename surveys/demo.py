@@ -20,7 +20,7 @@ from surveys import schemas
 from surveys.core.clock import now, this_year
 from surveys.core.db import write_transaction
 from surveys.core.rows import Row
-from surveys.core.text import fold, name_sort_key
+from surveys.core.text import name_sort_key, search_key
 from surveys.people.accounts import create_user
 from surveys.privacy import NOTICE_VERSION
 from surveys.register.admin_units import import_units
@@ -235,7 +235,7 @@ async def _create_commune(ward_id: int, rng: random.Random) -> None:
                         village=village_id,
                         address=address,
                         head_name=head,
-                        search_key=fold(f"{household_code} {address} {names}")[:400],
+                        search_key=search_key(household_code, address, names),
                         sort_key=name_sort_key(head),
                         priority_elderly_alone=len(people) == 1 and year - people[0]["birth_year"] >= 70,
                         priority_poor=rng.random() < 0.06,

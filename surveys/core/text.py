@@ -29,6 +29,20 @@ def fold(value: str) -> str:
     return " ".join(_fold_word(word) for word in value.split())
 
 
+# The household search key's column holds this many characters (tables.py: Household.search_key).
+SEARCH_KEY_LENGTH = 400
+
+
+def search_key(*texts: str) -> str:
+    """The words a household is found by (its code, address, every member's name), folded, each once.
+
+    Search matches each word typed anywhere in the key, so a word kept once finds what it found
+    twice; dropping repeats (family names, "Văn", "Thị") keeps the names of a household of thirty
+    within the column, where cutting the joined names lost its last members."""
+    words = dict.fromkeys(fold(" ".join(texts)).split())
+    return " ".join(words)[:SEARCH_KEY_LENGTH]
+
+
 @lru_cache(maxsize=65536)  # words repeat (names, hamlets): an import of thousands folds each once
 def _fold_word(word: str) -> str:
     decomposed = unicodedata.normalize("NFD", word.lower().replace("đ", "d").replace("Đ", "d"))

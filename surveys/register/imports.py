@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from surveys.core.audit import audit
 from surveys.core.clock import now, this_year
 from surveys.core.db import bulk_insert, write_transaction
-from surveys.core.text import clean, fold, name_sort_key
+from surveys.core.text import clean, fold, name_sort_key, search_key
 from surveys.tables import Household, Member, Village
 
 # The template's columns (Vietnamese, as the village's own lists have them).
@@ -237,7 +237,7 @@ async def import_households(result: Preview, user_id: int, client_addr: str = ""
             code = f"{prefix}{number + 1:04d}"
             names = " ".join(p.name for p in h.people)
             households.append((secrets.token_urlsafe(16), code, h.village_id, h.address, h.head.name,
-                               name_sort_key(h.head.name), fold(f"{code} {h.address} {names}")[:400], at, at))  # fmt: skip
+                               name_sort_key(h.head.name), search_key(code, h.address, names), at, at))  # fmt: skip
         await bulk_insert(Household, _HOUSEHOLD_COLUMNS, households)
         ids = await _ids_of([h[0] for h in households])
         members = [

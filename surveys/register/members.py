@@ -6,11 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from surveys.core.settings import get_settings
-from surveys.core.text import fold, name_sort_key
+from surveys.core.text import name_sort_key, search_key
 from surveys.core.validation import FieldError, InvalidInput
 from surveys.tables import Household, Member
-
-_KEY_LENGTH = 400
 
 
 async def has_member(household_id: int, member_id: int) -> bool:
@@ -77,6 +75,6 @@ async def refresh_household_keys(household_id: int, code: str, address: str) -> 
         {
             Household.head_name: head,
             Household.sort_key: name_sort_key(head) if head else "9",
-            Household.search_key: fold(f"{code} {address} {names}")[:_KEY_LENGTH],
+            Household.search_key: search_key(code, address, names),
         }
     ).where(Household.id == household_id)

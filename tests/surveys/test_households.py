@@ -20,6 +20,20 @@ async def test_search_ignores_accents_and_case(world: World) -> None:
     assert await village_households(village, "zzz") == []
 
 
+async def test_the_last_member_of_a_large_household_is_found_by_name(world: World) -> None:
+    """Every member's name is searchable, not only those that fitted in the first 400 characters."""
+    village = world.villages["v2"]
+    given = ["Thị Hồng Nhung", "Văn Quang Trường", "Thị Phương Thảo", "Hữu Nghĩa Đạt", "Thị Minh Nguyệt"]
+    members = [person(f"Nguyễn {given[n % 5]} {n:02d}", 1950 + n) for n in range(29)]
+    members.append(person("Phan Thanh Xuân", 2001))
+    await make_household(
+        village, "PQ-02-0900", members, address="Tổ 7, đường Hoàng Quốc Việt, gần cổng trường"
+    )
+    assert sum(len(m["full_name"]) + 1 for m in members) > 400
+    found = await village_households(village, "phan thanh xuan")
+    assert [h.code for h in found] == ["PQ-02-0900"]
+
+
 async def test_search_treats_like_wildcards_as_text(world: World) -> None:
     assert await village_households(world.villages["v1"], "%") != []  # no filter left, not an error
     assert await village_households(world.villages["v1"], "_n_") == await village_households(
