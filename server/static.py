@@ -85,14 +85,14 @@ def choose_encoding(asset: Asset, header: str) -> str | None:
 
 # `skip_compression`: these answers are compressed already (CompressionConfig.exclude_opt_key).
 @get(
-    "/static/{name:path}",
+    "/static/{file_path:path}",
     sync_to_thread=False,
     include_in_schema=False,
     opt={**access("public"), "skip_compression": True},
 )
-def static_file(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
+def static_file(request: Request[Any, Any, Any], file_path: FromPath[str]) -> Response[bytes]:
     """A static file, compressed as the client accepts; cached for a year (its URL names its hash)."""
-    asset = assets().get(name.lstrip("/"))
+    asset = assets().get(file_path.lstrip("/"))
     if asset is None:
         raise NotFoundException()
     encoding = choose_encoding(asset, request.headers.get("accept-encoding", ""))
