@@ -230,11 +230,15 @@ async def test_a_visit_that_conflicts_waits_for_review_with_its_answers(field: F
         ).status_code == 201
 
     await phone.goto(f"{field.url}/villages")
+    await phone.screenshot(path=str(ARTIFACTS / "offline-villages-after-replay.png"))
     await phone.get_by_role("link", name="Cần xem lại: 1 lượt thăm.").click()
+    await phone.get_by_role("link", name="Mở và xem lại").wait_for()
+    await phone.screenshot(path=str(ARTIFACTS / "offline-queue-to-review.png"), full_page=True)
     await phone.get_by_role("link", name="Mở và xem lại").click()
     await phone.get_by_text("Người khác đã lưu hộ này trong lúc bạn đang điền phiếu.").wait_for()
     assert await phone.locator("#notes").input_value() == "Hẹn chiều quay lại gặp chị Bình"
     assert await phone.get_by_label("Hộ gia đình đồng ý cho ghi lại thông tin").is_checked()
+    await phone.screenshot(path=str(ARTIFACTS / "offline-conflict-page.png"))
 
     # Checked, saved again: it leaves the queue.
     await phone.get_by_role("button", name="Lưu lượt thăm").click()
