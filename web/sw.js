@@ -133,23 +133,32 @@ async function marked(text, at) {
   return text.replace('<main id="main">', `<main id="main">${note[1].replace("{time}", time)}`);
 }
 
+// Network first. Only pages the phone can answer from its store (a household, its visit form, a
+// village's list) give the network a short time; anything else (an export, a sticker sheet) may take
+// as long as it takes, and the offline page answers only when the network fails.
 async function page({ request, url }) {
   const hx = request.headers.get("HX-Request") === "true";
-  try {
-    const response = await timeout(fetch(request), PAGE_TIMEOUT_MS);
-    if (!hx && KEPT.test(url.pathname) && KEPT_QUERY.test(url.search)) {
-      const user = await storedUser();
-      keep(url, response.clone(), user).catch(() => {});
-    }
+  const kept = KEPT.test(url.pathname) && KEPT_QUERY.test(url.search);
+  const user = await storedUser();
+  const network = fetch(request).then((response) => {
+    if (kept && !hx) keep(url, response.clone(), user).catch(() => {});
     return response;
+  });
+  try {
+    return await (kept ? timeout(network, PAGE_TIMEOUT_MS) : network);
   } catch (error) {
-    const user = await storedUser();
-    let text = await stored(user, url.pathname + url.search);
-    if (!text) {
-      const kind = HOUSEHOLD.test(url.pathname) ? "household" : "page";
-      text = await shellPage(`/offline/missing?kind=${kind}`);
+    const text = kept ? await stored(user, url.pathname + url.search) : null;
+    if (text) return html(hx ? mainOf(text) : text);
+    if (error.message === "timeout") {
+      try {
+        return await network; // nothing stored to show instead: keep waiting for the server
+      } catch (failed) {
+        // gone: the offline page says what is missing
+      }
     }
-    return html(hx ? mainOf(text) : text);
+    const kind = HOUSEHOLD.test(url.pathname) ? "household" : "page";
+    const missing = await shellPage(`/offline/missing?kind=${kind}`);
+    return html(hx ? mainOf(missing) : missing);
   }
 }
 
