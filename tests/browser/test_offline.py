@@ -311,3 +311,78 @@ async def test_a_search_that_cannot_reach_the_server_says_so_next_to_the_button(
     alert = phone.get_by_role("alert").filter(has_text="Không có mạng: chưa gửi được gì.")
     await alert.wait_for()
     assert await phone.get_by_role("button", name="Tìm").is_enabled()
+
+
+async def test_a_household_opened_online_is_kept_for_later(field: Field, world: World) -> None:
+    phone = field.phone
+    token = world.households["dang"]
+    await signed_in(field, token)
+    await phone.goto(f"{field.url}/h/{token}")
+    await phone.get_by_role("heading", name="PQ-01-0002").wait_for()
+    await field.network_lost()
+    await phone.goto(f"{field.url}/h/{token}")
+    await phone.get_by_role("status").filter(has_text="Không có mạng: đây là bản lưu").wait_for()
+    assert await phone.get_by_role("heading", name="PQ-01-0002").is_visible()
+
+
+async def test_a_waiting_visit_is_discarded_only_when_the_volunteer_confirms(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    token = world.households["an"]
+    await signed_in(field, token)
+    await field.take_village_offline(world.villages["v1"])
+    await field.network_lost()
+    await field.record_visit_offline(token)
+    await phone.get_by_role("link", name="Lượt thăm chờ gửi").click()
+    waiting = phone.locator("#queue-waiting .queue-item")
+    await waiting.get_by_text("PQ-01-0001").wait_for()
+
+    async with phone.expect_event("dialog") as asked:
+        await waiting.get_by_role("button", name="Bỏ").click()
+    dialog = await asked.value
+    assert dialog.message == "Bỏ lượt thăm này? Các câu trả lời của lượt thăm sẽ mất."
+    await dialog.dismiss()
+    assert await waiting.count() == 1 and await field.counter() == "1"
+
+    phone.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await waiting.get_by_role("button", name="Bỏ").click()
+    await phone.get_by_text("Không có lượt thăm nào đang chờ trên điện thoại này.").first.wait_for()
+    await field.wait_for_counter(0)
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+async def accessibility_problems(phone: Any) -> list[str]:
+    """axe-core's violations on the page as shown (WCAG 2.x A and AA rules)."""
+    if not await phone.evaluate("typeof axe !== 'undefined'"):
+        await phone.evaluate(AXE.read_text(encoding="utf-8"))
+    result = await phone.evaluate(
+        "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'], resultTypes: ['violations']})"
+    )
+    return [
+        f"{v['id']}: {v['help']} at {', '.join(' '.join(n['target']) for n in v['nodes'])}"
+        for v in result["violations"]
+    ]
+
+
+async def test_the_offline_pages_pass_axe(field: Field, world: World) -> None:
+    phone = field.phone
+    token = world.households["an"]
+    found: dict[str, list[str]] = {}
+    await signed_in(field, token)
+    found["villages, with the download"] = await accessibility_problems(phone)
+    await field.take_village_offline(world.villages["v1"])
+    found["village, downloaded"] = await accessibility_problems(phone)
+    await field.network_lost()
+    await phone.goto(f"{field.url}/h/{token}")
+    found["household, the phone's copy"] = await accessibility_problems(phone)
+    await field.record_visit_offline(token)
+    found["saved on the phone"] = await accessibility_problems(phone)
+    await phone.goto(f"{field.url}/queue")
+    await phone.locator("#queue-waiting .queue-item").first.wait_for()
+    found["visits waiting"] = await accessibility_problems(phone)
+    await phone.goto(f"{field.url}/h/{world.households['v3']}")
+    found["household not downloaded"] = await accessibility_problems(phone)
+    assert {page: problems for page, problems in found.items() if problems} == {}
