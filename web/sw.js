@@ -147,7 +147,12 @@ async function page({ request, url }) {
   try {
     return await (kept ? timeout(network, PAGE_TIMEOUT_MS) : network);
   } catch (error) {
-    const text = kept ? await stored(user, url.pathname + url.search) : null;
+    let text = kept ? await stored(user, url.pathname + url.search) : null;
+    // Each visit form opened from the store is a new visit: a new client_id (one kept form could
+    // otherwise give a second visit the first one's id, and the server would take it for a resend).
+    if (text && url.pathname.endsWith("/visit")) {
+      text = text.replace(/(name="client_id" value=")[^"]*"/, `$1${crypto.randomUUID()}"`);
+    }
     if (text) return html(hx ? mainOf(text) : text);
     if (error.message === "timeout") {
       try {
@@ -193,6 +198,20 @@ async function counts(user) {
   const entries = await entriesOf(user);
   const review = entries.filter((e) => e.state === "review").length;
   return { waiting: entries.length - review, review };
+}
+
+// After a visit reached the server, the copies kept of its household (page and form, now one
+// version behind) are drawn again, if the phone keeps them.
+async function refresh(user, token) {
+  const cache = await caches.open(USER_CACHE + user);
+  for (const path of [`/h/${token}`, `/h/${token}/visit`]) {
+    if (!(await cache.match(path))) continue;
+    try {
+      await keep(new URL(path, location.origin), await fetch(path, { credentials: "same-origin" }), user);
+    } catch (error) {
+      // the old copy stays
+    }
+  }
 }
 
 async function forget(user, clientId) {
@@ -241,6 +260,7 @@ workbox.routing.registerRoute(
       const user = await storedUser();
       await forget(user, new URLSearchParams(body).get("client_id"));
       await broadcast();
+      refresh(user, url.pathname.split("/")[2]).catch(() => {});
     }
     return response;
   },
@@ -269,6 +289,7 @@ async function send(entry, token) {
   }
   if (response.ok || response.type === "opaqueredirect") {
     await store("queue", "readwrite", (s) => s.delete(entry.id));
+    await refresh(entry.user, entry.token);
     return "sent";
   }
   if (response.status === 409 || response.status === 422) {

@@ -67,14 +67,18 @@ class Field:
         if screenshot:
             await self.phone.screenshot(path=str(ARTIFACTS / screenshot))
 
-    async def record_visit_offline(self, token: str, notes: str = "", screenshot: bool = False) -> None:
-        """Open the household (from the phone's copy), record a completed visit, see it kept."""
+    async def record_visit_offline(
+        self, token: str, notes: str = "", screenshot: bool = False, outcome: str = "Đã khảo sát"
+    ) -> None:
+        """Open the household (from the phone's copy), record a visit (completed unless `outcome`
+        says otherwise), see it kept."""
         await self.phone.goto(f"{self.url}/h/{token}")
         if screenshot:
             await self.phone.screenshot(path=str(ARTIFACTS / "offline-household.png"))
         await self.phone.get_by_role("link", name="Ghi lượt thăm").click()
-        await self.phone.get_by_label("Đã khảo sát").check()
-        await self.phone.get_by_label("Hộ gia đình đồng ý cho ghi lại thông tin").check()
+        await self.phone.get_by_label(outcome).check()
+        if outcome == "Đã khảo sát":
+            await self.phone.get_by_label("Hộ gia đình đồng ý cho ghi lại thông tin").check()
         if notes:
             await self.phone.locator("#notes").fill(notes)
         await self.phone.get_by_role("button", name="Lưu lượt thăm").click()
@@ -393,3 +397,24 @@ async def test_the_offline_pages_pass_axe(field: Field, world: World) -> None:
     await phone.goto(f"{field.url}/h/{world.households['v3']}")
     found["household not downloaded"] = await accessibility_problems(phone)
     assert {page: problems for page, problems in found.items() if problems} == {}
+
+
+async def test_two_visits_to_one_household_without_a_signal_are_both_recorded(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    token = world.households["an"]
+    await signed_in(field, token)
+    await field.take_village_offline(world.villages["v1"])
+    await field.network_lost()
+    # Nobody home in the morning; the family is back in the afternoon. The same kept form, twice.
+    await field.record_visit_offline(token, outcome="Không có ai ở nhà")
+    await field.record_visit_offline(token)
+    assert await field.counter() == "2"
+
+    await field.network_back()
+    await phone.goto(f"{field.url}/villages")
+    await field.wait_for_counter(0)
+    visits = await Visit.select(Visit.outcome, Visit.client_id).order_by(Visit.id)
+    assert [v["outcome"] for v in visits] == ["nobody_home", "done"]
+    assert visits[0]["client_id"] != visits[1]["client_id"]
