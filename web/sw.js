@@ -133,23 +133,37 @@ async function marked(text, at) {
   return text.replace('<main id="main">', `<main id="main">${note[1].replace("{time}", time)}`);
 }
 
+// Network first. Only pages the phone can answer from its store (a household, its visit form, a
+// village's list) give the network a short time; anything else (an export, a sticker sheet) may take
+// as long as it takes, and the offline page answers only when the network fails.
 async function page({ request, url }) {
   const hx = request.headers.get("HX-Request") === "true";
-  try {
-    const response = await timeout(fetch(request), PAGE_TIMEOUT_MS);
-    if (!hx && KEPT.test(url.pathname) && KEPT_QUERY.test(url.search)) {
-      const user = await storedUser();
-      keep(url, response.clone(), user).catch(() => {});
-    }
+  const kept = KEPT.test(url.pathname) && KEPT_QUERY.test(url.search);
+  const user = await storedUser();
+  const network = fetch(request).then((response) => {
+    if (kept && !hx) keep(url, response.clone(), user).catch(() => {});
     return response;
+  });
+  try {
+    return await (kept ? timeout(network, PAGE_TIMEOUT_MS) : network);
   } catch (error) {
-    const user = await storedUser();
-    let text = await stored(user, url.pathname + url.search);
-    if (!text) {
-      const kind = HOUSEHOLD.test(url.pathname) ? "household" : "page";
-      text = await shellPage(`/offline/missing?kind=${kind}`);
+    let text = kept ? await stored(user, url.pathname + url.search) : null;
+    // Each visit form opened from the store is a new visit: a new client_id (one kept form could
+    // otherwise give a second visit the first one's id, and the server would take it for a resend).
+    if (text && url.pathname.endsWith("/visit")) {
+      text = text.replace(/(name="client_id" value=")[^"]*"/, `$1${crypto.randomUUID()}"`);
     }
-    return html(hx ? mainOf(text) : text);
+    if (text) return html(hx ? mainOf(text) : text);
+    if (error.message === "timeout") {
+      try {
+        return await network; // nothing stored to show instead: keep waiting for the server
+      } catch (failed) {
+        // gone: the offline page says what is missing
+      }
+    }
+    const kind = HOUSEHOLD.test(url.pathname) ? "household" : "page";
+    const missing = await shellPage(`/offline/missing?kind=${kind}`);
+    return html(hx ? mainOf(missing) : missing);
   }
 }
 
@@ -184,6 +198,20 @@ async function counts(user) {
   const entries = await entriesOf(user);
   const review = entries.filter((e) => e.state === "review").length;
   return { waiting: entries.length - review, review };
+}
+
+// After a visit reached the server, the copies kept of its household (page and form, now one
+// version behind) are drawn again, if the phone keeps them.
+async function refresh(user, token) {
+  const cache = await caches.open(USER_CACHE + user);
+  for (const path of [`/h/${token}`, `/h/${token}/visit`]) {
+    if (!(await cache.match(path))) continue;
+    try {
+      await keep(new URL(path, location.origin), await fetch(path, { credentials: "same-origin" }), user);
+    } catch (error) {
+      // the old copy stays
+    }
+  }
 }
 
 async function forget(user, clientId) {
@@ -232,6 +260,7 @@ workbox.routing.registerRoute(
       const user = await storedUser();
       await forget(user, new URLSearchParams(body).get("client_id"));
       await broadcast();
+      refresh(user, url.pathname.split("/")[2]).catch(() => {});
     }
     return response;
   },
@@ -260,6 +289,7 @@ async function send(entry, token) {
   }
   if (response.ok || response.type === "opaqueredirect") {
     await store("queue", "readwrite", (s) => s.delete(entry.id));
+    await refresh(entry.user, entry.token);
     return "sent";
   }
   if (response.status === 409 || response.status === 422) {

@@ -67,14 +67,18 @@ class Field:
         if screenshot:
             await self.phone.screenshot(path=str(ARTIFACTS / screenshot))
 
-    async def record_visit_offline(self, token: str, notes: str = "", screenshot: bool = False) -> None:
-        """Open the household (from the phone's copy), record a completed visit, see it kept."""
+    async def record_visit_offline(
+        self, token: str, notes: str = "", screenshot: bool = False, outcome: str = "Đã khảo sát"
+    ) -> None:
+        """Open the household (from the phone's copy), record a visit (completed unless `outcome`
+        says otherwise), see it kept."""
         await self.phone.goto(f"{self.url}/h/{token}")
         if screenshot:
             await self.phone.screenshot(path=str(ARTIFACTS / "offline-household.png"))
         await self.phone.get_by_role("link", name="Ghi lượt thăm").click()
-        await self.phone.get_by_label("Đã khảo sát").check()
-        await self.phone.get_by_label("Hộ gia đình đồng ý cho ghi lại thông tin").check()
+        await self.phone.get_by_label(outcome).check()
+        if outcome == "Đã khảo sát":
+            await self.phone.get_by_label("Hộ gia đình đồng ý cho ghi lại thông tin").check()
         if notes:
             await self.phone.locator("#notes").fill(notes)
         await self.phone.get_by_role("button", name="Lưu lượt thăm").click()
@@ -230,11 +234,15 @@ async def test_a_visit_that_conflicts_waits_for_review_with_its_answers(field: F
         ).status_code == 201
 
     await phone.goto(f"{field.url}/villages")
+    await phone.screenshot(path=str(ARTIFACTS / "offline-villages-after-replay.png"))
     await phone.get_by_role("link", name="Cần xem lại: 1 lượt thăm.").click()
+    await phone.get_by_role("link", name="Mở và xem lại").wait_for()
+    await phone.screenshot(path=str(ARTIFACTS / "offline-queue-to-review.png"), full_page=True)
     await phone.get_by_role("link", name="Mở và xem lại").click()
     await phone.get_by_text("Người khác đã lưu hộ này trong lúc bạn đang điền phiếu.").wait_for()
     assert await phone.locator("#notes").input_value() == "Hẹn chiều quay lại gặp chị Bình"
     assert await phone.get_by_label("Hộ gia đình đồng ý cho ghi lại thông tin").is_checked()
+    await phone.screenshot(path=str(ARTIFACTS / "offline-conflict-page.png"))
 
     # Checked, saved again: it leaves the queue.
     await phone.get_by_role("button", name="Lưu lượt thăm").click()
@@ -307,3 +315,106 @@ async def test_a_search_that_cannot_reach_the_server_says_so_next_to_the_button(
     alert = phone.get_by_role("alert").filter(has_text="Không có mạng: chưa gửi được gì.")
     await alert.wait_for()
     assert await phone.get_by_role("button", name="Tìm").is_enabled()
+
+
+async def test_a_household_opened_online_is_kept_for_later(field: Field, world: World) -> None:
+    phone = field.phone
+    token = world.households["dang"]
+    await signed_in(field, token)
+    await phone.goto(f"{field.url}/h/{token}")
+    await phone.get_by_role("heading", name="PQ-01-0002").wait_for()
+    await field.network_lost()
+    await phone.goto(f"{field.url}/h/{token}")
+    await phone.get_by_role("status").filter(has_text="Không có mạng: đây là bản lưu").wait_for()
+    assert await phone.get_by_role("heading", name="PQ-01-0002").is_visible()
+
+
+async def test_a_waiting_visit_is_discarded_only_when_the_volunteer_confirms(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    token = world.households["an"]
+    await signed_in(field, token)
+    await field.take_village_offline(world.villages["v1"])
+    await field.network_lost()
+    await field.record_visit_offline(token)
+    await phone.get_by_role("link", name="Lượt thăm chờ gửi").click()
+    waiting = phone.locator("#queue-waiting .queue-item")
+    await waiting.get_by_text("PQ-01-0001").wait_for()
+
+    asked: list[str] = []
+
+    def answer(yes: bool) -> Any:
+        async def handle(dialog: Any) -> None:
+            asked.append(dialog.message)
+            await (dialog.accept() if yes else dialog.dismiss())
+
+        return handle
+
+    phone.once("dialog", answer(False))
+    await waiting.get_by_role("button", name="Bỏ").click()
+    assert asked == ["Bỏ lượt thăm này? Các câu trả lời của lượt thăm sẽ mất."]
+    assert await waiting.count() == 1 and await field.counter() == "1"
+
+    phone.once("dialog", answer(True))
+    await waiting.get_by_role("button", name="Bỏ").click()
+    await phone.get_by_text("Không có lượt thăm nào đang chờ trên điện thoại này.").first.wait_for()
+    await field.wait_for_counter(0)
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+async def accessibility_problems(phone: Any) -> list[str]:
+    """axe-core's violations on the page as shown (WCAG 2.x A and AA rules)."""
+    if not await phone.evaluate("typeof axe !== 'undefined'"):
+        await phone.evaluate(AXE.read_text(encoding="utf-8"))
+    result = await phone.evaluate(
+        "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'], resultTypes: ['violations']})"
+    )
+    return [
+        f"{v['id']}: {v['help']} at {', '.join(' '.join(n['target']) for n in v['nodes'])}"
+        for v in result["violations"]
+    ]
+
+
+async def test_the_offline_pages_pass_axe(field: Field, world: World) -> None:
+    phone = field.phone
+    token = world.households["an"]
+    found: dict[str, list[str]] = {}
+    await signed_in(field, token)
+    found["villages, with the download"] = await accessibility_problems(phone)
+    await field.take_village_offline(world.villages["v1"])
+    found["village, downloaded"] = await accessibility_problems(phone)
+    await field.network_lost()
+    await phone.goto(f"{field.url}/h/{token}")
+    found["household, the phone's copy"] = await accessibility_problems(phone)
+    await field.record_visit_offline(token)
+    found["saved on the phone"] = await accessibility_problems(phone)
+    await phone.goto(f"{field.url}/queue")
+    await phone.locator("#queue-waiting .queue-item").first.wait_for()
+    found["visits waiting"] = await accessibility_problems(phone)
+    await phone.goto(f"{field.url}/h/{world.households['v3']}")
+    found["household not downloaded"] = await accessibility_problems(phone)
+    assert {page: problems for page, problems in found.items() if problems} == {}
+
+
+async def test_two_visits_to_one_household_without_a_signal_are_both_recorded(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    token = world.households["an"]
+    await signed_in(field, token)
+    await field.take_village_offline(world.villages["v1"])
+    await field.network_lost()
+    # Nobody home in the morning; the family is back in the afternoon. The same kept form, twice.
+    await field.record_visit_offline(token, outcome="Không có ai ở nhà")
+    await field.record_visit_offline(token)
+    assert await field.counter() == "2"
+
+    await field.network_back()
+    await phone.goto(f"{field.url}/villages")
+    await field.wait_for_counter(0)
+    visits = await Visit.select(Visit.outcome, Visit.client_id).order_by(Visit.id)
+    assert [v["outcome"] for v in visits] == ["nobody_home", "done"]
+    assert visits[0]["client_id"] != visits[1]["client_id"]

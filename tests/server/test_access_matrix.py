@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 from litestar import Litestar, get
 from litestar.exceptions import ImproperlyConfiguredException
 from litestar.testing import AsyncTestClient
@@ -154,6 +155,10 @@ def _refused(response: Any, path: str, role: str) -> bool:
     if role == ANONYMOUS:
         if path.startswith("/api/"):
             return bool(response.status_code == 401)
+        if response.status_code == 401:  # a form posted without a session: sign-in, its fields kept
+            signin = BeautifulSoup(response.text, "html.parser").find("form", action="/signin")
+            next_field = signin.find("input", attrs={"name": "next"}) if signin else None
+            return next_field is not None and next_field["value"] == path
         return response.status_code == 303 and response.headers["location"].startswith("/signin?next=")
     return bool(response.status_code == 404)
 

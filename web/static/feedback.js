@@ -1,7 +1,5 @@
-// Every htmx request that fails says so where the volunteer is looking (next to the button or link
-// that sent it), in the page's language: no tap ends with nothing happening. Buttons show they are
-// working while a request is in flight (htmx's `htmx-request` class, and `hx-disabled-elt` on <body>).
-// The texts come translated from the page (#texts, data-*).
+// A failed htmx request says so next to what sent it (texts: #texts data-*); a form's submit
+// buttons are disabled while its request is in flight (and show it: app.css, .htmx-request).
 
 const TEXTS = document.getElementById("texts")?.dataset || {};
 let shown = null;
@@ -18,7 +16,6 @@ function fail(event, text) {
   shown.className = "error request-failed";
   shown.setAttribute("role", "alert");
   shown.textContent = text;
-  // A form's message goes just above its submit button; a link's or a field's just after it.
   const form = elt.closest("form");
   const button = form?.querySelector('[type="submit"]');
   if (button) button.before(shown);
@@ -26,7 +23,19 @@ function fail(event, text) {
   else document.getElementById("main")?.prepend(shown);
 }
 
-document.addEventListener("htmx:beforeRequest", clear);
+const busy = new Map();
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  clear();
+  const form = event.detail.elt.closest("form");
+  const buttons = [...(form?.querySelectorAll('[type="submit"]:not(:disabled)') || [])];
+  buttons.forEach((button) => { button.disabled = true; });
+  busy.set(event.detail.xhr, buttons);
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  (busy.get(event.detail.xhr) || []).forEach((button) => { button.disabled = false; });
+  busy.delete(event.detail.xhr);
+});
 document.addEventListener("htmx:sendError", (event) => fail(event, TEXTS.network));
 document.addEventListener("htmx:timeout", (event) => fail(event, TEXTS.timeout));
 document.addEventListener("htmx:responseError", (event) => {

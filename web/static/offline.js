@@ -1,20 +1,16 @@
-// Work without a signal, the page's side (docs/architecture.md §7): registers the service worker (/sw.js)
-// once the page is shown, shows the counter of visits waiting on the phone, asks the worker to send
-// them (at load, when the phone is back online, on "Send now"), and empties the phone's stores at
-// sign-out. The worker holds the data; this script asks. Where a page has more to do, it loads the
-// module named by `data-script` (offline-queue.js, offline-download.js): not part of every page.
-// Its texts come translated from the page (#texts, data-*).
+// Offline, page side (docs/architecture.md §7; web/sw.js holds the data): worker, counter, replay, sign-out.
+// Texts: #texts data-*. More modules per page by data-script (offline-queue.js, offline-download.js).
 
 const USER = document.body.dataset.user || "";
 const TEXTS = document.getElementById("texts")?.dataset || {};
 const fill = (text, values = {}) => (text || "").replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
 const say = (name, values) => fill(TEXTS[name], values);
-// Dates as dd/MM/yyyy, times in Asia/Ho_Chi_Minh (docs/architecture.md §6), for the modules loaded later.
+// dd/MM/yyyy HH:mm, Asia/Ho_Chi_Minh (docs/architecture.md §6)
 const dateTime = new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : "vi-VN", {
   day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh",
 });
 
-// A question to the worker; `onProgress` hears its progress reports before the answer.
+// Ask the worker; onProgress hears its reports.
 async function ask(message, onProgress) {
   const registration = await navigator.serviceWorker.ready;
   const channel = new MessageChannel();
@@ -39,7 +35,6 @@ function showCounts({ waiting = 0, review = 0 }) {
   counter.hidden = waiting + review === 0;
 }
 
-// A message at the top of the page, for what the queue did (sent, to review, sign in).
 function notice(text, link) {
   let box = document.getElementById("queue-notice");
   if (!box) {
@@ -93,15 +88,13 @@ function forgetOtherUsers() {
   }
 }
 
-// ---- Sign-out: warn about waiting visits, then empty the phone ----------------------------------
-
 function guardSignOut(form) {
   form.addEventListener("submit", async (event) => {
     if (form.dataset.cleared) return;
     event.preventDefault();
     const { waiting = 0 } = await within(ask({ type: "status" }), 2000, {});
     if (waiting > 0 && !window.confirm(say("signout", { n: waiting }))) return;
-    // The server's Clear-Site-Data does the same; this covers browsers without it.
+    // Also done by the server's Clear-Site-Data; this is for browsers without it.
     await within(ask({ type: "clear" }), 2000, {});
     for (const key of Object.keys(localStorage)) if (key.startsWith("phocap:")) localStorage.removeItem(key);
     form.dataset.cleared = "1";
@@ -112,7 +105,7 @@ function guardSignOut(form) {
 async function start() {
   if (USER) {
     forgetOtherUsers();
-    // After the page is shown: the worker and its precache are no part of the first paint.
+    // On load: the worker and its precache are no part of the first paint.
     await navigator.serviceWorker.register("/sw.js", { scope: "/" });
   }
   if (!(await navigator.serviceWorker.getRegistration())) return;
