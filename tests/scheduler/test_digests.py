@@ -66,8 +66,8 @@ async def test_the_digest_arrives_with_both_parts_and_correct_headers(
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     # 1 of 3 households visited, 3 of 4 citizens 16+ with VNeID (see tests/surveys/test_reports.py).
     assert "Hộ đã đến thăm: 33,3\u00a0% (1/3)" in text
-    assert "Công dân từ 16 tuổi có VNeID: 75.0% (3/4), chỉ tiêu 100%" in text
-    assert "2 / 3" not in text and "75.0%" in html
+    assert "Công dân từ 16 tuổi có VNeID: 75,0\u00a0% (3/4), chỉ tiêu 100\u00a0%" in text
+    assert "2 / 3" not in text and "75,0\u00a0%" in html
     assert f"{settings.base_url}/villages/{ward_with_emails.villages['v1']}?status=uncovered" in html
     stored = await Digest.select(Digest.status, Digest.attempts, Digest.sent_at).first()
     assert stored is not None and stored["status"] == "sent" and stored["attempts"] == 1 and stored["sent_at"]
