@@ -9,7 +9,7 @@ from jinja2 import Environment
 from server.forms import field_id
 from server.static import static_url
 from surveys import privacy
-from surveys.core import messages
+from surveys.core import messages, wording
 from surveys.core.i18n import current_locale, format_date, format_datetime, gettext, ngettext
 from surveys.core.settings import Settings
 from surveys.reporting.offline import storage_key
@@ -24,6 +24,11 @@ def configure(env: Environment, settings: Settings) -> None:
     env.lstrip_blocks = True
     env.filters["date"] = lambda value: format_date(value, settings.timezone)
     env.filters["datetime"] = lambda value: format_datetime(value, settings.timezone)
+    env.filters["percent"] = wording.percent
+    env.filters["points"] = wording.points
+    env.filters["week"] = wording.week_name
+    env.filters["week_short"] = wording.week_short
+    env.filters["days_ago"] = wording.days_ago
     globals_: dict[str, Any] = {
         "locale": current_locale,
         "label": messages.label,
@@ -31,6 +36,7 @@ def configure(env: Environment, settings: Settings) -> None:
         "OUTCOMES": messages.OUTCOMES,
         "VNEID": messages.VNEID,
         "YES_NO_UNKNOWN": messages.YES_NO_UNKNOWN,
+        "VILLAGE_WORDS": messages.VILLAGE_WORDS,
         "SEX": messages.SEX,
         "SOURCE": messages.SOURCE,
         "SKILLS": messages.SKILLS,

@@ -21,6 +21,7 @@ from surveys.core.validation import InvalidInput, parse
 from surveys.people.access import allowed
 from surveys.people.accounts import Actor
 from surveys.register.places import ward_row, ward_village_ids
+from surveys.register.village_words import VillageWordUpdate, save_village_word, village_word_of
 from surveys.reporting.digest_archive import last_ward_digest
 from surveys.reporting.digests import ward_recipients
 from surveys.reporting.reports import INDICATORS, volunteer_activity, ward_report, ward_trend
@@ -76,7 +77,10 @@ class WardController(Controller):
         ward_id = routed_ward(request)
         targets = await targets_for(ward_id, this_year())
         values = {name: str(getattr(targets, name)) for name in TARGET_FIELDS}
-        return page(request, "targets.html", code=code, year=targets.year, values=values, errors={})
+        word = await village_word_of(ward_id)
+        return page(
+            request, "targets.html", code=code, year=targets.year, values=values, village_word=word, errors={}
+        )
 
     @post("/targets", opt=access("ward.manage"))
     async def save(self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData) -> Any:
@@ -94,10 +98,28 @@ class WardController(Controller):
                 code=code,
                 year=this_year(),
                 values=values,
+                village_word=await village_word_of(ward_id),
                 errors=errors,
             )
         await save_targets(ward_id, this_year(), update, request.user.id, client_address(request))
         return Redirect(f"/wards/{code}", status_code=303)
+
+    @post("/village-word", opt=access("ward.manage"))
+    async def set_village_word(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData
+    ) -> Any:
+        """Set what the ward calls its villages; an unknown word comes back with its message."""
+        ward_id = routed_ward(request)
+        try:
+            update = parse({"village_word": str(data.get("village_word", ""))}, VillageWordUpdate)
+        except InvalidInput as exc:
+            targets = await targets_for(ward_id, this_year())
+            values = {name: str(getattr(targets, name)) for name in TARGET_FIELDS}
+            errors = {e.field: error_message(e.field, e.code) for e in exc.errors}
+            return page(request, "targets.html", status_code=422, code=code, year=targets.year, values=values,
+                        village_word=await village_word_of(ward_id), errors=errors)  # fmt: skip
+        await save_village_word(ward_id, update, request.user.id, client_address(request))
+        return Redirect(f"/wards/{code}/targets", status_code=303)
 
     @get("/activity")
     async def activity(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 from surveys import schemas
 from surveys.core.clock import now, this_year
 from surveys.core.rows import Row
-from surveys.core.text import fold
+from surveys.register.search_matches import matched_members, search_words
 from surveys.survey.criteria import (
     REASONS,
     CoverageRules,
@@ -93,6 +93,7 @@ class CoverageRow:
     last_outcome: str | None
     last_volunteer: str | None
     days_since_visit: int | None
+    matched_member: str = ""  # a member other than the head whose name the search found
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def _timestamp(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-def _row(r: dict[str, Any], rules: CoverageRules, at: datetime) -> CoverageRow:
+def _row(r: dict[str, Any], rules: CoverageRules, at: datetime, matched: str = "") -> CoverageRow:
     reasons = tuple(code for code in REASONS if r[f"r_{code}"])
     last = _timestamp(r["last_at"])
     done = int(r["done"]) > 0
@@ -134,6 +135,7 @@ def _row(r: dict[str, Any], rules: CoverageRules, at: datetime) -> CoverageRow:
         last_outcome=r["last_outcome"] or None,
         last_volunteer=r["last_volunteer"],
         days_since_visit=(at - last).days if last else None,
+        matched_member=matched,
     )
 
 
@@ -218,7 +220,10 @@ async def village_coverage(
         (page - 1) * per_page,
     )
     at = now()
-    return CoveragePage([_row(r, rules, at) for r in rows], total, page, pages, counts)
+    matched = await matched_members([int(r["id"]) for r in rows], q)
+    return CoveragePage(
+        [_row(r, rules, at, matched.get(int(r["id"]), "")) for r in rows], total, page, pages, counts
+    )
 
 
 def _counts_sql(rules: CoverageRules) -> str:
@@ -247,6 +252,5 @@ async def ward_reason_counts(ward_id: int, rules: CoverageRules) -> dict[int, di
 
 
 def _search(q: str) -> tuple[str, list[str]]:
-    words = [w.replace("%", "").replace("_", "").replace("\\", "") for w in fold(q).split()]
-    words = [w for w in words if w]
+    words = search_words(q)
     return " AND ".join("search_key LIKE {}" for _ in words), [f"%{w}%" for w in words]
