@@ -49,6 +49,7 @@ from server.views.digests import DigestController, ProfileController
 from server.views.households import HouseholdController
 from server.views.imports import ImportController
 from server.views.privacy import PrivacyController
+from server.views.provinces import ProvinceController
 from server.views.register import RegisterController
 from server.views.team import PasswordController, TeamController
 from server.views.villages import StickerController, VillageController
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             RegisterController,
             ImportController,
             WardController,
+            ProvinceController,
             DigestController,
             ProfileController,
             TeamController,

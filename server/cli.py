@@ -146,6 +146,9 @@ def user() -> None:
 )
 @click.option("--name", "display_name", required=True, help="Name shown in the app.")
 @click.option("--ward", "ward_code", default=None, help="Ward code (5 digits) for ward roles.")
+@click.option(
+    "--province", "province_code", default=None, help="Province code (2 digits) for a province officer."
+)
 @click.option("--village", "villages", multiple=True, type=int, help="Village id (repeatable).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def user_create(
@@ -153,14 +156,22 @@ def user_create(
     role: str,
     display_name: str,
     ward_code: str | None,
+    province_code: str | None,
     villages: tuple[int, ...],
     password_stdin: bool,
 ) -> None:
     """Create an account (or reset its password)."""
     from surveys.core.db import ensure_migrated
     from surveys.people.accounts import create_user
-    from surveys.register.places import ward_id
+    from surveys.register.places import province_id, ward_id
 
+    # A province officer reads the wards of one province: without it they would see nothing.
+    if role == "province_officer" and not province_code:
+        raise click.BadParameter(
+            "a province officer needs --province (2 digits, e.g. 19)", param_hint="--province"
+        )
+    if province_code and role != "province_officer":
+        raise click.BadParameter("only a province officer has a province", param_hint="--province")
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass()
     if problem := password_problem(password, login):
         raise click.BadParameter(f"the password cannot be used ({problem.replace('_', ' ')})")
@@ -170,7 +181,14 @@ def user_create(
         found = await ward_id(ward_code) if ward_code else None
         if ward_code and found is None:
             raise click.BadParameter(f"no ward with code {ward_code} (run `phocap import-units`)")
-        return await create_user(login, password, role, display_name, ward_id=found, village_ids=villages)
+        province = await province_id(province_code) if province_code else None
+        if province_code and province is None:
+            raise click.BadParameter(
+                f"no province with code {province_code} (run `phocap import-units`)", param_hint="--province"
+            )
+        return await create_user(
+            login, password, role, display_name, ward_id=found, province_id=province, village_ids=villages
+        )
 
     user_id = _run(get_settings(), work)
     click.echo(f"User {login} saved (id {user_id}).")
