@@ -38,8 +38,8 @@ async def _provinces(world: World) -> None:
 
 def _lines(page: Any) -> dict[str, list[str]]:
     return {
-        str(tr["data-ward"]): [c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])]
-        for tr in page.select("tr[data-ward]")
+        str(tr["data-ward"]): [c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"]) or [tr]]
+        for tr in page.select("tr[data-ward], .idle-wards li[data-ward]")
     }
 
 
@@ -60,7 +60,11 @@ async def test_province_officer_lands_on_every_ward_of_their_province(
     pq = lines["01849"]
     assert pq[1:3] == ["3", "4"] and pq[3] == "33.3% 1/3 +33.3"  # visited: no target
     assert pq[6] == "75.0% / 100% 3/4 +50.0"  # VNeID: An and Bình this week, Hùng before
-    assert "Chưa triển khai" in lines["01858"][0] and "0.0%" not in " ".join(lines["01858"])
+    # The ward not started is listed apart, with no numbers (not 0%).
+    idle = page.select_one("details.idle-wards")
+    assert idle is not None and idle.summary is not None
+    assert idle.summary.text == "Chưa triển khai: 1 xã, phường chưa có hộ nào trên phocap"
+    assert lines["01858"] == ["Xã Chưa Dùng"] and page.select_one("tr[data-ward='01858']") is None
     total = [c.get_text(" ", strip=True) for c in page.select("tfoot tr")[0].find_all(["th", "td"])]
     assert total[:4] == ["Toàn tỉnh", "4", "5", "25.0% 1/4"]
     assert len(page.select(".chart svg polyline")) == 7
