@@ -94,6 +94,14 @@ class ProvinceReport:
         """How many started wards are behind a target."""
         return sum(1 for w in self.wards if w.behind)
 
+    @property
+    def total_change(self) -> dict[str, float]:
+        """The province's percentage points gained since the end of last week, per indicator."""
+        if len(self.trend) < 2:
+            return dict.fromkeys(INDICATORS, 0.0)
+        now_, before = self.trend[-1].indicators, self.trend[-2].indicators
+        return {i: round(now_.percent(i) - before.percent(i), 1) for i in INDICATORS}
+
 
 def _in(ids: list[int]) -> str:
     return ", ".join("{}" for _ in ids)
@@ -287,6 +295,7 @@ def province_out(report: ProvinceReport) -> schemas.ProvinceReport:
     """The province report as the API shows it: the same numbers as the dashboard and the exports."""
 
     def indicators(counts: Indicators, line: WardLine | None) -> dict[str, schemas.ProvinceIndicator]:
+        change = line.change if line else report.total_change
         return {
             i: schemas.ProvinceIndicator(
                 count=getattr(counts, i),
@@ -294,7 +303,7 @@ def province_out(report: ProvinceReport) -> schemas.ProvinceReport:
                 percent=counts.percent(i) if line is None or line.started else None,
                 target=line.targets.for_indicator(i) if line else None,
                 met=line.met(i) if line else None,
-                change=line.change[i] if line else None,
+                change=change[i] if line is None or line.started else None,
             )
             for i in INDICATORS
         }

@@ -66,7 +66,7 @@ async def test_province_officer_lands_on_every_ward_of_their_province(
     assert idle.summary.text == "Chưa triển khai: 1 xã, phường chưa có hộ nào trên phocap"
     assert lines["01858"] == ["Xã Chưa Dùng"] and page.select_one("tr[data-ward='01858']") is None
     total = [c.get_text(" ", strip=True) for c in page.select("tfoot tr")[0].find_all(["th", "td"])]
-    assert total[:4] == ["Toàn tỉnh", "4", "5", "25.0% 1/4"]
+    assert total[:4] == ["Toàn tỉnh", "4", "5", "25.0% 1/4 +25.0"]
     assert len(page.select(".chart svg polyline")) == 7
     # The wards' own pages open, but nothing that writes.
     assert (await client.get("/wards/01849")).status_code == 200
@@ -134,6 +134,8 @@ async def test_exports_and_api_hold_the_dashboards_numbers(
     assert wards["01858"]["started"] is False and wards["01858"]["indicators"]["vneid"]["percent"] is None
     assert api["total"]["households"] == sum(w["households"] for w in api["wards"]) == 4
     assert api["total"]["wards_started"] == 2 and api["total"]["wards"] == 3
+    assert api["total"]["indicators"]["visited"]["change"] == 25.0  # 0 of 4 last week, 1 of 4 now
+    assert wards["01858"]["indicators"]["visited"]["change"] is None
 
 
 async def test_a_province_officer_gets_404_for_anything_of_another_province(
