@@ -207,17 +207,14 @@ async def province_report(province_id: int, year: int | None = None) -> Province
         raise LookupError(f"no province {province_id}")
     year = year or this_year()
     wards = await _wards(province_id)
-    ids = [int(w["id"]) for w in wards]
-    groups = _rule_groups(wards)
-    counts = await _counts(groups, this_year()) if ids else {}
-    villages = await Village.select(Village.id, Village.ward).where(Village.ward.is_in(ids)) if ids else []
-    starts, trends = (
-        await _trends(groups, {v["id"]: v["ward"] for v in villages}, this_year(), TREND_WEEKS)
-        if ids
-        else (recent_weeks(TREND_WEEKS), {})
-    )
+    villages = await Village.select(Village.id, Village.ward).where(Village.ward._.province == province_id)
+    # Only wards with villages are counted: most of a province's communes may not use phocap yet.
+    in_use = {int(v["ward"]) for v in villages}
+    groups = _rule_groups([w for w in wards if int(w["id"]) in in_use])
+    counts = await _counts(groups, this_year())
+    starts, trends = await _trends(groups, {v["id"]: v["ward"] for v in villages}, this_year(), TREND_WEEKS)
     activity = await _activity(province_id, recent_weeks(1)[0])
-    targets = await _targets(ids, year) if ids else {}
+    targets = await _targets([int(w["id"]) for w in wards], year) if wards else {}
     lines = []
     for ward in wards:
         ward_id = int(ward["id"])
