@@ -19,7 +19,7 @@ from litestar.exceptions import (
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from server.auth import MAX_ID, access, client_address, routed_household, routed_ward
+from server.auth import MAX_ID, access, client_address, routed_household, routed_province, routed_ward
 from server.openapi import json_body, problems
 from server.params import PageNo, Reason, Sort, Status
 from server.problems import ConflictProblem, InvalidInputProblem, UndecodableBodyProblem
@@ -43,6 +43,7 @@ from surveys.people.accounts import (
 from surveys.register.households import visible_villages
 from surveys.reporting.coverage import coverage_out
 from surveys.reporting.lists import ListFilters, village_households
+from surveys.reporting.province import province_out, province_report
 from surveys.reporting.reports import report_out, ward_report
 from surveys.survey.status import household_detail
 from surveys.survey.visits import VisitConflict, parse_visit, record_visit
@@ -158,6 +159,15 @@ class ApiController(Controller):
         """The ward's indicators per village and in total against the year's targets (the dashboard's
         numbers)."""
         return report_out(await ward_report(routed_ward(request)))
+
+    @get("/provinces/{code:str}/report", opt=access("province.read"), responses=problems(400, 401, 404))
+    async def province(
+        self, request: Request[Actor, Any, Any], code: FromPath[str]
+    ) -> schemas.ProvinceReport:
+        """The province's wards with their indicators against each ward's targets, the week's change, the
+        visits of this week and each ward's last activity, and the province total (the sum of its
+        wards); a ward with no households is `started: false`, its percentages null."""
+        return province_out(await province_report(routed_province(request)))
 
     @get("/households", opt=access("account"), responses=problems(400, 401, 404))
     async def households(

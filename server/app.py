@@ -50,8 +50,10 @@ from server.views.households import HouseholdController
 from server.views.imports import ImportController
 from server.views.offline import OfflineController
 from server.views.privacy import PrivacyController
+from server.views.provinces import ProvinceController
 from server.views.register import RegisterController
 from server.views.team import PasswordController, TeamController
+from server.views.thresholds import ThresholdsController
 from server.views.villages import StickerController, VillageController
 from server.views.wards import WardController
 from surveys.core.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
@@ -130,6 +132,8 @@ def create_app(settings: Settings | None = None, background: Background | None =
             ImportController,
             OfflineController,
             WardController,
+            ProvinceController,
+            ThresholdsController,
             DigestController,
             ProfileController,
             TeamController,

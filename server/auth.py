@@ -24,7 +24,7 @@ from surveys.core.settings import Settings
 from surveys.people.access import RULES, Rule, allowed
 from surveys.people.accounts import Actor, actor_for_token
 from surveys.register.households import household_by_token
-from surveys.register.places import ward_id
+from surveys.register.places import province_id, ward_id
 
 SESSION_COOKIE = "phocap_session"
 LOCALE_COOKIE = "phocap_lang"
@@ -92,7 +92,7 @@ def access(action: str) -> dict[str, str]:
 
 async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Every route passes here (an app-wide guard): the route's action, the signed-in user, and the
-    record its path names (a household by its token, a village, a ward by its code) go to
+    record its path names (a household by its token, a village, a ward or a province by its code) go to
     `surveys.people.access.allowed`. Out of reach and unknown look alike (404). A page for signed-in users sends
     others to sign in (and back after); a user whose password the ward office reset chooses a new one
     first. The household or ward found is left in `connection.state` for the handler."""
@@ -150,6 +150,12 @@ async def _record(connection: ASGIConnection[Any, Any, Any, Any], rule: Rule) ->
         return {"village_id": int(row.village)}
     if kind == "village" and "village_id" in params:
         return {"village_id": int(params["village_id"])}
+    if kind == "province" and "code" in params:
+        found = await province_id(str(params["code"]))
+        if found is None:
+            raise NotFoundException()
+        connection.state.province_id = found
+        return {"province_id": found}
     if kind == "ward" and "code" in params:
         found = await ward_id(str(params["code"]))
         if found is None:
@@ -174,6 +180,11 @@ def routed_household(request: Request[Any, Any, Any]) -> Row:
 def routed_ward(request: Request[Any, Any, Any]) -> int:
     """The id of the ward the route's code names, found (and access checked) by `access_guard`."""
     return int(request.state.ward_id)
+
+
+def routed_province(request: Request[Any, Any, Any]) -> int:
+    """The id of the province the route's code names, found (and access checked) by `access_guard`."""
+    return int(request.state.province_id)
 
 
 def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:

@@ -146,6 +146,9 @@ def user() -> None:
 )
 @click.option("--name", "display_name", required=True, help="Name shown in the app.")
 @click.option("--ward", "ward_code", default=None, help="Ward code (5 digits) for ward roles.")
+@click.option(
+    "--province", "province_code", default=None, help="Province code (2 digits) for a province officer."
+)
 @click.option("--village", "villages", multiple=True, type=int, help="Village id (repeatable).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def user_create(
@@ -153,14 +156,22 @@ def user_create(
     role: str,
     display_name: str,
     ward_code: str | None,
+    province_code: str | None,
     villages: tuple[int, ...],
     password_stdin: bool,
 ) -> None:
     """Create an account (or reset its password)."""
     from surveys.core.db import ensure_migrated
     from surveys.people.accounts import create_user
-    from surveys.register.places import ward_id
+    from surveys.register.places import province_id, ward_id
 
+    # A province officer reads the wards of one province: without it they would see nothing.
+    if role == "province_officer" and not province_code:
+        raise click.BadParameter(
+            "a province officer needs --province (2 digits, e.g. 19)", param_hint="--province"
+        )
+    if province_code and role != "province_officer":
+        raise click.BadParameter("only a province officer has a province", param_hint="--province")
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass()
     if problem := password_problem(password, login):
         raise click.BadParameter(f"the password cannot be used ({problem.replace('_', ' ')})")
@@ -170,7 +181,14 @@ def user_create(
         found = await ward_id(ward_code) if ward_code else None
         if ward_code and found is None:
             raise click.BadParameter(f"no ward with code {ward_code} (run `phocap import-units`)")
-        return await create_user(login, password, role, display_name, ward_id=found, village_ids=villages)
+        province = await province_id(province_code) if province_code else None
+        if province_code and province is None:
+            raise click.BadParameter(
+                f"no province with code {province_code} (run `phocap import-units`)", param_hint="--province"
+            )
+        return await create_user(
+            login, password, role, display_name, ward_id=found, province_id=province, village_ids=villages
+        )
 
     user_id = _run(get_settings(), work)
     click.echo(f"User {login} saved (id {user_id}).")
@@ -247,6 +265,93 @@ def digest_send(ward_code: str, week: str | None) -> None:
     click.echo(f"Digest {digest_id} ({'made now' if created else 'already made'}): {state}.")
     if row and row["last_error"]:
         click.echo(f"Last error: {row['last_error']}")
+
+
+@main.group()
+def ward() -> None:
+    """A ward's settings."""
+
+
+@ward.command("rules")
+@click.option("--ward", "ward_code", required=True, help="Ward code, e.g. 01849.")
+@click.option("--identity-age", type=int, default=None, help="Citizens from this age need VNeID (6-100).")
+@click.option("--adult-age", type=int, default=None, help="Adult age of the plans' adult targets (14-100).")
+@click.option("--min-vneid-level", type=click.Choice(["1", "2"]), default=None, help="Minimum VNeID level.")
+@click.option("--bank-required/--no-bank-required", default=None, help="A digital bank account is required.")
+@click.option(
+    "--family-criteria",
+    default=None,
+    help="Comma-separated skills criteria that make a digital family: learned,understands,uses_services,guides_others.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change, save nothing.")
+def ward_rules(
+    ward_code: str,
+    identity_age: int | None,
+    adult_age: int | None,
+    min_vneid_level: str | None,
+    bank_required: bool | None,
+    family_criteria: str | None,
+    dry_run: bool,
+) -> None:
+    """Show a ward's coverage thresholds; with options, change them (audited), after printing how many
+    households change status."""
+    from surveys.core.validation import InvalidInput
+    from surveys.reporting.thresholds import (
+        parse_thresholds,
+        preview_thresholds,
+        save_thresholds,
+        ward_thresholds,
+    )
+
+    asked = {
+        "identity_age": identity_age,
+        "adult_age": adult_age,
+        "identity_min_level": int(min_vneid_level) if min_vneid_level else None,
+        "identity_requires_bank": bank_required,
+        "family_criteria": [c.strip() for c in family_criteria.split(",") if c.strip()]
+        if family_criteria is not None
+        else None,
+    }
+    options = {
+        "identity_age": "--identity-age",
+        "adult_age": "--adult-age",
+        "identity_min_level": "--min-vneid-level",
+        "identity_requires_bank": "--bank-required",
+        "family_criteria": "--family-criteria",
+    }
+
+    async def work() -> list[str]:
+        ward_id = await _ward_id(ward_code)
+        current = dataclasses.asdict(await ward_thresholds(ward_id))
+        lines = [f"{name}: {value}" for name, value in current.items()]
+        changes = {k: v for k, v in asked.items() if v is not None}
+        if not changes:
+            return lines
+        raw = {**current, "family_criteria": list(current["family_criteria"]), **changes}
+        try:
+            update = parse_thresholds(raw)
+        except InvalidInput as exc:
+            first = exc.errors[0]
+            raise click.BadParameter(
+                f"{first.code.replace('_', ' ')} (identity age 6-100, adult age 14-100, criteria: "
+                "learned, understands, uses_services, guides_others, at least one)",
+                param_hint=options.get(first.field.split(".")[0], first.field),
+            ) from exc
+        preview = await preview_thresholds(ward_id, update)
+        lines.append(
+            f"{preview.changed} household(s) would change status: {preview.newly_covered} newly covered, "
+            f"{preview.no_longer_covered} no longer covered ({preview.covered_before} covered now, "
+            f"{preview.covered_after} after, of {preview.households})."
+        )
+        if dry_run:
+            lines.append("Nothing saved (--dry-run).")
+        else:
+            await save_thresholds(ward_id, update, None, "cli")
+            lines.append("Saved; the numbers count with these thresholds from now on.")
+        return lines
+
+    for line in _run(get_settings(), work):
+        click.echo(line)
 
 
 @main.command("backup")

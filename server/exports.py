@@ -8,6 +8,7 @@ from surveys.core.exports import Cell, Table
 from surveys.core.i18n import gettext, use_locale
 from surveys.core.messages import INDICATOR_NAMES, OUTCOMES, REASONS, label
 from surveys.reporting.coverage import CoverageRow
+from surveys.reporting.province import ProvinceReport
 from surveys.reporting.reports import INDICATORS, Indicators, WardReport
 
 
@@ -51,6 +52,39 @@ def report_table(report: WardReport) -> Table:
             report.province_name,
         )
     return Table(title=title, headers=headers, rows=rows, sheet=report.ward_code)
+
+
+def province_table(report: ProvinceReport) -> Table:
+    """The province report: one row per ward (count, percent and the ward's target of each indicator,
+    the week's change, visits this week, last activity), then the province's total."""
+    with use_locale("vi"):
+        headers = [gettext("Ward code"), gettext("Ward"), gettext("Status"), gettext("Households"),
+                   gettext("Citizens 16+")]  # fmt: skip
+        for name in INDICATORS:
+            headers += [gettext(INDICATOR_NAMES[name]), "%", gettext("Target %"), gettext("Change this week")]
+        headers += [gettext("Visits this week"), gettext("Last activity")]
+        rows: list[list[Cell]] = []
+        for w in report.wards:
+            status = gettext("Behind target") if w.behind else gettext("On target")
+            row: list[Cell] = [w.code, w.name, status if w.started else gettext("Not started"),
+                               w.indicators.households, w.indicators.adults]  # fmt: skip
+            for name in INDICATORS:
+                if w.started:
+                    row += [getattr(w.indicators, name), w.indicators.percent(name),
+                            w.targets.for_indicator(name), w.change[name]]  # fmt: skip
+                else:
+                    row += [None, None, w.targets.for_indicator(name), None]
+            rows.append([*row, w.visits_this_week, local_date(w.last_activity)])
+        total: list[Cell] = ["", gettext("Whole province"), "", report.total.households, report.total.adults]
+        for name in INDICATORS:
+            total += [getattr(report.total, name), report.total.percent(name), None, None]
+        rows.append([*total, sum(w.visits_this_week for w in report.wards), None])
+        title = [
+            gettext("Bình dân học vụ số: province report"),
+            gettext("%(province)s (code %(code)s)") % {"province": report.name, "code": report.code},
+            gettext("Report date: %(date)s") % {"date": local_now().strftime("%d/%m/%Y")},
+        ]
+    return Table(title=title, headers=headers, rows=rows, sheet=report.code)
 
 
 def coverage_table(

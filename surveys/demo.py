@@ -1,7 +1,9 @@
-"""The demo commune: Xã Phong Quang (Tỉnh Thái Nguyên, ward 01849) with six villages, about 300
-households of realistic families, some visits already made, and one account for each role.
+"""The demo communes of Tỉnh Thái Nguyên: Xã Phong Quang (ward 01849) with six villages and about 300
+households of realistic families, and Xã Ba Bể (ward 01906) with three villages that started later, so
+the province's view has more than one line; some visits already made, and one account for each role
+(a province officer of Thái Nguyên among them).
 
-Loading twice changes nothing: the data is only created when the ward has no villages yet.
+Loading twice changes nothing: a ward's data is only created when it has no villages yet.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ VILLAGES = [
     ("06", "Thôn Phiêng Lầu"),
 ]
 HOUSEHOLDS_PER_VILLAGE = 50
+# The second demo ward: villages of the former Nam Mẫu commune, now in Xã Ba Bể.
+SECOND_WARD_CODE = "01906"
+SECOND_VILLAGES = [("01", "Thôn Pác Ngòi"), ("02", "Thôn Bó Lù"), ("03", "Thôn Cốc Tộc")]
+SECOND_HOUSEHOLDS_PER_VILLAGE = 25
 
 _FAMILY = [
     "Nguyễn",
@@ -124,6 +130,8 @@ ACCOUNTS = [
     DemoAccount("volunteer2", "volunteer", "Tình nguyện viên thôn 3 / volunteer, village 3"),
     DemoAccount("head1", "village_head", "Trưởng thôn 1 / village head, village 1"),
     DemoAccount("ward", "ward_officer", "Cán bộ UBND xã Phong Quang / ward officer"),
+    DemoAccount("volunteer3", "volunteer", "Tình nguyện viên xã Ba Bể / volunteer, Ba Bể"),
+    DemoAccount("province", "province_officer", "Cán bộ tỉnh Thái Nguyên / province officer"),
     DemoAccount("admin", "admin", "Quản trị / admin"),
 ]
 
@@ -176,25 +184,40 @@ def _answers(rng: random.Random, person: dict[str, Any], year: int) -> dict[str,
     }
 
 
-async def load_demo(seed: int = 20251206) -> bool:
-    """Create the demo commune and accounts; returns False when the data was already there."""
-    await import_units()
-    ward = await Ward.select(Ward.id, Ward.province).where(Ward.code == DEMO_WARD_CODE).first()
+async def _ward(code: str) -> dict[str, Any]:
+    ward = await Ward.select(Ward.id, Ward.province).where(Ward.code == code).first()
     if ward is None:
-        raise RuntimeError(f"ward {DEMO_WARD_CODE} is missing from the administrative units list")
-    created = False
-    if not await Village.exists().where(Village.ward == ward["id"]):
-        await _create_commune(ward["id"], random.Random(seed))
-        created = True
-    village_ids = {
-        r["code"]: r["id"]
-        for r in await Village.select(Village.id, Village.code).where(Village.ward == ward["id"])
-    }
+        raise RuntimeError(f"ward {code} is missing from the administrative units list")
+    return ward
+
+
+async def _villages_of(ward_id: int) -> dict[str, int]:
+    rows = await Village.select(Village.id, Village.code).where(Village.ward == ward_id)
+    return {r["code"]: r["id"] for r in rows}
+
+
+async def load_demo(seed: int = 20251206) -> bool:
+    """Create the demo communes and accounts; returns False when the data was already there."""
+    await import_units()
+    ward = await _ward(DEMO_WARD_CODE)
+    second = await _ward(SECOND_WARD_CODE)
+    created = []
+    for w, names, prefix, per_village, offset in (
+        (ward, VILLAGES, "PQ", HOUSEHOLDS_PER_VILLAGE, 0),
+        (second, SECOND_VILLAGES, "BB", SECOND_HOUSEHOLDS_PER_VILLAGE, 2),
+    ):
+        if not await Village.exists().where(Village.ward == w["id"]):
+            await _create_commune(w["id"], random.Random(seed + offset), names, prefix, per_village)
+            created.append(w["id"])
+    village_ids = await _villages_of(ward["id"])
+    second_villages = await _villages_of(second["id"])
     users = {
         "volunteer1": ("Nguyễn Thu Trang", (village_ids["01"], village_ids["02"])),
         "volunteer2": ("Ma Văn Hùng", (village_ids["03"],)),
         "head1": ("Hoàng Văn Sơn", (village_ids["01"],)),
         "ward": ("Lê Thị Hạnh", ()),
+        "volunteer3": ("Hoàng Thị Nhung", tuple(second_villages.values())),
+        "province": ("Triệu Văn Thành", ()),
         "admin": ("Quản trị phocap", ()),
     }
     for account in ACCOUNTS:
@@ -204,26 +227,38 @@ async def load_demo(seed: int = 20251206) -> bool:
             DEMO_PASSWORD,
             account.role,
             name,
-            ward_id=None if account.role == "admin" else ward["id"],
+            ward_id=second["id"] if account.login == "volunteer3" else _home_ward(account.role, ward["id"]),
+            province_id=ward["province"] if account.role == "province_officer" else None,
             village_ids=villages,
         )
-    if created:
-        await _add_visits(village_ids, random.Random(seed + 1))
-    return created
+    if ward["id"] in created:
+        plan = [("01", "volunteer1", 0.55), ("02", "volunteer1", 0.35), ("03", "volunteer2", 0.45)]
+        await _add_visits(village_ids, random.Random(seed + 1), plan, weeks=8)
+    if second["id"] in created:
+        # Ba Bể started a month ago: fewer doors so far, and some this week.
+        plan = [("01", "volunteer3", 0.5), ("02", "volunteer3", 0.25)]
+        await _add_visits(second_villages, random.Random(seed + 3), plan, weeks=4)
+    return bool(created)
 
 
-async def _create_commune(ward_id: int, rng: random.Random) -> None:
+def _home_ward(role: str, ward_id: int) -> int | None:
+    return None if role in ("admin", "province_officer") else ward_id
+
+
+async def _create_commune(
+    ward_id: int, rng: random.Random, villages: list[tuple[str, str]], prefix: str, per_village: int
+) -> None:
     year = this_year()
     registered = now() - timedelta(weeks=10)
-    await Ward.update({Ward.household_prefix: "PQ"}).where(Ward.id == ward_id)
+    await Ward.update({Ward.household_prefix: prefix}).where(Ward.id == ward_id)
     async with write_transaction():
-        for code, name in VILLAGES:
+        for code, name in villages:
             inserted = await Village.insert(Village(ward=ward_id, code=code, name=name))
             village_id = inserted[0]["id"]
-            for n in range(1, HOUSEHOLDS_PER_VILLAGE + 1):
+            for n in range(1, per_village + 1):
                 people = _family(rng, year)
                 head = people[0]["full_name"]
-                household_code = f"PQ-{code}-{n:04d}"
+                household_code = f"{prefix}-{code}-{n:04d}"
                 address = f"{rng.choice(_HAMLETS)}, {name}"
                 names = " ".join(p["full_name"] for p in people)
                 hh = await Household.insert(
@@ -249,14 +284,16 @@ async def _create_commune(ward_id: int, rng: random.Random) -> None:
                 )
 
 
-async def _add_visits(village_ids: dict[str, int], rng: random.Random) -> None:
-    """Visits spread over the past eight weeks, by the demo volunteers, in villages 1 to 3."""
+async def _add_visits(
+    village_ids: dict[str, int], rng: random.Random, plan: list[tuple[str, str, float]], weeks: int
+) -> None:
+    """Visits spread over the past `weeks` weeks by the demo volunteers: (village code, volunteer,
+    share of its households) in `plan`."""
     from surveys.tables import User
 
     volunteers = {r["login"]: r["id"] for r in await User.select(User.id, User.login)}
     year = this_year()
-    start = now() - timedelta(weeks=8)
-    plan = [("01", "volunteer1", 0.55), ("02", "volunteer1", 0.35), ("03", "volunteer2", 0.45)]
+    start = now() - timedelta(weeks=weeks)
     async with write_transaction():
         for code, login, share in plan:
             households = (
@@ -267,7 +304,7 @@ async def _add_visits(village_ids: dict[str, int], rng: random.Random) -> None:
             for h in households:
                 if rng.random() > share:
                     continue
-                at = start + timedelta(days=rng.randint(0, 55), hours=rng.randint(1, 10))
+                at = start + timedelta(days=rng.randint(0, 7 * weeks - 1), hours=rng.randint(1, 10))
                 outcome = rng.choices(["done", "nobody_home", "come_back", "declined"], [80, 10, 7, 3])[0]
                 members = await Member.select().where(Member.household == h["id"])
                 answers: list[schemas.MemberAnswers] = []

@@ -249,3 +249,52 @@ class WardReport(Struct):
     as_of: datetime
     villages: list[ReportLine]
     total: ReportLine
+
+
+class ProvinceIndicator(Struct):
+    """One indicator of a ward (or the province): count, what it is counted over, the percentage
+    (None for a ward not started: no households, not 0%), the ward's target, whether it is met, and
+    the percentage points gained since the end of last week."""
+
+    count: int
+    of: int
+    percent: float | None
+    target: int | None
+    met: bool | None
+    change: float | None
+
+
+class ProvinceWardLine(Struct):
+    """A ward of the province dashboard."""
+
+    ward_code: str
+    ward_name: str
+    started: bool
+    behind_target: bool
+    households: int
+    citizens_16_plus: int
+    indicators: dict[str, ProvinceIndicator]
+    visits_this_week: int
+    last_activity: datetime | None
+
+
+class ProvinceTotal(Struct):
+    """The province's total: the sum of its wards."""
+
+    wards: int
+    wards_started: int
+    wards_behind_target: int
+    households: int
+    citizens_16_plus: int
+    indicators: dict[str, ProvinceIndicator]
+
+
+class ProvinceReport(Struct):
+    """The province dashboard's numbers."""
+
+    province_code: str
+    province_name: str
+    year: int
+    as_of: datetime
+    wards: list[ProvinceWardLine]
+    total: ProvinceTotal

@@ -45,6 +45,9 @@ class Ward(Table):
     province = ForeignKey(Province, index=True)
     # Coverage rules differ between communes; docs/architecture.md §5 gives these defaults.
     identity_age = SmallInt(default=16)
+    # "Adult" in the plans' adult targets (basic digital skills, skills confirmed on VNeID): 18 unless
+    # the ward says otherwise.
+    adult_age = SmallInt(default=18)
     identity_min_level = SmallInt(default=1)
     identity_requires_bank = Boolean(default=False)
     family_criteria = Varchar(length=200, default="learned,understands,uses_services,guides_others")

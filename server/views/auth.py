@@ -30,6 +30,7 @@ from surveys.people.accounts import (
     sign_in,
 )
 from surveys.people.accounts import set_locale as remember_locale
+from surveys.register.places import province_code
 
 
 class SignInForm(Struct):
@@ -82,12 +83,16 @@ class AuthController(Controller):
 
     include_in_schema = False  # a page, not the API: /schema documents the API only
 
-    @get("/", sync_to_thread=False, opt=access("public"))
-    def home(self, request: Request[Actor | None, Any, Any]) -> Redirect:
-        """Ward officers start at their dashboard, other signed-in users at their villages; others at
-        sign-in."""
+    @get("/", opt=access("public"))
+    async def home(self, request: Request[Actor | None, Any, Any]) -> Redirect:
+        """Ward officers start at their dashboard, province officers at their province's, other
+        signed-in users at their villages; others at sign-in."""
         if request.user and request.user.role == "ward_officer" and request.user.ward_code:
             return Redirect(f"/wards/{request.user.ward_code}")
+        if request.user and request.user.role == "province_officer" and request.user.province_id:
+            code = await province_code(request.user.province_id)
+            if code:
+                return Redirect(f"/provinces/{code}")
         return Redirect("/villages" if request.user else "/signin")
 
     @get("/signin", sync_to_thread=False, opt=access("public"))

@@ -21,6 +21,7 @@ from surveys.core.validation import FieldError, InvalidInput
 from surveys.people.accounts import Actor, SignInLimits, TooManyAttempts, sign_in
 from surveys.people.passwords import password_problem
 from surveys.people.team import (
+    OFFICER_ROLES,
     AccountCreate,
     AccountUpdate,
     change_own_password,
@@ -32,7 +33,7 @@ from surveys.people.team import (
     update_account,
     ward_team,
 )
-from surveys.register.places import ward_villages
+from surveys.register.places import province_name_of_ward, ward_villages
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -65,12 +66,20 @@ class TeamController(Controller):
     async def _villages(self, ward_id: int) -> list[dict[str, Any]]:
         return await ward_villages(ward_id)
 
+    async def _roles(self, request: Request[Actor, Any, Any], code: str) -> dict[str, Any]:
+        """The roles the form offers: an admin also makes the ward's officers and its province's."""
+        officers = request.user.role == "admin"
+        roles = ["volunteer", "village_head", *(["ward_officer", "province_officer"] if officers else [])]
+        return {"roles": roles, "province_name": await province_name_of_ward(code) if officers else ""}
+
     @get("/")
     async def index(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """The team, with each account's villages and state."""
         ward_id = routed_ward(request)
         villages = {v["id"]: v["name"] for v in await self._villages(ward_id)}
-        return page(request, "team.html", code=code, team=await ward_team(ward_id), villages=villages)
+        created = request.query_params.get("created") == "officer"
+        return page(request, "team.html", code=code, team=await ward_team(ward_id), villages=villages,
+                    created=created)  # fmt: skip
 
     @get("/new")
     async def new(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
@@ -91,6 +100,7 @@ class TeamController(Controller):
             values=values,
             errors={},
             villages=await self._villages(ward_id),
+            **await self._roles(request, code),
         )
 
     @post("/new")
@@ -99,13 +109,22 @@ class TeamController(Controller):
         ward_id = routed_ward(request)
         villages = await self._villages(ward_id)
         values = _form(data, villages)
+        roles = await self._roles(request, code)
         try:
+            account = parse_account(values, AccountCreate)
             user_id = await create_account(
-                ward_id, parse_account(values, AccountCreate), request.user.id, client_address(request)
+                ward_id,
+                account,
+                request.user.id,
+                client_address(request),
+                officers=request.user.role == "admin",
             )
         except InvalidInput as exc:
             return page(request, "account.html", status_code=422, code=code, member=None, values=values,
-                        errors=_errors(exc.errors), villages=villages)  # fmt: skip
+                        errors=_errors(exc.errors), villages=villages, **roles)  # fmt: skip
+        if account.role in OFFICER_ROLES:
+            # Officers are not edited here (their page is the team list): the list says it is made.
+            return Redirect(f"/wards/{code}/team?created=officer", status_code=303)
         return Redirect(f"/wards/{code}/team/{user_id}?created=true", status_code=303)
 
     @get("/{user_id:int}")

@@ -19,6 +19,17 @@ ERRORS = {
 
 # Messages for a field, where a general one would not say enough.
 FIELD_ERRORS = {
+    ("identity_age", "out_of_range"): N_("Enter an age from 6 to 100."),
+    ("identity_age", "invalid"): N_("Enter an age from 6 to 100."),
+    ("identity_age", "required"): N_("Enter an age from 6 to 100."),
+    ("adult_age", "out_of_range"): N_("Enter an age from 14 to 100."),
+    ("adult_age", "invalid"): N_("Enter an age from 14 to 100."),
+    ("adult_age", "required"): N_("Enter an age from 14 to 100."),
+    ("identity_min_level", "invalid_choice"): N_("VNeID has levels 1 and 2 only: choose one of them."),
+    ("identity_min_level", "invalid"): N_("VNeID has levels 1 and 2 only: choose one of them."),
+    ("identity_min_level", "required"): N_("VNeID has levels 1 and 2 only: choose one of them."),
+    ("family_criteria", "required"): N_("Choose at least one digital-skills criterion."),
+    ("family_criteria", "invalid_choice"): N_("Choose among the plan's digital-skills criteria."),
     ("birth_year", "out_of_range"): N_("Enter a birth year between 120 years ago and this year."),
     ("birth_year", "required"): N_("Enter the birth year (4 digits)."),
     ("birth_year", "invalid"): N_("Enter the birth year as 4 digits, e.g. 1985."),

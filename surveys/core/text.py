@@ -81,3 +81,10 @@ def name_sort_key(full_name: str) -> str:
     primary = "00".join(k[0] for k in keys)
     tones = "".join(k[1] for k in keys)
     return f"{primary}000{tones}"
+
+
+def place_sort_key(name: str) -> str:
+    """A key whose plain string order is Vietnamese order of a place name, word by word as written
+    (`Xã Đồng Hỷ` before `Xã Phong Quang`: đ comes after d, not after z)."""
+    keys = [_word_key(w) for w in name.lower().split()]
+    return "00".join(k[0] for k in keys) + "000" + "".join(k[1] for k in keys)

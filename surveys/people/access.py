@@ -71,6 +71,12 @@ async def can_see_ward(actor: Actor, ward_id: int) -> bool:
     return False
 
 
+def can_see_province(actor: Actor, province_id: int) -> bool:
+    """Whether the actor may see the province's dashboard: its officers and admins. A ward officer sees
+    only their own ward, never the wards beside it."""
+    return actor.role == "admin" or (actor.role == "province_officer" and actor.province_id == province_id)
+
+
 def can_set_targets(actor: Actor, ward_id: int) -> bool:
     """The ward's own officers (and admins) set its targets."""
     return actor.role == "admin" or (actor.role == "ward_officer" and actor.ward_id == ward_id)
@@ -83,13 +89,16 @@ OFFICERS = frozenset({"ward_officer", "admin"})
 # Roles that see a ward's dashboard: its officers, the officers of its province, admins.
 WARD_READERS = frozenset({"ward_officer", "province_officer", "admin"})
 
+# Roles that see a province's dashboard: its officers, admins.
+PROVINCE_READERS = frozenset({"province_officer", "admin"})
+
 SIGNED_IN = frozenset(ROLES)
 
 
 @dataclass(frozen=True)
 class Rule:
     """Who may take an action: which roles, and on which record: `village` (a village, or a household
-    by its village), `ward`, or none; `write` asks for the right to change it, not only to read it;
+    by its village), `ward`, `province`, or none; `write` asks for the right to change it, not only to read it;
     `archived`, that it also reaches a household that moved away (until its data is erased)."""
 
     roles: frozenset[str] | None  # None: anyone, signed in or not
@@ -115,13 +124,19 @@ RULES: dict[str, Rule] = {
     "register.import": Rule(MANAGERS),
     "ward.read": Rule(WARD_READERS, "ward"),
     "ward.manage": Rule(OFFICERS, "ward", write=True),
+    "province.read": Rule(PROVINCE_READERS, "province"),
 }
 
 
 async def allowed(
-    actor: Actor | None, action: str, *, village_id: int | None = None, ward_id: int | None = None
+    actor: Actor | None,
+    action: str,
+    *,
+    village_id: int | None = None,
+    ward_id: int | None = None,
+    province_id: int | None = None,
 ) -> bool:
-    """Whether `actor` (None: not signed in) may take `action` on the village or ward given."""
+    """Whether `actor` (None: not signed in) may take `action` on the village, ward or province given."""
     rule = RULES[action]
     if rule.roles is None:
         return True
@@ -135,4 +150,8 @@ async def allowed(
         if ward_id is None:
             raise ValueError(f"{action} needs a ward")
         return can_set_targets(actor, ward_id) if rule.write else await can_see_ward(actor, ward_id)
+    if rule.record == "province":
+        if province_id is None:
+            raise ValueError(f"{action} needs a province")
+        return can_see_province(actor, province_id)
     return True

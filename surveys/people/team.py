@@ -14,20 +14,24 @@ from surveys.core.text import clean
 from surveys.core.validation import FieldError, InvalidInput, parse
 from surveys.people.hashing import hash_password
 from surveys.people.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
-from surveys.tables import AuthSession, User, UserVillage, Village
+from surveys.tables import AuthSession, User, UserVillage, Village, Ward
 
 Login = Annotated[str, Meta(min_length=3, max_length=50, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 Password = Annotated[str, Meta(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
 DisplayName = Annotated[str, Meta(min_length=1, max_length=100)]
 TeamRole = Literal["volunteer", "village_head"]
+# Officers are created by an admin only (`create_account(..., officers=True)`): a ward officer of this
+# ward, or a province officer of the ward's province.
+AccountRole = Literal["volunteer", "village_head", "ward_officer", "province_officer"]
+OFFICER_ROLES = frozenset({"ward_officer", "province_officer"})
 
 
 class AccountCreate(Struct, kw_only=True):
-    """A new volunteer or village head."""
+    """A new volunteer or village head (or, made by an admin, an officer)."""
 
     login: Login
     display_name: DisplayName
-    role: TeamRole
+    role: AccountRole
     password: Password
     villages: list[int] = []
 
@@ -54,12 +58,14 @@ class TeamMember:
 
 
 async def ward_team(ward_id: int) -> list[TeamMember]:
-    """The ward's volunteers and village heads (and its officers), by name."""
+    """The ward's volunteers and village heads (and its officers, and the officers of its province who
+    read it), by name."""
+    province = Ward.select(Ward.province).where(Ward.id == ward_id)
     users = (
         await User.select(
             User.id, User.login, User.display_name, User.role, User.active, User.must_change_password
         )
-        .where(User.ward == ward_id)
+        .where((User.ward == ward_id) | ((User.role == "province_officer") & User.province.is_in(province)))
         .order_by(User.display_name)
     )
     villages: dict[int, list[int]] = {}
@@ -108,9 +114,18 @@ def parse_account(raw: dict[str, Any], cls: type[Any]) -> Any:
     return result
 
 
-async def create_account(ward_id: int, data: AccountCreate, actor_id: int, client_addr: str = "") -> int:
-    """Create a volunteer or village head of the ward with their villages."""
+async def create_account(
+    ward_id: int, data: AccountCreate, actor_id: int, client_addr: str = "", officers: bool = False
+) -> int:
+    """Create a volunteer or village head of the ward with their villages; with `officers` (an admin
+    asking), also a ward officer of the ward or a province officer of its province (no villages)."""
+    if data.role in OFFICER_ROLES and not officers:
+        raise InvalidInput([FieldError("role", "invalid_choice")])
     await _check_villages(ward_id, data.villages)
+    ward = await Ward.select(Ward.province).where(Ward.id == ward_id).first()
+    if ward is None:
+        raise LookupError(ward_id)
+    villages = [] if data.role in OFFICER_ROLES else sorted(set(data.villages))
     async with write_transaction():
         if await User.exists().where(User.login == data.login):
             raise InvalidInput([FieldError("login", "login_taken")])
@@ -121,18 +136,17 @@ async def create_account(ward_id: int, data: AccountCreate, actor_id: int, clien
                     User.display_name: data.display_name,
                     User.password_hash: await hash_password(data.password),
                     User.role: data.role,
-                    User.ward: ward_id,
+                    User.ward: None if data.role == "province_officer" else ward_id,
+                    User.province: ward["province"] if data.role == "province_officer" else None,
                     # The office chose this password: the user sets their own at first sign-in.
                     User.must_change_password: True,
                 }
             )
         )
         user_id = int(inserted[0]["id"])
-        if data.villages:
-            await UserVillage.insert(
-                *[UserVillage(user=user_id, village=v) for v in sorted(set(data.villages))]
-            )
-        details = {"login": data.login, "role": data.role, "villages": sorted(set(data.villages))}
+        if villages:
+            await UserVillage.insert(*[UserVillage(user=user_id, village=v) for v in villages])
+        details = {"login": data.login, "role": data.role, "villages": villages}
         await audit("account.created", "user", user_id, actor_id, details, client_addr)
     return user_id
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from surveys.tables import Village, Ward
+from surveys.tables import Province, Village, Ward
 
 
 async def ward_id(code: str) -> int | None:
@@ -13,6 +13,20 @@ async def ward_id(code: str) -> int | None:
         return None
     ward = await Ward.select(Ward.id).where(Ward.code == code).first()
     return int(ward["id"]) if ward else None
+
+
+async def province_id(code: str) -> int | None:
+    """The id of the province with the 2-digit `code`, or None."""
+    if len(code) != 2:
+        return None
+    province = await Province.select(Province.id).where(Province.code == code).first()
+    return int(province["id"]) if province else None
+
+
+async def province_code(province_id: int) -> str | None:
+    """The 2-digit code of the province with this id, or None."""
+    province = await Province.select(Province.code).where(Province.id == province_id).first()
+    return str(province["code"]) if province else None
 
 
 async def ward_row(ward_id: int) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""What the numbers say: coverage lists, ward reports and targets, exports, weekly digests and the mail
+"""What the numbers say: coverage lists, ward reports and targets, the province's report, each ward's
+coverage thresholds (with a preview of what a change would do), exports, weekly digests and the mail
 outbox that delivers them.
 
 May import: `surveys.core`, `surveys.people`, `surveys.register.register`, `surveys.survey`, `surveys.tables`,

@@ -208,12 +208,15 @@ _TREND_COLUMNS = ("households", "visited", "digital_family", "informed", "adults
                   "skills_confirmed")  # fmt: skip
 
 
-def _trend_sql(weeks: int) -> str:
+def _trend_sql(weeks: int, scope: str = WARD_VILLAGES, by_village: bool = False) -> str:
     """Counts grouped by the weeks they hold for, in one pass over the households and one over their
     completed visits. A household counts from the week it was registered; a visit from the week it was
     made until the household's next completed visit; a household never visited counts with its
-    register data, and its members of identity age are replaced by the visit's once visited."""
+    register data, and its members of identity age are replaced by the visit's once visited. `scope`
+    (a condition on household `h` with `{}` placeholders) picks the visits; `by_village` adds a first
+    column `village` and counts each village apart (a province's wards are summed from them)."""
     ends = ", ".join(f"{timestamp_param()} AS w{i}" for i in range(weeks))
+    village, group = ("village, ", ", village") if by_village else ("", "")
 
     def bucket(moment: str) -> str:
         cases = " ".join(f"WHEN {moment} < w.w{i} THEN {i}" for i in range(weeks))
@@ -227,26 +230,27 @@ def _trend_sql(weeks: int) -> str:
             v.adults_bank, v.adults_confirmed,
             LEAD(v.at) OVER (PARTITION BY v.household ORDER BY v.at, v.id) AS next_at
         FROM visit v JOIN household h ON h.id = v.household
-        WHERE v.outcome = 'done' AND h.village IN (SELECT id FROM village WHERE ward = {{}})
+        WHERE v.outcome = 'done' AND {scope}
     ),
     registered AS (SELECT base.*, {bucket("base.created_at")} AS b1 FROM base CROSS JOIN w),
     held AS (
-        SELECT v2.*, base.adults AS register_adults, {bucket("v2.at")} AS b1, {bucket("v2.next_at")} AS b2
+        SELECT v2.*, base.village, base.adults AS register_adults, {bucket("v2.at")} AS b1,
+            {bucket("v2.next_at")} AS b2
         FROM v2 JOIN base ON base.id = v2.household CROSS JOIN w
     )
-    SELECT b1, {weeks} AS b2, COUNT(*) AS households, 0 AS visited, SUM(adults) AS adults,
+    SELECT {village}b1, {weeks} AS b2, COUNT(*) AS households, 0 AS visited, SUM(adults) AS adults,
         SUM(CASE WHEN {unvisited} AND core > 0 THEN 1 ELSE 0 END) AS digital_family,
         SUM(CASE WHEN {unvisited} THEN informed ELSE 0 END) AS informed,
         SUM(CASE WHEN {unvisited} THEN adults - without_vneid ELSE 0 END) AS vneid,
         SUM(CASE WHEN {unvisited} THEN adults_level2 ELSE 0 END) AS vneid_level2,
         SUM(CASE WHEN {unvisited} THEN adults - without_bank ELSE 0 END) AS bank,
         SUM(CASE WHEN {unvisited} THEN adults_confirmed ELSE 0 END) AS skills_confirmed
-    FROM registered GROUP BY b1
+    FROM registered GROUP BY b1{group}
     UNION ALL
-    SELECT b1, b2, 0, COUNT(*), SUM(adults - register_adults),
+    SELECT {village}b1, b2, 0, COUNT(*), SUM(adults - register_adults),
         SUM(CASE WHEN digital_family THEN 1 ELSE 0 END), SUM(CASE WHEN informed THEN 1 ELSE 0 END),
         SUM(adults_vneid), SUM(adults_vneid_level2), SUM(adults_bank), SUM(adults_confirmed)
-    FROM held GROUP BY b1, b2
+    FROM held GROUP BY b1, b2{group}
     """
 
 

@@ -52,6 +52,14 @@ class CoverageRules:
     identity_requires_bank: bool = False
     family_criteria: tuple[str, ...] = SKILL_CRITERIA
 
+    def __post_init__(self) -> None:
+        # VNeID has levels 1 and 2 only: a higher minimum would count nobody (and once built the SQL
+        # `vneid IN ()`, which no database accepts).
+        if self.identity_min_level not in VNEID_LEVEL.values():
+            raise ValueError(f"the minimum VNeID level is 1 or 2, not {self.identity_min_level}")
+        if not self.family_criteria or not set(self.family_criteria) <= set(SKILL_CRITERIA):
+            raise ValueError(f"family criteria are some of {', '.join(SKILL_CRITERIA)}")
+
     @classmethod
     def of_ward(cls, ward: object) -> CoverageRules:
         """The rules stored on a ward row (or anything with the same attributes)."""

@@ -46,6 +46,7 @@ EXPECTED: dict[str, set[str]] = {
     "register.import": {"head1", "ward", "otherward", "admin"},
     "ward.read": {"ward", "province", "admin"},
     "ward.manage": {"ward", "admin"},
+    "province.read": {"province", "admin"},
 }
 
 # Public routes whose handler shows more to those with access: who sees the record itself.
@@ -148,6 +149,8 @@ async def _path(template: str, world: World, role: str) -> str:
                 )
             )[0]
         values["digest_id"] = str(digest["id"])
+    if template.startswith(("/provinces/", "/api/provinces/")):
+        values["code"] = "19"  # the province of both wards
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], template)
 
 

@@ -10,11 +10,11 @@ from surveys.tables import Household, Member, User, Village, Visit
 async def test_demo_loads_phong_quang_with_accounts_and_visits_once(database_url: str) -> None:
     assert await load_demo() is True
     counts = (await Village.count(), await Household.count(), await Member.count(), await Visit.count())
-    assert counts[0] == 6
-    assert 250 <= counts[1] <= 350
+    assert counts[0] == 6 + 3  # Phong Quang's six villages, Ba Bể's three
+    assert 300 <= counts[1] <= 400
     assert counts[2] > 2 * counts[1]
     assert counts[3] > 30
-    for login in ("volunteer1", "volunteer2", "head1", "ward", "admin"):
+    for login in ("volunteer1", "volunteer2", "head1", "ward", "volunteer3", "province", "admin"):
         assert await check_credentials(login, DEMO_PASSWORD) is not None
     assert await load_demo() is False
     assert (
@@ -23,6 +23,24 @@ async def test_demo_loads_phong_quang_with_accounts_and_visits_once(database_url
         await Member.count(),
         await Visit.count(),
     ) == counts
-    assert await User.count() == 5
+    assert await User.count() == 7
     ages = {m["birth_year"] for m in await Member.select(Member.birth_year)}
     assert min(ages) < 1950 and max(ages) > 2012  # elders and children alike
+
+
+async def test_the_demo_province_shows_two_wards_at_work(database_url: str) -> None:
+    from surveys.register.places import province_id
+    from surveys.reporting.province import province_report
+    from surveys.tables import Province
+
+    await load_demo()
+    officer = await User.select(User.province, User.ward).where(User.login == "province").first()
+    thai_nguyen = await province_id("19")
+    assert officer == {"province": thai_nguyen, "ward": None}
+    assert await Province.count() == 34
+    assert thai_nguyen is not None
+    report = await province_report(thai_nguyen)
+    started = {w.code: w for w in report.wards if w.started}
+    assert set(started) == {"01849", "01906"}
+    assert started["01906"].indicators.households == 75 and started["01906"].indicators.visited > 0
+    assert len(report.wards) > 50  # the province's other communes: listed, not started
