@@ -40,6 +40,7 @@ class MemberAnswers(Struct, kw_only=True):
     skill_uses_services: bool = False
     skill_guides_others: bool = False
     skills_confirmed: bool = False
+    uses_ai: YesNoUnknown = "unknown"
     answer_source: AnswerSource = ""
 
 

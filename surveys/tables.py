@@ -14,6 +14,7 @@ from piccolo.columns import (
     UUID,
     Boolean,
     Bytea,
+    Date,
     ForeignKey,
     Integer,
     Serial,
@@ -53,6 +54,8 @@ class Ward(Table):
     digest_weekday = SmallInt(default=1)
     digest_hour = SmallInt(default=7)
     household_prefix = Varchar(length=10, default="")
+    # When the ward's next periodic report is due (None: not set); the weekly digest reminds of it.
+    report_due = Date(null=True, default=None)
 
 
 class Village(Table):
@@ -119,6 +122,8 @@ class Member(Table):
     skill_uses_services = Boolean(default=False)
     skill_guides_others = Boolean(default=False)
     skills_confirmed = Boolean(default=False)
+    # Uses at least one AI tool (the plans' "learners able to use at least one AI tool"): yes/no/unknown.
+    uses_ai = Varchar(length=10, default="unknown")
     answer_source = Varchar(length=10, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -199,6 +204,13 @@ class Visit(Table):
     adults_vneid_level2 = SmallInt(default=0)
     adults_bank = SmallInt(default=0)
     adults_confirmed = SmallInt(default=0)
+    # Also of that moment, for the periodic reports' other targets and priority groups.
+    adults_skilled = SmallInt(default=0)
+    adults_ai = SmallInt(default=0)
+    seniors = SmallInt(default=0)
+    seniors_vneid = SmallInt(default=0)
+    priority_poor = Boolean(default=False)
+    priority_elderly_alone = Boolean(default=False)
 
 
 class Digest(Table):
@@ -241,6 +253,10 @@ class WardTarget(Table):
     digital_family = SmallInt(default=100)
     identity = SmallInt(default=100)
     skills_confirmed = SmallInt(default=80)
+    vneid_level2 = SmallInt(default=100)
+    bank = SmallInt(default=100)
+    basic_skills = SmallInt(default=100)
+    ai_tool = SmallInt(default=60)
 
 
 class ImportUpload(Table):
