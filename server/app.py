@@ -50,6 +50,7 @@ from server.views.households import HouseholdController
 from server.views.imports import ImportController
 from server.views.privacy import PrivacyController
 from server.views.register import RegisterController
+from server.views.reports import ReportApiController, ReportController
 from server.views.team import PasswordController, TeamController
 from server.views.villages import StickerController, VillageController
 from server.views.wards import WardController
@@ -126,6 +127,8 @@ def create_app(settings: Settings | None = None, background: Background | None =
             RegisterController,
             ImportController,
             WardController,
+            ReportController,
+            ReportApiController,
             DigestController,
             ProfileController,
             TeamController,

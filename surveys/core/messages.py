@@ -69,6 +69,13 @@ FIELD_ERRORS = {
     ("percent", "required"): N_("Enter a whole number from 0 to 100."),
     ("percent", "invalid"): N_("Enter a whole number from 0 to 100."),
     ("percent", "out_of_range"): N_("Enter a whole number from 0 to 100."),
+    ("from", "required"): N_("Enter the first day of the period."),
+    ("from", "invalid_date"): N_("Enter a date as year-month-day, e.g. 2026-07-01."),
+    ("to", "required"): N_("Enter the last day of the period."),
+    ("to", "invalid_date"): N_("Enter a date as year-month-day, e.g. 2026-09-30."),
+    ("to", "before_start"): N_("The period ends before it starts: the last day comes after the first."),
+    ("to", "too_long_period"): N_("A report covers at most five years."),
+    ("period", "invalid"): N_("Choose a quarter, a half-year or a year from the list."),
 }
 
 REASONS = {
