@@ -34,6 +34,7 @@ _MEMBER_TEXT = (
     "vneid",
     "bank_account",
     "smartphone",
+    "uses_ai",
     "answer_source",
 )
 # Rows beyond this are ignored: no household has that many members, and it bounds the work per request.
@@ -73,6 +74,7 @@ class VisitForm:
                 "vneid": m.vneid,
                 "bank_account": m.bank_account,
                 "smartphone": m.smartphone,
+                "uses_ai": m.uses_ai,
                 "skill_learned": m.skills["learned"],
                 "skill_understands": m.skills["understands"],
                 "skill_uses_services": m.skills["uses_services"],
@@ -156,5 +158,7 @@ def blank_member() -> dict[str, Any]:
     """An empty member row."""
     member: dict[str, Any] = dict.fromkeys(_MEMBER_TEXT, "")
     member.update(dict.fromkeys(_MEMBER_FLAGS, False))
-    member.update(vneid="unknown", bank_account="unknown", smartphone="unknown", needs_identity=True)
+    member.update(
+        vneid="unknown", bank_account="unknown", smartphone="unknown", uses_ai="unknown", needs_identity=True
+    )
     return member

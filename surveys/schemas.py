@@ -96,6 +96,7 @@ class Member(Struct):
     digital_core: bool
     has_vneid: bool
     answer_source: str
+    uses_ai: str = "unknown"
 
 
 class Household(Struct):
