@@ -48,6 +48,7 @@ from server.views.auth import AuthController
 from server.views.digests import DigestController, ProfileController
 from server.views.households import HouseholdController
 from server.views.imports import ImportController
+from server.views.official import OfficialController
 from server.views.privacy import PrivacyController
 from server.views.register import RegisterController
 from server.views.reports import ReportApiController, ReportController
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             WardController,
             ReportController,
             ReportApiController,
+            OfficialController,
             DigestController,
             ProfileController,
             TeamController,

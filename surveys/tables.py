@@ -259,6 +259,22 @@ class WardTarget(Table):
     ai_tool = SmallInt(default=60)
 
 
+class OfficialFigure(Table):
+    """A figure a ward received from outside phocap for a period (the police's count of citizens with
+    VNeID level 2, the national platform's learner count), kept beside phocap's own and never mixed
+    into it (DESIGN.md §9). One per ward, indicator and period end (a unique index)."""
+
+    id: Serial
+
+    ward = ForeignKey(Ward, index=True)
+    indicator = Varchar(length=30)
+    period_end = Date()
+    value = Integer()
+    source = Varchar(length=200, default="")
+    entered_by = ForeignKey(User, null=True, default=None)
+    entered_at = Timestamptz(default=TimestamptzNow())
+
+
 class ImportUpload(Table):
     """An uploaded household list between its preview and its import (deleted after, or after a day)."""
 
@@ -297,6 +313,7 @@ ALL_TABLES: list[type[Table]] = [
     SignInFailure,
     Visit,
     WardTarget,
+    OfficialFigure,
     Digest,
     ImportUpload,
     AuditEntry,

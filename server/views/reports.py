@@ -16,6 +16,7 @@ from surveys.core.clock import local_now
 from surveys.core.exports import to_xlsx
 from surveys.core.messages import error_message
 from surveys.core.validation import InvalidInput
+from surveys.people.access import allowed
 from surveys.reporting.documents import cell_text, report_document, report_tables, to_docx
 from surveys.reporting.periodic import PeriodReportOut, period_report_out, ward_period_report
 from surveys.reporting.periods import Period, current_quarter, named_period, period_between, period_choices
@@ -48,7 +49,9 @@ class ReportController(Controller):
         """The period chooser and, once a period is chosen, the report laid out as an A4 document."""
         today = local_now().date()
         values = {"period": period or "", "from": first or "", "to": last or ""}
-        context: dict[str, Any] = {"code": code, "choices": period_choices(today), "values": values}
+        can_manage = await allowed(request.user, "ward.manage", ward_id=routed_ward(request))
+        context: dict[str, Any] = {"code": code, "choices": period_choices(today), "values": values,
+                                   "can_manage": can_manage}  # fmt: skip
         if not (period or first or last):
             quarter = current_quarter(today)
             values.update(period=quarter.name)
@@ -75,7 +78,7 @@ class ReportController(Controller):
             errors = {e.field: error_message(e.field, e.code) for e in exc.errors}
             values = {"period": "", "from": first or "", "to": last or ""}
             return page(request, "reports.html", status_code=422, code=code, document=None, errors=errors,
-                        choices=period_choices(local_now().date()), values=values)  # fmt: skip
+                        choices=period_choices(local_now().date()), values=values, can_manage=False)  # fmt: skip
         report = await ward_period_report(routed_ward(request), chosen)
         document = report_document(report)
         name = f"phocap-{code}-report-{chosen.name}"

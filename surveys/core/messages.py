@@ -76,6 +76,14 @@ FIELD_ERRORS = {
     ("to", "before_start"): N_("The period ends before it starts: the last day comes after the first."),
     ("to", "too_long_period"): N_("A report covers at most five years."),
     ("period", "invalid"): N_("Choose a quarter, a half-year or a year from the list."),
+    ("official_value", "required"): N_("Enter the figure received: a whole number from 0."),
+    ("official_value", "invalid"): N_("Enter the figure received: a whole number from 0."),
+    ("official_value", "out_of_range"): N_("Enter the figure received: a whole number from 0."),
+    ("period_end", "required"): N_("Enter the last day of the period the figure is for."),
+    ("period_end", "invalid"): N_("Enter a date as year-month-day, e.g. 2026-09-30."),
+    ("indicator", "required"): N_("Choose what the figure counts."),
+    ("indicator", "invalid_choice"): N_("Choose what the figure counts."),
+    ("source", "too_long"): N_("The source has at most 200 characters."),
 }
 
 REASONS = {

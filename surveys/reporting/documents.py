@@ -141,6 +141,8 @@ def _document(report: PeriodReport) -> Document:
         recipient = BLANK[:20]
     tables = [_figures_table(report), _activity_table(report), _priority_table(report),
               _households_table(report), _citizens_table(report)]  # fmt: skip
+    if report.official:
+        tables.append(_official_table(report))
     results = Section(gettext("Results"), [BLANK, BLANK], tables)
     sections = [results] + [Section(gettext(heading), [BLANK, BLANK]) for heading in SECTIONS[1:]]
     return Document(
@@ -178,6 +180,23 @@ def _figures_table(report: PeriodReport) -> DocTable:
         rows.append([gettext(NAMES[f.indicator]), f.start, f.start_percent, f.end, f.end_of, f.end_percent,
                      f.change, f.target, met])  # fmt: skip
     return DocTable(gettext("Table 1. Indicators at the start and end of the period"), headers, rows)
+
+
+def _official_table(report: PeriodReport) -> DocTable:
+    headers = [gettext("Indicator"), gettext("phocap (end of period)"), gettext("Official figure"),
+               gettext("Difference"), gettext("Period end"), gettext("Source")]  # fmt: skip
+    rows: list[list[Cell]] = [
+        [gettext(NAMES.get(f.indicator, SHORT_NAMES.get(f.indicator, f.indicator))), f.end, f.official.value,
+         f.difference, f.official.period_end.strftime("%d/%m/%Y"), f.official.source]
+        for f in report.figures() if f.official is not None
+    ]  # fmt: skip
+    for name in ("households", "adults"):
+        official = report.official.get(name)
+        if official is not None:
+            ours = getattr(report.total.end, name)
+            rows.append([gettext(SHORT_NAMES[name]), ours, official.value, ours - official.value,
+                         official.period_end.strftime("%d/%m/%Y"), official.source])  # fmt: skip
+    return DocTable(gettext("Table 6. Official figures beside phocap's"), headers, rows)
 
 
 def _part_word(report: PeriodReport) -> str:

@@ -5,13 +5,14 @@ of its wards' reports, a ward's the sum of its villages' lines (DESIGN.md §9)."
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from msgspec import Struct
 
 from surveys.core.clock import now
 from surveys.reporting.history import Activity, Standing, activity_between, standing_at
+from surveys.reporting.official import Official, figures_for_period
 from surveys.reporting.periods import Period
 from surveys.reporting.reports import ward_rules
 from surveys.reporting.targets import Targets, targets_for
@@ -78,6 +79,12 @@ class Figure:
     end: int
     end_of: int
     target: int | None
+    official: Official | None = None
+
+    @property
+    def difference(self) -> int | None:
+        """phocap's count at the end less the official figure (None: no official figure)."""
+        return None if self.official is None else self.end - self.official.value
 
     @property
     def start_percent(self) -> float:
@@ -113,6 +120,8 @@ class PeriodReport:
     total: Line
     targets: Targets | None  # a ward's; a province's wards each have their own
     made_at: datetime
+    # Figures received from outside phocap for the period, by indicator (a ward's; never summed in).
+    official: dict[str, Official] = field(default_factory=dict)
 
     def figures(self) -> list[Figure]:
         """The total's indicators against the targets."""
@@ -124,6 +133,7 @@ class PeriodReport:
                 getattr(self.total.end, name),
                 getattr(self.total.end, of),
                 getattr(self.targets, target) if self.targets and target else None,
+                self.official.get(name),
             )
             for name, of, target in INDICATORS
         ]
@@ -161,6 +171,7 @@ async def ward_period_report(ward_id: int, period: Period) -> PeriodReport:
         total=Line.sum(ward["code"], ward["name"], lines, volunteers),
         targets=await targets_for(ward_id, period.last.year),
         made_at=now(),
+        official=await figures_for_period(ward_id, period),
     )
 
 
@@ -200,6 +211,9 @@ class PeriodFigure(Struct, kw_only=True):
     change: int
     target: int | None
     met: bool | None
+    official: int | None = None
+    official_source: str = ""
+    difference: int | None = None
 
 
 class PeriodLine(Struct, kw_only=True):
@@ -253,6 +267,9 @@ def _figure_out(f: Figure) -> PeriodFigure:
         change=f.change,
         target=f.target,
         met=f.met,
+        official=f.official.value if f.official else None,
+        official_source=f.official.source if f.official else "",
+        difference=f.difference,
     )
 
 

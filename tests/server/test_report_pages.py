@@ -154,7 +154,8 @@ async def test_the_api_gives_the_report_and_names_a_bad_date(
     )
     vneid = next(f for f in body["figures"] if f["indicator"] == "vneid")
     assert vneid == {"indicator": "vneid", "start": 0, "start_of": 4, "start_percent": 0.0, "end": 2, "end_of": 4,
-                     "end_percent": 50.0, "change": 2, "target": 100, "met": False}  # fmt: skip
+                     "end_percent": 50.0, "change": 2, "target": 100, "met": False, "official": None,
+                     "official_source": "", "difference": None}  # fmt: skip
     assert [line["name"] for line in body["lines"]] == ["Thôn Đồng Tâm", "Thôn Khuôn Ngọa", "Thôn Bản Cái"]
     assert body["total"]["activity"] == {"visits": 1, "first_visits": 1, "newly_covered": 1, "volunteers": 1}
     bad = await client.get(
