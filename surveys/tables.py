@@ -56,6 +56,8 @@ class Ward(Table):
     household_prefix = Varchar(length=10, default="")
     # When the ward's next periodic report is due (None: not set); the weekly digest reminds of it.
     report_due = Date(null=True, default=None)
+    # Which period that report covers, as the report page names it (`2026-Q4`, `2026-H2`, `2026`).
+    report_period = Varchar(length=10, default="")
 
 
 class Village(Table):

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get
-from litestar.params import FromPath, QueryParameter
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, QueryParameter
+from litestar.response import Redirect
 
-from server.auth import access, routed_ward
+from server.auth import access, client_address, routed_ward
 from server.openapi import problems
 from server.problems import InvalidInputProblem
 from server.views.render import download, page
@@ -17,13 +19,16 @@ from surveys.core.exports import to_xlsx
 from surveys.core.messages import error_message
 from surveys.core.validation import InvalidInput
 from surveys.people.access import allowed
+from surveys.register.places import ward_row
 from surveys.reporting.documents import cell_text, report_document, report_tables, to_docx
 from surveys.reporting.periodic import PeriodReportOut, period_report_out, ward_period_report
 from surveys.reporting.periods import Period, current_quarter, named_period, period_between, period_choices
+from surveys.reporting.reminders import parse_due, save_report_due
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 From = Annotated[str | None, QueryParameter(name="from", max_length=20, description="First day, YYYY-MM-DD.")]
 To = Annotated[str | None, QueryParameter(name="to", max_length=20, description="Last day, YYYY-MM-DD.")]
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Named = Annotated[str | None, QueryParameter(name="period", max_length=10)]
 
 
@@ -93,6 +98,31 @@ class ReportController(Controller):
                 "Cache-Control": "no-store",
             },
         )
+
+    @get("/report-due", opt=access("ward.manage"))
+    async def due_form(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Any:
+        """When the next report is due and which period it covers: the digest reminds of it."""
+        ward = await ward_row(routed_ward(request))
+        due = ward.get("report_due")
+        values = {
+            "report_period": ward.get("report_period") or "",
+            "report_due": str(due)[:10] if due else "",
+        }
+        return page(request, "report_due.html", code=code, values=values, errors={},
+                    choices=period_choices(local_now().date(), years=2, upcoming=True))  # fmt: skip
+
+    @post("/report-due", opt=access("ward.manage"))
+    async def save_due(self, request: Request[Any, Any, Any], code: FromPath[str], data: FormData) -> Any:
+        """Save it; a bad value comes back next to its field with everything as typed."""
+        values = {name: str(data.get(name, "")).strip() for name in ("report_period", "report_due")}
+        try:
+            update = parse_due(values)
+        except InvalidInput as exc:
+            errors = {e.field: error_message(e.field, e.code) for e in exc.errors}
+            return page(request, "report_due.html", status_code=422, code=code, values=values, errors=errors,
+                        choices=period_choices(local_now().date(), years=2, upcoming=True))  # fmt: skip
+        await save_report_due(routed_ward(request), update, request.user.id, client_address(request))
+        return Redirect(f"/wards/{code}/reports", status_code=303)
 
 
 class ReportApiController(Controller):

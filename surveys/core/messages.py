@@ -84,6 +84,10 @@ FIELD_ERRORS = {
     ("indicator", "required"): N_("Choose what the figure counts."),
     ("indicator", "invalid_choice"): N_("Choose what the figure counts."),
     ("source", "too_long"): N_("The source has at most 200 characters."),
+    ("report_period", "required"): N_("Choose the period the report covers."),
+    ("report_period", "invalid_choice"): N_("Choose the period the report covers."),
+    ("report_due", "required"): N_("Enter the day the report is due."),
+    ("report_due", "invalid"): N_("Enter a date as year-month-day, e.g. 2026-12-06."),
 }
 
 REASONS = {

@@ -22,6 +22,7 @@ from surveys.core.messages import INDICATOR_NAMES
 from surveys.core.messages import REASONS as REASONS_NAMES
 from surveys.core.settings import Settings
 from surveys.reporting.coverage import ward_reason_counts
+from surveys.reporting.reminders import reminder
 from surveys.reporting.reports import INDICATORS, Indicators, VillageLine, WardReport, ward_report, ward_rules
 from surveys.survey.criteria import REASONS
 from surveys.tables import Digest, User, UserVillage, Village, Visit
@@ -151,6 +152,8 @@ async def build_digest(ward_id: int, week: str, audience: str, settings: Setting
         "top": sorted((v for v in figures["villages"] if v["uncovered"]), key=lambda v: -v["uncovered"])[:5],
         "scope": audience,
         "date": local_now().strftime("%d/%m/%Y"),
+        # The ward office's next periodic report (not in a village head's own digest).
+        "reminder": reminder(ward, local_now().date()) if audience == WARD else None,
     }
     with use_locale("vi"):
         subject = gettext("Bình dân học vụ số: %(ward)s, week %(week)s") % {

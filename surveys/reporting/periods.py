@@ -98,11 +98,12 @@ def period_between(first: str | None, last: str | None) -> Period:
     return Period(days["from"], days["to"])
 
 
-def period_choices(today: date, years: int = 2) -> list[tuple[str, Period]]:
-    """The named periods of this year and the ones before, newest first, for the report page."""
+def period_choices(today: date, years: int = 2, upcoming: bool = False) -> list[tuple[str, Period]]:
+    """The named periods of this year and the ones before, newest first, for the report page (with
+    `upcoming`, those of next year and not yet started too: a report due later covers them)."""
     choices: list[tuple[str, Period]] = []
-    for year in range(today.year, today.year - years, -1):
-        choices += [(name, p) for name, p in _named_periods(year) if p.first <= today]
+    for year in range(today.year + upcoming, today.year - years, -1):
+        choices += [(name, p) for name, p in _named_periods(year) if upcoming or p.first <= today]
     return choices
 
 
