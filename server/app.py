@@ -48,10 +48,12 @@ from server.views.auth import AuthController
 from server.views.digests import DigestController, ProfileController
 from server.views.households import HouseholdController
 from server.views.imports import ImportController
+from server.views.official import OfficialController
 from server.views.offline import OfflineController
 from server.views.privacy import PrivacyController
 from server.views.provinces import ProvinceController
 from server.views.register import RegisterController
+from server.views.reports import ReportApiController, ReportController
 from server.views.team import PasswordController, TeamController
 from server.views.thresholds import ThresholdsController
 from server.views.villages import StickerController, VillageController
@@ -134,6 +136,9 @@ def create_app(settings: Settings | None = None, background: Background | None =
             WardController,
             ProvinceController,
             ThresholdsController,
+            ReportController,
+            ReportApiController,
+            OfficialController,
             DigestController,
             ProfileController,
             TeamController,

@@ -35,6 +35,7 @@ _MEMBER_TEXT = (
     "vneid",
     "bank_account",
     "smartphone",
+    "uses_ai",
     "answer_source",
 )
 # Rows beyond this are ignored: no household has that many members, and it bounds the work per request.
@@ -58,6 +59,7 @@ def _answers_of(m: schemas.Member) -> dict[str, Any]:
         "vneid": m.vneid,
         "bank_account": m.bank_account,
         "smartphone": m.smartphone,
+        "uses_ai": m.uses_ai,
         "skill_learned": m.skills["learned"],
         "skill_understands": m.skills["understands"],
         "skill_uses_services": m.skills["uses_services"],
@@ -230,6 +232,7 @@ def blank_member() -> dict[str, Any]:
         vneid="unknown",
         bank_account="unknown",
         smartphone="unknown",
+        uses_ai="unknown",
         needs_identity=True,
         unchanged=False,
         was=None,

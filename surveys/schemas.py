@@ -40,6 +40,7 @@ class MemberAnswers(Struct, kw_only=True):
     skill_uses_services: bool = False
     skill_guides_others: bool = False
     skills_confirmed: bool = False
+    uses_ai: YesNoUnknown = "unknown"
     answer_source: AnswerSource = ""
 
 
@@ -95,6 +96,7 @@ class Member(Struct):
     digital_core: bool
     has_vneid: bool
     answer_source: str
+    uses_ai: str = "unknown"
 
 
 class Household(Struct):

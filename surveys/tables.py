@@ -14,6 +14,7 @@ from piccolo.columns import (
     UUID,
     Boolean,
     Bytea,
+    Date,
     ForeignKey,
     Integer,
     Serial,
@@ -58,6 +59,10 @@ class Ward(Table):
     household_prefix = Varchar(length=10, default="")
     # What the ward calls its villages (surveys/register/village_words.py): thon, xom, ban, ap, to_dan_pho, khu_pho.
     village_word = Varchar(length=20, default="thon")
+    # When the ward's next periodic report is due (None: not set); the weekly digest reminds of it.
+    report_due = Date(null=True, default=None)
+    # Which period that report covers, as the report page names it (`2026-Q4`, `2026-H2`, `2026`).
+    report_period = Varchar(length=10, default="")
 
 
 class Village(Table):
@@ -124,6 +129,8 @@ class Member(Table):
     skill_uses_services = Boolean(default=False)
     skill_guides_others = Boolean(default=False)
     skills_confirmed = Boolean(default=False)
+    # Uses at least one AI tool (the plans' "learners able to use at least one AI tool"): yes/no/unknown.
+    uses_ai = Varchar(length=10, default="unknown")
     answer_source = Varchar(length=10, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -204,6 +211,13 @@ class Visit(Table):
     adults_vneid_level2 = SmallInt(default=0)
     adults_bank = SmallInt(default=0)
     adults_confirmed = SmallInt(default=0)
+    # Also of that moment, for the periodic reports' other targets and priority groups.
+    adults_skilled = SmallInt(default=0)
+    adults_ai = SmallInt(default=0)
+    seniors = SmallInt(default=0)
+    seniors_vneid = SmallInt(default=0)
+    priority_poor = Boolean(default=False)
+    priority_elderly_alone = Boolean(default=False)
 
 
 class Digest(Table):
@@ -246,6 +260,26 @@ class WardTarget(Table):
     digital_family = SmallInt(default=100)
     identity = SmallInt(default=100)
     skills_confirmed = SmallInt(default=80)
+    vneid_level2 = SmallInt(default=100)
+    bank = SmallInt(default=100)
+    basic_skills = SmallInt(default=100)
+    ai_tool = SmallInt(default=60)
+
+
+class OfficialFigure(Table):
+    """A figure a ward received from outside phocap for a period (the police's count of citizens with
+    VNeID level 2, the national platform's learner count), kept beside phocap's own and never mixed
+    into it (DESIGN.md §9). One per ward, indicator and period end (a unique index)."""
+
+    id: Serial
+
+    ward = ForeignKey(Ward, index=True)
+    indicator = Varchar(length=30)
+    period_end = Date()
+    value = Integer()
+    source = Varchar(length=200, default="")
+    entered_by = ForeignKey(User, null=True, default=None)
+    entered_at = Timestamptz(default=TimestamptzNow())
 
 
 class ImportUpload(Table):
@@ -286,6 +320,7 @@ ALL_TABLES: list[type[Table]] = [
     SignInFailure,
     Visit,
     WardTarget,
+    OfficialFigure,
     Digest,
     ImportUpload,
     AuditEntry,

@@ -25,10 +25,9 @@ from surveys.register.village_words import VillageWordUpdate, save_village_word,
 from surveys.reporting.digest_archive import last_ward_digest
 from surveys.reporting.digests import ward_recipients
 from surveys.reporting.reports import INDICATORS, volunteer_activity, ward_report, ward_trend
-from surveys.reporting.targets import TargetsUpdate, save_targets, targets_for
+from surveys.reporting.targets import TARGET_FIELDS, TargetsUpdate, save_targets, targets_for
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-TARGET_FIELDS = ("informed", "digital_family", "identity", "skills_confirmed")
 
 
 class WardController(Controller):

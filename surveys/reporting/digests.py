@@ -23,6 +23,7 @@ from surveys.core.messages import REASONS as REASONS_NAMES
 from surveys.core.settings import Settings
 from surveys.core.wording import percent, points, week_name
 from surveys.reporting.coverage import ward_reason_counts
+from surveys.reporting.reminders import reminder
 from surveys.reporting.reports import INDICATORS, Indicators, VillageLine, WardReport, ward_report, ward_rules
 from surveys.survey.criteria import REASONS
 from surveys.tables import Digest, User, UserVillage, Village, Visit
@@ -153,6 +154,8 @@ async def build_digest(ward_id: int, week: str, audience: str, settings: Setting
         "top": sorted((v for v in figures["villages"] if v["uncovered"]), key=lambda v: -v["uncovered"])[:5],
         "scope": audience,
         "date": local_now().strftime("%d/%m/%Y"),
+        # The ward office's next periodic report (not in a village head's own digest).
+        "reminder": reminder(ward, local_now().date()) if audience == WARD else None,
     }
     with use_locale("vi"):
         subject = gettext("Bình dân học vụ số: %(ward)s, %(week)s") % {

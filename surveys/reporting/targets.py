@@ -20,18 +20,33 @@ TARGET_OF = {
     "digital_family": "digital_family",
     "vneid": "identity",
     "skills_confirmed": "skills_confirmed",
+    "vneid_level2": "vneid_level2",
+    "bank": "bank",
+    "basic_skills": "basic_skills",
+    "ai_tool": "ai_tool",
 }
+# Every target, in the order the form shows them.
+TARGET_FIELDS: tuple[str, ...] = (
+    "informed", "digital_family", "identity", "vneid_level2", "bank", "basic_skills", "skills_confirmed", "ai_tool",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Targets:
-    """Percent targets of one year; defaults from the 2025-2026 plans."""
+    """Percent targets of one year; defaults from the 2025-2026 plans: households informed 100% (2026),
+    every household a digital family and every citizen 16+ with VNeID and a digital bank account, 100%
+    of adults with basic digital skills, 80% with skills confirmed on VNeID (2026), 60% of learners
+    able to use at least one AI tool."""
 
     year: int
     informed: int = 100
     digital_family: int = 100
     identity: int = 100
     skills_confirmed: int = 80
+    vneid_level2: int = 100
+    bank: int = 100
+    basic_skills: int = 100
+    ai_tool: int = 60
 
     def for_indicator(self, indicator: str) -> int | None:
         """The target an indicator is measured against, if it has one."""
@@ -46,6 +61,10 @@ class TargetsUpdate(Struct, kw_only=True):
     digital_family: Percent
     identity: Percent
     skills_confirmed: Percent
+    vneid_level2: Percent
+    bank: Percent
+    basic_skills: Percent
+    ai_tool: Percent
 
 
 async def targets_for(ward_id: int, year: int) -> Targets:
@@ -53,19 +72,14 @@ async def targets_for(ward_id: int, year: int) -> Targets:
     row = await WardTarget.select().where((WardTarget.ward == ward_id) & (WardTarget.year == year)).first()
     if row is None:
         return Targets(year=year)
-    return Targets(year, row["informed"], row["digital_family"], row["identity"], row["skills_confirmed"])
+    return Targets(year=year, **{name: int(row[name]) for name in TARGET_FIELDS})
 
 
 async def save_targets(
     ward_id: int, year: int, update: TargetsUpdate, user_id: int, client_addr: str = ""
 ) -> Targets:
     """Set the ward's targets for `year`, recording the change in the audit log."""
-    values: dict[Any, Any] = {
-        "informed": update.informed,
-        "digital_family": update.digital_family,
-        "identity": update.identity,
-        "skills_confirmed": update.skills_confirmed,
-    }
+    values: dict[Any, Any] = {name: getattr(update, name) for name in TARGET_FIELDS}
     async with write_transaction():
         before = await targets_for(ward_id, year)
         where = (WardTarget.ward == ward_id) & (WardTarget.year == year)

@@ -18,6 +18,8 @@ VNEID_STATUSES: tuple[str, ...] = ("not_installed", "installed", "level1", "leve
 YES_NO_UNKNOWN: tuple[str, ...] = ("yes", "no", "unknown")
 OUTCOMES: tuple[str, ...] = ("done", "nobody_home", "declined", "come_back")
 VNEID_LEVEL = {"level1": 1, "level2": 2}
+# The plans' priority group "người cao tuổi": citizens aged 60 and over (Law on the Elderly 2009, art. 2).
+SENIOR_AGE = 60
 
 # Reason codes, in the order they are shown.
 REASONS: tuple[str, ...] = (
@@ -173,8 +175,11 @@ def identity_counts(
     members: Sequence[MemberAnswers], year: int, rules: CoverageRules = CoverageRules()
 ) -> dict[str, int]:
     """Counts among members of identity age: all, with VNeID, with level 2, with a bank account, with
-    skills confirmed; and whether the household is a digital family (1 or 0)."""
+    skills confirmed, with the basic digital skills the ward counts, using an AI tool; citizens 60+ (a
+    priority group of the plans) and those of them with VNeID; and whether the household is a digital
+    family (1 or 0)."""
     adults = [m for m in members if needs_identity(m, year, rules)]
+    seniors = [m for m in members if age_in(year, m.birth_year) >= SENIOR_AGE]
     return {
         "digital_family": int(is_digital_family(members, rules)),
         "adults": len(adults),
@@ -182,6 +187,10 @@ def identity_counts(
         "adults_vneid_level2": sum(1 for m in adults if m.vneid == "level2"),
         "adults_bank": sum(1 for m in adults if m.bank_account == "yes"),
         "adults_confirmed": sum(1 for m in adults if getattr(m, "skills_confirmed", False)),
+        "adults_skilled": sum(1 for m in adults if is_digital_core(m, rules)),
+        "adults_ai": sum(1 for m in adults if getattr(m, "uses_ai", "unknown") == "yes"),
+        "seniors": len(seniors),
+        "seniors_vneid": sum(1 for m in seniors if has_vneid(m, rules)),
     }
 
 

@@ -65,6 +65,7 @@ def member_out(m: Row, year: int, rules: CoverageRules) -> schemas.Member:
         digital_core=is_digital_core(m, rules),
         has_vneid=has_vneid(m, rules),
         answer_source=m.answer_source,
+        uses_ai=m.uses_ai,
     )
 
 

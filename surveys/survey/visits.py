@@ -207,6 +207,7 @@ _ANSWER_FIELDS = (
     "skill_uses_services",
     "skill_guides_others",
     "skills_confirmed",
+    "uses_ai",
     "answer_source",
 )
 
@@ -233,4 +234,8 @@ async def status_snapshot(row: Row) -> dict[str, Any]:
         Row(m) for m in await Member.select().where((Member.household == row.id) & Member.removed.eq(False))
     ]
     counts = identity_counts(members, this_year(), household_rules(row))
-    return {**counts, "digital_family": bool(counts["digital_family"])}
+    # Read again: `row` is the household as it was before this visit changed its priority answers.
+    flags = await Household.select(Household.priority_poor, Household.priority_elderly_alone).where(
+        Household.id == row.id
+    )
+    return {**counts, **(flags[0] if flags else {}), "digital_family": bool(counts["digital_family"])}

@@ -132,7 +132,7 @@ async def _path(template: str, world: World, role: str) -> str:
         "file_path": "app.css",
         "path": "openapi.json",  # /schema/{path} answers 404 to any other: Litestar's own
     }
-    if template.startswith("/import/{token"):
+    if template.startswith("/import/{token") or "/official-figures/import/{token" in template:
         values["token"] = f"upload-{role}"
         if role in world.users:
             await ImportUpload.insert(

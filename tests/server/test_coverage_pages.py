@@ -178,7 +178,8 @@ async def test_ward_officer_sets_targets_and_bad_values_come_back(
     )
     assert response.status_code == 422
     page = soup(response)
-    assert field_errors(page) == ["Hãy nhập số nguyên từ 0 đến 100."] * 3
+    # The two bad values and the five targets left empty, each named next to its field.
+    assert field_errors(page) == ["Hãy nhập số nguyên từ 0 đến 100."] * 7
     assert page.find("input", attrs={"name": "digital_family"})["value"] == "150"  # type: ignore[index]
     assert await WardTarget.count() == 0
     saved = await client.post(
@@ -188,12 +189,37 @@ async def test_ward_officer_sets_targets_and_bad_values_come_back(
             "informed": "95",
             "digital_family": "70",
             "identity": "90",
+            "vneid_level2": "-5",
+            "bank": "80",
+            "basic_skills": "70",
             "skills_confirmed": "60",
+            "ai_tool": "60",
+        },
+    )
+    # A percent below 0 is as clear an error as one over 100.
+    assert saved.status_code == 422
+    assert field_errors(soup(saved)) == ["Hãy nhập số nguyên từ 0 đến 100."]
+    assert await WardTarget.count() == 0
+    saved = await client.post(
+        "/wards/01849/targets",
+        data={
+            "_csrf_token": csrf,
+            "informed": "95",
+            "digital_family": "70",
+            "identity": "90",
+            "vneid_level2": "50",
+            "bank": "80",
+            "basic_skills": "70",
+            "skills_confirmed": "60",
+            "ai_tool": "45",
         },
         follow_redirects=False,
     )
     assert saved.status_code == 303
-    assert (await ward_report(world.wards["pq"])).targets.for_indicator("digital_family") == 70
+    targets = (await ward_report(world.wards["pq"])).targets
+    assert targets.for_indicator("digital_family") == 70
+    assert (targets.for_indicator("vneid_level2"), targets.for_indicator("bank")) == (50, 80)
+    assert (targets.basic_skills, targets.ai_tool) == (70, 45)
     assert await AuditEntry.count().where(AuditEntry.action == "targets.saved") == 1
 
 

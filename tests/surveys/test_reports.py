@@ -113,10 +113,19 @@ async def test_targets_default_to_the_plans_and_can_be_set(world: World) -> None
     saved = await save_targets(
         ward,
         2026,
-        TargetsUpdate(informed=90, digital_family=70, identity=95, skills_confirmed=60),
+        TargetsUpdate(
+            informed=90,
+            digital_family=70,
+            identity=95,
+            skills_confirmed=60,
+            vneid_level2=50,
+            bank=40,
+            basic_skills=30,
+            ai_tool=20,
+        ),
         world.users["ward"],
     )
-    assert await targets_for(ward, 2026) == saved == Targets(2026, 90, 70, 95, 60)
+    assert await targets_for(ward, 2026) == saved == Targets(2026, 90, 70, 95, 60, 50, 40, 30, 20)
     assert await targets_for(ward, 2027) == Targets(2027)
     assert (await ward_report(ward, 2026)).targets.for_indicator("vneid") == 95
 

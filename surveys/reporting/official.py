@@ -1,0 +1,188 @@
+"""Official figures beside phocap's own: what a ward received from outside (the police's count of
+citizens with VNeID level 2 from VNeID, the national Bình dân học vụ số platform's learner count), per
+indicator and period end. Kept apart and never mixed into phocap's counts (DESIGN.md §9): a report
+shows both and the difference, so the office sees where the door-to-door data and the statistics
+disagree. Typed in one by one, or imported from a CSV `ward_code,indicator,period_end,value,source`,
+previewed, then all or nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from msgspec import Meta, Struct
+
+from surveys.core.audit import audit
+from surveys.core.db import write_transaction
+from surveys.core.text import clean
+from surveys.reporting.periods import Period
+from surveys.tables import OfficialFigure
+
+# What an official figure may be about: the report's indicators and their denominators.
+OfficialIndicator = Literal[
+    "households", "adults", "visited", "informed", "digital_family", "covered", "vneid", "vneid_level2", "bank",
+    "basic_skills", "skills_confirmed", "ai_tool",
+]  # fmt: skip
+OFFICIAL_INDICATORS: tuple[str, ...] = OfficialIndicator.__args__  # type: ignore[attr-defined]
+MAX_VALUE = 100_000_000  # more than a province's population: a typo, not a count
+CSV_COLUMNS = ("ward_code", "indicator", "period_end", "value", "source")
+MAX_LINES = 5_000
+
+
+class OfficialFigureIn(Struct, kw_only=True):
+    """One figure typed in (the form and the import's lines)."""
+
+    indicator: OfficialIndicator
+    period_end: date
+    value: Annotated[int, Meta(ge=0, le=MAX_VALUE)]
+    source: Annotated[str, Meta(max_length=200)] = ""
+
+
+@dataclass(frozen=True)
+class Official:
+    """A recorded official figure."""
+
+    indicator: str
+    period_end: date
+    value: int
+    source: str
+
+
+@dataclass(frozen=True)
+class LineError:
+    """A malformed line of an import: its number in the file (the header is line 1) and why."""
+
+    line: int
+    code: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """What importing the file would do: the figures read, and every malformed line."""
+
+    figures: list[OfficialFigureIn]
+    errors: list[LineError]
+    replaced: int  # figures already recorded for the same indicator and period end
+
+
+async def save_figure(ward_id: int, figure: OfficialFigureIn, user_id: int, client_addr: str = "") -> None:
+    """Record one figure (replacing the one of the same indicator and period end), audited."""
+    await save_figures(ward_id, [figure], user_id, client_addr)
+
+
+async def save_figures(
+    ward_id: int, figures: list[OfficialFigureIn], user_id: int, client_addr: str = ""
+) -> None:
+    """Record the figures, all in one transaction: all or nothing."""
+    async with write_transaction():
+        for f in figures:
+            where = (
+                (OfficialFigure.ward == ward_id)
+                & (OfficialFigure.indicator == f.indicator)
+                & (OfficialFigure.period_end == f.period_end)
+            )
+            values: dict[Any, Any] = {
+                OfficialFigure.value: f.value,
+                OfficialFigure.source: clean(f.source),
+                OfficialFigure.entered_by: user_id,
+            }
+            if await OfficialFigure.exists().where(where):
+                await OfficialFigure.update(values).where(where)
+            else:
+                await OfficialFigure.insert(
+                    OfficialFigure(
+                        {OfficialFigure.ward: ward_id, OfficialFigure.indicator: f.indicator,
+                         OfficialFigure.period_end: f.period_end, **values}
+                    )
+                )  # fmt: skip
+        await audit("official.saved", "ward", ward_id, user_id, {"figures": len(figures)}, client_addr)
+
+
+async def ward_figures(ward_id: int) -> list[Official]:
+    """Every official figure of the ward, newest period first."""
+    rows = (
+        await OfficialFigure.select()
+        .where(OfficialFigure.ward == ward_id)
+        .order_by(OfficialFigure.period_end, ascending=False)
+        .order_by(OfficialFigure.indicator)
+    )
+    return [Official(r["indicator"], _day(r["period_end"]), r["value"], r["source"]) for r in rows]
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+async def figures_for_period(ward_id: int, period: Period) -> dict[str, Official]:
+    """Per indicator, the official figure of the ward whose period ends within `period` (the latest
+    when several do): the one a report on `period` sets beside phocap's count at its end."""
+    chosen: dict[str, Official] = {}
+    for figure in await ward_figures(ward_id):
+        if period.first <= figure.period_end <= period.last and figure.indicator not in chosen:
+            chosen[figure.indicator] = figure
+    return chosen
+
+
+def read_import(content: bytes, ward_code: str) -> ImportPreview:
+    """The figures of an import file (UTF-8 CSV with a header line), every malformed line named with
+    its number; a line of another ward is malformed (a ward records its own figures)."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return ImportPreview([], [LineError(0, "encoding")], 0)
+    lines = list(csv.reader(io.StringIO(text)))
+    if not lines or [c.strip().lower() for c in lines[0]] != list(CSV_COLUMNS):
+        return ImportPreview([], [LineError(1, "header", ",".join(CSV_COLUMNS))], 0)
+    if len(lines) > MAX_LINES + 1:
+        return ImportPreview([], [LineError(0, "too_many_lines", str(MAX_LINES))], 0)
+    figures: list[OfficialFigureIn] = []
+    errors: list[LineError] = []
+    seen: dict[tuple[str, date], int] = {}
+    for number, cells in enumerate(lines[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        figure, error = _read_line(number, cells, ward_code)
+        if figure is None:
+            errors.append(error or LineError(number, "columns", str(len(cells))))
+            continue
+        key = (figure.indicator, figure.period_end)
+        if key in seen:
+            errors.append(LineError(number, "duplicate", str(seen[key])))
+            continue
+        seen[key] = number
+        figures.append(figure)
+    if not figures and not errors:
+        errors.append(LineError(0, "empty"))
+    return ImportPreview(figures, errors, 0)
+
+
+def _read_line(
+    number: int, cells: list[str], ward_code: str
+) -> tuple[OfficialFigureIn | None, LineError | None]:
+    if len(cells) != len(CSV_COLUMNS):
+        return None, LineError(number, "columns", str(len(cells)))
+    code, indicator, end, value, source = (c.strip() for c in cells)
+    if code != ward_code:
+        return None, LineError(number, "other_ward", code)
+    if indicator not in OFFICIAL_INDICATORS:
+        return None, LineError(number, "indicator", indicator)
+    try:
+        day = date.fromisoformat(end)
+    except ValueError:
+        return None, LineError(number, "date", end)
+    if not value.isdigit() or int(value) > MAX_VALUE:
+        return None, LineError(number, "value", value)
+    if len(source) > 200:
+        return None, LineError(number, "source", "")
+    return OfficialFigureIn(indicator=indicator, period_end=day, value=int(value), source=source), None  # type: ignore[arg-type]
+
+
+async def with_replacements(ward_id: int, preview: ImportPreview) -> ImportPreview:
+    """The preview, counting the figures it would replace."""
+    existing = {(f.indicator, f.period_end) for f in await ward_figures(ward_id)}
+    replaced = sum(1 for f in preview.figures if (f.indicator, f.period_end) in existing)
+    return ImportPreview(preview.figures, preview.errors, replaced)

@@ -1,0 +1,289 @@
+"""The periodic report of a ward (one line per village) or a province (one line per ward): each
+indicator at the period's start and end from the visit history, the change, the target and whether
+it is met, what happened during the period, and the priority groups. A province's report is the sum
+of its wards' reports, a ward's the sum of its villages' lines (DESIGN.md §9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+
+from msgspec import Struct
+
+from surveys.core.clock import now
+from surveys.reporting.history import Activity, Standing, activity_between, standing_at
+from surveys.reporting.official import Official, figures_for_period
+from surveys.reporting.periods import Period
+from surveys.reporting.reports import ward_rules
+from surveys.reporting.targets import Targets, targets_for
+from surveys.tables import Province, Village, Ward
+
+# The report's indicators in their order: (name, denominator, the target it is measured against).
+INDICATORS: tuple[tuple[str, str, str | None], ...] = (
+    ("visited", "households", None),
+    ("informed", "households", "informed"),
+    ("digital_family", "households", "digital_family"),
+    ("covered", "households", None),
+    ("vneid", "adults", "identity"),
+    ("vneid_level2", "adults", "vneid_level2"),
+    ("bank", "adults", "bank"),
+    ("basic_skills", "adults", "basic_skills"),
+    ("skills_confirmed", "adults", "skills_confirmed"),
+    ("ai_tool", "adults", "ai_tool"),
+)
+# The plans' priority groups: (what is counted, among whom).
+PRIORITY_GROUPS: tuple[tuple[str, str], ...] = (
+    ("seniors_vneid", "seniors"),
+    ("poor_covered", "poor"),
+    ("elderly_alone_covered", "elderly_alone"),
+)
+
+
+def percent(count: int, of: int) -> float:
+    """`count` as a percentage of `of`, one decimal (0 when nothing to count)."""
+    return round(100 * count / of, 1) if of else 0.0
+
+
+@dataclass(frozen=True)
+class Line:
+    """A village of a ward's report, a ward of a province's, or the total."""
+
+    code: str
+    name: str
+    start: Standing
+    end: Standing
+    activity: Activity
+
+    @classmethod
+    def sum(cls, code: str, name: str, lines: list[Line], volunteers: int | None = None) -> Line:
+        """The total of `lines`; `volunteers`, when given, replaces the sum (a person counted once)."""
+        activity = Activity.sum([line.activity for line in lines])
+        if volunteers is not None:
+            activity = Activity(activity.visits, activity.first_visits, activity.newly_covered, volunteers)
+        return cls(
+            code,
+            name,
+            Standing.sum([line.start for line in lines]),
+            Standing.sum([line.end for line in lines]),
+            activity,
+        )
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One indicator of the total: at the start and end, the change, the target and whether it is met."""
+
+    indicator: str
+    start: int
+    start_of: int
+    end: int
+    end_of: int
+    target: int | None
+    official: Official | None = None
+
+    @property
+    def difference(self) -> int | None:
+        """phocap's count at the end less the official figure (None: no official figure)."""
+        return None if self.official is None else self.end - self.official.value
+
+    @property
+    def start_percent(self) -> float:
+        """At the start, in percent."""
+        return percent(self.start, self.start_of)
+
+    @property
+    def end_percent(self) -> float:
+        """At the end, in percent."""
+        return percent(self.end, self.end_of)
+
+    @property
+    def change(self) -> int:
+        """How many more (or fewer) at the end than at the start."""
+        return self.end - self.start
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the end reaches the target (None: no target)."""
+        return None if self.target is None else self.end_percent >= self.target
+
+
+@dataclass(frozen=True)
+class PeriodReport:
+    """A ward's or a province's report on a period."""
+
+    area: str  # "ward" or "province"
+    code: str
+    name: str
+    parent_name: str  # the province of a ward; "" for a province
+    period: Period
+    lines: list[Line]
+    total: Line
+    targets: Targets | None  # a ward's; a province's wards each have their own
+    made_at: datetime
+    # Figures received from outside phocap for the period, by indicator (a ward's; never summed in).
+    official: dict[str, Official] = field(default_factory=dict)
+
+    def figures(self) -> list[Figure]:
+        """The total's indicators against the targets."""
+        return [
+            Figure(
+                name,
+                getattr(self.total.start, name),
+                getattr(self.total.start, of),
+                getattr(self.total.end, name),
+                getattr(self.total.end, of),
+                getattr(self.targets, target) if self.targets and target else None,
+                self.official.get(name),
+            )
+            for name, of, target in INDICATORS
+        ]
+
+
+async def ward_period_report(ward_id: int, period: Period) -> PeriodReport:
+    """The ward's report on `period`, one line per village, against the targets of the period's last
+    year."""
+    rules, ward = await ward_rules(ward_id)
+    start = await standing_at(ward_id, period.start, rules)
+    end = await standing_at(ward_id, period.end, rules)
+    activity, volunteers = await activity_between(ward_id, period.start, period.end, rules)
+    villages = (
+        await Village.select(Village.id, Village.code, Village.name)
+        .where(Village.ward == ward_id)
+        .order_by(Village.code)
+    )
+    lines = [
+        Line(
+            v["code"],
+            v["name"],
+            start.get(v["id"], Standing()),
+            end.get(v["id"], Standing()),
+            activity.get(v["id"], Activity()),
+        )
+        for v in villages
+    ]
+    return PeriodReport(
+        area="ward",
+        code=ward["code"],
+        name=ward["name"],
+        parent_name=ward["province_name"],
+        period=period,
+        lines=lines,
+        total=Line.sum(ward["code"], ward["name"], lines, volunteers),
+        targets=await targets_for(ward_id, period.last.year),
+        made_at=now(),
+        official=await figures_for_period(ward_id, period),
+    )
+
+
+async def province_period_report(province_id: int, period: Period) -> PeriodReport:
+    """The province's report on `period`: the sum of its wards' reports, one line per ward."""
+    province = await Province.select().where(Province.id == province_id).first()
+    if province is None:
+        raise LookupError(f"no province {province_id}")
+    wards = await Ward.select(Ward.id).where(Ward.province == province_id).order_by(Ward.code)
+    lines = [(await ward_period_report(w["id"], period)).total for w in wards]
+    return PeriodReport(
+        area="province",
+        code=province["code"],
+        name=province["name"],
+        parent_name="",
+        period=period,
+        lines=lines,
+        total=Line.sum(province["code"], province["name"], lines),
+        targets=None,
+        made_at=now(),
+    )
+
+
+# The API's shapes (msgspec), the same numbers as the page and the files.
+
+
+class PeriodFigure(Struct, kw_only=True):
+    """An indicator of the total at the period's start and end, against its target."""
+
+    indicator: str
+    start: int
+    start_of: int
+    start_percent: float
+    end: int
+    end_of: int
+    end_percent: float
+    change: int
+    target: int | None
+    met: bool | None
+    official: int | None = None
+    official_source: str = ""
+    difference: int | None = None
+
+
+class PeriodLine(Struct, kw_only=True):
+    """A village (ward report) or ward (province report), or the total: every count at the start and
+    the end, and the period's activity."""
+
+    code: str
+    name: str
+    start: dict[str, int]
+    end: dict[str, int]
+    activity: dict[str, int]
+
+
+class PeriodReportOut(Struct, kw_only=True, rename={"first": "from", "last": "to"}):
+    """A periodic report as the API returns it."""
+
+    area: str
+    code: str
+    name: str
+    parent_name: str
+    first: date
+    last: date
+    made_at: datetime
+    figures: list[PeriodFigure]
+    lines: list[PeriodLine]
+    total: PeriodLine
+
+
+def _line_out(line: Line) -> PeriodLine:
+    def counts(item: Standing | Activity) -> dict[str, int]:
+        return {f.name: getattr(item, f.name) for f in fields(item)}
+
+    return PeriodLine(
+        code=line.code,
+        name=line.name,
+        start=counts(line.start),
+        end=counts(line.end),
+        activity=counts(line.activity),
+    )
+
+
+def _figure_out(f: Figure) -> PeriodFigure:
+    return PeriodFigure(
+        indicator=f.indicator,
+        start=f.start,
+        start_of=f.start_of,
+        start_percent=f.start_percent,
+        end=f.end,
+        end_of=f.end_of,
+        end_percent=f.end_percent,
+        change=f.change,
+        target=f.target,
+        met=f.met,
+        official=f.official.value if f.official else None,
+        official_source=f.official.source if f.official else "",
+        difference=f.difference,
+    )
+
+
+def period_report_out(report: PeriodReport) -> PeriodReportOut:
+    """The report as the API shows it."""
+    return PeriodReportOut(
+        area=report.area,
+        code=report.code,
+        name=report.name,
+        parent_name=report.parent_name,
+        first=report.period.first,
+        last=report.period.last,
+        made_at=report.made_at,
+        figures=[_figure_out(f) for f in report.figures()],
+        lines=[_line_out(line) for line in report.lines],
+        total=_line_out(report.total),
+    )

@@ -1,0 +1,191 @@
+"""The ward officer's periodic report: the page, the A4 document, the Word file and the workbook
+read back, and the API, with bad periods answered field by field."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import docx
+import openpyxl
+import pytest
+from docx.shared import Pt
+from litestar.testing import AsyncTestClient
+
+from surveys.tables import Household, Member, Visit
+from tests.conftest import api_token, sign_in
+from tests.factories import World, make_user
+from tests.server.helpers import field_errors, soup
+from tests.surveys.test_reports import visit_an
+
+Q3 = {"from": "2025-07-01", "to": "2025-09-30"}
+
+
+async def an_visited_in_august_2025(world: World) -> None:
+    """The fixture's households registered in January 2025; An's household visited on 15/08/2025."""
+    await Household.update({Household.created_at: datetime(2025, 1, 10, tzinfo=UTC)}).where(Household.id > 0)
+    await Member.update({Member.created_at: datetime(2025, 1, 10, tzinfo=UTC)}).where(Member.id > 0)
+    await visit_an(world)
+    await Visit.update({Visit.at: datetime(2025, 8, 15, 3, tzinfo=UTC)}).where(Visit.id > 0)
+
+
+def rows_of(table: Any) -> list[list[str]]:
+    """The body rows of an HTML table as text."""
+    return [[c.text.strip() for c in tr.find_all(["th", "td"])] for tr in table.select("tbody tr")]
+
+
+async def test_ward_officer_makes_the_quarters_report_as_an_a4_document(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await an_visited_in_august_2025(world)
+    await sign_in(client, "ward")
+    dashboard = soup(await client.get("/wards/01849"))
+    assert dashboard.find("a", href="/wards/01849/reports") is not None
+    chooser = soup(await client.get("/wards/01849/reports"))
+    assert chooser.select_one("select#period option[selected]") is not None
+    assert chooser.select_one("article.a4") is None
+
+    page = soup(await client.get("/wards/01849/reports", params={"period": "2025-Q3"}))
+    report = page.select_one("article.a4")
+    assert report is not None and report["lang"] == "vi"
+    head = [td.get_text(" ", strip=True) for td in report.select("table.doc-head td")]
+    assert head == ["ỦY BAN NHÂN DÂN XÃ PHONG QUANG", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập - Tự do - Hạnh phúc",
+                    "Số: …/BC-UBND", head[3]]  # fmt: skip
+    assert head[3].startswith("Phong Quang, ngày … tháng … năm ")
+    texts = [p.text for p in report.select("p.doc-center")]
+    assert texts == [
+        'Kết quả thực hiện phong trào "Bình dân học vụ số" quý III năm 2025',
+        "(Từ ngày 01/07/2025 đến ngày 30/09/2025)",
+        "Kính gửi: Ủy ban nhân dân tỉnh Thái Nguyên (qua Sở Khoa học và Công nghệ).",
+    ]
+    assert [h.text for h in report.select("h3")] == [
+        "I. KẾT QUẢ THỰC HIỆN", "II. TỒN TẠI, HẠN CHẾ", "III. PHƯƠNG HƯỚNG, NHIỆM VỤ", "IV. KIẾN NGHỊ, ĐỀ XUẤT",
+    ]  # fmt: skip
+    tables = report.select("table.doc-table")
+    figures = {row[0]: row[1:] for row in rows_of(tables[0])}
+    # VNeID: none at the start, An and Bình of the 4 citizens 16+ at the end: 50%, target 100%, not met.
+    assert figures["Công dân từ 16 tuổi có VNeID"] == ["0", "0,0", "2", "4", "50,0", "2", "100", "Chưa đạt"]
+    assert figures["Hộ đã đến thăm"][2:4] == ["1", "3"]
+    activity = rows_of(tables[1])
+    assert activity[0] == ["Thôn Đồng Tâm", "1", "1", "1", "1"] and activity[-1][0] == "Toàn xã"
+    assert (
+        page.find("a", id="download-docx")["href"]
+        == "/wards/01849/reports.docx?from=2025-07-01&to=2025-09-30"
+    )  # type: ignore[index]
+
+
+async def test_a_bad_range_comes_back_with_each_field_named_and_kept(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "ward")
+    response = await client.get("/wards/01849/reports", params={"from": "2025-09-30", "to": "2025-07-01"})
+    assert response.status_code == 422
+    page = soup(response)
+    assert field_errors(page) == ["Kỳ báo cáo kết thúc trước khi bắt đầu: ngày cuối kỳ phải sau ngày đầu kỳ."]
+    assert page.find("input", id="to")["value"] == "2025-07-01"  # type: ignore[index]
+    assert page.select_one("article.a4") is None
+    typo = soup(await client.get("/wards/01849/reports", params={"from": "30/09/2025", "to": ""}))
+    assert field_errors(typo) == ["Hãy nhập ngày theo dạng năm-tháng-ngày, ví dụ 2026-07-01.",
+                                  "Hãy nhập ngày cuối kỳ báo cáo."]  # fmt: skip
+    assert (await client.get("/wards/01849/reports", params={"period": "2025-Q5"})).status_code == 422
+    assert (await client.get("/wards/01849/reports.docx", params={"from": "2025-07-01"})).status_code == 422
+
+
+async def test_the_word_file_is_an_editable_a4_administrative_document_with_the_figures(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await an_visited_in_august_2025(world)
+    await sign_in(client, "ward")
+    response = await client.get("/wards/01849/reports.docx", params=Q3)
+    assert response.status_code == 200
+    assert 'filename="phocap-01849-report-2025-Q3.docx"' in response.headers["content-disposition"]
+    document = docx.Document(io.BytesIO(response.content))
+    section = document.sections[0]
+
+    def mm(length: Any) -> int:
+        return round(length.mm)
+
+    assert (mm(section.page_width), mm(section.page_height)) == (210, 297)
+    assert (mm(section.left_margin), mm(section.right_margin), mm(section.top_margin)) == (30, 15, 20)
+    paragraphs = [p.text for p in document.paragraphs]
+    for heading in ("I. KẾT QUẢ THỰC HIỆN", "II. TỒN TẠI, HẠN CHẾ", "III. PHƯƠNG HƯỚNG, NHIỆM VỤ",
+                    "IV. KIẾN NGHỊ, ĐỀ XUẤT", "BÁO CÁO"):  # fmt: skip
+        assert heading in paragraphs
+    assert "Kính gửi: Ủy ban nhân dân tỉnh Thái Nguyên (qua Sở Khoa học và Công nghệ)." in paragraphs
+    runs = [r for p in document.paragraphs for r in p.runs if r.text]
+    assert {r.font.name for r in runs} == {"Times New Roman"}
+    assert {r.font.size for r in runs} <= {Pt(12), Pt(13), Pt(14)}
+    head = document.tables[0]
+    assert head.cell(0, 0).text == "ỦY BAN NHÂN DÂN\nXÃ PHONG QUANG"
+    assert head.cell(1, 0).text == "Số: …/BC-UBND"
+    figures = {row.cells[0].text: [c.text for c in row.cells[1:]] for row in document.tables[1].rows}
+    assert figures["Công dân từ 16 tuổi có VNeID"] == ["0", "0,0", "2", "4", "50,0", "2", "100", "Chưa đạt"]
+    villages = [[c.text for c in row.cells] for row in document.tables[4].rows]
+    assert villages[0] == ["Thôn", "Số hộ", "Đã đến thăm", "Được tuyên truyền", "Gia đình số", "Đã đạt"]
+    assert villages[1] == ["Thôn Đồng Tâm", "2", "1", "1", "1", "1"]
+    assert villages[-1] == ["Toàn xã", "3", "1", "1", "1", "1"]
+
+
+async def test_the_workbook_holds_the_same_numbers(client: AsyncTestClient[Any], world: World) -> None:
+    await an_visited_in_august_2025(world)
+    await sign_in(client, "ward")
+    response = await client.get("/wards/01849/reports.xlsx", params=Q3)
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["Bảng 1", "Bảng 2", "Bảng 3", "Bảng 4", "Bảng 5"]
+    rows = list(book["Bảng 1"].iter_rows(values_only=True))
+    vneid = next(r for r in rows if r[0] == "Công dân từ 16 tuổi có VNeID")
+    assert vneid == ("Công dân từ 16 tuổi có VNeID", 0, 0, 2, 4, 50, 2, 100, "Chưa đạt")
+    citizens = list(book["Bảng 5"].iter_rows(values_only=True))
+    assert ("Toàn xã", 4, 2, 1, 1, 1, 1, 0) in citizens
+
+
+async def test_the_api_gives_the_report_and_names_a_bad_date(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await an_visited_in_august_2025(world)
+    headers = await api_token(client, "ward")
+    body = (await client.get("/api/wards/01849/reports", params=Q3, headers=headers)).json()
+    assert (body["from"], body["to"], body["area"], body["code"]) == (
+        "2025-07-01",
+        "2025-09-30",
+        "ward",
+        "01849",
+    )
+    vneid = next(f for f in body["figures"] if f["indicator"] == "vneid")
+    assert vneid == {"indicator": "vneid", "start": 0, "start_of": 4, "start_percent": 0.0, "end": 2, "end_of": 4,
+                     "end_percent": 50.0, "change": 2, "target": 100, "met": False, "official": None,
+                     "official_source": "", "difference": None}  # fmt: skip
+    assert [line["name"] for line in body["lines"]] == ["Thôn Đồng Tâm", "Thôn Khuôn Ngọa", "Thôn Bản Cái"]
+    assert body["total"]["activity"] == {"visits": 1, "first_visits": 1, "newly_covered": 1, "volunteers": 1}
+    bad = await client.get(
+        "/api/wards/01849/reports", params={"from": "2025-13-01", "to": "2025-01-01"}, headers=headers
+    )
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+    assert [(e["field"], e["code"]) for e in bad.json()["errors"]] == [("from", "invalid_date")]
+    backwards = await client.get("/api/wards/01849/reports", params={"from": "2025-09-30", "to": "2025-07-01"},
+                                 headers=headers)  # fmt: skip
+    assert [(e["field"], e["code"]) for e in backwards.json()["errors"]] == [("to", "before_start")]
+
+
+@pytest.mark.parametrize("login", ["otherward", "head1", "volunteer1"])
+async def test_only_the_wards_readers_get_its_report(
+    client: AsyncTestClient[Any], world: World, login: str
+) -> None:
+    await sign_in(client, login)
+    assert (await client.get("/wards/01849/reports", params={"period": "2025-Q3"})).status_code == 404
+    assert (await client.get("/wards/01849/reports.docx", params=Q3)).status_code == 404
+    api = await client.get("/api/wards/01849/reports", params=Q3, headers=await api_token(client, login))
+    assert api.status_code == 404
+
+
+async def test_a_province_officer_reads_the_report_of_a_ward_of_the_province(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    from surveys.tables import Ward
+
+    ward = await Ward.select(Ward.province).where(Ward.id == world.wards["pq"]).first()
+    assert ward is not None
+    await make_user("tinh", "province_officer", province_id=ward["province"])
+    headers = await api_token(client, "tinh")
+    assert (await client.get("/api/wards/01849/reports", params=Q3, headers=headers)).status_code == 200
