@@ -21,9 +21,9 @@ WORKER_SOURCE = WEB_DIR / "sw.js"
 WORKBOX = ["workbox-core", "workbox-routing", "workbox-strategies", "workbox-precaching"]
 # Pages drawn by the server once and kept in the app shell: they show no personal data.
 SHELL_PAGES = ["/offline/saved", "/offline/missing?kind=household", "/offline/missing?kind=page", "/queue"]
-# Not worth a place on the phone: the sticker sheet's print style, and the worker's own modules (the
-# browser keeps a service worker's imported scripts itself).
-NOT_PRECACHED = ("stickers.css", "vendor/workbox/")
+# Not worth a place on the phone: the styles of the sticker sheet, the province table and the report
+# (no volunteer's pages), and the worker's own modules (the browser keeps a worker's imported scripts).
+NOT_PRECACHED = ("stickers.css", "province.css", "report.css", "vendor/workbox/")
 
 
 def static_files() -> list[str]:

@@ -58,15 +58,17 @@ async def test_province_officer_lands_on_every_ward_of_their_province(
     assert list(lines) == ["01852", "01849", "01858"]
     # Phong Quang: 3 households, 4 citizens 16+, 1 visited of 3 this week; the ward not started says so.
     pq = lines["01849"]
-    assert pq[1:3] == ["3", "4"] and pq[3] == "33.3% 1/3 +33.3"  # visited: no target
-    assert pq[6] == "75.0% / 100% 3/4 +50.0"  # VNeID: An and Bình this week, Hùng before
+    assert (
+        pq[1:3] == ["3", "4"] and pq[3] == "33,3\u00a0% 1/3 +33,3"
+    )  # visited: no target; Vietnamese decimal comma
+    assert pq[6] == "75,0\u00a0% / 100\u00a0% 3/4 +50,0"  # VNeID: An and Bình this week, Hùng before
     # The ward not started is listed apart, with no numbers (not 0%).
     idle = page.select_one("details.idle-wards")
     assert idle is not None and idle.summary is not None
     assert idle.summary.text == "Chưa triển khai: 1 xã, phường chưa có hộ nào trên phocap"
     assert lines["01858"] == ["Xã Chưa Dùng"] and page.select_one("tr[data-ward='01858']") is None
     total = [c.get_text(" ", strip=True) for c in page.select("tfoot tr")[0].find_all(["th", "td"])]
-    assert total[:4] == ["Toàn tỉnh", "4", "5", "25.0% 1/4 +25.0"]
+    assert total[:4] == ["Toàn tỉnh", "4", "5", "25,0\u00a0% 1/4 +25,0"]
     assert len(page.select(".chart svg polyline")) == 7
     # The wards' own pages open, but nothing that writes.
     assert (await client.get("/wards/01849")).status_code == 200
