@@ -13,7 +13,6 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from server.auth import PasswordChangeRequired, SignInRequired, safe_next, sign_in_url
-from server.views.auth import SignInForm
 from server.views.render import page
 from surveys import schemas
 from surveys.core.i18n import N_, gettext
@@ -21,6 +20,7 @@ from surveys.core.messages import error_message
 from surveys.core.outages import RETRY_AFTER_SECONDS as OUTAGE_RETRY_SECONDS
 from surveys.core.outages import database_unreachable, outages
 from surveys.people.hashing import RETRY_AFTER_SECONDS, HashingBusy
+from surveys.people.schemas import SignInForm
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"

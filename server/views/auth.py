@@ -12,7 +12,6 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect
-from msgspec import Struct
 
 from server.auth import LOCALE_COOKIE, SESSION_COOKIE, access, client_address, safe_next
 from server.views.render import page
@@ -30,25 +29,8 @@ from surveys.people.accounts import (
     sign_in,
 )
 from surveys.people.accounts import set_locale as remember_locale
+from surveys.people.schemas import LanguageForm, SignInForm
 from surveys.register.places import province_code
-
-
-class SignInForm(Struct):
-    """The sign-in form as posted."""
-
-    login: str = ""
-    password: str = ""
-    next: str = "/"
-    # A form posted after the session ended, URL-encoded: it is posted again after sign-in.
-    carry: str = ""
-
-
-class LanguageForm(Struct):
-    """The language switch as posted."""
-
-    locale: str = "vi"
-    next: str = "/"
-
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 # Not "cookies": the CSRF cookie stays valid for the sign-in page that follows.

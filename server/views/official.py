@@ -26,13 +26,13 @@ from surveys.reporting.official import (
     OFFICIAL_INDICATORS,
     ImportPreview,
     LineError,
-    OfficialFigureIn,
     read_import,
     save_figure,
     save_figures,
     ward_figures,
     with_replacements,
 )
+from surveys.reporting.schemas import OfficialFigureIn
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]

@@ -12,7 +12,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.types import Scope
 from litestar.utils.scope.state import ScopeState
-from msgspec import Struct
 
 from server.auth import access
 from server.views.render import page
@@ -20,21 +19,11 @@ from server.worker import manifest, service_worker
 from surveys.core.i18n import N_, gettext
 from surveys.core.settings import Settings
 from surveys.people.accounts import Actor
+from surveys.people.schemas import CsrfToken
 from surveys.reporting.offline import village_offline_urls
+from surveys.reporting.schemas import OfflineUrls
 
 _worker = cache(service_worker)
-
-
-class OfflineUrls(Struct):
-    """The pages of a village to keep on the phone, in the order to fetch them."""
-
-    urls: list[str]
-
-
-class CsrfToken(Struct):
-    """A CSRF token for a form sent later (the phone's queue)."""
-
-    token: str
 
 
 def _csrf(scope: Scope) -> str:

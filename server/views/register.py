@@ -24,8 +24,6 @@ from surveys.register.households import household_by_id, household_by_token
 from surveys.register.members import has_member, register_members
 from surveys.register.places import village_ref, ward_villages
 from surveys.register.register import (
-    HouseholdCreate,
-    HouseholdUpdate,
     archive_household,
     create_household,
     household_in_ward,
@@ -35,6 +33,7 @@ from surveys.register.register import (
     update_household,
     ward_of_village,
 )
+from surveys.register.schemas import HouseholdCreate, HouseholdUpdate
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 _MEMBER_KEY = re.compile(r"^m-(\d{1,2})-([a-z_]+)$")

@@ -21,9 +21,10 @@ from surveys.core.validation import InvalidInput
 from surveys.people.access import allowed
 from surveys.register.places import ward_row
 from surveys.reporting.documents import cell_text, report_document, report_tables, to_docx
-from surveys.reporting.periodic import PeriodReportOut, period_report_out, ward_period_report
+from surveys.reporting.periodic import period_report_out, ward_period_report
 from surveys.reporting.periods import Period, current_quarter, named_period, period_between, period_choices
 from surveys.reporting.reminders import parse_due, save_report_due
+from surveys.reporting.schemas import PeriodReportOut
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 From = Annotated[str | None, QueryParameter(name="from", max_length=20, description="First day, YYYY-MM-DD.")]

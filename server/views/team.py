@@ -20,10 +20,9 @@ from surveys.core.settings import Settings
 from surveys.core.validation import FieldError, InvalidInput
 from surveys.people.accounts import Actor, SignInLimits, TooManyAttempts, sign_in
 from surveys.people.passwords import password_problem
+from surveys.people.schemas import AccountCreate, AccountUpdate
 from surveys.people.team import (
     OFFICER_ROLES,
-    AccountCreate,
-    AccountUpdate,
     change_own_password,
     create_account,
     parse_account,

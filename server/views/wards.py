@@ -21,11 +21,13 @@ from surveys.core.validation import InvalidInput, parse
 from surveys.people.access import allowed
 from surveys.people.accounts import Actor
 from surveys.register.places import ward_row, ward_village_ids
-from surveys.register.village_words import VillageWordUpdate, save_village_word, village_word_of
+from surveys.register.schemas import VillageWordUpdate
+from surveys.register.village_words import save_village_word, village_word_of
 from surveys.reporting.digest_archive import last_ward_digest
 from surveys.reporting.digests import ward_recipients
 from surveys.reporting.reports import INDICATORS, volunteer_activity, ward_report, ward_trend
-from surveys.reporting.targets import TARGET_FIELDS, TargetsUpdate, save_targets, targets_for
+from surveys.reporting.schemas import TargetsUpdate
+from surveys.reporting.targets import TARGET_FIELDS, save_targets, targets_for
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 

@@ -4,44 +4,18 @@ deactivation. Every change is in the audit log; deactivation and resets end the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
-
-from msgspec import Meta, Struct
+from typing import Any
 
 from surveys.core.audit import audit
 from surveys.core.db import write_transaction
 from surveys.core.text import clean
 from surveys.core.validation import FieldError, InvalidInput, parse
 from surveys.people.hashing import hash_password
-from surveys.people.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
+from surveys.people.passwords import password_problem
+from surveys.people.schemas import AccountCreate, AccountUpdate
 from surveys.tables import AuthSession, User, UserVillage, Village, Ward
 
-Login = Annotated[str, Meta(min_length=3, max_length=50, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
-Password = Annotated[str, Meta(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
-DisplayName = Annotated[str, Meta(min_length=1, max_length=100)]
-TeamRole = Literal["volunteer", "village_head"]
-# Officers are created by an admin only (`create_account(..., officers=True)`): a ward officer of this
-# ward, or a province officer of the ward's province.
-AccountRole = Literal["volunteer", "village_head", "ward_officer", "province_officer"]
 OFFICER_ROLES = frozenset({"ward_officer", "province_officer"})
-
-
-class AccountCreate(Struct, kw_only=True):
-    """A new volunteer or village head (or, made by an admin, an officer)."""
-
-    login: Login
-    display_name: DisplayName
-    role: AccountRole
-    password: Password
-    villages: list[int] = []
-
-
-class AccountUpdate(Struct, kw_only=True):
-    """Name, role and villages of an account."""
-
-    display_name: DisplayName
-    role: TeamRole
-    villages: list[int] = []
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Annotated, Any
-
-from msgspec import Meta, Struct
+from typing import Any
 
 from surveys.core.audit import audit
 from surveys.core.clock import now, this_year
@@ -18,37 +16,8 @@ from surveys.core.rows import still_there
 from surveys.core.text import clean, name_sort_key
 from surveys.core.validation import FieldError, InvalidInput, parse
 from surveys.register.members import check_members, refresh_household_keys
-from surveys.schemas import BirthYear, Name, Sex
+from surveys.register.schemas import HouseholdCreate, HouseholdUpdate, RegisterMember
 from surveys.tables import Household, Member, Village, Visit
-
-Address = Annotated[str, Meta(min_length=1, max_length=200)]
-
-
-class RegisterMember(Struct, kw_only=True):
-    """A member as the register keeps them: who, not their answers (visits record those)."""
-
-    id: int | None = None
-    full_name: Name
-    birth_year: BirthYear
-    sex: Sex = ""
-    is_head: bool = False
-    removed: bool = False
-
-
-class HouseholdCreate(Struct, kw_only=True):
-    """A new household: its address and at least its head."""
-
-    address: Address
-    members: list[RegisterMember]
-
-
-class HouseholdUpdate(Struct, kw_only=True):
-    """Corrections to a household: address, village, members. `version` guards against a lost edit."""
-
-    version: Annotated[int, Meta(ge=1)]
-    village: int
-    address: Address
-    members: list[RegisterMember] = []
 
 
 def _rule_errors(members: list[RegisterMember]) -> list[FieldError]:

@@ -3,21 +3,10 @@ once (default thôn), and the pages its volunteers read use that word."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from msgspec import Struct
-
 from surveys.core.audit import audit
 from surveys.core.db import write_transaction
+from surveys.register.schemas import VillageWordUpdate
 from surveys.tables import Ward
-
-VillageWord = Literal["thon", "xom", "ban", "ap", "to_dan_pho", "khu_pho"]
-
-
-class VillageWordUpdate(Struct, kw_only=True):
-    """The ward's word for its villages."""
-
-    village_word: VillageWord
 
 
 async def village_word_of(ward_id: int) -> str:

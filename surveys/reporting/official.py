@@ -11,34 +11,18 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
-
-from msgspec import Meta, Struct
+from typing import Any
 
 from surveys.core.audit import audit
 from surveys.core.db import write_transaction
 from surveys.core.text import clean
 from surveys.reporting.periods import Period
+from surveys.reporting.schemas import MAX_VALUE, OfficialFigureIn, OfficialIndicator
 from surveys.tables import OfficialFigure
 
-# What an official figure may be about: the report's indicators and their denominators.
-OfficialIndicator = Literal[
-    "households", "adults", "visited", "informed", "digital_family", "covered", "vneid", "vneid_level2", "bank",
-    "basic_skills", "skills_confirmed", "ai_tool",
-]  # fmt: skip
 OFFICIAL_INDICATORS: tuple[str, ...] = OfficialIndicator.__args__  # type: ignore[attr-defined]
-MAX_VALUE = 100_000_000  # more than a province's population: a typo, not a count
 CSV_COLUMNS = ("ward_code", "indicator", "period_end", "value", "source")
 MAX_LINES = 5_000
-
-
-class OfficialFigureIn(Struct, kw_only=True):
-    """One figure typed in (the form and the import's lines)."""
-
-    indicator: OfficialIndicator
-    period_end: date
-    value: Annotated[int, Meta(ge=0, le=MAX_VALUE)]
-    source: Annotated[str, Meta(max_length=200)] = ""
 
 
 @dataclass(frozen=True)

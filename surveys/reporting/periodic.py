@@ -6,15 +6,14 @@ of its wards' reports, a ward's the sum of its villages' lines (DESIGN.md §9)."
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
-
-from msgspec import Struct
+from datetime import datetime
 
 from surveys.core.clock import now
 from surveys.reporting.history import Activity, Standing, activity_between, standing_at
 from surveys.reporting.official import Official, figures_for_period
 from surveys.reporting.periods import Period
 from surveys.reporting.reports import ward_rules
+from surveys.reporting.schemas import PeriodFigure, PeriodLine, PeriodReportOut
 from surveys.reporting.targets import Targets, targets_for
 from surveys.tables import Province, Village, Ward
 
@@ -196,50 +195,6 @@ async def province_period_report(province_id: int, period: Period) -> PeriodRepo
 
 
 # The API's shapes (msgspec), the same numbers as the page and the files.
-
-
-class PeriodFigure(Struct, kw_only=True):
-    """An indicator of the total at the period's start and end, against its target."""
-
-    indicator: str
-    start: int
-    start_of: int
-    start_percent: float
-    end: int
-    end_of: int
-    end_percent: float
-    change: int
-    target: int | None
-    met: bool | None
-    official: int | None = None
-    official_source: str = ""
-    difference: int | None = None
-
-
-class PeriodLine(Struct, kw_only=True):
-    """A village (ward report) or ward (province report), or the total: every count at the start and
-    the end, and the period's activity."""
-
-    code: str
-    name: str
-    start: dict[str, int]
-    end: dict[str, int]
-    activity: dict[str, int]
-
-
-class PeriodReportOut(Struct, kw_only=True, rename={"first": "from", "last": "to"}):
-    """A periodic report as the API returns it."""
-
-    area: str
-    code: str
-    name: str
-    parent_name: str
-    first: date
-    last: date
-    made_at: datetime
-    figures: list[PeriodFigure]
-    lines: list[PeriodLine]
-    total: PeriodLine
 
 
 def _line_out(line: Line) -> PeriodLine:

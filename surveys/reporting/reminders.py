@@ -6,25 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Annotated, Any
-
-from msgspec import Meta, Struct
+from typing import Any
 
 from surveys.core.audit import audit
 from surveys.core.db import write_transaction
 from surveys.core.validation import FieldError, InvalidInput, parse
 from surveys.reporting.periods import named_period
+from surveys.reporting.schemas import ReportDueUpdate
 from surveys.tables import Ward
 
 # The draft report is linked this long before the due date.
 DRAFT_LEAD = timedelta(weeks=2)
-
-
-class ReportDueUpdate(Struct, kw_only=True):
-    """The form: the period the next report covers and its due date (both empty: no reminder)."""
-
-    report_period: Annotated[str, Meta(max_length=10)] = ""
-    report_due: date | None = None
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Annotated, Any
-
-from msgspec import Meta, Struct
+from typing import Any
 
 from surveys.core.audit import audit
 from surveys.core.db import write_transaction
+from surveys.reporting.schemas import TargetsUpdate
 from surveys.tables import WardTarget
-
-Percent = Annotated[int, Meta(ge=0, le=100)]
 
 # Which target each indicator is measured against.
 TARGET_OF = {
@@ -52,19 +49,6 @@ class Targets:
         """The target an indicator is measured against, if it has one."""
         name = TARGET_OF.get(indicator)
         return getattr(self, name) if name else None
-
-
-class TargetsUpdate(Struct, kw_only=True):
-    """The targets form and API body."""
-
-    informed: Percent
-    digital_family: Percent
-    identity: Percent
-    skills_confirmed: Percent
-    vneid_level2: Percent
-    bank: Percent
-    basic_skills: Percent
-    ai_tool: Percent
 
 
 async def targets_for(ward_id: int, year: int) -> Targets:

@@ -9,9 +9,7 @@ written to the audit log, and can be previewed first: how many households would 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Annotated, Any, Literal
-
-from msgspec import Meta, Struct
+from typing import Any
 
 from surveys.core.audit import audit
 from surveys.core.clock import this_year
@@ -19,21 +17,9 @@ from surveys.core.db import write_transaction
 from surveys.core.rows import Row
 from surveys.core.validation import parse
 from surveys.reporting.coverage import households_sql
+from surveys.reporting.schemas import ThresholdsUpdate
 from surveys.survey.criteria import SKILL_CRITERIA, CoverageRules, covered_sql
 from surveys.tables import Household, Ward
-
-SkillCriterion = Literal["learned", "understands", "uses_services", "guides_others"]
-
-
-class ThresholdsUpdate(Struct, kw_only=True):
-    """The thresholds form, and the `phocap ward rules` options."""
-
-    identity_age: Annotated[int, Meta(ge=6, le=100)]
-    adult_age: Annotated[int, Meta(ge=14, le=100)]
-    # VNeID has two levels of electronic identification; nothing else is a minimum.
-    identity_min_level: Literal[1, 2]
-    identity_requires_bank: bool
-    family_criteria: Annotated[list[SkillCriterion], Meta(min_length=1)]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from surveys.people.accounts import actor_by_id
 from surveys.register.households import household_by_token
 from surveys.reporting.province import province_report, shown_lines, sorted_lines
 from surveys.reporting.reports import INDICATORS, Indicators, ward_report, ward_trend
-from surveys.reporting.targets import TargetsUpdate, save_targets
+from surveys.reporting.schemas import TargetsUpdate
+from surveys.reporting.targets import save_targets
 from surveys.survey.visits import parse_visit, record_visit
 from surveys.tables import Household, Member, Province, Ward
 from tests.factories import make_household, make_user, make_village, make_ward, person
@@ -135,7 +136,7 @@ async def test_a_ward_without_households_is_not_started_not_behind(database_url:
     await save_targets(
         wards["01852"],
         report.year,
-        TargetsUpdate(informed=0, digital_family=0, identity=0, skills_confirmed=0),
+        TargetsUpdate(**dict.fromkeys(TargetsUpdate.__struct_fields__, 0)),
         await make_user("officer", "ward_officer", ward_id=wards["01852"]),
     )
     report = await province_report(await _province("19"))

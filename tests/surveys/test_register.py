@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from surveys.register.register import HouseholdCreate, RegisterMember, create_household
+from surveys.register.register import create_household
+from surveys.register.schemas import HouseholdCreate, RegisterMember
 from surveys.tables import Household
 from tests.factories import World
 

@@ -10,7 +10,8 @@ from surveys.core.clock import now
 from surveys.people.accounts import actor_by_id
 from surveys.register.households import household_by_token
 from surveys.reporting.reports import Indicators, volunteer_activity, ward_report, ward_trend
-from surveys.reporting.targets import Targets, TargetsUpdate, save_targets, targets_for
+from surveys.reporting.schemas import TargetsUpdate
+from surveys.reporting.targets import Targets, save_targets, targets_for
 from surveys.survey.visits import parse_visit, record_visit
 from surveys.tables import Member, Visit
 from tests.factories import World

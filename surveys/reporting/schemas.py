@@ -1,0 +1,108 @@
+"""The shapes of reporting's input and output: targets, thresholds, official figures, the periodic
+report as the API sends it, report reminders, a village's pages for the phone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct
+
+# What an official figure may be about: the report's indicators and their denominators.
+OfficialIndicator = Literal[
+    "households", "adults", "visited", "informed", "digital_family", "covered", "vneid", "vneid_level2", "bank",
+    "basic_skills", "skills_confirmed", "ai_tool",
+]  # fmt: skip
+MAX_VALUE = 100_000_000  # more than a province's population: a typo, not a count
+SkillCriterion = Literal["learned", "understands", "uses_services", "guides_others"]
+Percent = Annotated[int, Meta(ge=0, le=100)]
+
+
+class ReportDueUpdate(Struct, kw_only=True):
+    """The form: the period the next report covers and its due date (both empty: no reminder)."""
+
+    report_period: Annotated[str, Meta(max_length=10)] = ""
+    report_due: date | None = None
+
+
+class PeriodFigure(Struct, kw_only=True):
+    """An indicator of the total at the period's start and end, against its target."""
+
+    indicator: str
+    start: int
+    start_of: int
+    start_percent: float
+    end: int
+    end_of: int
+    end_percent: float
+    change: int
+    target: int | None
+    met: bool | None
+    official: int | None = None
+    official_source: str = ""
+    difference: int | None = None
+
+
+class PeriodLine(Struct, kw_only=True):
+    """A village (ward report) or ward (province report), or the total: every count at the start and
+    the end, and the period's activity."""
+
+    code: str
+    name: str
+    start: dict[str, int]
+    end: dict[str, int]
+    activity: dict[str, int]
+
+
+class PeriodReportOut(Struct, kw_only=True, rename={"first": "from", "last": "to"}):
+    """A periodic report as the API returns it."""
+
+    area: str
+    code: str
+    name: str
+    parent_name: str
+    first: date
+    last: date
+    made_at: datetime
+    figures: list[PeriodFigure]
+    lines: list[PeriodLine]
+    total: PeriodLine
+
+
+class OfficialFigureIn(Struct, kw_only=True):
+    """One figure typed in (the form and the import's lines)."""
+
+    indicator: OfficialIndicator
+    period_end: date
+    value: Annotated[int, Meta(ge=0, le=MAX_VALUE)]
+    source: Annotated[str, Meta(max_length=200)] = ""
+
+
+class ThresholdsUpdate(Struct, kw_only=True):
+    """The thresholds form, and the `phocap ward rules` options."""
+
+    identity_age: Annotated[int, Meta(ge=6, le=100)]
+    adult_age: Annotated[int, Meta(ge=14, le=100)]
+    # VNeID has two levels of electronic identification; nothing else is a minimum.
+    identity_min_level: Literal[1, 2]
+    identity_requires_bank: bool
+    family_criteria: Annotated[list[SkillCriterion], Meta(min_length=1)]
+
+
+class TargetsUpdate(Struct, kw_only=True):
+    """The targets form and API body."""
+
+    informed: Percent
+    digital_family: Percent
+    identity: Percent
+    skills_confirmed: Percent
+    vneid_level2: Percent
+    bank: Percent
+    basic_skills: Percent
+    ai_tool: Percent
+
+
+class OfflineUrls(Struct):
+    """The pages of a village to keep on the phone, in the order to fetch them."""
+
+    urls: list[str]
