@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment
 
 from server.forms import field_id
-from surveys import messages, privacy
+from surveys import messages, privacy, wording
 from surveys.i18n import current_locale, format_date, format_datetime, gettext, ngettext
 from surveys.settings import Settings
 
@@ -33,6 +33,11 @@ def configure(env: Environment, settings: Settings) -> None:
     env.lstrip_blocks = True
     env.filters["date"] = lambda value: format_date(value, settings.timezone)
     env.filters["datetime"] = lambda value: format_datetime(value, settings.timezone)
+    env.filters["percent"] = wording.percent
+    env.filters["points"] = wording.points
+    env.filters["week"] = wording.week_name
+    env.filters["week_short"] = wording.week_short
+    env.filters["days_ago"] = wording.days_ago
     globals_: dict[str, Any] = {
         "locale": current_locale,
         "label": messages.label,

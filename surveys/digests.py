@@ -25,6 +25,7 @@ from surveys.messages import REASONS as REASONS_NAMES
 from surveys.reports import INDICATORS, Indicators, VillageLine, WardReport, ward_report, ward_rules
 from surveys.settings import Settings
 from surveys.tables import Digest, User, UserVillage, Village, Visit
+from surveys.wording import percent, points, week_name
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "email"
 WARD = "ward"
@@ -57,6 +58,7 @@ def _environment() -> Environment:
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.trim_blocks = env.lstrip_blocks = True
+    env.filters.update(percent=percent, points=points, week=week_name)
     return env
 
 
@@ -153,9 +155,9 @@ async def build_digest(ward_id: int, week: str, audience: str, settings: Setting
         "date": local_now().strftime("%d/%m/%Y"),
     }
     with use_locale("vi"):
-        subject = gettext("Bình dân học vụ số: %(ward)s, week %(week)s") % {
+        subject = gettext("Bình dân học vụ số: %(ward)s, %(week)s") % {
             "ward": ward["name"],
-            "week": week,
+            "week": week_name(week),
         }
         return DigestContent(
             subject=subject,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -41,6 +41,12 @@ def mailing(settings: Settings, port: int) -> Settings:
 THIS_WEEK = week_label(week_start(now()))
 
 
+def week_in_words(monday: datetime) -> str:
+    """How a villager reads a week: its number and its Monday-to-Sunday dates."""
+    sunday = monday + timedelta(days=6)
+    return f"Tuần {monday.isocalendar()[1]} ({monday:%d/%m}–{sunday:%d/%m/%Y})"
+
+
 async def test_the_digest_arrives_with_both_parts_and_correct_headers(
     ward_with_emails: World, settings: Settings
 ) -> None:
@@ -49,7 +55,7 @@ async def test_the_digest_arrives_with_both_parts_and_correct_headers(
         await make_digest(ward_with_emails.wards["pq"], THIS_WEEK, WARD, settings)
         assert await deliver_due(settings) == {"sent": 1, "retry": 0, "failed": 0}
     [message] = inbox.messages
-    assert message["Subject"] == f"Bình dân học vụ số: Xã Phong Quang, tuần {THIS_WEEK}"
+    assert message["Subject"] == f"Bình dân học vụ số: Xã Phong Quang, {week_in_words(week_start(now()))}"
     assert (
         "=?utf-8?" in message.as_string().split("Subject:", 1)[1].splitlines()[0].lower()
     )  # encoded on the wire
@@ -59,9 +65,9 @@ async def test_the_digest_arrives_with_both_parts_and_correct_headers(
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     # 1 of 3 households visited, 3 of 4 citizens 16+ with VNeID (see tests/surveys/test_reports.py).
-    assert "Hộ đã đến thăm: 33.3% (1/3)" in text
-    assert "Công dân từ 16 tuổi có VNeID: 75.0% (3/4), chỉ tiêu 100%" in text
-    assert "2 / 3" not in text and "75.0%" in html
+    assert "Hộ đã đến thăm: 33,3\u00a0% (1/3)" in text
+    assert "Công dân từ 16 tuổi có VNeID: 75,0\u00a0% (3/4), chỉ tiêu 100\u00a0%" in text
+    assert "2 / 3" not in text and "75,0\u00a0%" in html
     assert f"{settings.base_url}/villages/{ward_with_emails.villages['v1']}?status=uncovered" in html
     stored = await Digest.select(Digest.status, Digest.attempts, Digest.sent_at).first()
     assert stored is not None and stored["status"] == "sent" and stored["attempts"] == 1 and stored["sent_at"]
@@ -211,4 +217,5 @@ async def test_the_next_weeks_digest_shows_the_change(ward_with_emails: World, s
     )
     await make_digest(ward, THIS_WEEK, WARD, settings)
     text = (await Digest.select(Digest.text_body).where(Digest.week == THIS_WEEK).first() or {})["text_body"]
-    assert "Hộ đã đến thăm: 33.3% (1/3), +33.3 điểm so với tuần trước" in text
+    # The decimal comma, and a space that does not break before the percent sign.
+    assert "Hộ đã đến thăm: 33,3\u00a0% (1/3), +33,3 điểm so với tuần trước" in text

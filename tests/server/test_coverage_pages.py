@@ -41,7 +41,7 @@ async def test_the_list_shows_last_visit_days_and_volunteer(
     await sign_in(client, "head1")
     page = soup(await client.get(f"/villages/{world.villages['v1']}?sort=name"))
     first = page.select("#results li a.row-link")[0].get_text(" ", strip=True)
-    assert "Nguyễn Văn An" in first and "(0 ngày trước)" in first and "Tài khoản volunteer1" in first
+    assert "Nguyễn Văn An" in first and "(hôm nay)" in first and "Tài khoản volunteer1" in first
 
 
 async def test_pages_of_fifty(client: AsyncTestClient[Any], world: World) -> None:
@@ -123,18 +123,21 @@ async def test_dashboard_shows_the_reports_numbers(client: AsyncTestClient[Any],
     page = soup(response)
     assert page.h1 is not None and page.h1.text == "Xã Phong Quang"
     kpis = {
-        k.select_one(".kpi-name").text: k.select_one(".kpi-value").get_text(" ", strip=True)
+        k.select_one(".kpi-name").text: k.select_one(".kpi-value")
+        .get_text(" ", strip=True)
+        .replace("\xa0", " ")
         for k in page.select(".kpi")
     }  # type: ignore[union-attr]
-    assert kpis["Hộ đã đến thăm"] == "33.3%"
-    assert kpis["Gia đình số"] == "66.7% / 100%"
-    assert kpis["Công dân từ 16 tuổi có VNeID"] == "75.0% / 100%"
-    assert kpis["Công dân từ 16 tuổi đã xác nhận kỹ năng số"] == "25.0% / 80%"
+    # Vietnamese numbers: a decimal comma, a space before the percent sign.
+    assert kpis["Hộ đã đến thăm"] == "33,3 %"
+    assert kpis["Gia đình số"] == "66,7 % / 100 %"
+    assert kpis["Công dân từ 16 tuổi có VNeID"] == "75,0 % / 100 %"
+    assert kpis["Công dân từ 16 tuổi đã xác nhận kỹ năng số"] == "25,0 % / 80 %"
     rows = [
-        [c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])]
+        [c.get_text(" ", strip=True).replace("\xa0", " ") for c in tr.find_all(["th", "td"])]
         for tr in page.select("table.numbers tbody tr")
     ]
-    assert rows[0][:4] == ["Thôn Đồng Tâm", "2", "3", "50.0% (1)"]
+    assert rows[0][:4] == ["Thôn Đồng Tâm", "2", "3", "50,0 % (1)"]
     assert len(page.select(".chart svg polyline")) == 7
 
 

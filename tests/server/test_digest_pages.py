@@ -165,7 +165,7 @@ def test_cli_previews_and_refuses_bad_input(
         runner = CliRunner()
         preview = runner.invoke(main, ["digest", "preview", "--ward", "01849", "--week", "2026-W47"])
         assert preview.exit_code == 0, preview.output
-        assert "Subject: Bình dân học vụ số: Xã Phong Quang, tuần 2026-W47" in preview.output
+        assert "Subject: Bình dân học vụ số: Xã Phong Quang, Tuần 47 (16/11–22/11/2026)" in preview.output
         assert runner.invoke(main, ["digest", "preview", "--ward", "99999"]).exit_code == 2
         assert "2026-W47" in runner.invoke(main, ["digest", "send", "--ward", "01849", "--week", "47"]).output
     finally:

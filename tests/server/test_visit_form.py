@@ -161,3 +161,14 @@ async def test_an_unknown_outcome_links_to_the_outcome_choices(
     assert all(r.get("aria-invalid") == "true" for r in page.select("input[name=outcome]"))
     assert page.find(id="outcome-done") is not None
     assert [m.text for m in page.select(".field-error")] == ["Hãy chọn kết quả của lượt thăm."]
+
+
+async def test_a_member_who_left_is_said_in_the_villagers_words(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    token = await household_of_four(world.villages["v1"], "PQ-01-0100")
+    await sign_in(client, "volunteer1")
+    page = soup(await client.get(f"/h/{token}/visit"))
+    box = card(page, ELDER).find("input", attrs={"name": "m-1-removed"})
+    assert box is not None and box.parent is not None
+    assert box.parent.get_text(strip=True) == "Đã chuyển đi / không còn ở hộ"
