@@ -12,8 +12,8 @@ from surveys import schemas
 from surveys.clock import now, this_year
 from surveys.criteria import REASONS, CoverageRules, HouseholdStatus, covered_sql, member_sql, reason_sql
 from surveys.rows import Row
+from surveys.search_matches import matched_members, search_words
 from surveys.tables import Household, Village
-from surveys.text import fold
 
 STATUSES: tuple[str, ...] = ("all", "uncovered", "covered")
 ORDERS: tuple[str, ...] = ("visit", "name")
@@ -86,6 +86,7 @@ class CoverageRow:
     last_outcome: str | None
     last_volunteer: str | None
     days_since_visit: int | None
+    matched_member: str = ""  # a member other than the head whose name the search found
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def _timestamp(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-def _row(r: dict[str, Any], rules: CoverageRules, at: datetime) -> CoverageRow:
+def _row(r: dict[str, Any], rules: CoverageRules, at: datetime, matched: str = "") -> CoverageRow:
     reasons = tuple(code for code in REASONS if r[f"r_{code}"])
     last = _timestamp(r["last_at"])
     done = int(r["done"]) > 0
@@ -127,6 +128,7 @@ def _row(r: dict[str, Any], rules: CoverageRules, at: datetime) -> CoverageRow:
         last_outcome=r["last_outcome"] or None,
         last_volunteer=r["last_volunteer"],
         days_since_visit=(at - last).days if last else None,
+        matched_member=matched,
     )
 
 
@@ -224,7 +226,10 @@ async def village_coverage(
         (page - 1) * per_page,
     )
     at = now()
-    return CoveragePage([_row(r, rules, at) for r in rows], total, page, pages, counts)
+    matched = await matched_members([int(r["id"]) for r in rows], q)
+    return CoveragePage(
+        [_row(r, rules, at, matched.get(int(r["id"]), "")) for r in rows], total, page, pages, counts
+    )
 
 
 def _counts_sql(rules: CoverageRules) -> str:
@@ -253,6 +258,5 @@ async def ward_reason_counts(ward_id: int, rules: CoverageRules) -> dict[int, di
 
 
 def _search(q: str) -> tuple[str, list[str]]:
-    words = [w.replace("%", "").replace("_", "").replace("\\", "") for w in fold(q).split()]
-    words = [w for w in words if w]
+    words = search_words(q)
     return " AND ".join("search_key LIKE {}" for _ in words), [f"%{w}%" for w in words]

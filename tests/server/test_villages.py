@@ -96,3 +96,17 @@ async def test_ward_officer_sees_all_villages_of_the_ward_only(
     page = soup(await client.get("/villages"))
     assert len(page.select("a.row-link")) == 3
     assert (await client.get(f"/villages/{world.villages['v4']}")).status_code == 404
+
+
+async def test_search_says_which_member_it_found_when_not_the_head(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "volunteer1")
+    v1 = world.villages["v1"]
+    found = soup(await client.post(f"/villages/{v1}", data={"q": "tran thi binh", "_csrf_token": csrf}))
+    [row] = found.select("#results li a.row-link")
+    assert row.strong is not None and row.strong.text == "Nguyễn Văn An"  # the household, by its head
+    assert [s.text for s in row.select("span.small:not(.muted)")] == ["Thành viên khớp: Trần Thị Bình"]
+    # The head found: nothing more to say.
+    head = soup(await client.post(f"/villages/{v1}", data={"q": "nguyen van an", "_csrf_token": csrf}))
+    assert [s.text for s in head.select("#results li span.small:not(.muted)")] == []
