@@ -80,7 +80,30 @@ async def test_ward_dashboard_at_desktop_size(live_server: str, desktop: Any, wo
     await desktop.wait_for_url(f"{live_server}/wards/01849")
     assert await desktop.get_by_role("heading", name="Xã Phong Quang").is_visible()
     kpi = desktop.locator(".kpi").filter(has_text="Công dân từ 16 tuổi có VNeID").first
-    assert "75.0%" in await kpi.inner_text()
+    assert "75,0\u00a0%" in await kpi.inner_text()
     assert await desktop.locator(".chart svg polyline").count() == 7
     ARTIFACTS.mkdir(exist_ok=True)
     await desktop.screenshot(path=str(ARTIFACTS / "ward-dashboard.png"), full_page=True)
+
+
+async def test_ward_dashboard_fits_a_phone_without_sideways_scrolling(
+    live_server: str, phone: Any, world: World
+) -> None:
+    await visit_an(world)
+    await sign_in(phone, live_server, "ward")
+    await phone.wait_for_url(f"{live_server}/wards/01849")
+    # Nothing wider than the screen: the page does not scroll sideways, nor does the table.
+    await phone.screenshot(path=str(ARTIFACTS / "ward-dashboard-360.png"), full_page=True)
+    wide = await phone.evaluate(
+        "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > 361)"
+        ".map(e => e.tagName + '.' + e.className)"
+    )
+    assert wide == []
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
+    # Each village is a card whose lines say what each number is.
+    card = phone.locator("table.numbers tbody tr").first
+    lines = await card.locator("td").evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c, '::before').content.replaceAll('\"', '') + ': ' + c.innerText)"
+    )
+    assert lines[:3] == ["Số hộ: 2", "Công dân từ 16 tuổi: 3", "Hộ đã đến thăm: 50,0\u00a0% (1)"]
+    await phone.screenshot(path=str(ARTIFACTS / "ward-dashboard-360.png"), full_page=True)
