@@ -45,6 +45,7 @@ def configure(env: Environment, settings: Settings) -> None:
         "OUTCOMES": messages.OUTCOMES,
         "VNEID": messages.VNEID,
         "YES_NO_UNKNOWN": messages.YES_NO_UNKNOWN,
+        "VILLAGE_WORDS": messages.VILLAGE_WORDS,
         "SEX": messages.SEX,
         "SOURCE": messages.SOURCE,
         "SKILLS": messages.SKILLS,

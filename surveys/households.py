@@ -141,6 +141,7 @@ async def _villages(where: Any) -> list[schemas.Village]:
             Village.code,
             Village.ward._.code.as_alias("ward_code"),
             Village.ward._.name.as_alias("ward_name"),
+            Village.ward._.village_word.as_alias("village_word"),
         )
         .where(where)
         .order_by(Village.ward._.code)

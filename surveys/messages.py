@@ -96,6 +96,15 @@ VNEID = {
     "unknown": N_("Unknown"),
 }
 
+# What a ward calls its villages (a ward setting; surveys/village_words.py).
+VILLAGE_WORDS = {
+    "thon": N_("Village"),
+    "xom": N_("Hamlet"),
+    "ban": N_("Mountain village"),
+    "ap": N_("Hamlet (ấp)"),
+    "to_dan_pho": N_("Residential group"),
+    "khu_pho": N_("Urban quarter"),
+}
 YES_NO_UNKNOWN = {"yes": N_("Yes"), "no": N_("No"), "unknown": N_("Unknown")}
 SEX = {"male": N_("Male"), "female": N_("Female"), "other": N_("Other"), "": N_("Not given")}
 SOURCE = {"seen": N_("Seen by the volunteer"), "told": N_("Told by the household"), "": N_("Not given")}

@@ -150,6 +150,7 @@ class Village(Struct):
     ward_code: str
     ward_name: str
     households: int
+    village_word: str = "thon"  # what the ward calls its villages: thon, xom, ban, ap, to_dan_pho, khu_pho
 
 
 class SessionCreate(Struct):

@@ -53,6 +53,8 @@ class Ward(Table):
     digest_weekday = SmallInt(default=1)
     digest_hour = SmallInt(default=7)
     household_prefix = Varchar(length=10, default="")
+    # What the ward calls its villages (surveys/village_words.py): thon, xom, ban, ap, to_dan_pho, khu_pho.
+    village_word = Varchar(length=20, default="thon")
 
 
 class Village(Table):

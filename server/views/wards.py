@@ -24,6 +24,7 @@ from surveys.reports import INDICATORS, volunteer_activity, ward_report, ward_tr
 from surveys.tables import Digest, Village, Ward
 from surveys.targets import TargetsUpdate, save_targets, targets_for
 from surveys.validation import InvalidInput, parse
+from surveys.village_words import VillageWordUpdate, save_village_word, village_word_of
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 TARGET_FIELDS = ("informed", "digital_family", "identity", "skills_confirmed")
@@ -78,7 +79,10 @@ class WardController(Controller):
         ward_id = routed_ward(request)
         targets = await targets_for(ward_id, this_year())
         values = {name: str(getattr(targets, name)) for name in TARGET_FIELDS}
-        return page(request, "targets.html", code=code, year=targets.year, values=values, errors={})
+        word = await village_word_of(ward_id)
+        return page(
+            request, "targets.html", code=code, year=targets.year, values=values, village_word=word, errors={}
+        )
 
     @post("/targets", opt=access("ward.manage"))
     async def save(self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData) -> Any:
@@ -96,10 +100,28 @@ class WardController(Controller):
                 code=code,
                 year=this_year(),
                 values=values,
+                village_word=await village_word_of(ward_id),
                 errors=errors,
             )
         await save_targets(ward_id, this_year(), update, request.user.id, client_address(request))
         return Redirect(f"/wards/{code}", status_code=303)
+
+    @post("/village-word", opt=access("ward.manage"))
+    async def set_village_word(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData
+    ) -> Any:
+        """Set what the ward calls its villages; an unknown word comes back with its message."""
+        ward_id = routed_ward(request)
+        try:
+            update = parse({"village_word": str(data.get("village_word", ""))}, VillageWordUpdate)
+        except InvalidInput as exc:
+            targets = await targets_for(ward_id, this_year())
+            values = {name: str(getattr(targets, name)) for name in TARGET_FIELDS}
+            errors = {e.field: error_message(e.field, e.code) for e in exc.errors}
+            return page(request, "targets.html", status_code=422, code=code, year=targets.year, values=values,
+                        village_word=await village_word_of(ward_id), errors=errors)  # fmt: skip
+        await save_village_word(ward_id, update, request.user.id, client_address(request))
+        return Redirect(f"/wards/{code}/targets", status_code=303)
 
     @get("/activity")
     async def activity(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:

@@ -88,37 +88,21 @@ DESCRIPTION = "initial tables"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="phocap", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="phocap", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Ward", tablename="ward", schema=None, columns=None
-    )
+    manager.add_table(class_name="Ward", tablename="ward", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Member", tablename="member", schema=None, columns=None
-    )
+    manager.add_table(class_name="Member", tablename="member", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Village", tablename="village", schema=None, columns=None
-    )
+    manager.add_table(class_name="Village", tablename="village", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Visit", tablename="visit", schema=None, columns=None
-    )
+    manager.add_table(class_name="Visit", tablename="visit", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Province", tablename="province", schema=None, columns=None
-    )
+    manager.add_table(class_name="Province", tablename="province", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Household", tablename="household", schema=None, columns=None
-    )
+    manager.add_table(class_name="Household", tablename="household", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="User", tablename="app_user", schema=None, columns=None
-    )
+    manager.add_table(class_name="User", tablename="app_user", schema=None, columns=None)
 
     manager.add_table(
         class_name="AuditEntry",

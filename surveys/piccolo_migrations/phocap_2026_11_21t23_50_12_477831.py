@@ -28,9 +28,7 @@ DESCRIPTION = "visit status snapshots and ward targets"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="phocap", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="phocap", description=DESCRIPTION)
 
     manager.add_table(
         class_name="WardTarget",

@@ -13,7 +13,9 @@ async def forwards() -> MigrationManager:
     async def create_index() -> None:
         from surveys.db import current_engine
 
-        await current_engine().run_ddl("CREATE UNIQUE INDEX ward_target_ward_year ON ward_target (ward, year)")
+        await current_engine().run_ddl(
+            "CREATE UNIQUE INDEX ward_target_ward_year ON ward_target (ward, year)"
+        )
 
     manager.add_raw(create_index)
     return manager

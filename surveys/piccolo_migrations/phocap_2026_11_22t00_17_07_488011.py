@@ -33,13 +33,9 @@ DESCRIPTION = "weekly digests, digest schedule per ward, users email"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="phocap", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="phocap", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Digest", tablename="digest", schema=None, columns=None
-    )
+    manager.add_table(class_name="Digest", tablename="digest", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Digest",

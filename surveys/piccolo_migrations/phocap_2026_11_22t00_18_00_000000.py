@@ -14,7 +14,9 @@ async def forwards() -> MigrationManager:
     async def create_index() -> None:
         from surveys.db import current_engine
 
-        await current_engine().run_ddl("CREATE UNIQUE INDEX digest_ward_week_audience ON digest (ward, week, audience)")
+        await current_engine().run_ddl(
+            "CREATE UNIQUE INDEX digest_ward_week_audience ON digest (ward, week, audience)"
+        )
 
     manager.add_raw(create_index)
     return manager

@@ -8,9 +8,7 @@ DESCRIPTION = "when each door sticker was printed"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="phocap", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="phocap", description=DESCRIPTION)
 
     manager.add_column(
         table_class_name="Household",

@@ -30,9 +30,7 @@ DESCRIPTION = "uploaded household lists awaiting import"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="phocap", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="phocap", description=DESCRIPTION)
 
     manager.add_table(
         class_name="ImportUpload",

@@ -16,7 +16,9 @@ async def forwards() -> MigrationManager:
         from surveys.db import current_engine
 
         engine = current_engine()
-        await engine.run_ddl("UPDATE household SET archived_at = updated_at WHERE archived AND archived_at IS NULL")
+        await engine.run_ddl(
+            "UPDATE household SET archived_at = updated_at WHERE archived AND archived_at IS NULL"
+        )
         await engine.run_ddl(
             "UPDATE household SET consent_notice = '2026-11' WHERE consent_at IS NOT NULL AND consent_notice = ''"
         )

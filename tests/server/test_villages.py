@@ -6,9 +6,9 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import sign_in
+from tests.conftest import csrf_token, sign_in
 from tests.factories import World
-from tests.server.helpers import soup
+from tests.server.helpers import form_values, soup
 
 
 async def test_volunteer_sees_only_their_villages(client: AsyncTestClient[Any], world: World) -> None:
@@ -110,3 +110,35 @@ async def test_search_says_which_member_it_found_when_not_the_head(
     # The head found: nothing more to say.
     head = soup(await client.post(f"/villages/{v1}", data={"q": "nguyen van an", "_csrf_token": csrf}))
     assert [s.text for s in head.select("#results li span.small:not(.muted)")] == []
+
+
+async def test_the_ward_names_its_villages_in_its_own_word(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    v1 = world.villages["v1"]
+    await sign_in(client, "volunteer1")
+    page = soup(await client.get("/villages"))
+    assert page.h1 is not None and page.h1.text == "Danh sách thôn của bạn"  # the default: thôn
+
+    await client.post("/signout", data={"_csrf_token": await csrf_token(client, "/villages")})
+    await sign_in(client, "ward")
+    targets = soup(await client.get("/wards/01849/targets"))
+    form = targets.find("form", action="/wards/01849/village-word")
+    assert form is not None
+    refused = await client.post(
+        "/wards/01849/village-word", data={**form_values(form), "village_word": "lang"}
+    )
+    assert refused.status_code == 422
+    assert [e.text for e in soup(refused).select(".field-error")] == ["Hãy chọn một trong các lựa chọn."]
+    saved = await client.post(
+        "/wards/01849/village-word", data={**form_values(form), "village_word": "to_dan_pho"}
+    )
+    assert saved.status_code == 200
+
+    await client.post("/signout", data={"_csrf_token": await csrf_token(client, "/villages")})
+    await sign_in(client, "volunteer1")
+    page = soup(await client.get("/villages"))
+    assert page.h1 is not None and page.h1.text == "Danh sách tổ dân phố của bạn"
+    village = soup(await client.get(f"/villages/{v1}"))
+    crumb = village.select_one(".crumbs a")
+    assert crumb is not None and crumb.text == "Tổ dân phố"
