@@ -118,7 +118,7 @@ async def test_english_is_chosen_and_remembered_for_the_user(
     )
     page = soup(response)
     assert page.html is not None and page.html["lang"] == "en"
-    assert page.h1 is not None and page.h1.text == "Your villages"
+    assert page.h1 is not None and page.h1.text == "Your village list"
     assert await User.select(User.locale).where(User.login == "volunteer1").first() == {"locale": "en"}
 
 
