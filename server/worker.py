@@ -1,4 +1,5 @@
-"""The service worker and the web app manifest, made once at start-up (docs/architecture.md §7).
+"""The service worker and the web app manifest (docs/architecture.md §7); the worker is made once per
+process, at its first request.
 
 There is no JS build step: `web/sw.js` is served at `/sw.js` with its configuration filled in: the
 precache list (each static file by its content-hashed URL, and the offline pages by a hash of the
