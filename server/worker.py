@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from server.static import STATIC_DIR, assets, static_url
+from surveys.core.i18n import LOCALE_DIR
 from surveys.core.settings import Settings
 
 WEB_DIR = STATIC_DIR.parent
@@ -36,7 +37,7 @@ def static_files() -> list[str]:
 def shell_revision() -> str:
     """A hash of everything that draws the shell pages: templates and translations."""
     digest = hashlib.sha256()
-    for path in sorted((WEB_DIR / "templates").rglob("*.html")) + sorted((WEB_DIR / "locale").rglob("*.po")):
+    for path in sorted((WEB_DIR / "templates").rglob("*.html")) + sorted(LOCALE_DIR.rglob("*.po")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

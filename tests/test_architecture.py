@@ -173,3 +173,18 @@ def test_application_code_uses_no_assert_for_control_flow() -> None:
         if isinstance(node, ast.Assert)
     ]
     assert found == []
+
+
+def test_surveys_reads_no_file_of_the_web_folder() -> None:
+    """What surveys/ needs (translations, email templates, fonts) lives in surveys/: web/ is the pages'."""
+    found = [
+        f"{name}:{node.lineno}"
+        for name, tree in modules("surveys")
+        for node in ast.walk(tree)
+        # a path built with `/ "web"` (a session's kind may still be called "web")
+        if isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Div)
+        and isinstance(node.right, ast.Constant)
+        and str(node.right.value).strip("/").split("/")[0] == "web"
+    ]
+    assert found == []

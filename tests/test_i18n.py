@@ -38,12 +38,12 @@ def catalog_ids(path: Path) -> dict[str, object]:
 
 def test_the_template_catalog_matches_the_sources() -> None:
     """Run `pybabel extract` (README, "Translations") when this fails."""
-    assert extracted_ids() == set(catalog_ids(ROOT / "web/locale/messages.pot"))
+    assert extracted_ids() == set(catalog_ids(ROOT / "surveys/core/locale/messages.pot"))
 
 
 def test_every_message_has_a_vietnamese_translation_with_the_same_placeholders() -> None:
     """Run `pybabel update` and translate the new entries when this fails."""
-    vi = catalog_ids(ROOT / "web/locale/vi/LC_MESSAGES/messages.po")
+    vi = catalog_ids(ROOT / "surveys/core/locale/vi/LC_MESSAGES/messages.po")
     assert set(vi) == extracted_ids()
     for msgid, message in vi.items():
         strings = message.string if isinstance(message.string, tuple) else (message.string,)  # type: ignore[attr-defined]

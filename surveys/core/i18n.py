@@ -1,6 +1,6 @@
-"""Interface languages: Vietnamese by default, English second (Babel catalogs in `web/locale/`).
+"""Interface languages: Vietnamese by default, English second (Babel catalogs in `surveys/core/locale/`).
 
-Message ids are English; `web/locale/vi/LC_MESSAGES/messages.po` holds the Vietnamese. Catalogs are
+Message ids are English; `surveys/core/locale/vi/LC_MESSAGES/messages.po` holds the Vietnamese. Catalogs are
 compiled in memory at start, so no generated `.mo` file is kept in the repository.
 """
 
@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 LOCALES: tuple[str, ...] = ("vi", "en")
-LOCALE_DIR = Path(__file__).resolve().parents[2] / "web" / "locale"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 _current: ContextVar[str] = ContextVar("phocap_locale", default="vi")
 
 
