@@ -4,20 +4,15 @@ the app built by its one factory, and signed-in clients."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
@@ -26,6 +21,7 @@ from surveys.core.settings import Settings, load_settings
 from surveys.tables import ALL_TABLES
 from tests import log_scan
 from tests.factories import PASSWORD, World, make_world
+from tests.live import serve
 
 _LOG_HANDLER = pytest.StashKey[logging.Handler]()
 
@@ -159,22 +155,5 @@ async def api_token(client: AsyncTestClient[Any], login: str, password: str = PA
 @pytest.fixture
 def live_server(settings: Settings) -> Iterator[str]:
     """The app served by uvicorn on a free local port, for the length of one test."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    live = dataclasses.replace(
-        settings, base_url=f"http://127.0.0.1:{port}", allowed_hosts="127.0.0.1", cookie_secure=False
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(live), host="127.0.0.1", port=port, log_config=None, access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    yield live.base_url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(settings) as url:
+        yield url

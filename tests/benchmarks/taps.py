@@ -17,23 +17,15 @@ is filled, and the smallest tap target on the household page and the form; then 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
-import socket
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from playwright.async_api import Locator, Page, async_playwright
 
-from server.app import create_app
 from surveys.core.db import bind, engine_for_url, migrate
-from surveys.core.settings import Settings, load_settings
+from surveys.core.settings import load_settings
 from tests.browser.conftest import CHROMIUM_FLAGS, chromium_path
 from tests.browser.targets import smallest_target
 from tests.factories import (
@@ -47,6 +39,7 @@ from tests.factories import (
     make_village,
     make_ward,
 )
+from tests.live import serve
 
 VIEWPORT = {"width": 360, "height": 740}
 
@@ -61,32 +54,6 @@ FIRST_VISIT: dict[str, dict[str, Any]] = {
     CHILD: {},
 }  # fmt: skip
 REPEAT_VISIT: dict[str, dict[str, Any]] = {ADULT_2: {"vneid": "level2"}}
-
-
-@contextmanager
-def serve(settings: Settings) -> Iterator[str]:
-    """The app on a free local port in a thread, as tests/conftest.py's live_server does."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    live = dataclasses.replace(
-        settings, base_url=f"http://127.0.0.1:{port}", allowed_hosts="127.0.0.1", cookie_secure=False
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(live), host="127.0.0.1", port=port, log_config=None, access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    try:
-        yield live.base_url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 class Volunteer:
