@@ -22,6 +22,7 @@ from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from surveys.outages import database_unreachable, outages
+from surveys.sqlite_writer import TurnTakingSQLiteEngine
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ def engine_for_url(url: str) -> Engine:
     if parsed.scheme == "sqlite":
         path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else parsed.path
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
+        # Writes of one process take turns before they reach SQLite (surveys/sqlite_writer.py).
+        return TurnTakingSQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
     if parsed.scheme in {"postgres", "postgresql"}:
         return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql:// (got {parsed.scheme!r})")
