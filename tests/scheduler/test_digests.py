@@ -212,3 +212,33 @@ async def test_the_next_weeks_digest_shows_the_change(ward_with_emails: World, s
     await make_digest(ward, THIS_WEEK, WARD, settings)
     text = (await Digest.select(Digest.text_body).where(Digest.week == THIS_WEEK).first() or {})["text_body"]
     assert "Hộ đã đến thăm: 33.3% (1/3), +33.3 điểm so với tuần trước" in text
+
+
+async def test_two_schedulers_catching_up_a_missed_week_at_once_record_it_once_without_error(
+    ward_with_emails: World, settings: Settings
+) -> None:
+    # Two web processes with the embedded scheduler come back on a Tuesday after a missed week: before,
+    # the second failed with a unique violation while recording the missed week.
+    ward = ward_with_emails.wards["pq"]
+    monday = week_start(now())
+    await make_digest(ward, week_label(monday - timedelta(weeks=2)), WARD, settings)
+    tuesday = monday + timedelta(days=1)
+    first, second = await asyncio.gather(due_digests(settings, tuesday), due_digests(settings, tuesday))
+    made = first + second
+    # Each digest made once, by one of the two (a village head's own digest among them).
+    assert (
+        len(made)
+        == len(set(made))
+        == await Digest.count().where(Digest.week != week_label(monday - timedelta(weeks=2)))
+    )
+    weeks = [
+        (r["week"], r["status"])
+        for r in await Digest.select(Digest.week, Digest.status)
+        .where(Digest.ward == ward)
+        .order_by(Digest.week)
+    ]
+    assert weeks == [
+        (week_label(monday - timedelta(weeks=2)), "pending"),
+        (week_label(monday - timedelta(weeks=1)), "skipped"),
+        (week_label(monday), "pending"),
+    ]
