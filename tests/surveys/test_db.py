@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,15 @@ async def test_forty_writers_of_one_process_take_turns_and_none_meets_database_i
     await asyncio.gather(*(in_a_transaction(n) for n in range(20)), *(on_its_own(n) for n in range(20)))
     assert await SignInFailure.count().where(SignInFailure.client_addr == "a") == 40
     assert await SignInFailure.count().where(SignInFailure.client_addr == "b") == 20
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="creates its own SQLite file")
+async def test_the_sqlite_database_and_its_folder_are_the_owners_only(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    bind(engine_for_url(f"sqlite:///{data / 'phocap.sqlite3'}"))
+    await migrate()
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    files = sorted(p.name for p in data.iterdir())
+    assert "phocap.sqlite3" in files
+    # The database, and its WAL and shared-memory files while they exist: read and written by the owner.
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()} == {name: 0o600 for name in files}
