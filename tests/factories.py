@@ -10,6 +10,7 @@ from unittest import mock
 
 from surveys import accounts
 from surveys.accounts import create_user
+from surveys.clock import this_year
 from surveys.hashing import hash_password_now
 from surveys.tables import Household, Member, Province, Village, Ward
 from surveys.visits import refresh_household_keys
@@ -123,7 +124,8 @@ async def make_world() -> World:
         [
             person("Nguyễn Văn An", 1970, sex="male"),
             person("Trần Thị Bình", 1975, sex="female"),
-            person("Nguyễn Minh Khôi", 2015),
+            # A child: 11 this year, by the clock the app reads (a literal year would turn 16 in 2031).
+            person("Nguyễn Minh Khôi", this_year() - 11),
         ],
         address="Xóm Trên, Thôn Đồng Tâm",
     )
