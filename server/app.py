@@ -42,6 +42,7 @@ from server.problems import (
 from server.security import (
     AllowedHostsMiddleware,
     ClientAddressMiddleware,
+    CrossSiteFormMiddleware,
     NulCharacterMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
         lifespan=[lifespan],
         middleware=[
+            CrossSiteFormMiddleware(),
             IdentifyMiddleware(settings),
             NulCharacterMiddleware(MAX_BODY_BYTES),
         ],
