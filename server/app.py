@@ -40,6 +40,7 @@ from server.problems import (
 from server.security import (
     AllowedHostsMiddleware,
     ClientAddressMiddleware,
+    CrossSiteFormMiddleware,
     NulCharacterMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
         lifespan=[lifespan],
         middleware=[
+            CrossSiteFormMiddleware(),
             IdentifyMiddleware(settings),
             NulCharacterMiddleware(MAX_BODY_BYTES),
         ],

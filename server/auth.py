@@ -109,8 +109,8 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
     if user is None:
         if api:
             raise NotAuthorizedException("A valid bearer token is required (POST /api/session to get one).")
-        target = connection.url.path + (f"?{connection.url.query}" if connection.url.query else "")
-        raise SignInRequired(target, await _posted_fields(connection))
+        # The path only: a query string (an old bookmark of a search) can hold a person's name.
+        raise SignInRequired(connection.url.path, await _posted_fields(connection))
     if user.must_change_password and not api and connection.url.path != "/password":
         raise PasswordChangeRequired()
     if not await allowed(user, action, **await _record(connection, rule)):
@@ -194,10 +194,11 @@ def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 
 def safe_next(path: str | None) -> str:
-    """A local path to return to after sign-in; anything else (another site) becomes the home page."""
+    """A local path to return to after sign-in, without its query string (searches carry names, which
+    stay out of URLs); anything else (another site) becomes the home page."""
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
         return "/"
-    return path
+    return path.split("?", 1)[0].split("#", 1)[0] or "/"
 
 
 def sign_in_url(next_path: str) -> str:

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
+from surveys.core.clock import start_clock_at
 from surveys.core.db import bind, engine_for_url, migrate
-from surveys.core.settings import Settings, load_settings
+from surveys.core.settings import Settings, get_settings, load_settings
 from surveys.tables import ALL_TABLES
 from tests import log_scan
 from tests.factories import PASSWORD, World, make_world
@@ -29,8 +31,25 @@ POSTGRES_URL = os.environ.get("PHOCAP_TEST_DATABASE_URL", "")
 BASE_URL = "https://testserver.local"
 
 
+# A run can start at a chosen instant (ISO 8601 with its offset), e.g. a Sunday 23:30 in Vietnam, when
+# the UTC week is not Vietnam's: `.ci/run` runs the suite once so. The clock moves on from there.
+TEST_NOW = os.environ.get("PHOCAP_TEST_NOW", "")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_LOG_HANDLER] = log_scan.start()
+    if TEST_NOW:
+        start_clock_at(datetime.fromisoformat(TEST_NOW))
+    # phocap's own time zone setting is read from TZ too. The suite checks phocap as configured for
+    # Vietnam (its default) on a machine whose clock is in whatever zone TZ names (CI runs it in UTC
+    # and in Vietnam's): read the process's settings once without the machine's TZ, then put it back.
+    machine_tz = os.environ.pop("TZ", None)
+    try:
+        get_settings.cache_clear()
+        get_settings()
+    finally:
+        if machine_tz is not None:
+            os.environ["TZ"] = machine_tz
 
 
 @pytest.fixture(autouse=True)
@@ -61,8 +80,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         log_scan.LOG_FILE.unlink(missing_ok=True)
 
 
-def pytest_report_header() -> str:
-    return f"phocap database: {'PostgreSQL ' + POSTGRES_URL.rsplit('@', 1)[-1] if POSTGRES_URL else 'SQLite'}"
+def pytest_report_header() -> list[str]:
+    database = "PostgreSQL " + POSTGRES_URL.rsplit("@", 1)[-1] if POSTGRES_URL else "SQLite"
+    clock = f"from {TEST_NOW}" if TEST_NOW else "real time"
+    return [f"phocap database: {database}", f"phocap clock: {clock}, TZ={os.environ.get('TZ', '(unset)')}"]
 
 
 @pytest.fixture(scope="session")

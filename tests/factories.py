@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 from unittest import mock
 
+from surveys.core.clock import this_year
 from surveys.people import accounts
 from surveys.people.accounts import create_user
 from surveys.people.hashing import hash_password_now
@@ -123,7 +124,8 @@ async def make_world() -> World:
         [
             person("Nguyễn Văn An", 1970, sex="male"),
             person("Trần Thị Bình", 1975, sex="female"),
-            person("Nguyễn Minh Khôi", 2015),
+            # A child: 11 this year, by the clock the app reads (a literal year would turn 16 in 2031).
+            person("Nguyễn Minh Khôi", this_year() - 11),
         ],
         address="Xóm Trên, Thôn Đồng Tâm",
     )

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests import log_scan
 
 
@@ -36,9 +38,15 @@ def test_records_of_the_run_reach_the_scanned_file() -> None:
 
 
 def test_leak_probe() -> None:
-    """Logs a fixture's name when asked to (by the test below, in a run of its own); passes otherwise."""
-    if os.environ.get("PHOCAP_LOG_LEAK_PROBE"):
-        logging.getLogger("phocap.access").info("visit recorded for Nguyễn Văn An")
+    """Logs a fixture's name (run by the test below, in a run of its own) and checks the scan of the
+    run's log file finds that very line; the run as a whole must then fail."""
+    if not os.environ.get("PHOCAP_LOG_LEAK_PROBE"):
+        pytest.skip("run only by test_a_name_in_the_logs_fails_the_whole_run, in a pytest of its own")
+    logging.getLogger("phocap.access").info("visit recorded for Nguyễn Văn An")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    found = log_scan.leaks(log_scan.LOG_FILE.read_text(encoding="utf-8"))
+    assert [line.split("phocap.access: ", 1)[-1] for line in found] == ["visit recorded for Nguyễn Văn An"]
 
 
 def test_a_name_in_the_logs_fails_the_whole_run() -> None:

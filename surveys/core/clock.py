@@ -7,10 +7,21 @@ from zoneinfo import ZoneInfo
 
 from surveys.core.settings import get_settings
 
+# Where "now" is moved to, as (instant, real time it was set): set only by the test suite (its conftest
+# reads PHOCAP_TEST_NOW), so a run can start at a chosen instant, such as a Sunday 23:30 in Vietnam
+# when the UTC week and Vietnam's differ. The clock then moves on from there at the real pace.
+_shift: timedelta = timedelta(0)
+
+
+def start_clock_at(instant: datetime) -> None:
+    """Make `now()` read `instant` at this moment and move on from there (tests only)."""
+    global _shift
+    _shift = instant.astimezone(UTC) - datetime.now(UTC)
+
 
 def now() -> datetime:
     """The current time, timezone-aware (UTC)."""
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _shift
 
 
 def local_now() -> datetime:

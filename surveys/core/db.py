@@ -22,6 +22,7 @@ from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from surveys.core.outages import database_unreachable, outages
+from surveys.core.sqlite_writer import TurnTakingSQLiteEngine
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,11 @@ def engine_for_url(url: str) -> Engine[Any]:
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else parsed.path
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
+        # The database holds a commune's personal data: a folder only its owner enters (when phocap
+        # makes it), a file only its owner reads.
+        Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Writes of one process take turns before they reach SQLite (surveys/core/sqlite_writer.py).
+        return TurnTakingSQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
     if parsed.scheme in {"postgres", "postgresql"}:
         return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql:// (got {parsed.scheme!r})")
@@ -77,6 +81,9 @@ def current_engine() -> Engine[Any]:
 
 
 def _prepare_sqlite(path: str) -> None:
+    # Owner only (0600), before SQLite opens it: SQLite gives its -wal and -shm files the same mode.
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
     # WAL lets readers go on while one writer writes; the mode is stored in the file.
     with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT) as conn:
         conn.execute("PRAGMA journal_mode=WAL")

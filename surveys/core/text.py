@@ -7,7 +7,12 @@ import unicodedata
 from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and invisible format characters a copied name may carry: zero-width space and
+# joiners, soft hyphen, byte-order mark, and bidi controls (marks, embeddings, overrides, isolates),
+# which make two names that look alike differ, or make a name display reversed (a "Trojan source" trick).
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 
 # Vietnamese alphabet order: ă, â come after a; đ after d; ê after e; ô, ơ after o; ư after u.
 _ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"

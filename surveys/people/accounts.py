@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from surveys.core import clock
 from surveys.core.db import LOCK_SIGNIN_ADDRESS, LOCK_SIGNIN_LOGIN, serialise_on, write_transaction
 from surveys.core.settings import Settings
 from surveys.people.hashing import (
@@ -102,7 +103,7 @@ async def sign_in(login: str, password: str, client_addr: str, limits: SignInLim
     limit (a fault run had 30 parallel guesses all checked), and a success takes its count back."""
     login = login.strip().lower()[:50]
     client_addr = client_addr[:64]
-    at = datetime.now(UTC)
+    at = clock.now()
     with hashing_slot():
         failure_id = await _count_attempt(login, client_addr, at, limits)
         user_id = await check_credentials(login, password)
@@ -140,7 +141,7 @@ async def _count_attempt(login: str, client_addr: str, at: datetime, limits: Sig
 async def open_session(user_id: int, kind: str, lifetime: timedelta) -> str:
     """Start a session (kind `web` or `api`) and return its secret token; only its hash is stored."""
     token = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = clock.now()
     async with write_transaction():
         await AuthSession.insert(
             AuthSession(
@@ -164,7 +165,7 @@ async def actor_for_token(token: str, kind: str, idle: timedelta) -> Actor | Non
     """The active user of a live session token, or None (unknown, expired, idle too long, deactivated)."""
     if not token:
         return None
-    now = datetime.now(UTC)
+    now = clock.now()
     row = (
         await AuthSession.select(
             AuthSession.id,
@@ -224,7 +225,7 @@ async def set_locale(user_id: int, locale: str) -> None:
 async def purge_expired_sessions(idle: timedelta, signin_window: timedelta) -> int:
     """Delete sessions past their lifetime or idle too long, and failed sign-ins older than the
     throttling window; returns how many sessions."""
-    now = datetime.now(UTC)
+    now = clock.now()
     await SignInFailure.delete().where(SignInFailure.failed_at <= now - signin_window)
     stale = (AuthSession.expires_at <= now) | (AuthSession.last_seen_at <= now - idle)
     count = await AuthSession.count().where(stale)

@@ -193,10 +193,12 @@ async def change_own_password(
         raise InvalidInput([FieldError("new_password", problem)])
     from surveys.people.accounts import _token_hash
 
+    # Hashed before the transaction: no writer waits for argon2.
+    password_hash = await hash_password(new_password)
     async with write_transaction():
-        await User.update(
-            {User.password_hash: await hash_password(new_password), User.must_change_password: False}
-        ).where(User.id == user_id)
+        await User.update({User.password_hash: password_hash, User.must_change_password: False}).where(
+            User.id == user_id
+        )
         await AuthSession.delete().where(
             (AuthSession.user == user_id) & (AuthSession.token_hash != _token_hash(keep_session))
         )

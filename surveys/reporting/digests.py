@@ -258,7 +258,9 @@ async def due_digests(settings: Settings, at: datetime | None = None) -> list[in
                 and week_label(start) > first["week"]
                 and await _digest_id(ward["id"], week_label(start), WARD) is None
             ):
-                made.append(await _record_skipped(ward["id"], week_label(start)))
+                skipped = await _record_skipped(ward["id"], week_label(start))
+                if skipped is not None:
+                    made.append(skipped)
         if at < scheduled_time(ward, this_week):
             continue
         week = week_label(this_week)
@@ -272,22 +274,31 @@ async def due_digests(settings: Settings, at: datetime | None = None) -> list[in
     return made
 
 
-async def _record_skipped(ward_id: int, week: str) -> int:
+async def _record_skipped(ward_id: int, week: str) -> int | None:
+    """Record the week as missed; None when another scheduler recorded it (or its digest) first."""
     with use_locale("vi"):
         note = gettext("No digest was made this week: the scheduler was not running.")
-    inserted = await Digest.insert(
-        Digest(
-            ward=ward_id,
-            week=week,
-            audience=WARD,
-            subject=note,
-            text_body=note,
-            html_body="",
-            summary=note,
-            status="skipped",
-            last_error=note,
-        )
-    )
+    try:
+        async with write_transaction():
+            inserted = await Digest.insert(
+                Digest(
+                    ward=ward_id,
+                    week=week,
+                    audience=WARD,
+                    subject=note,
+                    text_body=note,
+                    html_body="",
+                    summary=note,
+                    status="skipped",
+                    last_error=note,
+                )
+            )
+    except Exception:
+        # Two schedulers (or two web processes with the embedded one) at once: the unique index on
+        # (ward, week, audience) refused the second; that one has nothing to do.
+        if await _digest_id(ward_id, week, WARD) is None:
+            raise
+        return None
     return int(inserted[0]["id"])
 
 

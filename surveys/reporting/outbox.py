@@ -36,7 +36,9 @@ def message_of(digest: dict[str, Any], settings: Settings) -> EmailMessage:
     message["From"] = settings.mail_from
     message["To"] = ", ".join(digest["recipients"].split())
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(idstring=f"digest-{digest['id']}", domain="phocap")
+    message["Message-ID"] = digest["message_id"] or make_msgid(
+        idstring=f"digest-{digest['id']}", domain="phocap"
+    )
     message.set_content(digest["text_body"])
     message.add_alternative(digest["html_body"], subtype="html")
     return message
@@ -56,6 +58,12 @@ async def _claim(digest_id: int, at: datetime) -> dict[str, Any] | None:
     )
     if not claimed:
         return None
+    # The Message-ID is stored before the first attempt and kept: a sender that dies after the mail
+    # server accepted the message, before marking it sent, leaves it claimable again; the copy sent
+    # then carries the same Message-ID, so the receiving side can drop the duplicate.
+    await Digest.update(
+        {Digest.message_id: make_msgid(idstring=f"digest-{digest_id}", domain="phocap")}
+    ).where((Digest.id == digest_id) & (Digest.message_id == ""))
     return await Digest.select().where(Digest.id == digest_id).first()
 
 
@@ -118,6 +126,8 @@ async def resend(digest_id: int, user_id: int | None, client_addr: str = "") -> 
                 Digest.next_attempt_at: now(),
                 Digest.claimed_until: None,
                 Digest.queued_at: now(),
+                # Sent again on purpose: a new message, which the receiving side must not drop.
+                Digest.message_id: "",
             }
         )
         .where((Digest.id == digest_id) & Digest.status.is_in(["sent", "failed"]))

@@ -38,7 +38,9 @@ def mailing(settings: Settings, port: int) -> Settings:
     )
 
 
-THIS_WEEK = week_label(week_start(now()))
+def this_week() -> str:
+    """This ISO week in Vietnam, read when a test runs (not when the module is imported)."""
+    return week_label(week_start(now()))
 
 
 def week_in_words(monday: datetime) -> str:
@@ -52,7 +54,7 @@ async def test_the_digest_arrives_with_both_parts_and_correct_headers(
 ) -> None:
     with smtp_server() as (inbox, port):
         settings = mailing(settings, port)
-        await make_digest(ward_with_emails.wards["pq"], THIS_WEEK, WARD, settings)
+        await make_digest(ward_with_emails.wards["pq"], this_week(), WARD, settings)
         assert await deliver_due(settings) == {"sent": 1, "retry": 0, "failed": 0}
     [message] = inbox.messages
     assert message["Subject"] == f"Bình dân học vụ số: Xã Phong Quang, {week_in_words(week_start(now()))}"
@@ -76,7 +78,7 @@ async def test_the_digest_arrives_with_both_parts_and_correct_headers(
 async def test_the_email_carries_no_personal_data(ward_with_emails: World, settings: Settings) -> None:
     with smtp_server() as (inbox, port):
         settings = mailing(settings, port)
-        await make_digest(ward_with_emails.wards["pq"], THIS_WEEK, WARD, settings)
+        await make_digest(ward_with_emails.wards["pq"], this_week(), WARD, settings)
         await deliver_due(settings)
     raw = inbox.messages[0].as_string()
     body = "\n".join(
@@ -96,7 +98,7 @@ async def test_with_the_mail_server_down_the_digest_waits_and_goes_out_when_it_i
 ) -> None:
     port = free_port()
     settings = mailing(settings, port)
-    await make_digest(ward_with_emails.wards["pq"], THIS_WEEK, WARD, settings)
+    await make_digest(ward_with_emails.wards["pq"], this_week(), WARD, settings)
     assert await deliver_due(settings) == {"sent": 0, "retry": 1, "failed": 0}
     waiting = await Digest.select().first()
     assert waiting is not None and waiting["status"] == "pending" and waiting["attempts"] == 1
@@ -117,7 +119,7 @@ async def test_a_refused_recipient_is_retried_then_marked_failed(
     inbox = Inbox(refuse={"vanhoa@phongquang.example", "ubnd@phongquang.example"})
     with smtp_server(inbox=inbox) as (_, port):
         settings = mailing(settings, port)
-        await make_digest(ward_with_emails.wards["pq"], THIS_WEEK, WARD, settings)
+        await make_digest(ward_with_emails.wards["pq"], this_week(), WARD, settings)
         assert (await deliver_due(settings))["retry"] == 1
         assert (await deliver_due(settings, now() + timedelta(hours=settings.digest_retry_hours + 1)))[
             "failed"
@@ -215,7 +217,58 @@ async def test_the_next_weeks_digest_shows_the_change(ward_with_emails: World, s
     await Digest.update({Digest.figures: '{"indicators": {"visited": {"percent": 0.0}}}'}).where(
         Digest.week == last_week
     )
-    await make_digest(ward, THIS_WEEK, WARD, settings)
-    text = (await Digest.select(Digest.text_body).where(Digest.week == THIS_WEEK).first() or {})["text_body"]
+    await make_digest(ward, this_week(), WARD, settings)
+    text = (await Digest.select(Digest.text_body).where(Digest.week == this_week()).first() or {})[
+        "text_body"
+    ]
     # The decimal comma, and a space that does not break before the percent sign.
     assert "Hộ đã đến thăm: 33,3\u00a0% (1/3), +33,3 điểm so với tuần trước" in text
+
+
+async def test_two_schedulers_catching_up_a_missed_week_at_once_record_it_once_without_error(
+    ward_with_emails: World, settings: Settings
+) -> None:
+    # Two web processes with the embedded scheduler come back on a Tuesday after a missed week: before,
+    # the second failed with a unique violation while recording the missed week.
+    ward = ward_with_emails.wards["pq"]
+    monday = week_start(now())
+    await make_digest(ward, week_label(monday - timedelta(weeks=2)), WARD, settings)
+    tuesday = monday + timedelta(days=1)
+    first, second = await asyncio.gather(due_digests(settings, tuesday), due_digests(settings, tuesday))
+    made = first + second
+    # Each digest made once, by one of the two (a village head's own digest among them).
+    assert (
+        len(made)
+        == len(set(made))
+        == await Digest.count().where(Digest.week != week_label(monday - timedelta(weeks=2)))
+    )
+    weeks = [
+        (r["week"], r["status"])
+        for r in await Digest.select(Digest.week, Digest.status)
+        .where(Digest.ward == ward)
+        .order_by(Digest.week)
+    ]
+    assert weeks == [
+        (week_label(monday - timedelta(weeks=2)), "pending"),
+        (week_label(monday - timedelta(weeks=1)), "skipped"),
+        (week_label(monday), "pending"),
+    ]
+
+
+async def test_a_digest_sent_again_after_a_crash_carries_the_same_message_id(
+    ward_with_emails: World, settings: Settings
+) -> None:
+    with smtp_server() as (inbox, port):
+        settings = mailing(settings, port)
+        digest_id, _ = await make_digest(ward_with_emails.wards["pq"], this_week(), WARD, settings)
+        assert (await deliver_due(settings))["sent"] == 1
+        stored = await Digest.select(Digest.message_id).where(Digest.id == digest_id).first()
+        assert stored is not None and stored["message_id"] == inbox.messages[0]["Message-ID"]
+        # The sender died after the mail server accepted the message, before it marked it sent: the
+        # digest is left claimed, and the claim runs out.
+        await Digest.update(
+            {Digest.status: "sending", Digest.sent_at: None, Digest.claimed_until: now()}
+        ).where(Digest.id == digest_id)
+        assert (await deliver_due(settings, now() + timedelta(minutes=11)))["sent"] == 1
+    # At least once, with one Message-ID: the receiving side can tell the copy from a new message.
+    assert [m["Message-ID"] for m in inbox.messages] == [stored["message_id"]] * 2

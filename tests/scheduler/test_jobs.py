@@ -9,7 +9,7 @@ from scheduler.runner import build_scheduler
 from surveys.core.clock import now
 from surveys.core.settings import Settings
 from surveys.people.accounts import open_session
-from surveys.tables import AuthSession
+from surveys.tables import AuthSession, ImportUpload
 from tests.factories import World
 
 
@@ -34,3 +34,18 @@ def test_scheduler_has_the_jobs_with_a_generous_misfire_grace(settings: Settings
     scheduler = build_scheduler(settings)
     job = scheduler.get_job("purge_sessions")
     assert job is not None and job.misfire_grace_time >= 3600 and job.coalesce
+
+
+async def test_uploaded_household_lists_are_deleted_a_day_after_their_preview(
+    world: World, settings: Settings
+) -> None:
+    # SECURITY.md: an uploaded list holds names; none stays longer than a day.
+    user = world.users["head1"]
+    for token, age in (("stale", timedelta(hours=25)), ("fresh", timedelta(hours=23))):
+        await ImportUpload.insert(
+            ImportUpload(
+                token=token, user=user, filename="ds.csv", content=b"ho_ten\n", created_at=now() - age
+            )
+        )
+    await jobs.purge_sessions(settings)
+    assert [r["token"] for r in await ImportUpload.select(ImportUpload.token)] == ["fresh"]

@@ -9,7 +9,9 @@ neighbour's, `province` an officer of the province holding both wards."""
 from __future__ import annotations
 
 import re
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,7 +57,10 @@ HANDLER_CHECKED = {"/h/{token:str}": "household.read"}
 
 def _routes() -> list[tuple[str, str, str]]:
     """(method, path template, action) of every route of the app."""
-    app = create_app(load_settings(environ={}, data_dir="/tmp/phocap-routes", secret_key="x"))
+    # Read while tests are collected, before any tmp_path exists: a private folder of its own, removed
+    # after (a fixed folder in the system temp dir would be shared with every other run on the machine).
+    with tempfile.TemporaryDirectory(prefix="phocap-routes-") as data_dir:
+        app = create_app(load_settings(environ={}, data_dir=data_dir, secret_key="x"))
     routes = []
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
@@ -219,9 +224,8 @@ async def test_post_routes_answer_each_role_as_the_table_says(
         assert await _fingerprint() == before, f"a refused {method} {template} changed the database"
 
 
-def test_settings_for_the_routes_are_the_defaults(settings: Settings) -> None:
+def test_settings_for_the_routes_are_the_defaults(settings: Settings, tmp_path: Path) -> None:
     # The route list above is read from an app built with the defaults: the same routes as the tests'.
     assert {r.path for r in create_app(settings).routes} == {
-        r.path
-        for r in create_app(load_settings(environ={}, data_dir="/tmp/phocap-routes", secret_key="x")).routes
+        r.path for r in create_app(load_settings(environ={}, data_dir=str(tmp_path), secret_key="x")).routes
     }

@@ -17,7 +17,10 @@ from tests.conftest import sign_in
 from tests.factories import World
 from tests.server.helpers import field_errors, soup
 
-THIS_WEEK = week_label(week_start(now()))
+
+def this_week() -> str:
+    """This ISO week in Vietnam, read when a test runs (not when the module is imported)."""
+    return week_label(week_start(now()))
 
 
 async def test_dashboard_says_when_no_one_receives_the_digest(
@@ -74,7 +77,7 @@ async def test_digest_settings_are_checked_and_saved(client: AsyncTestClient[Any
 async def test_archive_shows_each_digest_its_summary_and_the_email(
     client: AsyncTestClient[Any], world: World, settings: Settings
 ) -> None:
-    digest_id, _ = await make_digest(world.wards["pq"], THIS_WEEK, WARD, settings)
+    digest_id, _ = await make_digest(world.wards["pq"], this_week(), WARD, settings)
     await sign_in(client, "ward")
     archive = soup(await client.get("/wards/01849/digests"))
     assert archive.find("a", href=f"/wards/01849/digests/{digest_id}") is not None
@@ -121,7 +124,7 @@ async def test_send_now_then_resend_is_explicit_and_audited(
 async def test_only_the_wards_officers_reach_its_digests(
     client: AsyncTestClient[Any], world: World, login: str, settings: Settings
 ) -> None:
-    digest_id, _ = await make_digest(world.wards["pq"], THIS_WEEK, WARD, settings)
+    digest_id, _ = await make_digest(world.wards["pq"], this_week(), WARD, settings)
     csrf = await sign_in(client, login)
     for path in ("/wards/01849/digests", f"/wards/01849/digests/{digest_id}", f"/wards/01849/digests/{digest_id}/email.html",
                  "/wards/01849/digest-settings"):  # fmt: skip

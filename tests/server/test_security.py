@@ -154,3 +154,27 @@ async def test_every_answer_errors_included_carries_the_security_headers_and_che
     refused = await client.request(method, path, headers={"host": "evil.example"})
     assert refused.status_code == 400 and refused.json()["title"] == "Invalid host header"
     assert refused.headers["x-frame-options"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},
+        {"origin": "https://evil.example"},
+        {"origin": "https://testserver.local.evil.example"},
+    ],
+)
+async def test_a_form_posted_from_another_site_is_refused_even_with_a_valid_token(
+    client: AsyncTestClient[Any], world: Any, headers: dict[str, str]
+) -> None:
+    from tests.conftest import csrf_token
+    from tests.factories import PASSWORD
+
+    token = await csrf_token(client)
+    form = {"login": "volunteer1", "password": PASSWORD, "_csrf_token": token}
+    refused = await client.post("/signin", data=form, headers=headers, follow_redirects=False)
+    assert refused.status_code == 403 and "phocap_session" not in refused.cookies
+    # The same form from the site itself goes through.
+    same = {"origin": "https://testserver.local", "sec-fetch-site": "same-origin"}
+    assert (await client.post("/signin", data=form, headers=same, follow_redirects=False)).status_code == 303

@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from server.app import create_app
+from surveys.core.settings import Settings
 from surveys.tables import AuditEntry, AuthSession, User, UserVillage
-from tests.conftest import csrf_token, sign_in
-from tests.factories import World
+from tests.conftest import BASE_URL, api_token, csrf_token, sign_in
+from tests.factories import PASSWORD, World
 from tests.server.helpers import field_errors, soup
 
 
@@ -210,3 +212,28 @@ async def test_a_ward_officer_cannot_manage_another_wards_user_or_an_officer(
             f"/wards/01849/team/{world.users['admin']}/active", data={"_csrf_token": csrf, "active": "false"}
         )
     ).status_code == 404
+
+
+async def test_changing_ones_own_password_ends_the_other_sessions_and_keeps_this_one(
+    client: AsyncTestClient[Any], settings: Settings, world: World
+) -> None:
+    # Signed in on the phone (a lost one, say) and on the office PC; the password is changed on the PC.
+    async with AsyncTestClient(app=create_app(settings), base_url=BASE_URL) as phone:
+        await sign_in(phone, "volunteer1")
+        api = await api_token(phone, "volunteer1")
+        csrf = await sign_in(client, "volunteer1")
+        changed = await client.post(
+            "/password",
+            data={
+                "_csrf_token": csrf,
+                "current_password": PASSWORD,
+                "new_password": "dong-lua-chin-vang",
+                "new_password_again": "dong-lua-chin-vang",
+            },
+            follow_redirects=False,
+        )
+        assert changed.status_code == 303
+        assert (await client.get("/villages")).status_code == 200
+        on_phone = await phone.get("/villages", follow_redirects=False)
+        assert on_phone.status_code == 303 and on_phone.headers["location"] == "/signin?next=/villages"
+        assert (await phone.get("/api/villages", headers=api)).status_code == 401

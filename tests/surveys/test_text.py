@@ -84,3 +84,12 @@ def test_shorter_given_name_first_then_family_name() -> None:
 def test_sort_key_is_the_same_for_nfc_and_nfd() -> None:
     name = "Nguyễn Thị Ánh"
     assert name_sort_key(name) == name_sort_key(unicodedata.normalize("NFD", name))
+
+
+def test_clean_drops_invisible_and_bidi_control_characters_from_names() -> None:
+    # Zero-width space, zero-width joiner, right-to-left override, an isolate, a byte-order mark: a
+    # name that looks like "Nguyễn Văn An" is stored as exactly that, and finds and sorts as that.
+    assert clean("Nguy\u200bễn\u200d V\u202eăn\u202c \u2066An\u2069\ufeff") == "Nguyễn Văn An"
+    assert clean("Lò\u00ad Văn\u200e\u200f Tư") == "Lò Văn Tư"
+    # Nothing visible left: an empty name, refused as missing.
+    assert clean("\u200b\u202e\u2060") == ""

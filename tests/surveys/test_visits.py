@@ -178,7 +178,14 @@ async def test_removed_member_leaves_the_household_view(world: World) -> None:
     khoi = (await _members(world))["Nguyễn Minh Khôi"]
     result = await _visit(
         world,
-        members=[{"id": khoi["id"], "full_name": "Nguyễn Minh Khôi", "birth_year": 2015, "removed": True}],
+        members=[
+            {
+                "id": khoi["id"],
+                "full_name": "Nguyễn Minh Khôi",
+                "birth_year": khoi["birth_year"],
+                "removed": True,
+            }
+        ],
     )
     assert "Nguyễn Minh Khôi" not in {m.full_name for m in result.household.members}
 
