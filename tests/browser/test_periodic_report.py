@@ -29,7 +29,12 @@ async def test_ward_officer_makes_the_quarters_report_and_downloads_the_word_fil
     await desktop.wait_for_url(f"{live_server}/wards/01849/reports?period=2025-Q3")
     report = desktop.locator("article.a4")
     assert "quý III năm 2025" in await report.inner_text()
-    vneid = report.locator("table.doc-table").first.locator("tr").filter(has_text="Công dân từ 16 tuổi có VNeID").first
+    vneid = (
+        report.locator("table.doc-table")
+        .first.locator("tr")
+        .filter(has_text="Công dân từ 16 tuổi có VNeID")
+        .first
+    )
     assert (await vneid.locator("td").all_inner_texts())[:5] == ["0", "0,0", "2", "4", "50,0"]
     # On A4 paper: no bar, no period chooser, only the document.
     await desktop.emulate_media(media="print")
