@@ -354,6 +354,49 @@ def ward_rules(
         click.echo(line)
 
 
+@main.command("report")
+@click.option("--ward", "ward_code", required=True, help="Ward code, e.g. 01849.")
+@click.option("--period", default=None, help="2026-Q3, 2026-H2 or 2026 (or give --from and --to).")
+@click.option("--from", "first", default=None, help="First day, YYYY-MM-DD.")
+@click.option("--to", "last", default=None, help="Last day, YYYY-MM-DD.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["docx", "xlsx", "json"]), default="docx", show_default=True
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The file to write."
+)
+def report_command(
+    ward_code: str, period: str | None, first: str | None, last: str | None, fmt: str, out: Path
+) -> None:
+    """Write the ward's periodic report (the same as the report page's files) to a file."""
+    import msgspec
+
+    from surveys.core.exports import to_xlsx
+    from surveys.core.validation import InvalidInput
+    from surveys.reporting.documents import report_document, report_tables, to_docx
+    from surveys.reporting.periodic import period_report_out, ward_period_report
+    from surveys.reporting.periods import named_period, period_between
+
+    try:
+        chosen = named_period(period) if period else period_between(first, last)
+    except InvalidInput as exc:
+        bad = ", ".join(f"--{e.field} ({e.code})" for e in exc.errors)
+        raise click.BadParameter(
+            f"the period is not valid: {bad}", param_hint="--period/--from/--to"
+        ) from exc
+    settings = get_settings()
+
+    async def work() -> bytes:
+        report = await ward_period_report(await _ward_id(ward_code), chosen)
+        if fmt == "json":
+            return msgspec.json.encode(period_report_out(report))
+        document = report_document(report)
+        return to_docx(document) if fmt == "docx" else to_xlsx(*report_tables(document, report))
+
+    out.write_bytes(_run(settings, work))
+    click.echo(f"{out} ({chosen.first:%d/%m/%Y}-{chosen.last:%d/%m/%Y})")
+
+
 @main.command("backup")
 @click.option(
     "--to",

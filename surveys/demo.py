@@ -297,7 +297,9 @@ async def _add_visits(
     async with write_transaction():
         for code, login, share in plan:
             households = (
-                await Household.select(Household.id, Household.version)
+                await Household.select(
+                    Household.id, Household.version, Household.priority_poor, Household.priority_elderly_alone
+                )
                 .where(Household.village == village_ids[code])
                 .order_by(Household.code)
             )
@@ -326,7 +328,8 @@ async def _add_visits(
                             )
                         )
                     counts = identity_counts([Row(m) for m in members], year)
-                    snapshot = {**counts, "digital_family": bool(counts["digital_family"]), "informed": True}
+                    snapshot = {**counts, "digital_family": bool(counts["digital_family"]), "informed": True,
+                                "priority_poor": h["priority_poor"], "priority_elderly_alone": h["priority_elderly_alone"]}  # fmt: skip
                     await Household.update(
                         {
                             Household.informed_at: at,

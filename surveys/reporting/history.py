@@ -6,7 +6,9 @@ that day). As of a moment, a household counts when it was registered before it a
 then; it counts as its latest completed visit before the moment left it, or, never visited by then, as
 unvisited: no answers, its citizens of identity age and 60+ counted from the members registered by
 then. Nothing later than the moment is read, so a report on a past period gives the same figures
-whenever it is run. Counted per village in SQL: a few rows per village, never one per household.
+whenever it is run. (Some register corrections keep no date and can still move a past denominator of a
+household not yet visited then: a member removed or their birth year corrected, or the ward's identity
+age changed.) Counted per village in SQL: a few rows per village, never one per household.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Coverage pages at scale: the ward dashboard and a 1,000-household village list.
+"""Coverage pages at scale: the ward dashboard, a 1,000-household village list, the periodic report.
 
 Run on demand: `python -m tests.benchmarks.coverage`. Builds a ward of 1,000 and then 10,000
 households (3.5 members each, 60% visited) in a temporary SQLite database, then times each page
@@ -130,8 +130,13 @@ async def measure(households: int) -> list[tuple[str, int, float, float, int]]:
             village = json.loads((await client.get("/api/villages", headers=await _bearer(client))).text)[0][
                 "id"
             ]
+            # The last 90 days, which hold every visit: the report reads the whole history.
+            days = f"from={(datetime.now(UTC) - timedelta(days=90)).date()}&to={datetime.now(UTC).date()}"
             for name, path in (
                 ("ward dashboard", "/wards/01849"),
+                ("periodic report, API", f"/api/wards/01849/reports?{days}"),
+                ("periodic report, A4 page", f"/wards/01849/reports?{days}"),
+                ("periodic report, Word file", f"/wards/01849/reports.docx?{days}"),
                 ("village list, 1,000 households", f"/villages/{village}"),
                 ("village list, filtered", f"/villages/{village}?reason=members_without_vneid"),
                 ("API ward report", "/api/wards/01849/report"),

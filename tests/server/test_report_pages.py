@@ -4,15 +4,19 @@ read back, and the API, with bad periods answered field by field."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import docx
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from docx.shared import Pt
 from litestar.testing import AsyncTestClient
 
+from surveys.core.settings import Settings
 from surveys.tables import Household, Member, Visit
 from tests.conftest import api_token, sign_in
 from tests.factories import World, make_user
@@ -189,3 +193,37 @@ async def test_a_province_officer_reads_the_report_of_a_ward_of_the_province(
     await make_user("tinh", "province_officer", province_id=ward["province"])
     headers = await api_token(client, "tinh")
     assert (await client.get("/api/wards/01849/reports", params=Q3, headers=headers)).status_code == 200
+
+
+def test_the_command_line_writes_the_report_file(
+    settings: Settings, world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from server.cli import main
+    from surveys.core.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("PHOCAP_DATA_DIR", settings.data_dir)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        target = tmp_path / "bao-cao.docx"
+        made = runner.invoke(main, ["report", "--ward", "01849", "--period", "2025-Q3", "--out", str(target)])
+        assert made.exit_code == 0, made.output
+        assert "BÁO CÁO" in [p.text for p in docx.Document(str(target)).paragraphs]
+        as_json = tmp_path / "bao-cao.json"
+        args = ["report", "--ward", "01849", "--from", "2025-07-01", "--to", "2025-09-30", "--format", "json"]
+        assert runner.invoke(main, [*args, "--out", str(as_json)]).exit_code == 0
+        written = json.loads(as_json.read_text())
+        assert (written["code"], written["from"], written["to"]) == ("01849", "2025-07-01", "2025-09-30")
+        backwards = runner.invoke(
+            main, [*args[:3], "--from", "2025-09-30", "--to", "2025-07-01", "--out", str(as_json)]
+        )
+        assert backwards.exit_code == 2 and "--to (before_start)" in backwards.output
+        assert (
+            runner.invoke(
+                main, ["report", "--ward", "99999", "--period", "2025", "--out", str(target)]
+            ).exit_code
+            == 2
+        )
+    finally:
+        get_settings.cache_clear()
