@@ -80,6 +80,8 @@ class Field:
         if outcome == "Đã khảo sát":
             await self.phone.get_by_label("Hộ gia đình đồng ý cho ghi lại thông tin").check()
         if notes:
+            # The notes sit folded under "priority support and notes" on the short form.
+            await self.phone.get_by_text("Hỗ trợ ưu tiên và ghi chú").click()
             await self.phone.locator("#notes").fill(notes)
         await self.phone.get_by_role("button", name="Lưu lượt thăm").click()
         await self.phone.get_by_text(SAVED_ON_PHONE).wait_for()
