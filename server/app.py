@@ -54,7 +54,12 @@ from server.views.offline import OfflineController
 from server.views.privacy import PrivacyController
 from server.views.provinces import ProvinceController
 from server.views.register import RegisterController
-from server.views.reports import ReportApiController, ReportController
+from server.views.reports import (
+    ProvinceReportApiController,
+    ProvinceReportController,
+    ReportApiController,
+    ReportController,
+)
 from server.views.team import PasswordController, TeamController
 from server.views.thresholds import ThresholdsController
 from server.views.villages import StickerController, VillageController
@@ -139,6 +144,8 @@ def create_app(settings: Settings | None = None, background: Background | None =
             ThresholdsController,
             ReportController,
             ReportApiController,
+            ProvinceReportController,
+            ProvinceReportApiController,
             OfficialController,
             DigestController,
             ProfileController,

@@ -1,8 +1,12 @@
-"""Periodic reports of a ward: choose a quarter, a half-year, a year or any range; see the printable A4
-report; download it as an editable Word file or as a workbook; the same numbers as JSON for the API."""
+"""Periodic reports of a ward or a province: choose a quarter, a half-year, a year or any range; see
+the printable A4 report; download it as an editable Word file or as a workbook; the same numbers as
+JSON for the API. One set of functions serves both areas; a `ReportArea` says what differs."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -10,7 +14,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect
 
-from server.auth import access, client_address, routed_ward
+from server.auth import access, client_address, routed_province, routed_ward
 from server.openapi import problems
 from server.problems import InvalidInputProblem
 from server.views.render import download, page
@@ -21,7 +25,12 @@ from surveys.core.validation import InvalidInput
 from surveys.people.access import allowed
 from surveys.register.places import ward_row
 from surveys.reporting.documents import cell_text, report_document, report_tables, to_docx
-from surveys.reporting.periodic import period_report_out, ward_period_report
+from surveys.reporting.periodic import (
+    PeriodReport,
+    period_report_out,
+    province_period_report,
+    ward_period_report,
+)
 from surveys.reporting.periods import Period, current_quarter, named_period, period_between, period_choices
 from surveys.reporting.reminders import parse_due, save_report_due
 from surveys.reporting.schemas import PeriodReportOut
@@ -40,6 +49,93 @@ def chosen_period(period: str | None, first: str | None, last: str | None) -> Pe
     return period_between(first, last)
 
 
+@dataclass(frozen=True)
+class ReportArea:
+    """What differs between a ward's report and a province's: where its pages live, how its files are
+    named, which function makes it, and whether the reader may manage the ward's report settings."""
+
+    base: str  # `/wards/01849`, `/provinces/19`
+    file_prefix: str  # `phocap-01849`, `phocap-province-19`
+    make: Callable[[Period], Awaitable[PeriodReport]]
+    can_manage: bool = False
+
+
+def ward_area(request: Request[Any, Any, Any], code: str, can_manage: bool = False) -> ReportArea:
+    """The routed ward's report; `can_manage` shows the links to the ward's report settings."""
+    ward_id = routed_ward(request)
+    return ReportArea(f"/wards/{code}", f"phocap-{code}", partial(ward_period_report, ward_id), can_manage)
+
+
+def province_area(request: Request[Any, Any, Any], code: str) -> ReportArea:
+    """The routed province's report: the sum of its wards'."""
+    return ReportArea(
+        f"/provinces/{code}",
+        f"phocap-province-{code}",
+        partial(province_period_report, routed_province(request)),
+    )
+
+
+def _chooser(area: ReportArea, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    return {"base": area.base, "choices": period_choices(local_now().date()), "values": values,
+            "errors": errors, "can_manage": area.can_manage}  # fmt: skip
+
+
+def _errors(exc: InvalidInput) -> dict[str, str]:
+    return {e.field: error_message(e.field, e.code) for e in exc.errors}
+
+
+async def area_report_page(
+    request: Request[Any, Any, Any], area: ReportArea, period: str | None, first: str | None, last: str | None
+) -> Any:
+    """The period chooser and, once a period is chosen, the report laid out as an A4 document."""
+    values = {"period": period or "", "from": first or "", "to": last or ""}
+    if not (period or first or last):
+        values.update(period=current_quarter(local_now().date()).name)
+        return page(request, "reports.html", document=None, **_chooser(area, values, {}))
+    try:
+        chosen = chosen_period(period, first, last)
+    except InvalidInput as exc:
+        return page(
+            request, "reports.html", status_code=422, document=None, **_chooser(area, values, _errors(exc))
+        )
+    report = await area.make(chosen)
+    query = f"from={chosen.first.isoformat()}&to={chosen.last.isoformat()}"
+    return page(request, "reports.html", document=report_document(report), query=query, cell=cell_text,
+                **_chooser(area, values, {}))  # fmt: skip
+
+
+async def area_report_file(
+    request: Request[Any, Any, Any], area: ReportArea, first: str | None, last: str | None
+) -> Response[Any]:
+    """The report as an editable Word file or a workbook of its tables; a bad period is the page's 422
+    with the fields named."""
+    try:
+        chosen = period_between(first, last)
+    except InvalidInput as exc:
+        values = {"period": "", "from": first or "", "to": last or ""}
+        chooser = _chooser(area, values, _errors(exc))
+        return page(request, "reports.html", status_code=422, document=None, **chooser)
+    report = await area.make(chosen)
+    document = report_document(report)
+    name = f"{area.file_prefix}-report-{chosen.name}"
+    if request.url.path.endswith(".xlsx"):
+        return download(to_xlsx(*report_tables(document, report)), name, "xlsx")
+    return Response(
+        to_docx(document),
+        media_type=DOCX,
+        headers={"Content-Disposition": f'attachment; filename="{name}.docx"', "Cache-Control": "no-store"},
+    )
+
+
+async def area_report_json(area: ReportArea, first: str | None, last: str | None) -> PeriodReportOut:
+    """The report on the days `from` to `to` as the API gives it; a bad date is a 422 problem."""
+    try:
+        chosen = period_between(first, last)
+    except InvalidInput as exc:
+        raise InvalidInputProblem([(e.field, e.code) for e in exc.errors]) from exc
+    return period_report_out(await area.make(chosen))
+
+
 class ReportController(Controller):
     """`/wards/{code}/reports`: for the ward's officers, the province's, and admins."""
 
@@ -52,53 +148,16 @@ class ReportController(Controller):
         self, request: Request[Any, Any, Any], code: FromPath[str], period: Named = None,
         first: From = None, last: To = None,
     ) -> Any:  # fmt: skip
-        """The period chooser and, once a period is chosen, the report laid out as an A4 document."""
-        today = local_now().date()
-        values = {"period": period or "", "from": first or "", "to": last or ""}
+        """The period chooser and, once a period is chosen, the ward's report as an A4 document."""
         can_manage = await allowed(request.user, "ward.manage", ward_id=routed_ward(request))
-        context: dict[str, Any] = {"code": code, "choices": period_choices(today), "values": values,
-                                   "can_manage": can_manage}  # fmt: skip
-        if not (period or first or last):
-            quarter = current_quarter(today)
-            values.update(period=quarter.name)
-            return page(request, "reports.html", document=None, errors={}, **context)
-        try:
-            chosen = chosen_period(period, first, last)
-        except InvalidInput as exc:
-            errors = {e.field: error_message(e.field, e.code) for e in exc.errors}
-            return page(request, "reports.html", status_code=422, document=None, errors=errors, **context)
-        report = await ward_period_report(routed_ward(request), chosen)
-        query = f"from={chosen.first.isoformat()}&to={chosen.last.isoformat()}"
-        return page(request, "reports.html", document=report_document(report), errors={}, query=query,
-                    cell=cell_text, **context)  # fmt: skip
+        return await area_report_page(request, ward_area(request, code, can_manage), period, first, last)
 
     @get(["/reports.docx", "/reports.xlsx"])
     async def report_file(
         self, request: Request[Any, Any, Any], code: FromPath[str], first: From = None, last: To = None
     ) -> Response[Any]:
-        """The report as an editable Word file or a workbook of its tables; a bad period is the page's
-        422 with the fields named."""
-        try:
-            chosen = period_between(first, last)
-        except InvalidInput as exc:
-            errors = {e.field: error_message(e.field, e.code) for e in exc.errors}
-            values = {"period": "", "from": first or "", "to": last or ""}
-            return page(request, "reports.html", status_code=422, code=code, document=None, errors=errors,
-                        choices=period_choices(local_now().date()), values=values, can_manage=False)  # fmt: skip
-        report = await ward_period_report(routed_ward(request), chosen)
-        document = report_document(report)
-        name = f"phocap-{code}-report-{chosen.name}"
-        if request.url.path.endswith(".xlsx"):
-            return download(to_xlsx(*report_tables(document, report)), name, "xlsx")
-        filename = f"{name}.docx"
-        return Response(
-            to_docx(document),
-            media_type=DOCX,
-            headers={
-                "Content-Disposition": f'attachment; filename="{filename}"',
-                "Cache-Control": "no-store",
-            },
-        )
+        """The ward's report as an editable Word file or a workbook."""
+        return await area_report_file(request, ward_area(request, code), first, last)
 
     @get("/report-due", opt=access("ward.manage"))
     async def due_form(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Any:
@@ -127,7 +186,7 @@ class ReportController(Controller):
 
 
 class ReportApiController(Controller):
-    """The periodic report as JSON."""
+    """The ward's periodic report as JSON."""
 
     path = "/api/wards/{code:str}"
     tags = ["reports"]  # noqa: RUF012
@@ -138,8 +197,43 @@ class ReportApiController(Controller):
     ) -> PeriodReportOut:
         """The ward's report on the days `from` to `to` (both included): each indicator at the start and
         the end from the visit history, the change, the target; the period's activity; per village."""
-        try:
-            chosen = period_between(first, last)
-        except InvalidInput as exc:
-            raise InvalidInputProblem([(e.field, e.code) for e in exc.errors]) from exc
-        return period_report_out(await ward_period_report(routed_ward(request), chosen))
+        return await area_report_json(ward_area(request, code), first, last)
+
+
+class ProvinceReportController(Controller):
+    """`/provinces/{code}/reports`: the province's report, the sum of its wards', for its officers and
+    admins (the same page and files as a ward's)."""
+
+    include_in_schema = False  # pages and files; the API's twin is `ProvinceReportApiController`
+    path = "/provinces/{code:str}"
+    opt = access("province.read")
+
+    @get("/reports")
+    async def report_page(
+        self, request: Request[Any, Any, Any], code: FromPath[str], period: Named = None,
+        first: From = None, last: To = None,
+    ) -> Any:  # fmt: skip
+        """The period chooser and, once a period is chosen, the province's report as an A4 document."""
+        return await area_report_page(request, province_area(request, code), period, first, last)
+
+    @get(["/reports.docx", "/reports.xlsx"])
+    async def report_file(
+        self, request: Request[Any, Any, Any], code: FromPath[str], first: From = None, last: To = None
+    ) -> Response[Any]:
+        """The province's report as an editable Word file or a workbook."""
+        return await area_report_file(request, province_area(request, code), first, last)
+
+
+class ProvinceReportApiController(Controller):
+    """The province's periodic report as JSON."""
+
+    path = "/api/provinces/{code:str}"
+    tags = ["reports"]  # noqa: RUF012
+
+    @get("/reports", opt=access("province.read"), responses=problems(400, 401, 404, 422))
+    async def report(
+        self, request: Request[Any, Any, Any], code: FromPath[str], first: From = None, last: To = None
+    ) -> PeriodReportOut:
+        """The province's report on the days `from` to `to` (both included): the sum of its wards'
+        reports, one line per ward."""
+        return await area_report_json(province_area(request, code), first, last)

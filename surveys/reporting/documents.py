@@ -138,7 +138,8 @@ def _document(report: PeriodReport) -> Document:
             "People's Committee of %(province)s (through the Department of Science and Technology)"
         ) % {"province": _lower_first(report.parent_name)}
     else:
-        recipient = BLANK[:20]
+        # A province reports to the ministry that leads the movement; the officer may name another.
+        recipient = gettext("Ministry of Science and Technology")
     tables = [_figures_table(report), _activity_table(report), _priority_table(report),
               _households_table(report), _citizens_table(report)]  # fmt: skip
     if report.official:
@@ -200,7 +201,7 @@ def _official_table(report: PeriodReport) -> DocTable:
 
 
 def _part_word(report: PeriodReport) -> str:
-    return gettext("Village") if report.area == "ward" else gettext("Ward")
+    return gettext("Village") if report.area == "ward" else gettext("Commune/ward")
 
 
 def _activity_table(report: PeriodReport) -> DocTable:
