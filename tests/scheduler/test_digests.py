@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,14 @@ from surveys.reporting.digests import WARD, audience_of, due_digests, make_diges
 from surveys.reporting.outbox import deliver_due
 from surveys.tables import Digest, Household, Member, User, Ward
 from tests.factories import World
-from tests.mail_server import Inbox, free_port, smtp_server
+from tests.mail_server import (
+    Arrival,
+    Inbox,
+    free_port,
+    self_signed_certificate,
+    smtp_server,
+    starttls_smtp_server,
+)
 from tests.surveys.test_reports import visit_an
 
 WARD_EMAILS = "vanhoa@phongquang.example\nubnd@phongquang.example"
@@ -128,6 +136,28 @@ async def test_a_refused_recipient_is_retried_then_marked_failed(
     assert failed is not None and failed["status"] == "failed" and failed["attempts"] == 2
     assert "550" in failed["last_error"] or "Recipients" in failed["last_error"]
     assert inbox.messages == []
+
+
+async def test_with_a_wrong_smtp_password_the_digest_waits_and_goes_out_once_it_is_corrected(
+    ward_with_emails: World, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    certificate = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate.cert))  # trusted as a deployment trusts it
+    inbox = Inbox(account=("ubnd@phongquang.example", "mat-khau-moi-2026"))
+    with starttls_smtp_server(certificate, inbox) as (_, port):
+        settings = mailing(settings, port)
+        office = f"smtp+starttls://ubnd%40phongquang.example:{{}}@localhost:{port}"
+        await make_digest(ward_with_emails.wards["pq"], this_week(), WARD, settings)
+        old_password = dataclasses.replace(settings, smtp_url=office.format("mat-khau-cu-2025"))
+        assert await deliver_due(old_password) == {"sent": 0, "retry": 1, "failed": 0}
+        waiting = await Digest.select(Digest.status, Digest.attempts, Digest.last_error).first()
+        assert waiting is not None and waiting["status"] == "pending" and waiting["attempts"] == 1
+        assert "535" in waiting["last_error"] and "mat-khau-cu-2025" not in waiting["last_error"]
+        assert inbox.messages == []
+        new_password = dataclasses.replace(settings, smtp_url=office.format("mat-khau-moi-2026"))
+        assert (await deliver_due(new_password, now() + timedelta(minutes=6)))["sent"] == 1
+    assert inbox.arrivals == [Arrival(over_tls=True, login="ubnd@phongquang.example")]
+    assert inbox.messages[0]["To"] == "vanhoa@phongquang.example, ubnd@phongquang.example"
 
 
 async def test_two_schedulers_on_one_database_deliver_one_message(

@@ -1,10 +1,14 @@
-"""Reading pages as a user would: parsed HTML, forms as the browser would post them."""
+"""Reading pages as a user would: parsed HTML, forms as the browser would post them, QR codes as a
+phone camera would see them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from xml.etree import ElementTree
 
 from bs4 import BeautifulSoup, Tag
+from PIL import Image, ImageDraw
 
 
 def soup(response: Any) -> BeautifulSoup:
@@ -36,3 +40,44 @@ def form_values(form: Tag) -> dict[str, str]:
 def field_errors(page: BeautifulSoup) -> list[str]:
     """The error messages shown next to fields."""
     return [p.text.strip() for p in page.select(".field-error")]
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+PIXELS_PER_MODULE = 4
+
+
+def qr_svg_image(svg: str) -> Image.Image:
+    """Draw the QR code of a segno SVG as black and white pixels: its dark modules are one `<path>` of
+    horizontal runs (`M`/`m` to a row's middle line, `h` along it, stroke width 1), inside a viewBox
+    scaled by `<g transform="scale(n)">`. Anything else raises, so a change of format cannot pass as
+    an empty or wrong code."""
+    root = ElementTree.fromstring(svg)  # noqa: S314 - the app's own answer in a test, not untrusted input
+    group = root.find(f"{SVG}g")
+    assert group is not None, "no <g> in the SVG"
+    scale = re.fullmatch(r"scale\((\d+)\)", group.get("transform", ""))
+    assert scale is not None, group.get("transform")
+    width, height = (int(v) // int(scale[1]) for v in root.get("viewBox", "").split()[2:])
+    [dark] = [p for p in group.findall(f"{SVG}path") if p.get("stroke")]
+    assert dark.get("stroke-width", "1") == "1", dark.get("stroke-width")
+    image = Image.new("L", (width * PIXELS_PER_MODULE, height * PIXELS_PER_MODULE), 255)
+    draw = ImageDraw.Draw(image)
+    x = y = 0.0
+    tokens = re.findall(r"[A-Za-z]|-?\d+(?:\.\d+)?", dark.get("d", ""))
+    while tokens:
+        command = tokens.pop(0)
+        if command in "Mm":
+            dx, dy = float(tokens.pop(0)), float(tokens.pop(0))
+            x, y = (dx, dy) if command == "M" else (x + dx, y + dy)
+        elif command == "h":
+            run = float(tokens.pop(0))
+            left, right, row = min(x, x + run), max(x, x + run), y - 0.5
+            assert left.is_integer() and right.is_integer() and row.is_integer(), (x, y, run)
+            draw.rectangle(
+                (left * PIXELS_PER_MODULE, row * PIXELS_PER_MODULE,
+                 right * PIXELS_PER_MODULE - 1, (row + 1) * PIXELS_PER_MODULE - 1),
+                fill=0,
+            )  # fmt: skip
+            x += run
+        else:
+            raise AssertionError(f"path command {command!r} not drawn by this reader")
+    return image
