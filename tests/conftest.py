@@ -43,6 +43,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # phocap's own time zone setting is read from TZ too. The suite checks phocap as configured for
     # Vietnam (its default) on a machine whose clock is in whatever zone TZ names (CI runs it in UTC
     # and in Vietnam's): read the process's settings once without the machine's TZ, then put it back.
+    _read_settings_for_vietnam()
+
+
+def _read_settings_for_vietnam() -> None:
+    """Read the process's settings as phocap's defaults give them, whatever zone the machine's TZ names."""
     machine_tz = os.environ.pop("TZ", None)
     try:
         get_settings.cache_clear()
@@ -50,6 +55,15 @@ def pytest_configure(config: pytest.Config) -> None:
     finally:
         if machine_tz is not None:
             os.environ["TZ"] = machine_tz
+
+
+@pytest.fixture(autouse=True)
+def _settings_stay_vietnamese() -> Iterator[None]:
+    """A test that reads the settings afresh (the command line's) leaves them to be read again: read them
+    for Vietnam then, or every test after it would run in the machine's zone (TZ=UTC in CI's second pass)."""
+    yield
+    if get_settings.cache_info().currsize == 0:
+        _read_settings_for_vietnam()
 
 
 @pytest.fixture(autouse=True)
