@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from pathlib import Path
 from typing import Any
 
+import anyio
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
@@ -44,7 +45,7 @@ from server.security import (
     NulCharacterMiddleware,
     SecurityHeadersMiddleware,
 )
-from server.static import static_file
+from server.static import assets, static_file
 from server.views.auth import AuthController
 from server.views.digests import DigestController, ProfileController
 from server.views.households import HouseholdController
@@ -109,6 +110,9 @@ def create_app(settings: Settings | None = None, background: Background | None =
         await open_pool(engine, settings.database_pool_size)
         try:
             await ensure_migrated()
+            # Static files are compressed once per process (brotli at its best quality takes a moment):
+            # at start-up, in a thread, not in the first visitor's request.
+            await anyio.to_thread.run_sync(assets)
             async with AsyncExitStack() as stack:
                 if background is not None:
                     await stack.enter_async_context(background(settings))
