@@ -73,6 +73,20 @@ def households_sql(rules: CoverageRules, year: int, scope: str) -> str:
     """
 
 
+# The ward report's indicators as sums over `base` (households_sql).
+INDICATOR_SUMS = """
+    COUNT(*) AS households,
+    SUM(CASE WHEN done > 0 THEN 1 ELSE 0 END) AS visited,
+    SUM(CASE WHEN core > 0 THEN 1 ELSE 0 END) AS digital_family,
+    SUM(informed) AS informed,
+    SUM(adults) AS adults,
+    SUM(adults - without_vneid) AS vneid,
+    SUM(adults_level2) AS vneid_level2,
+    SUM(adults - without_bank) AS bank,
+    SUM(adults_confirmed) AS skills_confirmed
+"""
+
+
 @dataclass(frozen=True)
 class CoverageRow:
     """A household in a coverage list."""
