@@ -439,3 +439,24 @@ def restore_command(backup_file: Path, yes: bool) -> None:
     click.echo(
         "Restored." + (" Run `phocap migrate` before starting the app." if info.pending_migrations else "")
     )
+
+
+@main.group()
+def counts() -> None:
+    """The per-village daily counts the dashboards read."""
+
+
+@counts.command("rebuild")
+@click.option("--ward", "ward_code", default=None, help="Ward code, e.g. 01849 (default: every ward).")
+def counts_rebuild(ward_code: str | None) -> None:
+    """Count every village (of the ward) again from its households and replace today's counts."""
+    from surveys.core.db import ensure_migrated
+    from surveys.reporting.village_counts import rebuild
+
+    settings = get_settings()
+
+    async def work() -> int:
+        await ensure_migrated()
+        return await rebuild(await _ward_id(ward_code) if ward_code else None)
+
+    click.echo(f"Counted {_run(settings, work)} villages again.")

@@ -125,18 +125,28 @@ async def rebuild_villages(village_ids: list[int]) -> None:
 
 
 async def stored_counts(scope: str, *args: Any) -> dict[int, Counts]:
-    """The latest stored row of each village in `scope` (a condition on `village.id`'s column `id`
-    of table `village`, with `{}` placeholders); a row counted in an earlier year is counted live."""
+    """The latest stored counts of each village in `scope` (a condition on table `village`, with `{}`
+    placeholders); a village without a row has no households yet, and one counted in an earlier year
+    is counted live."""
     rows = await VillageCount.raw(
-        f"""SELECT c.* FROM village_count c JOIN (
+        f"""SELECT v.id AS village_id, c.* FROM village v
+        LEFT JOIN (
             SELECT village, MAX(day) AS day FROM village_count
             WHERE village IN (SELECT id FROM village WHERE {scope}) GROUP BY village
-        ) latest ON latest.village = c.village AND latest.day = c.day""",
+        ) latest ON latest.village = v.id
+        LEFT JOIN village_count c ON c.village = latest.village AND c.day = latest.day
+        WHERE {scope}""",
+        *args,
         *args,
     )
     year = this_year()
-    found = {int(r["village"]): {c: int(r[c] or 0) for c in COLUMNS} for r in rows if int(r["year"]) == year}
-    stale = [int(r["village"]) for r in rows if int(r["year"]) != year]
+    found: dict[int, Counts] = {}
+    stale: list[int] = []
+    for r in rows:
+        if r["year"] is not None and int(r["year"]) != year:
+            stale.append(int(r["village_id"]))
+        else:
+            found[int(r["village_id"])] = {c: int(r[c] or 0) for c in COLUMNS}
     if stale:
         found.update(await count_villages(stale, year))
     return found
