@@ -460,3 +460,23 @@ def counts_rebuild(ward_code: str | None) -> None:
         return await rebuild(await _ward_id(ward_code) if ward_code else None)
 
     click.echo(f"Counted {_run(settings, work)} villages again.")
+
+
+@main.command("generate")
+@click.option("--province", "province_code", default="19", show_default=True, help="Province code.")
+@click.option("--wards", type=int, default=100, show_default=True, help="Wards to fill (as many as it has).")
+@click.option("--households", type=int, default=600_000, show_default=True, help="Households in all.")
+def generate_command(province_code: str, wards: int, households: int) -> None:
+    """Fill an empty database with made-up households, members and a year of visits (benchmarks)."""
+    from surveys.core.db import migrate
+    from surveys.generate import generate
+
+    settings = get_settings()
+
+    async def work() -> Any:
+        await migrate()
+        return await generate(province_code, wards, households)
+
+    made = _run(settings, work)
+    click.echo(f"{made.households:,} households, {made.members:,} members, {made.visits:,} visits "
+               f"in {made.villages} villages of {made.wards} wards.")  # fmt: skip

@@ -140,7 +140,7 @@ class Member(Table):
 class VillageCount(Table):
     """A village's indicator counts as they stood at the end of a day (DESIGN.md §9): written in the same
     transaction as every change of a household's or member's status, rebuilt by `phocap counts rebuild`.
-    Derived, never a second truth: `surveys.survey.village_counts` recounts them from the households.
+    Derived, never a second truth: `surveys.reporting.village_counts` recounts them from the households.
     Unique on (village, day), an index made in the migration."""
 
     id: Serial
