@@ -466,7 +466,8 @@ def counts_rebuild(ward_code: str | None) -> None:
 @click.option("--province", "province_code", default="19", show_default=True, help="Province code.")
 @click.option("--wards", type=int, default=100, show_default=True, help="Wards to fill (as many as it has).")
 @click.option("--households", type=int, default=600_000, show_default=True, help="Households in all.")
-def generate_command(province_code: str, wards: int, households: int) -> None:
+@click.option("--villages", type=int, default=None, help="Villages a ward (default: ~750 households each).")
+def generate_command(province_code: str, wards: int, households: int, villages: int | None) -> None:
     """Fill an empty database with made-up households, members and a year of visits (benchmarks)."""
     from surveys.core.db import migrate
     from surveys.generate import generate
@@ -475,7 +476,7 @@ def generate_command(province_code: str, wards: int, households: int) -> None:
 
     async def work() -> Any:
         await migrate()
-        return await generate(province_code, wards, households)
+        return await generate(province_code, wards, households, villages)
 
     made = _run(settings, work)
     click.echo(f"{made.households:,} households, {made.members:,} members, {made.visits:,} visits "

@@ -55,9 +55,9 @@ async def _run(sql: str) -> None:
     await Household.raw(sql)
 
 
-async def generate(province_code: str, wards: int, households: int) -> Generated:
+async def generate(province_code: str, wards: int, households: int, villages: int | None = None) -> Generated:
     """Fill an empty migrated database with `households` households over the first `wards` wards of the
-    province (as many as it has), ~750 households a village."""
+    province (as many as it has), in `villages` villages a ward (default: ~750 households a village)."""
     pg = isinstance(current_engine(), PostgresEngine)
     if await Household.count() > 0:
         raise ValueError("phocap generate fills an empty database; this one has households")
@@ -73,7 +73,7 @@ async def generate(province_code: str, wards: int, households: int) -> Generated
         .limit(wards)
     ]
     per_ward = max(1, households // len(ward_ids))
-    villages_per_ward = max(1, round(per_ward / HOUSEHOLDS_PER_VILLAGE))
+    villages_per_ward = villages or max(1, round(per_ward / HOUSEHOLDS_PER_VILLAGE))
     per_village = max(1, per_ward // villages_per_ward)
     total = per_village * villages_per_ward * len(ward_ids)
     stamp = now()
