@@ -79,7 +79,7 @@ async def _timed(work: Callable[[], Awaitable[Any]], repeat: int) -> dict[str, f
         timings.append((time.perf_counter() - started) * 1000)
     with counting_queries() as queries:
         await work()
-    p90 = sorted(timings)[max(0, int(0.9 * len(timings)) - 1)]
+    p90 = sorted(timings)[min(len(timings) - 1, -(-9 * len(timings) // 10) - 1)]
     return {"median_ms": round(statistics.median(timings), 1), "p90_ms": round(p90, 1), "queries": queries[0]}
 
 
