@@ -12,6 +12,7 @@ from surveys.privacy import erase_expired
 from surveys.register.uploads import purge_uploads
 from surveys.reporting.digests import due_digests
 from surveys.reporting.outbox import deliver_due
+from surveys.reporting.village_counts import rebuild
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +47,11 @@ async def weekly_digests(settings: Settings) -> dict[str, int]:
     if made or any(delivered.values()):
         log.info("digests: %d made, delivery %s", len(made), delivered)
     return {"made": len(made), **delivered}
+
+
+async def new_year_counts(settings: Settings) -> int:
+    """On 1 January members reach the identity and adult ages without any write: count every village
+    again (until then a reader counts a village whose row is of last year live)."""
+    villages = await rebuild()
+    log.info("new year: counted %d villages again", villages)
+    return villages

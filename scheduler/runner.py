@@ -63,6 +63,20 @@ def build_scheduler(settings: Settings) -> AsyncIOScheduler:
         next_run_time=datetime.now(UTC),
         misfire_grace_time=24 * 3600,
     )
+    scheduler.add_job(
+        jobs.new_year_counts,
+        "cron",
+        month=1,
+        day=1,
+        hour=0,
+        minute=5,
+        args=[settings],
+        id="new_year_counts",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=7 * 24 * 3600,
+    )
     return scheduler
 
 

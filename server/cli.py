@@ -439,3 +439,45 @@ def restore_command(backup_file: Path, yes: bool) -> None:
     click.echo(
         "Restored." + (" Run `phocap migrate` before starting the app." if info.pending_migrations else "")
     )
+
+
+@main.group()
+def counts() -> None:
+    """The per-village daily counts the dashboards read."""
+
+
+@counts.command("rebuild")
+@click.option("--ward", "ward_code", default=None, help="Ward code, e.g. 01849 (default: every ward).")
+def counts_rebuild(ward_code: str | None) -> None:
+    """Count every village (of the ward) again from its households and replace today's counts."""
+    from surveys.core.db import ensure_migrated
+    from surveys.reporting.village_counts import rebuild
+
+    settings = get_settings()
+
+    async def work() -> int:
+        await ensure_migrated()
+        return await rebuild(await _ward_id(ward_code) if ward_code else None)
+
+    click.echo(f"Counted {_run(settings, work)} villages again.")
+
+
+@main.command("generate")
+@click.option("--province", "province_code", default="19", show_default=True, help="Province code.")
+@click.option("--wards", type=int, default=100, show_default=True, help="Wards to fill (as many as it has).")
+@click.option("--households", type=int, default=600_000, show_default=True, help="Households in all.")
+@click.option("--villages", type=int, default=None, help="Villages a ward (default: ~750 households each).")
+def generate_command(province_code: str, wards: int, households: int, villages: int | None) -> None:
+    """Fill an empty database with made-up households, members and a year of visits (benchmarks)."""
+    from surveys.core.db import migrate
+    from surveys.generate import generate
+
+    settings = get_settings()
+
+    async def work() -> Any:
+        await migrate()
+        return await generate(province_code, wards, households, villages)
+
+    made = _run(settings, work)
+    click.echo(f"{made.households:,} households, {made.members:,} members, {made.visits:,} visits "
+               f"in {made.villages} villages of {made.wards} wards.")  # fmt: skip

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from surveys.core.audit import audit, history
+from surveys.core.changes import households_changed
 from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.exports import Table, to_xlsx
@@ -178,6 +179,7 @@ async def erase_household(household_id: int, user_id: int | None, reason: str, c
                 Household.updated_at: at,
             }
         ).where(Household.id == household_id)
+        await households_changed([household_id])
         await audit("household.erased", "household", household_id, user_id, {"reason": reason}, client_addr)
 
 

@@ -137,6 +137,38 @@ class Member(Table):
     removed = Boolean(default=False)
 
 
+class VillageCount(Table):
+    """A village's indicator counts as they stood at the end of a day (DESIGN.md §9): written in the same
+    transaction as every change of a household's or member's status, rebuilt by `phocap counts rebuild`.
+    Derived, never a second truth: `surveys.reporting.village_counts` recounts them from the households.
+    Unique on (village, day), an index made in the migration."""
+
+    id: Serial
+
+    village = ForeignKey(Village, index=True)
+    day = Date()
+    # The year the identity age was counted in (a member reaches it on 1 January).
+    year = SmallInt()
+    households = Integer(default=0)
+    adults = Integer(default=0)
+    visited = Integer(default=0)
+    digital_family = Integer(default=0)
+    informed = Integer(default=0)
+    vneid = Integer(default=0)
+    vneid_level2 = Integer(default=0)
+    bank = Integer(default=0)
+    skills_confirmed = Integer(default=0)
+    covered = Integer(default=0)
+    # Households under each reason of `surveys.survey.criteria.REASONS`.
+    not_visited = Integer(default=0)
+    nobody_home = Integer(default=0)
+    declined = Integer(default=0)
+    come_back = Integer(default=0)
+    no_digital_core = Integer(default=0)
+    members_without_vneid = Integer(default=0)
+    members_without_bank = Integer(default=0)
+
+
 class User(Table, tablename="app_user"):
     """A person who signs in: volunteer, village head, ward or province officer, admin."""
 
@@ -324,4 +356,5 @@ ALL_TABLES: list[type[Table]] = [
     Digest,
     ImportUpload,
     AuditEntry,
+    VillageCount,
 ]

@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 from unittest import mock
 
+from surveys.core.changes import households_changed
 from surveys.core.clock import this_year
 from surveys.people import accounts
 from surveys.people.accounts import create_user
@@ -66,6 +67,7 @@ async def make_household(
     for p in people:
         await Member.insert(Member(household=household_id, **p))
     await refresh_household_keys(household_id, code, address)
+    await households_changed([household_id])
     return token
 
 

@@ -102,6 +102,7 @@ def write_transaction() -> Any:
 LOCK_SIGNIN_LOGIN = 1
 LOCK_SIGNIN_ADDRESS = 2
 LOCK_VILLAGE_CODES = 3
+LOCK_VILLAGE_COUNTS = 4
 
 
 async def serialise_on(space: int, key: str | int) -> None:

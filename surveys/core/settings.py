@@ -97,6 +97,11 @@ class Settings:
     embedded_scheduler: bool = setting(
         "PHOCAP_EMBEDDED_SCHEDULER", False, "Run the scheduler inside the web process (one-machine set-up)."
     )
+    counts_read: bool = setting(
+        "COUNTS_READ",
+        True,
+        "Dashboards and reports read the per-village daily counts; false counts the households live.",
+    )
     log_level: str = setting("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.")
 
     @property

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from openpyxl import load_workbook
 
 from surveys.core.audit import audit
+from surveys.core.changes import households_changed
 from surveys.core.clock import now, this_year
 from surveys.core.db import bulk_insert, write_transaction
 from surveys.core.text import clean, fold, name_sort_key, search_key
@@ -246,6 +247,7 @@ async def import_households(result: Preview, user_id: int, client_addr: str = ""
             for p in h.people
         ]
         await bulk_insert(Member, _MEMBER_COLUMNS, members)
+        await households_changed(ids)
         await audit("household.imported", "ward", None, user_id, {"households": len(ids), "members": len(members),
                     "skipped_duplicates": len(result.duplicates)}, client_addr)  # fmt: skip
     return len(ids)

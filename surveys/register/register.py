@@ -10,6 +10,7 @@ import secrets
 from typing import Any
 
 from surveys.core.audit import audit
+from surveys.core.changes import households_changed
 from surveys.core.clock import now, this_year
 from surveys.core.db import LOCK_VILLAGE_CODES, serialise_on, write_transaction
 from surveys.core.rows import still_there
@@ -74,6 +75,7 @@ async def create_household(
         household_id = int(inserted[0]["id"])
         await _apply_members(household_id, data.members)
         await refresh_household_keys(household_id, code, address)
+        await households_changed([household_id])
         await audit(
             "household.created",
             "household",
@@ -149,6 +151,7 @@ async def update_household(
             "after": {"village": data.village},
             "members": member_changes,
         }
+        await households_changed([household_id], [before["village"]])
         action = "household.moved" if before["village"] != data.village else "household.updated"
         await audit(action, "household", household_id, user_id, changes, client_addr)
     return True
@@ -172,6 +175,7 @@ async def move_member(member_id: int, from_id: int, to_id: int, user_id: int, cl
             await Household.update({Household.version: Household.version + 1}).where(
                 Household.id == household_id
             )
+        await households_changed([from_id, to_id])
         await audit(
             "member.moved", "household", from_id, user_id, {"member": member_id, "to": to_id}, client_addr
         )
@@ -191,6 +195,7 @@ async def archive_household(household_id: int, user_id: int, client_addr: str = 
         await Household.update(
             {Household.archived: True, Household.archived_at: now(), Household.version: Household.version + 1}
         ).where(Household.id == household_id)
+        await households_changed([household_id])
         await audit("household.archived", "household", household_id, user_id, {}, client_addr)
 
 
@@ -213,6 +218,7 @@ async def merge_households(keep_id: int, duplicate_id: int, user_id: int, client
         )
         keep = still_there(keep, f"household {keep_id}")
         await refresh_household_keys(keep_id, keep["code"], keep["address"])
+        await households_changed([keep_id, duplicate_id])
         await audit(
             "household.merged",
             "household",

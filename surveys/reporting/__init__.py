@@ -4,3 +4,6 @@ outbox that delivers them.
 
 May import: `surveys.core`, `surveys.people`, `surveys.register.register`, `surveys.survey`, `surveys.tables`,
 `surveys.schemas`."""
+
+# The daily counts listen for every write that changes a household (surveys.core.changes).
+from surveys.reporting import village_counts as village_counts

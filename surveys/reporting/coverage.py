@@ -73,6 +73,20 @@ def households_sql(rules: CoverageRules, year: int, scope: str) -> str:
     """
 
 
+# The ward report's indicators as sums over `base` (households_sql).
+INDICATOR_SUMS = """
+    COUNT(*) AS households,
+    SUM(CASE WHEN done > 0 THEN 1 ELSE 0 END) AS visited,
+    SUM(CASE WHEN core > 0 THEN 1 ELSE 0 END) AS digital_family,
+    SUM(informed) AS informed,
+    SUM(adults) AS adults,
+    SUM(adults - without_vneid) AS vneid,
+    SUM(adults_level2) AS vneid_level2,
+    SUM(adults - without_bank) AS bank,
+    SUM(adults_confirmed) AS skills_confirmed
+"""
+
+
 @dataclass(frozen=True)
 class CoverageRow:
     """A household in a coverage list."""
@@ -198,27 +212,51 @@ async def village_coverage(
         where.append(f"({reasons[reason]})")
     scope_args = [village_id] * 3
     query = households_sql(rules, this_year(), "h.village = {}")
-    counted = await Household.raw(
-        f"{query} SELECT {_counts_sql(rules)} FROM base WHERE {where[0]}", *scope_args, *search_args
-    )
-    counts = _counts(counted[0])
-    total_rows = await Household.raw(
-        f"{query} SELECT COUNT(*) AS n FROM base WHERE {' AND '.join(where)}", *scope_args, *search_args
-    )
-    total = int(total_rows[0]["n"])
+    # One query: the page's rows carry the counts of every filter (over the households searched) and the
+    # total under this filter as window sums, so the list costs one pass over the village.
+    windows = ", ".join(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) OVER () AS n_{code}" for code, cond in
+                        {**reasons, "covered": covered}.items())  # fmt: skip
+    order_by = f"{'priority DESC, visit_rank, ' if order != 'name' else ''}sort_key, code"
+
+    async def fetch(page: int) -> list[dict[str, Any]]:
+        return list(
+            await Household.raw(
+                f"""{query},
+                listed AS (
+                    SELECT base.*, {flags}, CASE {rank} ELSE {len(_VISIT_ORDER)} END AS visit_rank, {windows},
+                        COUNT(*) OVER () AS n_all_households,
+                        CASE WHEN {" AND ".join(where[1:]) or "1 = 1"} THEN 1 ELSE 0 END AS shown
+                    FROM base WHERE {where[0]}
+                ),
+                picked AS (SELECT listed.*, COUNT(*) OVER () AS n_total FROM listed WHERE shown = 1)
+                SELECT * FROM picked ORDER BY {order_by} LIMIT {{}} OFFSET {{}}""",
+                *scope_args,
+                *search_args,
+                per_page,
+                (max(1, page) - 1) * per_page,
+            )
+        )
+
+    rows = await fetch(page)
+    if rows:
+        counts = _counts(
+            {k.removeprefix("n_"): v for k, v in rows[0].items() if k.startswith("n_") and k != "n_total"}
+        )
+        total = int(rows[0]["n_total"])
+    else:
+        # Nothing on this page (an empty filter, or a page past the end): count apart, then the last page.
+        counted = await Household.raw(
+            f"{query} SELECT {_counts_sql(rules)} FROM base WHERE {where[0]}", *scope_args, *search_args
+        )
+        counts = _counts(counted[0])
+        total_rows = await Household.raw(
+            f"{query} SELECT COUNT(*) AS n FROM base WHERE {' AND '.join(where)}", *scope_args, *search_args
+        )
+        total = int(total_rows[0]["n"])
     pages = max(1, -(-total // per_page))
+    if not rows and total:
+        rows = await fetch(pages)
     page = min(max(1, page), pages)
-    rows = await Household.raw(
-        f"""{query}
-        SELECT base.*, {flags}, CASE {rank} ELSE {len(_VISIT_ORDER)} END AS visit_rank
-        FROM base WHERE {" AND ".join(where)}
-        ORDER BY {"priority DESC, visit_rank, " if order != "name" else ""}sort_key, code
-        LIMIT {{}} OFFSET {{}}""",
-        *scope_args,
-        *search_args,
-        per_page,
-        (page - 1) * per_page,
-    )
     at = now()
     matched = await matched_members([int(r["id"]) for r in rows], q)
     return CoveragePage(

@@ -22,9 +22,9 @@ from surveys.core.messages import INDICATOR_NAMES
 from surveys.core.messages import REASONS as REASONS_NAMES
 from surveys.core.settings import Settings
 from surveys.core.wording import percent, points, week_name
-from surveys.reporting.coverage import ward_reason_counts
 from surveys.reporting.reminders import reminder
 from surveys.reporting.reports import INDICATORS, Indicators, VillageLine, WardReport, ward_report, ward_rules
+from surveys.reporting.village_counts import ward_reasons
 from surveys.survey.criteria import REASONS
 from surveys.tables import Digest, User, UserVillage, Village, Visit
 
@@ -133,7 +133,7 @@ async def build_digest(ward_id: int, week: str, audience: str, settings: Setting
             for r in await UserVillage.select(UserVillage.village).where(UserVillage.user == user_id)
         }
         villages = [v for v in villages if v.id in mine]
-    figures = _figures(report, villages, await ward_reason_counts(ward_id, rules))
+    figures = _figures(report, villages, await ward_reasons(ward_id, rules))
     figures.update(week=week, looks_back_on=_previous_week(week), as_of=now().isoformat(), audience=audience)
     figures["activity"] = await _visits_last_week([v.id for v in villages], week)
     previous = await Digest.select(Digest.figures).where(

@@ -19,9 +19,9 @@ from surveys import schemas
 from surveys.core.clock import now, recent_weeks, this_year, week_label
 from surveys.core.rows import Row
 from surveys.core.text import place_sort_key
+from surveys.reporting.coverage import INDICATOR_SUMS as _INDICATOR_SUMS
 from surveys.reporting.coverage import households_sql
 from surveys.reporting.reports import (
-    _INDICATOR_SUMS,
     _TREND_COLUMNS,
     INDICATORS,
     Indicators,
@@ -29,6 +29,7 @@ from surveys.reporting.reports import (
     _trend_sql,
 )
 from surveys.reporting.targets import Targets
+from surveys.reporting.village_counts import Counts, counts_read, province_counts
 from surveys.survey.criteria import CoverageRules
 from surveys.tables import Household, Province, Village, Ward, WardTarget
 
@@ -145,6 +146,14 @@ async def _counts(groups: dict[CoverageRules, list[int]], year: int) -> dict[int
     return by_ward
 
 
+def _by_ward(by_village: dict[int, Counts], village_ward: dict[int, int]) -> dict[int, Indicators]:
+    """Village counts summed into their wards."""
+    lines: dict[int, list[Indicators]] = defaultdict(list)
+    for village, counts in by_village.items():
+        lines[village_ward[village]].append(Indicators.from_row(counts))
+    return {ward: Indicators.sum(items) for ward, items in lines.items()}
+
+
 async def _trends(
     groups: dict[CoverageRules, list[int]], village_ward: dict[int, int], year: int, weeks: int
 ) -> tuple[list[datetime], dict[int, list[Indicators]]]:
@@ -211,7 +220,10 @@ async def province_report(province_id: int, year: int | None = None) -> Province
     # Only wards with villages are counted: most of a province's communes may not use phocap yet.
     in_use = {int(v["ward"]) for v in villages}
     groups = _rule_groups([w for w in wards if int(w["id"]) in in_use])
-    counts = await _counts(groups, this_year())
+    if counts_read():
+        counts = _by_ward(await province_counts(province_id), {v["id"]: v["ward"] for v in villages})
+    else:
+        counts = await _counts(groups, this_year())
     starts, trends = await _trends(groups, {v["id"]: v["ward"] for v in villages}, this_year(), TREND_WEEKS)
     activity = await _activity(province_id, recent_weeks(1)[0])
     targets = await _targets([int(w["id"]) for w in wards], year) if wards else {}

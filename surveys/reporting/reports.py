@@ -12,8 +12,10 @@ from surveys import schemas
 from surveys.core.clock import now, recent_weeks, this_year, week_label
 from surveys.core.db import timestamp_param
 from surveys.core.rows import Row
+from surveys.reporting.coverage import INDICATOR_SUMS as _INDICATOR_SUMS
 from surveys.reporting.coverage import households_sql
 from surveys.reporting.targets import Targets, targets_for
+from surveys.reporting.village_counts import counts_read, stored_counts
 from surveys.survey.criteria import CoverageRules
 from surveys.tables import Household, Village, Ward
 
@@ -144,28 +146,20 @@ async def ward_rules(ward_id: int) -> tuple[CoverageRules, dict[str, Any]]:
     return CoverageRules.of_ward(Row(ward)), ward
 
 
-_INDICATOR_SUMS = """
-    COUNT(*) AS households,
-    SUM(CASE WHEN done > 0 THEN 1 ELSE 0 END) AS visited,
-    SUM(CASE WHEN core > 0 THEN 1 ELSE 0 END) AS digital_family,
-    SUM(informed) AS informed,
-    SUM(adults) AS adults,
-    SUM(adults - without_vneid) AS vneid,
-    SUM(adults_level2) AS vneid_level2,
-    SUM(adults - without_bank) AS bank,
-    SUM(adults_confirmed) AS skills_confirmed
-"""
-
-
 async def ward_report(ward_id: int, year: int | None = None) -> WardReport:
     """The ward's indicators today, per village and in total, against the targets of `year`."""
     rules, ward = await ward_rules(ward_id)
     year = year or this_year()
-    query = households_sql(rules, this_year(), WARD_VILLAGES)
-    rows = await Household.raw(
-        f"{query} SELECT village, {_INDICATOR_SUMS} FROM base GROUP BY village", *[ward_id] * 3
-    )
-    by_village = {r["village"]: Indicators.from_row(r) for r in rows}
+    if counts_read():
+        by_village = {
+            v: Indicators.from_row(c) for v, c in (await stored_counts("ward = {}", ward_id)).items()
+        }
+    else:
+        query = households_sql(rules, this_year(), WARD_VILLAGES)
+        rows = await Household.raw(
+            f"{query} SELECT village, {_INDICATOR_SUMS} FROM base GROUP BY village", *[ward_id] * 3
+        )
+        by_village = {r["village"]: Indicators.from_row(r) for r in rows}
     villages = [
         VillageLine(v["id"], v["code"], v["name"], by_village.get(v["id"], Indicators()))
         for v in await Village.select(Village.id, Village.code, Village.name)

@@ -18,8 +18,9 @@ from surveys.core.rows import Row
 from surveys.core.validation import parse
 from surveys.reporting.coverage import households_sql
 from surveys.reporting.schemas import ThresholdsUpdate
+from surveys.reporting.village_counts import rebuild_villages
 from surveys.survey.criteria import SKILL_CRITERIA, CoverageRules, covered_sql
-from surveys.tables import Household, Ward
+from surveys.tables import Household, Village, Ward
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,9 @@ async def save_thresholds(
                 Ward.family_criteria: ",".join(after.family_criteria),
             }
         ).where(Ward.id == ward_id)
+        # The ward's households may change status without a write of theirs: count its villages again.
+        villages = await Village.select(Village.id).where(Village.ward == ward_id)
+        await rebuild_villages([int(r["id"]) for r in villages])
         await audit(
             "ward.thresholds_saved",
             "ward",

@@ -16,6 +16,7 @@ import msgspec
 
 from surveys import schemas
 from surveys.core.audit import audit
+from surveys.core.changes import households_changed
 from surveys.core.clock import now, this_year
 from surveys.core.db import write_transaction
 from surveys.core.rows import Row, still_there
@@ -112,6 +113,7 @@ async def record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: s
                 version = await _apply(row, visit, actor)
                 details = {"client_id": str(visit.client_id), "outcome": visit.outcome, "version": version}
                 await audit("visit.recorded", "household", row.id, actor.id, details, client_addr)
+                await households_changed([row.id])
     except VisitConflict:
         raise
     except InvalidInput:

@@ -49,3 +49,26 @@ async def test_uploaded_household_lists_are_deleted_a_day_after_their_preview(
         )
     await jobs.purge_sessions(settings)
     assert [r["token"] for r in await ImportUpload.select(ImportUpload.token)] == ["fresh"]
+
+
+async def test_on_new_years_day_the_daily_counts_are_counted_again(world: World, settings: Settings) -> None:
+    # Members reach the identity age on 1 January without any write: the job recounts every village.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from scheduler.jobs import new_year_counts
+    from surveys.reporting.village_counts import count_villages, stored_counts
+    from surveys.tables import VillageCount
+
+    await VillageCount.update({VillageCount.year: VillageCount.year - 1}).where(VillageCount.id > 0)
+    assert await new_year_counts(settings) == len(world.villages)
+    assert {r["year"] for r in await VillageCount.select(VillageCount.year)} == {
+        now().astimezone(ZoneInfo(settings.timezone)).year
+    }
+    assert await stored_counts("1 = 1") == await count_villages(list(world.villages.values()))
+    job = build_scheduler(settings).get_job("new_year_counts")
+    assert job is not None
+    fire = job.trigger.get_next_fire_time(
+        None, datetime(2026, 12, 31, 12, tzinfo=ZoneInfo(settings.timezone))
+    )
+    assert (fire.month, fire.day, fire.hour) == (1, 1, 0)

@@ -55,6 +55,8 @@ async def _text_in_database() -> str:
     values: list[str] = []
     for table in ALL_TABLES:
         columns = [c for c in table._meta.columns if isinstance(c, Varchar | Text | JSON)]
+        if not columns:  # select() of no column would select them all
+            continue
         for row in await table.select(*columns):
             values.extend(
                 json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v for v in row.values()

@@ -1,0 +1,199 @@
+"""A province of made-up households for benchmarks (`phocap generate`): villages, households with
+Vietnamese names, members with birth years and answers, a year of visits, then the daily counts.
+
+Into an empty migrated database. Made in the database, not row by row from Python: `INSERT … SELECT`
+over a number series (`generate_series` on PostgreSQL, a recursive series on SQLite), with the choices
+taken from a fixed hash of the row number, so both databases get the same data every time. The names
+(with their Vietnamese sort keys and folded search keys, which only Python makes) come from a small
+table of the combinations, joined by that hash. Nobody here is a real person.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from piccolo.engine.postgres import PostgresEngine
+
+from surveys.core.clock import now, this_year
+from surveys.core.db import current_engine
+from surveys.core.text import fold, name_sort_key
+from surveys.register.admin_units import import_units
+from surveys.reporting.village_counts import rebuild
+from surveys.tables import Household, Province, Ward
+
+log = logging.getLogger(__name__)
+
+SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương",
+            "Lý", "Ma", "Lương", "Hà", "Nông")  # fmt: skip
+MIDDLES = ("Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Ngọc", "Quang", "Thu", "Xuân")
+GIVEN = ("An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hoa", "Hùng", "Hương", "Khánh", "Lan",
+         "Linh", "Long", "Mai", "Nam", "Nga", "Phúc", "Phương", "Quân", "Sơn", "Tâm", "Thảo", "Thắng", "Trang",
+         "Tuấn", "Vân", "Việt", "Yến", "Nụ", "Thủy")  # fmt: skip
+HAMLETS = ("Xóm Trên", "Xóm Dưới", "Xóm Giữa", "Xóm Đồi", "Xóm Suối", "Xóm Chợ", "Xóm Mới", "Xóm Bãi")
+HOUSEHOLDS_PER_VILLAGE = 750
+
+
+@dataclass(frozen=True)
+class Generated:
+    """What `generate` made."""
+
+    wards: int
+    villages: int
+    households: int
+    members: int
+    visits: int
+
+
+def _h(n: str, salt: int, mod: int) -> str:
+    """A fixed pseudo-random choice in [0, mod) from the integer SQL expression `n`, the same on both
+    databases (64-bit integer arithmetic, no random())."""
+    return f"((({n}) * 2654435761 + {salt * 40503}) % 4294967291 % {mod})"
+
+
+async def _run(sql: str) -> None:
+    await Household.raw(sql)
+
+
+async def generate(province_code: str, wards: int, households: int, villages: int | None = None) -> Generated:
+    """Fill an empty migrated database with `households` households over the first `wards` wards of the
+    province (as many as it has), in `villages` villages a ward (default: ~750 households a village)."""
+    pg = isinstance(current_engine(), PostgresEngine)
+    if await Household.count() > 0:
+        raise ValueError("phocap generate fills an empty database; this one has households")
+    await import_units()
+    province = await Province.select(Province.id).where(Province.code == province_code).first()
+    if province is None:
+        raise ValueError(f"no province {province_code}")
+    ward_ids = [
+        int(r["id"])
+        for r in await Ward.select(Ward.id)
+        .where(Ward.province == province["id"])
+        .order_by(Ward.code)
+        .limit(wards)
+    ]
+    per_ward = max(1, households // len(ward_ids))
+    villages_per_ward = villages or max(1, round(per_ward / HOUSEHOLDS_PER_VILLAGE))
+    per_village = max(1, per_ward // villages_per_ward)
+    total = per_village * villages_per_ward * len(ward_ids)
+    stamp = now()
+    year = this_year()
+
+    def series(n: int) -> str:
+        if pg:
+            return f"generate_series(1, {n}) AS s(n)"
+        return f"(WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < {n}) SELECT n FROM r) AS s"
+
+    def at(days: str, secs: str) -> str:
+        """A moment `days` days and `secs` seconds before now, as each database keeps timestamps
+        (PostgreSQL's timestamptz, SQLite's ISO text in UTC)."""
+        if pg:
+            return f"(TIMESTAMPTZ '{stamp.isoformat()}' - ({days}) * INTERVAL '1 day' - ({secs}) * INTERVAL '1 second')"
+        return (
+            f"(strftime('%Y-%m-%d %H:%M:%S', '{stamp.strftime('%Y-%m-%d %H:%M:%S')}', '-' || ({days}) || ' days', "
+            f"'-' || ({secs}) || ' seconds') || '+00:00')"
+        )
+
+    def uid(seed: str) -> str:
+        return f"md5({seed})::uuid" if pg else "lower(hex(randomblob(16)))"
+
+    def token(seed: str) -> str:
+        return f"substr(md5({seed}), 1, 22)" if pg else "lower(hex(randomblob(11)))"
+
+    true, false = ("TRUE", "FALSE") if pg else ("1", "0")
+
+    # The names: every combination, with the keys Python makes (work tables, dropped at the end: a
+    # temporary table would live on one pooled connection only).
+    await _run("CREATE TABLE gen_name (i INTEGER PRIMARY KEY, full_name TEXT, sort_key TEXT, folded TEXT)")
+    names = [f"{s} {m} {g}" for s in SURNAMES for m in MIDDLES for g in GIVEN]
+    for start in range(0, len(names), 500):
+        chunk = names[start : start + 500]
+        values = ", ".join("({}, {}, {}, {})" for _ in chunk)
+        args = [a for i, name in enumerate(chunk, start) for a in (i, name, name_sort_key(name), fold(name))]
+        await Household.raw(f"INSERT INTO gen_name (i, full_name, sort_key, folded) VALUES {values}", *args)
+    n_names = len(names)
+
+    # One volunteer per ward (no password: nobody signs in as them), villages.
+    await _run(f"""INSERT INTO app_user (login, display_name, password_hash, role, ward, active, created_at)
+        SELECT 'gen-' || w.code, 'Tình nguyện viên ' || w.code, '!', 'volunteer', w.id, {true}, {at("0", "0")}
+        FROM ward w WHERE w.id IN ({", ".join(map(str, ward_ids))})""")  # fmt: skip
+    await _run(f"""INSERT INTO village (ward, code, name)
+        SELECT w.id, {"lpad(s.n::text, 2, '0')" if pg else "substr('00' || s.n, -2)"}, 'Thôn ' || s.n
+        FROM ward w CROSS JOIN {series(villages_per_ward)} WHERE w.id IN ({", ".join(map(str, ward_ids))})""")  # fmt: skip
+    await _run("CREATE TABLE gen_village (i INTEGER PRIMARY KEY, id INTEGER, code TEXT)")
+    await _run(f"""INSERT INTO gen_village (i, id, code)
+        SELECT ROW_NUMBER() OVER (ORDER BY v.id) - 1, v.id, w.code || '-' || v.code
+        FROM village v JOIN ward w ON w.id = v.ward WHERE w.id IN ({", ".join(map(str, ward_ids))})""")  # fmt: skip
+
+    # Households: n = 1..total; village n / per_village; registered a year to a year and a half ago.
+    hamlets = " ".join(f"WHEN {i} THEN '{name}'" for i, name in enumerate(HAMLETS))
+    await _run(f"""INSERT INTO household (token, code, village, address, head_name, search_key, sort_key,
+            priority_elderly_alone, priority_poor, priority_other, notes, version, created_at, updated_at,
+            archived, consent_by, consent_notice)
+        SELECT {token("'h' || s.n")}, 'G' || gv.code || '-' || s.n, gv.id,
+            CASE {_h("s.n", 2, len(HAMLETS))} {hamlets} END, gn.full_name,
+            lower('G' || gv.code || '-' || s.n) || ' ' || gn.folded, gn.sort_key,
+            {_h("s.n", 3, 100)} < 4, {_h("s.n", 4, 100)} < 6, {_h("s.n", 5, 100)} < 2, '', 1,
+            {at(f"365 + {_h('s.n', 6, 180)}", _h("s.n", 7, 86400))}, {at("120", "0")}, {false}, '', ''
+        FROM {series(total)} JOIN gen_village gv ON gv.i = (s.n - 1) / {per_village}
+        JOIN gen_name gn ON gn.i = {_h("s.n", 1, n_names)}""")  # fmt: skip
+
+    # Members: 2 to 5 a household (3.5 on average), the head first; answers as a visit found them
+    # (households never visited keep "unknown").
+    visited = f"{_h('h.id', 11, 100)} < 70"
+    k = "s.n"
+    key = f"(h.id * 8 + {k})"
+    engaged = f"({visited} AND {_h(key, 12, 100)} < 65)"
+    vneid = f"""CASE WHEN NOT {visited} THEN 'unknown' ELSE CASE {_h(key, 13, 20)} WHEN 0 THEN 'not_installed'
+        WHEN 1 THEN 'not_installed' WHEN 2 THEN 'installed' WHEN 3 THEN 'installed' WHEN 4 THEN 'unknown'
+        WHEN 5 THEN 'level1' WHEN 6 THEN 'level1' WHEN 7 THEN 'level1' ELSE 'level2' END END"""  # fmt: skip
+    birth = f"CASE WHEN {k} = 1 THEN {year - 75} + {_h(key, 14, 45)} ELSE {year - 85} + {_h(key, 15, 85)} END"
+    await _run(f"""INSERT INTO member (household, full_name, sort_key, birth_year, sex, is_head, vneid, bank_account,
+            smartphone, skill_learned, skill_understands, skill_uses_services, skill_guides_others,
+            skills_confirmed, uses_ai, answer_source, created_at, updated_at, removed)
+        SELECT h.id, CASE WHEN {k} = 1 THEN h.head_name ELSE gn.full_name END,
+            CASE WHEN {k} = 1 THEN h.sort_key ELSE gn.sort_key END, {birth},
+            CASE WHEN {_h(key, 16, 2)} = 0 THEN 'male' ELSE 'female' END, {k} = 1, {vneid},
+            CASE WHEN NOT {visited} THEN 'unknown' WHEN {_h(key, 17, 100)} < 60 THEN 'yes' ELSE 'no' END,
+            CASE WHEN NOT {visited} THEN 'unknown' WHEN {_h(key, 18, 100)} < 80 THEN 'yes' ELSE 'no' END,
+            {engaged}, {engaged}, {engaged} OR ({visited} AND {_h(key, 19, 100)} < 20), {engaged} AND {_h(key, 20, 100)} < 80,
+            {engaged} AND {_h(key, 21, 100)} < 50,
+            CASE WHEN NOT {visited} THEN 'unknown' WHEN {_h(key, 22, 100)} < 25 THEN 'yes' ELSE 'no' END,
+            CASE WHEN {visited} THEN 'seen' ELSE '' END, h.created_at, h.created_at, {false}
+        FROM household h CROSS JOIN {series(5)} JOIN gen_name gn ON gn.i = {_h(key, 23, n_names)}
+        WHERE {k} <= 2 + {_h("h.id", 24, 4)}""")  # fmt: skip
+    await _run(f"""UPDATE household SET informed_at = created_at, consent_at = created_at, consent_by = 'gen',
+        consent_notice = '2026-01' WHERE {visited.replace("h.id", "household.id")}""")
+
+    # A year of visits: a first attempt nobody answered for one household in five, then the completed
+    # visit, within the last year, with the counts of that moment as its snapshot.
+    snapshot = f"""SELECT m.household,
+            MAX(CASE WHEN m.skill_learned AND m.skill_understands AND m.skill_uses_services AND m.skill_guides_others
+                THEN 1 ELSE 0 END) AS family,
+            SUM(CASE WHEN m.birth_year <= {year - 16} THEN 1 ELSE 0 END) AS adults,
+            SUM(CASE WHEN m.birth_year <= {year - 16} AND m.vneid IN ('level1', 'level2') THEN 1 ELSE 0 END) AS vneid,
+            SUM(CASE WHEN m.birth_year <= {year - 16} AND m.vneid = 'level2' THEN 1 ELSE 0 END) AS level2,
+            SUM(CASE WHEN m.birth_year <= {year - 16} AND m.bank_account = 'yes' THEN 1 ELSE 0 END) AS bank,
+            SUM(CASE WHEN m.birth_year <= {year - 16} AND m.skills_confirmed THEN 1 ELSE 0 END) AS confirmed
+        FROM member m GROUP BY m.household"""  # fmt: skip
+    days = _h("h.id", 25, 360)
+    await _run(f"""INSERT INTO visit (household, volunteer, client_id, at, outcome, answers, household_version)
+        SELECT h.id, u.id, {uid("'a' || h.id")}, {at(f"{days} + 5", _h("h.id", 26, 36000))}, 'nobody_home', '{{{{}}}}', 1
+        FROM household h JOIN village v ON v.id = h.village JOIN app_user u ON u.ward = v.ward AND u.login LIKE 'gen-%'
+        WHERE {visited} AND {_h("h.id", 27, 5)} = 0""")  # fmt: skip
+    await _run(f"""INSERT INTO visit (household, volunteer, client_id, at, outcome, answers, household_version,
+            digital_family, informed, adults, adults_vneid, adults_vneid_level2, adults_bank, adults_confirmed)
+        SELECT h.id, u.id, {uid("'d' || h.id")}, {at(days, _h("h.id", 28, 36000))}, 'done', '{{{{}}}}', 1,
+            s.family = 1, {true}, s.adults, s.vneid, s.level2, s.bank, s.confirmed
+        FROM household h JOIN village v ON v.id = h.village JOIN app_user u ON u.ward = v.ward AND u.login LIKE 'gen-%'
+        JOIN ({snapshot}) s ON s.household = h.id
+        WHERE {visited}""")  # fmt: skip
+    await _run("DROP TABLE gen_name")
+    await _run("DROP TABLE gen_village")
+    await _run("ANALYZE")
+    await rebuild()
+    members = (await Household.raw("SELECT COUNT(*) AS n FROM member"))[0]["n"]
+    visits = (await Household.raw("SELECT COUNT(*) AS n FROM visit"))[0]["n"]
+    made = Generated(len(ward_ids), villages_per_ward * len(ward_ids), total, int(members), int(visits))
+    log.info("generated %s", made)
+    return made

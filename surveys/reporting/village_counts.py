@@ -1,0 +1,183 @@
+"""Per-village daily counts (DESIGN.md §9): each village's indicators as they stood at the end of a day,
+so a ward dashboard reads ~10 rows and a province report ~1,000, never the households.
+
+Written in the same transaction as every write that changes a household's or member's status (the
+writers call `surveys.core.changes.households_changed`, which calls `recount_changed` here): the
+villages touched are counted again from their households with the rules of `surveys.survey.criteria`,
+as the live reports count them, and today's row is replaced. Never a second truth: `count_villages`
+is the live count, `rebuild` writes it again for every village, and a reader whose row was counted in
+an earlier year (members reach the identity age on 1 January) counts that village live.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from surveys.core.changes import on_households_changed
+from surveys.core.clock import local_now, this_year
+from surveys.core.db import LOCK_VILLAGE_COUNTS, serialise_on, write_transaction
+from surveys.core.rows import Row
+from surveys.core.settings import get_settings
+from surveys.reporting.coverage import INDICATOR_SUMS, households_sql, ward_reason_counts
+from surveys.survey.criteria import REASONS, CoverageRules, covered_sql, reason_sql
+from surveys.tables import Household, Village, VillageCount
+
+# The counted columns of a `VillageCount` row, in the order of the table.
+COLUMNS: tuple[str, ...] = ("households", "adults", "visited", "digital_family", "informed", "vneid", "vneid_level2",
+                            "bank", "skills_confirmed", "covered", *REASONS)  # fmt: skip
+Counts = dict[str, int]
+
+
+def counts_read() -> bool:
+    """Whether readers use the stored counts (`COUNTS_READ`), or count the households live."""
+    return bool(get_settings().counts_read)
+
+
+def _sums(rules: CoverageRules) -> str:
+    reasons = ", ".join(
+        f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {code}" for code, cond in reason_sql(rules).items()
+    )
+    return f"{INDICATOR_SUMS}, SUM(CASE WHEN {covered_sql(rules)} THEN 1 ELSE 0 END) AS covered, {reasons}"
+
+
+async def _rules_of(village_ids: list[int]) -> dict[CoverageRules, list[int]]:
+    """The villages grouped by their ward's coverage rules."""
+    rows = await Village.select(*Village.ward.all_columns(), Village.id.as_alias("village_id")).where(
+        Village.id.is_in(village_ids)
+    )
+    groups: dict[CoverageRules, list[int]] = defaultdict(list)
+    for r in rows:
+        ward = Row({k.removeprefix("ward."): v for k, v in r.items()})
+        groups[CoverageRules.of_ward(ward)].append(int(r["village_id"]))
+    return groups
+
+
+async def count_villages(village_ids: list[int], year: int | None = None) -> dict[int, Counts]:
+    """The villages' counts now, from their households (live): one grouped query per set of rules.
+    A village without households has every count 0."""
+    year = year or this_year()
+    found: dict[int, Counts] = {v: dict.fromkeys(COLUMNS, 0) for v in village_ids}
+    if not village_ids:
+        return found
+    for rules, ids in (await _rules_of(village_ids)).items():
+        scope = f"h.village IN ({', '.join('{}' for _ in ids)})"
+        rows = await Household.raw(
+            f"{households_sql(rules, year, scope)} SELECT village, {_sums(rules)} FROM base GROUP BY village",
+            *ids * 3,
+        )
+        for r in rows:
+            found[int(r["village"])] = {c: int(r[c] or 0) for c in COLUMNS}
+    return found
+
+
+async def _write(village_ids: list[int], day: date) -> None:
+    """Count the villages and replace their row of `day` (inside a write transaction)."""
+    year = this_year()
+    counted = await count_villages(village_ids, year)
+    await VillageCount.delete().where(VillageCount.village.is_in(village_ids) & (VillageCount.day == day))
+    await VillageCount.insert(
+        *[
+            VillageCount.from_dict({"village": v, "day": day, "year": year, **counts})
+            for v, counts in counted.items()
+        ]
+    )
+
+
+@on_households_changed
+async def recount_changed(household_ids: list[int], villages: list[int]) -> None:
+    """Inside the write transaction that changed these households: count their villages (and `villages`,
+    a move's other end) again and replace today's rows."""
+    found = set(villages)
+    if household_ids:
+        found |= {
+            int(r["village"])
+            for r in await Household.select(Household.village).where(Household.id.is_in(household_ids))
+        }
+    ids = sorted(found)
+    # Two writers in one village count it one after the other, each seeing the other's committed work
+    # (PostgreSQL; SQLite has one writer at a time). Sorted, so two can never wait for each other.
+    for village in ids:
+        await serialise_on(LOCK_VILLAGE_COUNTS, village)
+    if ids:
+        await _write(ids, local_now().date())
+
+
+async def rebuild(ward_id: int | None = None) -> int:
+    """Count every village (of the ward) again from its households and replace today's rows; returns
+    how many villages. For a ward's new rules, the new year, or when in doubt."""
+    query = Village.select(Village.id).order_by(Village.id)
+    if ward_id is not None:
+        query = query.where(Village.ward == ward_id)
+    ids = [int(r["id"]) for r in await query]
+    async with write_transaction():
+        await rebuild_villages(ids)
+    return len(ids)
+
+
+async def rebuild_villages(village_ids: list[int]) -> None:
+    """Inside a write transaction: count these villages again and replace today's rows."""
+    for village in village_ids:
+        await serialise_on(LOCK_VILLAGE_COUNTS, village)
+    for start in range(0, len(village_ids), 500):
+        await _write(village_ids[start : start + 500], local_now().date())
+
+
+async def stored_counts(scope: str, *args: Any) -> dict[int, Counts]:
+    """The latest stored counts of each village in `scope` (a condition on table `village`, with `{}`
+    placeholders); a village without a row has no households yet, and one counted in an earlier year
+    is counted live."""
+    rows = await VillageCount.raw(
+        f"""SELECT v.id AS village_id, c.* FROM village v
+        LEFT JOIN (
+            SELECT village, MAX(day) AS day FROM village_count
+            WHERE village IN (SELECT id FROM village WHERE {scope}) GROUP BY village
+        ) latest ON latest.village = v.id
+        LEFT JOIN village_count c ON c.village = latest.village AND c.day = latest.day
+        WHERE {scope}""",
+        *args,
+        *args,
+    )
+    year = this_year()
+    found: dict[int, Counts] = {}
+    stale: list[int] = []
+    for r in rows:
+        if r["year"] is not None and int(r["year"]) != year:
+            stale.append(int(r["village_id"]))
+        else:
+            found[int(r["village_id"])] = {c: int(r[c] or 0) for c in COLUMNS}
+    if stale:
+        found.update(await count_villages(stale, year))
+    return found
+
+
+async def ward_counts(ward_id: int) -> dict[int, Counts]:
+    """Each village of the ward: its counts (stored, or live when `COUNTS_READ` is off)."""
+    if counts_read():
+        return await stored_counts("ward = {}", ward_id)
+    ids = [int(r["id"]) for r in await Village.select(Village.id).where(Village.ward == ward_id)]
+    return await count_villages(ids)
+
+
+async def province_counts(province_id: int) -> dict[int, Counts]:
+    """Each village of the province: its counts (stored, or live when `COUNTS_READ` is off)."""
+    scope = "ward IN (SELECT id FROM ward WHERE province = {})"
+    if counts_read():
+        return await stored_counts(scope, province_id)
+    rows = await Village.raw(f"SELECT id FROM village WHERE {scope}", province_id)
+    return await count_villages([int(r["id"]) for r in rows])
+
+
+async def ward_reasons(ward_id: int, rules: CoverageRules) -> dict[int, Counts]:
+    """For each village of the ward with households: households under each reason, covered, uncovered
+    and all (as `surveys.reporting.coverage.ward_reason_counts` counts them live)."""
+    if not counts_read():
+        return await ward_reason_counts(ward_id, rules)
+    stored = await stored_counts("ward = {}", ward_id)
+    return {v: _reasons(c) for v, c in stored.items() if c["households"]}
+
+
+def _reasons(c: Counts) -> Counts:
+    totals = {"covered": c["covered"], "all": c["households"], "uncovered": c["households"] - c["covered"]}
+    return {**{r: c[r] for r in REASONS}, **totals}

@@ -1,0 +1,189 @@
+"""The province report and the ward dashboard at province size, before (counted live from the
+households, `COUNTS_READ=false`) and after (read from the per-village daily counts), side by side with
+the raw database doing the least either could: one plain query of the households per ward.
+
+Run on demand against databases filled by `phocap generate` (issue 16):
+
+    phocap generate --province 19 --wards 100 --households 60000    # DATABASE_URL=... each
+    python -m tests.benchmarks.scale postgresql://…/gen60 postgresql://…/gen600
+
+Each URL is measured in turn through the app (in-process, signed in as a province officer, who reads
+every ward): median and 90th percentile of REPEAT requests, and the SQL queries of one request. With
+two URLs the ratio of the second to the first shows whether the cost still grows with the households
+(goal ≤ 1.5×; province report ≤ 1 s and ward dashboard ≤ 100 ms at 600,000). One JSON line last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import asyncpg
+from litestar.testing import AsyncTestClient
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from server.app import create_app
+from surveys.core.db import bind, engine_for_url
+from surveys.core.settings import get_settings, load_settings
+from surveys.people.accounts import create_user
+from surveys.tables import Province, User
+
+REPEAT = int(os.environ.get("REPEAT", "7"))
+PASSWORD = "benchmark-password"
+PROVINCE = "19"
+# The least the raw database can do for a province report: households and visited ones per ward.
+RAW = """SELECT vl.ward, COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM visit v WHERE v.household = h.id
+    AND v.outcome = 'done') THEN 1 ELSE 0 END) FROM household h JOIN village vl ON vl.id = h.village
+    WHERE NOT h.archived GROUP BY vl.ward"""
+
+
+@contextmanager
+def counting_queries() -> Iterator[list[int]]:
+    """Count the SQL queries Piccolo sends (either engine) while the block runs."""
+    counter = [0]
+    originals = {cls: cls.run_querystring for cls in (SQLiteEngine, PostgresEngine)}
+
+    def wrap(original: Any) -> Any:
+        async def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+            counter[0] += 1
+            return await original(self, *args, **kwargs)
+
+        return counted
+
+    for cls, original in originals.items():
+        cls.run_querystring = wrap(original)  # type: ignore[method-assign]
+    try:
+        yield counter
+    finally:
+        for cls, original in originals.items():
+            cls.run_querystring = original  # type: ignore[method-assign]
+
+
+async def _timed(work: Callable[[], Awaitable[Any]], repeat: int) -> dict[str, float]:
+    await work()  # warm the caches once
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await work()
+        timings.append((time.perf_counter() - started) * 1000)
+    with counting_queries() as queries:
+        await work()
+    p90 = sorted(timings)[min(len(timings) - 1, -(-9 * len(timings) // 10) - 1)]
+    return {"median_ms": round(statistics.median(timings), 1), "p90_ms": round(p90, 1), "queries": queries[0]}
+
+
+async def _raw(url: str) -> None:
+    if url.startswith("postgresql"):
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.fetch(RAW)
+        finally:
+            await connection.close()
+    else:
+        db = sqlite3.connect(url.removeprefix("sqlite:///"))
+        try:
+            db.execute(RAW).fetchall()
+        finally:
+            db.close()
+
+
+async def _largest_ward(url: str) -> tuple[str, int]:
+    rows = await Province.raw(
+        """SELECT w.code AS code, COUNT(*) AS n FROM household h JOIN village v ON v.id = h.village
+        JOIN ward w ON w.id = v.ward WHERE NOT h.archived GROUP BY w.code ORDER BY n DESC, w.code LIMIT 1"""
+    )
+    return rows[0]["code"], int(rows[0]["n"])
+
+
+async def measure(url: str) -> dict[str, Any]:
+    """Both pages, live and from the counts, and the raw query, against one generated database."""
+    bind(engine_for_url(url))
+    households = int((await Province.raw("SELECT COUNT(*) AS n FROM household WHERE NOT archived"))[0]["n"])
+    ward_code, ward_households = await _largest_ward(url)
+    if not await User.exists().where(User.login == "bench-province"):
+        province = await Province.select(Province.id).where(Province.code == PROVINCE).first()
+        assert province is not None
+        await create_user(
+            "bench-province", PASSWORD, "province_officer", "Cán bộ tỉnh", province_id=province["id"]
+        )
+    result: dict[str, Any] = {"database": url.split(":")[0], "households": households,
+                              "ward_households": ward_households}  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode, counts in (("live", "false"), ("counts", "true")):
+            os.environ["COUNTS_READ"] = counts
+            get_settings.cache_clear()
+            settings = load_settings(data_dir=tmp, database_url=url, allowed_hosts="testserver.local")
+            async with AsyncTestClient(create_app(settings), base_url="https://testserver.local") as client:
+                page = await client.get("/signin")
+                csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+                await client.post(
+                    "/signin", data={"login": "bench-province", "password": PASSWORD, "_csrf_token": csrf}
+                )
+                # The live province report takes seconds at 600,000 households: fewer runs.
+                repeat = REPEAT if mode == "counts" or households < 100_000 else 3
+                for name, path in (
+                    ("province_report", f"/provinces/{PROVINCE}"),
+                    ("ward_dashboard", f"/wards/{ward_code}"),
+                ):
+
+                    async def get(path: str = path) -> None:
+                        response = await client.get(path)
+                        assert response.status_code == 200, (path, response.status_code)
+
+                    result[f"{name}_{mode}"] = await _timed(get, repeat)
+    os.environ.pop("COUNTS_READ", None)
+    get_settings.cache_clear()
+    result["raw_households_per_ward"] = await _timed(lambda: _raw(url), REPEAT)
+    await engine_close()
+    return result
+
+
+async def engine_close() -> None:
+    from surveys.core.db import close_pool, current_engine
+
+    await close_pool(current_engine())
+
+
+async def main() -> None:
+    urls = sys.argv[1:]
+    results = [await measure(url) for url in urls]
+    print(f"{'database':<11} {'households':>10} {'what':<26} {'median ms':>10} {'p90 ms':>8} {'queries':>8}")
+    for r in results:
+        for what in ("province_report_live", "province_report_counts", "ward_dashboard_live",
+                     "ward_dashboard_counts", "raw_households_per_ward"):  # fmt: skip
+            m = r[what]
+            print(
+                f"{r['database']:<11} {r['households']:>10,} {what:<26} {m['median_ms']:>10.1f} {m['p90_ms']:>8.1f} {m['queries']:>8}"
+            )
+    summary: dict[str, Any] = {"runs": results}
+    for r in results:
+        r["province_report_ms"] = r["province_report_counts"]["median_ms"]
+        r["ward_dashboard_ms"] = r["ward_dashboard_counts"]["median_ms"]
+    if len(results) == 2:
+        small, big = results
+        summary["ratio"] = {
+            what: round(big[what]["median_ms"] / small[what]["median_ms"], 2)
+            for what in (
+                "province_report_live",
+                "province_report_counts",
+                "ward_dashboard_live",
+                "ward_dashboard_counts",
+            )
+        }
+        summary["households"] = [small["households"], big["households"]]
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

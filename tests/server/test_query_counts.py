@@ -1,0 +1,64 @@
+"""One query per question: the ward dashboard and the village list count the village's (or the ward's)
+households once per request, whatever else the page shows; with the daily counts on, the dashboard's
+numbers are read from them and only its trend counts the households."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from surveys.core.db import current_engine
+from tests.conftest import sign_in
+from tests.factories import World
+from tests.surveys.test_reports import visit_an
+
+# Every query that counts households over members and visits starts with this CTE (households_sql).
+COVERAGE_QUERY = "WITH mem AS"
+
+
+@contextmanager
+def coverage_queries() -> Iterator[list[str]]:
+    """The coverage queries sent while the block runs (the test client serves from another thread, so
+    the engine's class is patched, not the instance)."""
+    seen: list[str] = []
+    engine = type(current_engine())
+    original = engine.run_querystring
+
+    async def counted(self: Any, querystring: Any, *args: Any, **kwargs: Any) -> Any:
+        text = querystring.compile_string(engine_type=self.engine_type)[0]
+        if COVERAGE_QUERY in text:
+            seen.append(text)
+        return await original(self, querystring, *args, **kwargs)
+
+    engine.run_querystring = counted  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        engine.run_querystring = original  # type: ignore[method-assign]
+
+
+async def test_the_ward_dashboard_counts_the_households_once(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await visit_an(world)
+    await sign_in(client, "ward")
+    with coverage_queries() as seen:
+        response = await client.get("/wards/01849")
+    assert response.status_code == 200
+    assert len(seen) == 1
+
+
+async def test_the_village_list_counts_the_households_once(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await visit_an(world)
+    await sign_in(client, "head1")
+    v1 = world.villages["v1"]
+    for path in (f"/villages/{v1}", f"/villages/{v1}?reason=not_visited", f"/villages/{v1}?status=covered"):
+        with coverage_queries() as seen:
+            response = await client.get(path)
+        assert response.status_code == 200
+        assert len(seen) == 1, path
