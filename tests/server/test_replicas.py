@@ -6,8 +6,10 @@ answering from the primary until it is back."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,16 +19,14 @@ from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from surveys.core.db import current_engine
-from surveys.core.replicas import ReplicaRoutingEngine, replica_outages
+from surveys.core.replicas import ReplicaRoutingEngine, position_from_signed, replica_outages
 from surveys.core.settings import Settings
 from surveys.tables import Visit
 from tests.conftest import BASE_URL, POSTGRES_URL, api_token, sign_in
-from tests.factories import World, make_household, person
+from tests.factories import PASSWORD, World, make_household, person
 from tests.replica import Replica, replica_or_skip
 from tests.server.helpers import soup
 from tests.server.test_household_pages import record_visit_through_the_form
-
-pytestmark = pytest.mark.replica
 
 
 @asynccontextmanager
@@ -61,6 +61,7 @@ async def household_only_on_the_primary(world: World, code: str) -> None:
     await make_household(world.villages["v2"], code, [person("Hoàng Văn Nam", 1990, sex="male")])
 
 
+@pytest.mark.replica
 async def test_the_ward_dashboard_reads_the_replica(
     replica: Replica, replica_settings: Settings, world: World
 ) -> None:
@@ -85,6 +86,7 @@ async def test_the_ward_dashboard_reads_the_replica(
         assert await ward_households(officer, headers) == 4
 
 
+@pytest.mark.replica
 async def test_a_visit_goes_to_the_primary_and_its_volunteer_sees_it_while_replay_is_paused(
     replica: Replica, replica_settings: Settings, world: World
 ) -> None:
@@ -125,6 +127,7 @@ async def test_a_visit_goes_to_the_primary_and_its_volunteer_sees_it_while_repla
         assert report["total"]["indicators"]["visited"]["count"] == 1
 
 
+@pytest.mark.replica
 async def test_with_the_replica_stopped_the_app_answers_from_the_primary_and_logs_it_once(
     replica: Replica,
     replica_settings: Settings,
@@ -162,3 +165,23 @@ async def test_with_the_replica_stopped_the_app_answers_from_the_primary_and_log
         await replica.pause()
         await household_only_on_the_primary(world, "PQ-02-0101")
         assert await ward_households(officer, headers) == 4
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="read replicas are PostgreSQL's; SQLite ignores the setting")
+async def test_after_a_write_the_client_gets_a_signed_secure_cookie_of_the_primarys_position(
+    settings: Settings, world: World
+) -> None:
+    # No replica needed: a replica that does not answer (a closed port) is enough, and the app answers.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = int(s.getsockname()[1])
+    unreachable = f"postgresql://phocap:phocap@127.0.0.1:{closed}/phocap_test"
+    async with app_client(dataclasses.replace(settings, database_replica_url=unreachable)) as officer:
+        response = await officer.post("/api/session", json={"login": "ward", "password": PASSWORD})
+        assert response.status_code == 200
+        [cookie] = [c for c in response.headers.get_list("set-cookie") if c.startswith("phocap_written=")]
+        value, *attributes = [part.strip() for part in cookie.split(";")]
+        assert set(attributes) == {"HttpOnly", "Max-Age=600", "Path=/", "SameSite=lax", "Secure"}
+        assert position_from_signed(value.removeprefix("phocap_written="), settings.secret_key) > 0
+        headers = {"Authorization": f"Bearer {response.json()['token']}"}
+        assert await ward_households(officer, headers) == 3
