@@ -67,9 +67,12 @@ class OutageLog:
     """Logs an outage of `subject` (the database, a read replica) once per `interval` seconds, with the
     count of failures since."""
 
-    def __init__(self, interval: float = 60.0, subject: str = "database") -> None:
+    def __init__(
+        self, interval: float = 60.0, subject: str = "database", counted: str = "failed request(s)"
+    ) -> None:
         self.interval = interval
         self.subject = subject
+        self.counted = counted
         self._lock = threading.Lock()
         self._last = float("-inf")
         self._since = 0
@@ -84,10 +87,11 @@ class OutageLog:
             count, self._since, self._last = self._since, 0, at
         # The kind of error only: no traceback (it is the same each time), no query, no data.
         log.error(
-            "%s unreachable (%s), %d failed request(s) since the last report",
+            "%s unreachable (%s), %d %s since the last report",
             self.subject,
             type(exc).__name__,
             count,
+            self.counted,
         )
 
     def reset(self) -> None:

@@ -55,7 +55,7 @@ RETRY_SECONDS = 10.0
 # Seconds a connection attempt to a replica may take: past it the read goes to the primary.
 CONNECT_TIMEOUT_SECONDS = 5.0
 
-replica_outages = OutageLog(subject="read replica")
+replica_outages = OutageLog(subject="read replica", counted="read(s) sent to the primary instead")
 
 _may_read_replica: ContextVar[bool] = ContextVar("phocap_may_read_replica", default=False)
 
