@@ -94,7 +94,7 @@ async def embedded(settings: Settings) -> AsyncIterator[AsyncIOScheduler]:
 
 async def run_forever(settings: Settings) -> None:
     """The scheduler as its own process, until interrupted."""
-    engine = engine_for_url(settings.resolved_database_url)
+    engine = engine_for_url(settings.resolved_database_url, settings.replica_urls)
     bind(engine)
     await open_pool(engine, settings.database_pool_size)
     try:

@@ -38,6 +38,7 @@ from server.problems import (
     password_change_handler,
     sign_in_handler,
 )
+from server.read_your_writes import ReadYourWritesMiddleware
 from server.security import (
     AllowedHostsMiddleware,
     ClientAddressMiddleware,
@@ -66,6 +67,7 @@ from server.views.thresholds import ThresholdsController
 from server.views.villages import StickerController, VillageController
 from server.views.wards import WardController
 from surveys.core.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
+from surveys.core.replicas import routes_reads
 from surveys.core.settings import Settings, get_settings
 from surveys.people.access import RULES
 from surveys.people.hashing import HashingBusy
@@ -102,7 +104,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
     the web app itself does not depend on the scheduler (docs/architecture.md §2)."""
     settings = (settings or get_settings()).with_secret()
     configure_logging(settings.log_level)
-    engine = engine_for_url(settings.resolved_database_url)
+    engine = engine_for_url(settings.resolved_database_url, settings.replica_urls)
     bind(engine)
 
     @asynccontextmanager
@@ -163,6 +165,8 @@ def create_app(settings: Settings | None = None, background: Background | None =
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
         lifespan=[lifespan],
         middleware=[
+            # Outermost of these, so the session lookup's occasional write counts as one (replicas only).
+            *([ReadYourWritesMiddleware(settings)] if routes_reads(engine) else []),
             CrossSiteFormMiddleware(),
             IdentifyMiddleware(settings),
             NulCharacterMiddleware(MAX_BODY_BYTES),

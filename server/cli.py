@@ -31,7 +31,7 @@ def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     from surveys.core.db import DatabaseNotMigrated, bind, close_pool, engine_for_url, open_pool
 
     async def main() -> T:
-        engine = engine_for_url(settings.resolved_database_url)
+        engine = engine_for_url(settings.resolved_database_url, settings.replica_urls)
         bind(engine)
         await open_pool(engine, settings.database_pool_size)
         try:

@@ -4,6 +4,7 @@ the app built by its one factory, and signed-in clients."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import re
@@ -24,6 +25,7 @@ from surveys.tables import ALL_TABLES
 from tests import log_scan
 from tests.factories import PASSWORD, World, make_world
 from tests.live import serve
+from tests.replica import Replica, replica_or_skip
 
 _LOG_HANDLER = pytest.StashKey[logging.Handler]()
 
@@ -192,3 +194,17 @@ def live_server(settings: Settings) -> Iterator[str]:
     """The app served by uvicorn on a free local port, for the length of one test."""
     with serve(settings) as url:
         yield url
+
+
+@pytest.fixture
+async def replica(database_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Replica]:
+    """The streaming replica of the test database (tests/replica.py), replaying again after the test."""
+    found = replica_or_skip(POSTGRES_URL, request.config)
+    yield found
+    await found.resume()
+
+
+@pytest.fixture
+def replica_settings(settings: Settings, replica: Replica) -> Settings:
+    """The test settings with the replica as `DATABASE_REPLICA_URL`."""
+    return dataclasses.replace(settings, database_replica_url=replica.url)

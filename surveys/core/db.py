@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from collections.abc import Sequence
 from contextlib import redirect_stdout
 from datetime import UTC, datetime
 from io import StringIO
@@ -22,6 +23,7 @@ from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from surveys.core.outages import database_unreachable, outages
+from surveys.core.replicas import ReplicaEngine, ReplicaRoutingEngine
 from surveys.core.sqlite_writer import TurnTakingSQLiteEngine
 
 log = logging.getLogger(__name__)
@@ -37,19 +39,32 @@ class DatabaseNotMigrated(RuntimeError):
     """The database lacks migrations; the message says which command applies them."""
 
 
-def engine_for_url(url: str) -> Engine[Any]:
-    """A Piccolo engine for `sqlite:///path` or `postgresql://…`."""
+def engine_for_url(url: str, replica_urls: Sequence[str] = ()) -> Engine[Any]:
+    """A Piccolo engine for `sqlite:///path` or `postgresql://…`; on PostgreSQL, with read replicas at
+    `replica_urls` (surveys/core/replicas.py). SQLite has none and ignores them."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else parsed.path
         # The database holds a commune's personal data: a folder only its owner enters (when phocap
         # makes it), a file only its owner reads.
         Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if replica_urls:
+            log.warning("DATABASE_REPLICA_URL is ignored: SQLite has no read replicas")
         # Writes of one process take turns before they reach SQLite (surveys/core/sqlite_writer.py).
         return TurnTakingSQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
     if parsed.scheme in {"postgres", "postgresql"}:
-        return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+        config = {"dsn": _postgresql(url)}
+        if replica_urls:
+            replicas = {f"replica{n}": ReplicaEngine(_postgresql(u)) for n, u in enumerate(replica_urls, 1)}
+            return ReplicaRoutingEngine(config=config, replicas=replicas)
+        return PostgresEngine(config=config)
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql:// (got {parsed.scheme!r})")
+
+
+def _postgresql(url: str) -> str:
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise ValueError("DATABASE_REPLICA_URL must name postgresql:// servers")
+    return url.replace("postgres://", "postgresql://", 1)
 
 
 _engine: Engine[Any] | None = None
@@ -76,7 +91,8 @@ def current_engine() -> Engine[Any]:
     if _engine is None:
         from surveys.core.settings import get_settings
 
-        _engine = engine_for_url(get_settings().resolved_database_url)
+        settings = get_settings()
+        _engine = engine_for_url(settings.resolved_database_url, settings.replica_urls)
     return _engine
 
 
@@ -164,15 +180,23 @@ async def database_ok() -> bool:
 
 
 async def open_pool(engine: Engine[Any], size: int) -> None:
-    """Start a connection pool of `size` where the engine has one (PostgreSQL); 0 means none."""
+    """Start a connection pool of `size` where the engine has one (PostgreSQL); 0 means none. Each read
+    replica gets one too, connecting only when first used: a replica that is down must not stop the
+    start-up (its reads go to the primary meanwhile)."""
     if isinstance(engine, PostgresEngine) and size > 0:
         await engine.start_connection_pool(min_size=1, max_size=size)
+        for replica in engine.extra_nodes.values():
+            await replica.start_connection_pool(min_size=0, max_size=size)
 
 
 async def close_pool(engine: Engine[Any]) -> None:
-    """Close the pool opened by `open_pool`."""
-    if isinstance(engine, PostgresEngine) and engine.pool is not None:
-        await engine.close_connection_pool()
+    """Close the pools opened by `open_pool`."""
+    if isinstance(engine, PostgresEngine):
+        for replica in engine.extra_nodes.values():
+            if replica.pool is not None:
+                await replica.close_connection_pool()
+        if engine.pool is not None:
+            await engine.close_connection_pool()
 
 
 async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple[Any, ...]]) -> None:

@@ -64,16 +64,21 @@ def database_unreachable(exc: BaseException) -> bool:
 
 
 class OutageLog:
-    """Logs a database outage once per `interval` seconds, with the count of failures since."""
+    """Logs an outage of `subject` (the database, a read replica) once per `interval` seconds, with the
+    count of failures since."""
 
-    def __init__(self, interval: float = 60.0) -> None:
+    def __init__(
+        self, interval: float = 60.0, subject: str = "database", counted: str = "failed request(s)"
+    ) -> None:
         self.interval = interval
+        self.subject = subject
+        self.counted = counted
         self._lock = threading.Lock()
         self._last = float("-inf")
         self._since = 0
 
     def report(self, exc: BaseException) -> None:
-        """One failure to reach the database; logged when the last line is `interval` old."""
+        """One failure to reach `subject`; logged when the last line is `interval` old."""
         with self._lock:
             self._since += 1
             at = time.monotonic()
@@ -82,7 +87,11 @@ class OutageLog:
             count, self._since, self._last = self._since, 0, at
         # The kind of error only: no traceback (it is the same each time), no query, no data.
         log.error(
-            "database unreachable (%s), %d failed request(s) since the last report", type(exc).__name__, count
+            "%s unreachable (%s), %d %s since the last report",
+            self.subject,
+            type(exc).__name__,
+            count,
+            self.counted,
         )
 
     def reset(self) -> None:

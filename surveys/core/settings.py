@@ -33,6 +33,12 @@ class Settings:
         "",
         "`sqlite:///path` or `postgresql://user:pass@host/db`; default SQLite under data dir.",
     )
+    database_replica_url: str = setting(
+        "DATABASE_REPLICA_URL",
+        "",
+        "PostgreSQL read replicas (comma-separated `postgresql://…`) for dashboards, reports, exports and "
+        "digests; SQLite ignores it.",
+    )
     secret_key: str = setting("SECRET_KEY", "", "Signs CSRF tokens; generated into the data dir when unset.")
     database_pool_size: int = setting(
         "DATABASE_POOL_SIZE", 10, "PostgreSQL connections kept open per process; 0 connects per query."
@@ -108,6 +114,11 @@ class Settings:
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data dir."""
         return self.database_url or f"sqlite:///{Path(self.data_dir) / 'phocap.sqlite3'}"
+
+    @property
+    def replica_urls(self) -> list[str]:
+        """`database_replica_url` as a list."""
+        return [u.strip() for u in self.database_replica_url.split(",") if u.strip()]
 
     @property
     def host_list(self) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from surveys import schemas
 from surveys.core.clock import now, this_year
+from surveys.core.replicas import replica_reads
 from surveys.core.rows import Row
 from surveys.register.search_matches import matched_members, search_words
 from surveys.survey.criteria import (
@@ -185,6 +186,7 @@ async def village_rules(village_id: int) -> CoverageRules:
     return CoverageRules.of_ward(Row({k.removeprefix("ward."): v for k, v in ward.items()}))
 
 
+@replica_reads
 async def village_coverage(
     village_id: int,
     q: str = "",

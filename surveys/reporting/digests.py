@@ -20,6 +20,7 @@ from surveys.core.db import write_transaction
 from surveys.core.i18n import gettext, ngettext, use_locale
 from surveys.core.messages import INDICATOR_NAMES
 from surveys.core.messages import REASONS as REASONS_NAMES
+from surveys.core.replicas import replica_reads
 from surveys.core.settings import Settings
 from surveys.core.wording import percent, points, week_name
 from surveys.reporting.reminders import reminder
@@ -121,6 +122,7 @@ async def _visits_last_week(village_ids: list[int], week: str) -> dict[str, int]
     }
 
 
+@replica_reads
 async def build_digest(ward_id: int, week: str, audience: str, settings: Settings) -> DigestContent:
     """The digest of a ward (or of a village head's villages) for an ISO week, as of now."""
     rules, ward = await ward_rules(ward_id)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from surveys.core.clock import now
+from surveys.core.replicas import replica_reads
 from surveys.reporting.history import Activity, Standing, activity_between, standing_at
 from surveys.reporting.official import Official, figures_for_period
 from surveys.reporting.periods import Period
@@ -138,6 +139,7 @@ class PeriodReport:
         ]
 
 
+@replica_reads
 async def ward_period_report(ward_id: int, period: Period) -> PeriodReport:
     """The ward's report on `period`, one line per village, against the targets of the period's last
     year."""
@@ -174,6 +176,7 @@ async def ward_period_report(ward_id: int, period: Period) -> PeriodReport:
     )
 
 
+@replica_reads
 async def province_period_report(province_id: int, period: Period) -> PeriodReport:
     """The province's report on `period`: the sum of its wards' reports, one line per ward."""
     province = await Province.select().where(Province.id == province_id).first()

@@ -17,6 +17,7 @@ from typing import Any
 
 from surveys import schemas
 from surveys.core.clock import now, recent_weeks, this_year, week_label
+from surveys.core.replicas import replica_reads
 from surveys.core.rows import Row
 from surveys.core.text import place_sort_key
 from surveys.reporting.coverage import INDICATOR_SUMS as _INDICATOR_SUMS
@@ -209,6 +210,7 @@ async def _targets(ward_ids: list[int], year: int) -> dict[int, Targets]:
     return {int(r["ward"]): Targets(year=year, **{n: r[n] for n in names if n in r}) for r in rows}
 
 
+@replica_reads
 async def province_report(province_id: int, year: int | None = None) -> ProvinceReport:
     """The province's wards with their numbers, the total and its weekly trend."""
     province = await Province.select().where(Province.id == province_id).first()

@@ -11,6 +11,7 @@ from typing import Any
 from surveys import schemas
 from surveys.core.clock import now, recent_weeks, this_year, week_label
 from surveys.core.db import timestamp_param
+from surveys.core.replicas import replica_reads
 from surveys.core.rows import Row
 from surveys.reporting.coverage import INDICATOR_SUMS as _INDICATOR_SUMS
 from surveys.reporting.coverage import households_sql
@@ -146,6 +147,7 @@ async def ward_rules(ward_id: int) -> tuple[CoverageRules, dict[str, Any]]:
     return CoverageRules.of_ward(Row(ward)), ward
 
 
+@replica_reads
 async def ward_report(ward_id: int, year: int | None = None) -> WardReport:
     """The ward's indicators today, per village and in total, against the targets of `year`."""
     rules, ward = await ward_rules(ward_id)
@@ -179,6 +181,7 @@ async def ward_report(ward_id: int, year: int | None = None) -> WardReport:
     )
 
 
+@replica_reads
 async def ward_trend(ward_id: int, weeks: int = 12) -> list[TrendPoint]:
     """The ward's indicators at the end of each of the last `weeks` ISO weeks (the current week: as of
     now), in one query. A household visited by then counts as its latest completed visit before then
@@ -248,6 +251,7 @@ def _trend_sql(weeks: int, scope: str = WARD_VILLAGES, by_village: bool = False)
     """
 
 
+@replica_reads
 async def volunteer_activity(
     village_ids: list[int], weeks: int = 8
 ) -> tuple[list[str], list[VolunteerWeeks]]:
