@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from server.auth import PasswordChangeRequired, SignInRequired, safe_next, sign_in_url
+from server.csrf import ForgeryRefused
 from server.views.render import page
 from surveys import schemas
 from surveys.core.i18n import N_, gettext
@@ -94,7 +95,9 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     status = exc.status_code
     if _wants_json(request):
         return _problem(exc, status)
-    message = gettext(_PAGE_TITLES.get(status, _FALLBACK_TITLE))
+    message = gettext(
+        exc.message if isinstance(exc, ForgeryRefused) else _PAGE_TITLES.get(status, _FALLBACK_TITLE)
+    )
     return Template(
         "error.html", context={"status": status, "message": message}, status_code=status, headers=exc.headers
     )
