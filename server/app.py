@@ -31,6 +31,7 @@ from server.auth import (
     is_litestar_options,
 )
 from server.csrf import CrossSiteMiddleware, SessionCsrfMiddleware
+from server.options import OptionsMiddleware
 from server.problems import (
     busy_handler,
     http_exception_handler,
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
         dependencies={"settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False)},
         lifespan=[lifespan],
         middleware=[
+            OptionsMiddleware(),
             CrossSiteMiddleware(settings),
             IdentifyMiddleware(settings),
             NulCharacterMiddleware(MAX_BODY_BYTES),
