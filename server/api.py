@@ -114,7 +114,7 @@ class SessionController(Controller):
         await audit("session.signed_in", "user", user_id, user_id, {"kind": "api"}, client_address(request))
         return schemas.SessionToken(token=token, role=actor.role)
 
-    @delete("/", opt=access("account"), responses=problems(400, 401))
+    @delete("/", opt=access("account"), responses=problems(400, 401, 403))
     async def end(self, request: Request[Actor, Any, Any]) -> None:
         """Sign out: the bearer token of this request stops working at once (204)."""
         await close_session(request.headers.get("authorization", "").partition(" ")[2].strip())
@@ -138,7 +138,11 @@ class ApiController(Controller):
         """The villages the caller may see."""
         return await visible_villages(request.user)
 
-    @get("/villages/{village_id:int}/coverage", opt=access("village.read"), responses=problems(400, 401, 404))
+    @get(
+        "/villages/{village_id:int}/coverage",
+        opt=access("village.read"),
+        responses=problems(400, 401, 404, 422),
+    )
     async def coverage(
         self,
         request: Request[Actor, Any, Any],
@@ -169,7 +173,7 @@ class ApiController(Controller):
         wards); a ward with no households is `started: false`, its percentages null."""
         return province_out(await province_report(routed_province(request)))
 
-    @get("/households", opt=access("account"), responses=problems(400, 401, 404))
+    @get("/households", opt=access("account"), responses=problems(400, 401, 404, 422))
     async def households(
         self,
         request: Request[Actor, Any, Any],
@@ -195,7 +199,7 @@ class ApiController(Controller):
                 data_container=schemas.Household,
                 description="This client_id was recorded before: nothing new, the household as it is.",
             ),
-            **problems(400, 401, 404, 409, 413, 422),
+            **problems(400, 401, 403, 404, 409, 413, 422),
         },
     )
     async def record(

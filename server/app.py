@@ -11,7 +11,6 @@ from typing import Any
 import anyio
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ImproperlyConfiguredException
 from litestar.openapi import OpenAPIConfig
@@ -31,6 +30,8 @@ from server.auth import (
     access_guard,
     is_litestar_options,
 )
+from server.csrf import CrossSiteMiddleware, SessionCsrfMiddleware
+from server.options import OptionsMiddleware
 from server.problems import (
     busy_handler,
     http_exception_handler,
@@ -42,7 +43,6 @@ from server.read_your_writes import ReadYourWritesMiddleware
 from server.security import (
     AllowedHostsMiddleware,
     ClientAddressMiddleware,
-    CrossSiteFormMiddleware,
     NulCharacterMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -167,22 +167,15 @@ def create_app(settings: Settings | None = None, background: Background | None =
         middleware=[
             # Outermost of these, so the session lookup's occasional write counts as one (replicas only).
             *([ReadYourWritesMiddleware(settings)] if routes_reads(engine) else []),
-            CrossSiteFormMiddleware(),
+            OptionsMiddleware(),
+            CrossSiteMiddleware(settings),
             IdentifyMiddleware(settings),
             NulCharacterMiddleware(MAX_BODY_BYTES),
+            # After the body checks: it may parse the form for its `_csrf_token`.
+            SessionCsrfMiddleware(settings),
         ],
         plugins=[HTMXPlugin()],
         template_config=template_config,
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name="phocap_csrf",
-            cookie_secure=settings.cookie_secure,
-            cookie_httponly=True,
-            cookie_samesite="lax",
-            # The API takes bearer tokens, never cookies, so a forged cross-site request carries no
-            # credentials to abuse.
-            exclude=["/api/", "/healthz"],
-        ),
         compression_config=CompressionConfig(
             backend="gzip", minimum_size=500, gzip_compress_level=6, exclude_opt_key="skip_compression"
         ),

@@ -228,6 +228,17 @@ async def _ward_id(code: str) -> int:
     return found
 
 
+async def _province_id(code: str) -> int:
+    from surveys.core.db import ensure_migrated
+    from surveys.register.places import province_id
+
+    await ensure_migrated()
+    found = await province_id(code)
+    if found is None:
+        raise click.BadParameter(f"no province with code {code}", param_hint="--province")
+    return found
+
+
 @digest.command("preview")
 @click.option("--ward", "ward_code", required=True, help="Ward code, e.g. 01849.")
 @click.option("--week", default=None, help="ISO week, e.g. 2026-W47 (default: this week).")
@@ -355,7 +366,10 @@ def ward_rules(
 
 
 @main.command("report")
-@click.option("--ward", "ward_code", required=True, help="Ward code, e.g. 01849.")
+@click.option("--ward", "ward_code", default=None, help="Ward code, e.g. 01849 (or give --province).")
+@click.option(
+    "--province", "province_code", default=None, help="Province code, e.g. 19: the sum of its wards."
+)
 @click.option("--period", default=None, help="2026-Q3, 2026-H2 or 2026 (or give --from and --to).")
 @click.option("--from", "first", default=None, help="First day, YYYY-MM-DD.")
 @click.option("--to", "last", default=None, help="Last day, YYYY-MM-DD.")
@@ -366,17 +380,25 @@ def ward_rules(
     "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The file to write."
 )
 def report_command(
-    ward_code: str, period: str | None, first: str | None, last: str | None, fmt: str, out: Path
+    ward_code: str | None,
+    province_code: str | None,
+    period: str | None,
+    first: str | None,
+    last: str | None,
+    fmt: str,
+    out: Path,
 ) -> None:
-    """Write the ward's periodic report (the same as the report page's files) to a file."""
+    """Write a ward's or a province's periodic report (the same as the report page's files) to a file."""
     import msgspec
 
     from surveys.core.exports import to_xlsx
     from surveys.core.validation import InvalidInput
     from surveys.reporting.documents import report_document, report_tables, to_docx
-    from surveys.reporting.periodic import period_report_out, ward_period_report
+    from surveys.reporting.periodic import period_report_out, province_period_report, ward_period_report
     from surveys.reporting.periods import named_period, period_between
 
+    if (ward_code is None) == (province_code is None):
+        raise click.UsageError("give either --ward or --province")
     try:
         chosen = named_period(period) if period else period_between(first, last)
     except InvalidInput as exc:
@@ -387,7 +409,10 @@ def report_command(
     settings = get_settings()
 
     async def work() -> bytes:
-        report = await ward_period_report(await _ward_id(ward_code), chosen)
+        if ward_code is not None:
+            report = await ward_period_report(await _ward_id(ward_code), chosen)
+        else:
+            report = await province_period_report(await _province_id(str(province_code)), chosen)
         if fmt == "json":
             return msgspec.json.encode(period_report_out(report))
         document = report_document(report)

@@ -17,13 +17,19 @@ from litestar.openapi.spec.media_type import OpenAPIMediaType
 from surveys.schemas import Problem
 
 PROBLEM_DESCRIPTIONS = {
-    400: "The request is malformed (a parameter of the wrong type).",
+    400: "The request is malformed: a NUL character, or a body that is not JSON.",
     401: "No valid bearer token (POST /api/session gives one).",
-    403: "The account must choose a new password on the web first.",
+    403: (
+        "Refused: a browser sent it from another site (`Sec-Fetch-Site`, or an `Origin` not the app's), "
+        "or the account must choose a new password on the web first."
+    ),
     404: "Unknown, or outside the caller's area: the two look alike.",
     409: "The household changed since it was read; `current` is how it is now. Nothing was overwritten.",
     413: "The body is larger than 1 MB.",
-    422: "The input breaks the schema or a rule; `errors` names every bad field.",
+    422: (
+        "A parameter (query or path) or the body breaks the schema or a rule; `errors` names every bad "
+        "field, each with its `field`, `code` and `message`: the one shape of every validation error."
+    ),
     429: "Too many failed sign-ins; wait for the time `Retry-After` gives.",
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar.params import QueryParameter
 
@@ -10,3 +10,6 @@ Status = Annotated[str, QueryParameter(name="status", max_length=20)]
 Reason = Annotated[str, QueryParameter(name="reason", max_length=40)]
 Sort = Annotated[str, QueryParameter(name="sort", max_length=10)]
 PageNo = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
+# A yes/no query parameter: `true` or `false`, nothing else (Litestar alone would also take 1, 0, True…:
+# one spelling, so a link and its bookmark mean one thing).
+Flag = Annotated[Literal["true", "false"], QueryParameter(description="`true` or `false`, nothing else.")]

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from server.auth import PasswordChangeRequired, SignInRequired, safe_next, sign_in_url
+from server.csrf import ForgeryRefused
 from server.views.render import page
 from surveys import schemas
 from surveys.core.i18n import N_, gettext
 from surveys.core.messages import error_message
 from surveys.core.outages import RETRY_AFTER_SECONDS as OUTAGE_RETRY_SECONDS
 from surveys.core.outages import database_unreachable, outages
+from surveys.core.validation import error_code
 from surveys.people.hashing import RETRY_AFTER_SECONDS, HashingBusy
 from surveys.people.schemas import SignInForm
 
@@ -80,8 +83,6 @@ def _problem(exc: HTTPException, status: int) -> Response[Any]:
         body["errors"] = [{"field": f, "code": c, "message": error_message(f, c)} for f, c in exc.errors]
     elif isinstance(exc, ConflictProblem):
         body["current"] = msgspec.to_builtins(exc.current)
-    elif exc.extra and status == 400:
-        body["errors"] = exc.extra
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=exc.headers)
 
 
@@ -89,12 +90,32 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/schema")
 
 
+# Litestar's words for a required parameter that is missing (it names no field otherwise).
+_MISSING = re.compile(r"Missing required \w+ parameter '([^']+)'")
+
+
+def parameter_errors(exc: ValidationException) -> list[tuple[str, str]] | None:
+    """The bad parameters (query, path, header) Litestar found, as (field, code) like a body's errors;
+    None for a failure of another kind."""
+    extra = exc.extra
+    if isinstance(extra, list) and extra and all(isinstance(e, dict) and "key" in e for e in extra):
+        return [(str(e["key"]), error_code(str(e.get("message", "")))) for e in extra]
+    if found := _MISSING.search(exc.detail):
+        return [(found.group(1), "required")]
+    return None
+
+
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    """Problem JSON for the API, an error page for people; never a stack trace."""
+    """Problem JSON for the API, an error page for people; never a stack trace. A bad parameter of the
+    API is a 422 naming each bad field, the same shape as a bad body's."""
     status = exc.status_code
     if _wants_json(request):
+        if isinstance(exc, ValidationException) and (errors := parameter_errors(exc)) is not None:
+            return _problem(InvalidInputProblem(errors, detail="A parameter is not valid."), 422)
         return _problem(exc, status)
-    message = gettext(_PAGE_TITLES.get(status, _FALLBACK_TITLE))
+    message = gettext(
+        exc.message if isinstance(exc, ForgeryRefused) else _PAGE_TITLES.get(status, _FALLBACK_TITLE)
+    )
     return Template(
         "error.html", context={"status": status, "message": message}, status_code=status, headers=exc.headers
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
-from urllib.parse import urlsplit
 
 from litestar import Response
 from litestar.datastructures import MutableScopeHeaders
@@ -192,31 +191,3 @@ class NulCharacterMiddleware(ASGIMiddleware):
 def _has_nul(raw: bytes) -> bool:
     lowered = raw.lower()
     return any(form in lowered for form in _NUL_FORMS)
-
-
-_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-class CrossSiteFormMiddleware(ASGIMiddleware):
-    """Refuses (403) a page's unsafe request (a form post) sent from another site, whatever its CSRF
-    token: the browser says so in `Sec-Fetch-Site`, or its `Origin` names another host than the one
-    asked. The API is not concerned: it takes bearer tokens, which a browser never adds by
-    itself. A request without either header (an old browser, a script) still needs its CSRF token."""
-
-    scopes = (ScopeType.HTTP,)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope.get("method") in _UNSAFE and not scope["path"].startswith("/api/") and _cross_site(scope):
-            raise HTTPException(status_code=403, detail="A form of another site cannot post here.")
-        await next_app(scope, receive, send)
-
-
-def _cross_site(scope: Scope) -> bool:
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-    if headers.get("sec-fetch-site", "").lower() in {"cross-site", "same-site"}:
-        return True
-    origin = headers.get("origin", "")
-    if not origin or origin == "null":
-        return False
-    # Host names only: behind the TLS proxy the scheme and port the browser used are not the server's.
-    return (urlsplit(origin).hostname or "") != (urlsplit(f"//{headers.get('host', '')}").hostname or "")

@@ -37,6 +37,7 @@ def configure(env: Environment, settings: Settings) -> None:
         "VNEID": messages.VNEID,
         "YES_NO_UNKNOWN": messages.YES_NO_UNKNOWN,
         "VILLAGE_WORDS": messages.VILLAGE_WORDS,
+        "VILLAGE_WORDS_PLURAL": messages.VILLAGE_WORDS_PLURAL,
         "SEX": messages.SEX,
         "SOURCE": messages.SOURCE,
         "SKILLS": messages.SKILLS,

@@ -173,13 +173,14 @@ async def csrf_token(client: AsyncTestClient[Any], path: str = "/signin") -> str
 
 
 async def sign_in(client: AsyncTestClient[Any], login: str, password: str = PASSWORD) -> str:
-    """Sign in through the form; returns the CSRF token for later posts."""
+    """Sign in through the form; returns a CSRF token of the new session for later posts (the one the
+    sign-in form carried was bound to the browser before it signed in)."""
     token = await csrf_token(client)
     response = await client.post(
         "/signin", data={"login": login, "password": password, "_csrf_token": token}, follow_redirects=False
     )
     assert response.status_code == 303, response.text
-    return token
+    return str((await client.get("/csrf")).json()["token"])
 
 
 async def api_token(client: AsyncTestClient[Any], login: str, password: str = PASSWORD) -> dict[str, str]:

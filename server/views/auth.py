@@ -14,6 +14,7 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 
 from server.auth import LOCALE_COOKIE, SESSION_COOKIE, access, client_address, safe_next
+from server.csrf import bind_to_new_session
 from server.views.render import page
 from surveys.core.audit import audit
 from surveys.core.i18n import LOCALES, N_, gettext, ngettext, set_locale
@@ -37,8 +38,10 @@ Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 CLEAR_SITE_DATA = '"cache", "storage"'
 
 
-def resume_page(request: Request[Any, Any, Any], form: SignInForm, cookie: Cookie) -> Any:
-    """After signing in again: the form posted when the session had ended, ready to go again."""
+def resume_page(request: Request[Any, Any, Any], form: SignInForm, cookie: Cookie, secret: str) -> Any:
+    """After signing in again: the form posted when the session had ended, ready to go again, with a
+    CSRF token of the session just opened."""
+    bind_to_new_session(request.scope, secret, cookie.value or "")
     action = safe_next(form.next)
     fields = parse_qsl(form.carry, keep_blank_values=True)
     # A visit can also go back to its form, filled in, to be checked before saving.
@@ -117,7 +120,7 @@ class AuthController(Controller):
         await audit("session.signed_in", "user", user_id, user_id, {"kind": "web"}, client_address(request))
         cookie = _session_cookie(settings, token, int(lifetime.total_seconds()))
         if data.carry:
-            return resume_page(request, form, cookie)
+            return resume_page(request, form, cookie, settings.secret_key)
         return Redirect(safe_next(data.next), status_code=303, cookies=[cookie])
 
     @post("/signout", opt=access("public"))

@@ -13,6 +13,7 @@ from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_household, sign_in_url
 from server.forms import VisitForm, blank_member
+from server.params import Flag
 from server.views.render import page
 from surveys.core.rows import Row
 from surveys.core.settings import Settings
@@ -57,8 +58,8 @@ class HouseholdController(Controller):
         self,
         request: Request[Actor | None, Any, Any],
         token: FromPath[str],
-        saved: FromQuery[bool] = False,
-        reissued: FromQuery[bool] = False,
+        saved: Flag = "false",
+        reissued: Flag = "false",
     ) -> Any:
         """The household for a user with access; no personal data for anyone else."""
         row = await household_by_token(token, archived=True)
@@ -71,7 +72,9 @@ class HouseholdController(Controller):
             )
         if row is None or not await allowed(request.user, "household.read", village_id=row.village):
             raise NotFoundException()
-        return await household_page(request, request.user, row, saved=saved, reissued=reissued)
+        return await household_page(
+            request, request.user, row, saved=saved == "true", reissued=reissued == "true"
+        )
 
     @get("/{token:str}/qr.svg", media_type="image/svg+xml", opt=access("household.read"))
     async def qr(

@@ -9,10 +9,11 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
 from server.auth import SESSION_COOKIE, access, client_address, routed_ward
+from server.params import Flag
 from server.views.render import page
 from surveys.core.audit import history
 from surveys.core.messages import error_message
@@ -132,7 +133,7 @@ class TeamController(Controller):
         request: Request[Actor, Any, Any],
         code: FromPath[str],
         user_id: FromPath[int],
-        created: FromQuery[bool] = False,
+        created: Flag = "false",
     ) -> Any:
         """An account: its name, role and villages, password reset, deactivation, and its history."""
         ward_id = routed_ward(request)
@@ -142,7 +143,7 @@ class TeamController(Controller):
         values = {"display_name": member.display_name, "role": member.role, "villages": member.village_ids}
         entries = await history("user", user_id)
         return page(request, "account.html", code=code, member=member, values=values, errors={},
-                    villages=await self._villages(ward_id), history=entries, created=created)  # fmt: skip
+                    villages=await self._villages(ward_id), history=entries, created=created == "true")  # fmt: skip
 
     @post("/{user_id:int}")
     async def update(

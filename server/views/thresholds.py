@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_ward
+from server.params import Flag
 from server.views.render import page
 from surveys.core.messages import SKILLS, error_message
 from surveys.core.validation import InvalidInput
@@ -58,11 +59,11 @@ class ThresholdsController(Controller):
 
     @get("/")
     async def form(
-        self, request: Request[Actor, Any, Any], code: FromPath[str], saved: FromQuery[bool] = False
+        self, request: Request[Actor, Any, Any], code: FromPath[str], saved: Flag = "false"
     ) -> Any:
         """The thresholds as they are."""
         values = _values(await ward_thresholds(routed_ward(request)))
-        return page(request, "thresholds.html", code=code, values=values, errors={}, preview=None, saved=saved,
+        return page(request, "thresholds.html", code=code, values=values, errors={}, preview=None, saved=saved == "true",
                     criteria=SKILL_CRITERIA, skills=SKILLS)  # fmt: skip
 
     @post("/", status_code=200)

@@ -14,7 +14,7 @@ from litestar.params import Body, FromPath, FromQuery
 
 from server.auth import access
 from server.exports import coverage_table
-from server.params import PageNo, Reason, Sort, Status
+from server.params import Flag, PageNo, Reason, Sort, Status
 from server.views.render import download, page
 from surveys import schemas
 from surveys.core.exports import to_csv, to_xlsx
@@ -61,12 +61,12 @@ class VillageController(Controller):
         reason: Reason = "",
         sort: Sort = "visit",
         page_no: PageNo = 1,
-        erased: FromQuery[bool] = False,
+        erased: Flag = "false",
     ) -> Any:
         """The coverage list; HTMX swaps only the results while filtering. (A `q` here still works,
         from an old bookmark; phocap itself never puts one in a URL.)"""
         return await _coverage_page(
-            request, village_id, ListFilters.of(q, status, reason, sort, page_no), erased
+            request, village_id, ListFilters.of(q, status, reason, sort, page_no), erased == "true"
         )
 
     @post("/{village_id:int}", opt=access("village.read"), status_code=200)

@@ -63,6 +63,7 @@ class WardController(Controller):
             can_set_targets=await allowed(request.user, "ward.manage", ward_id=ward_id),
             digest_recipients=ward_recipients(await ward_row(ward_id)),
             last_digest=await last_ward_digest(ward_id),
+            village_word=await village_word_of(ward_id),
         )
 
     @get(["/report.csv", "/report.xlsx"])

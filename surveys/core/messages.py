@@ -138,6 +138,15 @@ VILLAGE_WORDS = {
     "to_dan_pho": N_("Residential group"),
     "khu_pho": N_("Urban quarter"),
 }
+# The same words for a list of them (a menu link, a heading): Vietnamese says both alike.
+VILLAGE_WORDS_PLURAL = {
+    "thon": N_("Villages"),
+    "xom": N_("Hamlets"),
+    "ban": N_("Mountain villages"),
+    "ap": N_("Hamlets (ấp)"),
+    "to_dan_pho": N_("Residential groups"),
+    "khu_pho": N_("Urban quarters"),
+}
 YES_NO_UNKNOWN = {"yes": N_("Yes"), "no": N_("No"), "unknown": N_("Unknown")}
 SEX = {"male": N_("Male"), "female": N_("Female"), "other": N_("Other"), "": N_("Not given")}
 SOURCE = {"seen": N_("Seen by the volunteer"), "told": N_("Told by the household"), "": N_("Not given")}

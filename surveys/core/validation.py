@@ -31,7 +31,8 @@ class InvalidInput(Exception):
         self.errors = errors
 
 
-def _code(message: str) -> str:
+def error_code(message: str) -> str:
+    """The code of a msgspec (or Litestar parameter) error message."""
     if "length >= 1" in message or "missing required" in message:
         return "required"
     if "length <=" in message:
@@ -69,7 +70,7 @@ def _check(raw: Any, cls: type[Struct], path: str) -> list[FieldError]:
             try:
                 msgspec.convert(value, f.type, strict=False)
             except msgspec.ValidationError as exc:
-                errors.append(FieldError(where, _code(str(exc))))
+                errors.append(FieldError(where, error_code(str(exc))))
     return errors
 
 
@@ -82,4 +83,4 @@ def parse(raw: Any, cls: type[S], extra_errors: list[FieldError] | None = None) 
     try:
         return msgspec.convert(raw, cls, strict=False)
     except msgspec.ValidationError as exc:  # a shape _check does not look into
-        raise InvalidInput([FieldError("$", _code(str(exc)))]) from exc
+        raise InvalidInput([FieldError("$", error_code(str(exc)))]) from exc

@@ -42,6 +42,8 @@ class Actor:
     locale: str
     ward_code: str | None = None
     must_change_password: bool = False
+    # What the user's ward calls its villages (a code of `messages.VILLAGE_WORDS`); "thon" without a ward.
+    village_word: str = "thon"
 
 
 def _token_hash(token: str) -> str:
@@ -173,6 +175,7 @@ async def actor_for_token(token: str, kind: str, idle: timedelta) -> Actor | Non
             AuthSession.expires_at,
             *AuthSession.user.all_columns(exclude=[AuthSession.user.password_hash]),
             AuthSession.user._.ward._.code.as_alias("ward_code"),
+            AuthSession.user._.ward._.village_word.as_alias("village_word"),
         )
         .where(
             (AuthSession.token_hash == _token_hash(token))
@@ -192,7 +195,9 @@ async def actor_by_id(user_id: int) -> Actor | None:
     """The active user with this id."""
     row = (
         await User.select(
-            *User.all_columns(exclude=[User.password_hash]), User.ward._.code.as_alias("ward_code")
+            *User.all_columns(exclude=[User.password_hash]),
+            User.ward._.code.as_alias("ward_code"),
+            User.ward._.village_word.as_alias("village_word"),
         )
         .where((User.id == user_id) & (User.active.eq(True)))
         .first()
@@ -214,6 +219,7 @@ async def _actor(row: dict[str, Any], prefix: str) -> Actor:
         locale=row[f"{prefix}locale"],
         ward_code=row["ward_code"],
         must_change_password=bool(row[f"{prefix}must_change_password"]),
+        village_word=row["village_word"] or "thon",
     )
 
 

@@ -1,10 +1,13 @@
 """Every route of the app against every role (ASVS 5.0 V8.2): each route names an access rule, and what
-the server answers each role matches a table written here by hand, independent of `surveys.people.access`.
-A new route with no rule stops the app from starting; a new rule with no row here fails the suite.
+the server answers each role, for a record inside and one outside the role's area, is the exact status
+a table written here by hand says, independent of `surveys.people.access`. A guard that starts to
+answer otherwise (403 for 404, 200 for 303, …) fails. A new route with no rule stops the app from
+starting; a route missing from the tables here, or a rule with no row, fails the suite.
 
-The fixture's records: household `an` in village v1 of ward 01849 (Phong Quang); volunteer1 covers
-v1 and v2, volunteer2 only v3, head1 heads v1; `ward` is Phong Quang's officer, `otherward` the
-neighbour's, `province` an officer of the province holding both wards."""
+The fixture's records: "here", household `an` in village v1 of ward 01849 (Phong Quang); "there",
+household `v4` in village v4 of the neighbour ward 01852 (Đồng Hỷ). volunteer1 covers v1 and v2,
+volunteer2 only v3, head1 heads v1; `ward` is Phong Quang's officer, `otherward` the neighbour's,
+`province` an officer of the province holding both wards."""
 
 from __future__ import annotations
 
@@ -51,8 +54,135 @@ EXPECTED: dict[str, set[str]] = {
     "province.read": {"province", "admin"},
 }
 
+# Who may take each action on a record of the neighbour ward (01852), by hand: no volunteer or village
+# head of Phong Quang, nor its officer; the neighbour's officer, the province's and admins.
+EXPECTED_THERE: dict[str, set[str]] = {
+    "household.read": {"otherward", "province", "admin"},
+    "household.visit": {"otherward", "admin"},
+    "household.manage": {"otherward", "admin"},
+    "household.personal_data": {"otherward", "admin"},
+    "village.read": {"otherward", "province", "admin"},
+    "village.add_household": {"otherward", "admin"},
+    "village.report": {"otherward", "province", "admin"},
+    "village.stickers": {"otherward", "admin"},
+    "ward.read": {"otherward", "province", "admin"},
+    "ward.manage": {"otherward", "admin"},
+}
+
 # Public routes whose handler shows more to those with access: who sees the record itself.
 HANDLER_CHECKED = {"/h/{token:str}": "household.read"}
+
+# What a caller who may use the route gets for this file's request (a GET with no parameters; a form
+# POST with only its CSRF token, an API POST with `{}`): the handler's own answer. Refusals are not
+# here: signed out, a page sends to sign-in (303, or 401 with the sign-in page for a form), the API
+# answers 401; signed in but out of reach, 404, whatever the route.
+ANSWERS: dict[tuple[str, str], int] = {
+    ("DELETE", "/api/session"): 204,
+    ("GET", "/"): 302,
+    ("GET", "/api/households"): 422,
+    ("GET", "/api/households/{token:str}"): 200,
+    ("GET", "/api/provinces/{code:str}/report"): 200,
+    ("GET", "/api/provinces/{code:str}/reports"): 422,
+    ("GET", "/api/villages"): 200,
+    ("GET", "/api/villages/{village_id:int}/coverage"): 200,
+    ("GET", "/api/wards/{code:str}/report"): 200,
+    ("GET", "/api/wards/{code:str}/reports"): 422,
+    ("GET", "/csrf"): 200,
+    ("GET", "/h/{token:str}"): 200,
+    ("GET", "/h/{token:str}/edit"): 200,
+    ("GET", "/h/{token:str}/qr.svg"): 200,
+    ("GET", "/h/{token:str}/visit"): 200,
+    ("GET", "/h/{token:str}/visit/member"): 200,
+    ("GET", "/healthz"): 200,
+    ("GET", "/import"): 200,
+    ("GET", "/import/template.csv"): 200,
+    ("GET", "/manifest.webmanifest"): 200,
+    ("GET", "/offline/missing"): 200,
+    ("GET", "/offline/saved"): 200,
+    ("GET", "/password"): 200,
+    ("GET", "/profile"): 200,
+    ("GET", "/provinces/{code:str}"): 200,
+    ("GET", "/provinces/{code:str}/report.csv"): 200,
+    ("GET", "/provinces/{code:str}/report.xlsx"): 200,
+    ("GET", "/provinces/{code:str}/reports"): 200,
+    ("GET", "/provinces/{code:str}/reports.docx"): 422,
+    ("GET", "/provinces/{code:str}/reports.xlsx"): 422,
+    ("GET", "/queue"): 200,
+    ("GET", "/schema"): 200,
+    ("GET", "/schema/openapi.json"): 200,
+    ("GET", "/schema/{path:str}"): 200,
+    ("GET", "/signin"): 200,
+    ("GET", "/static/{file_path:path}"): 200,
+    ("GET", "/sw.js"): 200,
+    ("GET", "/villages"): 200,
+    ("GET", "/villages/{village_id:int}"): 200,
+    ("GET", "/villages/{village_id:int}/activity"): 200,
+    ("GET", "/villages/{village_id:int}/archived"): 200,
+    ("GET", "/villages/{village_id:int}/coverage.csv"): 200,
+    ("GET", "/villages/{village_id:int}/coverage.xlsx"): 200,
+    ("GET", "/villages/{village_id:int}/households/new"): 200,
+    ("GET", "/villages/{village_id:int}/offline.json"): 200,
+    ("GET", "/villages/{village_id:int}/stickers"): 200,
+    ("GET", "/wards/{code:str}"): 200,
+    ("GET", "/wards/{code:str}/activity"): 200,
+    ("GET", "/wards/{code:str}/digest-settings"): 200,
+    ("GET", "/wards/{code:str}/digests"): 200,
+    ("GET", "/wards/{code:str}/digests/{digest_id:int}"): 200,
+    ("GET", "/wards/{code:str}/digests/{digest_id:int}/email.html"): 200,
+    ("GET", "/wards/{code:str}/official-figures"): 200,
+    ("GET", "/wards/{code:str}/report-due"): 200,
+    ("GET", "/wards/{code:str}/report.csv"): 200,
+    ("GET", "/wards/{code:str}/report.xlsx"): 200,
+    ("GET", "/wards/{code:str}/reports"): 200,
+    ("GET", "/wards/{code:str}/reports.docx"): 422,
+    ("GET", "/wards/{code:str}/reports.xlsx"): 422,
+    ("GET", "/wards/{code:str}/rules"): 200,
+    ("GET", "/wards/{code:str}/targets"): 200,
+    ("GET", "/wards/{code:str}/team"): 200,
+    ("GET", "/wards/{code:str}/team/new"): 200,
+    ("GET", "/wards/{code:str}/team/{user_id:int}"): 200,
+    ("POST", "/api/households/{token:str}/visits"): 422,
+    ("POST", "/api/session"): 422,
+    ("POST", "/h/{token:str}/archive"): 303,
+    ("POST", "/h/{token:str}/edit"): 422,
+    ("POST", "/h/{token:str}/erase"): 422,
+    ("POST", "/h/{token:str}/export"): 200,
+    ("POST", "/h/{token:str}/merge"): 422,
+    ("POST", "/h/{token:str}/move-member"): 422,
+    ("POST", "/h/{token:str}/reissue"): 303,
+    ("POST", "/h/{token:str}/visit"): 200,
+    ("POST", "/h/{token:str}/visits"): 422,
+    ("POST", "/import"): 422,
+    ("POST", "/import/{token:str}"): 200,
+    ("POST", "/language"): 303,
+    ("POST", "/password"): 422,
+    ("POST", "/profile"): 200,
+    ("POST", "/signin"): 401,
+    ("POST", "/signout"): 303,
+    ("POST", "/villages/{village_id:int}"): 200,
+    ("POST", "/villages/{village_id:int}/households/new"): 422,
+    ("POST", "/villages/{village_id:int}/stickers/sheet"): 200,
+    ("POST", "/villages/{village_id:int}/stickers/stickers.pdf"): 200,
+    ("POST", "/wards/{code:str}/digest-settings"): 422,
+    ("POST", "/wards/{code:str}/digests/send"): 303,
+    ("POST", "/wards/{code:str}/digests/{digest_id:int}/resend"): 303,
+    ("POST", "/wards/{code:str}/official-figures"): 422,
+    ("POST", "/wards/{code:str}/official-figures/import"): 422,
+    ("POST", "/wards/{code:str}/official-figures/import/{token:str}"): 422,
+    ("POST", "/wards/{code:str}/report-due"): 303,
+    ("POST", "/wards/{code:str}/rules"): 422,
+    ("POST", "/wards/{code:str}/targets"): 422,
+    ("POST", "/wards/{code:str}/team/new"): 422,
+    ("POST", "/wards/{code:str}/team/{user_id:int}"): 422,
+    ("POST", "/wards/{code:str}/team/{user_id:int}/active"): 303,
+    ("POST", "/wards/{code:str}/team/{user_id:int}/password"): 200,
+    ("POST", "/wards/{code:str}/village-word"): 422,
+}
+# A caller who may use the route but whose request the handler itself refuses, by hand.
+ANSWER_EXCEPTIONS: dict[tuple[str, str, str], int] = {
+    # otherward's own upload lists households of Phong Quang's villages, which it may not import.
+    ("POST", "/import/{token:str}", "otherward"): 422,
+}
 
 
 def _routes() -> list[tuple[str, str, str]]:
@@ -80,6 +210,13 @@ def test_every_route_names_a_rule_this_table_knows() -> None:
     assert len(ROUTES) > 50
     assert {action for _, _, action in ROUTES} <= set(EXPECTED)
     assert all(method in ("GET", "HEAD", "POST", "DELETE") for method, _, _ in ROUTES)
+
+
+def test_every_route_of_the_app_has_its_answer_here() -> None:
+    routes = {(method, template) for method, template, _ in ROUTES}
+    assert routes - set(ANSWERS) == set(), "routes with no row in ANSWERS"
+    assert set(ANSWERS) - routes == set(), "rows of ANSWERS for routes the app no longer has"
+    assert {(m, t) for m, t, _ in ANSWER_EXCEPTIONS} <= routes
 
 
 def test_a_route_without_a_rule_stops_the_app() -> None:
@@ -127,16 +264,42 @@ async def _callers(client: AsyncTestClient[Any], world: World) -> dict[str, Call
     return callers
 
 
-async def _path(template: str, world: World, role: str) -> str:
+HERE, THERE = "here", "there"
+
+
+def _has_record(template: str) -> bool:
+    """Whether the path names a record of an area (a household, village, ward or province)."""
+    return any(f"{{{name}" in template for name in ("token", "village_id", "code"))
+
+
+def _wheres(template: str) -> list[str]:
+    """The records a route is tried on: the fixture's, and the neighbour ward's when the path names one
+    (not for a province: both wards are in one; another province's refusals are in test_provinces.py)."""
+    upload = template.startswith("/import/{token") or "/official-figures/import/{token" in template
+    if not _has_record(template) or upload or template.startswith(("/provinces/", "/api/provinces/")):
+        return [HERE]
+    return [HERE, THERE]
+
+
+async def _path(template: str, world: World, role: str, where: str = HERE) -> str:
     """The route's path for the fixture's records (an upload of the caller's own for an import)."""
+    here = where == HERE
+    ward = world.wards["pq" if here else "other"]
     values: dict[str, str] = {
-        "token": world.households["an"],
-        "village_id": str(world.villages["v1"]),
-        "code": "01849",
+        "token": world.households["an" if here else "v4"],
+        "village_id": str(world.villages["v1" if here else "v4"]),
+        "code": "01849" if here else "01852",
         "user_id": str(world.users["volunteer1"]),
         "file_path": "app.css",
         "path": "openapi.json",  # /schema/{path} answers 404 to any other: Litestar's own
     }
+    if "{user_id" in template and not here and "volunteer4" not in world.users:
+        # A volunteer of the neighbour ward: the one whose account its officer manages there.
+        world.users["volunteer4"] = await make_user(
+            "volunteer4", "volunteer", ward_id=ward, village_ids=(world.villages["v4"],)
+        )
+    if "{user_id" in template and not here:
+        values["user_id"] = str(world.users["volunteer4"])
     if template.startswith("/import/{token") or "/official-figures/import/{token" in template:
         values["token"] = f"upload-{role}"
         if role in world.users:
@@ -146,11 +309,11 @@ async def _path(template: str, world: World, role: str) -> str:
                 )
             )
     if "{digest_id" in template:
-        digest = await Digest.select(Digest.id).where(Digest.ward == world.wards["pq"]).first()
+        digest = await Digest.select(Digest.id).where(Digest.ward == ward).first()
         if digest is None:
             digest = (
                 await Digest.insert(
-                    Digest(ward=world.wards["pq"], week="2026-W40", subject="s", text_body="t", html_body="h")
+                    Digest(ward=ward, week="2026-W40", subject="s", text_body="t", html_body="h")
                 )
             )[0]
         values["digest_id"] = str(digest["id"])
@@ -159,22 +322,37 @@ async def _path(template: str, world: World, role: str) -> str:
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], template)
 
 
-def _refused(response: Any, path: str, role: str) -> bool:
-    if role == ANONYMOUS:
-        if path.startswith("/api/"):
-            return bool(response.status_code == 401)
-        if response.status_code == 401:  # a form posted without a session: sign-in, its fields kept
+def _allowed(template: str, action: str, role: str, where: str) -> bool:
+    if template in HANDLER_CHECKED and role != ANONYMOUS:
+        action = HANDLER_CHECKED[template]
+    elif action in ("public", "account") or not _has_record(template):
+        return role in EXPECTED[action]
+    return role in (EXPECTED if where == HERE else EXPECTED_THERE)[action]
+
+
+def expected_status(method: str, template: str, action: str, role: str, where: str = HERE) -> int:
+    """The exact status the table says `role` gets."""
+    if _allowed(template, action, role, where):
+        return ANSWER_EXCEPTIONS.get((method, template, role), ANSWERS[(method, template)])
+    if role != ANONYMOUS:
+        return 404  # out of reach and unknown look alike
+    if template.startswith("/api/"):
+        return 401
+    return 303 if method == "GET" else 401
+
+
+def _check(response: Any, method: str, template: str, action: str, role: str, where: str, path: str) -> None:
+    expected = expected_status(method, template, action, role, where)
+    assert response.status_code == expected, (
+        f"{role} {method} {path} ({where}): {response.status_code}, the table says {expected}"
+    )
+    if role == ANONYMOUS and not _allowed(template, action, role, where) and not path.startswith("/api/"):
+        if method == "GET":  # to sign in, and back here after
+            assert response.headers["location"] == f"/signin?next={path}"
+        else:  # a form posted without a session: the sign-in page, its fields kept for after
             signin = BeautifulSoup(response.text, "html.parser").find("form", action="/signin")
             next_field = signin.find("input", attrs={"name": "next"}) if signin else None
-            return next_field is not None and next_field["value"] == path
-        return response.status_code == 303 and response.headers["location"].startswith("/signin?next=")
-    return bool(response.status_code == 404)
-
-
-def _expected(method: str, template: str, action: str, role: str) -> bool:
-    if template in HANDLER_CHECKED and role != ANONYMOUS:
-        return role in EXPECTED[HANDLER_CHECKED[template]]
-    return role in EXPECTED[action]
+            assert next_field is not None and next_field["value"] == path
 
 
 async def _fingerprint() -> list[Any]:
@@ -191,15 +369,15 @@ async def test_get_routes_answer_each_role_as_the_table_says_and_change_nothing(
     client: AsyncTestClient[Any], world: World, method: str, template: str, action: str
 ) -> None:
     callers = await _callers(client, world)
-    paths = {role: await _path(template, world, role) for role in ROLES}
+    paths = {
+        (role, where): await _path(template, world, role, where)
+        for role in ROLES
+        for where in _wheres(template)
+    }
     before = await _fingerprint()
-    for role in ROLES:
-        response = await callers[role].request(method, paths[role])
-        assert response.status_code < 500, (role, paths[role], response.text[:300])
-        allowed = _expected(method, template, action, role)
-        assert _refused(response, paths[role], role) != allowed, (
-            f"{role} {'refused' if allowed else 'let in'}: {method} {paths[role]} → {response.status_code}"
-        )
+    for (role, where), path in paths.items():
+        response = await callers[role].request(method, path)
+        _check(response, method, template, action, role, where, path)
     assert await _fingerprint() == before, f"GET {template} changed the database"
 
 
@@ -212,16 +390,13 @@ async def test_post_routes_answer_each_role_as_the_table_says(
     client: AsyncTestClient[Any], world: World, method: str, template: str, action: str, role: str
 ) -> None:
     caller = (await _callers(client, world))[role]
-    path = await _path(template, world, role)
-    before = await _fingerprint()
-    response = await caller.request(method, path)
-    assert response.status_code < 500, (role, path, response.text[:300])
-    allowed = _expected(method, template, action, role)
-    assert _refused(response, path, role) != allowed, (
-        f"{role} {'refused' if allowed else 'let in'}: {method} {path} → {response.status_code}"
-    )
-    if not allowed and action != "public":
-        assert await _fingerprint() == before, f"a refused {method} {template} changed the database"
+    for where in _wheres(template):
+        path = await _path(template, world, role, where)
+        before = await _fingerprint()
+        response = await caller.request(method, path)
+        _check(response, method, template, action, role, where, path)
+        if not _allowed(template, action, role, where) and action != "public":
+            assert await _fingerprint() == before, f"a refused {method} {template} changed the database"
 
 
 def test_settings_for_the_routes_are_the_defaults(settings: Settings, tmp_path: Path) -> None:

@@ -125,12 +125,28 @@ async def test_households_of_a_village_with_search(client: AsyncTestClient[Any],
     assert other.status_code == 404
 
 
-async def test_bad_query_parameters_are_problems(client: AsyncTestClient[Any], world: World) -> None:
+async def test_bad_query_parameters_are_422_naming_each_field_as_bad_bodies_are(
+    client: AsyncTestClient[Any], world: World
+) -> None:
     headers = await api_token(client, "volunteer1")
-    for path in ("/api/households", "/api/households?village=abc"):
+    v1 = world.villages["v1"]
+    for path, field, code in (
+        ("/api/households", "village", "required"),
+        ("/api/households?village=abc", "village", "invalid"),
+        ("/api/households?village=0", "village", "out_of_range"),
+        (f"/api/households?village={v1}&q={'x' * 101}", "q", "too_long"),
+        (f"/api/villages/{v1}/coverage?page=x", "page", "invalid"),
+        (f"/api/villages/{v1}/coverage?sort={'x' * 11}", "sort", "too_long"),
+    ):
         response = await client.get(path, headers=headers)
-        assert response.status_code == 400
+        assert response.status_code == 422, path
         assert response.headers["content-type"].startswith("application/problem+json")
+        problem = response.json()
+        assert set(problem) == {"type", "title", "status", "errors"} and problem["status"] == 422
+        assert problem["title"] == "A parameter is not valid."  # not the URL: it may hold a searched name
+        [error] = problem["errors"]
+        assert set(error) == {"field", "code", "message"} and (error["field"], error["code"]) == (field, code)
+        assert error["message"]
 
 
 async def test_household_with_members_and_status(client: AsyncTestClient[Any], world: World) -> None:

@@ -56,8 +56,8 @@ async def test_sign_in_sets_a_secure_httponly_session_cookie_and_returns_to_next
 
 
 async def test_next_never_leads_to_another_site(client: AsyncTestClient[Any], world: World) -> None:
-    token = await csrf_token(client)
     for target in ("//evil.example", "https://evil.example/", "/\\evil.example"):
+        token = await csrf_token(client)  # each sign-in opens a new session, with tokens of its own
         response = await client.post(
             "/signin",
             data={"login": "volunteer1", "password": PASSWORD, "next": target, "_csrf_token": token},

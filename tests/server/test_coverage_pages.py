@@ -263,4 +263,5 @@ async def test_api_coverage_matches_the_page(client: AsyncTestClient[Any], world
     ).status_code == 404
     assert (await client.get("/api/wards/01849/report", headers=headers)).status_code == 404
     bad = await client.get(f"/api/villages/{world.villages['v1']}/coverage?page=abc", headers=headers)
-    assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json")
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+    assert [(e["field"], e["code"]) for e in bad.json()["errors"]] == [("page", "invalid")]

@@ -5,14 +5,19 @@ province."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import docx
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 
+from surveys.core.clock import now
+from surveys.core.settings import Settings
 from surveys.reporting.periodic import Line, ward_period_report
 from surveys.reporting.periods import Period
 from surveys.tables import Province
@@ -190,3 +195,53 @@ async def test_without_signing_in_the_report_asks_for_it(client: AsyncTestClient
         response = await client.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].startswith("/signin?next=")
     assert (await client.get("/api/provinces/19/reports", params=Q3)).status_code == 401
+
+
+def test_the_command_line_writes_the_provinces_report_file(
+    settings: Settings, world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from server.cli import main
+    from surveys.core.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("PHOCAP_DATA_DIR", settings.data_dir)
+    get_settings.cache_clear()
+    # This year: the fixture's households were registered today.
+    year = str(now().year)
+    try:
+        runner = CliRunner()
+        target = tmp_path / "bao-cao-tinh.docx"
+        made = runner.invoke(main, ["report", "--province", "19", "--period", year, "--out", str(target)])
+        assert made.exit_code == 0, made.output
+        document = docx.Document(str(target))
+        assert document.tables[0].cell(0, 0).text == "ỦY BAN NHÂN DÂN\nTỈNH THÁI NGUYÊN"
+        rows = [[c.text for c in row.cells][0:2] for row in document.tables[4].rows]
+        assert rows == [
+            ["Xã/Phường", "Số hộ"],
+            ["Xã Phong Quang", "3"],
+            ["Xã Đồng Hỷ", "1"],
+            ["Toàn tỉnh", "4"],
+        ]
+        as_json = tmp_path / "bao-cao-tinh.json"
+        args = ["report", "--province", "19", "--from", f"{year}-01-01", "--to", f"{year}-12-31"]
+        args += ["--format", "json"]
+        assert runner.invoke(main, [*args, "--out", str(as_json)]).exit_code == 0
+        written = json.loads(as_json.read_text())
+        assert (written["area"], written["code"], written["from"], written["to"]) == (
+            "province", "19", f"{year}-01-01", f"{year}-12-31",
+        )  # fmt: skip
+        assert [line["name"] for line in written["lines"]] == ["Xã Phong Quang", "Xã Đồng Hỷ"]
+        workbook = tmp_path / "bao-cao-tinh.xlsx"
+        assert runner.invoke(main, [*args[:-2], "--format", "xlsx", "--out", str(workbook)]).exit_code == 0
+        assert ("Toàn tỉnh", 4, 0, 0, 0, 0) in openpyxl.load_workbook(workbook)["Bảng 4"].iter_rows(
+            values_only=True
+        )
+        # One area at a time, and one that exists.
+        both = runner.invoke(main, [*args[:3], "--ward", "01849", "--period", "2025", "--out", str(target)])
+        assert both.exit_code == 2 and "either --ward or --province" in both.output
+        unknown = runner.invoke(
+            main, ["report", "--province", "99", "--period", "2025", "--out", str(target)]
+        )
+        assert unknown.exit_code == 2 and "no province with code 99" in unknown.output
+    finally:
+        get_settings.cache_clear()

@@ -142,3 +142,22 @@ async def test_the_ward_names_its_villages_in_its_own_word(
     village = soup(await client.get(f"/villages/{v1}"))
     crumb = village.select_one(".crumbs a")
     assert crumb is not None and crumb.text == "Tổ dân phố"
+    # The menu link to the list says it too, on every page.
+    assert [a.text for a in village.select("nav.bar-links a[href='/villages']")] == ["Tổ dân phố"]
+
+
+async def test_the_ward_dashboard_heads_its_village_column_with_the_wards_word(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "ward")
+    page = soup(await client.get("/wards/01849/"))
+    assert page.select("table.numbers thead th")[0].text == "Thôn"
+    targets = soup(await client.get("/wards/01849/targets"))
+    form = targets.find("form", action="/wards/01849/village-word")
+    assert form is not None
+    await client.post("/wards/01849/village-word", data={**form_values(form), "village_word": "ban"})
+
+    page = soup(await client.get("/wards/01849/"))
+    assert page.select("table.numbers thead th")[0].text == "Bản"
+    assert page.select("h2")[0].text == "Theo bản"
+    assert [a.text for a in page.select("nav.bar-links a[href='/villages']")] == ["Bản"]
