@@ -92,7 +92,11 @@ function guardSignOut(form) {
   form.addEventListener("submit", async (event) => {
     if (form.dataset.cleared) return;
     event.preventDefault();
-    const { waiting = 0 } = await within(ask({ type: "status" }), 2000, {});
+    // A busy phone's worker may answer late: then the counter on the page (the worker's last count)
+    // decides, so waiting visits are never wiped without the question.
+    const status = await within(ask({ type: "status" }), 5000, null);
+    const counted = Number(document.getElementById("queue-count")?.dataset.count || 0);
+    const waiting = status ? status.waiting || 0 : counted;
     if (waiting > 0 && !window.confirm(say("signout", { n: waiting }))) return;
     // Also done by the server's Clear-Site-Data; this is for browsers without it.
     await within(ask({ type: "clear" }), 2000, {});
