@@ -164,14 +164,10 @@ async def _trends(
     starts = recent_weeks(weeks)
     totals: dict[int, list[dict[str, int]]] = {}
     if counts_read():
-        ids = sorted(village_ward)
-        scope = f"id IN ({', '.join('{}' for _ in ids)})"
-        for village, points in (await stored_trend(scope, ids, trend_days(starts))).items():
-            line = totals.setdefault(village_ward[village], [dict.fromkeys(TREND_COLUMNS, 0) for _ in starts])
-            for week, counts in enumerate(points):
-                for name in TREND_COLUMNS:
-                    line[week][name] += counts[name]
-        return starts, {ward: [Indicators(**p) for p in points] for ward, points in totals.items()}
+        wards = sorted(set(village_ward.values()))
+        scope = f"ward IN ({', '.join('{}' for _ in wards)})"
+        by_ward = await stored_trend(scope, wards, trend_days(starts), by="ward")
+        return starts, {ward: [Indicators.from_row(p) for p in points] for ward, points in by_ward.items()}
     # UTC: SQLite compares timestamps as text, which holds only within one offset.
     ends = [min(start + timedelta(weeks=1), now()).astimezone(UTC) for start in starts]
     for rules, ids in groups.items():

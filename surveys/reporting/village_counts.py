@@ -170,29 +170,33 @@ async def _fill_history(village_ids: list[int]) -> None:
         await VillageCount.insert(*rows[start : start + 1000])
 
 
-async def stored_trend(scope: str, args: list[Any], days: list[date]) -> dict[int, list[Counts]]:
-    """Each village in `scope` (a condition on table `village`, with `{}` placeholders): its counts on
-    each of `days`, its last row on or before that day (a village without one: zeros). One query, an
-    index lookup per village and day."""
+async def stored_trend(
+    scope: str, args: list[Any], days: list[date], by: str = "id"
+) -> dict[int, list[Counts]]:
+    """The villages in `scope` (a condition on table `village`, with `{}` placeholders) summed by `by` (a
+    column of `village`: `id`, `ward`): their counts on each of `days`, each village's last row on or
+    before that day (none: zeros). One query, an index lookup per village and day, a row per key and day."""
     found: dict[int, list[Counts]] = {}
     if not days:
         return found
     param = "CAST({} AS DATE)" if isinstance(current_engine(), PostgresEngine) else "{}"
     values = " UNION ALL ".join(f"SELECT {i} AS i, {param} AS d" for i in range(len(days)))
+    sums = ", ".join(f"SUM(c.{c}) AS {c}" for c in COLUMNS)
     rows = await VillageCount.raw(
         f"""WITH w AS ({values}),
         latest AS (
-            SELECT v.id AS village_id, w.i AS i,
+            SELECT v.{by} AS key, v.id AS village, w.i AS i,
                 (SELECT MAX(c.day) FROM village_count c WHERE c.village = v.id AND c.day <= w.d) AS day
             FROM village v CROSS JOIN w WHERE {scope}
         )
-        SELECT latest.village_id, latest.i, c.* FROM latest
-        LEFT JOIN village_count c ON c.village = latest.village_id AND c.day = latest.day""",
+        SELECT latest.key, latest.i, {sums} FROM latest
+        JOIN village_count c ON c.village = latest.village AND c.day = latest.day
+        GROUP BY latest.key, latest.i""",
         *[d if param != "{}" else d.isoformat() for d in days],
         *args,
     )
     for r in rows:
-        points = found.setdefault(int(r["village_id"]), [dict.fromkeys(COLUMNS, 0) for _ in days])
+        points = found.setdefault(int(r["key"]), [dict.fromkeys(COLUMNS, 0) for _ in days])
         points[int(r["i"])] = {c: int(r[c] or 0) for c in COLUMNS}
     return found
 
