@@ -23,14 +23,16 @@ from surveys.core.text import place_sort_key
 from surveys.reporting.coverage import INDICATOR_SUMS as _INDICATOR_SUMS
 from surveys.reporting.coverage import households_sql
 from surveys.reporting.reports import (
-    _TREND_COLUMNS,
     INDICATORS,
     Indicators,
     TrendPoint,
     _trend_sql,
+    held_weeks,
+    trend_days,
 )
 from surveys.reporting.targets import Targets
-from surveys.reporting.village_counts import Counts, counts_read, province_counts
+from surveys.reporting.trend_sql import TREND_COLUMNS
+from surveys.reporting.village_counts import Counts, counts_read, province_counts, stored_trend
 from surveys.survey.criteria import CoverageRules
 from surveys.tables import Household, Province, Village, Ward, WardTarget
 
@@ -161,18 +163,22 @@ async def _trends(
     """Each ward's indicators at the end of each of the last `weeks` ISO weeks (as the ward trend
     counts them): one query per set of rules, grouped by village and week."""
     starts = recent_weeks(weeks)
+    totals: dict[int, list[dict[str, int]]] = {}
+    if counts_read():
+        wards = sorted(set(village_ward.values()))
+        scope = f"ward IN ({', '.join('{}' for _ in wards)})"
+        by_ward = await stored_trend(scope, wards, trend_days(starts), by="ward")
+        return starts, {ward: [Indicators.from_row(p) for p in points] for ward, points in by_ward.items()}
     # UTC: SQLite compares timestamps as text, which holds only within one offset.
     ends = [min(start + timedelta(weeks=1), now()).astimezone(UTC) for start in starts]
-    totals: dict[int, list[dict[str, int]]] = {}
     for rules, ids in groups.items():
         scope = _scope(ids)
         query = households_sql(rules, year, scope) + _trend_sql(weeks, scope, by_village=True)
         for row in await Household.raw(query, *ids * 3, *ends, *ids):
             ward = village_ward[int(row["village"])]
-            points = totals.setdefault(ward, [dict.fromkeys(_TREND_COLUMNS, 0) for _ in starts])
-            # A row holds for the weeks from its first bucket up to (not including) its last.
-            for week in range(int(row["b1"]), min(int(row["b2"]), weeks)):
-                for name in _TREND_COLUMNS:
+            points = totals.setdefault(ward, [dict.fromkeys(TREND_COLUMNS, 0) for _ in starts])
+            for week in held_weeks(row, weeks):
+                for name in TREND_COLUMNS:
                     points[week][name] += int(row[name] or 0)
     return starts, {ward: [Indicators(**p) for p in points] for ward, points in totals.items()}
 

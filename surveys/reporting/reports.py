@@ -5,18 +5,21 @@ number of queries whatever the number of households."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from surveys import schemas
-from surveys.core.clock import now, recent_weeks, this_year, week_label
+from surveys.core.clock import local_now, now, recent_weeks, this_year, week_label
 from surveys.core.db import timestamp_param
 from surveys.core.replicas import replica_reads
 from surveys.core.rows import Row
+from surveys.core.settings import get_settings
 from surveys.reporting.coverage import INDICATOR_SUMS as _INDICATOR_SUMS
 from surveys.reporting.coverage import households_sql
 from surveys.reporting.targets import Targets, targets_for
-from surveys.reporting.village_counts import counts_read, stored_counts
+from surveys.reporting.trend_sql import TREND_COLUMNS, held_sql
+from surveys.reporting.village_counts import counts_read, stored_counts, stored_trend
 from surveys.survey.criteria import CoverageRules
 from surveys.tables import Household, Village, Ward
 
@@ -189,66 +192,51 @@ async def ward_trend(ward_id: int, weeks: int = 12) -> list[TrendPoint]:
     later counts as unvisited, with no answers."""
     rules, _ = await ward_rules(ward_id)
     starts = recent_weeks(weeks)
+    if counts_read():
+        by_village = await stored_trend("ward = {}", [ward_id], trend_days(starts))
+        return [
+            TrendPoint(
+                week_label(s), s, Indicators.sum([Indicators.from_row(p[i]) for p in by_village.values()])
+            )
+            for i, s in enumerate(starts)
+        ]
     # UTC: SQLite compares timestamps as text, which holds only within one offset.
     ends = [min(start + timedelta(weeks=1), now()).astimezone(UTC) for start in starts]
     query = households_sql(rules, this_year(), WARD_VILLAGES) + _trend_sql(weeks)
-    totals = [dict.fromkeys(_TREND_COLUMNS, 0) for _ in starts]
+    totals = [dict.fromkeys(TREND_COLUMNS, 0) for _ in starts]
     # Each row holds for the weeks from its first bucket up to (not including) its last: sum them up.
     for row in await Household.raw(query, *[ward_id] * 3, *ends, ward_id):
-        for week in range(int(row["b1"]), min(int(row["b2"]), weeks)):
-            for name in _TREND_COLUMNS:
+        for week in held_weeks(row, weeks):
+            for name in TREND_COLUMNS:
                 totals[week][name] += int(row[name] or 0)
     return [TrendPoint(week_label(s), s, Indicators(**t)) for s, t in zip(starts, totals, strict=True)]
 
 
-_TREND_COLUMNS = ("households", "visited", "digital_family", "informed", "adults", "vneid", "vneid_level2", "bank",
-                  "skills_confirmed")  # fmt: skip
-
-
 def _trend_sql(weeks: int, scope: str = WARD_VILLAGES, by_village: bool = False) -> str:
-    """Counts grouped by the weeks they hold for, in one pass over the households and one over their
-    completed visits. A household counts from the week it was registered; a visit from the week it was
-    made until the household's next completed visit; a household never visited counts with its
-    register data, and its members of identity age are replaced by the visit's once visited. `scope`
-    (a condition on household `h` with `{}` placeholders) picks the visits; `by_village` adds a first
-    column `village` and counts each village apart (a province's wards are summed from them)."""
+    """Counts grouped by the weeks they hold for (`surveys.reporting.trend_sql.held_sql`, bucketed by
+    the ends of the last `weeks` weeks: the arguments after `base`'s). `scope` (a condition on household
+    `h` with `{}` placeholders) picks the visits; `by_village` adds a first column `village` and counts
+    each village apart (a province's wards are summed from them)."""
     ends = ", ".join(f"{timestamp_param()} AS w{i}" for i in range(weeks))
-    village, group = ("village, ", ", village") if by_village else ("", "")
 
     def bucket(moment: str) -> str:
         cases = " ".join(f"WHEN {moment} < w.w{i} THEN {i}" for i in range(weeks))
         return f"CASE WHEN {moment} IS NULL THEN {weeks} {cases} ELSE {weeks} END"
 
-    unvisited = "done = 0"
-    return f""",
-    w AS (SELECT {ends}),
-    v2 AS (
-        SELECT v.household, v.at, v.digital_family, v.informed, v.adults, v.adults_vneid, v.adults_vneid_level2,
-            v.adults_bank, v.adults_confirmed,
-            LEAD(v.at) OVER (PARTITION BY v.household ORDER BY v.at, v.id) AS next_at
-        FROM visit v JOIN household h ON h.id = v.household
-        WHERE v.outcome = 'done' AND {scope}
-    ),
-    registered AS (SELECT base.*, {bucket("base.created_at")} AS b1 FROM base CROSS JOIN w),
-    held AS (
-        SELECT v2.*, base.village, base.adults AS register_adults, {bucket("v2.at")} AS b1,
-            {bucket("v2.next_at")} AS b2
-        FROM v2 JOIN base ON base.id = v2.household CROSS JOIN w
-    )
-    SELECT {village}b1, {weeks} AS b2, COUNT(*) AS households, 0 AS visited, SUM(adults) AS adults,
-        SUM(CASE WHEN {unvisited} AND core > 0 THEN 1 ELSE 0 END) AS digital_family,
-        SUM(CASE WHEN {unvisited} THEN informed ELSE 0 END) AS informed,
-        SUM(CASE WHEN {unvisited} THEN adults - without_vneid ELSE 0 END) AS vneid,
-        SUM(CASE WHEN {unvisited} THEN adults_level2 ELSE 0 END) AS vneid_level2,
-        SUM(CASE WHEN {unvisited} THEN adults - without_bank ELSE 0 END) AS bank,
-        SUM(CASE WHEN {unvisited} THEN adults_confirmed ELSE 0 END) AS skills_confirmed
-    FROM registered GROUP BY b1{group}
-    UNION ALL
-    SELECT {village}b1, b2, 0, COUNT(*), SUM(adults - register_adults),
-        SUM(CASE WHEN digital_family THEN 1 ELSE 0 END), SUM(CASE WHEN informed THEN 1 ELSE 0 END),
-        SUM(adults_vneid), SUM(adults_vneid_level2), SUM(adults_bank), SUM(adults_confirmed)
-    FROM held GROUP BY b1, b2{group}
-    """
+    return held_sql(scope, bucket, f"\n    w AS (SELECT {ends}),", " CROSS JOIN w", by_village)
+
+
+def trend_days(starts: list[datetime]) -> list[date]:
+    """The day of the daily counts that stands for each week's end: its Sunday, or today for the current
+    week (the counts of a day are as it ended, today's as of now)."""
+    today = local_now().date()
+    return [min(start.astimezone(ZoneInfo(get_settings().timezone)).date() + timedelta(days=6), today)
+            for start in starts]  # fmt: skip
+
+
+def held_weeks(row: dict[str, Any], weeks: int) -> range:
+    """The weeks a row of `_trend_sql` holds for: from its first bucket up to (not including) its last."""
+    return range(int(row["b1"]), weeks if row["b2"] is None else min(int(row["b2"]), weeks))
 
 
 @replica_reads

@@ -15,12 +15,15 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from piccolo.engine.postgres import PostgresEngine
+
 from surveys.core.changes import on_households_changed
 from surveys.core.clock import local_now, this_year
-from surveys.core.db import LOCK_VILLAGE_COUNTS, serialise_on, write_transaction
+from surveys.core.db import LOCK_VILLAGE_COUNTS, current_engine, serialise_on, write_transaction
 from surveys.core.rows import Row
 from surveys.core.settings import get_settings
 from surveys.reporting.coverage import INDICATOR_SUMS, households_sql, ward_reason_counts
+from surveys.reporting.trend_sql import TREND_COLUMNS, held_sql, local_day_sql
 from surveys.survey.criteria import REASONS, CoverageRules, covered_sql, reason_sql
 from surveys.tables import Household, Village, VillageCount
 
@@ -105,14 +108,17 @@ async def recount_changed(household_ids: list[int], villages: list[int]) -> None
 
 
 async def rebuild(ward_id: int | None = None) -> int:
-    """Count every village (of the ward) again from its households and replace today's rows; returns
-    how many villages. For a ward's new rules, the new year, or when in doubt."""
+    """Count every village (of the ward) again: its past days from the visit history (`_fill_history`)
+    and today's row from its households; returns how many villages. For a ward's new rules, the new
+    year, history changed behind the writers' back (an import of old visits), or when in doubt."""
     query = Village.select(Village.id).order_by(Village.id)
     if ward_id is not None:
         query = query.where(Village.ward == ward_id)
     ids = [int(r["id"]) for r in await query]
     async with write_transaction():
         await rebuild_villages(ids)
+        for start in range(0, len(ids), 500):
+            await _fill_history(ids[start : start + 500])
     return len(ids)
 
 
@@ -122,6 +128,77 @@ async def rebuild_villages(village_ids: list[int]) -> None:
         await serialise_on(LOCK_VILLAGE_COUNTS, village)
     for start in range(0, len(village_ids), 500):
         await _write(village_ids[start : start + 500], local_now().date())
+
+
+async def _fill_history(village_ids: list[int]) -> None:
+    """Inside a write transaction: replace the villages' rows of the days before today with their counts
+    at the end of each day, from the visit history, as the live weekly trend counts them
+    (`surveys.reporting.trend_sql.held_sql` bucketed by local day): a row on each day something changed,
+    so the row of a day is the village's last row on or before it. These rows hold the trend's columns
+    (households, visited, digital family, informed, adults, VNeID, level 2, bank, skills confirmed);
+    covered and the reasons are counted only in today's rows."""
+    today = local_now().date()
+    year = this_year()
+    await VillageCount.delete().where(VillageCount.village.is_in(village_ids) & (VillageCount.day < today))
+    changes: dict[int, dict[date, Counts]] = defaultdict(dict)
+
+    def add(village: int, day: Any, row: dict[str, Any], sign: int) -> None:
+        on = day if isinstance(day, date) else date.fromisoformat(str(day))
+        if on >= today:
+            return
+        counts = changes[village].setdefault(on, dict.fromkeys(TREND_COLUMNS, 0))
+        for name in TREND_COLUMNS:
+            counts[name] += sign * int(row[name] or 0)
+
+    for rules, ids in (await _rules_of(village_ids)).items():
+        scope = f"h.village IN ({', '.join('{}' for _ in ids)})"
+        query = households_sql(rules, year, scope) + held_sql(scope, local_day_sql, by_village=True)
+        for row in await Household.raw(query, *ids * 4):
+            if row["b1"] is None:
+                continue
+            add(int(row["village"]), row["b1"], row, 1)
+            if row["b2"] is not None:
+                add(int(row["village"]), row["b2"], row, -1)
+    rows = []
+    for village, days in changes.items():
+        running = dict.fromkeys(COLUMNS, 0)
+        for day in sorted(days):
+            for name in TREND_COLUMNS:
+                running[name] += days[day][name]
+            rows.append(VillageCount.from_dict({"village": village, "day": day, "year": year, **running}))
+    for start in range(0, len(rows), 1000):
+        await VillageCount.insert(*rows[start : start + 1000])
+
+
+async def stored_trend(
+    scope: str, args: list[Any], days: list[date], by: str = "id"
+) -> dict[int, list[Counts]]:
+    """The villages in `scope` (a condition on table `village`, with `{}` placeholders) summed by `by` (a
+    column of `village`: `id`, `ward`): their counts on each of `days`, each village's last row on or
+    before that day (none: zeros). One query, an index lookup per village and day, a row per key and day."""
+    found: dict[int, list[Counts]] = {}
+    if not days:
+        return found
+    param = "CAST({} AS DATE)" if isinstance(current_engine(), PostgresEngine) else "{}"
+    values = " UNION ALL ".join(f"SELECT {i} AS i, {param} AS d" for i in range(len(days)))
+    sums = ", ".join(f"SUM(c.{c}) AS {c}" for c in COLUMNS)
+    rows = await VillageCount.raw(
+        f"""WITH w AS ({values}),
+        latest AS (
+            SELECT v.{by} AS key, v.id AS village, w.i AS i,
+                (SELECT MAX(c.day) FROM village_count c WHERE c.village = v.id AND c.day <= w.d) AS day
+            FROM village v CROSS JOIN w WHERE {scope}
+        )
+        SELECT latest.key, latest.i, {sums} FROM latest
+        JOIN village_count c ON c.village = latest.village AND c.day = latest.day
+        GROUP BY latest.key, latest.i""",
+        *[d if param != "{}" else d.isoformat() for d in days],
+        *args,
+    )
+    for r in rows:
+        points = found.setdefault(int(r["key"]), [dict.fromkeys(COLUMNS, 0) for _ in days])
+        points[int(r["i"])] = {c: int(r[c] or 0) for c in COLUMNS}
+    return found
 
 
 async def stored_counts(scope: str, *args: Any) -> dict[int, Counts]:

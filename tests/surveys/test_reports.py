@@ -12,6 +12,7 @@ from surveys.register.households import household_by_token
 from surveys.reporting.reports import Indicators, volunteer_activity, ward_report, ward_trend
 from surveys.reporting.schemas import TargetsUpdate
 from surveys.reporting.targets import Targets, save_targets, targets_for
+from surveys.reporting.village_counts import rebuild
 from surveys.survey.visits import parse_visit, record_visit
 from surveys.tables import Member, Visit
 from tests.factories import World
@@ -84,11 +85,31 @@ async def households_registered_weeks_ago() -> None:
     from surveys.tables import Household
 
     await Household.update({Household.created_at: now() - timedelta(weeks=10)}).where(Household.id > 0)
+    # History changed behind the writers' back: the daily counts are made again from it.
+    await rebuild()
 
 
-async def test_the_trend_ends_where_the_dashboard_stands_and_starts_before_the_visit(world: World) -> None:
+@pytest.fixture(params=["counts", "live"])
+def trend_from(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The trend read from the daily counts (after a rebuild: these tests change the history behind the
+    writers' back), or counted live from the visit history (`COUNTS_READ=false`)."""
+    if request.param == "live":
+        monkeypatch.setattr("surveys.reporting.reports.counts_read", lambda: False)
+    return str(request.param)
+
+
+async def history_changed(trend_from: str) -> None:
+    """The history was changed by hand: the daily counts are made again from it."""
+    if trend_from == "counts":
+        await rebuild()
+
+
+async def test_the_trend_ends_where_the_dashboard_stands_and_starts_before_the_visit(
+    world: World, trend_from: str
+) -> None:
     await households_registered_weeks_ago()
     await visit_an(world)
+    await history_changed(trend_from)
     trend = await ward_trend(world.wards["pq"], weeks=4)
     # The week as the app counts it (Vietnam's), not the UTC week: they differ on Sunday evenings.
     assert len(trend) == 4 and trend[-1].week == week_label(week_start(now()))
@@ -97,13 +118,14 @@ async def test_the_trend_ends_where_the_dashboard_stands_and_starts_before_the_v
     assert trend[-2].indicators.visited == 0 and trend[-2].indicators.vneid == 1
 
 
-async def test_the_trend_reads_past_weeks_from_the_visits_of_then(world: World) -> None:
+async def test_the_trend_reads_past_weeks_from_the_visits_of_then(world: World, trend_from: str) -> None:
     from datetime import timedelta
 
     await households_registered_weeks_ago()
     await visit_an(world)
     # Move the visit back two weeks, then record a later change: the past keeps the older numbers.
     await Visit.update({Visit.at: now() - timedelta(weeks=2)}).where(Visit.outcome == "done")
+    await history_changed(trend_from)
     trend = await ward_trend(world.wards["pq"], weeks=4)
     assert [p.indicators.visited for p in trend] == [0, 1, 1, 1]
     assert trend[1].indicators.vneid == 3
