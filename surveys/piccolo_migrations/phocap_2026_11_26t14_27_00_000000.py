@@ -1,5 +1,6 @@
 """One village count per village and day, as a unique index (SQLite cannot add table constraints
-later); and today's counts of every village, so the dashboards read counts from the first start.
+later); and every village counted, today's row and the past days' from the visit history, so the
+dashboards and their trends read counts from the first start.
 Backwards: the index and the rows go (the table itself goes with the migration before)."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -14,11 +15,11 @@ async def forwards() -> MigrationManager:
 
     async def create_index_and_fill() -> None:
         from surveys.core.db import current_engine
-        from surveys.reporting.village_counts import rebuild_villages
+        from surveys.reporting.village_counts import count_villages_again
         from surveys.tables import Village
 
         await current_engine().run_ddl("CREATE UNIQUE INDEX village_count_village_day ON village_count (village, day)")
-        await rebuild_villages([int(r["id"]) for r in await Village.select(Village.id).order_by(Village.id)])
+        await count_villages_again([int(r["id"]) for r in await Village.select(Village.id).order_by(Village.id)])
 
     async def drop_index_and_rows() -> None:
         from surveys.core.db import current_engine

@@ -116,10 +116,16 @@ async def rebuild(ward_id: int | None = None) -> int:
         query = query.where(Village.ward == ward_id)
     ids = [int(r["id"]) for r in await query]
     async with write_transaction():
-        await rebuild_villages(ids)
-        for start in range(0, len(ids), 500):
-            await _fill_history(ids[start : start + 500])
+        await count_villages_again(ids)
     return len(ids)
+
+
+async def count_villages_again(village_ids: list[int]) -> None:
+    """Inside a write transaction: today's rows of these villages from their households and their past
+    days' rows from the visit history (what `rebuild` and the migration that made the table do)."""
+    await rebuild_villages(village_ids)
+    for start in range(0, len(village_ids), 500):
+        await _fill_history(village_ids[start : start + 500])
 
 
 async def rebuild_villages(village_ids: list[int]) -> None:

@@ -262,3 +262,23 @@ async def test_a_rebuild_makes_the_past_days_and_writes_keep_only_today(world: W
         *[getattr(VillageCount, c) for c in ("village", "day", *COLUMNS)]
     ).order_by(VillageCount.village, VillageCount.day)
     assert after == before
+
+
+async def test_the_migration_that_made_the_table_counts_the_past_days_as_a_rebuild_does(world: World) -> None:
+    """A database upgraded to the counts gets its trend's past weeks at once, not zeros until someone
+    remembers `phocap counts rebuild`."""
+    from surveys.piccolo_migrations import phocap_2026_11_26t14_27_00_000000 as fill
+
+    rng = random.Random(1619)
+    for _ in range(10):
+        await _step(rng, world)
+    await _spread_history(rng)
+    await rebuild()
+    columns = [getattr(VillageCount, c) for c in ("village", "day", *COLUMNS)]
+    rebuilt = await VillageCount.select(*columns).order_by(VillageCount.village, VillageCount.day)
+    await (await fill.forwards()).run(backwards=True)
+    assert await VillageCount.count() == 0
+    await (await fill.forwards()).run()
+    filled = await VillageCount.select(*columns).order_by(VillageCount.village, VillageCount.day)
+    assert len({r["day"] for r in filled}) > 1
+    assert filled == rebuilt
