@@ -31,6 +31,7 @@ from server.auth import (
     access_guard,
     is_litestar_options,
 )
+from server.db_scope import DatabaseScopeMiddleware
 from server.problems import (
     busy_handler,
     http_exception_handler,
@@ -212,6 +213,7 @@ def wrap_every_answer(app: Litestar, settings: Settings) -> None:
     (404) or method (405) would pass without them."""
     handler = app.asgi_handler
     for outer in (
+        DatabaseScopeMiddleware(),
         AllowedHostsMiddleware(settings.host_list),
         SecurityHeadersMiddleware(settings),
         AccessLogMiddleware(),

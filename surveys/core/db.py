@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from contextlib import redirect_stdout
+from contextlib import AbstractAsyncContextManager, nullcontext, redirect_stdout
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
@@ -22,6 +22,7 @@ from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from surveys.core.outages import database_unreachable, outages
+from surveys.core.pg_request import RequestPostgresEngine
 from surveys.core.sqlite_writer import TurnTakingSQLiteEngine
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,8 @@ def engine_for_url(url: str) -> Engine[Any]:
         # Writes of one process take turns before they reach SQLite (surveys/core/sqlite_writer.py).
         return TurnTakingSQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
     if parsed.scheme in {"postgres", "postgresql"}:
-        return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+        # One connection per request, not a pool checkout per query (surveys/core/pg_request.py).
+        return RequestPostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql:// (got {parsed.scheme!r})")
 
 
@@ -61,6 +63,8 @@ def bind(engine: Engine[Any]) -> None:
     from surveys.tables import ALL_TABLES
 
     global _engine
+    if isinstance(_engine, TurnTakingSQLiteEngine) and _engine is not engine:
+        _engine.close()  # its kept-open connections and their threads
     _engine = engine
     tables: list[type[Table]] = [*ALL_TABLES, Migration]
     for table in tables:
@@ -87,6 +91,15 @@ def _prepare_sqlite(path: str) -> None:
     # WAL lets readers go on while one writer writes; the mode is stored in the file.
     with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
+
+
+def request_scope() -> AbstractAsyncContextManager[None]:
+    """Around one web request: on PostgreSQL its queries share one connection, taken at the first and
+    given back at the end; on SQLite the process's kept-open connections serve it, nothing to do."""
+    engine = current_engine()
+    if isinstance(engine, RequestPostgresEngine):
+        return engine.request_scope()
+    return nullcontext()
 
 
 def write_transaction() -> Any:
@@ -169,9 +182,11 @@ async def open_pool(engine: Engine[Any], size: int) -> None:
 
 
 async def close_pool(engine: Engine[Any]) -> None:
-    """Close the pool opened by `open_pool`."""
+    """Close the pool opened by `open_pool` (PostgreSQL), or the kept-open connections (SQLite)."""
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
+    if isinstance(engine, TurnTakingSQLiteEngine):
+        engine.close()
 
 
 async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
