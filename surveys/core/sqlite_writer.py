@@ -102,7 +102,10 @@ class Connection:
         checkpoints the WAL into the database file), then ends."""
         if not self._closed:
             self._closed = True
-            self._thread.submit(self._close_db)
+            try:
+                self._thread.submit(self._close_db)
+            except RuntimeError:  # the interpreter is exiting: its threads are stopped already
+                return
             self._thread.shutdown(wait=wait)
 
     def _close_db(self) -> None:
