@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.querystring import QueryString
 
@@ -45,7 +46,8 @@ class RequestConnection:
         return self.connection
 
     async def release(self) -> None:
-        """Give the connection back (to the pool, or close it)."""
+        """Give the connection back (to the pool, or close it). Never raises: a connection the database
+        dropped (it went down) is the pool's to replace, or is simply gone."""
         connection, self.connection = self.connection, None
         if connection is None:
             return
@@ -54,10 +56,19 @@ class RequestConnection:
                 await self.engine.pool.release(connection)
             else:
                 await connection.close()
-        except Exception:  # a connection the database dropped (it went down): nothing to give back
+        except Exception:
             log.debug("request connection dropped on release", exc_info=True)
-            connection.terminate()
+            if not self.from_pool:
+                connection.terminate()
 
+    async def discard(self) -> None:
+        """Let go of a connection that failed (the database dropped it): the request's next query
+        takes another, or answers 503 when the database is still down."""
+        await self.release()
+
+
+# What a connection the database dropped raises (asyncpg's client state is lost along with it).
+_BROKEN = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 
 _held: ContextVar[RequestConnection | None] = ContextVar("phocap_request_connection", default=None)
 
@@ -82,9 +93,16 @@ class RequestTransaction(PostgresTransaction):
         try:
             if exception is not None:
                 if not self._rolled_back:
-                    await self.rollback()  # type: ignore[no-untyped-call]
+                    try:
+                        await self.rollback()  # type: ignore[no-untyped-call]
+                    except _BROKEN:
+                        await self._request.discard()  # the original exception says why
             elif not self._committed and not self._rolled_back:
-                await self.commit()  # type: ignore[no-untyped-call]
+                try:
+                    await self.commit()  # type: ignore[no-untyped-call]
+                except _BROKEN:
+                    await self._request.discard()
+                    raise
         finally:
             # The connection stays the request's: given back by the request's scope, not here.
             self.engine.current_transaction.reset(self.context)
@@ -137,4 +155,8 @@ class RequestPostgresEngine(PostgresEngine):
             self.print_query(query_id=self.get_query_id(), query=sql)
         async with request.lock:
             connection = await request.get()
-            return await connection.fetch(sql, *args)
+            try:
+                return await connection.fetch(sql, *args)
+            except _BROKEN:
+                await request.discard()
+                raise
