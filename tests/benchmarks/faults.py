@@ -234,6 +234,19 @@ def schedulers(folder: str, url: str, count: int = 2) -> list[subprocess.Popen[b
     ]
 
 
+# An exception's last line of a traceback, or a logged ERROR (the format server/app.py sets).
+ERROR_LINE = re.compile(
+    r"^(?:[\w.]+(?:Error|Exception|Exit)\b.*|\S+ \S+ (?:ERROR|CRITICAL) .*)$", re.MULTILINE
+)
+
+
+def errors_in(log: Path) -> Counter[str]:
+    """The exceptions and error lines a process logged, each with how often (kept short; the time
+    of a logged line left out so equal lines count together)."""
+    lines = ERROR_LINE.findall(log.read_text(errors="replace"))
+    return Counter(re.sub(r"^\S+ \S+ ", "", line)[:160] for line in lines)
+
+
 def stop(process: subprocess.Popen[bytes]) -> int | None:
     """Stop a process this script started; its exit code (None if it had to be killed)."""
     if process.poll() is None:
@@ -431,6 +444,13 @@ async def run(folder: str, url: str, database: ThrowawayPostgres | None, seconds
         for i in range(len(scheduler_processes))
     )
     server_tracebacks = (Path(folder) / "server.log").read_text(errors="replace").count("Traceback")
+    keep = os.environ.get("PHOCAP_FAULTS_LOGS")  # a folder to keep the processes' logs in
+    for log in sorted(Path(folder).glob("*.log")):  # noqa: ASYNC240 (after the load: nothing waits)
+        for error, count in errors_in(log).items():
+            print(f"{log.name}: {count} x {error}")
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
+            shutil.copy(log, Path(keep) / log.name)
     report(url, seconds, n, raw, load, outage, bursts, visits, duplicate_codes, duplicate_digests,
            scheduler_errors, scheduler_exits, server_exit, server_tracebacks)  # fmt: skip
 
