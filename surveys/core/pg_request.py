@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
@@ -80,8 +80,7 @@ class RequestTransaction(PostgresTransaction):
 
     async def get_connection(self) -> Any:
         """The request's connection, or (outside a request) a pool or new connection."""
-        assert isinstance(self.engine, RequestPostgresEngine)
-        request = self.engine.request_connection()
+        request = cast(RequestPostgresEngine, self.engine).request_connection()
         if request is None:
             return await super().get_connection()  # type: ignore[no-untyped-call]
         self._request = request

@@ -26,7 +26,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.querystring import QueryString
@@ -164,8 +164,7 @@ class TurnTakingTransaction(SQLiteTransaction):
     async def __aenter__(self) -> SQLiteTransaction:
         if self._parent is not None:
             return self._parent
-        assert isinstance(self.engine, TurnTakingSQLiteEngine)
-        connections = self.engine.loop_connections()
+        connections = cast(TurnTakingSQLiteEngine, self.engine).loop_connections()
         await connections.turn.acquire()
         try:
             self.connection = connections.write_connection()
