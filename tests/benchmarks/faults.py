@@ -386,7 +386,7 @@ async def prepare(url: str) -> tuple[list[str], int, int, int]:
     return tokens, world.villages["v1"], household["id"], world.users["volunteer1"]
 
 
-async def stored() -> tuple[Counter[str], int, int]:
+async def stored() -> tuple[Counter[str], int, int, int]:
     """Visits per client_id, duplicate household codes, and duplicate digests (ward, week, audience)."""
     visits = Counter(str(r["client_id"]) for r in await Visit.select(Visit.client_id))
     codes = [r["code"] for r in await Household.select(Household.code)]
@@ -395,7 +395,7 @@ async def stored() -> tuple[Counter[str], int, int]:
         for r in await Digest.select(Digest.ward, Digest.week, Digest.audience)
     )
     await close_pool(current_engine())
-    return visits, len(codes) - len(set(codes)), sum(c - 1 for c in digests.values())
+    return visits, len(codes) - len(set(codes)), sum(digests.values()), sum(c - 1 for c in digests.values())
 
 
 async def main(seconds: float, n: int, postgres: bool) -> None:
@@ -438,7 +438,7 @@ async def run(folder: str, url: str, database: ThrowawayPostgres | None, seconds
     finally:
         server_exit = stop(server)
         scheduler_exits = [stop(p) for p in scheduler_processes]
-    visits, duplicate_codes, duplicate_digests = await stored()
+    visits, duplicate_codes, digests, duplicate_digests = await stored()
     scheduler_errors = sum(
         (Path(folder) / f"scheduler-{i}.log").read_text(errors="replace").count("Traceback")
         for i in range(len(scheduler_processes))
@@ -451,13 +451,13 @@ async def run(folder: str, url: str, database: ThrowawayPostgres | None, seconds
         if keep:
             Path(keep).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
             shutil.copy(log, Path(keep) / log.name)
-    report(url, seconds, n, raw, load, outage, bursts, visits, duplicate_codes, duplicate_digests,
+    report(url, seconds, n, raw, load, outage, bursts, visits, duplicate_codes, digests, duplicate_digests,
            scheduler_errors, scheduler_exits, server_exit, server_tracebacks)  # fmt: skip
 
 
 def report(url: str, seconds: float, n: int, raw: float, load: Load, outage: Outage,
            bursts: dict[str, dict[int, int]], visits: Counter[str], duplicate_codes: int,
-           duplicate_digests: int, scheduler_errors: int, scheduler_exits: list[int | None],
+           digests: int, duplicate_digests: int, scheduler_errors: int, scheduler_exits: list[int | None],
            server_exit: int | None, server_tracebacks: int) -> None:  # fmt: skip
     """The table for people, then one JSON line."""
     lost = len([c for c in load.accepted if c not in visits])
@@ -488,7 +488,7 @@ def report(url: str, seconds: float, n: int, raw: float, load: Load, outage: Out
     print(f"requests {len(load.answers)}, unexpected 5xx/broken {unexpected}, "
           f"503 during the outage {during_outage if had_outage else 'n/a (no outage)'}")  # fmt: skip
     print(f"visits accepted {len(load.accepted)}, lost {lost}, duplicates {duplicates} "
-          f"(digests {duplicate_digests}, codes {duplicate_codes})")  # fmt: skip
+          f"(digests {duplicate_digests} of {digests} made by the two schedulers, codes {duplicate_codes})")  # fmt: skip
     print(f"schedulers: tracebacks {scheduler_errors}, exit codes {scheduler_exits}; "
           f"server tracebacks {server_tracebacks}, exit code {server_exit}")  # fmt: skip
     print(f"p50 {p50:.0f} ms, p99 {p99:.0f} ms")
@@ -498,7 +498,7 @@ def report(url: str, seconds: float, n: int, raw: float, load: Load, outage: Out
                "errors_5xx": unexpected, "outage_503": during_outage if had_outage else None,
                "p50_ms": round(p50, 1), "p99_ms": round(p99, 1), "visits_per_s": round(rate, 1),
                "raw_visits_per_s": round(raw), "ratio": round(rate / raw, 3),
-               "scheduler_tracebacks": scheduler_errors, "server_tracebacks": server_tracebacks,
+               "digests": digests, "scheduler_tracebacks": scheduler_errors, "server_tracebacks": server_tracebacks,
                "statuses": {k: v for k, v in bursts.items()}}  # fmt: skip
     print(json.dumps(summary, ensure_ascii=False))
 
