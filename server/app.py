@@ -31,6 +31,7 @@ from server.auth import (
     is_litestar_options,
 )
 from server.csrf import CrossSiteMiddleware, SessionCsrfMiddleware
+from server.db_scope import DatabaseScopeMiddleware
 from server.options import OptionsMiddleware
 from server.problems import (
     busy_handler,
@@ -209,6 +210,7 @@ def wrap_every_answer(app: Litestar, settings: Settings) -> None:
     (404) or method (405) would pass without them."""
     handler = app.asgi_handler
     for outer in (
+        DatabaseScopeMiddleware(),
         AllowedHostsMiddleware(settings.host_list),
         SecurityHeadersMiddleware(settings),
         AccessLogMiddleware(),

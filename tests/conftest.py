@@ -19,7 +19,7 @@ from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from surveys.core.clock import start_clock_at
-from surveys.core.db import bind, engine_for_url, migrate
+from surveys.core.db import bind, close_pool, engine_for_url, migrate
 from surveys.core.settings import Settings, get_settings, load_settings
 from surveys.tables import ALL_TABLES
 from tests import log_scan
@@ -108,8 +108,11 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = POSTGRES_URL or f"sqlite:///{tmp_path_factory.mktemp('template') / 'phocap.sqlite3'}"
 
     async def run() -> None:
-        bind(engine_for_url(url))
+        engine = engine_for_url(url)
+        bind(engine)
         await migrate()
+        # Each test copies the SQLite file: its connections closed, the file holds every page.
+        await close_pool(engine)
 
     asyncio.run(run())
     return url

@@ -6,7 +6,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Sequence
-from contextlib import redirect_stdout
+from contextlib import AbstractAsyncContextManager, nullcontext, redirect_stdout
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
@@ -23,6 +23,7 @@ from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from surveys.core.outages import database_unreachable, outages
+from surveys.core.pg_request import RequestPostgresEngine
 from surveys.core.replicas import ReplicaEngine, ReplicaRoutingEngine
 from surveys.core.sqlite_writer import TurnTakingSQLiteEngine
 
@@ -57,7 +58,8 @@ def engine_for_url(url: str, replica_urls: Sequence[str] = ()) -> Engine[Any]:
         if replica_urls:
             replicas = {f"replica{n}": ReplicaEngine(_postgresql(u)) for n, u in enumerate(replica_urls, 1)}
             return ReplicaRoutingEngine(config=config, replicas=replicas)
-        return PostgresEngine(config=config)
+        # One connection per request, not a pool checkout per query (surveys/core/pg_request.py).
+        return RequestPostgresEngine(config=config)
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql:// (got {parsed.scheme!r})")
 
 
@@ -76,6 +78,8 @@ def bind(engine: Engine[Any]) -> None:
     from surveys.tables import ALL_TABLES
 
     global _engine
+    if isinstance(_engine, TurnTakingSQLiteEngine) and _engine is not engine:
+        _engine.close()  # its kept-open connections and their threads
     _engine = engine
     tables: list[type[Table]] = [*ALL_TABLES, Migration]
     for table in tables:
@@ -103,6 +107,15 @@ def _prepare_sqlite(path: str) -> None:
     # WAL lets readers go on while one writer writes; the mode is stored in the file.
     with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
+
+
+def request_scope() -> AbstractAsyncContextManager[None]:
+    """Around one web request: on PostgreSQL its queries share one connection, taken at the first and
+    given back at the end; on SQLite the process's kept-open connections serve it, nothing to do."""
+    engine = current_engine()
+    if isinstance(engine, RequestPostgresEngine):
+        return engine.request_scope()
+    return nullcontext()
 
 
 def write_transaction() -> Any:
@@ -190,13 +203,16 @@ async def open_pool(engine: Engine[Any], size: int) -> None:
 
 
 async def close_pool(engine: Engine[Any]) -> None:
-    """Close the pools opened by `open_pool`."""
+    """Close the pools opened by `open_pool` (PostgreSQL, replicas included), or the kept-open
+    connections (SQLite)."""
     if isinstance(engine, PostgresEngine):
         for replica in engine.extra_nodes.values():
             if replica.pool is not None:
                 await replica.close_connection_pool()
         if engine.pool is not None:
             await engine.close_connection_pool()
+    if isinstance(engine, TurnTakingSQLiteEngine):
+        engine.close()
 
 
 async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple[Any, ...]]) -> None:

@@ -37,6 +37,8 @@ _UNREACHABLE_TYPES: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.InterfaceError,
+    # A connection the server closed while asyncpg was between two steps of a statement.
+    asyncpg.exceptions.InternalClientError,
 )
 
 

@@ -18,10 +18,10 @@
 Where it plugs in: `ReplicaRoutingEngine` is Piccolo's `PostgresEngine` with two methods overridden,
 `run_querystring` (every Piccolo query and `Table.raw` pass there) and `transaction` (a transaction
 counts as a write). The replicas are the engine's `extra_nodes`, so `.run(node="replica1")` works too.
-`surveys.core.db.engine_for_url` makes it when replicas are configured. Another engine subclass (one
-connection per request, say) composes by listing this one first —
-`class Engine(ReplicaRoutingEngine, RequestConnectionEngine)` — since a read sent to a replica never
-touches the primary's connection and everything else goes to `super()`.
+`surveys.core.db.engine_for_url` makes it when replicas are configured. It is built on the engine that
+holds one primary connection per request (`surveys.core.pg_request`): a read sent to a replica never
+touches the request's primary connection, and everything else goes to `super()`, so writes, reads after
+a write and transactions use that one connection.
 
 SQLite has no replicas: its engine ignores the setting.
 """
@@ -46,6 +46,7 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.querystring import QueryString
 
 from surveys.core.outages import OutageLog, database_unreachable
+from surveys.core.pg_request import RequestPostgresEngine
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -163,7 +164,7 @@ class ReplicaEngine(PostgresEngine):
         """Nothing: a replica takes no `CREATE EXTENSION`."""
 
 
-class ReplicaRoutingEngine(PostgresEngine):
+class ReplicaRoutingEngine(RequestPostgresEngine):
     """The primary, sending the reads that may go to a replica there (see the module's docstring)."""
 
     def __init__(self, config: dict[str, Any], replicas: Mapping[str, PostgresEngine], **kwargs: Any) -> None:

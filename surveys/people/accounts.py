@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from surveys.core import clock
@@ -169,14 +170,7 @@ async def actor_for_token(token: str, kind: str, idle: timedelta) -> Actor | Non
         return None
     now = clock.now()
     row = (
-        await AuthSession.select(
-            AuthSession.id,
-            AuthSession.last_seen_at,
-            AuthSession.expires_at,
-            *AuthSession.user.all_columns(exclude=[AuthSession.user.password_hash]),
-            AuthSession.user._.ward._.code.as_alias("ward_code"),
-            AuthSession.user._.ward._.village_word.as_alias("village_word"),
-        )
+        await AuthSession.select(*_session_columns())
         .where(
             (AuthSession.token_hash == _token_hash(token))
             & (AuthSession.kind == kind)
@@ -189,6 +183,20 @@ async def actor_for_token(token: str, kind: str, idle: timedelta) -> Actor | Non
     if now - row["last_seen_at"] > _TOUCH_EVERY:
         await AuthSession.update({AuthSession.last_seen_at: now}).where(AuthSession.id == row["id"])
     return await _actor(row, prefix="user.")
+
+
+@cache
+def _session_columns() -> list[Any]:
+    # Made once per process: columns reached through a foreign key are copied at each access, a cost
+    # every signed-in request paid before its first query.
+    return [
+        AuthSession.id,
+        AuthSession.last_seen_at,
+        AuthSession.expires_at,
+        *AuthSession.user.all_columns(exclude=[AuthSession.user.password_hash]),
+        AuthSession.user._.ward._.code.as_alias("ward_code"),
+        AuthSession.user._.ward._.village_word.as_alias("village_word"),
+    ]
 
 
 async def actor_by_id(user_id: int) -> Actor | None:

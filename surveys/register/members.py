@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from surveys.core.settings import get_settings
@@ -62,19 +63,27 @@ async def check_members(household_id: int, members: list[Any]) -> dict[int, dict
     return current
 
 
-async def refresh_household_keys(household_id: int, code: str, address: str) -> None:
-    """Recompute the household's head name, search key and sort key from its members."""
-    members = (
-        await Member.select(Member.full_name, Member.is_head)
-        .where((Member.household == household_id) & Member.removed.eq(False))
-        .order_by(Member.is_head, ascending=False)
-    )
+async def refresh_household_keys(
+    household_id: int, code: str, address: str, members: Sequence[Mapping[str, Any]] | None = None
+) -> dict[str, str]:
+    """Recompute the household's head name, search key and sort key from its present members (read
+    here unless the caller has them, as just written); returns the three keys as written."""
+    if members is None:
+        members = list(
+            await Member.select(Member.full_name, Member.is_head).where(
+                (Member.household == household_id) & Member.removed.eq(False)
+            )
+        )
+    members = sorted(members, key=lambda m: not m["is_head"])
     head = next((m["full_name"] for m in members if m["is_head"]), "")
     names = " ".join(m["full_name"] for m in members)
+    keys = {"head_name": head, "sort_key": name_sort_key(head) if head else "9",
+            "search_key": search_key(code, address, names)}  # fmt: skip
     await Household.update(
         {
             Household.head_name: head,
-            Household.sort_key: name_sort_key(head) if head else "9",
-            Household.search_key: search_key(code, address, names),
+            Household.sort_key: keys["sort_key"],
+            Household.search_key: keys["search_key"],
         }
     ).where(Household.id == household_id)
+    return keys

@@ -106,12 +106,19 @@ def parse_visit(raw: Any) -> ValidVisit:
 
 async def record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: str = "") -> VisitResult:
     """Record `visit` at the household `row` (access already checked) by `actor`, from `client_addr`."""
+    # Python's work before the write turn: on SQLite one writer of the process is in at a time, and
+    # holds the turn only for the statements.
+    prepared = _prepare(row, visit, actor)
     try:
         async with write_transaction():
             replay = await _replayed(row, visit)
             if replay is None:
-                version = await _apply(row, visit, actor)
-                details = {"client_id": str(visit.client_id), "outcome": visit.outcome, "version": version}
+                written = await _apply(row, visit, actor, prepared)
+                details = {
+                    "client_id": str(visit.client_id),
+                    "outcome": visit.outcome,
+                    "version": written.version,
+                }
                 await audit("visit.recorded", "household", row.id, actor.id, details, client_addr)
                 await households_changed([row.id])
     except VisitConflict:
@@ -125,8 +132,54 @@ async def record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: s
         if await _replayed(row, visit) is None:
             raise
         replay = True
+    if replay is None:
+        # The household as just written: no need to read it again.
+        return VisitResult(household=await household_detail(written.household), created=True)
     fresh = still_there(await household_by_token(row.token), f"household {row.id}")
-    return VisitResult(household=await household_detail(fresh), created=replay is None)
+    return VisitResult(household=await household_detail(fresh), created=False)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What a visit writes, worked out before its transaction."""
+
+    at: Any
+    answers: str
+    household: dict[Any, Any]
+    members: list[tuple[schemas.MemberAnswers, dict[Any, Any]]]
+
+
+@dataclass(frozen=True)
+class _Written:
+    """The household's row after the visit, and its version."""
+
+    household: Row
+    version: int
+
+
+def _prepare(row: Row, visit: schemas.VisitCreate, actor: Actor) -> _Prepared:
+    at = now()
+    answers = visit.household
+    household: dict[Any, Any] = {
+        Household.informed_at: (row.informed_at or at) if answers.informed else None,
+        # A consent is kept until the notice changes; then it is asked (and recorded) again.
+        **(
+            {}
+            if consent_current(row.consent_at, row.consent_notice)
+            else {
+                Household.consent_at: at,
+                Household.consent_by: actor.login,
+                Household.consent_notice: NOTICE_VERSION,
+            }
+        ),
+        Household.priority_elderly_alone: answers.priority_elderly_alone,
+        Household.priority_poor: answers.priority_poor,
+        Household.priority_other: answers.priority_other,
+        Household.notes: answers.notes,
+        Household.updated_at: at,
+    }
+    members = [(m, _member_values(m)) for m in visit.members] if visit.outcome == "done" else []
+    return _Prepared(at, msgspec.json.encode(visit).decode(), household, members)
 
 
 async def _replayed(row: Row, visit: schemas.VisitCreate) -> bool | None:
@@ -138,35 +191,14 @@ async def _replayed(row: Row, visit: schemas.VisitCreate) -> bool | None:
     return True
 
 
-async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor) -> int:
-    """Apply the visit; returns the household's version after it."""
-    at = now()
-    version = int(row.version)
+async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor, prepared: _Prepared) -> _Written:
+    """Apply the visit; the household as it stands after it."""
+    at = prepared.at
+    household = row
     snapshot: dict[str, Any] = {}
     if visit.outcome == "done":
-        answers = visit.household
         updated = (
-            await Household.update(
-                {
-                    Household.version: Household.version + 1,
-                    Household.informed_at: (row.informed_at or at) if answers.informed else None,
-                    # A consent is kept until the notice changes; then it is asked (and recorded) again.
-                    **(
-                        {}
-                        if consent_current(row.consent_at, row.consent_notice)
-                        else {
-                            Household.consent_at: at,
-                            Household.consent_by: actor.login,
-                            Household.consent_notice: NOTICE_VERSION,
-                        }
-                    ),
-                    Household.priority_elderly_alone: answers.priority_elderly_alone,
-                    Household.priority_poor: answers.priority_poor,
-                    Household.priority_other: answers.priority_other,
-                    Household.notes: answers.notes,
-                    Household.updated_at: at,
-                }
-            )
+            await Household.update({Household.version: Household.version + 1, **prepared.household})
             .where((Household.id == row.id) & (Household.version == visit.household_version))
             .returning(Household.id)
         )
@@ -178,10 +210,11 @@ async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor) -> int:
             # The household as it stands now, read in this transaction, not the copy read before it.
             current = await household_by_token(row.token, archived=True)
             raise VisitConflict(await household_detail(current or row))
-        await _apply_members(row.id, visit.members, at)
-        await refresh_household_keys(row.id, row.code, row.address)
-        version += 1
-        snapshot = {**await status_snapshot(row), "informed": answers.informed}
+        members = await _apply_members(row.id, prepared.members, at)
+        keys = await refresh_household_keys(row.id, row.code, row.address, members)
+        household = Row({**row, **{c._meta.name: v for c, v in prepared.household.items()}, **keys,
+                         "version": int(row.version) + 1})  # fmt: skip
+        snapshot = {**status_snapshot_of(household, members), "informed": visit.household.informed}
     await Visit.insert(
         Visit(
             household=row.id,
@@ -189,12 +222,12 @@ async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor) -> int:
             client_id=visit.client_id,
             at=at,
             outcome=visit.outcome,
-            answers=msgspec.json.encode(visit).decode(),
+            answers=prepared.answers,
             household_version=visit.household_version,
-            **(snapshot if visit.outcome == "done" else {}),
+            **snapshot,
         )
     )
-    return version
+    return _Written(household, int(household.version))
 
 
 _ANSWER_FIELDS = (
@@ -220,14 +253,31 @@ def _member_values(m: schemas.MemberAnswers) -> dict[Any, Any]:
     return values
 
 
-async def _apply_members(household_id: int, members: list[schemas.MemberAnswers], at: Any) -> None:
-    await check_members(household_id, members)
-    for m in members:
-        values = _member_values(m)
+async def _apply_members(
+    household_id: int, members: list[tuple[schemas.MemberAnswers, dict[Any, Any]]], at: Any
+) -> list[Row]:
+    """Write the members' answers; the household's present members after it, from the one read of
+    them before and the rows the writes returned."""
+    current = await check_members(household_id, [m for m, _ in members])
+    after = {member_id: dict(r) for member_id, r in current.items()}
+    if any(m.is_head and not m.removed for m, _ in members):
+        for r in after.values():
+            r["is_head"] = False  # as check_members just wrote
+    for m, values in members:
         if m.id:
-            await Member.update({**values, "updated_at": at}).where(Member.id == m.id)
+            rows = await (
+                Member.update({**values, "updated_at": at})
+                .where(Member.id == m.id)
+                .returning(*Member.all_columns())
+            )
         elif not m.removed:
-            await Member.insert(Member(household=household_id, created_at=at, updated_at=at, **values))
+            rows = await Member.insert(
+                Member(household=household_id, created_at=at, updated_at=at, **values)
+            ).returning(*Member.all_columns())
+        else:
+            continue
+        after[rows[0]["id"]] = rows[0]
+    return [Row(r) for r in after.values() if not r["removed"]]
 
 
 async def status_snapshot(row: Row) -> dict[str, Any]:
@@ -235,9 +285,17 @@ async def status_snapshot(row: Row) -> dict[str, Any]:
     members = [
         Row(m) for m in await Member.select().where((Member.household == row.id) & Member.removed.eq(False))
     ]
-    counts = identity_counts(members, this_year(), household_rules(row))
-    # Read again: `row` is the household as it was before this visit changed its priority answers.
     flags = await Household.select(Household.priority_poor, Household.priority_elderly_alone).where(
         Household.id == row.id
     )
-    return {**counts, **(flags[0] if flags else {}), "digital_family": bool(counts["digital_family"])}
+    return status_snapshot_of(Row({**row, **(flags[0] if flags else {})}), members)
+
+
+def status_snapshot_of(household: Row, members: list[Row]) -> dict[str, Any]:
+    """As `status_snapshot`, from the household's row and present members the caller has."""
+    counts = identity_counts(members, this_year(), household_rules(household))
+    flags = {
+        "priority_poor": household.priority_poor,
+        "priority_elderly_alone": household.priority_elderly_alone,
+    }
+    return {**counts, **flags, "digital_family": bool(counts["digital_family"])}

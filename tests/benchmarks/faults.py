@@ -1,124 +1,319 @@
 """Load and faults against the real server, bounded: loopback only, fixed counts, stops by itself.
 
-Run on demand: `python -m tests.benchmarks.faults [SECONDS] [VOLUNTEERS]` (default 20 s, 50). Serves
-phocap with uvicorn on 127.0.0.1 over a temporary SQLite database (or the empty PostgreSQL database
-named by `PHOCAP_FAULTS_DATABASE_URL`), then: VOLUNTEERS concurrent volunteers record visits for
-SECONDS (a retry with the same `client_id` on a 5xx or a broken connection), 30 parallel wrong
-sign-ins to one account, 20 parallel "add household" in one village, 20 `client_id`s sent twice at
-once, and malformed and oversized bodies. Prints what each answered, 5xx, lost and duplicate visits,
-p50/p99 and visits/s beside the raw insert rate of plain sqlite3 measured in the same run, then one
-JSON line. Not done here (yet): a database stop and start, a second scheduler.
+Run on demand (README, "Benchmarks"):
+
+    python -m tests.benchmarks.faults [SECONDS] [VOLUNTEERS]              # SQLite (default 20 s, 50)
+    python -m tests.benchmarks.faults [SECONDS] [VOLUNTEERS] --postgres   # a throwaway PostgreSQL server
+
+`--postgres` starts its own PostgreSQL (initdb in a temporary folder, run as the `postgres` user when
+run as root, as `.ci/run` does) from `PHOCAP_PG_BIN` (default: the newest /usr/lib/postgresql/*/bin),
+so it can stop it and start it again in the middle of the load; `PHOCAP_FAULTS_DATABASE_URL` names an
+empty PostgreSQL database to use instead (then without the outage). phocap is served by uvicorn in a
+process of its own on 127.0.0.1 (one worker, the Procfile's pool size); two `phocap scheduler`
+processes run beside it the whole time. VOLUNTEERS concurrent volunteers record visits for SECONDS (a
+retry with the same `client_id` on a 5xx or a broken connection, after `Retry-After` on a 503); on
+PostgreSQL the database is stopped for `OUTAGE_SECONDS` at 40 % of the run. Then 30 parallel wrong
+sign-ins to one account, 20 parallel "add household" in one village, 20 `client_id`s sent twice at once,
+malformed and oversized bodies. Prints requests, unexpected 5xx, 503s during the outage, lost and
+duplicate visits, p50/p99 and visits/s beside the raw rate of the same rows (a visit and its audit
+entry, one transaction per visit, at the same concurrency, by plain sqlite3 or asyncpg) measured in the
+same run, then one JSON line.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import os
 import random
 import re
+import shutil
+import signal
 import socket
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+import asyncpg
 import httpx
-import uvicorn
 
-from server.app import create_app
-from surveys.core.db import bind, engine_for_url, migrate
-from surveys.core.settings import load_settings
-from surveys.tables import ALL_TABLES, Household, Visit
+from surveys.core.db import bind, close_pool, current_engine, engine_for_url, migrate
+from surveys.tables import ALL_TABLES, Digest, Household, Visit
 from tests.factories import PASSWORD, make_household, make_world, person
 
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+# How long the database is down in the middle of a PostgreSQL run, and how long after it comes back
+# a 503 still counts as the outage's (the pool reconnects on the next request).
+OUTAGE_SECONDS = 4.0
+OUTAGE_GRACE_SECONDS = 3.0
+RAW_SECONDS = 4.0
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def raw_insert_rate(folder: str, seconds: float = 2.0) -> float:
-    """Rows per second plain sqlite3 commits one at a time (WAL, as phocap runs it)."""
-    db = sqlite3.connect(str(Path(folder) / "raw.sqlite3"), isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("CREATE TABLE visit (id INTEGER PRIMARY KEY, client_id TEXT UNIQUE, answers TEXT)")
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("INSERT INTO visit (client_id, answers) VALUES (?, ?)", (str(uuid.uuid4()), "{}"))
-        db.execute("COMMIT")
-        count += 1
-    db.close()
-    return count / (time.perf_counter() - started)
-
-
-def serve(settings: Any) -> tuple[uvicorn.Server, str]:
-    """The app on a free loopback port, in a thread."""
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    live = dataclasses.replace(
-        settings, base_url=f"http://127.0.0.1:{port}", allowed_hosts="127.0.0.1", cookie_secure=False
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(live), host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    threading.Thread(target=server.run, daemon=True).start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    return server, live.base_url
+        return int(s.getsockname()[1])
 
 
-async def volunteers(
-    base: str, headers: dict[str, str], tokens: list[str], seconds: float, n: int
-) -> dict[str, Any]:
+class ThrowawayPostgres:
+    """A PostgreSQL server of its own in a temporary folder, as `.ci/run` starts one."""
+
+    def __init__(self, folder: str) -> None:
+        versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+        self.bin = Path(os.environ.get("PHOCAP_PG_BIN") or (versions[-1] if versions else ""))
+        self.data = Path(folder) / "pg"
+        self.port = free_port()
+        self.url = f"postgresql://phocap:phocap@127.0.0.1:{self.port}/phocap_faults"
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def init(self) -> None:
+        self.data.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(self.data, "postgres", "postgres")
+            shutil.chown(self.data.parent, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
+        self.start()
+        for sql in (
+            "CREATE ROLE phocap LOGIN PASSWORD 'phocap'",
+            "CREATE DATABASE phocap_faults OWNER phocap",
+        ):
+            self._run("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-qc", sql)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.data / "log"), "-w", "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+
+@dataclass
+class Outage:
+    """When the database was down (monotonic seconds), and when 503s stop counting as its own."""
+
+    began: float = float("inf")
+    ended: float = float("inf")
+
+    def covers(self, at: float) -> bool:
+        return self.began <= at <= self.ended + OUTAGE_GRACE_SECONDS
+
+
+def raw_sqlite_rate(path: Path, household: int, user: int, n: int, seconds: float = RAW_SECONDS) -> float:
+    """Visits per second plain sqlite3 commits from n threads at once: the same rows as a visit "nobody
+    home" (a visit and its audit entry, the client_id looked up first), one transaction each."""
+    stop = time.perf_counter() + seconds
+    counts = [0] * n
+
+    def writer(i: int) -> None:
+        db = sqlite3.connect(str(path), timeout=15, isolation_level=None)
+        while time.perf_counter() < stop:
+            client_id = str(uuid.uuid4())
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("SELECT household FROM visit WHERE client_id = ?", (client_id,)).fetchall()
+            db.execute(
+                "INSERT INTO visit (household, volunteer, client_id, at, outcome, answers, household_version)"
+                " VALUES (?, ?, ?, datetime('now'), 'nobody_home', ?, 1)",
+                (household, user, client_id, json.dumps({"client_id": client_id, "outcome": "nobody_home"})),
+            )
+            db.execute(
+                "INSERT INTO audit_entry (at, user, action, entity, entity_id, details, client_addr)"
+                " VALUES (datetime('now'), ?, 'visit.recorded', 'household', ?, ?, 'raw')",
+                (user, household, json.dumps({"client_id": client_id})),
+            )
+            db.execute("COMMIT")
+            counts[i] += 1
+        db.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+async def raw_postgres_rate(
+    url: str, household: int, user: int, n: int, seconds: float = RAW_SECONDS
+) -> float:
+    """As `raw_sqlite_rate`, by asyncpg with n connections at once; the rows are deleted after."""
+    pool = await asyncpg.create_pool(url, min_size=n, max_size=n)
+    stop = time.perf_counter() + seconds
+    done: list[uuid.UUID] = []
+
+    async def writer() -> None:
+        async with pool.acquire() as db:
+            while time.perf_counter() < stop:
+                client_id = uuid.uuid4()
+                async with db.transaction():
+                    await db.fetch("SELECT household FROM visit WHERE client_id = $1", client_id)
+                    await db.execute(
+                        "INSERT INTO visit (household, volunteer, client_id, at, outcome, answers,"
+                        " household_version) VALUES ($1, $2, $3, now(), 'nobody_home', $4, 1)",
+                        household, user, client_id, json.dumps({"client_id": str(client_id)}),
+                    )  # fmt: skip
+                    await db.execute(
+                        "INSERT INTO audit_entry (at, \"user\", action, entity, entity_id, details, client_addr)"
+                        " VALUES (now(), $1, 'visit.recorded', 'household', $2, $3, 'raw')",
+                        user, household, json.dumps({"client_id": str(client_id)}),
+                    )  # fmt: skip
+                done.append(client_id)
+
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(writer() for _ in range(n)))
+        rate = len(done) / (time.perf_counter() - started)
+        await pool.execute("DELETE FROM visit WHERE client_id = ANY($1::uuid[])", done)
+        await pool.execute("DELETE FROM audit_entry WHERE client_addr = 'raw'")
+    finally:
+        await pool.close()
+    return rate
+
+
+def profiled() -> list[str]:
+    out = os.environ.get("PHOCAP_FAULTS_PROFILE")
+    return ["-m", "cProfile", "-o", str(Path(out).resolve())] if out else []
+
+
+def serve(folder: str, url: str) -> tuple[subprocess.Popen[bytes], str]:
+    """phocap under uvicorn in a process of its own, as in production; returns it and its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    environ = {**os.environ, "DATABASE_URL": url, "PHOCAP_DATA_DIR": folder, "SECRET_KEY": "faults-secret-key",
+               "BASE_URL": base, "ALLOWED_HOSTS": "127.0.0.1", "COOKIE_SECURE": "false"}  # fmt: skip
+    log = open(Path(folder) / "server.log", "wb")  # noqa: SIM115 (the process writes it until it ends)
+    process = subprocess.Popen(
+        # PHOCAP_FAULTS_PROFILE=out.prof: the server runs under cProfile (where a request's time goes).
+        [sys.executable, *profiled(), "-m", "uvicorn", "--factory", "server.app:create_app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not start: see {folder}/server.log")
+        time.sleep(0.2)
+
+
+def schedulers(folder: str, url: str, count: int = 2) -> list[subprocess.Popen[bytes]]:
+    """`count` scheduler processes on the same database (one is the Procfile's, the rest by mistake)."""
+    environ = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PHOCAP_DATA_DIR": folder,
+        "SECRET_KEY": "faults-secret-key",
+    }
+    return [
+        subprocess.Popen(
+            [sys.executable, "-c", "from server.cli import main; main(['scheduler'])"],
+            cwd=ROOT,
+            env=environ,
+            stdout=open(Path(folder) / f"scheduler-{i}.log", "wb"),
+            stderr=subprocess.STDOUT,
+        )
+        for i in range(count)
+    ]
+
+
+# An exception's last line of a traceback, or a logged ERROR (the format server/app.py sets).
+ERROR_LINE = re.compile(
+    r"^(?:[\w.]+(?:Error|Exception|Exit)\b.*|\S+ \S+ (?:ERROR|CRITICAL) .*)$", re.MULTILINE
+)
+
+
+def errors_in(log: Path) -> Counter[str]:
+    """The exceptions and error lines a process logged, each with how often (kept short; the time
+    of a logged line left out so equal lines count together)."""
+    lines = ERROR_LINE.findall(log.read_text(errors="replace"))
+    return Counter(re.sub(r"^\S+ \S+ ", "", line)[:160] for line in lines)
+
+
+def stop(process: subprocess.Popen[bytes]) -> int | None:
+    """Stop a process this script started; its exit code (None if it had to be killed)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            return None
+    return process.returncode
+
+
+@dataclass
+class Load:
+    """What the volunteers saw."""
+
+    answers: list[tuple[float, int]] = field(default_factory=list)  # (monotonic time, status; 0: broken)
+    latencies: list[float] = field(default_factory=list)
+    accepted: set[str] = field(default_factory=set)
+    elapsed: float = 0.0
+
+
+async def volunteers(base: str, headers: dict[str, str], tokens: list[str], seconds: float, n: int) -> Load:
     """n volunteers recording visits for `seconds`, retrying with the same client_id."""
-    statuses: Counter[int] = Counter()
-    latencies: list[float] = []
-    accepted: set[str] = set()
-    stop = time.monotonic() + seconds
+    load = Load()
+    stop_at = time.monotonic() + seconds
 
     async def one(client: httpx.AsyncClient, rng: random.Random) -> None:
-        while time.monotonic() < stop:
+        while time.monotonic() < stop_at:
             token = rng.choice(tokens)
             body = {"client_id": str(uuid.uuid4()), "outcome": "nobody_home", "household_version": 1}
-            for _ in range(3):
+            for _ in range(30):
                 started = time.perf_counter()
                 try:
                     response = await client.post(
                         f"/api/households/{token}/visits", json=body, headers=headers
                     )
                 except httpx.TransportError:
-                    statuses[0] += 1
+                    load.answers.append((time.monotonic(), 0))
+                    await asyncio.sleep(0.5)
                     continue
-                latencies.append(time.perf_counter() - started)
-                statuses[response.status_code] += 1
+                load.latencies.append(time.perf_counter() - started)
+                load.answers.append((time.monotonic(), response.status_code))
                 if response.status_code in (200, 201):
-                    accepted.add(body["client_id"])
+                    load.accepted.add(body["client_id"])
                 if response.status_code < 500:
                     break
+                # The phone's queue waits as told (Retry-After), a little less to keep the run short.
+                await asyncio.sleep(min(float(response.headers.get("retry-after", 1)), 1.0))
 
     limits = httpx.Limits(max_connections=n)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         started = time.perf_counter()
         await asyncio.gather(*(one(client, random.Random(i)) for i in range(n)))
-        elapsed = time.perf_counter() - started
-    ordered = sorted(latencies)
-    return {
-        "statuses": dict(statuses),
-        "accepted": accepted,
-        "visits_per_s": len(accepted) / elapsed,
-        "p50_ms": statistics.median(ordered) * 1000 if ordered else 0.0,
-        "p99_ms": ordered[int(0.99 * (len(ordered) - 1))] * 1000 if ordered else 0.0,
-    }
+        load.elapsed = time.perf_counter() - started
+    return load
+
+
+async def outage_during(database: ThrowawayPostgres, after: float, outage: Outage) -> None:
+    """Stop the database `after` seconds from now, and start it again OUTAGE_SECONDS later."""
+    await asyncio.sleep(after)
+    outage.began = time.monotonic()
+    await asyncio.to_thread(database.stop)
+    await asyncio.sleep(OUTAGE_SECONDS)
+    await asyncio.to_thread(database.start)
+    outage.ended = time.monotonic()
 
 
 async def signed_in(base: str, login: str) -> tuple[httpx.AsyncClient, str]:
@@ -172,71 +367,149 @@ async def faults(base: str, headers: dict[str, str], token: str, village: int) -
     return out
 
 
-async def main(seconds: float, n: int) -> None:
+async def prepare(url: str) -> tuple[list[str], int, int, int]:
+    """Migrate and fill the database: the fixture commune and 48 more households. Returns the tokens,
+    village v1, and a household and a user for the raw rows."""
+    engine = engine_for_url(url)
+    bind(engine)
+    await migrate()
+    if url.startswith("postgres"):
+        names = ", ".join(f'"{t._meta.tablename}"' for t in ALL_TABLES)
+        await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    world = await make_world()
+    tokens = [world.households["an"], world.households["dang"]]
+    for i in range(48):
+        tokens.append(await make_household(world.villages["v1"], f"F-{i:04d}", [person(f"Lò Văn {i}", 1980)]))
+    household = await Household.select(Household.id).where(Household.token == tokens[0]).first()
+    assert household is not None
+    await close_pool(engine)  # the file whole before the raw copy; the server has its own connections
+    return tokens, world.villages["v1"], household["id"], world.users["volunteer1"]
+
+
+async def stored() -> tuple[Counter[str], int, int, int]:
+    """Visits per client_id, duplicate household codes, and duplicate digests (ward, week, audience)."""
+    visits = Counter(str(r["client_id"]) for r in await Visit.select(Visit.client_id))
+    codes = [r["code"] for r in await Household.select(Household.code)]
+    digests = Counter(
+        (r["ward"], r["week"], r["audience"])
+        for r in await Digest.select(Digest.ward, Digest.week, Digest.audience)
+    )
+    await close_pool(current_engine())
+    return visits, len(codes) - len(set(codes)), sum(digests.values()), sum(c - 1 for c in digests.values())
+
+
+async def main(seconds: float, n: int, postgres: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        url = os.environ.get("PHOCAP_FAULTS_DATABASE_URL") or f"sqlite:///{Path(folder) / 'phocap.sqlite3'}"
-        engine = engine_for_url(url)
-        bind(engine)
-        await migrate()
-        if url.startswith("postgres"):
-            names = ", ".join(f'"{t._meta.tablename}"' for t in ALL_TABLES)
-            await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-        world = await make_world()
-        tokens = [world.households["an"], world.households["dang"]]
-        for i in range(48):
-            tokens.append(
-                await make_household(world.villages["v1"], f"F-{i:04d}", [person(f"Lò Văn {i}", 1980)])
-            )
-        raw = raw_insert_rate(folder)
-        settings = load_settings(
-            environ={}, data_dir=folder, database_url=url, secret_key="faults-secret-key"
-        )
-        server, base = serve(settings)
+        database = None
+        url = os.environ.get("PHOCAP_FAULTS_DATABASE_URL", "")
+        if postgres and not url:
+            database = ThrowawayPostgres(folder)
+            database.init()
+            url = database.url
+        url = url or f"sqlite:///{Path(folder) / 'phocap.sqlite3'}"
         try:
-            async with httpx.AsyncClient(base_url=base) as client:
-                session = await client.post(
-                    "/api/session", json={"login": "volunteer1", "password": PASSWORD}
-                )
-                headers = {"Authorization": f"Bearer {session.json()['token']}"}
-            load = await volunteers(base, headers, tokens, seconds, n)
-            bursts = await faults(base, headers, tokens[0], world.villages["v1"])
+            await run(folder, url, database, seconds, n)
         finally:
-            server.should_exit = True
-        bind(engine)
-        stored = Counter(str(r["client_id"]) for r in await Visit.select(Visit.client_id))
-        codes = [r["code"] for r in await Household.select(Household.code)]
-    lost = len([c for c in load["accepted"] if c not in stored])
-    duplicates = sum(1 for count in stored.values() if count > 1) + len(codes) - len(set(codes))
-    errors = sum(v for k, v in load["statuses"].items() if k >= 500 or k == 0)
+            if database is not None:
+                database.stop()
+
+
+async def run(folder: str, url: str, database: ThrowawayPostgres | None, seconds: float, n: int) -> None:
+    tokens, village, household, user = await prepare(url)
+    if url.startswith("postgres"):
+        raw = await raw_postgres_rate(url, household, user, n)
+    else:
+        copy = Path(folder) / "raw.sqlite3"
+        shutil.copyfile(url.removeprefix("sqlite:///"), copy)
+        raw = await asyncio.to_thread(raw_sqlite_rate, copy, household, user, n)
+    server, base = serve(folder, url)
+    scheduler_processes = schedulers(folder, url)
+    outage = Outage()
+    try:
+        async with httpx.AsyncClient(base_url=base) as client:
+            session = await client.post("/api/session", json={"login": "volunteer1", "password": PASSWORD})
+            headers = {"Authorization": f"Bearer {session.json()['token']}"}
+        work = [volunteers(base, headers, tokens, seconds, n)]
+        if database is not None:
+            work.append(outage_during(database, 0.4 * seconds, outage))
+        load = (await asyncio.gather(*work))[0]
+        assert isinstance(load, Load)
+        bursts = await faults(base, headers, tokens[0], village)
+    finally:
+        server_exit = stop(server)
+        scheduler_exits = [stop(p) for p in scheduler_processes]
+    visits, duplicate_codes, digests, duplicate_digests = await stored()
+    scheduler_errors = sum(
+        (Path(folder) / f"scheduler-{i}.log").read_text(errors="replace").count("Traceback")
+        for i in range(len(scheduler_processes))
+    )
+    server_tracebacks = (Path(folder) / "server.log").read_text(errors="replace").count("Traceback")
+    keep = os.environ.get("PHOCAP_FAULTS_LOGS")  # a folder to keep the processes' logs in
+    for log in sorted(Path(folder).glob("*.log")):  # noqa: ASYNC240 (after the load: nothing waits)
+        for error, count in errors_in(log).items():
+            print(f"{log.name}: {count} x {error}")
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
+            shutil.copy(log, Path(keep) / log.name)
+    report(url, seconds, n, raw, load, outage, bursts, visits, duplicate_codes, digests, duplicate_digests,
+           scheduler_errors, scheduler_exits, server_exit, server_tracebacks)  # fmt: skip
+
+
+def report(url: str, seconds: float, n: int, raw: float, load: Load, outage: Outage,
+           bursts: dict[str, dict[int, int]], visits: Counter[str], duplicate_codes: int,
+           digests: int, duplicate_digests: int, scheduler_errors: int, scheduler_exits: list[int | None],
+           server_exit: int | None, server_tracebacks: int) -> None:  # fmt: skip
+    """The table for people, then one JSON line."""
+    lost = len([c for c in load.accepted if c not in visits])
+    duplicates = sum(1 for count in visits.values() if count > 1) + duplicate_codes + duplicate_digests
+    statuses = Counter(status for _, status in load.answers)
+    during_outage = sum(1 for at, status in load.answers if status == 503 and outage.covers(at))
+    unexpected = sum(1 for at, status in load.answers if (status >= 500 or status == 0)) - during_outage
     # The sign-in burst's 503s are the cap on concurrent password checks answering as designed.
-    errors += sum(
+    unexpected += sum(
         v
         for name, answers in bursts.items()
         if "sign-ins" not in name
         for k, v in answers.items()
         if k >= 500
     )
-    print(
-        f"database: {'PostgreSQL' if url.startswith('postgres') else 'SQLite'}, {n} volunteers for {seconds:.0f} s"
-    )
+    ordered = sorted(load.latencies)
+    p50 = statistics.median(ordered) * 1000 if ordered else 0.0
+    p99 = ordered[int(0.99 * (len(ordered) - 1))] * 1000 if ordered else 0.0
+    rate = len(load.accepted) / load.elapsed if load.elapsed else 0.0
+    name = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+    driver = "asyncpg" if url.startswith("postgres") else "sqlite3"
+    had_outage = outage.began != float("inf")
+    print(f"database: {name}, {n} volunteers for {seconds:.0f} s, 2 schedulers beside the server")
     print(f"{'what':<36} answers")
-    print(f"{'visits under load':<36} {load['statuses']}")
-    for name, answers in bursts.items():
-        print(f"{name:<36} {answers}")
-    print(
-        f"visits accepted {len(load['accepted'])}, lost {lost}, duplicates {duplicates}, 5xx/broken {errors}"
-    )
-    print(f"p50 {load['p50_ms']:.0f} ms, p99 {load['p99_ms']:.0f} ms")
-    print(
-        f"visits/s {load['visits_per_s']:.1f}; raw sqlite3 inserts/s {raw:.0f}; ratio {load['visits_per_s'] / raw:.3f}"
-    )
-    summary = {"volunteers": n, "seconds": seconds, "accepted": len(load["accepted"]), "lost": lost,
-               "duplicates": duplicates, "errors_5xx": errors, "p50_ms": round(load["p50_ms"], 1),
-               "p99_ms": round(load["p99_ms"], 1), "visits_per_s": round(load["visits_per_s"], 1),
-               "raw_inserts_per_s": round(raw), "statuses": {k: v for k, v in bursts.items()}}  # fmt: skip
+    print(f"{'visits under load':<36} {dict(sorted(statuses.items()))}")
+    for what, answers in bursts.items():
+        print(f"{what:<36} {answers}")
+    print(f"requests {len(load.answers)}, unexpected 5xx/broken {unexpected}, "
+          f"503 during the outage {during_outage if had_outage else 'n/a (no outage)'}")  # fmt: skip
+    print(f"visits accepted {len(load.accepted)}, lost {lost}, duplicates {duplicates} "
+          f"(digests {duplicate_digests} of {digests} made by the two schedulers, codes {duplicate_codes})")  # fmt: skip
+    print(f"schedulers: tracebacks {scheduler_errors}, exit codes {scheduler_exits}; "
+          f"server tracebacks {server_tracebacks}, exit code {server_exit}")  # fmt: skip
+    print(f"p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+    print(f"visits/s {rate:.1f}; raw {driver} visits/s at {n} at once {raw:.0f}; ratio {rate / raw:.3f}")
+    summary = {"database": name, "volunteers": n, "seconds": seconds, "requests": len(load.answers),
+               "accepted": len(load.accepted), "lost": lost, "duplicates": duplicates,
+               "errors_5xx": unexpected, "outage_503": during_outage if had_outage else None,
+               "p50_ms": round(p50, 1), "p99_ms": round(p99, 1), "visits_per_s": round(rate, 1),
+               "raw_visits_per_s": round(raw), "ratio": round(rate / raw, 3),
+               "digests": digests, "scheduler_tracebacks": scheduler_errors, "server_tracebacks": server_tracebacks,
+               "statuses": {k: v for k, v in bursts.items()}}  # fmt: skip
     print(json.dumps(summary, ensure_ascii=False))
 
 
 if __name__ == "__main__":
-    arguments = [float(a) for a in sys.argv[1:3]]
-    asyncio.run(main(arguments[0] if arguments else 20.0, int(arguments[1]) if len(arguments) > 1 else 50))
+    flags = {a for a in sys.argv[1:] if a.startswith("--")}
+    arguments = [float(a) for a in sys.argv[1:] if not a.startswith("--")][:2]
+    asyncio.run(
+        main(
+            arguments[0] if arguments else 20.0,
+            int(arguments[1]) if len(arguments) > 1 else 50,
+            postgres="--postgres" in flags,
+        )
+    )

@@ -69,6 +69,48 @@ async def test_forty_writers_of_one_process_take_turns_and_none_meets_database_i
     assert await SignInFailure.count().where(SignInFailure.client_addr == "b") == 20
 
 
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite only")
+async def test_parallel_transactions_of_any_kind_and_reads_never_meet_database_is_locked(
+    database_url: str,
+) -> None:
+    # A deferred transaction may write as well: it takes the one write connection in its turn too,
+    # while reads go on beside it. Without a busy timeout any meeting inside SQLite would fail at once.
+    engine = engine_for_url(database_url)
+    engine.connection_kwargs["timeout"] = 0
+    bind(engine)
+
+    async def deferred(n: int) -> None:
+        async with engine.transaction():
+            await SignInFailure.insert(SignInFailure(login=f"deferred-{n}", client_addr="c"))
+            await asyncio.sleep(0)
+            await SignInFailure.insert(SignInFailure(login=f"deferred-{n}-again", client_addr="c"))
+
+    async def nested(n: int) -> None:
+        async with write_transaction(), write_transaction():
+            await SignInFailure.insert(SignInFailure(login=f"nested-{n}", client_addr="d"))
+
+    async def reads() -> int:
+        return await SignInFailure.count()
+
+    results = await asyncio.gather(
+        *(deferred(n) for n in range(15)), *(nested(n) for n in range(15)), *(reads() for _ in range(15))
+    )
+    assert all(isinstance(count, int) for count in results[30:])
+    assert await SignInFailure.count().where(SignInFailure.client_addr == "c") == 30
+    assert await SignInFailure.count().where(SignInFailure.client_addr == "d") == 15
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite only")
+async def test_a_failed_transaction_rolls_back_and_the_next_one_goes_on(database_url: str) -> None:
+    with pytest.raises(RuntimeError):
+        async with write_transaction():
+            await SignInFailure.insert(SignInFailure(login="undone", client_addr="e"))
+            raise RuntimeError("half-way")
+    async with write_transaction():
+        await SignInFailure.insert(SignInFailure(login="done", client_addr="e"))
+    assert [r["login"] for r in await SignInFailure.select(SignInFailure.login)] == ["done"]
+
+
 @pytest.mark.skipif(bool(POSTGRES_URL), reason="creates its own SQLite file")
 async def test_the_sqlite_database_and_its_folder_are_the_owners_only(tmp_path: Path) -> None:
     data = tmp_path / "data"

@@ -237,3 +237,30 @@ async def test_a_conflict_carries_the_household_as_it_is_now_not_as_it_was_read(
         await record_visit(stale, parse_visit(body), actor)
     assert conflict.value.current.version == stale.version + 1
     assert conflict.value.current.notes == "Đã ghé"
+
+
+async def test_a_visit_answers_with_the_household_exactly_as_a_fresh_read_finds_it(world: World) -> None:
+    # The answer is built from what the visit just wrote (members read once, before): a new head, a
+    # member leaving and one joining must come out as a fresh read of the database sees them.
+    members = await _members(world)
+    an, binh = members["Nguyễn Văn An"], members["Trần Thị Bình"]
+    result = await _visit(
+        world,
+        household={"consent": True, "informed": True, "priority_poor": True, "notes": "Cổng xanh"},
+        members=[
+            {"id": an["id"], "full_name": "Nguyễn Văn An", "birth_year": 1970, "removed": True},
+            {"id": binh["id"], "full_name": "Trần Thị Bình", "birth_year": 1975, "is_head": True, **CORE},
+            {"full_name": "Nguyễn Thu Hà", "birth_year": 2001, "sex": "female", "vneid": "level1"},
+        ],
+    )
+    fresh = await household_by_token(world.households["an"])
+    assert fresh is not None
+    assert result.household == await household_detail(fresh)
+    assert result.household.head_name == "Trần Thị Bình"
+    assert {m.full_name for m in result.household.members} == {
+        "Trần Thị Bình",
+        "Nguyễn Minh Khôi",
+        "Nguyễn Thu Hà",
+    }
+    visit = await Visit.select().first()
+    assert visit is not None and visit["priority_poor"] and visit["digital_family"]

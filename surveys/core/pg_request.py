@@ -1,0 +1,161 @@
+"""PostgreSQL with one connection per request.
+
+Piccolo's PostgreSQL engine takes a pool connection for each query outside a transaction and gives it
+back after, and asyncpg resets a connection on every release: a visit measured 27 round trips where
+the raw path needs 7, 8 of them `SELECT pg_advisory_unlock_all()` (issue 16). Inside `request_scope()`
+(opened by the web app around each request) the first query takes one connection, from the pool or a
+new one, and every later query and transaction of the request runs on it; the scope gives it back
+once, at the end. Queries outside a request (the scheduler, the command line, tests) keep Piccolo's
+behaviour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any, cast
+
+import asyncpg
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+from piccolo.querystring import QueryString
+
+log = logging.getLogger(__name__)
+
+
+class RequestConnection:
+    """The connection a request holds: taken at its first query, given back when the request ends."""
+
+    def __init__(self, engine: RequestPostgresEngine) -> None:
+        self.engine = engine
+        self.connection: Any = None
+        self.from_pool = False
+        # Tasks of one request share the scope; one statement at a time on one connection.
+        self.lock = asyncio.Lock()
+
+    async def get(self) -> Any:
+        """The request's connection, taken now if it has none yet."""
+        if self.connection is None:
+            self.from_pool = self.engine.pool is not None
+            if self.engine.pool is not None:
+                self.connection = await self.engine.pool.acquire()
+            else:
+                self.connection = await self.engine.get_new_connection()
+        return self.connection
+
+    async def release(self) -> None:
+        """Give the connection back (to the pool, or close it). Never raises: a connection the database
+        dropped (it went down) is the pool's to replace, or is simply gone."""
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return
+        try:
+            if self.from_pool and self.engine.pool is not None:
+                await self.engine.pool.release(connection)
+            else:
+                await connection.close()
+        except Exception:
+            log.debug("request connection dropped on release", exc_info=True)
+            if not self.from_pool:
+                connection.terminate()
+
+    async def discard(self) -> None:
+        """Let go of a connection that failed (the database dropped it): the request's next query
+        takes another, or answers 503 when the database is still down."""
+        await self.release()
+
+
+# What a connection the database dropped raises (asyncpg's client state is lost along with it).
+_BROKEN = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
+
+_held: ContextVar[RequestConnection | None] = ContextVar("phocap_request_connection", default=None)
+
+
+class RequestTransaction(PostgresTransaction):
+    """A transaction on the request's connection when there is a request; else Piccolo's own."""
+
+    _request: RequestConnection | None = None
+
+    async def get_connection(self) -> Any:
+        """The request's connection, or (outside a request) a pool or new connection."""
+        request = cast(RequestPostgresEngine, self.engine).request_connection()
+        if request is None:
+            return await super().get_connection()  # type: ignore[no-untyped-call]
+        self._request = request
+        return await request.get()
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent is not None or self._request is None:
+            return await super().__aexit__(exception_type, exception, traceback)
+        try:
+            if exception is not None:
+                if not self._rolled_back:
+                    try:
+                        await self.rollback()  # type: ignore[no-untyped-call]
+                    except _BROKEN:
+                        await self._request.discard()  # the original exception says why
+            elif not self._committed and not self._rolled_back:
+                try:
+                    await self.commit()  # type: ignore[no-untyped-call]
+                except _BROKEN:
+                    await self._request.discard()
+                    raise
+        finally:
+            # The connection stays the request's: given back by the request's scope, not here.
+            self.engine.current_transaction.reset(self.context)
+        return exception is None
+
+
+class RequestPostgresEngine(PostgresEngine):
+    """Piccolo's PostgreSQL engine, holding one connection per request (see the module)."""
+
+    @asynccontextmanager
+    async def request_scope(self) -> AsyncIterator[None]:
+        """Run a request's queries on one connection, taken at the first and given back at the end."""
+        if _held.get() is not None:  # already inside one (a nested app)
+            yield
+            return
+        request = RequestConnection(self)
+        token = _held.set(request)
+        try:
+            yield
+        finally:
+            _held.reset(token)
+            await request.release()
+
+    def request_connection(self) -> RequestConnection | None:
+        """The running request's connection holder, if a request of this engine is running."""
+        request = _held.get()
+        return request if request is not None and request.engine is self else None
+
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        """A transaction on the request's connection, when inside a request."""
+        return RequestTransaction(engine=self, allow_nested=allow_nested)
+
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = True) -> Any:
+        """A query: in the current transaction, else on the request's connection, else Piccolo's way."""
+        request = self.request_connection()
+        if request is None or self.current_transaction.get() is not None:
+            return await super().run_querystring(querystring, in_pool)
+        sql, args = querystring.compile_string(engine_type=self.engine_type)
+        return await self._on_request_connection(request, sql, args)
+
+    async def run_ddl(self, ddl: str, in_pool: bool = True) -> Any:
+        """A raw statement, as `run_querystring`."""
+        request = self.request_connection()
+        if request is None or self.current_transaction.get() is not None:
+            return await super().run_ddl(ddl, in_pool)
+        return await self._on_request_connection(request, ddl, [])
+
+    async def _on_request_connection(self, request: RequestConnection, sql: str, args: Any) -> Any:
+        if self.log_queries:
+            self.print_query(query_id=self.get_query_id(), query=sql)
+        async with request.lock:
+            connection = await request.get()
+            try:
+                return await connection.fetch(sql, *args)
+            except _BROKEN:
+                await request.discard()
+                raise
