@@ -47,6 +47,7 @@ from server.security import (
 )
 from server.static import assets, static_file
 from server.views.auth import AuthController
+from server.views.classes import ClassController, ClassTopicController
 from server.views.digests import DigestController, ProfileController
 from server.views.households import HouseholdController
 from server.views.imports import ImportController
@@ -154,6 +155,8 @@ def create_app(settings: Settings | None = None, background: Background | None =
             DigestController,
             ProfileController,
             TeamController,
+            ClassController,
+            ClassTopicController,
             PasswordController,
             SessionController,
             ApiController,

@@ -15,6 +15,11 @@ ERRORS = {
     "only_when_done": N_("Member answers are recorded only for a completed visit."),
     "unknown_member": N_("This member is not in the household."),
     "already_used": N_("This submission id was already used for another household."),
+    "unknown_topic": N_("Choose among the ward's class topics (those this class teaches)."),
+    "already_attending": N_("This person is already on the class's list."),
+    "not_held_yet": N_("This class has not started yet: record attendance once it is held."),
+    "held_in_future": N_("People attended this class: it cannot move to a date still to come."),
+    "topic_exists": N_("The ward already has a topic by this name."),
 }
 
 # Messages for a field, where a general one would not say enough.
@@ -72,6 +77,21 @@ FIELD_ERRORS = {
     ("address", "too_long"): N_("An address has at most 200 characters."),
     ("members", "required"): N_("A household has at least one member: enter the head."),
     ("village", "invalid_choice"): N_("Choose one of your villages."),
+    ("starts_at", "invalid"): N_("Enter the date (dd/mm/yyyy) and time of the class."),
+    ("starts_at", "required"): N_("Enter the date (dd/mm/yyyy) and time of the class."),
+    ("topics", "required"): N_("Tick at least one topic."),
+    ("topics", "out_of_range"): N_("Tick at least one topic."),
+    ("topics", "invalid"): N_("Tick at least one topic."),
+    ("audience", "invalid_choice"): N_("Choose who the class is for."),
+    ("trainers", "too_long"): N_("At most 300 characters."),
+    ("place", "too_long"): N_("A place has at most 200 characters."),
+    ("age_group", "required"): N_("Choose the age group of a person not in the register."),
+    ("age_group", "invalid_choice"): N_("Choose the age group of a person not in the register."),
+    ("member", "unknown_member"): N_("This person is not in a register you may see."),
+    ("help_note", "too_long"): N_("A few words only (at most 100 characters), and no personal numbers."),
+    ("helped", "invalid_choice"): N_("Choose among the kinds of help listed."),
+    ("name", "required"): N_("Enter the topic's name."),
+    ("name", "too_long"): N_("A topic's name has at most 100 characters."),
     ("version", "conflict"): N_(
         "Someone else changed this household meanwhile. The form shows what you typed: check the household, then save again."
     ),

@@ -26,6 +26,7 @@ from surveys.register.consent import NOTICE_VERSION, consent_current
 from surveys.register.households import household_by_token
 from surveys.register.members import check_members, refresh_household_keys
 from surveys.survey.criteria import OUTCOMES, identity_counts
+from surveys.survey.help import record_visit_help
 from surveys.survey.status import household_detail, household_rules
 from surveys.tables import Household, Member, Visit
 
@@ -192,6 +193,7 @@ async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor) -> int:
             **(snapshot if visit.outcome == "done" else {}),
         )
     )
+    await record_visit_help(visit.client_id, row.id, visit.members, actor.id, at)
     return version
 
 

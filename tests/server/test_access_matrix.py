@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,11 @@ from litestar.testing import AsyncTestClient
 
 from server.app import check_access_rules, create_app
 from server.auth import SESSION_COOKIE, is_litestar_options
+from surveys.core.clock import now
 from surveys.core.settings import Settings, load_settings
 from surveys.people.accounts import open_session
 from surveys.register.imports import template_csv
-from surveys.tables import ALL_TABLES, AuthSession, Digest, ImportUpload, Ward
+from surveys.tables import ALL_TABLES, Attendance, AuthSession, ClassSession, Digest, ImportUpload, Ward
 from tests.conftest import csrf_token
 from tests.factories import World, make_user
 
@@ -49,6 +51,9 @@ EXPECTED: dict[str, set[str]] = {
     "ward.read": {"ward", "province", "admin"},
     "ward.manage": {"ward", "admin"},
     "province.read": {"province", "admin"},
+    "class.read": {"volunteer1", "volunteer2", "head1", "ward", "province", "admin"},
+    "class.attend": {"volunteer1", "volunteer2", "head1", "ward", "admin"},
+    "class.manage": {"head1", "ward", "admin"},
 }
 
 # Public routes whose handler shows more to those with access: who sees the record itself.
@@ -136,7 +141,10 @@ async def _path(template: str, world: World, role: str) -> str:
         "user_id": str(world.users["volunteer1"]),
         "file_path": "app.css",
         "path": "openapi.json",  # /schema/{path} answers 404 to any other: Litestar's own
+        "key": "vneid",  # a class topic of the plans
     }
+    if "{class_id" in template:
+        values["class_id"], values["attendance_id"] = (str(i) for i in await _class_with_attendee(world))
     if template.startswith("/import/{token") or "/official-figures/import/{token" in template:
         values["token"] = f"upload-{role}"
         if role in world.users:
@@ -157,6 +165,26 @@ async def _path(template: str, world: World, role: str) -> str:
     if template.startswith(("/provinces/", "/api/provinces/")):
         values["code"] = "19"  # the province of both wards
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], template)
+
+
+async def _class_with_attendee(world: World) -> tuple[int, int]:
+    """A class of Phong Quang held yesterday, with one walk-in."""
+    found = await ClassSession.select(ClassSession.id).where(ClassSession.ward == world.wards["pq"]).first()
+    if found is None:
+        found = (
+            await ClassSession.insert(
+                ClassSession(
+                    ward=world.wards["pq"],
+                    starts_at=now() - timedelta(days=1),
+                    topics=["vneid"],
+                    client_id=uuid.uuid4(),
+                )
+            )
+        )[0]
+        await Attendance.insert(Attendance(session=found["id"], age_group="60_plus", client_id=uuid.uuid4()))
+    attendance = await Attendance.select(Attendance.id).where(Attendance.session == found["id"]).first()
+    assert attendance is not None
+    return int(found["id"]), int(attendance["id"])
 
 
 def _refused(response: Any, path: str, role: str) -> bool:
