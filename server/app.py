@@ -23,6 +23,7 @@ from litestar.template.config import TemplateConfig
 from server import templating
 from server.access_log import AccessLogMiddleware
 from server.api import ApiController, SessionController, healthz
+from server.api_learning import ClassApiController, HelpApiController
 from server.auth import (
     IdentifyMiddleware,
     PasswordChangeRequired,
@@ -160,6 +161,8 @@ def create_app(settings: Settings | None = None, background: Background | None =
             PasswordController,
             SessionController,
             ApiController,
+            ClassApiController,
+            HelpApiController,
             healthz,
             static_file,
         ],

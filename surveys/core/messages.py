@@ -20,6 +20,7 @@ ERRORS = {
     "not_held_yet": N_("This class has not started yet: record attendance once it is held."),
     "held_in_future": N_("People attended this class: it cannot move to a date still to come."),
     "topic_exists": N_("The ward already has a topic by this name."),
+    "unknown_class": N_("There is no such class in this ward."),
 }
 
 # Messages for a field, where a general one would not say enough.

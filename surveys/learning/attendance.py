@@ -194,16 +194,21 @@ async def class_attendees(session_id: int, actor: Actor, ward_id: int) -> list[d
 def attendee_out(a: dict[str, Any]) -> AttendeeOut:
     """An attendance for the API."""
     return AttendeeOut(
-        id=a["id"], member=a["member"], age_group=a["age_group"], sex=a["sex"], can_use=a["can_use"]
+        id=a["id"],
+        walk_in=a["walk_in"],
+        member=a["member"] if a["name"] is not None else None,
+        age_group=a["age_group"],
+        sex=a["sex"],
+        can_use=a["can_use"],
     )
 
 
 async def find_attendees(
     ward_id: int, actor: Actor, q: str, session_id: int | None = None
 ) -> list[dict[str, Any]]:
-    """Members the actor may see whose household matches `q` as the register's search does (accents and
-    case ignored; a member's name, the household's code or address), the matching members first; each
-    says whether they already attend class `session_id`."""
+    """Members the actor may see matching `q` as the register's search does (accents and case ignored):
+    those whose name holds every word, or every member of a household found by its code or address; at
+    most SEARCH_LIMIT, each saying whether they already attend class `session_id`."""
     words = search_words(q)
     villages = await _reachable_villages(actor, ward_id)
     if not words or not villages:
@@ -212,7 +217,10 @@ async def find_attendees(
     for w in words:
         where &= Household.search_key.like(f"%{w}%")
     households = (
-        await Household.select(Household.id).where(where).order_by(Household.sort_key).limit(SEARCH_LIMIT)
+        await Household.select(Household.id, Household.code, Household.address)
+        .where(where)
+        .order_by(Household.sort_key)
+        .limit(SEARCH_LIMIT)
     )
     if not households:
         return []
@@ -239,7 +247,9 @@ async def find_attendees(
         {**m, "matches": all(w in fold(m["full_name"]) for w in words), "attending": m["id"] in attending}
         for m in members
     ]
-    return sorted(found, key=lambda m: not m["matches"])
+    # A name typed finds that person; a household's code or address typed finds all its members.
+    by_place = {h["id"] for h in households if all(w in fold(f"{h['code']} {h['address']}") for w in words)}
+    return [m for m in found if m["matches"] or m["household"] in by_place][:SEARCH_LIMIT]
 
 
 async def member_classes(member_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

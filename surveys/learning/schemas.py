@@ -79,9 +79,11 @@ class ClassOut(Struct):
 
 
 class AttendeeOut(Struct):
-    """One attendance as the API gives it; `member` is None for a walk-in."""
+    """One attendance as the API gives it: a walk-in, or a member (`member` None when the caller may not
+    see the member's village)."""
 
     id: int
+    walk_in: bool
     member: int | None
     age_group: str
     sex: str

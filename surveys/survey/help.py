@@ -16,7 +16,7 @@ from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.text import clean
 from surveys.core.validation import FieldError, InvalidInput
-from surveys.tables import Help, Member, Visit
+from surveys.tables import ClassSession, Help, Household, Member, Visit
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,15 @@ async def record_help(
             if existing["member"] != member_id:
                 raise InvalidInput([FieldError("client_id", "already_used")])
             return HelpResult(int(existing["id"]), created=False)
+        errors = []
         if not await Member.exists().where(
             (Member.id == member_id) & (Member.household == household_id) & Member.removed.eq(False)
         ):
-            raise InvalidInput([FieldError("member", "unknown_member")])
+            errors.append(FieldError("member", "unknown_member"))
+        if session_id is not None and not await _class_of_households_ward(session_id, household_id):
+            errors.append(FieldError("session", "unknown_class"))
+        if errors:
+            raise InvalidInput(errors)
         inserted = await Help.insert(
             Help(
                 member=member_id,
@@ -102,6 +107,13 @@ async def record_help(
         help_id = int(inserted[0]["id"])
         await audit("help.given", "household", household_id, given_by, {"kind": kind}, client_addr)
     return HelpResult(help_id, created=True)
+
+
+async def _class_of_households_ward(session_id: int, household_id: int) -> bool:
+    ward = Household.select(Household.village._.ward).where(Household.id == household_id)
+    return bool(
+        await ClassSession.exists().where((ClassSession.id == session_id) & ClassSession.ward.is_in(ward))
+    )
 
 
 async def member_help(member_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
