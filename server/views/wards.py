@@ -25,6 +25,7 @@ from surveys.register.schemas import VillageWordUpdate
 from surveys.register.village_words import save_village_word, village_word_of
 from surveys.reporting.digest_archive import last_ward_digest
 from surveys.reporting.digests import ward_recipients
+from surveys.reporting.learning import learning_figures
 from surveys.reporting.reports import INDICATORS, volunteer_activity, ward_report, ward_trend
 from surveys.reporting.schemas import TargetsUpdate
 from surveys.reporting.targets import TARGET_FIELDS, save_targets, targets_for
@@ -63,6 +64,7 @@ class WardController(Controller):
             can_set_targets=await allowed(request.user, "ward.manage", ward_id=ward_id),
             digest_recipients=ward_recipients(await ward_row(ward_id)),
             last_digest=await last_ward_digest(ward_id),
+            learning=await learning_figures(ward_id),
         )
 
     @get(["/report.csv", "/report.xlsx"])

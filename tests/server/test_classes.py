@@ -187,3 +187,33 @@ async def test_the_visit_form_records_help_given_today(client: AsyncTestClient[A
     }
     response = await client.post(f"/h/{token}/visits", data=bad)
     assert response.status_code == 422 and await Help.count() == 2
+
+
+async def test_the_ward_dashboard_counts_classes_attendees_learners_and_help(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "ward")
+    before = soup(await client.get("/wards/01849")).find("section", id="classes")
+    assert before is not None
+    assert before.select("dd")[0].text.startswith("0 ")  # no attendee yet
+    await _plan(client, csrf)
+    class_id = await _class_id()
+    binh = await Member.select(Member.id).where(Member.full_name == "Trần Thị Bình").first()
+    assert binh is not None
+    for body in (
+        {"member": str(binh["id"]), "can_use": "ai", "client_id": "6b0b6f7e-2c7a-4a57-9a41-1c5f0d7f0a11"},
+        {"age_group": "60_plus", "sex": "male", "client_id": "6b0b6f7e-2c7a-4a57-9a41-1c5f0d7f0a12"},
+    ):
+        await client.post(f"{WARD}/{class_id}/attendance", data={"_csrf_token": csrf, **body})
+    section = soup(await client.get("/wards/01849")).find("section", id="classes")
+    assert section is not None
+    facts = {
+        dt.text.strip(): dd.text.strip()
+        for dt, dd in zip(section.select("dt"), section.select("dd"), strict=True)
+    }
+    assert facts["Lượt người học"].startswith("2 ")
+    assert facts["Người học có trong danh sách hộ"] == "1"
+    assert facts["Người học biết dùng ít nhất một công cụ AI"].startswith("1 (100")
+    assert facts["· Người cao tuổi"] == "2"
+    months = [td.text.strip() for td in section.select("tbody td")]
+    assert months[-1].startswith("1") or months[-2].startswith("1")  # yesterday: this month or the last
