@@ -50,6 +50,7 @@ from server.static import assets, static_file
 from server.views.auth import AuthController
 from server.views.classes import ClassController, ClassTopicController
 from server.views.digests import DigestController, ProfileController
+from server.views.digital_team import DigitalTeamController
 from server.views.households import HouseholdController
 from server.views.imports import ImportController
 from server.views.official import OfficialController
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             TeamController,
             ClassController,
             ClassTopicController,
+            DigitalTeamController,
             PasswordController,
             SessionController,
             ApiController,

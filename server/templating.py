@@ -49,6 +49,8 @@ def configure(env: Environment, settings: Settings) -> None:
         "AUDIENCES": learning_words.AUDIENCES,
         "AGE_GROUPS": learning_words.AGE_GROUPS,
         "HELP_KINDS": learning_words.HELP_KINDS,
+        "TEAM_ROLES": learning_words.TEAM_ROLES,
+        "MIN_LEARNERS": learning_words.MIN_LEARNERS,
         # A submission id for each form drawn (a class, an attendee): a retried post is recorded once.
         "new_client_id": lambda: str(uuid.uuid4()),
         "base_url": settings.base_url.rstrip("/"),

@@ -23,7 +23,7 @@ from surveys.core.exports import Table, to_xlsx
 from surveys.core.i18n import N_, gettext, use_locale
 from surveys.core.messages import AUDIT_ACTIONS, OUTCOMES, SEX, SKILLS, VNEID, YES_NO_UNKNOWN, label
 from surveys.register.consent import CONSENT_NOTICE, NOTICE_VERSION, consent_current
-from surveys.tables import Attendance, AuditEntry, Help, Household, Member, Visit
+from surveys.tables import Attendance, AuditEntry, Help, Household, Member, Mentorship, TeamMember, Visit
 
 __all__ = ["CONSENT_NOTICE", "NOTICE_VERSION", "consent_current"]
 
@@ -152,6 +152,8 @@ async def erase_household(household_id: int, user_id: int | None, reason: str, c
         members = Member.select(Member.id).where(Member.household == household_id)
         await Help.delete().where(Help.member.is_in(members))
         await Attendance.delete().where(Attendance.member.is_in(members))
+        await Mentorship.delete().where(Mentorship.learner.is_in(members))
+        await TeamMember.update({TeamMember.member: None}).where(TeamMember.member.is_in(members))
         await Member.delete().where(Member.household == household_id)
         await Visit.update({Visit.answers: "{}"}).where(Visit.household == household_id)
         await AuditEntry.update({AuditEntry.details: "{}"}).where(

@@ -290,6 +290,34 @@ class Help(Table):
     client_id = UUID(unique=True)
 
 
+class TeamMember(Table):
+    """A member of a ward's community digital team (Tổ công nghệ số cộng đồng), of a village or of the
+    ward: a user account when they have one, their own register entry when they are in it."""
+
+    id: Serial
+
+    ward = ForeignKey(Ward, index=True)
+    village = ForeignKey(Village, null=True, default=None)
+    name = Varchar(length=100)
+    phone = Varchar(length=20, default="")
+    # team_leader, member, ambassador (Đại sứ số), youth_union, womens_union, police, teacher_student.
+    role = Varchar(length=20, default="member")
+    user = ForeignKey(User, null=True, default=None)
+    member = ForeignKey(Member, null=True, default=None)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Mentorship(Table):
+    """A mentor (Đại sứ số) and a learner of the register; a learner has one mentor (a unique index)."""
+
+    id: Serial
+
+    mentor = ForeignKey(TeamMember, index=True)
+    learner = ForeignKey(Member, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class Digest(Table):
     """A weekly digest, stored before it is sent: one per ward, ISO week and audience (`ward`, or
     `user-<id>` for a village head's own), so a restart or a second scheduler never sends it twice.
@@ -393,6 +421,8 @@ ALL_TABLES: list[type[Table]] = [
     Attendance,
     ClassTopic,
     Help,
+    TeamMember,
+    Mentorship,
     WardTarget,
     OfficialFigure,
     Digest,

@@ -21,6 +21,8 @@ ERRORS = {
     "held_in_future": N_("People attended this class: it cannot move to a date still to come."),
     "topic_exists": N_("The ward already has a topic by this name."),
     "unknown_class": N_("There is no such class in this ward."),
+    "own_learner": N_("A mentor cannot be their own learner."),
+    "has_mentor": N_("This learner already has a mentor."),
 }
 
 # Messages for a field, where a general one would not say enough.
@@ -91,7 +93,11 @@ FIELD_ERRORS = {
     ("member", "unknown_member"): N_("This person is not in a register you may see."),
     ("help_note", "too_long"): N_("A few words only (at most 100 characters), and no personal numbers."),
     ("helped", "invalid_choice"): N_("Choose among the kinds of help listed."),
-    ("name", "required"): N_("Enter the topic's name."),
+    ("name", "required"): N_("Enter the name."),
+    ("phone", "invalid"): N_("A phone number has digits only (spaces, dots and + allowed)."),
+    ("phone", "too_long"): N_("A phone number has at most 20 characters."),
+    ("user", "invalid_choice"): N_("Choose an account of this ward."),
+    ("learner", "unknown_member"): N_("This person is not in the ward's register."),
     ("name", "too_long"): N_("A topic's name has at most 100 characters."),
     ("version", "conflict"): N_(
         "Someone else changed this household meanwhile. The form shows what you typed: check the household, then save again."

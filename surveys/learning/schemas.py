@@ -99,3 +99,19 @@ class HelpOut(Struct):
     note: str
     at: datetime
     via: Literal["visit", "class", "other"]
+
+
+TeamRole = Literal[
+    "team_leader", "member", "ambassador", "youth_union", "womens_union", "police", "teacher_student"
+]
+
+
+class TeamMemberCreate(Struct, kw_only=True):
+    """A member of the community digital team; `member` is their own register entry, if any."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    phone: Annotated[str, Meta(max_length=20, pattern=r"^[0-9 +.]*$")] = ""
+    role: TeamRole = "member"
+    village: Id | None = None
+    user: Id | None = None
+    member: Id | None = None

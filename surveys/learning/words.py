@@ -40,3 +40,18 @@ HELP_KINDS = {
     "ai_tool": N_("Showed an AI tool"),
     "other": N_("Other help"),
 }
+
+# Roles in the community digital team (Tổ công nghệ số cộng đồng); "ambassador" is the Đại sứ số who
+# mentors learners.
+TEAM_ROLES = {
+    "team_leader": N_("Team leader"),
+    "member": N_("Team member"),
+    "ambassador": N_("Digital ambassador (Đại sứ số)"),
+    "youth_union": N_("Youth Union"),
+    "womens_union": N_("Women's Union"),
+    "police": N_("Police"),
+    "teacher_student": N_("Teacher or student"),
+}
+
+# The plans pair each Đại sứ số with at least this many learners (huyện Thạch Thành; a ward annex).
+MIN_LEARNERS = 5

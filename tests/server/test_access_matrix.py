@@ -27,7 +27,16 @@ from surveys.core.clock import now
 from surveys.core.settings import Settings, load_settings
 from surveys.people.accounts import open_session
 from surveys.register.imports import template_csv
-from surveys.tables import ALL_TABLES, Attendance, AuthSession, ClassSession, Digest, ImportUpload, Ward
+from surveys.tables import (
+    ALL_TABLES,
+    Attendance,
+    AuthSession,
+    ClassSession,
+    Digest,
+    ImportUpload,
+    TeamMember,
+    Ward,
+)
 from tests.conftest import csrf_token
 from tests.factories import World, make_user
 
@@ -143,6 +152,8 @@ async def _path(template: str, world: World, role: str) -> str:
         "path": "openapi.json",  # /schema/{path} answers 404 to any other: Litestar's own
         "key": "vneid",  # a class topic of the plans
     }
+    if "{team_id" in template:
+        values["team_id"] = str(await _team_member(world))
     if "{class_id" in template:
         values["class_id"], values["attendance_id"] = (str(i) for i in await _class_with_attendee(world))
     if template.startswith("/import/{token") or "/official-figures/import/{token" in template:
@@ -165,6 +176,16 @@ async def _path(template: str, world: World, role: str) -> str:
     if template.startswith(("/provinces/", "/api/provinces/")):
         values["code"] = "19"  # the province of both wards
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], template)
+
+
+async def _team_member(world: World) -> int:
+    """A digital ambassador of Phong Quang's team."""
+    found = await TeamMember.select(TeamMember.id).where(TeamMember.ward == world.wards["pq"]).first()
+    if found is None:
+        found = (
+            await TeamMember.insert(TeamMember(ward=world.wards["pq"], name="Lò Văn Sáng", role="ambassador"))
+        )[0]
+    return int(found["id"])
 
 
 async def _class_with_attendee(world: World) -> tuple[int, int]:

@@ -217,3 +217,39 @@ async def test_the_ward_dashboard_counts_classes_attendees_learners_and_help(
     assert facts["· Người cao tuổi"] == "2"
     months = [td.text.strip() for td in section.select("tbody td")]
     assert months[-1].startswith("1") or months[-2].startswith("1")  # yesterday: this month or the last
+
+
+async def test_the_ward_office_builds_its_team_and_pairs_learners(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "ward")
+    bad = await client.post(
+        "/wards/01849/digital-team", data={"_csrf_token": csrf, "name": " ", "phone": "số"}
+    )
+    assert bad.status_code == 422 and len(soup(bad).select(".field-error")) == 2
+    data = {
+        "_csrf_token": csrf,
+        "name": "Lò Văn Sáng",
+        "role": "ambassador",
+        "village": str(world.villages["v1"]),
+    }
+    assert (
+        await client.post("/wards/01849/digital-team", data=data, follow_redirects=False)
+    ).status_code == 303
+    team = soup(await client.get("/wards/01849/digital-team"))
+    link = team.find("a", string="Lò Văn Sáng")
+    assert link is not None and "0 trên 1" in team.text
+    page = str(link["href"])
+    found = soup(await client.post(f"{page}/search", data={"_csrf_token": csrf, "q": "dang thi anh"}))
+    learner = found.select_one("ul.found input[name=learner]")
+    assert learner is not None
+    done = await client.post(
+        f"{page}/learners", data={"_csrf_token": csrf, "learner": learner["value"]}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    again = await client.post(f"{page}/learners", data={"_csrf_token": csrf, "learner": learner["value"]})
+    assert again.status_code == 422 and "đã có người kèm cặp" in soup(again).select_one(".error").text
+    assert "Đặng Thị Ánh" in soup(await client.get(page)).text
+    await sign_in(client, "volunteer1")
+    seen = soup(await client.get("/wards/01849/digital-team"))
+    assert seen.find("form", action="/wards/01849/digital-team") is None  # volunteers read, officers keep

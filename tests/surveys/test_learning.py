@@ -282,10 +282,73 @@ async def test_the_classes_migration_goes_back_and_forth(database_url: str) -> N
     tables = "SELECT COUNT(*) AS n FROM attendance"
     try:
         await run_backwards(app_name="phocap", migration_id="2026-11-26T14:24:43:301075", auto_agree=True)
-        assert len(await pending_migrations()) == 2
+        assert len(await pending_migrations()) == 4
         with pytest.raises(Exception, match="attendance"):
             await current_engine().run_ddl(tables)
     finally:
         await migrate()
     assert await pending_migrations() == []
     assert await Attendance.count() == 0
+
+
+async def _ambassador(world: World, member: int | None = None) -> int:
+    from surveys.learning.team import add_team_member, parse_team_member
+
+    raw = {"name": " Lò Văn Sáng ", "role": "ambassador", "village": world.villages["v1"], "member": member}
+    data = await parse_team_member(raw, world.wards["pq"])
+    assert data.name == "Lò Văn Sáng"
+    return await add_team_member(world.wards["pq"], data, world.users["ward"])
+
+
+async def test_a_mentor_gets_learners_but_not_themselves_nor_someone_elses(world: World) -> None:
+    from surveys.learning.team import assign_learner, mentoring_gaps, team_member_of_ward
+
+    an = await _member(world, "Nguyễn Văn An")
+    mentor = await _ambassador(world, member=an)
+    with pytest.raises(InvalidInput) as exc:
+        await assign_learner(world.wards["pq"], mentor, an, world.users["ward"])
+    assert [(e.field, e.code) for e in exc.value.errors] == [("learner", "own_learner")]
+    anh = await _member(world, "Đặng Thị Ánh", "dang")
+    await assign_learner(world.wards["pq"], mentor, anh, world.users["ward"])
+    other = await _ambassador(world)
+    with pytest.raises(InvalidInput) as exc:
+        await assign_learner(world.wards["pq"], other, anh, world.users["ward"])
+    assert [(e.field, e.code) for e in exc.value.errors] == [("learner", "has_mentor")]
+    mai = await _member(world, "Lý Thị Mai", "v4")  # another ward's
+    with pytest.raises(InvalidInput):
+        await assign_learner(world.wards["pq"], mentor, mai, world.users["ward"])
+    shown = await team_member_of_ward(world.wards["pq"], mentor)
+    assert shown is not None and [m["full_name"] for m in shown["learners"]] == ["Đặng Thị Ánh"]
+    gaps = await mentoring_gaps(world.wards["pq"])
+    assert gaps["ambassadors"] == 2 and gaps["with_enough"] == 0 and len(gaps["short"]) == 2
+    # Đặng Thị Ánh (born 1960) is 60+ and now has a mentor; Nguyễn Văn An's household is not a priority.
+    assert gaps["priority_without_mentor"] == 0
+
+
+async def test_a_team_member_of_another_wards_village_is_refused(world: World) -> None:
+    from surveys.learning.team import parse_team_member
+
+    raw = {"name": "", "phone": "09x", "role": "mayor", "village": world.villages["v4"]}
+    with pytest.raises(InvalidInput) as exc:
+        await parse_team_member(raw, world.wards["pq"])
+    assert {e.field for e in exc.value.errors} == {"name", "phone", "role"}
+    with pytest.raises(InvalidInput) as exc:
+        await parse_team_member({"name": "A", "village": world.villages["v4"]}, world.wards["pq"])
+    assert [e.field for e in exc.value.errors] == ["village"]
+
+
+async def test_erasing_a_household_ends_its_members_mentorships(world: World) -> None:
+    from surveys.learning.team import assign_learner
+    from surveys.tables import Mentorship
+
+    an = await _member(world, "Nguyễn Văn An")
+    mentor = await _ambassador(world, member=an)
+    anh = await _member(world, "Đặng Thị Ánh", "dang")
+    await assign_learner(world.wards["pq"], mentor, anh, world.users["ward"])
+    dang = await household_by_token(world.households["dang"])
+    an_row = await household_by_token(world.households["an"])
+    assert dang is not None and an_row is not None
+    await merge_households(an_row.id, dang.id, world.users["ward"])
+    assert await Mentorship.count().where(Mentorship.learner == anh) == 1  # carried along
+    await erase_household(an_row.id, world.users["ward"], "request")
+    assert await Mentorship.count() == 0
