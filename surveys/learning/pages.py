@@ -36,7 +36,8 @@ class MonthView:
     held: int
 
 
-def _month(value: str) -> tuple[int, int]:
+def month_of(value: str) -> tuple[int, int]:
+    """The (year, month) of `2026-11`; this month when it does not read."""
     match = _MONTH.match(value or "")
     if match and 2000 <= int(match.group(1)) <= 2100 and 1 <= int(match.group(2)) <= 12:
         return int(match.group(1)), int(match.group(2))
@@ -50,7 +51,7 @@ def _label(year: int, month: int) -> str:
 
 async def month_view(actor: Actor, ward_id: int, month: str) -> MonthView:
     """The month `month` (`2026-11`; this month when it does not read) of the ward's classes."""
-    year, month_no = _month(month)
+    year, month_no = month_of(month)
     classes = await classes_of_month(ward_id, year, month_no)
     days: dict[Any, list[dict[str, Any]]] = {}
     for c in classes:

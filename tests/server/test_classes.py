@@ -253,3 +253,35 @@ async def test_the_ward_office_builds_its_team_and_pairs_learners(
     await sign_in(client, "volunteer1")
     seen = soup(await client.get("/wards/01849/digital-team"))
     assert seen.find("form", action="/wards/01849/digital-team") is None  # volunteers read, officers keep
+
+
+async def test_the_months_activity_counts_visits_help_classes_taught_and_learners(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    import csv
+    import io
+
+    csrf = await sign_in(client, "volunteer1")
+    token = world.households["an"]
+    form = soup(await client.get(f"/h/{token}/visit")).find("form", id="visit")
+    assert form is not None
+    data: dict[str, Any] = {}
+    for field in form.find_all("input"):
+        name, kind = field.get("name"), field.get("type", "text")
+        if name and (kind not in ("checkbox", "radio") or field.has_attr("checked")):
+            data[name] = field.get("value", "on")
+    data.update({"_csrf_token": csrf, "outcome": "done", "consent": "on", "m-0-helped": "ai_tool"})
+    assert (await client.post(f"/h/{token}/visits", data=data, follow_redirects=False)).status_code == 303
+    csrf = await sign_in(client, "ward")
+    await _plan(client, csrf, trainers="Tài khoản volunteer1")
+    await client.post(
+        "/wards/01849/digital-team", data={"_csrf_token": csrf, "name": "Lò Văn Sáng", "role": "ambassador"}
+    )
+    response = await client.get("/wards/01849/activity-month.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    lines = {r[0]: r[1:] for r in rows if r and r[0] in ("Tài khoản volunteer1", "Lò Văn Sáng")}
+    # Yesterday's class is this month's, or last month's on the 1st: taught 1 or 0 this month.
+    assert lines["Tài khoản volunteer1"][1:3] == ["1", "1"]
+    assert lines["Lò Văn Sáng"] == ["Đại sứ số", "0", "0", "0", "0"]
+    assert (await client.get("/wards/01849/activity-month.xlsx?month=2026-01")).status_code == 200
