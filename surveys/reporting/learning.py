@@ -12,6 +12,7 @@ import msgspec
 
 from surveys.core.clock import local_date, local_now, now
 from surveys.learning.classes import month_bounds
+from surveys.learning.team import mentoring_gaps, ward_digital_team
 from surveys.tables import Attendance, ClassSession, Help
 
 # How many months back the dashboard shows classes held.
@@ -34,10 +35,18 @@ class LearningFigures:
     learners_ai: int
     helped_by_kind: dict[str, int]
     people_helped: int
+    team_members: int
+    team_trained: int
+    ambassadors: int
+    ambassadors_with_enough: int
 
     def percent_ai(self) -> float | None:
         """Learners able to use at least one AI tool, in percent of the learners (None: no learner)."""
         return 100 * self.learners_ai / self.learners if self.learners else None
+
+    def percent_trained(self) -> float | None:
+        """Team members who attended a team training, in percent of the team (None: no team)."""
+        return 100 * self.team_trained / self.team_members if self.team_members else None
 
 
 def _months(count: int) -> list[tuple[int, int]]:
@@ -89,6 +98,8 @@ async def learning_figures(ward_id: int) -> LearningFigures:
     helped = await Help.select(Help.member, Help.kind).where(
         (Help.member._.household._.village._.ward == ward_id) & (Help.at >= year_start)
     )
+    team = await ward_digital_team(ward_id)
+    gaps = await mentoring_gaps(ward_id)
     by_kind: dict[str, set[int]] = {}
     for h in helped:
         by_kind.setdefault(h["kind"], set()).add(h["member"])
@@ -105,4 +116,8 @@ async def learning_figures(ward_id: int) -> LearningFigures:
         learners_ai=sum(1 for v in learners.values() if v["ai"]),
         helped_by_kind={k: len(v) for k, v in by_kind.items()},
         people_helped=len({h["member"] for h in helped}),
+        team_members=len(team),
+        team_trained=sum(1 for m in team if m["trainings"]),
+        ambassadors=gaps["ambassadors"],
+        ambassadors_with_enough=gaps["with_enough"],
     )

@@ -34,7 +34,7 @@ from surveys.register.households import household_by_token
 from surveys.register.register import merge_households
 from surveys.survey.help import member_help
 from surveys.survey.status import household_detail
-from surveys.tables import Attendance, Help, Member
+from surveys.tables import Attendance, ClassSession, Help, Member
 from tests.factories import World
 
 
@@ -352,3 +352,20 @@ async def test_erasing_a_household_ends_its_members_mentorships(world: World) ->
     assert await Mentorship.count().where(Mentorship.learner == anh) == 1  # carried along
     await erase_household(an_row.id, world.users["ward"], "request")
     assert await Mentorship.count() == 0
+
+
+async def test_the_ward_figures_count_team_members_trained_and_mentors_with_enough_learners(
+    world: World,
+) -> None:
+    from surveys.reporting.learning import learning_figures
+
+    an = await _member(world, "Nguyễn Văn An")
+    await _ambassador(world, member=an)
+    await _ambassador(world)
+    training = await _class(world, topics=["ai"])
+    await ClassSession.update({ClassSession.audience: "team"}).where(ClassSession.id == training["id"])
+    await _attend(world, training, member=an, can_use=["ai"])
+    figures = await learning_figures(world.wards["pq"])
+    assert (figures.team_members, figures.team_trained, figures.percent_trained()) == (2, 1, 50.0)
+    assert (figures.ambassadors, figures.ambassadors_with_enough) == (2, 0)
+    assert (figures.learners, figures.learners_ai, figures.by_audience) == (1, 1, {"team": 1})
