@@ -29,8 +29,11 @@ async def month_activity(ward_id: int, year: int, month: int) -> list[dict[str, 
     classes = await ClassSession.select(ClassSession.trainers).where(
         (ClassSession.ward == ward_id) & (ClassSession.starts_at >= start) & (ClassSession.starts_at < end)
     )
-    learners = await Mentorship.select(Mentorship.mentor).where(
-        Mentorship.mentor.is_in([t["id"] for t in team])
+    team_ids = [t["id"] for t in team]
+    learners = (
+        await Mentorship.select(Mentorship.mentor).where(Mentorship.mentor.is_in(team_ids))
+        if team_ids
+        else []
     )
     lines: dict[str, dict[str, Any]] = {}
     for u in users:
