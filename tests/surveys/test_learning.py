@@ -369,3 +369,21 @@ async def test_the_ward_figures_count_team_members_trained_and_mentors_with_enou
     assert (figures.team_members, figures.team_trained, figures.percent_trained()) == (2, 1, 50.0)
     assert (figures.ambassadors, figures.ambassadors_with_enough) == (2, 0)
     assert (figures.learners, figures.learners_ai, figures.by_audience) == (1, 1, {"team": 1})
+
+
+async def test_the_households_copy_of_its_data_holds_classes_and_help(world: World) -> None:
+    import msgspec
+
+    from surveys.privacy import export_household
+    from surveys.survey.help import record_help
+
+    session = await _class(world)
+    anh = await _member(world, "Đặng Thị Ánh", "dang")
+    await _attend(world, session, member=anh)
+    dang = await household_by_token(world.households["dang"])
+    assert dang is not None
+    await record_help(dang.id, anh, "bank", "", uuid.uuid4(), world.users["volunteer1"])
+    data = msgspec.json.decode(await export_household(dang.id, "json", world.users["ward"]))
+    assert [c["topics"] for c in data["classes"]] == [["vneid", "ai"]]
+    assert [h["kind"] for h in data["help"]] == ["bank"]
+    assert (await export_household(dang.id, "xlsx", world.users["ward"]))[:2] == b"PK"
