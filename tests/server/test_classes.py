@@ -215,7 +215,7 @@ async def test_the_ward_dashboard_counts_classes_attendees_learners_and_help(
     assert facts["Người học có trong danh sách hộ"] == "1"
     assert facts["Người học biết dùng ít nhất một công cụ AI"].startswith("1 (100")
     assert facts["· Người cao tuổi"] == "2"
-    months = [td.text.strip() for td in section.select("tbody td")]
+    months = [li.text.strip().split(": ")[1] for li in section.select("ul.months li")]
     assert months[-1].startswith("1") or months[-2].startswith("1")  # yesterday: this month or the last
 
 
