@@ -41,6 +41,8 @@ async def test_a_class_with_five_attendees_on_a_phone_changes_the_dashboard(
     attendees = phone.locator("ol.attendees > li")
     for n, name in enumerate(["nguyen van an", "tran thi binh", "dang thi anh", "ma van hung"], start=1):
         await phone.get_by_role("searchbox").fill(name)
+        # Enter sends the search at once (typing sends it after a pause, which a swap can cut short).
+        await phone.get_by_role("searchbox").press("Enter")
         found = phone.locator("ul.found > li").first
         await expect(found).to_be_visible()
         await found.get_by_role("button", name="Thêm").click()
