@@ -22,6 +22,7 @@ from litestar.template.config import TemplateConfig
 from server import templating
 from server.access_log import AccessLogMiddleware
 from server.api import ApiController, SessionController, healthz
+from server.api_learning import ClassApiController, HelpApiController
 from server.auth import (
     IdentifyMiddleware,
     PasswordChangeRequired,
@@ -49,7 +50,9 @@ from server.security import (
 )
 from server.static import assets, static_file
 from server.views.auth import AuthController
+from server.views.classes import ClassController, ClassTopicController
 from server.views.digests import DigestController, ProfileController
+from server.views.digital_team import DigitalTeamController
 from server.views.households import HouseholdController
 from server.views.imports import ImportController
 from server.views.official import OfficialController
@@ -157,9 +160,14 @@ def create_app(settings: Settings | None = None, background: Background | None =
             DigestController,
             ProfileController,
             TeamController,
+            ClassController,
+            ClassTopicController,
+            DigitalTeamController,
             PasswordController,
             SessionController,
             ApiController,
+            ClassApiController,
+            HelpApiController,
             healthz,
             static_file,
         ],

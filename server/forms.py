@@ -42,7 +42,7 @@ _MEMBER_TEXT = (
 MAX_MEMBER_ROWS = 60
 
 
-_PAYLOAD_KEYS = frozenset(_MEMBER_TEXT + _MEMBER_FLAGS)
+_PAYLOAD_KEYS = frozenset((*_MEMBER_TEXT, *_MEMBER_FLAGS, "helped", "help_note"))
 # Radio groups: an error links to the group's first choice (`outcome-done`), the field a tap lands on.
 _FIRST_CHOICE = {
     "outcome": next(iter(messages.OUTCOMES)),
@@ -102,6 +102,8 @@ class VisitForm:
                 "removed": False,
                 "unchanged": False,
                 **_answers_of(m),
+                "helped": [],
+                "help_note": "",
                 "needs_identity": m.needs_identity,
                 "was": m,
             }
@@ -132,6 +134,9 @@ class VisitForm:
             member: dict[str, Any] = {name: str(row.get(name, "")) for name in _MEMBER_TEXT}
             member.update({flag: flag in row for flag in _MEMBER_FLAGS})
             member["unchanged"] = "unchanged" in row
+            helped = row.get("helped", [])
+            member["helped"] = [str(k) for k in (helped if isinstance(helped, list) else [helped])]
+            member["help_note"] = str(row.get("help_note", ""))
             was = recorded.get(member["id"])
             if was is not None and (member["unchanged"] or "asked" not in row):
                 member.update(_answers_of(was))
@@ -156,7 +161,7 @@ class VisitForm:
         for m in self.members:
             if not m["id"] and not m["full_name"].strip() and not m["birth_year"].strip():
                 continue
-            members.append({k: v for k, v in m.items() if k in _PAYLOAD_KEYS and v != ""})
+            members.append({k: v for k, v in m.items() if k in _PAYLOAD_KEYS and v not in ("", [])})
         payload: dict[str, Any] = {
             "client_id": self.client_id,
             "household_version": self.household_version,
@@ -233,6 +238,8 @@ def blank_member() -> dict[str, Any]:
         bank_account="unknown",
         smartphone="unknown",
         uses_ai="unknown",
+        helped=[],
+        help_note="",
         needs_identity=True,
         unchanged=False,
         was=None,

@@ -49,12 +49,12 @@ class UndecodableBodyProblem(InvalidInputProblem):
 
 
 class ConflictProblem(HTTPException):
-    """409: the household changed since the client read it; carries its current state."""
+    """409: the household (or a class) changed since the client read it; carries its current state."""
 
     status_code = 409
 
-    def __init__(self, current: schemas.Household) -> None:
-        super().__init__(detail="The household changed since you read it; nothing was overwritten.")
+    def __init__(self, current: schemas.Household | Any, what: str = "household") -> None:
+        super().__init__(detail=f"The {what} changed since you read it; nothing was overwritten.")
         self.current = current
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from jinja2 import Environment
@@ -12,6 +13,7 @@ from surveys import privacy
 from surveys.core import messages, wording
 from surveys.core.i18n import current_locale, format_date, format_datetime, gettext, ngettext
 from surveys.core.settings import Settings
+from surveys.learning import words as learning_words
 from surveys.reporting.offline import storage_key
 
 
@@ -45,6 +47,13 @@ def configure(env: Environment, settings: Settings) -> None:
         "DIGEST_STATUS": messages.DIGEST_STATUS,
         "AUDIT_ACTIONS": messages.AUDIT_ACTIONS,
         "CONSENT_NOTICE": privacy.CONSENT_NOTICE,
+        "AUDIENCES": learning_words.AUDIENCES,
+        "AGE_GROUPS": learning_words.AGE_GROUPS,
+        "HELP_KINDS": learning_words.HELP_KINDS,
+        "TEAM_ROLES": learning_words.TEAM_ROLES,
+        "MIN_LEARNERS": learning_words.MIN_LEARNERS,
+        # A submission id for each form drawn (a class, an attendee): a retried post is recorded once.
+        "new_client_id": lambda: str(uuid.uuid4()),
         "base_url": settings.base_url.rstrip("/"),
         "static": static_url,
         "getattr_": getattr,

@@ -1,7 +1,8 @@
 """The demo communes of Tỉnh Thái Nguyên: Xã Phong Quang (ward 01849) with six villages and about 300
 households of realistic families, and Xã Ba Bể (ward 01906) with three villages that started later, so
 the province's view has more than one line; some visits already made, and one account for each role
-(a province officer of Thái Nguyên among them).
+(a province officer of Thái Nguyên among them). Phong Quang has also held a few classes (with
+attendance), has a community digital team in every village and two Đại sứ số with their learners.
 
 Loading twice changes nothing: a ward's data is only created when it has no villages yet.
 """
@@ -235,6 +236,8 @@ async def load_demo(seed: int = 20251206) -> bool:
     if ward["id"] in created:
         plan = [("01", "volunteer1", 0.55), ("02", "volunteer1", 0.35), ("03", "volunteer2", 0.45)]
         await _add_visits(village_ids, random.Random(seed + 1), plan, weeks=8)
+        await _add_classes(ward["id"], village_ids, random.Random(seed + 4))
+        await _add_team(ward["id"], village_ids, random.Random(seed + 5))
     if second["id"] in created:
         # Ba Bể started a month ago: fewer doors so far, and some this week.
         plan = [("01", "volunteer3", 0.5), ("02", "volunteer3", 0.25)]
@@ -362,3 +365,75 @@ async def _add_visits(
                         **snapshot,
                     )
                 )
+
+
+# The demo ward's classes: (days from now, village code or None for the ward's hall, topics, audience,
+# attendees from the register, walk-ins). Two held last month, two this month, one still to come.
+DEMO_CLASSES = [
+    (-40, "01", ["vneid", "public_services"], "everyone", 8, 2),
+    (-33, None, ["safety", "payment"], "elderly", 6, 3),
+    (-12, "03", ["ai", "smartphone"], "everyone", 7, 1),
+    (-5, None, ["ai", "safety"], "team", 5, 0),
+    (6, "02", ["payment", "ecommerce"], "workers", 0, 0),
+]
+
+
+async def _add_classes(ward_id: int, village_ids: dict[str, int], rng: random.Random) -> None:
+    """A few classes with attendance: the members who attended took part in learning."""
+    from surveys.tables import Attendance, ClassSession
+
+    async with write_transaction():
+        for days, village, topics, audience, members, walk_ins in DEMO_CLASSES:
+            starts = (now() + timedelta(days=days)).replace(hour=1, minute=0, second=0, microsecond=0)
+            place_village = village_ids[village] if village else None
+            inserted = await ClassSession.insert(
+                ClassSession(ward=ward_id, village=place_village, starts_at=starts, topics=topics,
+                             audience=audience, place="Nhà văn hoá" if village else "Hội trường UBND xã",
+                             trainers="Nguyễn Thu Trang, Ma Văn Hùng", client_id=uuid.uuid4())
+            )  # fmt: skip
+            session = inserted[0]["id"]
+            source = place_village or village_ids["01"]
+            candidates = await Member.select(Member.id).where(
+                (Member.household._.village == source) & (Member.birth_year < this_year() - 16)
+            )
+            chosen = rng.sample([c["id"] for c in candidates], min(members, len(candidates)))
+            rows = [
+                Attendance(session=session, member=m, client_id=uuid.uuid4(), at=starts,
+                           can_use=[t for t in topics if rng.random() < 0.6])
+                for m in chosen
+            ]  # fmt: skip
+            rows += [
+                Attendance(session=session, age_group=rng.choice(["16_59", "60_plus"]),
+                           sex=rng.choice(["male", "female"]), client_id=uuid.uuid4(), at=starts)
+                for _ in range(walk_ins)
+            ]  # fmt: skip
+            if rows:
+                await Attendance.insert(*rows)
+            if chosen:
+                await Member.update({Member.skill_learned: True}).where(Member.id.is_in(chosen))
+
+
+async def _add_team(ward_id: int, village_ids: dict[str, int], rng: random.Random) -> None:
+    """A community digital team in every village (a leader and a member), and two Đại sứ số: one with
+    the 5 learners the plans ask for, one still short of them."""
+    from surveys.tables import Mentorship, TeamMember, User
+
+    users = {r["login"]: r["id"] for r in await User.select(User.id, User.login)}
+    async with write_transaction():
+        for _, village in sorted(village_ids.items()):
+            for role in ("team_leader", "member"):
+                family = rng.choice(_FAMILY)
+                name = _person(rng, family, rng.choice(["male", "female"]), 1990)["full_name"]
+                await TeamMember.insert(TeamMember(ward=ward_id, village=village, name=name, role=role))
+        for login, code, learners in (("volunteer1", "01", 5), ("volunteer2", "03", 3)):
+            mentor = await TeamMember.insert(
+                TeamMember(ward=ward_id, village=village_ids[code], role="ambassador", user=users.get(login),
+                           name="Nguyễn Thu Trang" if login == "volunteer1" else "Ma Văn Hùng")
+            )  # fmt: skip
+            elders = await Member.select(Member.id).where(
+                (Member.household._.village == village_ids[code]) & (Member.birth_year <= this_year() - 60)
+                & Member.id.not_in(Mentorship.select(Mentorship.learner))
+            )  # fmt: skip
+            chosen = rng.sample([e["id"] for e in elders], min(learners, len(elders)))
+            if chosen:
+                await Mentorship.insert(*[Mentorship(mentor=mentor[0]["id"], learner=m) for m in chosen])

@@ -23,15 +23,18 @@ from surveys.core.db import write_transaction
 from surveys.core.exports import Table, to_xlsx
 from surveys.core.i18n import N_, gettext, use_locale
 from surveys.core.messages import AUDIT_ACTIONS, OUTCOMES, SEX, SKILLS, VNEID, YES_NO_UNKNOWN, label
+from surveys.learning.attendance import member_classes
 from surveys.register.consent import CONSENT_NOTICE, NOTICE_VERSION, consent_current
-from surveys.tables import AuditEntry, Household, Member, Visit
+from surveys.survey.help import member_help
+from surveys.tables import Attendance, AuditEntry, Help, Household, Member, Mentorship, TeamMember, Visit
 
 __all__ = ["CONSENT_NOTICE", "NOTICE_VERSION", "consent_current"]
 
 
 async def household_data(household_id: int) -> dict[str, Any]:
     """Everything phocap holds about one household, for its copy: the household (with its village and
-    ward), its members, its visits with the answers given, and its history."""
+    ward), its members, its visits with the answers given, its history, and the classes its members
+    attended and the help they were given."""
     household = (
         await Household.select(
             *Household.all_columns(exclude=[Household.search_key, Household.sort_key, Household.token]),
@@ -61,7 +64,22 @@ async def household_data(household_id: int) -> dict[str, Any]:
         visit["answers"] = _json(visit["answers"])
     for entry in entries:
         entry["details"] = _json(entry["details"])
-    return {"household": household, "members": members, "visits": visits, "history": entries}
+    ids = [m["id"] for m in members]
+    classes = await member_classes(ids)
+    helped = await member_help(ids)
+    learning = {
+        "classes": [
+            {"member": m, "starts_at": c["starts_at"], "topics": c["topics"]}
+            for m in ids
+            for c in classes.get(m, [])
+        ],
+        "help": [
+            {"member": m, "kind": h["kind"], "note": h["note"], "at": h["at"], "via": h["via"]}
+            for m in ids
+            for h in helped.get(m, [])
+        ],
+    }
+    return {"household": household, "members": members, "visits": visits, "history": entries, **learning}
 
 
 def _json(value: Any) -> Any:
@@ -149,6 +167,12 @@ async def erase_household(household_id: int, user_id: int | None, reason: str, c
     sticker's token is replaced, so the old sticker opens nothing."""
     at = now()
     async with write_transaction():
+        # The members' class attendance and the help they were given go with them (DESIGN.md §10).
+        members = Member.select(Member.id).where(Member.household == household_id)
+        await Help.delete().where(Help.member.is_in(members))
+        await Attendance.delete().where(Attendance.member.is_in(members))
+        await Mentorship.delete().where(Mentorship.learner.is_in(members))
+        await TeamMember.update({TeamMember.member: None}).where(TeamMember.member.is_in(members))
         await Member.delete().where(Member.household == household_id)
         await Visit.update({Visit.answers: "{}"}).where(Visit.household == household_id)
         await AuditEntry.update({AuditEntry.details: "{}"}).where(

@@ -21,6 +21,8 @@ VNeID = Literal["not_installed", "installed", "level1", "level2", "unknown"]
 YesNoUnknown = Literal["yes", "no", "unknown"]
 Outcome = Literal["done", "nobody_home", "declined", "come_back"]
 AnswerSource = Literal["seen", "told", ""]
+# Help given to a person ("Hôm nay đã hỗ trợ"; surveys/learning/words.py names them).
+HelpKind = Literal["vneid_installed", "vneid_level2", "bank", "public_service", "ai_tool", "other"]
 
 
 class MemberAnswers(Struct, kw_only=True):
@@ -42,6 +44,9 @@ class MemberAnswers(Struct, kw_only=True):
     skills_confirmed: bool = False
     uses_ai: YesNoUnknown = "unknown"
     answer_source: AnswerSource = ""
+    # The help given to this member at this visit, and a few words for "other" (no personal numbers).
+    helped: Annotated[list[HelpKind], Meta(max_length=6)] = field(default_factory=list)
+    help_note: Annotated[str, Meta(max_length=100)] = ""
 
 
 class HouseholdAnswers(Struct, kw_only=True):

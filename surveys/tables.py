@@ -252,6 +252,104 @@ class Visit(Table):
     priority_elderly_alone = Boolean(default=False)
 
 
+class ClassSession(Table):
+    """A community class (buổi học) of a ward, in one of its villages or the ward's hall (DESIGN.md §10).
+    Its audience may be "people with disabilities"; a person's record never says so (Decree 356/2025:
+    health data is sensitive)."""
+
+    id: Serial
+
+    ward = ForeignKey(Ward, index=True)
+    # None: the ward's hall (or elsewhere in the ward, as `place` says).
+    village = ForeignKey(Village, null=True, default=None)
+    starts_at = Timestamptz(index=True)
+    place = Varchar(length=200, default="")
+    # Topic keys (surveys/learning/topics.py): the plans' own, or `w<id>` for one the ward added.
+    topics = JSON(default="[]")
+    audience = Varchar(length=20, default="everyone")
+    # Who teaches, as typed (names of team members).
+    trainers = Varchar(length=300, default="")
+    client_id = UUID(unique=True)
+    version = Integer(default=1)
+    created_by = ForeignKey(User, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Attendance(Table):
+    """One person at a class: a member of the register, or a walk-in counted by age group and sex only.
+    A member attends a class once (a unique index on session and member)."""
+
+    id: Serial
+
+    session = ForeignKey(ClassSession, index=True)
+    member = ForeignKey(Member, null=True, default=None, index=True)
+    # For a walk-in (no member): `under_16`, `16_59`, `60_plus`; and sex as the register has it.
+    age_group = Varchar(length=10, default="")
+    sex = Varchar(length=10, default="")
+    # Topic keys of this class the person can now use ("can now use …").
+    can_use = JSON(default="[]")
+    client_id = UUID(unique=True)
+    recorded_by = ForeignKey(User, null=True, default=None)
+    at = Timestamptz(default=TimestamptzNow())
+
+
+class ClassTopic(Table):
+    """A ward's change to the list of class topics: a topic of its own (`key` is empty: it is `w<id>`),
+    or one of the plans' topics it no longer offers (`key` names it, `active` False)."""
+
+    id: Serial
+
+    ward = ForeignKey(Ward, index=True)
+    key = Varchar(length=30, default="")
+    name = Varchar(length=100, default="")
+    active = Boolean(default=True)
+
+
+class Help(Table):
+    """Help given to one person ("hướng dẫn từng người"): who helped whom with what, when, at a visit or
+    a class. No personal numbers in `note`."""
+
+    id: Serial
+
+    member = ForeignKey(Member, index=True)
+    given_by = ForeignKey(User, null=True, default=None, index=True)
+    kind = Varchar(length=20)
+    note = Varchar(length=100, default="")
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+    visit = ForeignKey(Visit, null=True, default=None)
+    session = ForeignKey(ClassSession, null=True, default=None)
+    client_id = UUID(unique=True)
+
+
+class TeamMember(Table):
+    """A member of a ward's community digital team (Tổ công nghệ số cộng đồng), of a village or of the
+    ward: a user account when they have one, their own register entry when they are in it."""
+
+    id: Serial
+
+    ward = ForeignKey(Ward, index=True)
+    village = ForeignKey(Village, null=True, default=None)
+    name = Varchar(length=100)
+    phone = Varchar(length=20, default="")
+    # team_leader, member, ambassador (Đại sứ số), youth_union, womens_union, police, teacher_student.
+    role = Varchar(length=20, default="member")
+    user = ForeignKey(User, null=True, default=None)
+    member = ForeignKey(Member, null=True, default=None)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Mentorship(Table):
+    """A mentor (Đại sứ số) and a learner of the register; a learner has one mentor (a unique index)."""
+
+    id: Serial
+
+    mentor = ForeignKey(TeamMember, index=True)
+    learner = ForeignKey(Member, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class Digest(Table):
     """A weekly digest, stored before it is sent: one per ward, ISO week and audience (`ward`, or
     `user-<id>` for a village head's own), so a restart or a second scheduler never sends it twice.
@@ -351,6 +449,12 @@ ALL_TABLES: list[type[Table]] = [
     AuthSession,
     SignInFailure,
     Visit,
+    ClassSession,
+    Attendance,
+    ClassTopic,
+    Help,
+    TeamMember,
+    Mentorship,
     WardTarget,
     OfficialFigure,
     Digest,

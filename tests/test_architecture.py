@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("server", "surveys", "scheduler", "web")
 # Lowest first: a subject may import itself and the subjects before it, never one after it.
-SUBJECTS = ("core", "people", "register", "survey", "reporting")
+SUBJECTS = ("core", "people", "register", "survey", "learning", "reporting")
 # Modules of `surveys/` outside the subject folders that any subject may import.
 SHARED = {"surveys.tables", "surveys.schemas"}
 # Methods that build or run a Piccolo query (`count` left out: bytes and str have one too, and a

@@ -18,6 +18,7 @@ from server.views.render import page
 from surveys.core.rows import Row
 from surveys.core.settings import Settings
 from surveys.core.validation import InvalidInput
+from surveys.learning.pages import member_learning
 from surveys.people.access import allowed
 from surveys.people.accounts import Actor
 from surveys.register.households import household_by_token
@@ -43,7 +44,8 @@ async def household_page(
     view = await household_view(actor, row, detail)
     if view is None:
         raise NotFoundException()
-    return page(request, "household.html", status_code=status_code, **vars(view), **context)
+    learning = await member_learning(view.h)
+    return page(request, "household.html", status_code=status_code, **vars(view), **vars(learning), **context)
 
 
 class HouseholdController(Controller):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_ward
@@ -18,6 +18,7 @@ from surveys.core.clock import this_year
 from surveys.core.exports import to_csv, to_xlsx
 from surveys.core.messages import INDICATOR_NAMES, error_message
 from surveys.core.validation import InvalidInput, parse
+from surveys.learning.pages import month_of
 from surveys.people.access import allowed
 from surveys.people.accounts import Actor
 from surveys.register.places import ward_row, ward_village_ids
@@ -25,6 +26,8 @@ from surveys.register.schemas import VillageWordUpdate
 from surveys.register.village_words import save_village_word, village_word_of
 from surveys.reporting.digest_archive import last_ward_digest
 from surveys.reporting.digests import ward_recipients
+from surveys.reporting.emulation import activity_table, month_activity
+from surveys.reporting.learning import learning_figures
 from surveys.reporting.reports import INDICATORS, volunteer_activity, ward_report, ward_trend
 from surveys.reporting.schemas import TargetsUpdate
 from surveys.reporting.targets import TARGET_FIELDS, save_targets, targets_for
@@ -64,6 +67,7 @@ class WardController(Controller):
             digest_recipients=ward_recipients(await ward_row(ward_id)),
             last_digest=await last_ward_digest(ward_id),
             village_word=await village_word_of(ward_id),
+            learning=await learning_figures(ward_id),
         )
 
     @get(["/report.csv", "/report.xlsx"])
@@ -122,6 +126,23 @@ class WardController(Controller):
                         village_word=await village_word_of(ward_id), errors=errors)  # fmt: skip
         await save_village_word(ward_id, update, request.user.id, client_address(request))
         return Redirect(f"/wards/{code}/targets", status_code=303)
+
+    @get(["/activity-month.csv", "/activity-month.xlsx"])
+    async def month_activity(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], month: FromQuery[str] = ""
+    ) -> Response[bytes]:
+        """Each volunteer's and team member's visits, help given, classes taught and learners in a month
+        (`2026-11`; this month by default), for the commune's emulation and rewards."""
+        fmt = request.url.path.rsplit(".", 1)[-1]
+        year, month_no = month_of(month)
+        table = activity_table(
+            code, year, month_no, await month_activity(routed_ward(request), year, month_no)
+        )
+        return download(
+            to_csv(table) if fmt == "csv" else to_xlsx(table),
+            f"phocap-{code}-activity-{year}-{month_no:02d}",
+            fmt,
+        )
 
     @get("/activity")
     async def activity(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:

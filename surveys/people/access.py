@@ -95,16 +95,35 @@ PROVINCE_READERS = frozenset({"province_officer", "admin"})
 SIGNED_IN = frozenset(ROLES)
 
 
+async def is_of_ward(actor: Actor, ward_id: int) -> bool:
+    """Whether the actor works in the ward: its officers, and its volunteers and village heads (by the
+    villages they cover); province officers of its province and admins read it too."""
+    if actor.role in ("volunteer", "village_head"):
+        return bool(actor.village_ids) and bool(
+            await Village.exists().where(
+                (Village.ward == ward_id) & Village.id.is_in(list(actor.village_ids))
+            )
+        )
+    return await can_see_ward(actor, ward_id)
+
+
+# Who plans a ward's classes: its village heads and officers (and admins).
+CLASS_PLANNERS = frozenset({"village_head", "ward_officer", "admin"})
+
+
 @dataclass(frozen=True)
 class Rule:
     """Who may take an action: which roles, and on which record: `village` (a village, or a household
     by its village), `ward`, `province`, or none; `write` asks for the right to change it, not only to read it;
-    `archived`, that it also reaches a household that moved away (until its data is erased)."""
+    `archived`, that it also reaches a household that moved away (until its data is erased); `team`, that
+    a ward is reached by everyone who works in it (its volunteers and village heads too), not only by its
+    officers."""
 
     roles: frozenset[str] | None  # None: anyone, signed in or not
     record: str | None = None
     write: bool = False
     archived: bool = False
+    team: bool = False
 
 
 RULES: dict[str, Rule] = {
@@ -125,6 +144,11 @@ RULES: dict[str, Rule] = {
     "ward.read": Rule(WARD_READERS, "ward"),
     "ward.manage": Rule(OFFICERS, "ward", write=True),
     "province.read": Rule(PROVINCE_READERS, "province"),
+    # A ward's classes: everyone who works in the ward sees them and records attendance; village heads
+    # and officers plan them.
+    "class.read": Rule(SIGNED_IN, "ward", team=True),
+    "class.attend": Rule(WRITERS, "ward", write=True, team=True),
+    "class.manage": Rule(CLASS_PLANNERS, "ward", write=True, team=True),
 }
 
 
@@ -149,6 +173,8 @@ async def allowed(
     if rule.record == "ward":
         if ward_id is None:
             raise ValueError(f"{action} needs a ward")
+        if rule.team:
+            return await is_of_ward(actor, ward_id)
         return can_set_targets(actor, ward_id) if rule.write else await can_see_ward(actor, ward_id)
     if rule.record == "province":
         if province_id is None:

@@ -2,7 +2,7 @@
 coverage thresholds (with a preview of what a change would do), exports, weekly digests and the mail
 outbox that delivers them.
 
-May import: `surveys.core`, `surveys.people`, `surveys.register.register`, `surveys.survey`, `surveys.tables`,
+May import: `surveys.core`, `surveys.people`, `surveys.register.register`, `surveys.survey`, `surveys.learning`, `surveys.tables`,
 `surveys.schemas`."""
 
 # The daily counts listen for every write that changes a household (surveys.core.changes).

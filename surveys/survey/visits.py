@@ -27,6 +27,7 @@ from surveys.register.consent import NOTICE_VERSION, consent_current
 from surveys.register.households import household_by_token
 from surveys.register.members import check_members, refresh_household_keys
 from surveys.survey.criteria import OUTCOMES, identity_counts
+from surveys.survey.help import record_visit_help
 from surveys.survey.status import household_detail, household_rules
 from surveys.tables import Household, Member, Visit
 
@@ -227,6 +228,7 @@ async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor, prepared: _
             **snapshot,
         )
     )
+    await record_visit_help(visit.client_id, row.id, visit.members, actor.id, at)
     return _Written(household, int(household.version))
 
 

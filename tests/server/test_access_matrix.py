@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,20 @@ from litestar.testing import AsyncTestClient
 
 from server.app import check_access_rules, create_app
 from server.auth import SESSION_COOKIE, is_litestar_options
+from surveys.core.clock import now
 from surveys.core.settings import Settings, load_settings
 from surveys.people.accounts import open_session
 from surveys.register.imports import template_csv
-from surveys.tables import ALL_TABLES, AuthSession, Digest, ImportUpload, Ward
+from surveys.tables import (
+    ALL_TABLES,
+    Attendance,
+    AuthSession,
+    ClassSession,
+    Digest,
+    ImportUpload,
+    TeamMember,
+    Ward,
+)
 from tests.conftest import csrf_token
 from tests.factories import World, make_user
 
@@ -52,6 +63,9 @@ EXPECTED: dict[str, set[str]] = {
     "ward.read": {"ward", "province", "admin"},
     "ward.manage": {"ward", "admin"},
     "province.read": {"province", "admin"},
+    "class.read": {"volunteer1", "volunteer2", "head1", "ward", "province", "admin"},
+    "class.attend": {"volunteer1", "volunteer2", "head1", "ward", "admin"},
+    "class.manage": {"head1", "ward", "admin"},
 }
 
 # Who may take each action on a record of the neighbour ward (01852), by hand: no volunteer or village
@@ -67,6 +81,9 @@ EXPECTED_THERE: dict[str, set[str]] = {
     "village.stickers": {"otherward", "admin"},
     "ward.read": {"otherward", "province", "admin"},
     "ward.manage": {"otherward", "admin"},
+    "class.read": {"otherward", "province", "admin"},
+    "class.attend": {"otherward", "admin"},
+    "class.manage": {"otherward", "admin"},
 }
 
 # Public routes whose handler shows more to those with access: who sees the record itself.
@@ -81,10 +98,14 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/"): 302,
     ("GET", "/api/households"): 422,
     ("GET", "/api/households/{token:str}"): 200,
+    ("GET", "/api/households/{token:str}/help"): 200,
     ("GET", "/api/provinces/{code:str}/report"): 200,
     ("GET", "/api/provinces/{code:str}/reports"): 422,
     ("GET", "/api/villages"): 200,
     ("GET", "/api/villages/{village_id:int}/coverage"): 200,
+    ("GET", "/api/wards/{code:str}/classes"): 200,
+    ("GET", "/api/wards/{code:str}/classes/{class_id:int}"): 200,
+    ("GET", "/api/wards/{code:str}/classes/{class_id:int}/attendance"): 200,
     ("GET", "/api/wards/{code:str}/report"): 200,
     ("GET", "/api/wards/{code:str}/reports"): 422,
     ("GET", "/csrf"): 200,
@@ -125,10 +146,19 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/villages/{village_id:int}/stickers"): 200,
     ("GET", "/wards/{code:str}"): 200,
     ("GET", "/wards/{code:str}/activity"): 200,
+    ("GET", "/wards/{code:str}/activity-month.csv"): 200,
+    ("GET", "/wards/{code:str}/activity-month.xlsx"): 200,
+    ("GET", "/wards/{code:str}/class-topics"): 200,
+    ("GET", "/wards/{code:str}/classes"): 200,
+    ("GET", "/wards/{code:str}/classes/new"): 200,
+    ("GET", "/wards/{code:str}/classes/{class_id:int}"): 200,
+    ("GET", "/wards/{code:str}/classes/{class_id:int}/edit"): 200,
     ("GET", "/wards/{code:str}/digest-settings"): 200,
     ("GET", "/wards/{code:str}/digests"): 200,
     ("GET", "/wards/{code:str}/digests/{digest_id:int}"): 200,
     ("GET", "/wards/{code:str}/digests/{digest_id:int}/email.html"): 200,
+    ("GET", "/wards/{code:str}/digital-team"): 200,
+    ("GET", "/wards/{code:str}/digital-team/{team_id:int}"): 200,
     ("GET", "/wards/{code:str}/official-figures"): 200,
     ("GET", "/wards/{code:str}/report-due"): 200,
     ("GET", "/wards/{code:str}/report.csv"): 200,
@@ -141,8 +171,12 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/wards/{code:str}/team"): 200,
     ("GET", "/wards/{code:str}/team/new"): 200,
     ("GET", "/wards/{code:str}/team/{user_id:int}"): 200,
+    ("POST", "/api/households/{token:str}/help"): 422,
     ("POST", "/api/households/{token:str}/visits"): 422,
     ("POST", "/api/session"): 422,
+    ("POST", "/api/wards/{code:str}/classes"): 422,
+    ("POST", "/api/wards/{code:str}/classes/{class_id:int}"): 422,
+    ("POST", "/api/wards/{code:str}/classes/{class_id:int}/attendance"): 422,
     ("POST", "/h/{token:str}/archive"): 303,
     ("POST", "/h/{token:str}/edit"): 422,
     ("POST", "/h/{token:str}/erase"): 422,
@@ -163,9 +197,19 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("POST", "/villages/{village_id:int}/households/new"): 422,
     ("POST", "/villages/{village_id:int}/stickers/sheet"): 200,
     ("POST", "/villages/{village_id:int}/stickers/stickers.pdf"): 200,
+    ("POST", "/wards/{code:str}/class-topics"): 422,
+    ("POST", "/wards/{code:str}/class-topics/{key:str}/offered"): 303,
+    ("POST", "/wards/{code:str}/classes/new"): 422,
+    ("POST", "/wards/{code:str}/classes/{class_id:int}/attendance"): 422,
+    ("POST", "/wards/{code:str}/classes/{class_id:int}/attendance/{attendance_id:int}/remove"): 303,
+    ("POST", "/wards/{code:str}/classes/{class_id:int}/edit"): 422,
+    ("POST", "/wards/{code:str}/classes/{class_id:int}/search"): 200,
     ("POST", "/wards/{code:str}/digest-settings"): 422,
     ("POST", "/wards/{code:str}/digests/send"): 303,
     ("POST", "/wards/{code:str}/digests/{digest_id:int}/resend"): 303,
+    ("POST", "/wards/{code:str}/digital-team"): 422,
+    ("POST", "/wards/{code:str}/digital-team/{team_id:int}/learners"): 422,
+    ("POST", "/wards/{code:str}/digital-team/{team_id:int}/search"): 200,
     ("POST", "/wards/{code:str}/official-figures"): 422,
     ("POST", "/wards/{code:str}/official-figures/import"): 422,
     ("POST", "/wards/{code:str}/official-figures/import/{token:str}"): 422,
@@ -292,6 +336,7 @@ async def _path(template: str, world: World, role: str, where: str = HERE) -> st
         "user_id": str(world.users["volunteer1"]),
         "file_path": "app.css",
         "path": "openapi.json",  # /schema/{path} answers 404 to any other: Litestar's own
+        "key": "vneid",  # a class topic of the plans
     }
     if "{user_id" in template and not here and "volunteer4" not in world.users:
         # A volunteer of the neighbour ward: the one whose account its officer manages there.
@@ -300,6 +345,10 @@ async def _path(template: str, world: World, role: str, where: str = HERE) -> st
         )
     if "{user_id" in template and not here:
         values["user_id"] = str(world.users["volunteer4"])
+    if "{team_id" in template:
+        values["team_id"] = str(await _team_member(ward))
+    if "{class_id" in template:
+        values["class_id"], values["attendance_id"] = (str(i) for i in await _class_with_attendee(ward))
     if template.startswith("/import/{token") or "/official-figures/import/{token" in template:
         values["token"] = f"upload-{role}"
         if role in world.users:
@@ -320,6 +369,34 @@ async def _path(template: str, world: World, role: str, where: str = HERE) -> st
     if template.startswith(("/provinces/", "/api/provinces/")):
         values["code"] = "19"  # the province of both wards
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], template)
+
+
+async def _team_member(ward: int) -> int:
+    """A digital ambassador of the ward's team."""
+    found = await TeamMember.select(TeamMember.id).where(TeamMember.ward == ward).first()
+    if found is None:
+        found = (await TeamMember.insert(TeamMember(ward=ward, name="Lò Văn Sáng", role="ambassador")))[0]
+    return int(found["id"])
+
+
+async def _class_with_attendee(ward: int) -> tuple[int, int]:
+    """A class of the ward held yesterday, with one walk-in."""
+    found = await ClassSession.select(ClassSession.id).where(ClassSession.ward == ward).first()
+    if found is None:
+        found = (
+            await ClassSession.insert(
+                ClassSession(
+                    ward=ward,
+                    starts_at=now() - timedelta(days=1),
+                    topics=["vneid"],
+                    client_id=uuid.uuid4(),
+                )
+            )
+        )[0]
+        await Attendance.insert(Attendance(session=found["id"], age_group="60_plus", client_id=uuid.uuid4()))
+    attendance = await Attendance.select(Attendance.id).where(Attendance.session == found["id"]).first()
+    assert attendance is not None
+    return int(found["id"]), int(attendance["id"])
 
 
 def _allowed(template: str, action: str, role: str, where: str) -> bool:

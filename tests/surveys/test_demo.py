@@ -44,3 +44,19 @@ async def test_the_demo_province_shows_two_wards_at_work(database_url: str) -> N
     assert set(started) == {"01849", "01906"}
     assert started["01906"].indicators.households == 75 and started["01906"].indicators.visited > 0
     assert len(report.wards) > 50  # the province's other communes: listed, not started
+
+
+async def test_the_demo_has_classes_a_team_in_every_village_and_two_mentors(database_url: str) -> None:
+    from surveys.learning.team import mentoring_gaps
+    from surveys.register.places import ward_id
+    from surveys.tables import Attendance, ClassSession, TeamMember, Village
+
+    await load_demo()
+    ward = await ward_id("01849")
+    assert ward is not None
+    assert await ClassSession.count().where(ClassSession.ward == ward) == 5
+    assert await Attendance.count() > 20
+    villages = await Village.count().where(Village.ward == ward)
+    assert await TeamMember.count().where(TeamMember.role == "team_leader") == villages
+    gaps = await mentoring_gaps(ward)
+    assert gaps["ambassadors"] == 2 and gaps["with_enough"] == 1

@@ -1,0 +1,184 @@
+"""Classes, attendance and help given through the JSON API, with the conventions of visits: a
+`client_id` makes a retry a no-op (200 instead of 201), a stale `version` is a 409 with the record as it
+stands, and a 422 names each bad field. The offline queue can carry attendance and help as it does visits."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, FromQuery
+
+from server.api import _json, _parse
+from server.auth import access, client_address, routed_household, routed_ward
+from server.openapi import json_body, problems
+from server.problems import ConflictProblem, InvalidInputProblem
+from surveys.core.validation import InvalidInput
+from surveys.learning.attendance import attendee_out, class_attendees, parse_attendance, record_attendance
+from surveys.learning.classes import (
+    ClassConflict,
+    class_out,
+    create_class,
+    parse_class,
+    update_class,
+    ward_class,
+)
+from surveys.learning.help_api import help_out, household_help, parse_help
+from surveys.learning.pages import month_view, planner_villages
+from surveys.learning.schemas import (
+    AttendanceCreate,
+    AttendeeOut,
+    ClassCreate,
+    ClassOut,
+    ClassUpdate,
+    HelpCreate,
+    HelpOut,
+)
+from surveys.people.accounts import Actor
+from surveys.survey.help import record_help
+
+
+def _invalid(exc: InvalidInput) -> InvalidInputProblem:
+    return InvalidInputProblem([(e.field, e.code) for e in exc.errors])
+
+
+class ClassApiController(Controller):
+    """A ward's classes and their attendance, for everyone who works in the ward."""
+
+    path = "/api/wards/{code:str}/classes"
+    tags = ["classes"]  # noqa: RUF012
+
+    async def _class(self, request: Request[Actor, Any, Any], class_id: int) -> dict[str, Any]:
+        found = await ward_class(routed_ward(request), class_id)
+        if found is None:
+            raise NotFoundException("No such class.")
+        return found
+
+    @get("/", opt=access("class.read"), responses=problems(400, 401, 404))
+    async def index(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], month: FromQuery[str] = ""
+    ) -> list[ClassOut]:
+        """The classes of a month (`2026-11`; this month by default), in order of time."""
+        view = await month_view(request.user, routed_ward(request), month)
+        return [class_out(code, c) for _, classes in view.days for c in classes]
+
+    @post(
+        "/",
+        operation_class=json_body(ClassCreate),
+        opt=access("class.manage"),
+        responses={
+            200: ResponseSpec(data_container=ClassOut, description="This client_id was recorded before."),
+            **problems(400, 401, 404, 413, 422),
+        },
+    )
+    async def create(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Response[ClassOut]:
+        """Plan a class: 201 when created, 200 for a repeated `client_id`."""
+        ward_id = routed_ward(request)
+        villages = {v["id"] for v in await planner_villages(request.user, ward_id)}
+        raw = await _json(request)
+        try:
+            data = await parse_class(raw, ClassCreate, ward_id, villages)
+            result = await create_class(ward_id, data, request.user.id, client_address(request))
+        except InvalidInput as exc:
+            raise _invalid(exc) from exc
+        return Response(
+            class_out(code, await self._class(request, result.id)), status_code=201 if result.created else 200
+        )
+
+    @get("/{class_id:int}", opt=access("class.read"), responses=problems(400, 401, 404))
+    async def show(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], class_id: FromPath[int]
+    ) -> ClassOut:
+        """One class with its attendance counts."""
+        return class_out(code, await self._class(request, class_id))
+
+    @post(
+        "/{class_id:int}",
+        status_code=200,
+        operation_class=json_body(ClassUpdate),
+        opt=access("class.manage"),
+        responses=problems(400, 401, 404, 409, 413, 422),
+    )
+    async def update(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], class_id: FromPath[int]
+    ) -> ClassOut:
+        """Change a class; 409 with the class as it stands when `version` is not the current one."""
+        ward_id = routed_ward(request)
+        await self._class(request, class_id)
+        villages = {v["id"] for v in await planner_villages(request.user, ward_id)}
+        raw = await _json(request)
+        try:
+            data = await parse_class(raw, ClassUpdate, ward_id, villages)
+            await update_class(ward_id, class_id, data, request.user.id, client_address(request))
+        except InvalidInput as exc:
+            raise _invalid(exc) from exc
+        except ClassConflict as exc:
+            raise ConflictProblem(class_out(code, exc.current), "class") from exc
+        return class_out(code, await self._class(request, class_id))
+
+    @get("/{class_id:int}/attendance", opt=access("class.read"), responses=problems(400, 401, 404))
+    async def attendance(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], class_id: FromPath[int]
+    ) -> list[AttendeeOut]:
+        """The class's attendees: walk-ins, and members (their ids only where the caller may see them)."""
+        await self._class(request, class_id)
+        return [attendee_out(a) for a in await class_attendees(class_id, request.user, routed_ward(request))]
+
+    @post(
+        "/{class_id:int}/attendance",
+        operation_class=json_body(AttendanceCreate),
+        opt=access("class.attend"),
+        responses={
+            200: ResponseSpec(data_container=AttendeeOut, description="This client_id was recorded before."),
+            **problems(400, 401, 404, 413, 422),
+        },
+    )
+    async def attend(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], class_id: FromPath[int]
+    ) -> Response[AttendeeOut]:
+        """Record one attendee (a member, or a walk-in's age group and sex): 201, or 200 for a repeat."""
+        session = await self._class(request, class_id)
+        ward_id = routed_ward(request)
+        data = _parse(await _json(request), partial(parse_attendance, session=session))
+        try:
+            result = await record_attendance(ward_id, session, data, request.user, client_address(request))
+        except InvalidInput as exc:
+            raise _invalid(exc) from exc
+        attendees = await class_attendees(class_id, request.user, ward_id)
+        row = next(a for a in attendees if a["id"] == result.id)
+        return Response(attendee_out(row), status_code=201 if result.created else 200)
+
+
+class HelpApiController(Controller):
+    """Help given to a household's members, outside a visit (a visit carries its own in its answers)."""
+
+    path = "/api/households/{token:str}/help"
+    tags = ["households"]  # noqa: RUF012
+
+    @get("/", opt=access("household.read"), responses=problems(400, 401, 404))
+    async def index(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> list[HelpOut]:
+        """The help the household's members were given, newest first."""
+        return await household_help(routed_household(request).id)
+
+    @post(
+        "/",
+        operation_class=json_body(HelpCreate),
+        opt=access("household.visit"),
+        responses={
+            200: ResponseSpec(data_container=HelpOut, description="This client_id was recorded before."),
+            **problems(400, 401, 404, 413, 422),
+        },
+    )
+    async def create(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Response[HelpOut]:
+        """Record help given to a member: 201, or 200 for a repeated `client_id`."""
+        row = routed_household(request)
+        data = _parse(await _json(request), parse_help)
+        try:
+            result = await record_help(row.id, data.member, data.kind, data.note, data.client_id,
+                                       request.user.id, data.session, client_address(request))  # fmt: skip
+        except InvalidInput as exc:
+            raise _invalid(exc) from exc
+        return Response(await help_out(result.id), status_code=201 if result.created else 200)

@@ -1,0 +1,6 @@
+"""The movement's other half beside the door-to-door visits (DESIGN.md §10): community classes and their
+topics, attendance (which marks a member's "took part in learning"), and the help given to each person at
+a visit or a class.
+
+May import: `surveys.core`, `surveys.people`, `surveys.register`, `surveys.survey`, `surveys.tables`,
+`surveys.schemas`."""

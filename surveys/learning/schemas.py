@@ -1,0 +1,117 @@
+"""The shapes of classes, attendance and help, for the pages' forms and the JSON API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct, field
+
+from surveys.schemas import HelpKind, Id, Sex
+
+Audience = Literal["everyone", "elderly", "disabilities", "workers", "team"]
+AgeGroup = Literal["under_16", "16_59", "60_plus"]
+TopicKey = Annotated[str, Meta(min_length=1, max_length=30)]
+Place = Annotated[str, Meta(max_length=200)]
+Trainers = Annotated[str, Meta(max_length=300)]
+HelpNote = Annotated[str, Meta(max_length=100)]
+
+
+class ClassCreate(Struct, kw_only=True):
+    """A class as the ward office or a village head plans it; `village` None: the ward's hall."""
+
+    client_id: uuid.UUID
+    starts_at: datetime
+    village: Id | None = None
+    place: Place = ""
+    topics: Annotated[list[TopicKey], Meta(min_length=1, max_length=12)]
+    audience: Audience = "everyone"
+    trainers: Trainers = ""
+
+
+class ClassUpdate(Struct, kw_only=True):
+    """A change to a class; `version` is the one the editor saw (a concurrent change is a conflict)."""
+
+    version: Id
+    starts_at: datetime
+    village: Id | None = None
+    place: Place = ""
+    topics: Annotated[list[TopicKey], Meta(min_length=1, max_length=12)]
+    audience: Audience = "everyone"
+    trainers: Trainers = ""
+
+
+class AttendanceCreate(Struct, kw_only=True):
+    """One person at a class: a member of the register (`member`), or a walk-in (age group and sex)."""
+
+    client_id: uuid.UUID
+    member: Id | None = None
+    age_group: AgeGroup | Literal[""] = ""
+    sex: Sex = ""
+    can_use: Annotated[list[TopicKey], Meta(max_length=12)] = field(default_factory=list)
+
+
+class HelpCreate(Struct, kw_only=True):
+    """Help given to a member, outside a visit (a visit carries its help in its members' answers)."""
+
+    client_id: uuid.UUID
+    member: Id
+    kind: HelpKind
+    note: HelpNote = ""
+    session: Id | None = None
+
+
+class ClassOut(Struct):
+    """A class as the API gives it."""
+
+    id: int
+    ward_code: str
+    village_id: int | None
+    starts_at: datetime
+    place: str
+    topics: list[str]
+    audience: str
+    trainers: str
+    version: int
+    attendees: int
+    walk_ins: int
+
+
+class AttendeeOut(Struct):
+    """One attendance as the API gives it: a walk-in, or a member (`member` None when the caller may not
+    see the member's village)."""
+
+    id: int
+    walk_in: bool
+    member: int | None
+    age_group: str
+    sex: str
+    can_use: list[str]
+
+
+class HelpOut(Struct):
+    """One help given, as the API gives it."""
+
+    id: int
+    member: int
+    kind: str
+    note: str
+    at: datetime
+    via: Literal["visit", "class", "other"]
+
+
+TeamRole = Literal[
+    "team_leader", "member", "ambassador", "youth_union", "womens_union", "police", "teacher_student"
+]
+
+
+class TeamMemberCreate(Struct, kw_only=True):
+    """A member of the community digital team; `member` is their own register entry, if any."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    phone: Annotated[str, Meta(max_length=20, pattern=r"^[0-9 +.]*$")] = ""
+    role: TeamRole = "member"
+    village: Id | None = None
+    user: Id | None = None
+    member: Id | None = None

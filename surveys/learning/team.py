@@ -1,0 +1,157 @@
+"""The community digital team of a ward (issue 14 item 3) and its mentors' learners (item 4): each Đại sứ
+số is assigned learners from the register; the ward sees mentors with fewer than MIN_LEARNERS learners
+and the priority groups' learners without a mentor (60+, poor households, elderly living alone)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from surveys.core.audit import audit
+from surveys.core.clock import this_year
+from surveys.core.db import write_transaction
+from surveys.core.text import clean
+from surveys.core.validation import FieldError, InvalidInput, parse
+from surveys.learning.schemas import TeamMemberCreate
+from surveys.learning.words import MIN_LEARNERS
+from surveys.tables import Attendance, Member, Mentorship, TeamMember, User, Village
+
+
+async def parse_team_member(raw: Any, ward_id: int) -> TeamMemberCreate:
+    """A team member from a form or JSON: a village, account and register entry of the ward."""
+    errors: list[FieldError] = []
+    typed = raw.get("name") if isinstance(raw, dict) else None
+    blank = [FieldError("name", "required")] if isinstance(typed, str) and typed and not clean(typed) else []
+    data = parse(raw, TeamMemberCreate, blank)
+    name = clean(data.name)
+    if data.village and not await Village.exists().where(
+        (Village.id == data.village) & (Village.ward == ward_id)
+    ):
+        errors.append(FieldError("village", "invalid_choice"))
+    if data.user and not await User.exists().where((User.id == data.user) & (User.ward == ward_id)):
+        errors.append(FieldError("user", "invalid_choice"))
+    if data.member and not await _of_ward(data.member, ward_id):
+        errors.append(FieldError("member", "unknown_member"))
+    if errors:
+        raise InvalidInput(errors)
+    return TeamMemberCreate(**{**{f: getattr(data, f) for f in data.__struct_fields__}, "name": name})
+
+
+async def _of_ward(member_id: int, ward_id: int) -> bool:
+    return bool(
+        await Member.exists().where(
+            (Member.id == member_id)
+            & Member.removed.eq(False)
+            & (Member.household._.village._.ward == ward_id)
+        )
+    )
+
+
+async def add_team_member(ward_id: int, data: TeamMemberCreate, user_id: int, client_addr: str = "") -> int:
+    """Add a member to the ward's team; returns their id."""
+    async with write_transaction():
+        inserted = await TeamMember.insert(
+            TeamMember(ward=ward_id, village=data.village, name=data.name, phone=data.phone.strip(),
+                       role=data.role, user=data.user, member=data.member)
+        )  # fmt: skip
+        team_id = int(inserted[0]["id"])
+        await audit("team.member_added", "team_member", team_id, user_id, {"role": data.role}, client_addr)
+    return team_id
+
+
+async def ward_digital_team(ward_id: int) -> list[dict[str, Any]]:
+    """The ward's team by village (the ward's own first), each with their number of learners and of
+    team trainings attended (classes for the community digital team)."""
+    rows = await TeamMember.select(
+        TeamMember.id, TeamMember.name, TeamMember.phone, TeamMember.role, TeamMember.village,
+        TeamMember.village._.name.as_alias("village_name"), TeamMember.member, TeamMember.user,
+    ).where((TeamMember.ward == ward_id) & TeamMember.active.eq(True)).order_by(TeamMember.name)  # fmt: skip
+    learners = await _learner_counts([r["id"] for r in rows])
+    trained = await _trainings([r["member"] for r in rows if r["member"]])
+    return [
+        {**r, "learners": learners.get(r["id"], 0), "trainings": len(trained.get(r["member"], []))}
+        for r in sorted(rows, key=lambda r: (r["village_name"] or "", r["name"]))
+    ]
+
+
+async def _learner_counts(team_ids: list[int]) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    if team_ids:
+        for r in await Mentorship.select(Mentorship.mentor).where(Mentorship.mentor.is_in(team_ids)):
+            counts[r["mentor"]] = counts.get(r["mentor"], 0) + 1
+    return counts
+
+
+async def _trainings(member_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Team-audience classes each register member attended."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    if member_ids:
+        rows = await Attendance.select(
+            Attendance.member, Attendance.session._.starts_at.as_alias("starts_at")
+        ).where(Attendance.member.is_in(member_ids) & (Attendance.session._.audience == "team"))
+        for r in rows:
+            out.setdefault(r["member"], []).append(r)
+    return out
+
+
+async def team_member_of_ward(ward_id: int, team_id: int) -> dict[str, Any] | None:
+    """One team member of the ward, with their learners (each with their skills) and trainings."""
+    row = await TeamMember.select().where((TeamMember.id == team_id) & (TeamMember.ward == ward_id)).first()
+    if row is None:
+        return None
+    learners = await Member.select(
+        Member.id, Member.full_name, Member.birth_year, Member.skill_learned, Member.skill_understands,
+        Member.skill_uses_services, Member.skill_guides_others, Member.household._.code.as_alias("code"),
+        Member.household._.village.as_alias("village"),
+    ).where(Member.id.is_in(Mentorship.select(Mentorship.learner).where(Mentorship.mentor == team_id)))  # fmt: skip
+    trainings = (await _trainings([row["member"]])).get(row["member"], []) if row["member"] else []
+    return {**row, "learners": sorted(learners, key=lambda m: m["full_name"]), "trainings": trainings}
+
+
+async def assign_learner(
+    ward_id: int, team_id: int, learner_id: int, user_id: int, client_addr: str = ""
+) -> None:
+    """Pair a learner of the ward's register with a mentor. Refused: a mentor as their own learner, a
+    learner who already has a mentor, a learner of another ward."""
+    mentor = (
+        await TeamMember.select(TeamMember.member)
+        .where((TeamMember.id == team_id) & (TeamMember.ward == ward_id))
+        .first()
+    )
+    if mentor is None:
+        raise LookupError(team_id)
+    errors: list[FieldError] = []
+    if mentor["member"] == learner_id:
+        errors.append(FieldError("learner", "own_learner"))
+    elif not await _of_ward(learner_id, ward_id):
+        errors.append(FieldError("learner", "unknown_member"))
+    if errors:
+        raise InvalidInput(errors)
+    async with write_transaction():
+        if await Mentorship.exists().where(Mentorship.learner == learner_id):
+            raise InvalidInput([FieldError("learner", "has_mentor")])
+        await Mentorship.insert(Mentorship(mentor=team_id, learner=learner_id))
+        await audit(
+            "team.learner_assigned", "team_member", team_id, user_id, {"learner": learner_id}, client_addr
+        )
+
+
+async def mentoring_gaps(ward_id: int) -> dict[str, Any]:
+    """What the ward office watches: ambassadors with fewer than MIN_LEARNERS learners, and how many
+    members of the priority groups (60+, poor households, elderly living alone) have no mentor."""
+    team = [m for m in await ward_digital_team(ward_id) if m["role"] == "ambassador"]
+    sixty = this_year() - 60
+    mentored = Mentorship.select(Mentorship.learner)
+    unmentored = await Member.count().where(
+        Member.removed.eq(False)
+        & (Member.household._.village._.ward == ward_id)
+        & Member.household._.archived.eq(False)
+        & ((Member.birth_year <= sixty) | Member.household._.priority_poor.eq(True)
+           | Member.household._.priority_elderly_alone.eq(True))
+        & Member.id.not_in(mentored)
+    )  # fmt: skip
+    return {
+        "short": [m for m in team if m["learners"] < MIN_LEARNERS],
+        "ambassadors": len(team),
+        "with_enough": sum(1 for m in team if m["learners"] >= MIN_LEARNERS),
+        "priority_without_mentor": unmentored,
+    }

@@ -1,0 +1,287 @@
+"""The class pages: planning a class, the month's list, recording attendance on a phone, the topics,
+and the help given at a visit, as each kind of user meets them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar.testing import AsyncTestClient
+
+from surveys.core.clock import now
+from surveys.tables import Attendance, ClassSession, Help, Member
+from tests.conftest import sign_in
+from tests.factories import World
+from tests.server.helpers import soup
+
+WARD = "/wards/01849/classes"
+
+
+def _when(days: int) -> dict[str, str]:
+    local = (now() + timedelta(days=days)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    return {"date": local.date().isoformat(), "time": "08:00"}
+
+
+async def _plan(client: AsyncTestClient[Any], csrf: str, days: int = -1, **fields: Any) -> Any:
+    data = {"_csrf_token": csrf, **_when(days), "topics": ["vneid", "ai"], "audience": "elderly",
+            "place": "Nhà văn hoá", **fields}  # fmt: skip
+    new = soup(await client.get(f"{WARD}/new"))
+    client_id = new.find("input", attrs={"name": "client_id"})
+    assert client_id is not None
+    return await client.post(
+        f"{WARD}/new", data={"client_id": client_id["value"], **data}, follow_redirects=False
+    )
+
+
+async def _class_id() -> int:
+    row = await ClassSession.select(ClassSession.id).order_by(ClassSession.id, ascending=False).first()
+    assert row is not None
+    return int(row["id"])
+
+
+async def test_a_village_head_plans_a_class_that_volunteers_see_in_the_months_list(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "head1")
+    response = await _plan(client, csrf, village=str(world.villages["v1"]))
+    assert response.status_code == 303
+    class_id = await _class_id()
+    assert response.headers["location"] == f"{WARD}/{class_id}"
+    await sign_in(client, "volunteer2")
+    month = soup(await client.get(WARD))
+    link = month.find("a", href=f"{WARD}/{class_id}")
+    assert link is not None and "Thôn Đồng Tâm" in link.text and "Người cao tuổi" in link.text
+    assert month.find("a", href=f"{WARD}/new") is None  # volunteers do not plan
+
+
+async def test_a_bad_class_comes_back_in_vietnamese_and_saves_nothing(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "head1")
+    response = await _plan(client, csrf, date="hôm qua", topics=["nau-an"], village=str(world.villages["v3"]))
+    assert response.status_code == 422
+    page = soup(response)
+    errors = {p.text for p in page.select(".field-error")}
+    assert "Hãy chọn trong các chủ đề lớp học của xã (những chủ đề lớp này dạy)." in errors
+    assert "Hãy chọn một thôn bạn phụ trách." in errors  # v3 is not head1's
+    assert any("ngày" in e for e in errors)
+    assert page.find("input", attrs={"name": "place"})["value"] == "Nhà văn hoá"
+    assert await ClassSession.count() == 0
+
+
+async def test_a_volunteer_records_attendees_and_a_walk_in_on_the_class_page(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "ward")
+    await _plan(client, csrf)
+    class_id = await _class_id()
+    csrf = await sign_in(client, "volunteer1")
+    found = soup(
+        await client.post(f"{WARD}/{class_id}/search", data={"_csrf_token": csrf, "q": "tran thi binh"})
+    )
+    forms = found.select("ul.found form")
+    assert forms and "Trần Thị Bình" in forms[0].text
+    member = forms[0].find("input", attrs={"name": "member"})["value"]
+    client_id = forms[0].find("input", attrs={"name": "client_id"})["value"]
+    body = {"_csrf_token": csrf, "client_id": client_id, "member": member, "can_use": "ai"}
+    response = await client.post(f"{WARD}/{class_id}/attendance", data=body, follow_redirects=False)
+    assert response.status_code == 303
+    again = await client.post(f"{WARD}/{class_id}/attendance", data=body, follow_redirects=False)
+    assert again.status_code == 303  # a double tap: recorded once
+    twice = await client.post(
+        f"{WARD}/{class_id}/attendance", data={**body, "client_id": "6b0b6f7e-2c7a-4a57-9a41-1c5f0d7f0a11"}
+    )
+    assert twice.status_code == 422 and "đã có trong danh sách" in soup(twice).select_one(".error").text
+    walk_in = {"_csrf_token": csrf, "client_id": "0d3c43a4-2ad4-4f2e-8d0e-9c1d5f1d7b22", "age_group": "60_plus",
+               "sex": "female"}  # fmt: skip
+    assert (
+        await client.post(f"{WARD}/{class_id}/attendance", data=walk_in, follow_redirects=False)
+    ).status_code == 303
+    page = soup(await client.get(f"{WARD}/{class_id}"))
+    items = [li.text for li in page.select("ol.attendees li")]
+    assert len(items) == 2 and "Trần Thị Bình" in items[0] and "60 tuổi trở lên" in items[1]
+    binh = await Member.select(Member.skill_learned, Member.uses_ai).where(Member.id == int(member)).first()
+    assert binh == {"skill_learned": True, "uses_ai": "yes"}
+    household = soup(await client.get(f"/h/{world.households['an']}"))
+    assert "Lớp đã học" in household.text
+
+
+async def test_a_walk_in_without_age_group_and_a_future_class_are_refused(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "ward")
+    await _plan(client, csrf, days=3)
+    class_id = await _class_id()
+    page = soup(await client.get(f"{WARD}/{class_id}"))
+    assert page.find("form", action=f"{WARD}/{class_id}/attendance") is None
+    body = {"_csrf_token": csrf, "client_id": "0d3c43a4-2ad4-4f2e-8d0e-9c1d5f1d7b22", "sex": "male"}
+    response = await client.post(f"{WARD}/{class_id}/attendance", data=body)
+    assert response.status_code == 422
+    text = soup(response).select_one(".error").text
+    assert "chưa bắt đầu" in text and "nhóm tuổi" in text
+    assert await Attendance.count() == 0
+
+
+async def test_a_class_of_another_ward_is_not_found(client: AsyncTestClient[Any], world: World) -> None:
+    csrf = await sign_in(client, "ward")
+    await _plan(client, csrf)
+    class_id = await _class_id()
+    await sign_in(client, "otherward")
+    assert (await client.get(f"/wards/01852/classes/{class_id}")).status_code == 404
+
+
+async def test_a_stale_class_edit_shows_the_conflict(client: AsyncTestClient[Any], world: World) -> None:
+    csrf = await sign_in(client, "ward")
+    await _plan(client, csrf)
+    class_id = await _class_id()
+    data = {"_csrf_token": csrf, **_when(-1), "topics": "safety", "audience": "everyone", "version": "1"}
+    assert (
+        await client.post(f"{WARD}/{class_id}/edit", data=data, follow_redirects=False)
+    ).status_code == 303
+    response = await client.post(f"{WARD}/{class_id}/edit", data={**data, "topics": "payment"})
+    assert response.status_code == 409
+    row = await ClassSession.select(ClassSession.topics).where(ClassSession.id == class_id).first()
+    assert row is not None and "safety" in str(row["topics"])
+
+
+async def test_the_ward_office_adds_and_retires_topics(client: AsyncTestClient[Any], world: World) -> None:
+    csrf = await sign_in(client, "ward")
+    response = await client.post(
+        "/wards/01849/class-topics", data={"_csrf_token": csrf, "name": "Zalo"}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    await client.post(
+        "/wards/01849/class-topics/ecommerce/offered", data={"_csrf_token": csrf, "offered": "false"}
+    )
+    form = soup(await client.get(f"{WARD}/new"))
+    topics = [label.text.strip() for label in form.select("fieldset label.check")]
+    assert "Zalo" in topics and not any("Chợ số" in t for t in topics)
+    empty = await client.post("/wards/01849/class-topics", data={"_csrf_token": csrf, "name": " "})
+    assert empty.status_code == 422 and soup(empty).select_one(".field-error") is not None
+
+
+async def test_the_visit_form_records_help_given_today(client: AsyncTestClient[Any], world: World) -> None:
+    csrf = await sign_in(client, "volunteer1")
+    token = world.households["an"]
+    form = soup(await client.get(f"/h/{token}/visit")).find("form", id="visit")
+    assert form is not None and form.find("input", attrs={"name": "m-0-helped", "value": "vneid_installed"})
+    data: dict[str, Any] = {}
+    for field in form.find_all("input"):
+        name, kind = field.get("name"), field.get("type", "text")
+        if name and (kind not in ("checkbox", "radio") or field.has_attr("checked")):
+            data[name] = field.get("value", "on")
+    data.update(
+        {"_csrf_token": csrf, "outcome": "done", "consent": "on", "m-0-helped": ["vneid_installed", "bank"]}
+    )
+    response = await client.post(f"/h/{token}/visits", data=data, follow_redirects=False)
+    assert response.status_code == 303, response.text[:500]
+    assert sorted(r["kind"] for r in await Help.select(Help.kind)) == ["bank", "vneid_installed"]
+    page = soup(await client.get(f"/h/{token}"))
+    assert "Đã cài VNeID" in page.text
+    bad = {
+        **data,
+        "client_id": "0d3c43a4-2ad4-4f2e-8d0e-9c1d5f1d7b99",
+        "household_version": "2",
+        "m-0-helped": "cooking",
+    }
+    response = await client.post(f"/h/{token}/visits", data=bad)
+    assert response.status_code == 422 and await Help.count() == 2
+
+
+async def test_the_ward_dashboard_counts_classes_attendees_learners_and_help(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "ward")
+    before = soup(await client.get("/wards/01849")).find("section", id="classes")
+    assert before is not None
+    assert before.select("dd")[0].text.startswith("0 ")  # no attendee yet
+    await _plan(client, csrf)
+    class_id = await _class_id()
+    binh = await Member.select(Member.id).where(Member.full_name == "Trần Thị Bình").first()
+    assert binh is not None
+    for body in (
+        {"member": str(binh["id"]), "can_use": "ai", "client_id": "6b0b6f7e-2c7a-4a57-9a41-1c5f0d7f0a11"},
+        {"age_group": "60_plus", "sex": "male", "client_id": "6b0b6f7e-2c7a-4a57-9a41-1c5f0d7f0a12"},
+    ):
+        await client.post(f"{WARD}/{class_id}/attendance", data={"_csrf_token": csrf, **body})
+    section = soup(await client.get("/wards/01849")).find("section", id="classes")
+    assert section is not None
+    facts = {
+        dt.text.strip(): dd.text.strip()
+        for dt, dd in zip(section.select("dt"), section.select("dd"), strict=True)
+    }
+    assert facts["Lượt người học"].startswith("2 ")
+    assert facts["Người học có trong danh sách hộ"] == "1"
+    assert facts["Người học biết dùng ít nhất một công cụ AI"].startswith("1 (100")
+    assert facts["· Người cao tuổi"] == "2"
+    months = [li.text.strip().split(": ")[1] for li in section.select("ul.months li")]
+    assert months[-1].startswith("1") or months[-2].startswith("1")  # yesterday: this month or the last
+
+
+async def test_the_ward_office_builds_its_team_and_pairs_learners(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "ward")
+    bad = await client.post(
+        "/wards/01849/digital-team", data={"_csrf_token": csrf, "name": " ", "phone": "số"}
+    )
+    assert bad.status_code == 422 and len(soup(bad).select(".field-error")) == 2
+    data = {
+        "_csrf_token": csrf,
+        "name": "Lò Văn Sáng",
+        "role": "ambassador",
+        "village": str(world.villages["v1"]),
+    }
+    assert (
+        await client.post("/wards/01849/digital-team", data=data, follow_redirects=False)
+    ).status_code == 303
+    team = soup(await client.get("/wards/01849/digital-team"))
+    link = team.find("a", string="Lò Văn Sáng")
+    assert link is not None and "0 trên 1" in team.text
+    page = str(link["href"])
+    found = soup(await client.post(f"{page}/search", data={"_csrf_token": csrf, "q": "dang thi anh"}))
+    learner = found.select_one("ul.found input[name=learner]")
+    assert learner is not None
+    done = await client.post(
+        f"{page}/learners", data={"_csrf_token": csrf, "learner": learner["value"]}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    again = await client.post(f"{page}/learners", data={"_csrf_token": csrf, "learner": learner["value"]})
+    assert again.status_code == 422 and "đã có người kèm cặp" in soup(again).select_one(".error").text
+    assert "Đặng Thị Ánh" in soup(await client.get(page)).text
+    await sign_in(client, "volunteer1")
+    seen = soup(await client.get("/wards/01849/digital-team"))
+    assert seen.find("form", action="/wards/01849/digital-team") is None  # volunteers read, officers keep
+
+
+async def test_the_months_activity_counts_visits_help_classes_taught_and_learners(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    import csv
+    import io
+
+    csrf = await sign_in(client, "volunteer1")
+    token = world.households["an"]
+    form = soup(await client.get(f"/h/{token}/visit")).find("form", id="visit")
+    assert form is not None
+    data: dict[str, Any] = {}
+    for field in form.find_all("input"):
+        name, kind = field.get("name"), field.get("type", "text")
+        if name and (kind not in ("checkbox", "radio") or field.has_attr("checked")):
+            data[name] = field.get("value", "on")
+    data.update({"_csrf_token": csrf, "outcome": "done", "consent": "on", "m-0-helped": "ai_tool"})
+    assert (await client.post(f"/h/{token}/visits", data=data, follow_redirects=False)).status_code == 303
+    csrf = await sign_in(client, "ward")
+    await _plan(client, csrf, trainers="Tài khoản volunteer1")
+    await client.post(
+        "/wards/01849/digital-team", data={"_csrf_token": csrf, "name": "Lò Văn Sáng", "role": "ambassador"}
+    )
+    response = await client.get("/wards/01849/activity-month.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    lines = {r[0]: r[1:] for r in rows if r and r[0] in ("Tài khoản volunteer1", "Lò Văn Sáng")}
+    # Yesterday's class is this month's, or last month's on the 1st: taught 1 or 0 this month.
+    assert lines["Tài khoản volunteer1"][1:3] == ["1", "1"]
+    assert lines["Lò Văn Sáng"] == ["Đại sứ số", "0", "0", "0", "0"]
+    assert (await client.get("/wards/01849/activity-month.xlsx?month=2026-01")).status_code == 200
