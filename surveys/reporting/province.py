@@ -183,9 +183,10 @@ async def _trends(
     return starts, {ward: [Indicators(**p) for p in points] for ward, points in totals.items()}
 
 
-async def _activity(province_id: int, since: datetime) -> dict[int, tuple[int, datetime | None]]:
+async def _live_activity(province_id: int, since: datetime) -> dict[int, tuple[int, datetime | None]]:
     """Per ward: visits since `since` (any outcome: a door knocked on is work done), and the latest
-    visit or register change."""
+    visit or register change, counted over every visit and household of the province (`COUNTS_READ=false`,
+    and what `_activity` is tested against)."""
     rows = await Household.raw(
         """SELECT vl.ward AS ward, SUM(CASE WHEN v.at >= {} THEN 1 ELSE 0 END) AS visits, MAX(v.at) AS last_at
         FROM visit v JOIN household h ON h.id = v.household JOIN village vl ON vl.id = h.village
@@ -200,13 +201,69 @@ async def _activity(province_id: int, since: datetime) -> dict[int, tuple[int, d
         province_id,
         province_id,
     )
+    return _merged(rows)
+
+
+def _merged(rows: list[dict[str, Any]]) -> dict[int, tuple[int, datetime | None]]:
+    """Rows of (ward, visits, last_at) summed and maxed by ward; a ward with neither is left out."""
     found: dict[int, tuple[int, datetime | None]] = {}
     for r in rows:
-        visits, last = found.get(int(r["ward"]), (0, None))
+        ward = int(r["ward"])
+        visits, last = found.get(ward, (0, None))
         at = _timestamp(r["last_at"])
         latest = max((t for t in (last, at) if t is not None), default=None)
-        found[int(r["ward"])] = (visits + int(r["visits"] or 0), latest)
+        if visits + int(r["visits"] or 0) or latest is not None:
+            found[ward] = (visits + int(r["visits"] or 0), latest)
     return found
+
+
+async def _activity(province_id: int, since: datetime) -> dict[int, tuple[int, datetime | None]]:
+    """The same numbers as `_live_activity` without reading every visit and household of the province:
+
+    - the visits since `since` through the index on `visit.at` (a week's visits, not a year's), counted
+      by village before the province is picked: grouped first, PostgreSQL cannot start from the
+      province's households (which it does when it underestimates them, as on generated data, reading
+      every household to find the week's few visits); a ward with a visit this week has its latest
+      visit among them (the week's visits of every province in the database are read: one province
+      in the measured databases; a national one partitions `visit` by time first, docs/scaling.md §5);
+    - each village's latest register change through the index on `household (village, updated_at)`:
+      one index lookup per village;
+    - only for a started ward without a visit this week, its latest earlier visit: the newest visit of the
+      ward before `since` (`ORDER BY at DESC LIMIT 1`, which the index on `visit.at` can walk back).
+    """
+    since = since.astimezone(UTC)
+    week = await Household.raw(
+        """SELECT vl.ward AS ward, SUM(w.visits) AS visits, MAX(w.last_at) AS last_at
+        FROM (
+            SELECT h.village AS village, COUNT(*) AS visits, MAX(v.at) AS last_at
+            FROM visit v JOIN household h ON h.id = v.household WHERE v.at >= {} GROUP BY h.village
+        ) w JOIN village vl ON vl.id = w.village
+        WHERE vl.ward IN (SELECT id FROM ward WHERE province = {})
+        GROUP BY vl.ward""",
+        since,
+        province_id,
+    )
+    changed = await Household.raw(
+        """SELECT vl.ward AS ward, 0 AS visits,
+            MAX((SELECT MAX(h.updated_at) FROM household h WHERE h.village = vl.id)) AS last_at
+        FROM village vl WHERE vl.ward IN (SELECT id FROM ward WHERE province = {})
+        GROUP BY vl.ward""",
+        province_id,
+    )
+    visited = {int(r["ward"]) for r in week}
+    quiet = sorted({int(r["ward"]) for r in changed if r["last_at"] is not None} - visited)
+    earlier: list[dict[str, Any]] = []
+    if quiet:
+        earlier = await Household.raw(
+            f"""SELECT w.id AS ward, 0 AS visits, (
+                SELECT v.at FROM visit v JOIN household h ON h.id = v.household
+                JOIN village vl ON vl.id = h.village
+                WHERE vl.ward = w.id AND v.at < {{}} ORDER BY v.at DESC LIMIT 1) AS last_at
+            FROM ward w WHERE w.id IN ({_in(quiet)})""",
+            since,
+            *quiet,
+        )
+    return _merged([*week, *changed, *earlier])
 
 
 async def _targets(ward_ids: list[int], year: int) -> dict[int, Targets]:
@@ -233,7 +290,7 @@ async def province_report(province_id: int, year: int | None = None) -> Province
     else:
         counts = await _counts(groups, this_year())
     starts, trends = await _trends(groups, {v["id"]: v["ward"] for v in villages}, this_year(), TREND_WEEKS)
-    activity = await _activity(province_id, recent_weeks(1)[0])
+    activity = await (_activity if counts_read() else _live_activity)(province_id, recent_weeks(1)[0])
     targets = await _targets([int(w["id"]) for w in wards], year) if wards else {}
     lines = []
     for ward in wards:

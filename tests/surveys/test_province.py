@@ -7,15 +7,17 @@ import random
 import uuid
 from datetime import timedelta
 
-from surveys.core.clock import now
+import pytest
+
+from surveys.core.clock import now, recent_weeks
 from surveys.people.accounts import actor_by_id
 from surveys.register.households import household_by_token
-from surveys.reporting.province import province_report, shown_lines, sorted_lines
+from surveys.reporting.province import _activity, _live_activity, province_report, shown_lines, sorted_lines
 from surveys.reporting.reports import INDICATORS, Indicators, ward_report, ward_trend
 from surveys.reporting.schemas import TargetsUpdate
 from surveys.reporting.targets import save_targets
 from surveys.survey.visits import parse_visit, record_visit
-from surveys.tables import Household, Member, Province, Ward
+from surveys.tables import Household, Member, Province, Visit, Ward
 from tests.factories import make_household, make_user, make_village, make_ward, person
 
 VNEID = ("not_installed", "installed", "level1", "level2", "unknown")
@@ -156,3 +158,40 @@ async def test_wards_sort_by_any_column_with_not_started_last(database_url: str)
     assert [w.name for w in sorted_lines(report.wards, "name")] == [
         "Phường Phan Đình Phùng", "Xã Đồng Hỷ", "Xã Phong Quang", "Xã Chưa Dùng",
     ]  # fmt: skip
+
+
+async def test_the_weeks_activity_read_through_the_indexes_equals_the_activity_counted_over_everything(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wards = await _two_provinces()
+    # A quiet ward: its visits three weeks old, its register changed ten weeks ago (its last activity is a
+    # visit from before this week); a ward whose visits this week are older than its register changes;
+    # a started ward never visited.
+    quiet = [
+        h["id"]
+        for h in await Household.select(Household.id).where(Household.village._.ward == wards["01852"])
+    ]
+    await Visit.update({Visit.at: now() - timedelta(weeks=3)}).where(Visit.household.is_in(quiet))
+    await Household.update({Household.updated_at: now() - timedelta(weeks=10)}).where(
+        Household.id.is_in(quiet)
+    )
+    await Household.update({Household.updated_at: now() + timedelta(minutes=5)}).where(
+        Household.village._.ward == wards["01849"]
+    )
+    never = await make_ward("01861", "Xã Chưa Thăm", "19")
+    await make_household(
+        await make_village(never, "01", "Thôn 1"), "never-1", [person("Người Chưa Thăm", 1980)]
+    )
+    since = recent_weeks(1)[0]
+    for code in ("19", "01"):
+        province = await _province(code)
+        assert await _activity(province, since) == await _live_activity(province, since)
+    stored = await province_report(await _province("19"))
+    monkeypatch.setattr("surveys.reporting.province.counts_read", lambda: False)
+    live = await province_report(await _province("19"))
+    lines = {w.code: (w.visits_this_week, w.last_activity) for w in stored.wards}
+    assert lines == {w.code: (w.visits_this_week, w.last_activity) for w in live.wards}
+    assert lines["01852"][0] == 0 and lines["01852"][1] is not None
+    assert lines["01852"][1] < since < lines["01849"][1]  # type: ignore[operator]
+    assert lines["01861"][0] == 0 and lines["01861"][1] is not None and lines["01858"] == (0, None)
+    assert lines["01849"][0] > 0 and lines["01855"][0] > 0
