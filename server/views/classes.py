@@ -26,6 +26,7 @@ from surveys.learning.classes import (
 )
 from surveys.learning.pages import ClassView, class_view, month_view, planner_villages
 from surveys.learning.schemas import ClassCreate, ClassUpdate
+from surveys.learning.team import ward_digital_team
 from surveys.learning.topics import add_topic, set_topic_offered, ward_topics
 from surveys.people.accounts import Actor
 
@@ -78,6 +79,7 @@ class ClassController(Controller):
             values=values,
             villages=await planner_villages(request.user, ward_id),
             topics=await ward_topics(ward_id),
+            team=await ward_digital_team(ward_id),
             **{"errors": {}, "c": None, **context},
         )
 
