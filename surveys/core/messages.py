@@ -96,6 +96,8 @@ FIELD_ERRORS = {
     ("age_group", "required"): N_("Choose the age group of a person not in the register."),
     ("age_group", "invalid_choice"): N_("Choose the age group of a person not in the register."),
     ("member", "unknown_member"): N_("This person is not in a register you may see."),
+    ("household", "unknown_household"): N_("No household of your villages has this code."),
+    ("household", "required"): N_("Enter the household's code."),
     ("help_note", "too_long"): N_("A few words only (at most 100 characters), and no personal numbers."),
     ("helped", "invalid_choice"): N_("Choose among the kinds of help listed."),
     ("name", "required"): N_("Enter the name."),

@@ -311,3 +311,52 @@ async def test_the_months_activity_counts_visits_help_classes_taught_and_learner
     assert lines["Tài khoản volunteer1"][1:3] == ["1", "1"]
     assert lines["Lò Văn Sáng"] == ["Đại sứ số", "0", "0", "0", "0"]
     assert (await client.get("/wards/01849/activity-month.xlsx?month=2026-01")).status_code == 200
+
+
+async def test_a_walk_in_joins_a_household_of_the_register_from_the_class_page(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    from surveys.tables import Household
+
+    csrf = await sign_in(client, "ward")
+    await _plan(client, csrf)
+    class_id = await _class_id()
+    csrf = await sign_in(client, "volunteer1")
+    walk_in = {"_csrf_token": csrf, "client_id": "0d3c43a4-2ad4-4f2e-8d0e-9c1d5f1d7b22", "age_group": "60_plus",
+               "sex": "female", "can_use": "ai"}  # fmt: skip
+    await client.post(f"{WARD}/{class_id}/attendance", data=walk_in, follow_redirects=False)
+    form = soup(await client.get(f"{WARD}/{class_id}")).select_one("ol.attendees details.enrol form")
+    assert form is not None
+    codes = {r["token"]: r["code"] for r in await Household.select(Household.token, Household.code)}
+    enrol = {"_csrf_token": csrf, "full_name": "  Lò Thị Mai ", "birth_year": "1950"}
+    # A household of a village volunteer1 does not work in is not offered, and nothing is saved.
+    refused = await client.post(form["action"], data={**enrol, "household": codes[world.households["v3"]]})
+    assert refused.status_code == 422
+    assert "Không có hộ nào thuộc thôn của bạn có mã này." in soup(refused).select_one(".error").text
+    assert await Member.count().where(Member.full_name == "Lò Thị Mai") == 0
+    joined = await client.post(
+        form["action"], data={**enrol, "household": codes[world.households["an"]]}, follow_redirects=False
+    )
+    assert joined.status_code == 303
+    mai = (
+        await Member.select(
+            Member.id,
+            Member.sex,
+            Member.skill_learned,
+            Member.uses_ai,
+            Member.household._.token.as_alias("token"),
+        )
+        .where(Member.full_name == "Lò Thị Mai")
+        .first()
+    )
+    assert mai is not None
+    assert (mai["token"], mai["sex"], mai["skill_learned"], mai["uses_ai"]) == (
+        world.households["an"],
+        "female",
+        True,
+        "yes",
+    )
+    attended = await Attendance.select(Attendance.member, Attendance.age_group).first()
+    assert attended == {"member": mai["id"], "age_group": ""}
+    items = [li.text for li in soup(await client.get(f"{WARD}/{class_id}")).select("ol.attendees li")]
+    assert len(items) == 1 and "Lò Thị Mai" in items[0]
