@@ -267,7 +267,8 @@ class ClassSession(Table):
     # Topic keys (surveys/learning/topics.py): the plans' own, or `w<id>` for one the ward added.
     topics = JSON(default="[]")
     audience = Varchar(length=20, default="everyone")
-    # Who teaches, as typed (names of team members).
+    # Other trainers, as typed (the team's own are ClassTrainer rows; classes planned before those
+    # links keep their typed names here).
     trainers = Varchar(length=300, default="")
     client_id = UUID(unique=True)
     version = Integer(default=1)
@@ -338,6 +339,15 @@ class TeamMember(Table):
     member = ForeignKey(Member, null=True, default=None)
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ClassTrainer(Table):
+    """A team member (of the class's ward) who teaches a class."""
+
+    id: Serial
+
+    session = ForeignKey(ClassSession, index=True)
+    team_member = ForeignKey(TeamMember, index=True)
 
 
 class Mentorship(Table):
@@ -454,6 +464,7 @@ ALL_TABLES: list[type[Table]] = [
     ClassTopic,
     Help,
     TeamMember,
+    ClassTrainer,
     Mentorship,
     WardTarget,
     OfficialFigure,

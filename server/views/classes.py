@@ -24,8 +24,10 @@ from surveys.learning.classes import (
     parse_class,
     update_class,
 )
+from surveys.learning.enrol import enrol_payload, enrol_walk_in, parse_enrol
 from surveys.learning.pages import ClassView, class_view, month_view, planner_villages
 from surveys.learning.schemas import ClassCreate, ClassUpdate
+from surveys.learning.team import ward_digital_team
 from surveys.learning.topics import add_topic, set_topic_offered, ward_topics
 from surveys.people.accounts import Actor
 
@@ -78,6 +80,7 @@ class ClassController(Controller):
             values=values,
             villages=await planner_villages(request.user, ward_id),
             topics=await ward_topics(ward_id),
+            team=await ward_digital_team(ward_id),
             **{"errors": {}, "c": None, **context},
         )
 
@@ -186,6 +189,28 @@ class ClassController(Controller):
         view = await self._view(request, class_id)
         try:
             await remove_attendance(view.c, attendance_id, request.user, client_address(request))
+        except LookupError as exc:
+            raise NotFoundException() from exc
+        return Redirect(f"/wards/{code}/classes/{class_id}", status_code=303)
+
+    @post("/{class_id:int}/attendance/{attendance_id:int}/household", opt=access("class.attend"))
+    async def enrol(
+        self,
+        request: Request[Actor, Any, Any],
+        code: FromPath[str],
+        class_id: FromPath[int],
+        attendance_id: FromPath[int],
+        data: FormData,
+    ) -> Any:
+        """Add a walk-in to a household of the register; their attendance becomes the new member's."""
+        view = await self._view(request, class_id)
+        try:
+            enrol = parse_enrol(enrol_payload(data))
+            await enrol_walk_in(routed_ward(request), view.c, attendance_id, enrol, request.user,
+                                client_address(request))  # fmt: skip
+        except InvalidInput as exc:
+            return page(request, "class.html", status_code=422, code=code, v=view, errors=_errors(exc.errors),
+                        enrolling=attendance_id, enrol=data)  # fmt: skip
         except LookupError as exc:
             raise NotFoundException() from exc
         return Redirect(f"/wards/{code}/classes/{class_id}", status_code=303)

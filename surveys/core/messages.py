@@ -87,10 +87,17 @@ FIELD_ERRORS = {
     ("topics", "invalid"): N_("Tick at least one topic."),
     ("audience", "invalid_choice"): N_("Choose who the class is for."),
     ("trainers", "too_long"): N_("At most 300 characters."),
+    ("trainer_ids", "invalid_choice"): N_(
+        "Choose the trainers among the members of this ward's digital team."
+    ),
+    ("trainer_ids", "invalid"): N_("Choose the trainers among the members of this ward's digital team."),
+    ("trainer_ids", "out_of_range"): N_("At most 12 trainers from the team."),
     ("place", "too_long"): N_("A place has at most 200 characters."),
     ("age_group", "required"): N_("Choose the age group of a person not in the register."),
     ("age_group", "invalid_choice"): N_("Choose the age group of a person not in the register."),
     ("member", "unknown_member"): N_("This person is not in a register you may see."),
+    ("household", "unknown_household"): N_("No household of your villages has this code."),
+    ("household", "required"): N_("Enter the household's code."),
     ("help_note", "too_long"): N_("A few words only (at most 100 characters), and no personal numbers."),
     ("helped", "invalid_choice"): N_("Choose among the kinds of help listed."),
     ("name", "required"): N_("Enter the name."),

@@ -35,7 +35,7 @@ class AttendanceResult:
     created: bool
 
 
-async def _reachable_villages(actor: Actor, ward_id: int) -> list[int]:
+async def reachable_villages(actor: Actor, ward_id: int) -> list[int]:
     """The villages of the ward whose register entries `actor` may see."""
     return sorted(set(await ward_village_ids(ward_id)) & await visible_village_ids(actor))
 
@@ -73,7 +73,7 @@ async def record_attendance(
         member = await Member.select(Member.id, Member.household, Member.household._.village.as_alias("village")).where(
             (Member.id == data.member) & Member.removed.eq(False) & Member.household._.archived.eq(False)
         ).first()  # fmt: skip
-        if member is None or member["village"] not in await _reachable_villages(actor, ward_id):
+        if member is None or member["village"] not in await reachable_villages(actor, ward_id):
             errors.append(FieldError("member", "unknown_member"))
     if errors:
         raise InvalidInput(errors)
@@ -104,14 +104,14 @@ async def record_attendance(
             )
         )
         if member is not None:
-            await _mark_learned(member, "ai" in data.can_use)
+            await mark_learned(member, "ai" in data.can_use)
         attendance_id = int(inserted[0]["id"])
         details = {"class": session["id"], "walk_in": member is None, "can_use": data.can_use}
         await audit("class.attended", "class", session["id"], actor.id, details, client_addr)
     return AttendanceResult(attendance_id, created=True)
 
 
-async def _mark_learned(member: dict[str, Any], uses_ai: bool) -> None:
+async def mark_learned(member: dict[str, Any], uses_ai: bool) -> None:
     """The member took part in learning (and, when the class taught it, can use an AI tool). The
     household's version moves on when that changed, so a visit form drawn before says "changed
     meanwhile" instead of putting the old answer back."""
@@ -158,7 +158,7 @@ async def remove_attendance(
 async def class_attendees(session_id: int, actor: Actor, ward_id: int) -> list[dict[str, Any]]:
     """The class's attendees in the order recorded: a member's name only when `actor` may see their
     village (`name` None otherwise), a walk-in's age group and sex."""
-    villages = set(await _reachable_villages(actor, ward_id))
+    villages = set(await reachable_villages(actor, ward_id))
     rows = (
         await Attendance.select(
             Attendance.id,
@@ -213,7 +213,7 @@ async def find_attendees(
     those whose name holds every word, or every member of a household found by its code or address; at
     most SEARCH_LIMIT, each saying whether they already attend class `session_id`."""
     words = search_words(q)
-    villages = await _reachable_villages(actor, ward_id)
+    villages = await reachable_villages(actor, ward_id)
     if not words or not villages:
         return []
     where = Household.village.is_in(villages) & Household.archived.eq(False)

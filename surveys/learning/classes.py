@@ -20,7 +20,7 @@ from surveys.core.text import clean
 from surveys.core.validation import FieldError, InvalidInput, parse
 from surveys.learning.schemas import ClassCreate, ClassOut, ClassUpdate
 from surveys.learning.topics import ward_topics
-from surveys.tables import Attendance, ClassSession
+from surveys.tables import Attendance, ClassSession, ClassTrainer, TeamMember
 
 
 class ClassConflict(Exception):
@@ -51,13 +51,48 @@ async def parse_class(raw: Any, cls: type[Any], ward_id: int, village_ids: set[i
         village = raw.get("village")
         if isinstance(village, int) and not isinstance(village, bool) and village not in village_ids:
             errors.append(FieldError("village", "invalid_choice"))
+        errors += await _bad_trainers(raw.get("trainer_ids"), ward_id)
     data = parse(raw, cls, errors)
     return msgspec.structs.replace(
         data,
         place=clean(data.place),
         trainers=clean(data.trainers),
         topics=list(dict.fromkeys(data.topics)),
+        trainer_ids=list(dict.fromkeys(data.trainer_ids)),
     )
+
+
+async def _bad_trainers(ids: Any, ward_id: int) -> list[FieldError]:
+    """A trainer must be an active member of the ward's digital team (an id of another ward's or an
+    unknown one is refused, not dropped)."""
+    if not isinstance(ids, list) or not ids:
+        return []
+    wanted = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
+    if len(wanted) < len(ids):
+        return []  # not all numbers: the schema check names the field
+    found = await TeamMember.select(TeamMember.id).where(
+        TeamMember.id.is_in(list(wanted)) & (TeamMember.ward == ward_id) & TeamMember.active.eq(True)
+    )
+    return [] if len(found) == len(wanted) else [FieldError("trainer_ids", "invalid_choice")]
+
+
+async def _set_trainers(class_id: int, trainer_ids: list[int]) -> None:
+    await ClassTrainer.delete().where(ClassTrainer.session == class_id)
+    if trainer_ids:
+        await ClassTrainer.insert(*(ClassTrainer(session=class_id, team_member=t) for t in trainer_ids))
+
+
+async def _trainers_of(class_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each class's team trainers (id and name), by name."""
+    found: dict[int, list[dict[str, Any]]] = {i: [] for i in class_ids}
+    if class_ids:
+        rows = await ClassTrainer.select(
+            ClassTrainer.session, ClassTrainer.team_member.as_alias("id"),
+            ClassTrainer.team_member._.name.as_alias("name"),
+        ).where(ClassTrainer.session.is_in(class_ids)).order_by(ClassTrainer.team_member._.name)  # fmt: skip
+        for r in rows:
+            found[r["session"]].append({"id": r["id"], "name": r["name"]})
+    return found
 
 
 async def create_class(ward_id: int, data: ClassCreate, user_id: int, client_addr: str = "") -> ClassResult:
@@ -86,6 +121,7 @@ async def create_class(ward_id: int, data: ClassCreate, user_id: int, client_add
             )
         )
         class_id = int(inserted[0]["id"])
+        await _set_trainers(class_id, data.trainer_ids)
         details = {"starts_at": data.starts_at.isoformat(), "topics": data.topics, "audience": data.audience}
         await audit("class.created", "class", class_id, user_id, details, client_addr)
     return ClassResult(class_id, created=True)
@@ -124,6 +160,7 @@ async def update_class(
             if current is None:
                 raise LookupError(class_id)
             raise ClassConflict(current)
+        await _set_trainers(class_id, data.trainer_ids)
         await audit("class.updated", "class", class_id, user_id, {"version": data.version + 1}, client_addr)
 
 
@@ -156,7 +193,8 @@ async def ward_class(ward_id: int, class_id: int) -> dict[str, Any] | None:
     if row is None:
         return None
     counts = await _counts([class_id])
-    return {**_row(row), **counts.get(class_id, {"attendees": 0, "walk_ins": 0})}
+    trainers = await _trainers_of([class_id])
+    return {**_row(row), **counts[class_id], "team_trainers": trainers[class_id]}
 
 
 async def _counts(class_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -192,7 +230,8 @@ async def classes_of_month(ward_id: int, year: int, month: int) -> list[dict[str
         .order_by(ClassSession.starts_at)
     )
     counts = await _counts([r["id"] for r in rows])
-    return [{**_row(r), **counts[r["id"]]} for r in rows]
+    trainers = await _trainers_of([r["id"] for r in rows])
+    return [{**_row(r), **counts[r["id"]], "team_trainers": trainers[r["id"]]} for r in rows]
 
 
 def class_out(ward_code: str, c: dict[str, Any]) -> ClassOut:
@@ -205,6 +244,7 @@ def class_out(ward_code: str, c: dict[str, Any]) -> ClassOut:
         place=c["place"],
         topics=c["topics"],
         audience=c["audience"],
+        trainer_ids=[t["id"] for t in c["team_trainers"]],
         trainers=c["trainers"],
         version=c["version"],
         attendees=c["attendees"],
@@ -228,12 +268,18 @@ def class_payload(form: Mapping[str, Any]) -> dict[str, Any]:
         "place": str(form.get("place", "")),
         "topics": topics if isinstance(topics, list) else [topics],
         "audience": str(form.get("audience", "")) or "everyone",
+        "trainer_ids": [int(t) if str(t).isdigit() else str(t) for t in _ticked(form, "trainer_ids")],
         "trainers": str(form.get("trainers", "")),
     }
     for key in ("client_id", "version"):
         if form.get(key):
             payload[key] = str(form[key])
     return payload
+
+
+def _ticked(form: Mapping[str, Any], name: str) -> list[Any]:
+    value = form.get(name, [])
+    return value if isinstance(value, list) else [value]
 
 
 def _local_instant(day: str, time: str) -> str:
@@ -257,6 +303,7 @@ def class_form_values(c: dict[str, Any] | None) -> dict[str, Any]:
         "place": c["place"] if c else "",
         "topics": list(c["topics"]) if c else [],
         "audience": c["audience"] if c else "everyone",
+        "trainer_ids": [str(t["id"]) for t in c["team_trainers"]] if c else [],
         "trainers": c["trainers"] if c else "",
     }
 
@@ -268,5 +315,6 @@ def form_values(form: Mapping[str, Any]) -> dict[str, Any]:
         **{k: str(form.get(k, "")) for k in ("client_id", "version", "date", "time", "village", "place")},
         "topics": topics if isinstance(topics, list) else [topics],
         "audience": str(form.get("audience", "everyone")),
+        "trainer_ids": [str(t) for t in _ticked(form, "trainer_ids")],
         "trainers": str(form.get("trainers", "")),
     }

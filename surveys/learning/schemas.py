@@ -27,6 +27,8 @@ class ClassCreate(Struct, kw_only=True):
     place: Place = ""
     topics: Annotated[list[TopicKey], Meta(min_length=1, max_length=12)]
     audience: Audience = "everyone"
+    # Team members of the ward who teach it; `trainers`: others, as typed.
+    trainer_ids: Annotated[list[Id], Meta(max_length=12)] = field(default_factory=list)
     trainers: Trainers = ""
 
 
@@ -39,6 +41,8 @@ class ClassUpdate(Struct, kw_only=True):
     place: Place = ""
     topics: Annotated[list[TopicKey], Meta(min_length=1, max_length=12)]
     audience: Audience = "everyone"
+    # Team members of the ward who teach it; `trainers`: others, as typed.
+    trainer_ids: Annotated[list[Id], Meta(max_length=12)] = field(default_factory=list)
     trainers: Trainers = ""
 
 
@@ -72,6 +76,7 @@ class ClassOut(Struct):
     place: str
     topics: list[str]
     audience: str
+    trainer_ids: list[int]
     trainers: str
     version: int
     attendees: int

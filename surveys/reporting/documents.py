@@ -22,7 +22,9 @@ from docx.shared import Mm, Pt
 from surveys.core.clock import local_now
 from surveys.core.exports import Cell, Table
 from surveys.core.i18n import N_, gettext, use_locale
+from surveys.learning.words import AUDIENCES, HELP_KINDS
 from surveys.reporting.history import Standing
+from surveys.reporting.learning import LearningFigures
 from surveys.reporting.periodic import PRIORITY_GROUPS, Line, PeriodReport, percent
 from surveys.reporting.periods import Period
 
@@ -142,6 +144,8 @@ def _document(report: PeriodReport) -> Document:
         recipient = gettext("Ministry of Science and Technology")
     tables = [_figures_table(report), _activity_table(report), _priority_table(report),
               _households_table(report), _citizens_table(report)]  # fmt: skip
+    if report.learning:
+        tables.append(_classes_table(report.learning))
     if report.official:
         tables.append(_official_table(report))
     results = Section(gettext("Results"), [BLANK, BLANK], tables)
@@ -197,7 +201,32 @@ def _official_table(report: PeriodReport) -> DocTable:
             ours = getattr(report.total.end, name)
             rows.append([gettext(SHORT_NAMES[name]), ours, official.value, ours - official.value,
                          official.period_end.strftime("%d/%m/%Y"), official.source])  # fmt: skip
-    return DocTable(gettext("Table 6. Official figures beside phocap's"), headers, rows)
+    return DocTable(gettext("Table 7. Official figures beside phocap's"), headers, rows)
+
+
+def _classes_table(f: LearningFigures) -> DocTable:
+    """The ward's classes, help and team as its dashboard counts them; the plans ask for at least one
+    community class a month in every commune."""
+    rows: list[list[Cell]] = []
+    for month, held in f.months:
+        met = gettext("at least one a month: met") if held else gettext("at least one a month: not met")
+        rows.append([gettext("Classes held in %(month)s") % {"month": f"{month[5:]}/{month[:4]}"}, held, met])
+    rows.append([gettext("Attendees"), f.attendees, gettext("%(n)d not in the register") % {"n": f.walk_ins}])
+    rows += [[gettext("Attendees: %(audience)s") % {"audience": gettext(AUDIENCES.get(a, a))}, n, ""]
+             for a, n in sorted(f.by_audience.items())]  # fmt: skip
+    rows.append([gettext("Learners of the register"), f.learners, ""])
+    rows.append([gettext("Learners able to use an AI tool"), f.learners_ai,
+                 gettext("%(p)s%% of the learners") % {"p": percent(f.learners_ai, f.learners)}])  # fmt: skip
+    rows.append([gettext("People helped"), f.people_helped, ""])
+    rows += [[gettext("Helped: %(kind)s") % {"kind": gettext(HELP_KINDS.get(k, k))}, n, ""]
+             for k, n in sorted(f.helped_by_kind.items())]  # fmt: skip
+    rows.append([gettext("Team members trained"), f.team_trained,
+                 gettext("%(p)s%% of the team (%(n)d)") % {"p": percent(f.team_trained, f.team_members),
+                                                           "n": f.team_members}])  # fmt: skip
+    rows.append([gettext("Digital ambassadors with at least 5 learners"), f.ambassadors_with_enough,
+                 gettext("out of %(n)d ambassadors") % {"n": f.ambassadors}])  # fmt: skip
+    headers = [gettext("Classes, help and the digital team"), gettext("Number"), gettext("Note")]
+    return DocTable(gettext("Table 6. Classes, help and the digital team"), headers, rows)
 
 
 def _part_word(report: PeriodReport) -> str:

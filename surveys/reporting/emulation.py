@@ -7,14 +7,13 @@ from typing import Any
 
 from surveys.core.exports import Table
 from surveys.core.i18n import N_, gettext
-from surveys.core.text import fold
 from surveys.learning.classes import month_bounds
-from surveys.tables import ClassSession, Help, Mentorship, TeamMember, User, Visit
+from surveys.tables import ClassTrainer, Help, Mentorship, TeamMember, User, Visit
 
 
 async def month_activity(ward_id: int, year: int, month: int) -> list[dict[str, Any]]:
     """One line per person of the ward's accounts and digital team with any activity in the month, or
-    on the team: visits recorded, help given, classes taught (named among a class's trainers), learners."""
+    on the team: visits recorded, help given, classes taught (as a class's trainer from the team), learners."""
     start, end = month_bounds(year, month)
     users = await User.select(User.id, User.display_name).where(User.ward == ward_id)
     team = await TeamMember.select(TeamMember.id, TeamMember.name, TeamMember.role, TeamMember.user).where(
@@ -26,8 +25,10 @@ async def month_activity(ward_id: int, year: int, month: int) -> list[dict[str, 
     helps = await Help.select(Help.given_by).where(
         (Help.at >= start) & (Help.at < end) & (Help.member._.household._.village._.ward == ward_id)
     )
-    classes = await ClassSession.select(ClassSession.trainers).where(
-        (ClassSession.ward == ward_id) & (ClassSession.starts_at >= start) & (ClassSession.starts_at < end)
+    taught = await ClassTrainer.select(ClassTrainer.team_member).where(
+        (ClassTrainer.session._.ward == ward_id)
+        & (ClassTrainer.session._.starts_at >= start)
+        & (ClassTrainer.session._.starts_at < end)
     )
     team_ids = [t["id"] for t in team]
     learners = (
@@ -52,16 +53,13 @@ async def month_activity(ward_id: int, year: int, month: int) -> list[dict[str, 
         )
         line["role"] = t["role"]
         line["learners"] += sum(1 for m in learners if m["mentor"] == t["id"])
+        line["classes"] += sum(1 for c in taught if c["team_member"] == t["id"])
     for v in visits:
         if f"u{v['volunteer']}" in lines:
             lines[f"u{v['volunteer']}"]["visits"] += 1
     for h in helps:
         if f"u{h['given_by']}" in lines:
             lines[f"u{h['given_by']}"]["help"] += 1
-    taught = [fold(c["trainers"]) for c in classes]
-    for line in lines.values():
-        name = fold(line["name"])
-        line["classes"] = sum(1 for t in taught if name and name in t)
     active = [x for x in lines.values() if x["role"] or x["visits"] or x["help"] or x["classes"]]
     return sorted(active, key=lambda x: (-x["visits"] - x["help"] - x["classes"], x["name"]))
 

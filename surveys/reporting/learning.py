@@ -13,6 +13,7 @@ import msgspec
 from surveys.core.clock import local_date, local_now, now
 from surveys.learning.classes import month_bounds
 from surveys.learning.team import mentoring_gaps, ward_digital_team
+from surveys.reporting.periods import Period
 from surveys.tables import Attendance, ClassSession, Help
 
 # How many months back the dashboard shows classes held.
@@ -49,6 +50,12 @@ class LearningFigures:
         return 100 * self.team_trained / self.team_members if self.team_members else None
 
 
+def _period_months(period: Period) -> list[tuple[int, int]]:
+    first = period.first.year * 12 + period.first.month - 1
+    last = period.last.year * 12 + period.last.month - 1
+    return [((i // 12), i % 12 + 1) for i in range(first, last + 1)]
+
+
 def _months(count: int) -> list[tuple[int, int]]:
     today = local_now()
     index = today.year * 12 + today.month - 1
@@ -59,16 +66,17 @@ def _decoded(value: Any) -> list[str]:
     return msgspec.json.decode(value) if isinstance(value, str) else list(value or [])
 
 
-async def learning_figures(ward_id: int) -> LearningFigures:
+async def learning_figures(ward_id: int, period: Period | None = None) -> LearningFigures:
     """The ward's class and help figures: attendance and help of this calendar year, classes held in
-    each of the last MONTHS months."""
-    months = _months(MONTHS)
-    first = month_bounds(*months[0])[0]
-    year_start = datetime(local_now().year, 1, 1, tzinfo=local_now().tzinfo)
+    each of the last MONTHS months; or, for a periodic report, attendance, help and classes held in each
+    month of `period` (the team and its mentors as they stand)."""
+    months = _period_months(period) if period else _months(MONTHS)
+    year_start = period.start if period else datetime(local_now().year, 1, 1, tzinfo=local_now().tzinfo)
+    until = min(period.end, now()) if period else now()
+    first = year_start if period else min(month_bounds(*months[0])[0], year_start)
     held = await ClassSession.select(ClassSession.starts_at).where(
-        (ClassSession.ward == ward_id) & (ClassSession.starts_at >= min(first, year_start))
-        & (ClassSession.starts_at <= now())
-    )  # fmt: skip
+        (ClassSession.ward == ward_id) & (ClassSession.starts_at >= first) & (ClassSession.starts_at <= until)
+    )
     per_month = {f"{y:04d}-{m:02d}": 0 for y, m in months}
     for r in held:
         day = local_date(r["starts_at"])
@@ -85,7 +93,7 @@ async def learning_figures(ward_id: int) -> LearningFigures:
         Attendance.member._.household._.priority_elderly_alone.as_alias("alone"),
     ).where(
         (Attendance.session._.ward == ward_id) & (Attendance.session._.starts_at >= year_start)
-        & (Attendance.session._.starts_at <= now())
+        & (Attendance.session._.starts_at <= until)
     )  # fmt: skip
     by_audience: dict[str, int] = {}
     learners: dict[int, dict[str, Any]] = {}
@@ -96,7 +104,7 @@ async def learning_figures(ward_id: int) -> LearningFigures:
             learner["ai"] = learner["ai"] or "ai" in _decoded(r["can_use"]) or r["uses_ai"] == "yes"
     sixty = local_now().year - 60
     helped = await Help.select(Help.member, Help.kind).where(
-        (Help.member._.household._.village._.ward == ward_id) & (Help.at >= year_start)
+        (Help.member._.household._.village._.ward == ward_id) & (Help.at >= year_start) & (Help.at <= until)
     )
     team = await ward_digital_team(ward_id)
     gaps = await mentoring_gaps(ward_id)

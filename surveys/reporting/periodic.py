@@ -11,10 +11,11 @@ from datetime import datetime
 from surveys.core.clock import now
 from surveys.core.replicas import replica_reads
 from surveys.reporting.history import Activity, Standing, activity_between, standing_at
+from surveys.reporting.learning import LearningFigures, learning_figures
 from surveys.reporting.official import Official, figures_for_period
 from surveys.reporting.periods import Period
 from surveys.reporting.reports import ward_rules
-from surveys.reporting.schemas import PeriodFigure, PeriodLine, PeriodReportOut
+from surveys.reporting.schemas import PeriodClassesOut, PeriodFigure, PeriodLine, PeriodReportOut
 from surveys.reporting.targets import Targets, targets_for
 from surveys.tables import Province, Village, Ward
 
@@ -122,6 +123,8 @@ class PeriodReport:
     made_at: datetime
     # Figures received from outside phocap for the period, by indicator (a ward's; never summed in).
     official: dict[str, Official] = field(default_factory=dict)
+    # A ward's classes, help and team in the period, as its dashboard counts them (None: a province's).
+    learning: LearningFigures | None = None
 
     def figures(self) -> list[Figure]:
         """The total's indicators against the targets."""
@@ -173,6 +176,7 @@ async def ward_period_report(ward_id: int, period: Period) -> PeriodReport:
         targets=await targets_for(ward_id, period.last.year),
         made_at=now(),
         official=await figures_for_period(ward_id, period),
+        learning=await learning_figures(ward_id, period),
     )
 
 
@@ -231,6 +235,29 @@ def _figure_out(f: Figure) -> PeriodFigure:
     )
 
 
+def _classes_out(f: LearningFigures) -> PeriodClassesOut:
+    return PeriodClassesOut(
+        classes_per_month=dict(f.months),
+        months_without_class=f.months_without_class,
+        attendees=f.attendees,
+        walk_ins=f.walk_ins,
+        attendees_by_audience=f.by_audience,
+        learners=f.learners,
+        learners_60_plus=f.learners_60_plus,
+        learners_poor=f.learners_poor,
+        learners_elderly_alone=f.learners_elderly_alone,
+        learners_ai=f.learners_ai,
+        learners_ai_percent=percent(f.learners_ai, f.learners),
+        people_helped=f.people_helped,
+        helped_by_kind=f.helped_by_kind,
+        team_members=f.team_members,
+        team_trained=f.team_trained,
+        team_trained_percent=percent(f.team_trained, f.team_members),
+        ambassadors=f.ambassadors,
+        ambassadors_with_enough=f.ambassadors_with_enough,
+    )
+
+
 def period_report_out(report: PeriodReport) -> PeriodReportOut:
     """The report as the API shows it."""
     return PeriodReportOut(
@@ -244,4 +271,5 @@ def period_report_out(report: PeriodReport) -> PeriodReportOut:
         figures=[_figure_out(f) for f in report.figures()],
         lines=[_line_out(line) for line in report.lines],
         total=_line_out(report.total),
+        classes=_classes_out(report.learning) if report.learning else None,
     )

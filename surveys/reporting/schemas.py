@@ -54,6 +54,29 @@ class PeriodLine(Struct, kw_only=True):
     activity: dict[str, int]
 
 
+class PeriodClassesOut(Struct, kw_only=True):
+    """A ward's classes, help and digital team in the period, as its dashboard counts them."""
+
+    classes_per_month: dict[str, int]
+    months_without_class: int
+    attendees: int
+    walk_ins: int
+    attendees_by_audience: dict[str, int]
+    learners: int
+    learners_60_plus: int
+    learners_poor: int
+    learners_elderly_alone: int
+    learners_ai: int
+    learners_ai_percent: float
+    people_helped: int
+    helped_by_kind: dict[str, int]
+    team_members: int
+    team_trained: int
+    team_trained_percent: float
+    ambassadors: int
+    ambassadors_with_enough: int
+
+
 class PeriodReportOut(Struct, kw_only=True, rename={"first": "from", "last": "to"}):
     """A periodic report as the API returns it."""
 
@@ -67,6 +90,8 @@ class PeriodReportOut(Struct, kw_only=True, rename={"first": "from", "last": "to
     figures: list[PeriodFigure]
     lines: list[PeriodLine]
     total: PeriodLine
+    # A ward's report only (a province's has none).
+    classes: PeriodClassesOut | None = None
 
 
 class OfficialFigureIn(Struct, kw_only=True):

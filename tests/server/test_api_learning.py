@@ -10,7 +10,7 @@ from typing import Any
 from litestar.testing import AsyncTestClient
 
 from surveys.core.clock import now
-from surveys.tables import Attendance, ClassSession, Help, Member
+from surveys.tables import Attendance, ClassSession, ClassTrainer, Help, Member, TeamMember
 from tests.conftest import api_token
 from tests.factories import World
 
@@ -52,6 +52,35 @@ async def test_a_bad_class_names_each_field_in_vietnamese(client: AsyncTestClien
     assert set(fields) == {"topics", "audience", "village", "starts_at"}
     assert fields["topics"].startswith("Hãy chọn trong các chủ đề")
     assert await ClassSession.count() == 0
+
+
+async def _team_member(ward_id: int, name: str) -> int:
+    return int((await TeamMember.insert(TeamMember(ward=ward_id, name=name)))[0]["id"])
+
+
+async def test_a_class_is_taught_by_members_of_the_wards_team(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    headers = {**await api_token(client, "ward"), "Accept-Language": "vi"}
+    trang = await _team_member(world.wards["pq"], "Nguyễn Thu Trang")
+    neighbour = await _team_member(world.wards["other"], "Hoàng Văn Dũng")
+    for bad in ([neighbour], [trang, 999999]):
+        refused = await _plan(client, headers, trainer_ids=bad)
+        assert refused.status_code == 422
+        fields = {e["field"]: e["message"] for e in refused.json()["errors"]}
+        assert fields == {"trainer_ids": "Hãy chọn người dạy trong số thành viên tổ công nghệ số của xã này."}
+    assert await ClassSession.count() == 0 and await ClassTrainer.count() == 0
+    created = await _plan(client, headers, trainer_ids=[trang, trang], trainers="Cán bộ Bưu điện")
+    assert created.status_code == 201
+    assert (created.json()["trainer_ids"], created.json()["trainers"]) == ([trang], "Cán bộ Bưu điện")
+    c = created.json()
+    changed = await client.post(
+        f"{CLASSES}/{c['id']}",
+        json={"version": c["version"], "starts_at": c["starts_at"], "topics": c["topics"], "trainer_ids": []},
+        headers=headers,
+    )
+    assert changed.status_code == 200 and changed.json()["trainer_ids"] == []
+    assert await ClassTrainer.count() == 0
 
 
 async def test_a_stale_class_version_is_a_409_with_the_class_as_it_stands(

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from litestar.testing import AsyncTestClient
 
 from surveys.core.clock import now
-from surveys.tables import Attendance, ClassSession, Help, Member
+from surveys.tables import Attendance, ClassSession, ClassTrainer, Help, Member, TeamMember
 from tests.conftest import sign_in
 from tests.factories import World
 from tests.server.helpers import soup
@@ -38,6 +38,25 @@ async def _class_id() -> int:
     row = await ClassSession.select(ClassSession.id).order_by(ClassSession.id, ascending=False).first()
     assert row is not None
     return int(row["id"])
+
+
+async def test_a_trainer_of_another_ward_is_refused_on_the_class_form(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    neighbour = await TeamMember.insert(TeamMember(ward=world.wards["other"], name="Hoàng Văn Dũng"))
+    ours = await TeamMember.insert(TeamMember(ward=world.wards["pq"], name="Nguyễn Thu Trang"))
+    csrf = await sign_in(client, "ward")
+    response = await _plan(client, csrf, trainer_ids=[str(neighbour[0]["id"]), str(ours[0]["id"])])
+    assert response.status_code == 422
+    page = soup(response)
+    errors = {p.text for p in page.select(".field-error")}
+    assert errors == {"Hãy chọn người dạy trong số thành viên tổ công nghệ số của xã này."}
+    ticked = page.find("input", attrs={"name": "trainer_ids", "value": str(ours[0]["id"])})
+    assert ticked is not None and ticked.has_attr("checked")
+    assert await ClassSession.count() == 0 and await ClassTrainer.count() == 0
+    await _plan(client, csrf, trainer_ids=[str(ours[0]["id"])])
+    shown = soup(await client.get(f"{WARD}/{await _class_id()}"))
+    assert "Nguyễn Thu Trang" in shown.text
 
 
 async def test_a_village_head_plans_a_class_that_volunteers_see_in_the_months_list(
@@ -273,7 +292,14 @@ async def test_the_months_activity_counts_visits_help_classes_taught_and_learner
     data.update({"_csrf_token": csrf, "outcome": "done", "consent": "on", "m-0-helped": "ai_tool"})
     assert (await client.post(f"/h/{token}/visits", data=data, follow_redirects=False)).status_code == 303
     csrf = await sign_in(client, "ward")
-    await _plan(client, csrf, trainers="Tài khoản volunteer1")
+    await TeamMember.insert(
+        TeamMember(ward=world.wards["pq"], name="Bí danh khác", user=world.users["volunteer1"])
+    )
+    form = soup(await client.get(f"{WARD}/new"))
+    trainer = form.find("input", attrs={"name": "trainer_ids"})
+    assert trainer is not None
+    # Counted by the link to the team, not by a name typed among the other trainers.
+    await _plan(client, csrf, trainer_ids=[trainer["value"]], trainers="Lò Văn Sáng")
     await client.post(
         "/wards/01849/digital-team", data={"_csrf_token": csrf, "name": "Lò Văn Sáng", "role": "ambassador"}
     )
@@ -285,3 +311,52 @@ async def test_the_months_activity_counts_visits_help_classes_taught_and_learner
     assert lines["Tài khoản volunteer1"][1:3] == ["1", "1"]
     assert lines["Lò Văn Sáng"] == ["Đại sứ số", "0", "0", "0", "0"]
     assert (await client.get("/wards/01849/activity-month.xlsx?month=2026-01")).status_code == 200
+
+
+async def test_a_walk_in_joins_a_household_of_the_register_from_the_class_page(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    from surveys.tables import Household
+
+    csrf = await sign_in(client, "ward")
+    await _plan(client, csrf)
+    class_id = await _class_id()
+    csrf = await sign_in(client, "volunteer1")
+    walk_in = {"_csrf_token": csrf, "client_id": "0d3c43a4-2ad4-4f2e-8d0e-9c1d5f1d7b22", "age_group": "60_plus",
+               "sex": "female", "can_use": "ai"}  # fmt: skip
+    await client.post(f"{WARD}/{class_id}/attendance", data=walk_in, follow_redirects=False)
+    form = soup(await client.get(f"{WARD}/{class_id}")).select_one("ol.attendees details.enrol form")
+    assert form is not None
+    codes = {r["token"]: r["code"] for r in await Household.select(Household.token, Household.code)}
+    enrol = {"_csrf_token": csrf, "full_name": "  Lò Thị Mai ", "birth_year": "1950"}
+    # A household of a village volunteer1 does not work in is not offered, and nothing is saved.
+    refused = await client.post(form["action"], data={**enrol, "household": codes[world.households["v3"]]})
+    assert refused.status_code == 422
+    assert "Không có hộ nào thuộc thôn của bạn có mã này." in soup(refused).select_one(".error").text
+    assert await Member.count().where(Member.full_name == "Lò Thị Mai") == 0
+    joined = await client.post(
+        form["action"], data={**enrol, "household": codes[world.households["an"]]}, follow_redirects=False
+    )
+    assert joined.status_code == 303
+    mai = (
+        await Member.select(
+            Member.id,
+            Member.sex,
+            Member.skill_learned,
+            Member.uses_ai,
+            Member.household._.token.as_alias("token"),
+        )
+        .where(Member.full_name == "Lò Thị Mai")
+        .first()
+    )
+    assert mai is not None
+    assert (mai["token"], mai["sex"], mai["skill_learned"], mai["uses_ai"]) == (
+        world.households["an"],
+        "female",
+        True,
+        "yes",
+    )
+    attended = await Attendance.select(Attendance.member, Attendance.age_group).first()
+    assert attended == {"member": mai["id"], "age_group": ""}
+    items = [li.text for li in soup(await client.get(f"{WARD}/{class_id}")).select("ol.attendees li")]
+    assert len(items) == 1 and "Lò Thị Mai" in items[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from docx.shared import Pt
 from litestar.testing import AsyncTestClient
 
 from surveys.core.settings import Settings
-from surveys.tables import Household, Member, Visit
+from surveys.tables import Attendance, ClassSession, Help, Household, Member, TeamMember, Visit
 from tests.conftest import api_token, sign_in
 from tests.factories import World, make_user
 from tests.server.helpers import field_errors, soup
@@ -136,12 +137,71 @@ async def test_the_workbook_holds_the_same_numbers(client: AsyncTestClient[Any],
     await sign_in(client, "ward")
     response = await client.get("/wards/01849/reports.xlsx", params=Q3)
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["Bảng 1", "Bảng 2", "Bảng 3", "Bảng 4", "Bảng 5"]
+    assert book.sheetnames == ["Bảng 1", "Bảng 2", "Bảng 3", "Bảng 4", "Bảng 5", "Bảng 6"]
     rows = list(book["Bảng 1"].iter_rows(values_only=True))
     vneid = next(r for r in rows if r[0] == "Công dân từ 16 tuổi có VNeID")
     assert vneid == ("Công dân từ 16 tuổi có VNeID", 0, 0, 2, 4, 50, 2, 100, "Chưa đạt")
     citizens = list(book["Bảng 5"].iter_rows(values_only=True))
     assert ("Toàn xã", 4, 2, 1, 1, 1, 1, 0) in citizens
+
+
+async def a_class_in_august_2025(world: World) -> None:
+    """One class for the elderly on 10/08/2025: An (now able to use an AI tool) and a walk-in; An helped
+    to install VNeID that day; a team of one, not trained."""
+    an = await Member.select(Member.id).where(Member.full_name == "Nguyễn Văn An").first()
+    assert an is not None
+    held = datetime(2025, 8, 10, 1, tzinfo=UTC)
+    session = await ClassSession.insert(ClassSession(ward=world.wards["pq"], starts_at=held, topics=["ai"],
+                                                     audience="elderly", client_id=uuid.uuid4()))  # fmt: skip
+    await Attendance.insert(
+        Attendance(session=session[0]["id"], member=an["id"], can_use=["ai"], client_id=uuid.uuid4()),
+        Attendance(session=session[0]["id"], age_group="60_plus", sex="female", client_id=uuid.uuid4()),
+    )
+    await Help.insert(Help(member=an["id"], kind="vneid_installed", at=held, client_id=uuid.uuid4()))
+    await TeamMember.insert(TeamMember(ward=world.wards["pq"], name="Nguyễn Thu Trang", role="ambassador"))
+
+
+async def test_the_report_holds_the_dashboards_class_figures_in_json_and_workbook(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await an_visited_in_august_2025(world)
+    await a_class_in_august_2025(world)
+    classes = await client.get("/api/wards/01849/reports", params=Q3, headers=await api_token(client, "ward"))
+    assert classes.json()["classes"] == {
+        "classes_per_month": {"2025-07": 0, "2025-08": 1, "2025-09": 0},
+        "months_without_class": 2,
+        "attendees": 2,
+        "walk_ins": 1,
+        "attendees_by_audience": {"elderly": 2},
+        "learners": 1,
+        "learners_60_plus": 0,
+        "learners_poor": 0,
+        "learners_elderly_alone": 0,
+        "learners_ai": 1,
+        "learners_ai_percent": 100.0,
+        "people_helped": 1,
+        "helped_by_kind": {"vneid_installed": 1},
+        "team_members": 1,
+        "team_trained": 0,
+        "team_trained_percent": 0.0,
+        "ambassadors": 1,
+        "ambassadors_with_enough": 0,
+    }
+    await sign_in(client, "ward")
+    book = openpyxl.load_workbook(
+        io.BytesIO((await client.get("/wards/01849/reports.xlsx", params=Q3)).content)
+    )
+    rows = {r[0]: r[1:] for r in book["Bảng 6"].iter_rows(values_only=True) if r[0]}
+    assert rows["Lớp học đã tổ chức tháng 08/2025"] == (1, "ít nhất một lớp mỗi tháng: đạt")
+    assert rows["Lớp học đã tổ chức tháng 09/2025"] == (0, "ít nhất một lớp mỗi tháng: chưa đạt")
+    assert rows["Lượt người học: Người cao tuổi"][0] == 2
+    assert rows["Người học dùng được công cụ AI"] == (1, "100.0% số người học")
+    assert rows["Được hỗ trợ: Đã cài VNeID"][0] == 1
+    assert rows["Đại sứ số có ít nhất 5 người học"] == (0, "trên 1 Đại sứ số")
+    # The next quarter does not count the August class.
+    later = await client.get("/api/wards/01849/reports", params={"from": "2025-10-01", "to": "2025-12-31"},
+                             headers=await api_token(client, "ward"))  # fmt: skip
+    assert later.json()["classes"]["attendees"] == 0
 
 
 async def test_the_api_gives_the_report_and_names_a_bad_date(

@@ -394,3 +394,27 @@ async def test_the_households_copy_of_its_data_holds_classes_and_help(world: Wor
     assert [c["topics"] for c in data["classes"]] == [["vneid", "ai"]]
     assert [h["kind"] for h in data["help"]] == ["bank"]
     assert (await export_household(dang.id, "xlsx", world.users["ward"]))[:2] == b"PK"
+
+
+async def test_the_trainers_link_migration_goes_back_and_forth_keeping_typed_trainers(world: World) -> None:
+    from piccolo.apps.migrations.commands.backwards import run_backwards
+
+    from surveys.core.db import current_engine, migrate, pending_migrations
+    from surveys.tables import ClassTrainer
+
+    trang = await _ambassador(world)
+    raw = {"client_id": str(uuid.uuid4()), "starts_at": now().isoformat(), "topics": ["vneid"],
+           "trainer_ids": [trang], "trainers": "Ma Văn Hùng"}  # fmt: skip
+    data = await parse_class(raw, ClassCreate, world.wards["pq"], set())
+    await create_class(world.wards["pq"], data, world.users["ward"])
+    assert await ClassTrainer.count() == 1
+    try:
+        await run_backwards(app_name="phocap", migration_id="2026-11-26T15:51:00:000000", auto_agree=True)
+        assert min(await pending_migrations()) == "2026-11-26T15:51:00:000000"
+        with pytest.raises(Exception, match="class_trainer"):
+            await current_engine().run_ddl("SELECT COUNT(*) AS n FROM class_trainer")
+    finally:
+        await migrate()
+    assert await pending_migrations() == [] and await ClassTrainer.count() == 0
+    kept = await ClassSession.select(ClassSession.trainers).first()
+    assert kept is not None and kept["trainers"] == "Ma Văn Hùng"
