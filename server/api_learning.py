@@ -57,7 +57,7 @@ class ClassApiController(Controller):
             raise NotFoundException("No such class.")
         return found
 
-    @get("/", opt=access("class.read"), responses=problems(400, 401, 404))
+    @get("/", opt=access("class.read"), responses=problems(400, 401, 404, 422))
     async def index(
         self, request: Request[Actor, Any, Any], code: FromPath[str], month: FromQuery[str] = ""
     ) -> list[ClassOut]:
@@ -71,7 +71,7 @@ class ClassApiController(Controller):
         opt=access("class.manage"),
         responses={
             200: ResponseSpec(data_container=ClassOut, description="This client_id was recorded before."),
-            **problems(400, 401, 404, 413, 422),
+            **problems(400, 401, 403, 404, 413, 422),
         },
     )
     async def create(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Response[ClassOut]:
@@ -100,7 +100,7 @@ class ClassApiController(Controller):
         status_code=200,
         operation_class=json_body(ClassUpdate),
         opt=access("class.manage"),
-        responses=problems(400, 401, 404, 409, 413, 422),
+        responses=problems(400, 401, 403, 404, 409, 413, 422),
     )
     async def update(
         self, request: Request[Actor, Any, Any], code: FromPath[str], class_id: FromPath[int]
@@ -133,7 +133,7 @@ class ClassApiController(Controller):
         opt=access("class.attend"),
         responses={
             200: ResponseSpec(data_container=AttendeeOut, description="This client_id was recorded before."),
-            **problems(400, 401, 404, 413, 422),
+            **problems(400, 401, 403, 404, 413, 422),
         },
     )
     async def attend(
@@ -169,7 +169,7 @@ class HelpApiController(Controller):
         opt=access("household.visit"),
         responses={
             200: ResponseSpec(data_container=HelpOut, description="This client_id was recorded before."),
-            **problems(400, 401, 404, 413, 422),
+            **problems(400, 401, 403, 404, 413, 422),
         },
     )
     async def create(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Response[HelpOut]:

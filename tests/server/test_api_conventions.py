@@ -86,6 +86,10 @@ def _concrete(template: str, world: World) -> str:
         "digest_id": 1,
         "file_path": "app.css",
         "path": "openapi.json",
+        "class_id": 1,
+        "attendance_id": 1,
+        "team_id": 1,
+        "key": "vneid",
     }
     if template.startswith(("/provinces/", "/api/provinces/")):
         values["code"] = "19"
