@@ -18,8 +18,16 @@ RUN = """async () => {
 }"""
 
 
+# htmx marks a request in flight and, for 20 ms after a swap, copies the old elements' classes onto
+# the new ones (settling): a form that was sending keeps its dimmed buttons until then. axe measures
+# the page a volunteer reads, once htmx is done with it.
+QUIET = "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+
+
 async def violations(page: Any) -> list[dict[str, Any]]:
-    """What axe-core finds wrong on the page as it is now (after any taps that changed it)."""
+    """What axe-core finds wrong on the page as it is now (after any taps that changed it, once
+    htmx has finished swapping them in)."""
+    await page.wait_for_function(QUIET, timeout=10_000)
     if not await page.evaluate("typeof window.axe !== 'undefined'"):
         await page.add_script_tag(path=str(AXE))
     return list(await page.evaluate(RUN))
