@@ -24,20 +24,18 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 from litestar.testing import AsyncTestClient
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
 
 from server.app import create_app
 from surveys.core.db import bind, engine_for_url
 from surveys.core.settings import get_settings, load_settings
 from surveys.people.accounts import create_user
 from surveys.tables import Province, User
+from tests.queries import sent_queries
 
 REPEAT = int(os.environ.get("REPEAT", "7"))
 PASSWORD = "benchmark-password"
@@ -48,28 +46,6 @@ RAW = """SELECT vl.ward, COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM visit v W
     WHERE NOT h.archived GROUP BY vl.ward"""
 
 
-@contextmanager
-def counting_queries() -> Iterator[list[int]]:
-    """Count the SQL queries Piccolo sends (either engine) while the block runs."""
-    counter = [0]
-    originals = {cls: cls.run_querystring for cls in (SQLiteEngine, PostgresEngine)}
-
-    def wrap(original: Any) -> Any:
-        async def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
-            counter[0] += 1
-            return await original(self, *args, **kwargs)
-
-        return counted
-
-    for cls, original in originals.items():
-        cls.run_querystring = wrap(original)  # type: ignore[method-assign]
-    try:
-        yield counter
-    finally:
-        for cls, original in originals.items():
-            cls.run_querystring = original  # type: ignore[method-assign]
-
-
 async def _timed(work: Callable[[], Awaitable[Any]], repeat: int) -> dict[str, float]:
     await work()  # warm the caches once
     timings = []
@@ -77,10 +53,14 @@ async def _timed(work: Callable[[], Awaitable[Any]], repeat: int) -> dict[str, f
         started = time.perf_counter()
         await work()
         timings.append((time.perf_counter() - started) * 1000)
-    with counting_queries() as queries:
+    with sent_queries() as queries:
         await work()
     p90 = sorted(timings)[min(len(timings) - 1, -(-9 * len(timings) // 10) - 1)]
-    return {"median_ms": round(statistics.median(timings), 1), "p90_ms": round(p90, 1), "queries": queries[0]}
+    return {
+        "median_ms": round(statistics.median(timings), 1),
+        "p90_ms": round(p90, 1),
+        "queries": len(queries),
+    }
 
 
 async def _raw(url: str) -> None:

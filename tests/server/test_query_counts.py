@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from surveys.core.db import current_engine
 from tests.conftest import sign_in
 from tests.factories import World
+from tests.queries import sent_queries
 from tests.surveys.test_reports import visit_an
 
 # Every query that counts households over members and visits starts with this CTE (households_sql).
@@ -22,23 +22,9 @@ COVERAGE_QUERY = "WITH mem AS"
 
 @contextmanager
 def coverage_queries() -> Iterator[list[str]]:
-    """The coverage queries sent while the block runs (the test client serves from another thread, so
-    the engine's class is patched, not the instance)."""
-    seen: list[str] = []
-    engine = type(current_engine())
-    original = engine.run_querystring
-
-    async def counted(self: Any, querystring: Any, *args: Any, **kwargs: Any) -> Any:
-        text = querystring.compile_string(engine_type=self.engine_type)[0]
-        if COVERAGE_QUERY in text:
-            seen.append(text)
-        return await original(self, querystring, *args, **kwargs)
-
-    engine.run_querystring = counted  # type: ignore[method-assign]
-    try:
+    """The coverage queries sent while the block runs."""
+    with sent_queries(COVERAGE_QUERY) as seen:
         yield seen
-    finally:
-        engine.run_querystring = original  # type: ignore[method-assign]
 
 
 async def test_the_ward_dashboard_reads_the_daily_counts_and_counts_live_once_without_them(
