@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar, overload
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
@@ -49,6 +50,17 @@ from surveys.survey.status import household_detail
 from surveys.survey.visits import VisitConflict, parse_visit, record_visit
 
 T = TypeVar("T")
+B = TypeVar("B")
+
+
+class Recorded(Protocol):
+    """What a rule of `surveys/` answers for a create: whether this call made the record."""
+
+    @property
+    def created(self) -> bool: ...
+
+
+R = TypeVar("R", bound=Recorded)
 
 
 async def _json(request: Request[Any, Any, Any]) -> Any:
@@ -120,11 +132,66 @@ class SessionController(Controller):
         await close_session(request.headers.get("authorization", "").partition(" ")[2].strip())
 
 
+def invalid_input(exc: InvalidInput) -> InvalidInputProblem:
+    """The 422 problem naming each bad field of `exc`."""
+    return InvalidInputProblem([(e.field, e.code) for e in exc.errors])
+
+
 def _parse(raw: Any, parser: Callable[[Any], T]) -> T:
     try:
         return parser(raw)
     except InvalidInput as exc:
-        raise InvalidInputProblem([(e.field, e.code) for e in exc.errors]) from exc
+        raise invalid_input(exc) from exc
+
+
+def created_responses(
+    data: type[Any], *codes: int, repeated: str = "This client_id was recorded before."
+) -> dict[int, ResponseSpec]:
+    """What a create documents besides its 201: 200 with `data` for a repeated `client_id`, and its
+    problems (`codes`)."""
+    return {200: ResponseSpec(data_container=data, description=repeated), **problems(*codes)}
+
+
+async def _awaited(value: T | Awaitable[T]) -> T:
+    return await value if inspect.isawaitable(value) else value
+
+
+@overload
+async def create_once(
+    request: Request[Any, Any, Any],
+    parse: Callable[[Any], Awaitable[T]],
+    record: Callable[[T], Awaitable[R]],
+    answer: Callable[[R], B | Awaitable[B]],
+) -> Response[B]: ...
+
+
+@overload
+async def create_once(
+    request: Request[Any, Any, Any],
+    parse: Callable[[Any], T],
+    record: Callable[[T], Awaitable[R]],
+    answer: Callable[[R], B | Awaitable[B]],
+) -> Response[B]: ...
+
+
+async def create_once(
+    request: Request[Any, Any, Any],
+    parse: Callable[[Any], Any],
+    record: Callable[[Any], Awaitable[Recorded]],
+    answer: Callable[[Any], Any],
+) -> Response[Any]:
+    """A create of the API, the same for visits, classes, attendance and help: the JSON body (400 when
+    it does not decode) parsed and recorded by the rule of `surveys/` (422 naming each bad field, the
+    rule's refusals too), answered 201 when new and 200 for a `client_id` recorded before (a retry)."""
+    raw = await _json(request)
+    try:
+        result = await record(await _awaited(parse(raw)))
+    except InvalidInput as exc:
+        raise invalid_input(exc) from exc
+    return Response(await _awaited(answer(result)), status_code=201 if result.created else 200)
+
+
+VISIT_SEEN = "This client_id was recorded before: nothing new, the household as it is."
 
 
 class ApiController(Controller):
@@ -194,24 +261,21 @@ class ApiController(Controller):
         "/households/{token:str}/visits",
         operation_class=json_body(schemas.VisitCreate),
         opt=access("household.visit"),
-        responses={
-            200: ResponseSpec(
-                data_container=schemas.Household,
-                description="This client_id was recorded before: nothing new, the household as it is.",
-            ),
-            **problems(400, 401, 403, 404, 409, 413, 422),
-        },
+        responses=created_responses(
+            schemas.Household, 400, 401, 403, 404, 409, 413, 422, repeated=VISIT_SEEN
+        ),
     )
     async def record(
         self, request: Request[Actor, Any, Any], token: FromPath[str]
     ) -> Response[schemas.Household]:
         """Record a visit: 201 when recorded, 200 for a repeated `client_id`, 409 on an outdated version."""
         row = routed_household(request)
-        visit = _parse(await _json(request), parse_visit)
         try:
-            result = await record_visit(row, visit, request.user, client_address(request))
-        except InvalidInput as exc:
-            raise InvalidInputProblem([(e.field, e.code) for e in exc.errors]) from exc
+            return await create_once(
+                request,
+                parse_visit,
+                lambda visit: record_visit(row, visit, request.user, client_address(request)),
+                lambda result: result.household,
+            )
         except VisitConflict as exc:
             raise ConflictProblem(exc.current) from exc
-        return Response(result.household, status_code=201 if result.created else 200)

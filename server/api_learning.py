@@ -9,13 +9,12 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 
-from server.api import _json, _parse
+from server.api import _json, create_once, created_responses, invalid_input
 from server.auth import access, client_address, routed_household, routed_ward
 from server.openapi import json_body, problems
-from server.problems import ConflictProblem, InvalidInputProblem
+from server.problems import ConflictProblem
 from surveys.core.validation import InvalidInput
 from surveys.learning.attendance import attendee_out, class_attendees, parse_attendance, record_attendance
 from surveys.learning.classes import (
@@ -41,10 +40,6 @@ from surveys.people.accounts import Actor
 from surveys.survey.help import record_help
 
 
-def _invalid(exc: InvalidInput) -> InvalidInputProblem:
-    return InvalidInputProblem([(e.field, e.code) for e in exc.errors])
-
-
 class ClassApiController(Controller):
     """A ward's classes and their attendance, for everyone who works in the ward."""
 
@@ -56,6 +51,15 @@ class ClassApiController(Controller):
         if found is None:
             raise NotFoundException("No such class.")
         return found
+
+    async def _class_out(self, request: Request[Actor, Any, Any], code: str, class_id: int) -> ClassOut:
+        return class_out(code, await self._class(request, class_id))
+
+    async def _attendee_out(
+        self, request: Request[Actor, Any, Any], class_id: int, attendance_id: int
+    ) -> AttendeeOut:
+        attendees = await class_attendees(class_id, request.user, routed_ward(request))
+        return attendee_out(next(a for a in attendees if a["id"] == attendance_id))
 
     @get("/", opt=access("class.read"), responses=problems(400, 401, 404, 422))
     async def index(
@@ -69,23 +73,17 @@ class ClassApiController(Controller):
         "/",
         operation_class=json_body(ClassCreate),
         opt=access("class.manage"),
-        responses={
-            200: ResponseSpec(data_container=ClassOut, description="This client_id was recorded before."),
-            **problems(400, 401, 403, 404, 413, 422),
-        },
+        responses=created_responses(ClassOut, 400, 401, 403, 404, 413, 422),
     )
     async def create(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Response[ClassOut]:
         """Plan a class: 201 when created, 200 for a repeated `client_id`."""
         ward_id = routed_ward(request)
         villages = {v["id"] for v in await planner_villages(request.user, ward_id)}
-        raw = await _json(request)
-        try:
-            data = await parse_class(raw, ClassCreate, ward_id, villages)
-            result = await create_class(ward_id, data, request.user.id, client_address(request))
-        except InvalidInput as exc:
-            raise _invalid(exc) from exc
-        return Response(
-            class_out(code, await self._class(request, result.id)), status_code=201 if result.created else 200
+        return await create_once(
+            request,
+            partial(parse_class, cls=ClassCreate, ward_id=ward_id, village_ids=villages),
+            lambda data: create_class(ward_id, data, request.user.id, client_address(request)),
+            lambda result: self._class_out(request, code, result.id),
         )
 
     @get("/{class_id:int}", opt=access("class.read"), responses=problems(400, 401, 404))
@@ -114,7 +112,7 @@ class ClassApiController(Controller):
             data = await parse_class(raw, ClassUpdate, ward_id, villages)
             await update_class(ward_id, class_id, data, request.user.id, client_address(request))
         except InvalidInput as exc:
-            raise _invalid(exc) from exc
+            raise invalid_input(exc) from exc
         except ClassConflict as exc:
             raise ConflictProblem(class_out(code, exc.current), "class") from exc
         return class_out(code, await self._class(request, class_id))
@@ -131,10 +129,7 @@ class ClassApiController(Controller):
         "/{class_id:int}/attendance",
         operation_class=json_body(AttendanceCreate),
         opt=access("class.attend"),
-        responses={
-            200: ResponseSpec(data_container=AttendeeOut, description="This client_id was recorded before."),
-            **problems(400, 401, 403, 404, 413, 422),
-        },
+        responses=created_responses(AttendeeOut, 400, 401, 403, 404, 413, 422),
     )
     async def attend(
         self, request: Request[Actor, Any, Any], code: FromPath[str], class_id: FromPath[int]
@@ -142,14 +137,12 @@ class ClassApiController(Controller):
         """Record one attendee (a member, or a walk-in's age group and sex): 201, or 200 for a repeat."""
         session = await self._class(request, class_id)
         ward_id = routed_ward(request)
-        data = _parse(await _json(request), partial(parse_attendance, session=session))
-        try:
-            result = await record_attendance(ward_id, session, data, request.user, client_address(request))
-        except InvalidInput as exc:
-            raise _invalid(exc) from exc
-        attendees = await class_attendees(class_id, request.user, ward_id)
-        row = next(a for a in attendees if a["id"] == result.id)
-        return Response(attendee_out(row), status_code=201 if result.created else 200)
+        return await create_once(
+            request,
+            partial(parse_attendance, session=session),
+            lambda data: record_attendance(ward_id, session, data, request.user, client_address(request)),
+            lambda result: self._attendee_out(request, class_id, result.id),
+        )
 
 
 class HelpApiController(Controller):
@@ -167,18 +160,14 @@ class HelpApiController(Controller):
         "/",
         operation_class=json_body(HelpCreate),
         opt=access("household.visit"),
-        responses={
-            200: ResponseSpec(data_container=HelpOut, description="This client_id was recorded before."),
-            **problems(400, 401, 403, 404, 413, 422),
-        },
+        responses=created_responses(HelpOut, 400, 401, 403, 404, 413, 422),
     )
     async def create(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Response[HelpOut]:
         """Record help given to a member: 201, or 200 for a repeated `client_id`."""
-        row = routed_household(request)
-        data = _parse(await _json(request), parse_help)
-        try:
-            result = await record_help(row.id, data.member, data.kind, data.note, data.client_id,
-                                       request.user.id, data.session, client_address(request))  # fmt: skip
-        except InvalidInput as exc:
-            raise _invalid(exc) from exc
-        return Response(await help_out(result.id), status_code=201 if result.created else 200)
+        row, by, addr = routed_household(request), request.user.id, client_address(request)
+        return await create_once(
+            request,
+            parse_help,
+            lambda h: record_help(row.id, h.member, h.kind, h.note, h.client_id, by, h.session, addr),
+            lambda result: help_out(result.id),
+        )

@@ -11,7 +11,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_ward
-from server.views.render import page
+from server.views.render import ward_page
 from surveys.core.messages import error_message
 from surveys.core.validation import FieldError, InvalidInput
 from surveys.learning.attendance import find_attendees, parse_attendance, record_attendance, remove_attendance
@@ -68,20 +68,16 @@ class ClassController(Controller):
             raise NotFoundException()
         return view
 
-    async def _form(
-        self, request: Request[Actor, Any, Any], code: str, values: dict[str, Any], **context: Any
-    ) -> Any:
+    async def _form(self, request: Request[Actor, Any, Any], values: dict[str, Any], **context: Any) -> Any:
         ward_id = routed_ward(request)
-        return page(
+        return ward_page(
             request,
             "class_form.html",
-            status_code=context.pop("status_code", 200),
-            code=code,
             values=values,
             villages=await planner_villages(request.user, ward_id),
             topics=await ward_topics(ward_id),
             team=await ward_digital_team(ward_id),
-            **{"errors": {}, "c": None, **context},
+            **{"c": None, **context},
         )
 
     @get("/", opt=access("class.read"))
@@ -90,12 +86,12 @@ class ClassController(Controller):
     ) -> Any:
         """The month's classes, day by day."""
         view = await month_view(request.user, routed_ward(request), month)
-        return page(request, "classes.html", code=code, v=view)
+        return ward_page(request, "classes.html", v=view)
 
     @get("/new", opt=access("class.manage"))
     async def new(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """The form for a new class."""
-        return await self._form(request, code, class_form_values(None))
+        return await self._form(request, class_form_values(None))
 
     @post("/new", opt=access("class.manage"))
     async def create(self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData) -> Any:
@@ -106,9 +102,7 @@ class ClassController(Controller):
             parsed = await parse_class(class_payload(data), ClassCreate, ward_id, villages)
             result = await create_class(ward_id, parsed, request.user.id, client_address(request))
         except InvalidInput as exc:
-            return await self._form(
-                request, code, form_values(data), errors=_errors(exc.errors), status_code=422
-            )
+            return await self._form(request, form_values(data), errors=_errors(exc.errors), status_code=422)
         return Redirect(f"/wards/{code}/classes/{result.id}", status_code=303)
 
     @get("/{class_id:int}", opt=access("class.read"))
@@ -116,7 +110,7 @@ class ClassController(Controller):
         self, request: Request[Actor, Any, Any], code: FromPath[str], class_id: FromPath[int]
     ) -> Any:
         """The class and its attendees; where the user records attendance."""
-        return page(request, "class.html", code=code, v=await self._view(request, class_id), errors={})
+        return ward_page(request, "class.html", v=await self._view(request, class_id))
 
     @get("/{class_id:int}/edit", opt=access("class.manage"))
     async def edit(
@@ -124,7 +118,7 @@ class ClassController(Controller):
     ) -> Any:
         """The class's form, filled in."""
         view = await self._view(request, class_id)
-        return await self._form(request, code, class_form_values(view.c), c=view.c)
+        return await self._form(request, class_form_values(view.c), c=view.c)
 
     @post("/{class_id:int}/edit", opt=access("class.manage"))
     async def update(
@@ -139,11 +133,11 @@ class ClassController(Controller):
             await update_class(ward_id, class_id, parsed, request.user.id, client_address(request))
         except InvalidInput as exc:
             return await self._form(
-                request, code, form_values(data), c=view.c, errors=_errors(exc.errors), status_code=422
+                request, form_values(data), c=view.c, errors=_errors(exc.errors), status_code=422
             )
         except ClassConflict as exc:
             values = {**form_values(data), "version": str(exc.current["version"])}
-            return await self._form(request, code, values, c=exc.current, conflict=True, status_code=409)
+            return await self._form(request, values, c=exc.current, conflict=True, status_code=409)
         return Redirect(f"/wards/{code}/classes/{class_id}", status_code=303)
 
     @post("/{class_id:int}/search", opt=access("class.attend"))
@@ -155,7 +149,7 @@ class ClassController(Controller):
         q = str(data.get("q", ""))[:100]
         found = await find_attendees(routed_ward(request), request.user, q, class_id)
         view = ClassView(**{**vars(view), "found": found})
-        return page(request, "class.html", block="found", code=code, v=view, q=q, searched=True, errors={})
+        return ward_page(request, "class.html", block="found", v=view, q=q, searched=True)
 
     @post("/{class_id:int}/attendance", opt=access("class.attend"))
     async def attend(
@@ -170,12 +164,12 @@ class ClassController(Controller):
             )
         except InvalidInput as exc:
             errors = _errors(exc.errors)
-            return page(request, "class.html", block="attendance", status_code=422, code=code, v=view, errors=errors,
-                        walk_in=data)  # fmt: skip
+            return ward_page(request, "class.html", block="attendance", status_code=422, v=view, errors=errors,
+                             walk_in=data)  # fmt: skip
         if not getattr(request, "htmx", False):
             return Redirect(f"/wards/{code}/classes/{class_id}?added=true", status_code=303)
         view = await self._view(request, class_id)
-        return page(request, "class.html", block="attendance", code=code, v=view, errors={}, added=True)
+        return ward_page(request, "class.html", block="attendance", v=view, added=True)
 
     @post("/{class_id:int}/attendance/{attendance_id:int}/remove", opt=access("class.attend"))
     async def unattend(
@@ -209,8 +203,8 @@ class ClassController(Controller):
             await enrol_walk_in(routed_ward(request), view.c, attendance_id, enrol, request.user,
                                 client_address(request))  # fmt: skip
         except InvalidInput as exc:
-            return page(request, "class.html", status_code=422, code=code, v=view, errors=_errors(exc.errors),
-                        enrolling=attendance_id, enrol=data)  # fmt: skip
+            return ward_page(request, "class.html", status_code=422, v=view, errors=_errors(exc.errors),
+                             enrolling=attendance_id, enrol=data)  # fmt: skip
         except LookupError as exc:
             raise NotFoundException() from exc
         return Redirect(f"/wards/{code}/classes/{class_id}", status_code=303)
@@ -224,12 +218,15 @@ class ClassTopicController(Controller):
     path = "/wards/{code:str}/class-topics"
     opt = access("ward.manage")
 
+    async def _topics(self, request: Request[Actor, Any, Any], **context: Any) -> Any:
+        ward_id = routed_ward(request)
+        offered, every = await ward_topics(ward_id), await ward_topics(ward_id, offered_only=False)
+        return ward_page(request, "class_topics.html", offered=offered, every=every, **context)
+
     @get("/")
     async def index(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """The topics offered and retired."""
-        ward_id = routed_ward(request)
-        return page(request, "class_topics.html", code=code, offered=await ward_topics(ward_id),
-                    every=await ward_topics(ward_id, offered_only=False), errors={}, name="")  # fmt: skip
+        return await self._topics(request, name="")
 
     @post("/")
     async def add(self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData) -> Any:
@@ -239,8 +236,7 @@ class ClassTopicController(Controller):
         try:
             await add_topic(ward_id, name, request.user.id, client_address(request))
         except InvalidInput as exc:
-            return page(request, "class_topics.html", status_code=422, code=code, offered=await ward_topics(ward_id),
-                        every=await ward_topics(ward_id, offered_only=False), errors=_errors(exc.errors), name=name)  # fmt: skip
+            return await self._topics(request, status_code=422, errors=_errors(exc.errors), name=name)
         return Redirect(f"/wards/{code}/class-topics", status_code=303)
 
     @post("/{key:str}/offered")

@@ -50,3 +50,19 @@ def page(
         push_url=push_url if htmx and push_url else None,
         headers=headers,
     )
+
+
+def ward_page(
+    request: Request[Any, Any, Any],
+    template: str,
+    *,
+    block: str = "main",
+    status_code: int = 200,
+    **context: Any,
+) -> HTMXBlockTemplate:
+    """A page under `/wards/{code}`, as `page` renders it, with what every ward page shows: the ward's
+    code (its breadcrumbs and links are made of it) and no field errors unless `errors` is given."""
+    code = request.path_params["code"]
+    return page(
+        request, template, block=block, status_code=status_code, code=code, **{"errors": {}, **context}
+    )

@@ -14,7 +14,7 @@ from litestar.response import Redirect
 
 from server.auth import SESSION_COOKIE, access, client_address, routed_ward
 from server.params import Flag
-from server.views.render import page
+from server.views.render import page, ward_page
 from surveys.core.audit import history
 from surveys.core.messages import error_message
 from surveys.core.settings import Settings
@@ -78,8 +78,9 @@ class TeamController(Controller):
         ward_id = routed_ward(request)
         villages = {v["id"]: v["name"] for v in await self._villages(ward_id)}
         created = request.query_params.get("created") == "officer"
-        return page(request, "team.html", code=code, team=await ward_team(ward_id), villages=villages,
-                    created=created)  # fmt: skip
+        return ward_page(
+            request, "team.html", team=await ward_team(ward_id), villages=villages, created=created
+        )
 
     @get("/new")
     async def new(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
@@ -92,13 +93,11 @@ class TeamController(Controller):
             "password": secrets.token_urlsafe(9),
             "villages": [],
         }
-        return page(
+        return ward_page(
             request,
             "account.html",
-            code=code,
             member=None,
             values=values,
-            errors={},
             villages=await self._villages(ward_id),
             **await self._roles(request, code),
         )
@@ -120,8 +119,8 @@ class TeamController(Controller):
                 officers=request.user.role == "admin",
             )
         except InvalidInput as exc:
-            return page(request, "account.html", status_code=422, code=code, member=None, values=values,
-                        errors=_errors(exc.errors), villages=villages, **roles)  # fmt: skip
+            return ward_page(request, "account.html", status_code=422, member=None, values=values,
+                             errors=_errors(exc.errors), villages=villages, **roles)  # fmt: skip
         if account.role in OFFICER_ROLES:
             # Officers are not edited here (their page is the team list): the list says it is made.
             return Redirect(f"/wards/{code}/team?created=officer", status_code=303)
@@ -142,8 +141,8 @@ class TeamController(Controller):
             raise NotFoundException()
         values = {"display_name": member.display_name, "role": member.role, "villages": member.village_ids}
         entries = await history("user", user_id)
-        return page(request, "account.html", code=code, member=member, values=values, errors={},
-                    villages=await self._villages(ward_id), history=entries, created=created == "true")  # fmt: skip
+        return ward_page(request, "account.html", member=member, values=values, villages=await self._villages(ward_id),
+                         history=entries, created=created == "true")  # fmt: skip
 
     @post("/{user_id:int}")
     async def update(
@@ -162,8 +161,8 @@ class TeamController(Controller):
             )
             await update_account(ward_id, user_id, update, request.user.id, client_address(request))
         except InvalidInput as exc:
-            return page(request, "account.html", status_code=422, code=code, member=member, values=values,
-                        errors=_errors(exc.errors), villages=villages, history=[])  # fmt: skip
+            return ward_page(request, "account.html", status_code=422, member=member, values=values,
+                             errors=_errors(exc.errors), villages=villages, history=[])  # fmt: skip
         return Redirect(f"/wards/{code}/team", status_code=303)
 
     @post("/{user_id:int}/password")
@@ -177,7 +176,7 @@ class TeamController(Controller):
             raise NotFoundException()
         temporary = secrets.token_urlsafe(9)
         await reset_password(user_id, temporary, request.user.id, client_address(request))
-        return page(request, "password_reset.html", code=code, member=member, temporary=temporary)
+        return ward_page(request, "password_reset.html", member=member, temporary=temporary)
 
     @post("/{user_id:int}/active")
     async def activate(

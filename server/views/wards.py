@@ -13,7 +13,7 @@ from litestar.response import Redirect
 from server.auth import access, client_address, routed_ward
 from server.charts import percent_chart
 from server.exports import report_table
-from server.views.render import download, page
+from server.views.render import download, ward_page
 from surveys.core.clock import this_year
 from surveys.core.exports import to_csv, to_xlsx
 from surveys.core.messages import INDICATOR_NAMES, error_message
@@ -43,6 +43,17 @@ class WardController(Controller):
     path = "/wards/{code:str}"
     opt = access("ward.read")
 
+    async def _targets(
+        self, request: Request[Actor, Any, Any], values: dict[str, str] | None = None, **context: Any
+    ) -> Any:
+        """The targets form: the year's targets, or `values` as typed, and the ward's word for its villages."""
+        ward_id, year = routed_ward(request), this_year()
+        if values is None:
+            targets = await targets_for(ward_id, year)
+            values = {name: str(getattr(targets, name)) for name in TARGET_FIELDS}
+        word = await village_word_of(ward_id)
+        return ward_page(request, "targets.html", year=year, values=values, village_word=word, **context)
+
     @get("/")
     async def dashboard(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """The commune's numbers against its targets, village by village, and the weekly trend."""
@@ -56,7 +67,7 @@ class WardController(Controller):
             )
             for name in INDICATORS
         }
-        return page(
+        return ward_page(
             request,
             "ward.html",
             report=report,
@@ -80,13 +91,7 @@ class WardController(Controller):
     @get("/targets", opt=access("ward.manage"))
     async def targets_form(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """The year's targets, editable by the ward's officers."""
-        ward_id = routed_ward(request)
-        targets = await targets_for(ward_id, this_year())
-        values = {name: str(getattr(targets, name)) for name in TARGET_FIELDS}
-        word = await village_word_of(ward_id)
-        return page(
-            request, "targets.html", code=code, year=targets.year, values=values, village_word=word, errors={}
-        )
+        return await self._targets(request)
 
     @post("/targets", opt=access("ward.manage"))
     async def save(self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData) -> Any:
@@ -97,16 +102,7 @@ class WardController(Controller):
             update = parse({k: v for k, v in values.items() if v != ""}, TargetsUpdate)
         except InvalidInput as exc:
             errors = {e.field: error_message("percent", e.code) for e in exc.errors}
-            return page(
-                request,
-                "targets.html",
-                status_code=422,
-                code=code,
-                year=this_year(),
-                values=values,
-                village_word=await village_word_of(ward_id),
-                errors=errors,
-            )
+            return await self._targets(request, values, status_code=422, errors=errors)
         await save_targets(ward_id, this_year(), update, request.user.id, client_address(request))
         return Redirect(f"/wards/{code}", status_code=303)
 
@@ -119,11 +115,8 @@ class WardController(Controller):
         try:
             update = parse({"village_word": str(data.get("village_word", ""))}, VillageWordUpdate)
         except InvalidInput as exc:
-            targets = await targets_for(ward_id, this_year())
-            values = {name: str(getattr(targets, name)) for name in TARGET_FIELDS}
             errors = {e.field: error_message(e.field, e.code) for e in exc.errors}
-            return page(request, "targets.html", status_code=422, code=code, year=targets.year, values=values,
-                        village_word=await village_word_of(ward_id), errors=errors)  # fmt: skip
+            return await self._targets(request, status_code=422, errors=errors)
         await save_village_word(ward_id, update, request.user.id, client_address(request))
         return Redirect(f"/wards/{code}/targets", status_code=303)
 
@@ -149,4 +142,6 @@ class WardController(Controller):
         """Visits per volunteer per week across the ward."""
         ward_id = routed_ward(request)
         weeks, lines = await volunteer_activity(await ward_village_ids(ward_id))
-        return page(request, "activity.html", place=code, back=f"/wards/{code}", weeks=weeks, lines=lines)
+        return ward_page(
+            request, "activity.html", place=code, back=f"/wards/{code}", weeks=weeks, lines=lines
+        )

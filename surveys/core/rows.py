@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
+
+from piccolo.columns import Column
+from piccolo.query import Select
 
 _T = TypeVar("_T")
 
@@ -26,3 +30,20 @@ def still_there(row: _T | None, what: str) -> _T:
     if row is None:
         raise RecordGone(what)
     return row
+
+
+async def newest_per_member(
+    member_ids: list[int],
+    query: Select[Any],
+    member: Column,
+    newest: Column,
+    shape: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[int, list[dict[str, Any]]]:
+    """For each of `member_ids`, its rows of `query` (which selects the `member` column as "member"),
+    newest first by `newest`, each as `shape` makes it; members with no row are left out."""
+    if not member_ids:
+        return {}
+    out: dict[int, list[dict[str, Any]]] = {}
+    for r in await query.where(member.is_in(member_ids)).order_by(newest, ascending=False):
+        out.setdefault(r["member"], []).append(shape(r))
+    return out

@@ -14,6 +14,7 @@ from surveys.core.audit import audit
 from surveys.core.changes import households_changed
 from surveys.core.clock import now
 from surveys.core.db import write_transaction
+from surveys.core.rows import newest_per_member
 from surveys.core.text import fold
 from surveys.core.validation import FieldError, InvalidInput, parse
 from surveys.learning.schemas import AttendanceCreate, AttendeeOut
@@ -257,23 +258,18 @@ async def find_attendees(
 
 async def member_classes(member_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """For each member, the classes they attended (newest first): when, and its topics."""
-    if not member_ids:
-        return {}
-    rows = (
-        await Attendance.select(
-            Attendance.member,
-            Attendance.session._.starts_at.as_alias("starts_at"),
-            Attendance.session._.topics.as_alias("topics"),
-            Attendance.session._.ward.as_alias("ward"),
-        )
-        .where(Attendance.member.is_in(member_ids))
-        .order_by(Attendance.session._.starts_at, ascending=False)
+    query = Attendance.select(
+        Attendance.member,
+        Attendance.session._.starts_at.as_alias("starts_at"),
+        Attendance.session._.topics.as_alias("topics"),
+        Attendance.session._.ward.as_alias("ward"),
     )
-    out: dict[int, list[dict[str, Any]]] = {}
-    for r in rows:
-        topics = r["topics"]
-        topics = msgspec.json.decode(topics) if isinstance(topics, str) else list(topics)
-        out.setdefault(r["member"], []).append(
-            {"starts_at": r["starts_at"], "topics": topics, "ward": r["ward"]}
-        )
-    return out
+    return await newest_per_member(
+        member_ids, query, Attendance.member, Attendance.session._.starts_at, _attended
+    )
+
+
+def _attended(r: dict[str, Any]) -> dict[str, Any]:
+    topics = r["topics"]
+    topics = msgspec.json.decode(topics) if isinstance(topics, str) else list(topics)
+    return {"starts_at": r["starts_at"], "topics": topics, "ward": r["ward"]}

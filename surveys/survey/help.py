@@ -14,6 +14,7 @@ from surveys import schemas
 from surveys.core.audit import audit
 from surveys.core.clock import now
 from surveys.core.db import write_transaction
+from surveys.core.rows import newest_per_member
 from surveys.core.text import clean
 from surveys.core.validation import FieldError, InvalidInput
 from surveys.tables import ClassSession, Help, Household, Member, Visit
@@ -118,24 +119,18 @@ async def _class_of_households_ward(session_id: int, household_id: int) -> bool:
 
 async def member_help(member_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """For each member, the help they were given (newest first): what, when, by whom, at a visit or class."""
-    if not member_ids:
-        return {}
-    rows = (
-        await Help.select(
-            Help.id,
-            Help.member,
-            Help.kind,
-            Help.note,
-            Help.at,
-            Help.visit,
-            Help.session,
-            Help.given_by._.display_name.as_alias("given_by_name"),
-        )
-        .where(Help.member.is_in(member_ids))
-        .order_by(Help.at, ascending=False)
+    query = Help.select(
+        Help.id,
+        Help.member,
+        Help.kind,
+        Help.note,
+        Help.at,
+        Help.visit,
+        Help.session,
+        Help.given_by._.display_name.as_alias("given_by_name"),
     )
-    out: dict[int, list[dict[str, Any]]] = {}
-    for r in rows:
-        via = "visit" if r["visit"] else "class" if r["session"] else "other"
-        out.setdefault(r["member"], []).append({**r, "via": via})
-    return out
+    return await newest_per_member(member_ids, query, Help.member, Help.at, _with_via)
+
+
+def _with_via(r: dict[str, Any]) -> dict[str, Any]:
+    return {**r, "via": "visit" if r["visit"] else "class" if r["session"] else "other"}

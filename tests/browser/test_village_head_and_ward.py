@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
+from tests.browser.axe import QUIET
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import PASSWORD, World, make_household, person
 from tests.surveys.test_reports import visit_an
@@ -22,7 +23,24 @@ async def sign_in(page: Any, base: str, login: str) -> None:
     await page.get_by_label("Tên đăng nhập").fill(login)
     await page.get_by_label("Mật khẩu").fill(PASSWORD)
     await page.get_by_role("button", name="Đăng nhập").click()
-    await page.wait_for_load_state()
+    # The click only sends the form: the session cookie comes with the answer. Going to another page
+    # before it has come would cancel the sign-in.
+    await page.wait_for_url(lambda url: "/signin" not in url)
+
+
+async def village_page(page: Any, url: str) -> None:
+    """Open a village's list once the page is done starting: offline.js shows the "download to work
+    without a signal" box only when the service worker answers, after the page has loaded, and that
+    box pushes the search and the chips down; a tap in that moment lands on something else."""
+    await page.goto(url)
+    await expect(page.locator(".offline-download")).to_be_visible()
+
+
+async def settled(page: Any) -> None:
+    """Wait for htmx to finish a swap: for 20 ms after one, the links it brought in are plain links
+    (htmx binds them as it settles), and a tap then loads a whole page instead of the list."""
+    # A function, not an expression: the page's CSP refuses the eval Playwright polls an expression with.
+    await page.wait_for_function(f"() => {QUIET}")
 
 
 async def test_village_head_filters_not_visited_opens_one_and_exports(
@@ -32,13 +50,13 @@ async def test_village_head_filters_not_visited_opens_one_and_exports(
     for n in range(3):
         await make_household(world.villages["v1"], f"PQ-01-01{n:02d}", [person(f"Vi Thị Số{n}", 1985)])
     await sign_in(phone, live_server, "head1")
-    await phone.goto(f"{live_server}/villages/{world.villages['v1']}")
+    await village_page(phone, f"{live_server}/villages/{world.villages['v1']}")
     await phone.get_by_text("Lọc theo lý do").click()
     await phone.get_by_role("link", name="Chưa đến thăm 4").click()
     # htmx swaps the results and the address bar gets the filtered view's own URL.
     await phone.wait_for_url(f"{live_server}/villages/{world.villages['v1']}?reason=not_visited")
     rows = phone.locator("#results ul.households > li")
-    assert await rows.count() == 4
+    await expect(rows).to_have_count(4)
     assert "Nguyễn Văn An" not in await phone.locator("#results").inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     await phone.screenshot(path=str(ARTIFACTS / "village-head-not-visited.png"), full_page=True)
@@ -56,6 +74,7 @@ async def test_village_head_filters_not_visited_opens_one_and_exports(
     await phone.get_by_role("searchbox").fill("vi thi so1")
     await expect(rows).to_have_count(1)
     assert "Vi Thị Số1" in await rows.first.inner_text()
+    await settled(phone)
     await phone.get_by_role("link", name="Chưa đạt").click()
     await phone.wait_for_url(f"{live_server}/villages/{world.villages['v1']}?status=uncovered")
     await expect(rows).to_have_count(1)
@@ -64,6 +83,7 @@ async def test_village_head_filters_not_visited_opens_one_and_exports(
     await phone.get_by_role("searchbox").fill("")
     await expect(rows).to_have_count(4)  # every household not covered, the search cleared
 
+    await settled(phone)
     await rows.first.locator("a").click()
     await phone.wait_for_url(f"{live_server}/h/**")
     assert await phone.locator("#status").get_by_text("Chưa đến thăm").is_visible()
