@@ -185,9 +185,10 @@ def _prepare(row: Row, visit: schemas.VisitCreate, actor: Actor) -> _Prepared:
 
 
 async def _replayed(row: Row, visit: schemas.VisitCreate) -> bool | None:
-    existing = await Visit.select(Visit.household).where(Visit.client_id == visit.client_id).first()
-    if existing is None:
+    found = await Visit.raw("SELECT household FROM visit WHERE client_id = {} LIMIT 1", visit.client_id)
+    if not found:
         return None
+    existing = found[0]
     if existing["household"] != row.id:
         raise InvalidInput([FieldError("client_id", "already_used")])
     return True
