@@ -156,26 +156,30 @@ async def _household_counts(
     found: dict[int, tuple[int, CoverageRules, Counts]] = {}
     for r in await Household.raw(_RULES_SQL.format(places), *household_ids):
         rules = CoverageRules.of_ward(Row(r))
-        rows = await Household.raw(_one_household_sql(rules, year), *[r["id"]] * 3)
-        found[int(r["id"])] = (int(r["village"]), rules, {c: int(rows[0][c] or 0) for c in COLUMNS})
+        found[int(r["id"])] = (int(r["village"]), rules, await _own_counts(int(r["id"]), rules, year))
     return found
+
+
+async def _own_counts(household_id: int, rules: CoverageRules, year: int) -> Counts:
+    rows = await Household.raw(_one_household_sql(rules, year), *[household_id] * 3)
+    return {c: int(rows[0][c] or 0) for c in COLUMNS}
 
 
 async def _apply_difference(before: Snapshot) -> bool:
     """Add the households' counts now minus `before` to their villages' rows of today; False (nothing
-    written) when a household changed village or rules, the year turned, or a village has no row of
-    today this year yet: then the caller counts the villages again."""
+    written) when the year turned or a village has no row of today this year yet: then the caller
+    counts the villages again. The households are counted in the village and with the rules of the
+    snapshot: a write that moves a household names its villages (`households_changed`), and then
+    they are counted again, and new rules count their ward again in a transaction of their own."""
     year = this_year()
     if year != before.year:
         return False
-    now = await _household_counts(list(before.households), year)
     differences: dict[int, Counts] = {}
     for household, (village, rules, then) in before.households.items():
-        if household not in now or now[household][:2] != (village, rules):
-            return False
+        now = await _own_counts(household, rules, year)
         difference = differences.setdefault(village, dict.fromkeys(COLUMNS, 0))
         for c in COLUMNS:
-            difference[c] += now[household][2][c] - then[c]
+            difference[c] += now[c] - then[c]
     day = local_now().date()
     for village, difference in sorted(differences.items()):
         # SQLite only (`snapshot`), whose dates are ISO text.
