@@ -1,25 +1,52 @@
 """Who is told when households change: the per-village daily counts (`surveys.reporting.village_counts`)
 sit above the register and the survey that write, so they listen here instead of being imported by the
 writers. Every write that changes a household's or a member's status calls `households_changed` inside
-its write transaction, once; the listeners run in that same transaction."""
+its write transaction, once; the listeners run in that same transaction.
+
+A writer that knows its households before it writes (a visit) may call `households_changing` first, in
+the same transaction and before any of its writes, and hand what it returns to `households_changed`:
+a listener that took a snapshot then applies only the difference (the daily counts: the household's
+own counts before and after, instead of counting its village again)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
-Listener = Callable[[list[int], list[int]], Awaitable[None]]
-_listeners: list[Listener] = []
-
-
-def on_households_changed(listener: Listener) -> Listener:
-    """Register `listener(household_ids, village_ids)`; registering twice is harmless."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
+Listener = Callable[[list[int], list[int], Any], Awaitable[None]]
+Snapshot = Callable[[list[int]], Awaitable[Any]]
+_listeners: list[tuple[Listener, Snapshot | None]] = []
 
 
-async def households_changed(household_ids: Iterable[int], villages: Iterable[int] = ()) -> None:
-    """Inside a write transaction: these households (and, for a move, these villages too) changed."""
+def on_households_changed(listener: Listener, before: Snapshot | None = None) -> None:
+    """Register `listener(household_ids, village_ids, snapshot)`; `before(household_ids)`, if given, is
+    what `households_changing` takes for it (the listener gets None when no snapshot was taken).
+    Registering twice is harmless."""
+    if all(known is not listener for known, _ in _listeners):
+        _listeners.append((listener, before))
+
+
+@dataclass(frozen=True)
+class Before:
+    """The listeners' snapshots of some households, taken before a write changed them."""
+
+    household_ids: list[int]
+    snapshots: tuple[Any, ...]
+
+
+async def households_changing(household_ids: Iterable[int]) -> Before:
+    """Inside a write transaction, before it writes anything: the listeners' snapshots of these households."""
+    ids = sorted({int(i) for i in household_ids})
+    return Before(ids, tuple([await before(ids) if before else None for _, before in _listeners]))
+
+
+async def households_changed(
+    household_ids: Iterable[int], villages: Iterable[int] = (), before: Before | None = None
+) -> None:
+    """Inside a write transaction: these households (and, for a move, these villages too) changed;
+    `before` is what `households_changing` returned for the same households in this transaction."""
     ids, village_ids = sorted({int(i) for i in household_ids}), sorted({int(v) for v in villages})
-    for listener in _listeners:
-        await listener(ids, village_ids)
+    usable = before is not None and before.household_ids == ids and len(before.snapshots) == len(_listeners)
+    for i, (listener, _) in enumerate(_listeners):
+        await listener(ids, village_ids, before.snapshots[i] if usable and before else None)

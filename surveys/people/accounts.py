@@ -9,8 +9,16 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+from piccolo.engine.postgres import PostgresEngine
+
 from surveys.core import clock
-from surveys.core.db import LOCK_SIGNIN_ADDRESS, LOCK_SIGNIN_LOGIN, serialise_on, write_transaction
+from surveys.core.db import (
+    LOCK_SIGNIN_ADDRESS,
+    LOCK_SIGNIN_LOGIN,
+    current_engine,
+    serialise_on,
+    write_transaction,
+)
 from surveys.core.settings import Settings
 from surveys.people.hashing import (
     hash_password,
@@ -169,34 +177,35 @@ async def actor_for_token(token: str, kind: str, idle: timedelta) -> Actor | Non
     if not token:
         return None
     now = clock.now()
-    row = (
-        await AuthSession.select(*_session_columns())
-        .where(
-            (AuthSession.token_hash == _token_hash(token))
-            & (AuthSession.kind == kind)
-            & (AuthSession.user._.active.eq(True))
-        )
-        .first()
+    # Every signed-in request starts here: one statement written once (the session, its user, the
+    # user's ward and villages), not a select with joins that Piccolo builds again on each request and
+    # a second one for the villages (issue 16).
+    rows = await AuthSession.raw(
+        _session_sql(isinstance(current_engine(), PostgresEngine)), _token_hash(token), kind
     )
+    row = rows[0] if rows else None
     if row is None or row["expires_at"] <= now or row["last_seen_at"] + idle <= now:
         return None
     if now - row["last_seen_at"] > _TOUCH_EVERY:
         await AuthSession.update({AuthSession.last_seen_at: now}).where(AuthSession.id == row["id"])
-    return await _actor(row, prefix="user.")
+    villages = [int(v) for v in (row["village_ids"] or "").split(",") if v]
+    return await _actor(row, prefix="user.", villages=villages)
 
 
 @cache
-def _session_columns() -> list[Any]:
-    # Made once per process: columns reached through a foreign key are copied at each access, a cost
-    # every signed-in request paid before its first query.
-    return [
-        AuthSession.id,
-        AuthSession.last_seen_at,
-        AuthSession.expires_at,
-        *AuthSession.user.all_columns(exclude=[AuthSession.user.password_hash]),
-        AuthSession.user._.ward._.code.as_alias("ward_code"),
-        AuthSession.user._.ward._.village_word.as_alias("village_word"),
-    ]
+def _session_sql(postgres: bool) -> str:
+    user = ", ".join(
+        f'u.{c._meta.db_column_name} AS "user.{c._meta.name}"'
+        for c in User._meta.columns
+        if c._meta.name != "password_hash"
+    )
+    villages = "string_agg(CAST(village AS TEXT), ',')" if postgres else "group_concat(village)"
+    # Names from the tables' definitions only; the values are parameters.
+    return f"""SELECT s.id AS id, s.last_seen_at AS last_seen_at, s.expires_at AS expires_at, {user},
+        w.code AS ward_code, w.village_word AS village_word,
+        (SELECT {villages} FROM user_village uv WHERE uv."user" = u.id) AS village_ids
+        FROM auth_session s JOIN app_user u ON u.id = s."user" LEFT JOIN ward w ON w.id = u.ward
+        WHERE s.token_hash = {{}} AND s.kind = {{}} AND u.active = TRUE LIMIT 1"""  # noqa: S608
 
 
 async def actor_by_id(user_id: int) -> Actor | None:
@@ -213,9 +222,14 @@ async def actor_by_id(user_id: int) -> Actor | None:
     return await _actor(row, prefix="") if row else None
 
 
-async def _actor(row: dict[str, Any], prefix: str) -> Actor:
+async def _actor(row: dict[str, Any], prefix: str, villages: list[int] | None = None) -> Actor:
+    """The actor of a user's row (its columns named `prefix` + name) and its villages (read if not given)."""
     user_id = int(row[f"{prefix}id"])
-    villages = await UserVillage.select(UserVillage.village).where(UserVillage.user == user_id)
+    if villages is None:
+        villages = [
+            int(v["village"])
+            for v in await UserVillage.select(UserVillage.village).where(UserVillage.user == user_id)
+        ]
     return Actor(
         id=user_id,
         login=row[f"{prefix}login"],
@@ -223,7 +237,7 @@ async def _actor(row: dict[str, Any], prefix: str) -> Actor:
         role=row[f"{prefix}role"],
         ward_id=row[f"{prefix}ward"],
         province_id=row[f"{prefix}province"],
-        village_ids=frozenset(int(v["village"]) for v in villages),
+        village_ids=frozenset(villages),
         locale=row[f"{prefix}locale"],
         ward_code=row["ward_code"],
         must_change_password=bool(row[f"{prefix}must_change_password"]),

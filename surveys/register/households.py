@@ -19,28 +19,26 @@ async def household_by_token(token: str, archived: bool = False) -> Row | None:
     (moved away, not yet erased) only with `archived`: the ward office still answers its requests."""
     if not token or len(token) > 64:
         return None
-    shown = Household.erased_at.is_null() if archived else Household.archived.eq(False)
-    row = await Household.select(*_household_columns()).where((Household.token == token) & shown).first()
-    return Row(row) if row else None
+    # Every household request's access check reads this: one statement written once, not a select with
+    # two joins that Piccolo builds again on each request (issue 16: ~1 ms of Python a request).
+    rows = await Household.raw(_household_sql(archived), token)
+    return Row(rows[0]) if rows else None
 
 
 @cache
-def _household_columns() -> list[Any]:
-    # Made once per process: each access through a foreign key (`_`) copies columns, which cost more
-    # than the query itself on every request's access check (a fault run's profile).
-    return [
-        *Household.all_columns(),
-        Household.village._.name.as_alias("village_name"),
-        Household.village._.ward.as_alias("ward_id"),
-        Household.village._.ward._.code.as_alias("ward_code"),
-        Household.village._.ward._.name.as_alias("ward_name"),
-        *[c.as_alias(f"rule_{c._meta.name}") for c in _rule_columns()],
-    ]
+def _household_sql(archived: bool) -> str:
+    shown = "h.erased_at IS NULL" if archived else "h.archived = FALSE"
+    columns = ", ".join(f"h.{c._meta.db_column_name} AS {c._meta.name}" for c in Household._meta.columns)
+    rules = ", ".join(f"w.{name} AS rule_{name}" for name in RULE_COLUMNS)
+    # Names from the tables' definitions only; the values are parameters.
+    return f"""SELECT {columns}, v.name AS village_name, v.ward AS ward_id, w.code AS ward_code,
+        w.name AS ward_name, {rules}
+        FROM household h JOIN village v ON v.id = h.village JOIN ward w ON w.id = v.ward
+        WHERE h.token = {{}} AND {shown} LIMIT 1"""  # noqa: S608
 
 
-def _rule_columns() -> list[Any]:
-    ward = Household.village._.ward._
-    return [ward.identity_age, ward.identity_min_level, ward.identity_requires_bank, ward.family_criteria]
+# The ward's columns that are its coverage rules (`surveys.survey.criteria.CoverageRules.of_ward`).
+RULE_COLUMNS = ("identity_age", "identity_min_level", "identity_requires_bank", "family_criteria")
 
 
 async def visible_villages(actor: Actor) -> list[schemas.Village]:

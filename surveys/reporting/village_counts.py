@@ -4,7 +4,8 @@ so a ward dashboard reads ~10 rows and a province report ~1,000, never the house
 Written in the same transaction as every write that changes a household's or member's status (the
 writers call `surveys.core.changes.households_changed`, which calls `recount_changed` here): the
 villages touched are counted again from their households with the rules of `surveys.survey.criteria`,
-as the live reports count them, and today's row is replaced. Never a second truth: `count_villages`
+as the live reports count them, and today's row is replaced. A visit (on SQLite) takes a `snapshot` of
+its household first, and only the household's own counts after minus before are added to today's row. Never a second truth: `count_villages`
 is the live count, `rebuild` writes it again for every village, and a reader whose row was counted in
 an earlier year (members reach the identity age on 1 January) counts that village live.
 """
@@ -12,7 +13,9 @@ an earlier year (members reach the identity age on 1 January) counts that villag
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
@@ -88,10 +91,13 @@ async def _write(village_ids: list[int], day: date) -> None:
     )
 
 
-@on_households_changed
-async def recount_changed(household_ids: list[int], villages: list[int]) -> None:
-    """Inside the write transaction that changed these households: count their villages (and `villages`,
-    a move's other end) again and replace today's rows."""
+async def recount_changed(household_ids: list[int], villages: list[int], before: Any = None) -> None:
+    """Inside the write transaction that changed these households: with `before` (`snapshot`'s, taken in
+    this transaction before the write), add each household's counts now minus its counts then to its
+    village's row of today; otherwise (or when there is no such row yet) count their villages (and
+    `villages`, a move's other end) again and replace today's rows."""
+    if before is not None and not villages and await _apply_difference(before):
+        return
     found = set(villages)
     if household_ids:
         found |= {
@@ -105,6 +111,88 @@ async def recount_changed(household_ids: list[int], villages: list[int]) -> None
         await serialise_on(LOCK_VILLAGE_COUNTS, village)
     if ids:
         await _write(ids, local_now().date())
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Households' own counts before a write, with their villages, rules and the year they were counted in."""
+
+    year: int
+    households: dict[int, tuple[int, CoverageRules, Counts]]
+
+
+async def snapshot(household_ids: list[int]) -> Snapshot | None:
+    """Inside a write transaction, before its writes: each household's own counts (None on PostgreSQL).
+
+    Only on SQLite, where a write transaction excludes every other writer from its start, so nothing
+    but this write changes the households between the snapshot and `recount_changed`. On PostgreSQL
+    another transaction may change a household's members in between without any lock this one holds;
+    its village is counted again there, under the village's lock, as before."""
+    if isinstance(current_engine(), PostgresEngine) or not household_ids:
+        return None
+    year = this_year()
+    return Snapshot(year, await _household_counts(household_ids, year))
+
+
+on_households_changed(recount_changed, before=snapshot)
+
+# A household's village and its ward's rules, one statement (the rules as `CoverageRules.of_ward` reads them).
+_RULES_SQL = """SELECT h.id, h.village, w.identity_age, w.identity_min_level, w.identity_requires_bank,
+    w.family_criteria FROM household h JOIN village v ON v.id = h.village JOIN ward w ON w.id = v.ward
+    WHERE h.id IN ({})"""
+
+
+@lru_cache(maxsize=64)
+def _one_household_sql(rules: CoverageRules, year: int) -> str:
+    """The counts of one household (`{}`: its id, three times) as `count_villages` counts a village."""
+    return f"{households_sql(rules, year, 'h.id = {}')} SELECT {_sums(rules)} FROM base"
+
+
+async def _household_counts(
+    household_ids: list[int], year: int
+) -> dict[int, tuple[int, CoverageRules, Counts]]:
+    """Each household's village, rules and own counts (all 0 for an archived one)."""
+    places = ", ".join("{}" for _ in household_ids)
+    found: dict[int, tuple[int, CoverageRules, Counts]] = {}
+    for r in await Household.raw(_RULES_SQL.format(places), *household_ids):
+        rules = CoverageRules.of_ward(Row(r))
+        found[int(r["id"])] = (int(r["village"]), rules, await _own_counts(int(r["id"]), rules, year))
+    return found
+
+
+async def _own_counts(household_id: int, rules: CoverageRules, year: int) -> Counts:
+    rows = await Household.raw(_one_household_sql(rules, year), *[household_id] * 3)
+    return {c: int(rows[0][c] or 0) for c in COLUMNS}
+
+
+async def _apply_difference(before: Snapshot) -> bool:
+    """Add the households' counts now minus `before` to their villages' rows of today; False (nothing
+    written) when the year turned or a village has no row of today this year yet: then the caller
+    counts the villages again. The households are counted in the village and with the rules of the
+    snapshot: a write that moves a household names its villages (`households_changed`), and then
+    they are counted again, and new rules count their ward again in a transaction of their own."""
+    year = this_year()
+    if year != before.year:
+        return False
+    differences: dict[int, Counts] = {}
+    for household, (village, rules, then) in before.households.items():
+        now = await _own_counts(household, rules, year)
+        difference = differences.setdefault(village, dict.fromkeys(COLUMNS, 0))
+        for c in COLUMNS:
+            difference[c] += now[c] - then[c]
+    day = local_now().date()
+    for village, difference in sorted(differences.items()):
+        # SQLite only (`snapshot`), whose dates are ISO text.
+        args = [*[difference[c] for c in COLUMNS], village, day.isoformat(), year]
+        updated = await VillageCount.raw(_ADD_SQL, *args)
+        if not updated:
+            return False
+    return True
+
+
+# Today's row of a village (of this year) plus a difference, in the order of `COLUMNS`.
+_ADD_SQL = f"""UPDATE village_count SET {", ".join(f"{c} = {c} + {{}}" for c in COLUMNS)}
+    WHERE village = {{}} AND day = {{}} AND year = {{}} RETURNING id"""
 
 
 async def rebuild(ward_id: int | None = None) -> int:

@@ -47,6 +47,11 @@ def household_rules(row: dict[str, Any]) -> CoverageRules:
     )
 
 
+# A household's present members, the head first, then by birth year.
+_MEMBERS_SQL = f"""SELECT {", ".join(f"{c._meta.db_column_name} AS {c._meta.name}" for c in Member._meta.columns)}
+    FROM member WHERE household = {{}} AND removed = FALSE ORDER BY is_head DESC, birth_year"""  # noqa: S608
+
+
 def member_out(m: Row, year: int, rules: CoverageRules) -> schemas.Member:
     """A member row with what its answers mean."""
     return schemas.Member(
@@ -73,14 +78,9 @@ async def household_detail(row: Row) -> schemas.Household:
     """The full household: members, last visit and derived status."""
     year = this_year()
     rules = household_rules(row)
-    members = [
-        Row(m)
-        for m in await Member.select()
-        .where((Member.household == row.id) & (Member.removed.eq(False)))
-        .order_by(Member.is_head, ascending=False)
-        .order_by(Member.birth_year)
-    ]
-    visits = await Visit.select(Visit.outcome, Visit.at).where(Visit.household == row.id).order_by(Visit.at)
+    # Every visit's answer reads these: statements written once, not built by Piccolo each time (issue 16).
+    members = [Row(m) for m in await Member.raw(_MEMBERS_SQL, row.id)]
+    visits = await Visit.raw("SELECT outcome, at FROM visit WHERE household = {} ORDER BY at", row.id)
     last = visits[-1] if visits else None
     status = household_status(
         members,

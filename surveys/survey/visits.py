@@ -16,7 +16,7 @@ import msgspec
 
 from surveys import schemas
 from surveys.core.audit import audit
-from surveys.core.changes import households_changed
+from surveys.core.changes import households_changed, households_changing
 from surveys.core.clock import now, this_year
 from surveys.core.db import write_transaction
 from surveys.core.rows import Row, still_there
@@ -114,6 +114,7 @@ async def record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: s
         async with write_transaction():
             replay = await _replayed(row, visit)
             if replay is None:
+                before = await households_changing([row.id])
                 written = await _apply(row, visit, actor, prepared)
                 details = {
                     "client_id": str(visit.client_id),
@@ -121,7 +122,7 @@ async def record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: s
                     "version": written.version,
                 }
                 await audit("visit.recorded", "household", row.id, actor.id, details, client_addr)
-                await households_changed([row.id])
+                await households_changed([row.id], before=before)
     except VisitConflict:
         raise
     except InvalidInput:
@@ -184,9 +185,10 @@ def _prepare(row: Row, visit: schemas.VisitCreate, actor: Actor) -> _Prepared:
 
 
 async def _replayed(row: Row, visit: schemas.VisitCreate) -> bool | None:
-    existing = await Visit.select(Visit.household).where(Visit.client_id == visit.client_id).first()
-    if existing is None:
+    found = await Visit.raw("SELECT household FROM visit WHERE client_id = {} LIMIT 1", visit.client_id)
+    if not found:
         return None
+    existing = found[0]
     if existing["household"] != row.id:
         raise InvalidInput([FieldError("client_id", "already_used")])
     return True
