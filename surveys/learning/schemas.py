@@ -111,12 +111,67 @@ TeamRole = Literal[
 ]
 
 
+# A Vietnamese phone number: 0 and 9 or 10 digits (mobile, landline with its area code), or +84 for the
+# 0; spaces and dots between digits as people write them.
+Phone = Annotated[str, Meta(max_length=20, pattern=r"^$|^(\+84|0)([ .]?[0-9]){9,10}$")]
+
+
 class TeamMemberCreate(Struct, kw_only=True):
-    """A member of the community digital team; `member` is their own register entry, if any."""
+    """A member of the community digital team; `member` is their own register entry, if any. The API
+    sends a `client_id` (a retried create returns the first result); a form may leave it out."""
 
     name: Annotated[str, Meta(min_length=1, max_length=100)]
-    phone: Annotated[str, Meta(max_length=20, pattern=r"^[0-9 +.]*$")] = ""
+    phone: Phone = ""
     role: TeamRole = "member"
     village: Id | None = None
     user: Id | None = None
     member: Id | None = None
+    client_id: uuid.UUID | None = None
+
+
+class TeamMemberNew(TeamMemberCreate, kw_only=True):
+    """A team member as the API creates it: its `client_id` is required, as a visit's is."""
+
+    client_id: uuid.UUID
+
+
+class TeamMemberUpdate(Struct, kw_only=True):
+    """A change to a team member; `version` is the one the editor saw (a concurrent change is a
+    conflict)."""
+
+    version: Id
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    phone: Phone = ""
+    role: TeamRole = "member"
+    village: Id | None = None
+    user: Id | None = None
+    member: Id | None = None
+
+
+class TeamActive(Struct, kw_only=True):
+    """In the team (True) or left it (False)."""
+
+    active: bool
+
+
+class LearnerAssign(Struct, kw_only=True):
+    """A learner of the register to pair with a mentor."""
+
+    learner: Id
+
+
+class TeamMemberOut(Struct):
+    """A team member as the API gives it; `phone` is empty for callers who do not keep the team."""
+
+    id: int
+    ward_code: str
+    village_id: int | None
+    name: str
+    phone: str
+    role: str
+    user_id: int | None
+    member_id: int | None
+    active: bool
+    version: int
+    learners: int
+    trainings: int
