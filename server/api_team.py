@@ -20,6 +20,7 @@ from surveys.core.validation import InvalidInput, parse
 from surveys.learning.schemas import (
     LearnerAssign,
     TeamActive,
+    TeamMemberConflict,
     TeamMemberNew,
     TeamMemberOut,
     TeamMemberUpdate,
@@ -46,7 +47,7 @@ _OUT_OF_AREA = ResponseSpec(
     media_type="application/problem+json",
 )
 _STALE = ResponseSpec(
-    data_container=Problem,
+    data_container=TeamMemberConflict,
     description="The member changed since it was read; `current` is how it is now. Nothing was overwritten.",
     media_type="application/problem+json",
 )

@@ -175,3 +175,12 @@ class TeamMemberOut(Struct):
     version: int
     learners: int
     trainings: int
+
+
+class TeamMemberConflict(Struct):
+    """The 409 answer to a stale team member update (RFC 9457): `current` is the member as it is now."""
+
+    type: str
+    title: str
+    status: int
+    current: TeamMemberOut

@@ -15,6 +15,7 @@ from surveys.core.text import clean
 from surveys.core.validation import FieldError, InvalidInput, parse
 from surveys.learning.schemas import TeamMemberCreate, TeamMemberNew, TeamMemberUpdate
 from surveys.learning.words import MIN_LEARNERS
+from surveys.schemas import Id
 from surveys.tables import Attendance, Member, Mentorship, TeamMember, User, Village
 
 S = TypeVar("S", TeamMemberCreate, TeamMemberNew, TeamMemberUpdate)
@@ -35,7 +36,10 @@ async def parse_team_member(raw: Any, ward_id: int, cls: type[S] = TeamMemberCre
 
 def _id(value: Any) -> int | None:
     """A record id as JSON or the form gives it (None: absent, or not an id; the schema names it)."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else None
+    try:  # as the schema reads it (3.0 is 3), so no id escapes this check that the schema then takes
+        return msgspec.convert(value, Id, strict=False)
+    except msgspec.ValidationError:
+        return None
 
 
 async def _not_of_ward(raw: dict[str, Any], ward_id: int) -> list[FieldError]:
