@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
+import msgspec
 from msgspec import Meta, Struct, field
 
 from surveys.schemas import HelpKind, Id, Sex
@@ -16,6 +17,15 @@ TopicKey = Annotated[str, Meta(min_length=1, max_length=30)]
 Place = Annotated[str, Meta(max_length=200)]
 Trainers = Annotated[str, Meta(max_length=300)]
 HelpNote = Annotated[str, Meta(max_length=100)]
+
+
+def as_id(value: object) -> int | None:
+    """A record id as the schemas read it from JSON or a form (3.0 and "3" are 3), or None when it is
+    none: a rule that checks an id before the schema must see what the schema will then take."""
+    try:
+        return msgspec.convert(value, Id, strict=False)
+    except msgspec.ValidationError:
+        return None
 
 
 class ClassCreate(Struct, kw_only=True):

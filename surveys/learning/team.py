@@ -13,9 +13,8 @@ from surveys.core.clock import this_year
 from surveys.core.db import write_transaction
 from surveys.core.text import clean
 from surveys.core.validation import FieldError, InvalidInput, parse
-from surveys.learning.schemas import TeamMemberCreate, TeamMemberNew, TeamMemberUpdate
+from surveys.learning.schemas import TeamMemberCreate, TeamMemberNew, TeamMemberUpdate, as_id
 from surveys.learning.words import MIN_LEARNERS
-from surveys.schemas import Id
 from surveys.tables import Attendance, Member, Mentorship, TeamMember, User, Village
 
 S = TypeVar("S", TeamMemberCreate, TeamMemberNew, TeamMemberUpdate)
@@ -34,18 +33,10 @@ async def parse_team_member(raw: Any, ward_id: int, cls: type[S] = TeamMemberCre
     return msgspec.structs.replace(data, name=clean(data.name), phone=data.phone.strip())
 
 
-def _id(value: Any) -> int | None:
-    """A record id as JSON or the form gives it (None: absent, or not an id; the schema names it)."""
-    try:  # as the schema reads it (3.0 is 3), so no id escapes this check that the schema then takes
-        return msgspec.convert(value, Id, strict=False)
-    except msgspec.ValidationError:
-        return None
-
-
 async def _not_of_ward(raw: dict[str, Any], ward_id: int) -> list[FieldError]:
     """The village, account and register entry must be of the ward: each one that is not, named."""
     errors: list[FieldError] = []
-    village, user, member = (_id(raw.get(k)) for k in ("village", "user", "member"))
+    village, user, member = (as_id(raw.get(k)) for k in ("village", "user", "member"))
     if village and not await Village.exists().where((Village.id == village) & (Village.ward == ward_id)):
         errors.append(FieldError("village", "invalid_choice"))
     if user and not await User.exists().where((User.id == user) & (User.ward == ward_id)):
