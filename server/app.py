@@ -23,6 +23,7 @@ from server import templating
 from server.access_log import AccessLogMiddleware
 from server.api import ApiController, SessionController, healthz
 from server.api_learning import ClassApiController, HelpApiController
+from server.api_team import TeamApiController
 from server.auth import (
     IdentifyMiddleware,
     PasswordChangeRequired,
@@ -38,6 +39,7 @@ from server.problems import (
     busy_handler,
     http_exception_handler,
     internal_error_handler,
+    out_of_area_handler,
     password_change_handler,
     sign_in_handler,
 )
@@ -73,7 +75,7 @@ from server.views.wards import WardController
 from surveys.core.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
 from surveys.core.replicas import routes_reads
 from surveys.core.settings import Settings, get_settings
-from surveys.people.access import RULES
+from surveys.people.access import RULES, OutOfArea
 from surveys.people.hashing import HashingBusy
 from surveys.register.stickers import close_pool as close_qr_workers
 
@@ -137,6 +139,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
         SignInRequired: sign_in_handler,
         PasswordChangeRequired: password_change_handler,
         HashingBusy: busy_handler,
+        OutOfArea: out_of_area_handler,
         Exception: internal_error_handler,
     }
     app = Litestar(
@@ -168,6 +171,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             ApiController,
             ClassApiController,
             HelpApiController,
+            TeamApiController,
             healthz,
             static_file,
         ],

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -22,6 +22,7 @@ from surveys.core.messages import error_message
 from surveys.core.outages import RETRY_AFTER_SECONDS as OUTAGE_RETRY_SECONDS
 from surveys.core.outages import database_unreachable, outages
 from surveys.core.validation import error_code
+from surveys.people.access import OutOfArea
 from surveys.people.hashing import RETRY_AFTER_SECONDS, HashingBusy
 from surveys.people.schemas import SignInForm
 
@@ -162,6 +163,13 @@ def busy_handler(request: Request[Any, Any, Any], exc: HashingBusy) -> Response[
         HTTPException(
             status_code=503, detail="Too many sign-ins at once; try again shortly.", headers=headers
         ),
+    )
+
+
+def out_of_area_handler(request: Request[Any, Any, Any], exc: OutOfArea) -> Response[Any]:
+    """A record of the ward outside the caller's own villages (a village head's): 403, nothing changed."""
+    return http_exception_handler(
+        request, PermissionDeniedException("This record is outside your villages; nothing was changed.")
     )
 
 

@@ -337,8 +337,13 @@ class TeamMember(Table):
     role = Varchar(length=20, default="member")
     user = ForeignKey(User, null=True, default=None)
     member = ForeignKey(Member, null=True, default=None)
+    # False once they left the team: kept in history (past classes' trainers), out of pickers and counts.
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    version = Integer(default=1)
+    # The API's submission id: a retried create returns the first result. None for older rows. Unique
+    # (an index of its migration: SQLite cannot add a UNIQUE column to a table that has rows).
+    client_id = UUID(null=True, default=None)
 
 
 class ClassTrainer(Table):

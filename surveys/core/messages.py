@@ -23,6 +23,7 @@ ERRORS = {
     "unknown_class": N_("There is no such class in this ward."),
     "own_learner": N_("A mentor cannot be their own learner."),
     "has_mentor": N_("This learner already has a mentor."),
+    "left_team": N_("This team member has left the team: bring them back before giving them learners."),
 }
 
 # Messages for a field, where a general one would not say enough.
@@ -101,7 +102,9 @@ FIELD_ERRORS = {
     ("help_note", "too_long"): N_("A few words only (at most 100 characters), and no personal numbers."),
     ("helped", "invalid_choice"): N_("Choose among the kinds of help listed."),
     ("name", "required"): N_("Enter the name."),
-    ("phone", "invalid"): N_("A phone number has digits only (spaces, dots and + allowed)."),
+    ("phone", "invalid"): N_(
+        "Enter a phone number: 0 and 9 or 10 digits (or +84 instead of the 0); spaces and dots allowed."
+    ),
     ("phone", "too_long"): N_("A phone number has at most 20 characters."),
     ("user", "invalid_choice"): N_("Choose an account of this ward."),
     ("learner", "unknown_member"): N_("This person is not in the ward's register."),

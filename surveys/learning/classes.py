@@ -18,7 +18,7 @@ from surveys.core.db import write_transaction
 from surveys.core.settings import get_settings
 from surveys.core.text import clean
 from surveys.core.validation import FieldError, InvalidInput, parse
-from surveys.learning.schemas import ClassCreate, ClassOut, ClassUpdate
+from surveys.learning.schemas import ClassCreate, ClassOut, ClassUpdate, as_id
 from surveys.learning.topics import ward_topics
 from surveys.tables import Attendance, ClassSession, ClassTrainer, TeamMember
 
@@ -49,7 +49,7 @@ async def parse_class(raw: Any, cls: type[Any], ward_id: int, village_ids: set[i
         if isinstance(topics, list) and any(isinstance(t, str) and t not in offered for t in topics):
             errors.append(FieldError("topics", "unknown_topic"))
         village = raw.get("village")
-        if isinstance(village, int) and not isinstance(village, bool) and village not in village_ids:
+        if (village_id := as_id(village)) is not None and village_id not in village_ids:
             errors.append(FieldError("village", "invalid_choice"))
         errors += await _bad_trainers(raw.get("trainer_ids"), ward_id)
     data = parse(raw, cls, errors)
@@ -67,8 +67,10 @@ async def _bad_trainers(ids: Any, ward_id: int) -> list[FieldError]:
     unknown one is refused, not dropped)."""
     if not isinstance(ids, list) or not ids:
         return []
-    wanted = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
-    if len(wanted) < len(ids):
+    # As the schema reads them (3.0 is 3): an id that the schema takes never escapes this check.
+    read = [as_id(i) for i in ids]
+    wanted = {i for i in read if i is not None}
+    if None in read:
         return []  # not all numbers: the schema check names the field
     found = await TeamMember.select(TeamMember.id).where(
         TeamMember.id.is_in(list(wanted)) & (TeamMember.ward == ward_id) & TeamMember.active.eq(True)

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
+import msgspec
 from msgspec import Meta, Struct, field
 
 from surveys.schemas import HelpKind, Id, Sex
@@ -16,6 +17,15 @@ TopicKey = Annotated[str, Meta(min_length=1, max_length=30)]
 Place = Annotated[str, Meta(max_length=200)]
 Trainers = Annotated[str, Meta(max_length=300)]
 HelpNote = Annotated[str, Meta(max_length=100)]
+
+
+def as_id(value: object) -> int | None:
+    """A record id as the schemas read it from JSON or a form (3.0 and "3" are 3), or None when it is
+    none: a rule that checks an id before the schema must see what the schema will then take."""
+    try:
+        return msgspec.convert(value, Id, strict=False)
+    except msgspec.ValidationError:
+        return None
 
 
 class ClassCreate(Struct, kw_only=True):
@@ -111,12 +121,76 @@ TeamRole = Literal[
 ]
 
 
+# A Vietnamese phone number: 0 and 9 or 10 digits (mobile, landline with its area code), or +84 for the
+# 0; spaces and dots between digits as people write them.
+Phone = Annotated[str, Meta(max_length=20, pattern=r"^$|^(\+84|0)([ .]?[0-9]){9,10}$")]
+
+
 class TeamMemberCreate(Struct, kw_only=True):
-    """A member of the community digital team; `member` is their own register entry, if any."""
+    """A member of the community digital team; `member` is their own register entry, if any. The API
+    sends a `client_id` (a retried create returns the first result); a form may leave it out."""
 
     name: Annotated[str, Meta(min_length=1, max_length=100)]
-    phone: Annotated[str, Meta(max_length=20, pattern=r"^[0-9 +.]*$")] = ""
+    phone: Phone = ""
     role: TeamRole = "member"
     village: Id | None = None
     user: Id | None = None
     member: Id | None = None
+    client_id: uuid.UUID | None = None
+
+
+class TeamMemberNew(TeamMemberCreate, kw_only=True):
+    """A team member as the API creates it: its `client_id` is required, as a visit's is."""
+
+    client_id: uuid.UUID
+
+
+class TeamMemberUpdate(Struct, kw_only=True):
+    """A change to a team member; `version` is the one the editor saw (a concurrent change is a
+    conflict)."""
+
+    version: Id
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    phone: Phone = ""
+    role: TeamRole = "member"
+    village: Id | None = None
+    user: Id | None = None
+    member: Id | None = None
+
+
+class TeamActive(Struct, kw_only=True):
+    """In the team (True) or left it (False)."""
+
+    active: bool
+
+
+class LearnerAssign(Struct, kw_only=True):
+    """A learner of the register to pair with a mentor."""
+
+    learner: Id
+
+
+class TeamMemberOut(Struct):
+    """A team member as the API gives it; `phone` is empty for callers who do not keep the team."""
+
+    id: int
+    ward_code: str
+    village_id: int | None
+    name: str
+    phone: str
+    role: str
+    user_id: int | None
+    member_id: int | None
+    active: bool
+    version: int
+    learners: int
+    trainings: int
+
+
+class TeamMemberConflict(Struct):
+    """The 409 answer to a stale team member update (RFC 9457): `current` is the member as it is now."""
+
+    type: str
+    title: str
+    status: int
+    current: TeamMemberOut

@@ -4,36 +4,46 @@ and the priority groups' learners without a mentor (60+, poor households, elderl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from surveys.core.audit import audit
 from surveys.core.clock import this_year
 from surveys.core.db import write_transaction
 from surveys.core.text import clean
 from surveys.core.validation import FieldError, InvalidInput, parse
-from surveys.learning.schemas import TeamMemberCreate
+from surveys.learning.schemas import TeamMemberCreate, TeamMemberNew, TeamMemberUpdate, as_id
 from surveys.learning.words import MIN_LEARNERS
 from surveys.tables import Attendance, Member, Mentorship, TeamMember, User, Village
 
+S = TypeVar("S", TeamMemberCreate, TeamMemberNew, TeamMemberUpdate)
 
-async def parse_team_member(raw: Any, ward_id: int) -> TeamMemberCreate:
-    """A team member from a form or JSON: a village, account and register entry of the ward."""
+
+async def parse_team_member(raw: Any, ward_id: int, cls: type[S] = TeamMemberCreate) -> S:  # type: ignore[assignment]
+    """A team member (`cls`: TeamMemberCreate, TeamMemberNew or TeamMemberUpdate) from a form or JSON:
+    a village, account and register entry of the ward, its name cleaned."""
     errors: list[FieldError] = []
-    typed = raw.get("name") if isinstance(raw, dict) else None
-    blank = [FieldError("name", "required")] if isinstance(typed, str) and typed and not clean(typed) else []
-    data = parse(raw, TeamMemberCreate, blank)
-    name = clean(data.name)
-    if data.village and not await Village.exists().where(
-        (Village.id == data.village) & (Village.ward == ward_id)
-    ):
+    if isinstance(raw, dict):
+        typed = raw.get("name")
+        if isinstance(typed, str) and typed and not clean(typed):
+            errors.append(FieldError("name", "required"))
+        errors += await _not_of_ward(raw, ward_id)
+    data = parse(raw, cls, errors)
+    return msgspec.structs.replace(data, name=clean(data.name), phone=data.phone.strip())
+
+
+async def _not_of_ward(raw: dict[str, Any], ward_id: int) -> list[FieldError]:
+    """The village, account and register entry must be of the ward: each one that is not, named."""
+    errors: list[FieldError] = []
+    village, user, member = (as_id(raw.get(k)) for k in ("village", "user", "member"))
+    if village and not await Village.exists().where((Village.id == village) & (Village.ward == ward_id)):
         errors.append(FieldError("village", "invalid_choice"))
-    if data.user and not await User.exists().where((User.id == data.user) & (User.ward == ward_id)):
+    if user and not await User.exists().where((User.id == user) & (User.ward == ward_id)):
         errors.append(FieldError("user", "invalid_choice"))
-    if data.member and not await _of_ward(data.member, ward_id):
+    if member and not await _of_ward(member, ward_id):
         errors.append(FieldError("member", "unknown_member"))
-    if errors:
-        raise InvalidInput(errors)
-    return TeamMemberCreate(**{**{f: getattr(data, f) for f in data.__struct_fields__}, "name": name})
+    return errors
 
 
 async def _of_ward(member_id: int, ward_id: int) -> bool:
@@ -51,20 +61,22 @@ async def add_team_member(ward_id: int, data: TeamMemberCreate, user_id: int, cl
     async with write_transaction():
         inserted = await TeamMember.insert(
             TeamMember(ward=ward_id, village=data.village, name=data.name, phone=data.phone.strip(),
-                       role=data.role, user=data.user, member=data.member)
+                       role=data.role, user=data.user, member=data.member, client_id=data.client_id)
         )  # fmt: skip
         team_id = int(inserted[0]["id"])
         await audit("team.member_added", "team_member", team_id, user_id, {"role": data.role}, client_addr)
     return team_id
 
 
-async def ward_digital_team(ward_id: int) -> list[dict[str, Any]]:
+async def ward_digital_team(ward_id: int, *, left: bool = False) -> list[dict[str, Any]]:
     """The ward's team by village (the ward's own first), each with their number of learners and of
-    team trainings attended (classes for the community digital team)."""
+    team trainings attended (classes for the community digital team). `left`: those who left the team
+    instead (kept in history, out of pickers and counts)."""
     rows = await TeamMember.select(
         TeamMember.id, TeamMember.name, TeamMember.phone, TeamMember.role, TeamMember.village,
         TeamMember.village._.name.as_alias("village_name"), TeamMember.member, TeamMember.user,
-    ).where((TeamMember.ward == ward_id) & TeamMember.active.eq(True)).order_by(TeamMember.name)  # fmt: skip
+        TeamMember.active, TeamMember.version,
+    ).where((TeamMember.ward == ward_id) & TeamMember.active.eq(not left)).order_by(TeamMember.name)  # fmt: skip
     learners = await _learner_counts([r["id"] for r in rows])
     trained = await _trainings([r["member"] for r in rows if r["member"]])
     return [
@@ -111,16 +123,18 @@ async def assign_learner(
     ward_id: int, team_id: int, learner_id: int, user_id: int, client_addr: str = ""
 ) -> None:
     """Pair a learner of the ward's register with a mentor. Refused: a mentor as their own learner, a
-    learner who already has a mentor, a learner of another ward."""
+    learner who already has a mentor, a learner of another ward, a mentor who left the team."""
     mentor = (
-        await TeamMember.select(TeamMember.member)
+        await TeamMember.select(TeamMember.member, TeamMember.active)
         .where((TeamMember.id == team_id) & (TeamMember.ward == ward_id))
         .first()
     )
     if mentor is None:
         raise LookupError(team_id)
     errors: list[FieldError] = []
-    if mentor["member"] == learner_id:
+    if not mentor["active"]:
+        errors.append(FieldError("learner", "left_team"))
+    elif mentor["member"] == learner_id:
         errors.append(FieldError("learner", "own_learner"))
     elif not await _of_ward(learner_id, ward_id):
         errors.append(FieldError("learner", "unknown_member"))

@@ -111,6 +111,20 @@ async def is_of_ward(actor: Actor, ward_id: int) -> bool:
 CLASS_PLANNERS = frozenset({"village_head", "ward_officer", "admin"})
 
 
+class OutOfArea(Exception):
+    """The record is of the routed ward but outside the actor's own villages (a village head's): a 403,
+    as the rule of the route let them into the ward but not to this record."""
+
+
+def keeps_team_of(actor: Actor, village_id: int | None) -> bool:
+    """Whether the actor keeps the ward's digital team members of this village (None: the ward's own
+    members, kept by its office): a village head those of their villages, officers and admins every one
+    (the route's `team.manage` rule has already checked the ward)."""
+    if actor.role in OFFICERS:
+        return True
+    return actor.role == "village_head" and village_id is not None and village_id in actor.village_ids
+
+
 @dataclass(frozen=True)
 class Rule:
     """Who may take an action: which roles, and on which record: `village` (a village, or a household
@@ -149,6 +163,9 @@ RULES: dict[str, Rule] = {
     "class.read": Rule(SIGNED_IN, "ward", team=True),
     "class.attend": Rule(WRITERS, "ward", write=True, team=True),
     "class.manage": Rule(CLASS_PLANNERS, "ward", write=True, team=True),
+    # A ward's community digital team and its mentors' learners: the office keeps all of it, a village
+    # head the members and learners of their villages (`keeps_team_of`, asked of each record).
+    "team.manage": Rule(CLASS_PLANNERS, "ward", write=True, team=True),
 }
 
 

@@ -37,6 +37,7 @@ from surveys.tables import (
     ClassSession,
     Digest,
     ImportUpload,
+    Member,
     TeamMember,
     Ward,
 )
@@ -66,6 +67,7 @@ EXPECTED: dict[str, set[str]] = {
     "class.read": {"volunteer1", "volunteer2", "head1", "ward", "province", "admin"},
     "class.attend": {"volunteer1", "volunteer2", "head1", "ward", "admin"},
     "class.manage": {"head1", "ward", "admin"},
+    "team.manage": {"head1", "ward", "admin"},
 }
 
 # Who may take each action on a record of the neighbour ward (01852), by hand: no volunteer or village
@@ -84,6 +86,7 @@ EXPECTED_THERE: dict[str, set[str]] = {
     "class.read": {"otherward", "province", "admin"},
     "class.attend": {"otherward", "admin"},
     "class.manage": {"otherward", "admin"},
+    "team.manage": {"otherward", "admin"},
 }
 
 # Public routes whose handler shows more to those with access: who sees the record itself.
@@ -95,6 +98,7 @@ HANDLER_CHECKED = {"/h/{token:str}": "household.read"}
 # answers 401; signed in but out of reach, 404, whatever the route.
 ANSWERS: dict[tuple[str, str], int] = {
     ("DELETE", "/api/session"): 204,
+    ("DELETE", "/api/wards/{code:str}/digital-team/{team_id:int}/learners/{learner_id:int}"): 204,
     ("GET", "/"): 302,
     ("GET", "/api/households"): 422,
     ("GET", "/api/households/{token:str}"): 200,
@@ -106,6 +110,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/api/wards/{code:str}/classes"): 200,
     ("GET", "/api/wards/{code:str}/classes/{class_id:int}"): 200,
     ("GET", "/api/wards/{code:str}/classes/{class_id:int}/attendance"): 200,
+    ("GET", "/api/wards/{code:str}/digital-team"): 200,
     ("GET", "/api/wards/{code:str}/report"): 200,
     ("GET", "/api/wards/{code:str}/reports"): 422,
     ("GET", "/csrf"): 200,
@@ -177,6 +182,10 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("POST", "/api/wards/{code:str}/classes"): 422,
     ("POST", "/api/wards/{code:str}/classes/{class_id:int}"): 422,
     ("POST", "/api/wards/{code:str}/classes/{class_id:int}/attendance"): 422,
+    ("POST", "/api/wards/{code:str}/digital-team"): 422,
+    ("POST", "/api/wards/{code:str}/digital-team/{team_id:int}"): 422,
+    ("POST", "/api/wards/{code:str}/digital-team/{team_id:int}/active"): 422,
+    ("POST", "/api/wards/{code:str}/digital-team/{team_id:int}/learners"): 422,
     ("POST", "/h/{token:str}/archive"): 303,
     ("POST", "/h/{token:str}/edit"): 422,
     ("POST", "/h/{token:str}/erase"): 422,
@@ -209,7 +218,10 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("POST", "/wards/{code:str}/digests/send"): 303,
     ("POST", "/wards/{code:str}/digests/{digest_id:int}/resend"): 303,
     ("POST", "/wards/{code:str}/digital-team"): 422,
+    ("POST", "/wards/{code:str}/digital-team/{team_id:int}"): 422,
+    ("POST", "/wards/{code:str}/digital-team/{team_id:int}/active"): 303,
     ("POST", "/wards/{code:str}/digital-team/{team_id:int}/learners"): 422,
+    ("POST", "/wards/{code:str}/digital-team/{team_id:int}/learners/{learner_id:int}/remove"): 303,
     ("POST", "/wards/{code:str}/digital-team/{team_id:int}/search"): 200,
     ("POST", "/wards/{code:str}/official-figures"): 422,
     ("POST", "/wards/{code:str}/official-figures/import"): 422,
@@ -227,6 +239,21 @@ ANSWERS: dict[tuple[str, str], int] = {
 ANSWER_EXCEPTIONS: dict[tuple[str, str, str], int] = {
     # otherward's own upload lists households of Phong Quang's villages, which it may not import.
     ("POST", "/import/{token:str}", "otherward"): 422,
+    # The fixture's team member is the ward's own (no village): its office keeps them, not a village head.
+    **{
+        (method, template, "head1"): 403
+        for method, template in (
+            ("POST", "/api/wards/{code:str}/digital-team/{team_id:int}"),
+            ("POST", "/api/wards/{code:str}/digital-team/{team_id:int}/active"),
+            ("POST", "/api/wards/{code:str}/digital-team/{team_id:int}/learners"),
+            ("DELETE", "/api/wards/{code:str}/digital-team/{team_id:int}/learners/{learner_id:int}"),
+            ("POST", "/wards/{code:str}/digital-team/{team_id:int}"),
+            ("POST", "/wards/{code:str}/digital-team/{team_id:int}/active"),
+            ("POST", "/wards/{code:str}/digital-team/{team_id:int}/learners"),
+            ("POST", "/wards/{code:str}/digital-team/{team_id:int}/learners/{learner_id:int}/remove"),
+            ("POST", "/wards/{code:str}/digital-team/{team_id:int}/search"),
+        )
+    },
 }
 
 
@@ -348,6 +375,8 @@ async def _path(template: str, world: World, role: str, where: str = HERE) -> st
         values["user_id"] = str(world.users["volunteer4"])
     if "{team_id" in template:
         values["team_id"] = str(await _team_member(ward))
+    if "{learner_id" in template:
+        values["learner_id"] = str(await _member_of(world.households["an" if here else "v4"]))
     if "{class_id" in template:
         values["class_id"], values["attendance_id"] = (str(i) for i in await _class_with_attendee(ward))
     if template.startswith("/import/{token") or "/official-figures/import/{token" in template:
@@ -377,6 +406,13 @@ async def _team_member(ward: int) -> int:
     found = await TeamMember.select(TeamMember.id).where(TeamMember.ward == ward).first()
     if found is None:
         found = (await TeamMember.insert(TeamMember(ward=ward, name="Lò Văn Sáng", role="ambassador")))[0]
+    return int(found["id"])
+
+
+async def _member_of(token: str) -> int:
+    """A member of the household with this token (a learner to unpair)."""
+    found = await Member.select(Member.id).where(Member.household._.token == token).first()
+    assert found is not None
     return int(found["id"])
 
 

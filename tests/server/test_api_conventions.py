@@ -89,6 +89,7 @@ def _concrete(template: str, world: World) -> str:
         "class_id": 1,
         "attendance_id": 1,
         "team_id": 1,
+        "learner_id": 1,
         "key": "vneid",
     }
     if template.startswith(("/provinces/", "/api/provinces/")):

@@ -144,3 +144,17 @@ async def test_help_given_through_the_api_is_recorded_once(
     listed = await client.get(f"/api/households/{token}/help", headers=headers)
     assert [h["id"] for h in listed.json()] == [first.json()["id"]]
     assert await Help.count() == 1
+
+
+async def test_ids_sent_as_decimals_are_checked_like_whole_numbers(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    # 3.0 is read as 3 by the schema: it must not escape the village and trainer checks that way.
+    neighbour = await _team_member(world.wards["other"], "Hoàng Văn Dũng")
+    headers = await api_token(client, "head1")
+    response = await _plan(
+        client, headers, village=float(world.villages["v3"]), trainer_ids=[float(neighbour)]
+    )
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"village", "trainer_ids"}
+    assert await ClassSession.count() == 0

@@ -338,7 +338,7 @@ async def test_a_team_member_of_another_wards_village_is_refused(world: World) -
     raw = {"name": "", "phone": "09x", "role": "mayor", "village": world.villages["v4"]}
     with pytest.raises(InvalidInput) as exc:
         await parse_team_member(raw, world.wards["pq"])
-    assert {e.field for e in exc.value.errors} == {"name", "phone", "role"}
+    assert {e.field for e in exc.value.errors} == {"name", "phone", "role", "village"}  # all at once
     with pytest.raises(InvalidInput) as exc:
         await parse_team_member({"name": "A", "village": world.villages["v4"]}, world.wards["pq"])
     assert [e.field for e in exc.value.errors] == ["village"]
@@ -418,3 +418,31 @@ async def test_the_trainers_link_migration_goes_back_and_forth_keeping_typed_tra
     assert await pending_migrations() == [] and await ClassTrainer.count() == 0
     kept = await ClassSession.select(ClassSession.trainers).first()
     assert kept is not None and kept["trainers"] == "Ma Văn Hùng"
+
+
+async def test_the_team_version_migration_fills_existing_members_and_keeps_client_ids_unique(
+    world: World,
+) -> None:
+    from piccolo.apps.migrations.commands.backwards import run_backwards
+
+    from surveys.core.db import current_engine, migrate, pending_migrations
+    from surveys.tables import TeamMember
+
+    try:
+        await run_backwards(app_name="phocap", migration_id="2026-11-26T17:40:00:000000", auto_agree=True)
+        assert min(await pending_migrations()) == "2026-11-26T17:40:00:000000"
+        # Two members recorded before the migration (SQLite cannot add a UNIQUE column to a table with rows).
+        for name in ("Lò Văn Sáng", "Hoàng Thị Hoa"):
+            await current_engine().run_ddl(
+                f"INSERT INTO team_member (ward, name, phone, role, active, created_at) "  # noqa: S608
+                f"VALUES ({world.wards['pq']}, '{name}', '', 'member', true, CURRENT_TIMESTAMP)"
+            )
+    finally:
+        await migrate()
+    assert await pending_migrations() == []
+    rows = await TeamMember.select(TeamMember.version, TeamMember.client_id)
+    assert rows == [{"version": 1, "client_id": None}] * 2
+    client_id = uuid.uuid4()
+    await TeamMember.insert(TeamMember(ward=world.wards["pq"], name="Nông Văn Tú", client_id=client_id))
+    with pytest.raises(Exception, match=r"(?i)unique"):
+        await TeamMember.insert(TeamMember(ward=world.wards["pq"], name="Nông Văn Tú", client_id=client_id))
