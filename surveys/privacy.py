@@ -24,6 +24,8 @@ from surveys.core.exports import Table, to_xlsx
 from surveys.core.i18n import N_, gettext, use_locale
 from surveys.core.messages import AUDIT_ACTIONS, OUTCOMES, SEX, SKILLS, VNEID, YES_NO_UNKNOWN, label
 from surveys.learning.attendance import member_classes
+from surveys.learning.topics import ward_topics
+from surveys.learning.words import HELP_KINDS
 from surveys.register.consent import CONSENT_NOTICE, NOTICE_VERSION, consent_current
 from surveys.survey.help import member_help
 from surveys.tables import Attendance, AuditEntry, Help, Household, Member, Mentorship, TeamMember, Visit
@@ -82,6 +84,19 @@ async def household_data(household_id: int) -> dict[str, Any]:
     return {"household": household, "members": members, "visits": visits, "history": entries, **learning}
 
 
+async def _topic_names(household_id: int) -> dict[str, str]:
+    """The names, in Vietnamese, of the class topics of the household's ward (its own ones too)."""
+    row = (
+        await Household.select(Household.village._.ward.as_alias("ward"))
+        .where(Household.id == household_id)
+        .first()
+    )
+    if row is None:
+        return {}
+    with use_locale("vi"):
+        return await ward_topics(row["ward"], offered_only=False)
+
+
 def _json(value: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
 
@@ -92,15 +107,42 @@ async def export_household(household_id: int, fmt: str, user_id: int, client_add
     data = await household_data(household_id)
     await audit("household.data_exported", "household", household_id, user_id, {"format": fmt}, client_addr)
     if fmt == "xlsx":
-        return household_workbook(data)
+        return household_workbook(data, await _topic_names(household_id))
     return msgspec.json.format(msgspec.json.encode(data), indent=2)
 
 
-def household_workbook(data: dict[str, Any]) -> bytes:
-    """The household's copy as an Excel workbook in Vietnamese: the household, its members, its visits
-    and its history, a sheet each."""
+def household_workbook(data: dict[str, Any], topic_names: dict[str, str] | None = None) -> bytes:
+    """The household's copy as an Excel workbook in Vietnamese: the household, its members, its visits,
+    its history, the classes its members attended and the help they were given, a sheet each;
+    `topic_names` names the ward's class topics (by key)."""
     with use_locale("vi"):
-        return to_xlsx(*_household_tables(data))
+        return to_xlsx(*_household_tables(data), *_learning_tables(data, topic_names or {}))
+
+
+def _learning_tables(data: dict[str, Any], topic_names: dict[str, str]) -> list[Table]:
+    title = [
+        gettext(N_("The data phocap holds about household %(code)s")) % {"code": data["household"]["code"]}
+    ]
+    names = {m["id"]: m["full_name"] for m in data["members"]}
+    via = {"visit": N_("At a visit"), "class": N_("At a class"), "other": N_("Other")}
+    classes = [
+        [names.get(c["member"], ""), c["starts_at"], ", ".join(topic_names.get(t, t) for t in c["topics"])]
+        for c in data["classes"]
+    ]
+    helped = [
+        [names.get(h["member"], ""), h["at"], label(HELP_KINDS, h["kind"]), h["note"], label(via, h["via"])]
+        for h in data["help"]
+    ]
+    person, date = gettext(N_("Full name")), gettext(N_("Date"))
+    return [
+        Table(title, [person, date, gettext(N_("Topics"))], classes, sheet=gettext(N_("Classes attended"))),
+        Table(
+            title,
+            [person, date, gettext(N_("Help given")), gettext(N_("Note")), gettext(N_("Where"))],
+            helped,
+            sheet=gettext(N_("Help given")),
+        ),
+    ]
 
 
 def _household_tables(data: dict[str, Any]) -> list[Table]:

@@ -29,6 +29,9 @@ class MonthView:
     month_no: int
     previous: str
     next: str
+    # (year, month) of the months before and after, for their names ("Tháng 10/2026").
+    previous_ym: tuple[int, int]
+    next_ym: tuple[int, int]
     days: list[tuple[Any, list[dict[str, Any]]]]
     topics: dict[str, str]
     can_plan: bool
@@ -64,6 +67,8 @@ async def month_view(actor: Actor, ward_id: int, month: str) -> MonthView:
         month_no=month_no,
         previous=_label(*previous),
         next=_label(*following),
+        previous_ym=previous,
+        next_ym=following,
         days=sorted(days.items()),
         topics=await ward_topics(ward_id, offered_only=False),
         can_plan=await allowed(actor, "class.manage", ward_id=ward_id),

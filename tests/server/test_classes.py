@@ -57,6 +57,8 @@ async def test_a_trainer_of_another_ward_is_refused_on_the_class_form(
     await _plan(client, csrf, trainer_ids=[str(ours[0]["id"])])
     shown = soup(await client.get(f"{WARD}/{await _class_id()}"))
     assert "Nguyễn Thu Trang" in shown.text
+    listed = soup(await client.get(WARD)).select_one(".class-line")
+    assert listed is not None and listed.text.strip().startswith("Người hướng dẫn: Nguyễn Thu Trang · VNeID")
 
 
 async def test_a_village_head_plans_a_class_that_volunteers_see_in_the_months_list(
@@ -72,6 +74,18 @@ async def test_a_village_head_plans_a_class_that_volunteers_see_in_the_months_li
     link = month.find("a", href=f"{WARD}/{class_id}")
     assert link is not None and "Thôn Đồng Tâm" in link.text and "Người cao tuổi" in link.text
     assert month.find("a", href=f"{WARD}/new") is None  # volunteers do not plan
+    # No trainer: the line starts with the topics, not with a dot.
+    line = " ".join(link.select_one(".class-line").text.split())
+    assert line == "VNeID và định danh điện tử, Sử dụng công cụ AI · Người cao tuổi · 0 người học"
+    # The months before and after are named as people say them, not "2026-10".
+    today = now().astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    before = (today.year - (today.month == 1), (today.month - 2) % 12 + 1)
+    after = (today.year + (today.month == 12), today.month % 12 + 1)
+    nav = month.select_one("nav.month-nav")
+    assert nav is not None
+    assert nav.select_one('a[rel="prev"]').text.strip() == f"‹ Tháng {before[1]}/{before[0]}"
+    assert nav.select_one('a[rel="prev"]')["href"] == f"?month={before[0]}-{before[1]:02d}"
+    assert nav.select_one('a[rel="next"]').text.strip() == f"Tháng {after[1]}/{after[0]} ›"
 
 
 async def test_a_bad_class_comes_back_in_vietnamese_and_saves_nothing(

@@ -55,7 +55,14 @@ async def test_the_household_gets_a_file_of_its_data_and_the_request_is_audited(
     assert response.headers["cache-control"] == "no-store"
     # In Vietnamese, to read and print for the family, whatever the officer's interface language.
     book = load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["Hộ gia đình", "Thành viên", "Các lượt thăm", "Lịch sử"]
+    assert book.sheetnames == [
+        "Hộ gia đình",
+        "Thành viên",
+        "Các lượt thăm",
+        "Lịch sử",
+        "Lớp đã học",
+        "Đã hỗ trợ",
+    ]
     household = {
         row[0]: row[1] for row in book["Hộ gia đình"].iter_rows(min_row=3, values_only=True) if row[0]
     }

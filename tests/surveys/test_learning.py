@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from surveys.core.clock import now
 from surveys.core.validation import InvalidInput
@@ -393,7 +395,18 @@ async def test_the_households_copy_of_its_data_holds_classes_and_help(world: Wor
     data = msgspec.json.decode(await export_household(dang.id, "json", world.users["ward"]))
     assert [c["topics"] for c in data["classes"]] == [["vneid", "ai"]]
     assert [h["kind"] for h in data["help"]] == ["bank"]
-    assert (await export_household(dang.id, "xlsx", world.users["ward"]))[:2] == b"PK"
+    # The family's copy to read and print: a sheet each, in Vietnamese.
+    book = load_workbook(io.BytesIO(await export_household(dang.id, "xlsx", world.users["ward"])))
+    assert book.sheetnames[-2:] == ["Lớp đã học", "Đã hỗ trợ"]
+    classes = list(book["Lớp đã học"].iter_rows(min_row=3, values_only=True))
+    assert classes[0] == ("Họ và tên", "Ngày", "Chủ đề")
+    assert [(c[0], c[2]) for c in classes[1:]] == [
+        ("Đặng Thị Ánh", "VNeID và định danh điện tử, Sử dụng công cụ AI")
+    ]
+    helped = list(book["Đã hỗ trợ"].iter_rows(min_row=4, values_only=True))
+    assert [(h[0], h[2], h[4]) for h in helped] == [
+        ("Đặng Thị Ánh", "Đã mở tài khoản ngân hàng số hoặc ứng dụng ngân hàng", "Khác")
+    ]
 
 
 async def test_the_trainers_link_migration_goes_back_and_forth_keeping_typed_trainers(world: World) -> None:
