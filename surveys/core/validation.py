@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import msgspec
@@ -84,3 +85,20 @@ def parse(raw: Any, cls: type[S], extra_errors: list[FieldError] | None = None) 
         return msgspec.convert(raw, cls, strict=False)
     except msgspec.ValidationError as exc:  # a shape _check does not look into
         raise InvalidInput([FieldError("$", error_code(str(exc)))]) from exc
+
+
+class StaleVersion(Exception):
+    """A record changed since the editor read it (a stale `version`): a conflict, not an overwrite;
+    `current` is how it stands now, read in the transaction that found the conflict."""
+
+    def __init__(self, current: dict[str, Any]) -> None:
+        super().__init__(f"{type(self).__name__}: changed since it was read")
+        self.current = current
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A created record's id, and whether this call created it (False for a replayed `client_id`)."""
+
+    id: int
+    created: bool

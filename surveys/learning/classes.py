@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,26 +16,14 @@ from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.settings import get_settings
 from surveys.core.text import clean
-from surveys.core.validation import FieldError, InvalidInput, parse
+from surveys.core.validation import FieldError, InvalidInput, Saved, StaleVersion, parse
 from surveys.learning.schemas import ClassCreate, ClassOut, ClassUpdate, as_id
 from surveys.learning.topics import ward_topics
 from surveys.tables import Attendance, ClassSession, ClassTrainer, TeamMember
 
 
-class ClassConflict(Exception):
-    """The class changed since the editor read it; `current` is how it stands now."""
-
-    def __init__(self, current: dict[str, Any]) -> None:
-        super().__init__("class changed since it was read")
-        self.current = current
-
-
-@dataclass(frozen=True)
-class ClassResult:
-    """The class's id, and whether this call created it (False for a replayed `client_id`)."""
-
-    id: int
-    created: bool
+class ClassConflict(StaleVersion):
+    """The class changed since the editor read it."""
 
 
 async def parse_class(raw: Any, cls: type[Any], ward_id: int, village_ids: set[int]) -> Any:
@@ -97,7 +84,7 @@ async def _trainers_of(class_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     return found
 
 
-async def create_class(ward_id: int, data: ClassCreate, user_id: int, client_addr: str = "") -> ClassResult:
+async def create_class(ward_id: int, data: ClassCreate, user_id: int, client_addr: str = "") -> Saved:
     """Plan a class; a `client_id` seen before returns that class (a retried submission)."""
     async with write_transaction():
         existing = (
@@ -108,7 +95,7 @@ async def create_class(ward_id: int, data: ClassCreate, user_id: int, client_add
         if existing is not None:
             if existing["ward"] != ward_id:
                 raise InvalidInput([FieldError("client_id", "already_used")])
-            return ClassResult(int(existing["id"]), created=False)
+            return Saved(int(existing["id"]), created=False)
         inserted = await ClassSession.insert(
             ClassSession(
                 ward=ward_id,
@@ -126,7 +113,7 @@ async def create_class(ward_id: int, data: ClassCreate, user_id: int, client_add
         await _set_trainers(class_id, data.trainer_ids)
         details = {"starts_at": data.starts_at.isoformat(), "topics": data.topics, "audience": data.audience}
         await audit("class.created", "class", class_id, user_id, details, client_addr)
-    return ClassResult(class_id, created=True)
+    return Saved(class_id, created=True)
 
 
 async def update_class(

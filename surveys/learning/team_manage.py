@@ -7,12 +7,11 @@ the "team members trained" counts; their learners are unpaired so another mentor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from surveys.core.audit import audit
 from surveys.core.db import write_transaction
-from surveys.core.validation import FieldError, InvalidInput
+from surveys.core.validation import FieldError, InvalidInput, Saved, StaleVersion
 from surveys.learning.schemas import TeamMemberCreate, TeamMemberOut, TeamMemberUpdate
 from surveys.learning.team import add_team_member, assign_learner
 from surveys.people.access import OutOfArea, keeps_team_of
@@ -20,20 +19,8 @@ from surveys.people.accounts import Actor
 from surveys.tables import Attendance, Member, Mentorship, TeamMember
 
 
-class TeamConflict(Exception):
-    """The member changed since the editor read it; `current` is how it stands now."""
-
-    def __init__(self, current: dict[str, Any]) -> None:
-        super().__init__("team member changed since it was read")
-        self.current = current
-
-
-@dataclass(frozen=True)
-class TeamResult:
-    """The member's id, and whether this call created them (False for a replayed `client_id`)."""
-
-    id: int
-    created: bool
+class TeamConflict(StaleVersion):
+    """The member changed since the editor read it."""
 
 
 def _check_keeps(actor: Actor, village_id: int | None) -> None:
@@ -68,7 +55,7 @@ def team_out(ward_code: str, row: dict[str, Any], show_phone: bool) -> TeamMembe
 
 async def create_team_member(
     ward_id: int, data: TeamMemberCreate, actor: Actor, client_addr: str = ""
-) -> TeamResult:
+) -> Saved:
     """Add a member to the team (a village head: of their villages); a `client_id` seen before returns
     that member (a retried submission)."""
     _check_keeps(actor, data.village)
@@ -82,8 +69,8 @@ async def create_team_member(
             if existing is not None:
                 if existing["ward"] != ward_id:
                     raise InvalidInput([FieldError("client_id", "already_used")])
-                return TeamResult(int(existing["id"]), created=False)
-        return TeamResult(await add_team_member(ward_id, data, actor.id, client_addr), created=True)
+                return Saved(int(existing["id"]), created=False)
+        return Saved(await add_team_member(ward_id, data, actor.id, client_addr), created=True)
 
 
 async def update_team_member(

@@ -47,7 +47,7 @@ import httpx
 
 from surveys.core.db import bind, close_pool, current_engine, engine_for_url, migrate
 from surveys.tables import ALL_TABLES, Digest, Household, Visit
-from tests.factories import PASSWORD, make_household, make_world, person
+from tests.factories import PASSWORD, World, make_household, make_world, person
 
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 # How long the database is down in the middle of a PostgreSQL run, and how long after it comes back
@@ -367,9 +367,9 @@ async def faults(base: str, headers: dict[str, str], token: str, village: int) -
     return out
 
 
-async def prepare(url: str) -> tuple[list[str], int, int, int]:
-    """Migrate and fill the database: the fixture commune and 48 more households. Returns the tokens,
-    village v1, and a household and a user for the raw rows."""
+async def fill(url: str) -> tuple[World, list[str]]:
+    """Migrate the database (emptied first on PostgreSQL) and fill it: the fixture commune and 48 more
+    households in village v1. Returns the commune and the 50 households' tokens."""
     engine = engine_for_url(url)
     bind(engine)
     await migrate()
@@ -380,6 +380,14 @@ async def prepare(url: str) -> tuple[list[str], int, int, int]:
     tokens = [world.households["an"], world.households["dang"]]
     for i in range(48):
         tokens.append(await make_household(world.villages["v1"], f"F-{i:04d}", [person(f"Lò Văn {i}", 1980)]))
+    return world, tokens
+
+
+async def prepare(url: str) -> tuple[list[str], int, int, int]:
+    """Migrate and fill the database: the fixture commune and 48 more households. Returns the tokens,
+    village v1, and a household and a user for the raw rows."""
+    world, tokens = await fill(url)
+    engine = current_engine()
     household = await Household.select(Household.id).where(Household.token == tokens[0]).first()
     assert household is not None
     await close_pool(engine)  # the file whole before the raw copy; the server has its own connections

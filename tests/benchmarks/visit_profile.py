@@ -25,10 +25,10 @@ from typing import Any
 import httpx
 
 from server.app import create_app
-from surveys.core.db import bind, close_pool, current_engine, engine_for_url, migrate
+from surveys.core.db import close_pool, current_engine, engine_for_url
 from surveys.core.settings import load_settings
-from surveys.tables import ALL_TABLES
-from tests.factories import PASSWORD, make_household, make_world, person
+from tests.benchmarks.faults import fill
+from tests.factories import PASSWORD
 
 BASE_URL = "http://127.0.0.1"
 # The parts of a request, by where a function lives (the first match wins): own time summed per part.
@@ -55,16 +55,7 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 async def prepare(url: str) -> tuple[list[str]]:
-    engine = engine_for_url(url)
-    bind(engine)
-    await migrate()
-    if url.startswith("postgres"):
-        names = ", ".join(f'"{t._meta.tablename}"' for t in ALL_TABLES)
-        await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-    world = await make_world()
-    tokens = [world.households["an"], world.households["dang"]]
-    for i in range(48):
-        tokens.append(await make_household(world.villages["v1"], f"F-{i:04d}", [person(f"Lò Văn {i}", 1980)]))
+    _, tokens = await fill(url)
     return (tokens,)
 
 
