@@ -12,10 +12,10 @@ from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
-from server.api import _json, _parse
+from server.api import _json, _parse, create_once, created_responses, invalid_input
 from server.auth import access, client_address, routed_ward
 from server.openapi import json_body, problems
-from server.problems import ConflictProblem, InvalidInputProblem
+from server.problems import ConflictProblem
 from surveys.core.validation import InvalidInput, parse
 from surveys.learning.schemas import (
     LearnerAssign,
@@ -57,10 +57,6 @@ def _refusals(*codes: int) -> dict[int, ResponseSpec]:
     return {**problems(*codes), 403: _OUT_OF_AREA, **({409: _STALE} if 409 in codes else {})}
 
 
-def _invalid(exc: InvalidInput) -> InvalidInputProblem:
-    return InvalidInputProblem([(e.field, e.code) for e in exc.errors])
-
-
 class TeamApiController(Controller):
     """A ward's community digital team: everyone who works in the ward reads it; its office keeps all of
     it, a village head the members and learners of their villages."""
@@ -95,23 +91,17 @@ class TeamApiController(Controller):
         "/",
         operation_class=json_body(TeamMemberNew),
         opt=access("team.manage"),
-        responses={
-            200: ResponseSpec(
-                data_container=TeamMemberOut, description="This client_id was recorded before."
-            ),
-            **_refusals(400, 401, 403, 404, 413, 422),
-        },
+        responses={**created_responses(TeamMemberOut), **_refusals(400, 401, 403, 404, 413, 422)},
     )
     async def create(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Response[TeamMemberOut]:
         """Add a member to the team: 201 when created, 200 for a repeated `client_id`."""
         ward_id = routed_ward(request)
-        raw = await _json(request)
-        try:
-            data = await parse_team_member(raw, ward_id, TeamMemberNew)
-            result = await create_team_member(ward_id, data, request.user, client_address(request))
-        except InvalidInput as exc:
-            raise _invalid(exc) from exc
-        return Response(await self._out(request, code, result.id), status_code=201 if result.created else 200)
+        return await create_once(
+            request,
+            lambda raw: parse_team_member(raw, ward_id, TeamMemberNew),
+            lambda data: create_team_member(ward_id, data, request.user, client_address(request)),
+            lambda result: self._out(request, code, result.id),
+        )
 
     @post(
         "/{team_id:int}",
@@ -131,7 +121,7 @@ class TeamApiController(Controller):
             data = await parse_team_member(raw, ward_id, TeamMemberUpdate)
             await update_team_member(ward_id, team_id, data, request.user, client_address(request))
         except InvalidInput as exc:
-            raise _invalid(exc) from exc
+            raise invalid_input(exc) from exc
         except TeamConflict as exc:
             raise ConflictProblem(team_out(code, exc.current, True), "team member") from exc
         return await self._out(request, code, team_id)
@@ -172,7 +162,7 @@ class TeamApiController(Controller):
                 ward_id, team_id, data.learner, request.user, client_address(request)
             )
         except InvalidInput as exc:
-            raise _invalid(exc) from exc
+            raise invalid_input(exc) from exc
         return Response(await self._out(request, code, team_id), status_code=201)
 
     @delete(
