@@ -8,6 +8,11 @@
  * - Visits: a visit that cannot be sent is kept in IndexedDB with its client_id and answered with
  *   "saved on the phone"; the page script asks for a replay (page load, `online`, "Send now").
  *   The server's client_id makes a replay of a visit that did arrive a no-op: the queue never guesses.
+ * - Classes (issue 14): a class's page and its people (the roster) are kept with the village; with no
+ *   signal the attendee search is answered from the roster, and an attendance is queued like a visit and
+ *   replayed, with its client_id, to the class page's attendance form (the JSON API takes bearer tokens,
+ *   not the phone's session; both call the same surveys/learning/attendance.py). A refusal stays in the
+ *   queue with the server's reason until the volunteer fixes or discards it.
  *
  * The page scripts talk to this worker by messages (web/static/offline.js); it holds no text of its
  * own: the pages it answers with are drawn by the server, translated, and precached.
@@ -24,9 +29,14 @@ const DAY_MS = 24 * 3600 * 1000;
 const USER_CACHE = "phocap-user-";
 const VISIT_POST = /^\/h\/[^/]+\/visits$/;
 const HOUSEHOLD = /^\/h\/[^/]+(\/visit)?$/;
-// The pages kept for work offline: a household, its visit form, a village's list (and its pages).
-const KEPT = /^\/(h\/[^/]+(\/visit)?|villages\/\d+)$/;
-const KEPT_QUERY = /^(\?page=\d+)?$/;
+// The pages kept for work offline: a household, its visit form, a village's list (and its pages), a
+// ward's classes of the month, a class and its roster (of a village).
+const KEPT = /^\/(h\/[^/]+(\/visit)?|villages\/\d+|wards\/[^/]+\/classes(\/\d+(\/roster)?)?)$/;
+const KEPT_QUERY = /^(\?(page|village)=\d+)?$/;
+const CLASS_PAGE = /^\/wards\/[^/]+\/classes\/\d+(\/roster)?$/;
+const ATTEND_POST = /^\/wards\/([^/]+)\/classes\/(\d+)\/attendance$/;
+const CLASS_SEARCH = /^\/wards\/([^/]+)\/classes\/(\d+)\/search$/;
+const SEARCH_LIMIT = 20; // as surveys/learning/attendance.py
 
 self.skipWaiting();
 workbox.core.clientsClaim();
@@ -84,6 +94,18 @@ function timeout(promise, ms) {
 
 const html = (text, status = 200) =>
   new Response(text, { status, headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" } });
+
+// Each form drawn from the store is a new record: a new client_id (a kept form could otherwise give
+// a second record the first one's id, and the server would take it for a resend).
+const freshIds = (text) =>
+  text.replace(/(name="client_id" value=")[^"]*"/g, (_, start) => `${start}${crypto.randomUUID()}"`);
+
+const escapeHtml = (text) =>
+  String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+
+// As surveys/core/text.py fold(): lower case, no accents, đ as d.
+const fold = (text) =>
+  text.toLowerCase().replace(/đ/g, "d").normalize("NFD").replace(/[\u0300-\u036f]/g, "").split(/\s+/).filter(Boolean).join(" ");
 
 // What htmx swaps into #main: the same page's main block (one template for page and fragment).
 function mainOf(page) {
@@ -150,9 +172,7 @@ async function page({ request, url }) {
     let text = kept ? await stored(user, url.pathname + url.search) : null;
     // Each visit form opened from the store is a new visit: a new client_id (one kept form could
     // otherwise give a second visit the first one's id, and the server would take it for a resend).
-    if (text && url.pathname.endsWith("/visit")) {
-      text = text.replace(/(name="client_id" value=")[^"]*"/, `$1${crypto.randomUUID()}"`);
-    }
+    if (text && (url.pathname.endsWith("/visit") || CLASS_PAGE.test(url.pathname))) text = freshIds(text);
     if (text) return html(hx ? mainOf(text) : text);
     if (error.message === "timeout") {
       try {
@@ -267,11 +287,166 @@ workbox.routing.registerRoute(
   "POST",
 );
 
+// ---- Classes: the attendee search and attendance without a signal ------------------------------
+
+// The people of the kept rosters of a class (one per village downloaded) matching `q` as the server's
+// search does: every word in the name, or every word in the household's code and address.
+async function offlineSearch(user, base, q) {
+  const cache = await caches.open(USER_CACHE + user);
+  const items = [];
+  let none = null;
+  for (const request of await cache.keys()) {
+    const path = new URL(request.url);
+    if (path.pathname !== `${base}/roster`) continue;
+    const text = await stored(user, path.pathname + path.search, false);
+    if (!text) continue;
+    none = none ?? (text.match(/<template id="none-found">([\s\S]*?)<\/template>/) || [])[1];
+    items.push(...text.matchAll(/<li data-name="([^"]*)" data-place="([^"]*)">[\s\S]*?<\/li>/g));
+  }
+  if (none === null) return null;
+  const words = fold(q).split(" ").filter(Boolean);
+  const found = words.length
+    ? items.filter(([, name, place]) => words.every((w) => name.includes(w)) || words.every((w) => place.includes(w)))
+    : [];
+  const seen = new Set();
+  const unique = found.filter(([item]) => !seen.has(item) && seen.add(item)).slice(0, SEARCH_LIMIT);
+  return `${words.length && !unique.length ? none : ""}<ul class="list found">${freshIds(unique.map(([item]) => item).join(""))}</ul>`;
+}
+
+workbox.routing.registerRoute(
+  ({ url }) => url.origin === location.origin && CLASS_SEARCH.test(url.pathname),
+  async ({ request, url }) => {
+    const body = await request.clone().text();
+    try {
+      const response = await timeout(fetch(request), PAGE_TIMEOUT_MS);
+      if (response.status < 500) return response;
+    } catch (error) {
+      // no signal: search the copy on the phone
+    }
+    const user = await storedUser();
+    const base = url.pathname.replace(/\/search$/, "");
+    const found = await offlineSearch(user, base, new URLSearchParams(body).get("q") || "");
+    if (found === null) return html(mainOf(await shellPage("/offline/missing?kind=page")));
+    if (request.headers.get("HX-Request") === "true") return html(found);
+    const page = await stored(user, base);
+    return html(page ? freshIds(page).replace(/(<div id="found">)[\s\S]*?<\/ul>/, `$1${found}`) : found);
+  },
+  "POST",
+);
+
+async function queueAttendance(url, body, hx) {
+  const fields = new URLSearchParams(body);
+  const [, ward, classId] = url.pathname.match(ATTEND_POST);
+  const user = await storedUser();
+  const page = `/wards/${ward}/classes/${classId}`;
+  const entry = {
+    user,
+    kind: "attendance",
+    url: url.pathname,
+    page,
+    body,
+    clientId: fields.get("client_id") || "",
+    code: fields.get("queue_who") || "",
+    what: fields.get("queue_class") || "",
+    at: Date.now(),
+    state: "waiting",
+  };
+  await store("queue", "readwrite", (s) => s.add(entry));
+  await broadcast();
+  // The class's attendance as kept on the phone, "saved on the phone: whom" at its top, ready for the next.
+  const note = ((await shellPage("/offline/missing?kind=page")).match(/<template id="attendance-saved">([\s\S]*?)<\/template>/) || [])[1] || "";
+  const saved = note.replace("{who}", escapeHtml(entry.code));
+  const text = await stored(user, page);
+  const section = text && text.match(/(<section class="card" id="attendance">)([\s\S]*?)(<\/section>)/);
+  if (!section) return html(hx ? saved : `${saved}<p><a href="/queue">/queue</a></p>`);
+  const inner = freshIds(saved + section[2]);
+  return html(hx ? inner : freshIds(text).replace(section[0], section[1] + inner + section[3]));
+}
+
+workbox.routing.registerRoute(
+  ({ url }) => url.origin === location.origin && ATTEND_POST.test(url.pathname),
+  async ({ request, url }) => {
+    const body = await request.clone().text();
+    const hx = request.headers.get("HX-Request") === "true";
+    let response;
+    try {
+      response = await timeout(fetch(request), SEND_TIMEOUT_MS);
+    } catch (error) {
+      return queueAttendance(url, body, hx);
+    }
+    if (response.status >= 500) return queueAttendance(url, body, hx);
+    return response;
+  },
+  "POST",
+);
+
 // ---- Replay, in order, with the same client_id and a fresh CSRF token --------------------------
+
+// The text of the server's error box (its Vietnamese reasons), HTML tags and entities undone.
+function reasonsOf(page) {
+  const box = page.match(/<div class="error" role="alert">([\s\S]*?)<\/div>/);
+  if (!box) return "";
+  const lines = [...box[1].matchAll(/<p>([\s\S]*?)<\/p>/g)].map((m) => m[1].replace(/<[^>]*>/g, "").trim());
+  const named = { amp: "&", lt: "<", gt: ">", quot: '"' };
+  return lines.join(" ").replace(/&(#\d+|\w+);/g, (all, e) =>
+    e[0] === "#" ? String.fromCharCode(Number(e.slice(1))) : named[e] ?? all);
+}
+
+// After an attendance reached the server, the copies kept of its class (the page, with its list of
+// attendees, and the rosters, which say who is already on it) are drawn again.
+async function refreshClass(user, page) {
+  const cache = await caches.open(USER_CACHE + user);
+  for (const request of await cache.keys()) {
+    const url = new URL(request.url);
+    if (url.pathname !== page && url.pathname !== `${page}/roster`) continue;
+    try {
+      await keep(url, await fetch(url.pathname + url.search, { credentials: "same-origin" }), user);
+    } catch (error) {
+      // the old copy stays
+    }
+  }
+}
+
+// An attendance is sent as the class page's htmx form sends it: 200 when recorded, and 200 too for a
+// client_id the server already has (the first result). A refusal keeps it, with the server's reason
+// in Vietnamese, for the volunteer.
+async function sendAttendance(entry, token) {
+  const fields = new URLSearchParams(entry.body);
+  fields.set("_csrf_token", token);
+  const request = new Request(entry.url, {
+    method: "POST",
+    body: fields,
+    headers: { "x-csrftoken": token, "HX-Request": "true" },
+    credentials: "same-origin",
+    redirect: "manual",
+  });
+  let response;
+  try {
+    response = await timeout(fetch(request), REPLAY_TIMEOUT_MS);
+  } catch (error) {
+    return "offline";
+  }
+  if (response.status === 200 && !response.headers.get("HX-Redirect")) {
+    await store("queue", "readwrite", (s) => s.delete(entry.id));
+    await refreshClass(entry.user, entry.page);
+    return "attended";
+  }
+  if (response.type === "opaqueredirect" || response.status === 401 || response.headers.get("HX-Redirect")) {
+    await store("queue", "readwrite", (s) => s.put({ ...entry, state: "signin" }));
+    return "signin";
+  }
+  if ([400, 403, 404, 409, 422].includes(response.status)) {
+    const reason = response.status === 422 ? reasonsOf(await response.text()) : "";
+    await store("queue", "readwrite", (s) => s.put({ ...entry, state: "review", status: response.status, reason }));
+    return "review";
+  }
+  return "offline";
+}
 
 let replaying = null;
 
 async function send(entry, token) {
+  if (entry.kind === "attendance") return sendAttendance(entry, token);
   const fields = new URLSearchParams(entry.body);
   fields.set("_csrf_token", token);
   const request = new Request(entry.url, {
@@ -308,7 +483,7 @@ async function send(entry, token) {
 }
 
 async function runReplay(user) {
-  const result = { sent: 0, review: 0, signin: false, offline: false };
+  const result = { sent: 0, attended: 0, review: 0, signin: false, offline: false };
   const entries = (await entriesOf(user)).filter((e) => e.state !== "review").sort((a, b) => a.id - b.id);
   if (entries.length) {
     let token = "";
@@ -324,6 +499,7 @@ async function runReplay(user) {
       for (const entry of entries) {
         const outcome = await send(entry, token);
         if (outcome === "sent") result.sent += 1;
+        else if (outcome === "attended") result.attended += 1;
         else if (outcome === "review") result.review += 1;
         else { result[outcome] = true; break; }
       }

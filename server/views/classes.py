@@ -14,7 +14,13 @@ from server.auth import access, client_address, routed_ward
 from server.views.render import ward_page
 from surveys.core.messages import error_message
 from surveys.core.validation import FieldError, InvalidInput
-from surveys.learning.attendance import find_attendees, parse_attendance, record_attendance, remove_attendance
+from surveys.learning.attendance import (
+    class_roster,
+    find_attendees,
+    parse_attendance,
+    record_attendance,
+    remove_attendance,
+)
 from surveys.learning.classes import (
     ClassConflict,
     class_form_values,
@@ -150,6 +156,21 @@ class ClassController(Controller):
         found = await find_attendees(routed_ward(request), request.user, q, class_id)
         view = ClassView(**{**vars(view), "found": found})
         return ward_page(request, "class.html", block="found", v=view, q=q, searched=True)
+
+    @get("/{class_id:int}/roster", opt=access("class.attend"))
+    async def roster(
+        self,
+        request: Request[Actor, Any, Any],
+        code: FromPath[str],
+        class_id: FromPath[int],
+        village: FromQuery[int | None] = None,
+    ) -> Any:
+        """The class page with everyone of the register the user may see (of `village`, when given)
+        listed to add: the phone keeps it and searches it when there is no signal."""
+        view = await self._view(request, class_id)
+        found = await class_roster(routed_ward(request), request.user, class_id, village)
+        view = ClassView(**{**vars(view), "found": found})
+        return ward_page(request, "class.html", v=view, roster=True)
 
     @post("/{class_id:int}/attendance", opt=access("class.attend"))
     async def attend(

@@ -256,6 +256,50 @@ async def find_attendees(
     return [m for m in found if m["matches"] or m["household"] in by_place][:SEARCH_LIMIT]
 
 
+async def class_roster(
+    ward_id: int, actor: Actor, session_id: int, village_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Every member `actor` may see in the ward (or in `village_id` only), for the phone to search without
+    a signal: as `find_attendees` gives them, with `name_key` and `place_key`, the folded words a search
+    matches (the name; the household's code and address)."""
+    villages = await reachable_villages(actor, ward_id)
+    if village_id is not None:
+        villages = [v for v in villages if v == village_id]
+    if not villages:
+        return []
+    members = (
+        await Member.select(
+            Member.id,
+            Member.full_name,
+            Member.birth_year,
+            Member.household,
+            Member.household._.code.as_alias("code"),
+            Member.household._.address.as_alias("address"),
+        )
+        .where(
+            Member.household._.village.is_in(villages)
+            & Member.household._.archived.eq(False)
+            & Member.removed.eq(False)
+        )
+        .order_by(Member.sort_key)
+    )
+    attending = {
+        r["member"]
+        for r in await Attendance.select(Attendance.member).where(
+            (Attendance.session == session_id) & Attendance.member.is_not_null()
+        )
+    }
+    return [
+        {
+            **m,
+            "attending": m["id"] in attending,
+            "name_key": fold(m["full_name"]),
+            "place_key": fold(f"{m['code']} {m['address']}"),
+        }
+        for m in members
+    ]
+
+
 async def member_classes(member_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """For each member, the classes they attended (newest first): when, and its topics."""
     query = Attendance.select(

@@ -87,6 +87,9 @@ class ClassView:
     can_plan: bool
     can_attend: bool
     held: bool
+    # The class is today: its page shows the attendance forms even before it starts, so a copy kept
+    # on the phone in the morning can record the afternoon's class without a signal.
+    today: bool = False
     found: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -102,6 +105,7 @@ async def class_view(actor: Actor, ward_id: int, class_id: int) -> ClassView | N
         can_plan=await allowed(actor, "class.manage", ward_id=ward_id),
         can_attend=await allowed(actor, "class.attend", ward_id=ward_id),
         held=c["starts_at"] <= now(),
+        today=local_date(c["starts_at"]) == local_date(now()),
     )
 
 

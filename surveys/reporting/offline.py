@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from surveys.core.clock import local_now
+from surveys.learning.classes import classes_of_month
 from surveys.people.access import allowed
 from surveys.people.accounts import Actor
 from surveys.reporting.coverage import PAGE_SIZE
-from surveys.tables import Household
+from surveys.tables import Household, Village
 
 
 def storage_key(user_id: int, secret: str) -> str:
@@ -22,7 +24,8 @@ def storage_key(user_id: int, secret: str) -> str:
 
 async def village_offline_urls(actor: Actor, village_id: int) -> list[str]:
     """The pages to store for work in `village_id` without a signal (access already checked): the
-    household list, then each household's page and, for those who record visits, its visit form.
+    household list, then each household's page and, for those who record visits, its visit form; and
+    the month's classes of the ward, each with this village's people to add as attendees (issue 14).
     Only URLs: the phone fetches the same server-rendered pages a volunteer opens online."""
     rows = (
         await Household.select(Household.token)
@@ -37,4 +40,25 @@ async def village_offline_urls(actor: Actor, village_id: int) -> list[str]:
         urls.append(f"/h/{row['token']}")
         if visits:
             urls.append(f"/h/{row['token']}/visit")
+    return urls + await _class_urls(actor, village_id)
+
+
+async def _class_urls(actor: Actor, village_id: int) -> list[str]:
+    """The month's class list of the village's ward, each class's page, and, for those who record
+    attendance, the class's page listing this village's people (searched on the phone without a signal)."""
+    village = (
+        await Village.select(Village.ward, Village.ward._.code.as_alias("code"))
+        .where(Village.id == village_id)
+        .first()
+    )
+    if village is None or not await allowed(actor, "class.read", ward_id=village["ward"]):
+        return []
+    today = local_now()
+    base = f"/wards/{village['code']}/classes"
+    attends = await allowed(actor, "class.attend", ward_id=village["ward"])
+    urls = [base]
+    for c in await classes_of_month(village["ward"], today.year, today.month):
+        urls.append(f"{base}/{c['id']}")
+        if attends:
+            urls.append(f"{base}/{c['id']}/roster?village={village_id}")
     return urls

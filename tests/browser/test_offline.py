@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import expect
 
-from surveys.tables import AuthSession, Visit
+from surveys.core.clock import local_now, now
+from surveys.tables import Attendance, AuthSession, ClassSession, Member, Visit
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.processes import PhocapProcess, Proxy
 from tests.factories import PASSWORD, World
@@ -189,7 +192,9 @@ async def test_a_session_ended_while_offline_sends_the_queue_after_sign_in(
 
     await field.network_back()
     await phone.goto(f"{field.url}/h/{token}")
-    ask = phone.get_by_role("link", name="Phiên đăng nhập đã hết hạn: hãy đăng nhập lại để gửi các lượt thăm")
+    ask = phone.get_by_role(
+        "link", name="Phiên đăng nhập đã hết hạn: hãy đăng nhập lại để gửi các mục đang chờ"
+    )
     await ask.click()
     await field.sign_in()
     await phone.wait_for_url(f"{field.url}/h/{token}")
@@ -237,7 +242,7 @@ async def test_a_visit_that_conflicts_waits_for_review_with_its_answers(field: F
 
     await phone.goto(f"{field.url}/villages")
     await phone.screenshot(path=str(ARTIFACTS / "offline-villages-after-replay.png"))
-    await phone.get_by_role("link", name="Cần xem lại: 1 lượt thăm.").click()
+    await phone.get_by_role("link", name="Cần xem lại: 1.").click()
     await phone.get_by_role("link", name="Mở và xem lại").wait_for()
     await phone.screenshot(path=str(ARTIFACTS / "offline-queue-to-review.png"), full_page=True)
     await phone.get_by_role("link", name="Mở và xem lại").click()
@@ -299,7 +304,7 @@ async def test_signing_out_with_visits_waiting_warns_first(field: Field, world: 
         await phone.get_by_role("button", name="Đăng xuất").click()
     dialog = await asked.value
     assert dialog.message == (
-        "Còn 1 lượt thăm chưa gửi. Đăng xuất sẽ xóa chúng khỏi điện thoại này. Vẫn đăng xuất?"
+        "Còn 1 mục (lượt thăm, điểm danh) chưa gửi. Đăng xuất sẽ xóa chúng khỏi điện thoại này. Vẫn đăng xuất?"
     )
     await dialog.dismiss()
     assert await field.counter() == "1"
@@ -340,9 +345,9 @@ async def test_a_waiting_visit_is_discarded_only_when_the_volunteer_confirms(
     await field.take_village_offline(world.villages["v1"])
     await field.network_lost()
     await field.record_visit_offline(token)
-    await phone.get_by_role("link", name="Lượt thăm chờ gửi").click()
+    await phone.get_by_role("link", name="Chờ gửi").click()
     waiting = phone.locator("#queue-waiting .queue-item")
-    await waiting.get_by_text("PQ-01-0001").wait_for()
+    await waiting.get_by_text("Lượt thăm hộ PQ-01-0001").wait_for()
 
     asked: list[str] = []
 
@@ -360,7 +365,7 @@ async def test_a_waiting_visit_is_discarded_only_when_the_volunteer_confirms(
 
     phone.once("dialog", answer(True))
     await waiting.get_by_role("button", name="Bỏ").click()
-    await phone.get_by_text("Không có lượt thăm nào đang chờ trên điện thoại này.").first.wait_for()
+    await phone.get_by_text("Không có gì đang chờ gửi trên điện thoại này.").first.wait_for()
     await field.wait_for_counter(0)
 
 
@@ -420,3 +425,116 @@ async def test_two_visits_to_one_household_without_a_signal_are_both_recorded(
     visits = await Visit.select(Visit.outcome, Visit.client_id).order_by(Visit.id)
     assert [v["outcome"] for v in visits] == ["nobody_home", "done"]
     assert visits[0]["client_id"] != visits[1]["client_id"]
+
+
+async def _search_and_add(phone: Any, name: str, can_use: str | None = None) -> None:
+    """Find `name` in the class's search (the phone's roster when there is no signal) and add them."""
+    await phone.get_by_role("searchbox").fill(name)
+    await phone.get_by_role("searchbox").press("Enter")
+    found = phone.locator("ul.found > li").first
+    await found.wait_for()
+    if can_use:
+        await found.get_by_label(can_use).check()
+    await found.get_by_role("button", name="Thêm").click()
+
+
+async def test_class_attendance_recorded_without_a_signal_is_sent_once_and_a_refusal_waits_with_its_reason(
+    field: Field, world: World
+) -> None:
+    """Issue 14 item 7: in a hall without signal the volunteer ticks attendees from the downloaded
+    village and a walk-in; back online, the server has each exactly once, and the one it refuses (the
+    person was put on the list meanwhile) stays on the phone with the reason in Vietnamese."""
+    phone = field.phone
+    # An hour ago, or at midnight when the month began less than an hour ago: a class of this month,
+    # which the village's download keeps.
+    month_began = local_now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    held = await ClassSession.insert(
+        ClassSession(
+            ward=world.wards["pq"],
+            starts_at=max(now() - timedelta(hours=1), month_began),
+            topics=["vneid", "ai"],
+            audience="elderly",
+        )
+    )
+    class_id = int(held[0]["id"])
+    page = f"{field.url}/wards/01849/classes/{class_id}"
+    await signed_in(field, world.households["an"])
+    await field.take_village_offline(world.villages["v1"])
+
+    await phone.context.set_offline(True)
+    await field.network_lost()
+    await phone.goto(page)
+    await phone.get_by_text("Không có mạng: đây là bản lưu trên điện thoại").wait_for()
+    await _search_and_add(phone, "tran thi binh", can_use="VNeID và định danh điện tử")
+    await phone.get_by_text(SAVED_ON_PHONE).wait_for()
+    assert "Trần Thị Bình (PQ-01-0001)" in await phone.locator("#attendance .notice").inner_text()
+    await _search_and_add(phone, "nguyen van an")
+    await phone.get_by_text(f"{SAVED_ON_PHONE}: Nguyễn Văn An (PQ-01-0001)").wait_for()
+    # A search for nobody of the village says so, from the phone's copy too.
+    await phone.get_by_role("searchbox").fill("khong co ai")
+    await phone.get_by_role("searchbox").press("Enter")
+    await phone.get_by_text("Không tìm thấy ai").wait_for()
+    await phone.get_by_text("Thêm người chưa có trong danh sách hộ").click()
+    walk_in = phone.locator("details.walk-in")
+    await walk_in.get_by_label("60 tuổi trở lên").check()
+    await walk_in.get_by_label("Nữ").check()
+    await walk_in.get_by_role("button", name="Thêm").click()
+    await phone.get_by_text(f"{SAVED_ON_PHONE}: Chưa có trong danh sách hộ").wait_for()
+    await field.wait_for_counter(3)
+    assert await Attendance.count() == 0
+
+    await phone.goto(f"{field.url}/queue")
+    waiting = phone.locator("#queue-waiting .queue-item[data-kind=attendance]")
+    await expect(waiting).to_have_count(3)
+    assert (await waiting.first.locator("strong").inner_text()).startswith("Điểm danh lớp ")
+    assert (await waiting.first.locator("strong").inner_text()).endswith(" – Trần Thị Bình (PQ-01-0001)")
+    await phone.screenshot(path=str(ARTIFACTS / "offline-attendance-queue.png"), full_page=True)
+
+    # Meanwhile another volunteer put Nguyễn Văn An on the list.
+    an = await Member.select(Member.id).where(Member.full_name == "Nguyễn Văn An").first()
+    await Attendance.insert(
+        Attendance(session=class_id, member=an["id"], client_id=uuid.uuid4(), at=now(), can_use=[])
+    )
+    await field.network_back()
+    await phone.context.set_offline(False)  # the `online` event sends the queue
+    await field.wait_for_counter(0)
+    review = phone.locator("#queue-review .queue-item")
+    await expect(review).to_have_count(1)
+    text = await review.inner_text()
+    assert "Nguyễn Văn An" in text and "Người này đã có trong danh sách lớp." in text
+    assert await review.get_by_role("link", name="Mở lớp học").get_attribute("href") == (
+        f"/wards/01849/classes/{class_id}"
+    )
+    await phone.screenshot(path=str(ARTIFACTS / "offline-attendance-refused.png"), full_page=True)
+    rows = (
+        await Attendance.select(Attendance.member, Attendance.age_group, Attendance.sex, Attendance.can_use)
+        .where(Attendance.session == class_id)
+        .order_by(Attendance.id)
+    )
+    binh = await Member.select(Member.id).where(Member.full_name == "Trần Thị Bình").first()
+    assert [(r["member"], r["age_group"], r["sex"]) for r in rows] == [
+        (an["id"], "", ""),
+        (binh["id"], "", ""),
+        (None, "60_plus", "female"),
+    ]
+    assert rows[1]["can_use"] in (["vneid"], '["vneid"]')
+
+    # Sending again sends nothing twice; the refused one leaves only when the volunteer says so.
+    await phone.get_by_role("button", name="Gửi ngay").click()
+    await phone.wait_for_timeout(500)
+    assert await Attendance.count().where(Attendance.session == class_id) == 3
+    phone.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await review.get_by_role("button", name="Bỏ").click()
+    await expect(review).to_have_count(0)
+    assert await Attendance.count().where(Attendance.session == class_id) == 3
+
+    # The copies kept of the class were drawn again after the replay: without a signal the page lists
+    # the three on the list, and its search says who is already there.
+    await field.network_lost()
+    await phone.goto(page)
+    await phone.get_by_text("Không có mạng: đây là bản lưu trên điện thoại").wait_for()
+    listed = await phone.locator("ol.attendees > li").all_inner_texts()
+    assert len(listed) == 3 and "Trần Thị Bình" in listed[1] and "Chưa có trong danh sách hộ" in listed[2]
+    await phone.get_by_role("searchbox").fill("tran thi binh")
+    await phone.get_by_role("searchbox").press("Enter")
+    await expect(phone.locator("ul.found > li").first).to_contain_text("đã có trong danh sách")

@@ -158,6 +158,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/wards/{code:str}/classes/new"): 200,
     ("GET", "/wards/{code:str}/classes/{class_id:int}"): 200,
     ("GET", "/wards/{code:str}/classes/{class_id:int}/edit"): 200,
+    ("GET", "/wards/{code:str}/classes/{class_id:int}/roster"): 200,
     ("GET", "/wards/{code:str}/digest-settings"): 200,
     ("GET", "/wards/{code:str}/digests"): 200,
     ("GET", "/wards/{code:str}/digests/{digest_id:int}"): 200,

@@ -374,3 +374,39 @@ async def test_a_walk_in_joins_a_household_of_the_register_from_the_class_page(
     assert attended == {"member": mai["id"], "age_group": ""}
     items = [li.text for li in soup(await client.get(f"{WARD}/{class_id}")).select("ol.attendees li")]
     assert len(items) == 1 and "Lò Thị Mai" in items[0]
+
+
+async def test_a_class_later_today_shows_its_forms_for_the_phone_but_refuses_attendance_until_it_starts(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    # Kept on the phone in the morning, the page must hold the forms for the afternoon's class.
+    later = await ClassSession.insert(
+        ClassSession(ward=world.wards["pq"], starts_at=now() + timedelta(minutes=2), topics=["vneid"])
+    )
+    class_id = int(later[0]["id"])
+    csrf = await sign_in(client, "volunteer1")
+    page = soup(await client.get(f"{WARD}/{class_id}"))
+    assert page.find("form", action=f"{WARD}/{class_id}/attendance") is not None
+    assert "Điểm danh khi lớp học đã bắt đầu." in page.text
+    body = {"_csrf_token": csrf, "client_id": "0d3c43a4-2ad4-4f2e-8d0e-9c1d5f1d7b22", "age_group": "60_plus"}
+    response = await client.post(f"{WARD}/{class_id}/attendance", data=body)
+    assert response.status_code == 422 and "chưa bắt đầu" in soup(response).select_one(".error").text
+    assert await Attendance.count() == 0
+
+
+async def test_the_roster_the_phone_keeps_lists_only_people_the_user_may_see(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    held = await ClassSession.insert(
+        ClassSession(ward=world.wards["pq"], starts_at=now() - timedelta(hours=1), topics=["vneid"])
+    )
+    roster = f"{WARD}/{int(held[0]['id'])}/roster"
+    await sign_in(client, "volunteer2")  # covers v3 only
+    assert soup(await client.get(f"{roster}?village={world.villages['v1']}")).select("li[data-name]") == []
+    await sign_in(client, "volunteer1")  # covers v1 and v2
+    names = {li["data-name"] for li in soup(await client.get(roster)).select("li[data-name]")}
+    assert {"nguyen van an", "tran thi binh", "dang thi anh"} <= names
+    only_v1 = soup(await client.get(f"{roster}?village={world.villages['v1']}")).select("li[data-name]")
+    assert {li["data-place"][:6] for li in only_v1} == {"pq-01-"}
+    bad = await client.get(f"{roster}?village=abc")
+    assert bad.status_code == 400 and "Yêu cầu không hợp lệ." in soup(bad).text

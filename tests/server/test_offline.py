@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -13,8 +14,9 @@ from litestar.testing import AsyncTestClient
 
 from server.static import static_url
 from server.worker import static_files
+from surveys.core.clock import now
 from surveys.core.settings import Settings
-from surveys.tables import AuthSession, Visit
+from surveys.tables import AuthSession, ClassSession, Visit
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, World
 from tests.server.helpers import form_values, soup
@@ -62,17 +64,39 @@ async def test_manifest_installs_phocap_in_vietnamese_with_its_icons(
     assert link is not None and link["href"] == "/manifest.webmanifest"
 
 
+async def _class_now(ward: int) -> int:
+    row = await ClassSession.insert(
+        ClassSession(ward=ward, starts_at=now() - timedelta(minutes=1), topics=["vneid"], audience="everyone")
+    )
+    return int(row[0]["id"])
+
+
 async def test_volunteer_downloads_the_pages_of_their_village(
     client: AsyncTestClient[Any], world: World
 ) -> None:
     await sign_in(client, "volunteer1")
     village = world.villages["v1"]
+    # This month's class of the ward (a minute ago: this month but in its first minute) and a
+    # neighbour ward's: the phone keeps the first, with the village's people to add as attendees.
+    ours = await _class_now(world.wards["pq"])
+    await _class_now(world.wards["other"])
     urls = (await client.get(f"/villages/{village}/offline.json")).json()["urls"]
     tokens = [world.households["an"], world.households["dang"]]
+    classes = "/wards/01849/classes"
     assert urls[0] == f"/villages/{village}"
-    assert sorted(urls[1:]) == sorted([f"/h/{t}" for t in tokens] + [f"/h/{t}/visit" for t in tokens])
+    assert sorted(urls[1:]) == sorted(
+        [f"/h/{t}" for t in tokens]
+        + [f"/h/{t}/visit" for t in tokens]
+        + [classes, f"{classes}/{ours}", f"{classes}/{ours}/roster?village={village}"]
+    )
     for url in urls:
         assert (await client.get(url)).status_code == 200
+    # The roster lists the village's people with the folded words the phone's search matches.
+    roster = soup(await client.get(f"{classes}/{ours}/roster?village={village}"))
+    people = {li["data-name"]: li["data-place"] for li in roster.select("ul.found li[data-name]")}
+    assert people["nguyen van an"] == "pq-01-0001 xom tren, thon dong tam"
+    assert "dang thi anh" in people and all(p.startswith("pq-01-") for p in people.values())
+    assert roster.select_one("template#none-found") is not None
 
 
 async def test_volunteer_cannot_download_a_village_of_someone_else(

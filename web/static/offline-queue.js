@@ -1,6 +1,7 @@
-// /queue: each visit waiting on this phone (household code, time, state), the ones to review with a
+// /queue: each visit or class attendance waiting on this phone (whose, time, state), the ones to review with a
 // link to the server's answer (the form with the volunteer's answers), and a discard button that
-// asks first. Loaded by offline.js on that page only; `phone` is what offline.js shares.
+// asks first. A class attendance (kind "attendance") says whom and which class; refused, it shows the
+// server's reason and links to the class. Loaded by offline.js on that page only; `phone` is what offline.js shares.
 
 export default function queuePage(phone) {
   const section = document.getElementById("queue");
@@ -25,20 +26,32 @@ export default function queuePage(phone) {
     li.className = "queue-item";
     li.dataset.state = entry.state;
     const what = document.createElement("span");
+    const attendance = entry.kind === "attendance";
+    li.dataset.kind = attendance ? "attendance" : "visit";
     const code = document.createElement("strong");
-    code.textContent = entry.code || entry.token.slice(0, 6);
+    code.textContent = attendance
+      ? phone.fill(section.dataset.attendance, { when: entry.what, who: entry.code })
+      : phone.fill(section.dataset.visit, { code: entry.code || (entry.token || "").slice(0, 6) });
     const detail = document.createElement("span");
     detail.className = "muted small";
     const state = section.dataset[`status${entry.state[0].toUpperCase()}${entry.state.slice(1)}`];
     detail.textContent = ` ${phone.dateTime.format(new Date(entry.at))} · ${state}`;
     what.append(code, detail);
+    if (attendance && entry.state === "review") {
+      const reason = document.createElement("span");
+      reason.className = "queue-reason error small";
+      reason.setAttribute("role", "alert");
+      const said = { 403: section.dataset.refusedForbidden, 404: section.dataset.refusedMissing };
+      reason.textContent = entry.reason || said[entry.status] || section.dataset.refused;
+      what.append(document.createElement("br"), reason);
+    }
     const tools = document.createElement("span");
     tools.className = "queue-tools";
     if (entry.state === "review") {
       const open = document.createElement("a");
       open.className = "button primary";
-      open.href = `/queue/review/${entry.id}`;
-      open.textContent = section.dataset.openLabel;
+      open.href = attendance ? entry.page : `/queue/review/${entry.id}`;
+      open.textContent = attendance ? section.dataset.openClass : section.dataset.openLabel;
       tools.append(open);
     }
     const discard = document.createElement("button");
@@ -47,7 +60,7 @@ export default function queuePage(phone) {
     discard.textContent = section.dataset.discardLabel;
     discard.addEventListener("click", async () => {
       // Nothing leaves the queue without the volunteer saying so.
-      if (!window.confirm(section.dataset.discard)) return;
+      if (!window.confirm(attendance ? section.dataset.discardAttendance : section.dataset.discard)) return;
       phone.showCounts(await phone.ask({ type: "discard", id: entry.id }));
       list();
     });

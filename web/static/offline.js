@@ -60,8 +60,9 @@ function reportReplay(result) {
   if (result.signin) {
     const here = location.pathname.startsWith("/signin") ? "/" : location.pathname;
     notice(say("signin"), `/signin?next=${encodeURIComponent(here)}`);
-  } else if (result.sent) {
-    notice(say("sent", { n: result.sent }));
+  } else if (result.sent || result.attended) {
+    const sent = [result.sent && say("sent", { n: result.sent }), result.attended && say("attended", { n: result.attended })];
+    notice(sent.filter(Boolean).join(" "));
   } else if (result.review) {
     notice(say("review", { n: result.review }), "/queue");
   }
