@@ -109,7 +109,7 @@ class ClassApiController(Controller):
         villages = {v["id"] for v in await planner_villages(request.user, ward_id)}
         raw = await _json(request)
         try:
-            data = await parse_class(raw, ClassUpdate, ward_id, villages)
+            data = await parse_class(raw, ClassUpdate, ward_id, villages, class_id)
             await update_class(ward_id, class_id, data, request.user.id, client_address(request))
         except InvalidInput as exc:
             raise invalid_input(exc) from exc

@@ -31,9 +31,8 @@ from surveys.learning.classes import (
     update_class,
 )
 from surveys.learning.enrol import enrol_payload, enrol_walk_in, parse_enrol
-from surveys.learning.pages import ClassView, class_view, month_view, planner_villages
+from surveys.learning.pages import ClassView, class_view, month_view, planner_villages, trainer_choices
 from surveys.learning.schemas import ClassCreate, ClassUpdate
-from surveys.learning.team import ward_digital_team
 from surveys.learning.topics import add_topic, set_topic_offered, ward_topics
 from surveys.people.accounts import Actor
 
@@ -82,7 +81,7 @@ class ClassController(Controller):
             values=values,
             villages=await planner_villages(request.user, ward_id),
             topics=await ward_topics(ward_id),
-            team=await ward_digital_team(ward_id),
+            team=await trainer_choices(ward_id, context.get("c")),
             **{"c": None, **context},
         )
 
@@ -135,7 +134,7 @@ class ClassController(Controller):
         view = await self._view(request, class_id)
         villages = {v["id"] for v in await planner_villages(request.user, ward_id)}
         try:
-            parsed = await parse_class(class_payload(data), ClassUpdate, ward_id, villages)
+            parsed = await parse_class(class_payload(data), ClassUpdate, ward_id, villages, class_id)
             await update_class(ward_id, class_id, parsed, request.user.id, client_address(request))
         except InvalidInput as exc:
             return await self._form(

@@ -26,9 +26,12 @@ class ClassConflict(StaleVersion):
     """The class changed since the editor read it."""
 
 
-async def parse_class(raw: Any, cls: type[Any], ward_id: int, village_ids: set[int]) -> Any:
+async def parse_class(
+    raw: Any, cls: type[Any], ward_id: int, village_ids: set[int], class_id: int | None = None
+) -> Any:
     """A class from a form or JSON, every bad field named at once: its schema, topics the ward offers,
-    a village among `village_ids` (those the editor may plan for), text cleaned."""
+    a village among `village_ids` (those the editor may plan for), trainers of the ward's team (for a
+    change of class `class_id`, its trainers who have left the team since may stay), text cleaned."""
     errors: list[FieldError] = []
     if isinstance(raw, dict):
         offered = await ward_topics(ward_id)
@@ -38,7 +41,7 @@ async def parse_class(raw: Any, cls: type[Any], ward_id: int, village_ids: set[i
         village = raw.get("village")
         if (village_id := as_id(village)) is not None and village_id not in village_ids:
             errors.append(FieldError("village", "invalid_choice"))
-        errors += await _bad_trainers(raw.get("trainer_ids"), ward_id)
+        errors += await _bad_trainers(raw.get("trainer_ids"), ward_id, class_id)
     data = parse(raw, cls, errors)
     return msgspec.structs.replace(
         data,
@@ -49,9 +52,10 @@ async def parse_class(raw: Any, cls: type[Any], ward_id: int, village_ids: set[i
     )
 
 
-async def _bad_trainers(ids: Any, ward_id: int) -> list[FieldError]:
+async def _bad_trainers(ids: Any, ward_id: int, class_id: int | None) -> list[FieldError]:
     """A trainer must be an active member of the ward's digital team (an id of another ward's or an
-    unknown one is refused, not dropped)."""
+    unknown one is refused, not dropped), or already a trainer of class `class_id`: who taught a class
+    stays its trainer after leaving the team."""
     if not isinstance(ids, list) or not ids:
         return []
     # As the schema reads them (3.0 is 3): an id that the schema takes never escapes this check.
@@ -62,7 +66,9 @@ async def _bad_trainers(ids: Any, ward_id: int) -> list[FieldError]:
     found = await TeamMember.select(TeamMember.id).where(
         TeamMember.id.is_in(list(wanted)) & (TeamMember.ward == ward_id) & TeamMember.active.eq(True)
     )
-    return [] if len(found) == len(wanted) else [FieldError("trainer_ids", "invalid_choice")]
+    kept = await _trainers_of([class_id]) if class_id is not None else {}
+    allowed = {r["id"] for r in found} | {t["id"] for t in kept.get(class_id or 0, [])}
+    return [] if wanted <= allowed else [FieldError("trainer_ids", "invalid_choice")]
 
 
 async def _set_trainers(class_id: int, trainer_ids: list[int]) -> None:

@@ -11,6 +11,7 @@ from surveys import schemas
 from surveys.core.clock import local_date, local_now, now
 from surveys.learning.attendance import class_attendees, member_classes
 from surveys.learning.classes import classes_of_month, ward_class
+from surveys.learning.team import ward_digital_team
 from surveys.learning.topics import ward_topics
 from surveys.people.access import allowed, visible_village_ids
 from surveys.people.accounts import Actor
@@ -133,3 +134,16 @@ async def member_learning(h: schemas.Household) -> MemberLearning:
     for ward in sorted(wards):
         names.update(await ward_topics(ward, offered_only=False))
     return MemberLearning(attended, await member_help(ids), names)
+
+
+async def trainer_choices(ward_id: int, c: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The team members a class's form offers as trainers: the ward's team, and the trainers of class
+    `c` who have left the team since (still its trainers: unticking them is the editor's choice)."""
+    team = await ward_digital_team(ward_id)
+    offered = {t["id"] for t in team}
+    gone = [
+        {"id": t["id"], "name": t["name"], "village_name": None, "left": True}
+        for t in (c or {}).get("team_trainers", [])
+        if t["id"] not in offered
+    ]
+    return team + gone

@@ -83,6 +83,35 @@ async def test_a_class_is_taught_by_members_of_the_wards_team(
     assert await ClassTrainer.count() == 0
 
 
+async def test_a_trainer_who_left_the_team_stays_on_the_class_they_taught(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    headers = {**await api_token(client, "ward"), "Accept-Language": "vi"}
+    trang = await _team_member(world.wards["pq"], "Nguyễn Thu Trang")
+    hung = await _team_member(world.wards["pq"], "Lê Văn Hùng")
+    c = (await _plan(client, headers, trainer_ids=[trang])).json()
+    await TeamMember.update({TeamMember.active: False}).where(TeamMember.id.is_in([trang, hung]))
+    change = {
+        "version": c["version"],
+        "starts_at": c["starts_at"],
+        "topics": c["topics"],
+        "place": "Nhà văn hoá",
+    }
+    kept = await client.post(f"{CLASSES}/{c['id']}", json={**change, "trainer_ids": [trang]}, headers=headers)
+    assert kept.status_code == 200 and kept.json()["trainer_ids"] == [trang]
+    # Only a trainer newly added must be on the team today.
+    change["version"] = kept.json()["version"]
+    added = await client.post(
+        f"{CLASSES}/{c['id']}", json={**change, "trainer_ids": [trang, hung]}, headers=headers
+    )
+    assert added.status_code == 422
+    assert [e["field"] for e in added.json()["errors"]] == ["trainer_ids"]
+    # Nor may another class take her on now that she has left.
+    other = await _plan(client, headers, trainer_ids=[trang])
+    assert other.status_code == 422
+    assert [t["team_member"] for t in await ClassTrainer.select(ClassTrainer.team_member)] == [trang]
+
+
 async def test_a_stale_class_version_is_a_409_with_the_class_as_it_stands(
     client: AsyncTestClient[Any], world: World
 ) -> None:

@@ -13,7 +13,7 @@ from surveys.core.clock import now
 from surveys.tables import Attendance, ClassSession, ClassTrainer, Help, Member, TeamMember
 from tests.conftest import sign_in
 from tests.factories import World
-from tests.server.helpers import soup
+from tests.server.helpers import form_values, soup
 
 WARD = "/wards/01849/classes"
 
@@ -410,3 +410,40 @@ async def test_the_roster_the_phone_keeps_lists_only_people_the_user_may_see(
     assert {li["data-place"][:6] for li in only_v1} == {"pq-01-"}
     bad = await client.get(f"{roster}?village=abc")
     assert bad.status_code == 400 and "Yêu cầu không hợp lệ." in soup(bad).text
+
+
+async def test_a_past_class_keeps_its_trainer_who_has_left_the_team_when_edited(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    gone = await TeamMember.insert(TeamMember(ward=world.wards["pq"], name="Nguyễn Thu Trang"))
+    other = await TeamMember.insert(TeamMember(ward=world.wards["pq"], name="Lê Văn Hùng"))
+    gone_id, other_id = str(gone[0]["id"]), str(other[0]["id"])
+    csrf = await sign_in(client, "ward")
+    await _plan(client, csrf, days=-30, trainer_ids=[gone_id])
+    class_id = await _class_id()
+    # She taught the class, then left the team (and Hùng left too, having taught nothing here).
+    await TeamMember.update({TeamMember.active: False}).where(
+        TeamMember.id.is_in([int(gone_id), int(other_id)])
+    )
+    form = soup(await client.get(f"{WARD}/{class_id}/edit"))
+    kept = form.find("input", attrs={"name": "trainer_ids", "value": gone_id})
+    assert kept is not None and kept.has_attr("checked") and "Đã rời tổ" in kept.parent.text
+    assert form.find("input", attrs={"name": "trainer_ids", "value": other_id}) is None
+    data = {
+        **form_values(form.find("form", action=f"{WARD}/{class_id}/edit")),
+        "place": "Nhà văn hoá thôn Đồng Tâm",
+    }
+    saved = await client.post(f"{WARD}/{class_id}/edit", data=data, follow_redirects=False)
+    assert saved.status_code == 303, [p.text for p in soup(saved).select(".field-error, .error")]
+    trainers = await ClassTrainer.select(ClassTrainer.team_member).where(ClassTrainer.session == class_id)
+    assert [t["team_member"] for t in trainers] == [int(gone_id)]
+    # Someone who left cannot be newly added as a trainer.
+    version = str(int(data["version"]) + 1)
+    added = await client.post(f"{WARD}/{class_id}/edit", data={**data, "version": version,
+                                                               "trainer_ids": [gone_id, other_id]})  # fmt: skip
+    assert added.status_code == 422
+    assert {p.text for p in soup(added).select(".field-error")} == {
+        "Hãy chọn người dạy trong số thành viên tổ công nghệ số của xã này."
+    }
+    trainers = await ClassTrainer.select(ClassTrainer.team_member).where(ClassTrainer.session == class_id)
+    assert [t["team_member"] for t in trainers] == [int(gone_id)]
