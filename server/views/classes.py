@@ -30,7 +30,7 @@ from surveys.learning.classes import (
     parse_class,
     update_class,
 )
-from surveys.learning.enrol import enrol_payload, enrol_walk_in, parse_enrol
+from surveys.learning.enrol import enrol_payload, enrol_walk_in, households_to_join, parse_enrol
 from surveys.learning.pages import ClassView, class_view, month_view, planner_villages, trainer_choices
 from surveys.learning.schemas import ClassCreate, ClassUpdate
 from surveys.learning.topics import add_topic, set_topic_offered, ward_topics
@@ -228,6 +228,21 @@ class ClassController(Controller):
         except LookupError as exc:
             raise NotFoundException() from exc
         return Redirect(f"/wards/{code}/classes/{class_id}", status_code=303)
+
+    @post("/{class_id:int}/attendance/{attendance_id:int}/household/search", opt=access("class.attend"))
+    async def enrol_search(
+        self,
+        request: Request[Actor, Any, Any],
+        code: FromPath[str],
+        class_id: FromPath[int],
+        attendance_id: FromPath[int],
+        data: FormData,
+    ) -> Any:
+        """The households to pick for a walk-in, found by a member's name, the address or the code (a
+        POST: a name stays out of URLs and logs); what was typed in the form stays."""
+        view = await self._view(request, class_id)
+        found = await households_to_join(routed_ward(request), request.user, str(data.get("q", ""))[:100])
+        return ward_page(request, "class.html", v=view, enrolling=attendance_id, enrol=data, households=found)
 
 
 class ClassTopicController(Controller):

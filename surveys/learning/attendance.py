@@ -235,6 +235,7 @@ async def find_attendees(
             Member.birth_year,
             Member.household,
             Member.household._.code.as_alias("code"),
+            Member.household._.address.as_alias("address"),
         )
         .where(Member.household.is_in([h["id"] for h in households]) & Member.removed.eq(False))
         .order_by(Member.sort_key)

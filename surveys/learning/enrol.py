@@ -14,7 +14,7 @@ from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.text import clean, name_sort_key
 from surveys.core.validation import FieldError, InvalidInput, parse
-from surveys.learning.attendance import mark_learned, reachable_villages
+from surveys.learning.attendance import find_attendees, mark_learned, reachable_villages
 from surveys.people.accounts import Actor
 from surveys.schemas import BirthYear, Name
 from surveys.tables import Attendance, Household, Member
@@ -48,6 +48,16 @@ def parse_enrol(raw: Any) -> WalkInEnrol:
     ):
         errors.append(FieldError("full_name", "required"))
     return parse(raw, WalkInEnrol, errors)
+
+
+async def households_to_join(ward_id: int, actor: Actor, q: str) -> list[dict[str, Any]]:
+    """The households a walk-in may join, found as the attendee search finds people (a member's name,
+    the household's code or address; accents and case ignored): code, address and the names found."""
+    households: dict[str, dict[str, Any]] = {}
+    for m in await find_attendees(ward_id, actor, q):
+        found = households.setdefault(m["code"], {"code": m["code"], "address": m["address"], "names": []})
+        found["names"].append(m["full_name"])
+    return list(households.values())
 
 
 async def enrol_walk_in(

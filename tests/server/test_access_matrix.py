@@ -213,6 +213,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("POST", "/wards/{code:str}/classes/{class_id:int}/attendance"): 422,
     ("POST", "/wards/{code:str}/classes/{class_id:int}/attendance/{attendance_id:int}/remove"): 303,
     ("POST", "/wards/{code:str}/classes/{class_id:int}/attendance/{attendance_id:int}/household"): 422,
+    ("POST", "/wards/{code:str}/classes/{class_id:int}/attendance/{attendance_id:int}/household/search"): 200,
     ("POST", "/wards/{code:str}/classes/{class_id:int}/edit"): 422,
     ("POST", "/wards/{code:str}/classes/{class_id:int}/search"): 200,
     ("POST", "/wards/{code:str}/digest-settings"): 422,

@@ -447,3 +447,39 @@ async def test_a_past_class_keeps_its_trainer_who_has_left_the_team_when_edited(
     }
     trainers = await ClassTrainer.select(ClassTrainer.team_member).where(ClassTrainer.session == class_id)
     assert [t["team_member"] for t in trainers] == [int(gone_id)]
+
+
+async def test_a_walk_in_joins_a_household_found_by_a_members_name(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    csrf = await sign_in(client, "ward")
+    await _plan(client, csrf)
+    class_id = await _class_id()
+    csrf = await sign_in(client, "volunteer1")
+    walk_in = {"_csrf_token": csrf, "client_id": "0d3c43a4-2ad4-4f2e-8d0e-9c1d5f1d7b22", "age_group": "60_plus",
+               "sex": "female"}  # fmt: skip
+    await client.post(f"{WARD}/{class_id}/attendance", data=walk_in, follow_redirects=False)
+    form = soup(await client.get(f"{WARD}/{class_id}")).select_one("ol.attendees details.enrol form")
+    assert form is not None
+    search = form.find("button", formaction=True)["formaction"]
+    typed = {"_csrf_token": csrf, "full_name": "Lò Thị Mai", "birth_year": "1950"}
+    # Ma Văn Hùng lives in v3, which volunteer1 does not work in: no household is offered.
+    nobody = soup(await client.post(search, data={**typed, "q": "ma van hung"}))
+    assert nobody.select("input[type=radio][name=household]") == []
+    assert "Không có hộ nào phù hợp." in nobody.select_one("details.enrol[open]").text
+    # Her daughter-in-law's name, typed without accents, finds the household.
+    found = soup(await client.post(search, data={**typed, "q": "tran thi binh"}))
+    enrol = found.select_one("details.enrol[open] form")
+    assert enrol is not None
+    choices = enrol.select("input[type=radio][name=household]")
+    assert [c["value"] for c in choices] == ["PQ-01-0001"] and choices[0].has_attr("checked")
+    assert "Trần Thị Bình" in choices[0].parent.text
+    values = form_values(enrol)
+    assert (values["full_name"], values["birth_year"], values["q"]) == ("Lò Thị Mai", "1950", "tran thi binh")
+    joined = await client.post(enrol["action"], data=values, follow_redirects=False)
+    assert joined.status_code == 303
+    mai = await Member.select(Member.household._.token.as_alias("token")).where(
+        Member.full_name == "Lò Thị Mai"
+    )
+    assert mai == [{"token": world.households["an"]}]
+    assert await Attendance.count().where(Attendance.member.is_null()) == 0
