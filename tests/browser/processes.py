@@ -1,6 +1,6 @@
 """phocap as a real server process that a test can stop and start again (the network taken away:
 Playwright's `set_offline` does not stop a service worker's own requests, playwright#2311), and a
-small TCP proxy in front of it that can lose the server's answer to a visit."""
+small TCP proxy in front of it that can lose the server's answer to a visit or an attendance."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
-VISIT_POST = re.compile(rb"^POST /h/[^/ ]+/visits ")
+# What the phone sends once and the proxy may lose the answer to: a visit, a class attendance.
+VISIT_POST = re.compile(rb"^POST /(h/[^/ ]+/visits|wards/[^/ ]+/classes/\d+/attendance) ")
 
 
 def free_port() -> int:

@@ -468,6 +468,7 @@ async def test_class_attendance_recorded_without_a_signal_is_sent_once_and_a_ref
     await _search_and_add(phone, "tran thi binh", can_use="VNeID và định danh điện tử")
     await phone.get_by_text(SAVED_ON_PHONE).wait_for()
     assert "Trần Thị Bình (PQ-01-0001)" in await phone.locator("#attendance .notice").inner_text()
+    await phone.screenshot(path=str(ARTIFACTS / "offline-class-saved.png"), full_page=True)
     await _search_and_add(phone, "nguyen van an")
     await phone.get_by_text(f"{SAVED_ON_PHONE}: Nguyễn Văn An (PQ-01-0001)").wait_for()
     # A search for nobody of the village says so, from the phone's copy too.
@@ -478,6 +479,7 @@ async def test_class_attendance_recorded_without_a_signal_is_sent_once_and_a_ref
     walk_in = phone.locator("details.walk-in")
     await walk_in.get_by_label("60 tuổi trở lên").check()
     await walk_in.get_by_label("Nữ").check()
+    await phone.screenshot(path=str(ARTIFACTS / "offline-class-walk-in.png"), full_page=True)
     await walk_in.get_by_role("button", name="Thêm").click()
     await phone.get_by_text(f"{SAVED_ON_PHONE}: Chưa có trong danh sách hộ").wait_for()
     await field.wait_for_counter(3)
@@ -538,3 +540,32 @@ async def test_class_attendance_recorded_without_a_signal_is_sent_once_and_a_ref
     await phone.get_by_role("searchbox").fill("tran thi binh")
     await phone.get_by_role("searchbox").press("Enter")
     await expect(phone.locator("ul.found > li").first).to_contain_text("đã có trong danh sách")
+
+
+async def test_an_attendance_whose_answer_was_lost_is_recorded_once(field: Field, world: World) -> None:
+    phone = field.phone
+    held = await ClassSession.insert(
+        ClassSession(ward=world.wards["pq"], starts_at=now() - timedelta(minutes=1), topics=["vneid"])
+    )
+    await signed_in(field, world.households["an"])
+    await phone.goto(f"{field.url}/wards/01849/classes/{held[0]['id']}")
+    await field.network_lost()
+    walk_in = phone.locator("details.walk-in")
+    await walk_in.locator("summary").click()
+    await walk_in.get_by_label("Dưới 16 tuổi").check()
+    await walk_in.get_by_role("button", name="Thêm").click()
+    await phone.get_by_text(f"{SAVED_ON_PHONE}: Chưa có trong danh sách hộ").wait_for()
+
+    await field.network_back()
+    # The server records the first send; its answer (and that of Chromium's own resend) never arrives.
+    field.proxy.lose_visit_answers = 2
+    await phone.goto(f"{field.url}/queue")
+    await asyncio.wait_for(field.proxy.answer_lost.wait(), timeout=30)
+    assert await Attendance.count() == 1
+    send_now = phone.get_by_role("button", name="Gửi ngay")
+    while await field.counter() != "":
+        await phone.wait_for_function("() => !document.getElementById('send-now').disabled")
+        await send_now.click()
+        await phone.wait_for_function("() => !document.getElementById('send-now').disabled")
+    assert field.proxy.visit_posts >= 2
+    assert await Attendance.count() == 1
