@@ -55,9 +55,13 @@ class Field:
         return "" if await counter.is_hidden() else (await counter.locator("b").inner_text())
 
     async def wait_for_counter(self, count: int) -> None:
-        await self.phone.wait_for_function(
-            "n => document.getElementById('queue-count').dataset.count === n", arg=str(count)
-        )
+        try:
+            await self.phone.wait_for_function(
+                "n => document.getElementById('queue-count').dataset.count === n", arg=str(count)
+            )
+        except Exception as exc:  # say what the phone shows instead
+            shown = await self.phone.locator("#queue-count").get_attribute("data-count")
+            raise AssertionError(f"waited for {count} waiting on the phone, it shows {shown}") from exc
 
     async def take_village_offline(self, village_id: int, screenshot: str | None = None) -> None:
         await self.phone.goto(f"{self.url}/villages/{village_id}")

@@ -83,6 +83,16 @@ async function replay() {
   }
 }
 
+// `online` fires as the phone's radio comes back, often before a request gets through (the worker may
+// still be cut off, a network still being joined): when the queue could not be sent, try again a few
+// times, then wait for the next page, `online` or "Send now".
+async function replaySoon() {
+  for (const pause of [0, 2000, 5000, 10000]) {
+    if (pause) await new Promise((resolve) => setTimeout(resolve, pause));
+    if (!(await replay()).offline) return;
+  }
+}
+
 function forgetOtherUsers() {
   for (const key of Object.keys(localStorage)) {
     if (key.startsWith("phocap:") && !key.startsWith(`phocap:${USER}:`)) localStorage.removeItem(key);
@@ -119,7 +129,7 @@ async function start() {
   });
   document.querySelectorAll('form[action="/signout"]').forEach(guardSignOut);
   document.getElementById("send-now")?.addEventListener("click", replay);
-  window.addEventListener("online", replay);
+  window.addEventListener("online", replaySoon);
   const counts = await ask({ type: "hello" });
   showCounts(counts);
   const phone = { user: USER, ask, fill, showCounts, dateTime };
