@@ -328,12 +328,33 @@ async def test_a_search_that_cannot_reach_the_server_says_so_next_to_the_button(
     assert await phone.get_by_role("button", name="Tìm").is_enabled()
 
 
+async def kept_on_phone(phone: Any, path: str) -> None:
+    """Wait until the phone's store holds the page at `path` (a promise is no answer to
+    `wait_for_function`: it is truthy at once, so the check polls here)."""
+    for _ in range(150):
+        if await phone.evaluate(KEPT_JS, path):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{path} was never kept on the phone")
+
+
+KEPT_JS = """async (path) => {
+    for (const name of await caches.keys()) {
+        if (await (await caches.open(name)).match(path)) return true;
+    }
+    return false;
+}"""
+
+
 async def test_a_household_opened_online_is_kept_for_later(field: Field, world: World) -> None:
     phone = field.phone
     token = world.households["dang"]
     await signed_in(field, token)
     await phone.goto(f"{field.url}/h/{token}")
     await phone.get_by_role("heading", name="PQ-01-0002").wait_for()
+    # The service worker keeps the page just after handing it over: the volunteer walking off at that
+    # very instant is a moment later than this test, not the same one.
+    await kept_on_phone(phone, f"/h/{token}")
     await field.network_lost()
     await phone.goto(f"{field.url}/h/{token}")
     await phone.get_by_role("status").filter(has_text="Không có mạng: đây là bản lưu").wait_for()
