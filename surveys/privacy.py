@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from surveys.core.audit import audit, history
-from surveys.core.changes import households_changed
+from surveys.core.changes import households_changed, households_changing
 from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.exports import Table, to_xlsx
@@ -209,6 +209,7 @@ async def erase_household(household_id: int, user_id: int | None, reason: str, c
     sticker's token is replaced, so the old sticker opens nothing."""
     at = now()
     async with write_transaction():
+        held = await households_changing([household_id])
         # The members' class attendance and the help they were given go with them (DESIGN.md §10).
         members = Member.select(Member.id).where(Member.household == household_id)
         await Help.delete().where(Help.member.is_in(members))
@@ -245,7 +246,7 @@ async def erase_household(household_id: int, user_id: int | None, reason: str, c
                 Household.updated_at: at,
             }
         ).where(Household.id == household_id)
-        await households_changed([household_id])
+        await households_changed([household_id], before=held)
         await audit("household.erased", "household", household_id, user_id, {"reason": reason}, client_addr)
 
 

@@ -3,10 +3,12 @@ sit above the register and the survey that write, so they listen here instead of
 writers. Every write that changes a household's or a member's status calls `households_changed` inside
 its write transaction, once; the listeners run in that same transaction.
 
-A writer that knows its households before it writes (a visit) may call `households_changing` first, in
-the same transaction and before any of its writes, and hand what it returns to `households_changed`:
-a listener that took a snapshot then applies only the difference (the daily counts: the household's
-own counts before and after, instead of counting its village again)."""
+A writer that knows its households before it writes (a visit, a register edit, a merge…) calls
+`households_changing` first, in the same transaction and before any of its reads and writes, and hands
+what it returns to `households_changed`. It holds the households until the transaction ends (two writers
+of one household take turns, `surveys.core.db.lock_households`), so a listener's snapshot cannot go stale
+before the write: the listener then applies only the difference (the daily counts: the household's own
+counts before and after, instead of counting its village again)."""
 
 from __future__ import annotations
 
@@ -14,14 +16,18 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from surveys.core.db import lock_households
+
 Listener = Callable[[list[int], list[int], Any], Awaitable[None]]
-Snapshot = Callable[[list[int]], Awaitable[Any]]
+# A listener's snapshot: `before(households, villages)`, households by id with their village as locked,
+# and the other villages the write may move them to.
+Snapshot = Callable[[dict[int, int], list[int]], Awaitable[Any]]
 _listeners: list[tuple[Listener, Snapshot | None]] = []
 
 
 def on_households_changed(listener: Listener, before: Snapshot | None = None) -> None:
-    """Register `listener(household_ids, village_ids, snapshot)`; `before(household_ids)`, if given, is
-    what `households_changing` takes for it (the listener gets None when no snapshot was taken).
+    """Register `listener(household_ids, village_ids, snapshot)`; `before(households, villages)`, if
+    given, is what `households_changing` takes for it (the listener gets None when no snapshot was taken).
     Registering twice is harmless."""
     if all(known is not listener for known, _ in _listeners):
         _listeners.append((listener, before))
@@ -35,10 +41,13 @@ class Before:
     snapshots: tuple[Any, ...]
 
 
-async def households_changing(household_ids: Iterable[int]) -> Before:
-    """Inside a write transaction, before it writes anything: the listeners' snapshots of these households."""
+async def households_changing(household_ids: Iterable[int], villages: Iterable[int] = ()) -> Before:
+    """Inside a write transaction, before it reads or writes anything: hold these households until it
+    ends, and take the listeners' snapshots of them; `villages`: those the write may move them to."""
     ids = sorted({int(i) for i in household_ids})
-    return Before(ids, tuple([await before(ids) if before else None for _, before in _listeners]))
+    locked = await lock_households(ids)
+    others = sorted({int(v) for v in villages})
+    return Before(ids, tuple([await before(locked, others) if before else None for _, before in _listeners]))
 
 
 async def households_changed(

@@ -134,14 +134,33 @@ LOCK_VILLAGE_CODES = 3
 LOCK_VILLAGE_COUNTS = 4
 
 
-async def serialise_on(space: int, key: str | int) -> None:
+async def serialise_on(space: int, key: str | int, shared: bool = False) -> None:
     """Inside a write transaction, wait until no other transaction holds (space, key), and hold it until
-    this one ends. On SQLite an IMMEDIATE transaction already excludes every other writer: nothing to do.
+    this one ends; `shared`: only until none holds it alone, and holders that share it do not wait for
+    each other. On SQLite an IMMEDIATE transaction already excludes every other writer: nothing to do.
     Callers taking several keys take them in one fixed order, so two cannot wait for each other."""
     if isinstance(current_engine(), PostgresEngine):
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         await current_engine().run_querystring(
-            QueryString("SELECT pg_advisory_xact_lock({}, hashtext({}))", space, str(key))
+            QueryString(f"SELECT {function}({{}}, hashtext({{}}))", space, str(key))
         )
+
+
+async def lock_households(household_ids: Sequence[int]) -> dict[int, int]:
+    """Inside a write transaction, before it reads what it will change: hold these households until it
+    ends, so two writers of one household take turns and each reads what the other wrote (PostgreSQL:
+    `SELECT … FOR UPDATE`, in the order of their ids, so two writers of the same two households cannot
+    wait for each other). Returns each existing household's village. On SQLite an IMMEDIATE transaction
+    already excludes every other writer."""
+    ids = sorted({int(i) for i in household_ids})
+    if not ids:
+        return {}
+    lock = " ORDER BY id FOR UPDATE" if isinstance(current_engine(), PostgresEngine) else ""
+    places = ", ".join("{}" for _ in ids)
+    # Only placeholders are formatted in; every id is a parameter.
+    sql = f"SELECT id, village FROM household WHERE id IN ({places}){lock}"  # noqa: S608
+    rows = await current_engine().run_querystring(QueryString(sql, *ids))
+    return {int(r["id"]): int(r["village"]) for r in rows}
 
 
 def timestamp_param() -> str:

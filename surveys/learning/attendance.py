@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from surveys.core.audit import audit
-from surveys.core.changes import households_changed
+from surveys.core.changes import Before, households_changed, households_changing
 from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.rows import newest_per_member
@@ -79,6 +79,7 @@ async def record_attendance(
     if errors:
         raise InvalidInput(errors)
     async with write_transaction():
+        held = await households_changing([member["household"]]) if member is not None else None
         existing = (
             await Attendance.select(Attendance.id, Attendance.session)
             .where(Attendance.client_id == data.client_id)
@@ -105,17 +106,18 @@ async def record_attendance(
             )
         )
         if member is not None:
-            await mark_learned(member, "ai" in data.can_use)
+            await mark_learned(member, "ai" in data.can_use, held)
         attendance_id = int(inserted[0]["id"])
         details = {"class": session["id"], "walk_in": member is None, "can_use": data.can_use}
         await audit("class.attended", "class", session["id"], actor.id, details, client_addr)
     return AttendanceResult(attendance_id, created=True)
 
 
-async def mark_learned(member: dict[str, Any], uses_ai: bool) -> None:
+async def mark_learned(member: dict[str, Any], uses_ai: bool, held: Before | None) -> None:
     """The member took part in learning (and, when the class taught it, can use an AI tool). The
     household's version moves on when that changed, so a visit form drawn before says "changed
-    meanwhile" instead of putting the old answer back."""
+    meanwhile" instead of putting the old answer back. `held`: what `households_changing` returned for
+    the member's household at the start of this transaction."""
     values: dict[Any, Any] = {Member.skill_learned: True}
     changed: Any = Member.skill_learned.eq(False)
     if uses_ai:
@@ -131,7 +133,7 @@ async def mark_learned(member: dict[str, Any], uses_ai: bool) -> None:
             Household.id == member["household"]
         )
         # Learning feeds the digital-family rule: the village's daily counts move with it.
-        await households_changed([member["household"]])
+        await households_changed([member["household"]], before=held)
 
 
 async def remove_attendance(

@@ -10,6 +10,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from surveys.core.audit import audit
+from surveys.core.changes import households_changing
 from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.text import clean, name_sort_key
@@ -74,6 +75,7 @@ async def enrol_walk_in(
     if household is None:
         raise InvalidInput([FieldError("household", "unknown_household")])
     async with write_transaction():
+        held = await households_changing([household["id"]])
         walk_in = await Attendance.select(Attendance.sex, Attendance.can_use).where(
             (Attendance.id == attendance_id) & (Attendance.session == session["id"]) & Attendance.member.is_null()
         ).first()  # fmt: skip
@@ -90,7 +92,7 @@ async def enrol_walk_in(
         )  # fmt: skip
         can_use = walk_in["can_use"]
         taught = msgspec.json.decode(can_use) if isinstance(can_use, str) else list(can_use or [])
-        await mark_learned(member, "ai" in taught)
+        await mark_learned(member, "ai" in taught, held)
         details = {"class": session["id"], "attendance": attendance_id, "member": member["id"]}
         await audit("class.walk_in_enrolled", "household", household["id"], actor.id, details, client_addr)
     return int(member["id"])

@@ -10,7 +10,7 @@ import secrets
 from typing import Any
 
 from surveys.core.audit import audit
-from surveys.core.changes import households_changed
+from surveys.core.changes import households_changed, households_changing
 from surveys.core.clock import now, this_year
 from surveys.core.db import LOCK_VILLAGE_CODES, serialise_on, write_transaction
 from surveys.core.rows import still_there
@@ -133,6 +133,7 @@ async def update_household(
     if not await Village.exists().where((Village.id == data.village) & (Village.ward == ward_id)):
         raise InvalidInput([FieldError("village", "invalid_choice")])
     async with write_transaction():
+        held = await households_changing([household_id], [data.village])
         before = (
             await Household.select(Household.village, Household.address, Household.code)
             .where(Household.id == household_id)
@@ -151,7 +152,7 @@ async def update_household(
             "after": {"village": data.village},
             "members": member_changes,
         }
-        await households_changed([household_id], [before["village"]])
+        await households_changed([household_id], [before["village"]], held)
         action = "household.moved" if before["village"] != data.village else "household.updated"
         await audit(action, "household", household_id, user_id, changes, client_addr)
     return True
@@ -161,6 +162,7 @@ async def move_member(member_id: int, from_id: int, to_id: int, user_id: int, cl
     """A member who moved to another household of the ward (marriage, a new house): their record goes
     with them; neither household's visits change."""
     async with write_transaction():
+        held = await households_changing([from_id, to_id])
         await Member.update({Member.household: to_id, Member.is_head: False, Member.updated_at: now()}).where(
             (Member.id == member_id) & (Member.household == from_id)
         )
@@ -175,7 +177,7 @@ async def move_member(member_id: int, from_id: int, to_id: int, user_id: int, cl
             await Household.update({Household.version: Household.version + 1}).where(
                 Household.id == household_id
             )
-        await households_changed([from_id, to_id])
+        await households_changed([from_id, to_id], before=held)
         await audit(
             "member.moved", "household", from_id, user_id, {"member": member_id, "to": to_id}, client_addr
         )
@@ -192,10 +194,11 @@ async def move_member(member_id: int, from_id: int, to_id: int, user_id: int, cl
 async def archive_household(household_id: int, user_id: int, client_addr: str = "") -> None:
     """The household moved away: it leaves the lists and counts; its history stays."""
     async with write_transaction():
+        held = await households_changing([household_id])
         await Household.update(
             {Household.archived: True, Household.archived_at: now(), Household.version: Household.version + 1}
         ).where(Household.id == household_id)
-        await households_changed([household_id])
+        await households_changed([household_id], before=held)
         await audit("household.archived", "household", household_id, user_id, {}, client_addr)
 
 
@@ -204,6 +207,7 @@ async def merge_households(keep_id: int, duplicate_id: int, user_id: int, client
     if keep_id == duplicate_id:
         raise InvalidInput([FieldError("duplicate", "invalid_choice")])
     async with write_transaction():
+        held = await households_changing([keep_id, duplicate_id])
         moved_visits = await Visit.count().where(Visit.household == duplicate_id)
         await Visit.update({Visit.household: keep_id}).where(Visit.household == duplicate_id)
         await Member.update({Member.household: keep_id, Member.is_head: False}).where(
@@ -218,7 +222,7 @@ async def merge_households(keep_id: int, duplicate_id: int, user_id: int, client
         )
         keep = still_there(keep, f"household {keep_id}")
         await refresh_household_keys(keep_id, keep["code"], keep["address"])
-        await households_changed([keep_id, duplicate_id])
+        await households_changed([keep_id, duplicate_id], before=held)
         await audit(
             "household.merged",
             "household",

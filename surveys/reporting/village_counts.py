@@ -4,8 +4,9 @@ so a ward dashboard reads ~10 rows and a province report ~1,000, never the house
 Written in the same transaction as every write that changes a household's or member's status (the
 writers call `surveys.core.changes.households_changed`, which calls `recount_changed` here): the
 villages touched are counted again from their households with the rules of `surveys.survey.criteria`,
-as the live reports count them, and today's row is replaced. A visit (on SQLite) takes a `snapshot` of
-its household first, and only the household's own counts after minus before are added to today's row. Never a second truth: `count_villages`
+as the live reports count them, and today's row is replaced. A writer that knows its households (a
+visit, a register edit) takes a `snapshot` of them first, holding them (`households_changing`), and only
+their own counts after minus before are added to today's row. Never a second truth: `count_villages`
 is the live count, `rebuild` writes it again for every village, and a reader whose row was counted in
 an earlier year (members reach the identity age on 1 January) counts that village live.
 """
@@ -93,20 +94,23 @@ async def _write(village_ids: list[int], day: date) -> None:
 
 async def recount_changed(household_ids: list[int], villages: list[int], before: Any = None) -> None:
     """Inside the write transaction that changed these households: with `before` (`snapshot`'s, taken in
-    this transaction before the write), add each household's counts now minus its counts then to its
-    village's row of today; otherwise (or when there is no such row yet) count their villages (and
-    `villages`, a move's other end) again and replace today's rows."""
-    if before is not None and not villages and await _apply_difference(before):
+    this transaction before the write, with the households held), add each household's counts now minus
+    its counts then to its villages' rows of today; otherwise (an import, a new household, the year
+    turned) count their villages (and `villages`, a move's other end) again and replace today's rows."""
+    if isinstance(before, Snapshot) and await _apply_difference(before):
         return
     found = set(villages)
+    if isinstance(before, Snapshot):
+        found |= {village for village, _ in before.households.values()}
     if household_ids:
         found |= {
             int(r["village"])
             for r in await Household.select(Household.village).where(Household.id.is_in(household_ids))
         }
     ids = sorted(found)
-    # Two writers in one village count it one after the other, each seeing the other's committed work
-    # (PostgreSQL; SQLite has one writer at a time). Sorted, so two can never wait for each other.
+    # Alone in each village while counting it and replacing its row: a writer adding a difference holds
+    # the village shared (`snapshot`), so none is half-way (its change not counted here, its addition
+    # then overwritten). Sorted, so two can never wait for each other.
     for village in ids:
         await serialise_on(LOCK_VILLAGE_COUNTS, village)
     if ids:
@@ -115,84 +119,105 @@ async def recount_changed(household_ids: list[int], villages: list[int], before:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Households' own counts before a write, with their villages, rules and the year they were counted in."""
+    """Households' own counts before a write, with their villages, the rules of every village the write
+    may touch, and the year they were counted in."""
 
     year: int
-    households: dict[int, tuple[int, CoverageRules, Counts]]
+    rules: dict[int, CoverageRules]
+    households: dict[int, tuple[int, Counts]]
 
 
-async def snapshot(household_ids: list[int]) -> Snapshot | None:
-    """Inside a write transaction, before its writes: each household's own counts (None on PostgreSQL).
+async def snapshot(households: dict[int, int], villages: list[int]) -> Snapshot | None:
+    """Inside a write transaction, before its writes, with the households held (`households_changing`):
+    each household's own counts, by id with its village; `villages`, where the write may move them.
 
-    Only on SQLite, where a write transaction excludes every other writer from its start, so nothing
-    but this write changes the households between the snapshot and `recount_changed`. On PostgreSQL
-    another transaction may change a household's members in between without any lock this one holds;
-    its village is counted again there, under the village's lock, as before."""
-    if isinstance(current_engine(), PostgresEngine) or not household_ids:
+    The villages are held shared until the transaction ends: writers adding differences go on side by
+    side, while a recount of the village (`recount_changed`, `rebuild`) waits for them and they for it."""
+    if not households:
         return None
     year = this_year()
-    return Snapshot(year, await _household_counts(household_ids, year))
+    touched = sorted({*households.values(), *villages})
+    for village in touched:
+        await serialise_on(LOCK_VILLAGE_COUNTS, village, shared=True)
+    rules = {v: r for r, ids in (await _rules_of(touched)).items() for v in ids}
+    counted: dict[int, tuple[int, Counts]] = {}
+    for household, (_, counts) in (await _household_counts(households, rules, year)).items():
+        counted[household] = (households[household], counts)
+    return Snapshot(year, rules, counted)
 
 
 on_households_changed(recount_changed, before=snapshot)
 
-# A household's village and its ward's rules, one statement (the rules as `CoverageRules.of_ward` reads them).
-_RULES_SQL = """SELECT h.id, h.village, w.identity_age, w.identity_min_level, w.identity_requires_bank,
-    w.family_criteria FROM household h JOIN village v ON v.id = h.village JOIN ward w ON w.id = v.ward
-    WHERE h.id IN ({})"""
-
 
 @lru_cache(maxsize=64)
-def _one_household_sql(rules: CoverageRules, year: int) -> str:
-    """The counts of one household (`{}`: its id, three times) as `count_villages` counts a village."""
-    return f"{households_sql(rules, year, 'h.id = {}')} SELECT {_sums(rules)} FROM base"
+def _households_sql(rules: CoverageRules, year: int, size: int) -> str:
+    """Each of `size` households' own counts (`{}`: their ids, three times) as `count_villages` counts
+    a village, with its village; an archived household has no row."""
+    scope = f"h.id IN ({', '.join('{}' for _ in range(size))})"
+    return f"{households_sql(rules, year, scope)} SELECT id, village, {_sums(rules)} FROM base GROUP BY id, village"
 
 
 async def _household_counts(
-    household_ids: list[int], year: int
-) -> dict[int, tuple[int, CoverageRules, Counts]]:
-    """Each household's village, rules and own counts (all 0 for an archived one)."""
-    places = ", ".join("{}" for _ in household_ids)
-    found: dict[int, tuple[int, CoverageRules, Counts]] = {}
-    for r in await Household.raw(_RULES_SQL.format(places), *household_ids):
-        rules = CoverageRules.of_ward(Row(r))
-        found[int(r["id"])] = (int(r["village"]), rules, await _own_counts(int(r["id"]), rules, year))
+    households: dict[int, int], rules: dict[int, CoverageRules], year: int
+) -> dict[int, tuple[int | None, Counts]]:
+    """Each household's village (None: archived) and own counts (all 0 for an archived one), counted
+    with the rules of the village in `households`: one statement per set of rules."""
+    groups: dict[CoverageRules, list[int]] = defaultdict(list)
+    for household, village in sorted(households.items()):
+        groups[rules[village]].append(household)
+    found: dict[int, tuple[int | None, Counts]] = {h: (None, dict.fromkeys(COLUMNS, 0)) for h in households}
+    for group_rules, ids in groups.items():
+        for r in await Household.raw(_households_sql(group_rules, year, len(ids)), *ids * 3):
+            found[int(r["id"])] = (int(r["village"]), {c: int(r[c] or 0) for c in COLUMNS})
     return found
 
 
-async def _own_counts(household_id: int, rules: CoverageRules, year: int) -> Counts:
-    rows = await Household.raw(_one_household_sql(rules, year), *[household_id] * 3)
-    return {c: int(rows[0][c] or 0) for c in COLUMNS}
-
-
 async def _apply_difference(before: Snapshot) -> bool:
-    """Add the households' counts now minus `before` to their villages' rows of today; False (nothing
-    written) when the year turned or a village has no row of today this year yet: then the caller
-    counts the villages again. The households are counted in the village and with the rules of the
-    snapshot: a write that moves a household names its villages (`households_changed`), and then
-    they are counted again, and new rules count their ward again in a transaction of their own."""
-    year = this_year()
+    """Add the households' counts now minus `before` to today's rows: what a household counted then
+    leaves the village it was in, what it counts now joins the village it is in (a move, a merge).
+    False (nothing to keep) when the year turned or a household went to a village of other rules than
+    the snapshot knows: then the caller counts the villages again."""
+    # The year and the day of one moment: a row of a day holds that day's year.
+    at = local_now()
+    year, day = at.year, at.date()
     if year != before.year:
         return False
-    differences: dict[int, Counts] = {}
-    for household, (village, rules, then) in before.households.items():
-        now = await _own_counts(household, rules, year)
-        difference = differences.setdefault(village, dict.fromkeys(COLUMNS, 0))
-        for c in COLUMNS:
-            difference[c] += now[c] - then[c]
-    day = local_now().date()
-    for village, difference in sorted(differences.items()):
-        # SQLite only (`snapshot`), whose dates are ISO text.
-        args = [*[difference[c] for c in COLUMNS], village, day.isoformat(), year]
-        updated = await VillageCount.raw(_ADD_SQL, *args)
-        if not updated:
+    then_villages = {h: village for h, (village, _) in before.households.items()}
+    now = await _household_counts(then_villages, before.rules, year)
+    differences: dict[int, Counts] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
+    for household, (village, then) in before.households.items():
+        now_village, counts = now[household]
+        if now_village is not None and before.rules.get(now_village) != before.rules[village]:
             return False
+        for c in COLUMNS:
+            differences[village][c] -= then[c]
+            differences[now_village or village][c] += counts[c]
+    for village, difference in sorted(differences.items()):
+        if any(difference.values()):
+            await _add(village, day, year, difference)
     return True
+
+
+async def _add(village: int, day: date, year: int, difference: Counts) -> None:
+    """Add `difference` to the village's row of `day`, which stays right while other writers add theirs
+    at the same time. The day's first writer finds no row: it counts the village (with its own change,
+    without the others' not yet committed) and inserts that; a writer finding that row meanwhile adds its
+    difference to it instead (`ON CONFLICT`)."""
+    on = day if isinstance(current_engine(), PostgresEngine) else day.isoformat()
+    added = [difference[c] for c in COLUMNS]
+    if await VillageCount.raw(_ADD_SQL, *added, village, on, year):
+        return
+    counted = (await count_villages([village], year))[village]
+    await VillageCount.raw(_FIRST_SQL, village, on, year, *[counted[c] for c in COLUMNS], *added)
 
 
 # Today's row of a village (of this year) plus a difference, in the order of `COLUMNS`.
 _ADD_SQL = f"""UPDATE village_count SET {", ".join(f"{c} = {c} + {{}}" for c in COLUMNS)}
     WHERE village = {{}} AND day = {{}} AND year = {{}} RETURNING id"""
+# A village's first row of a day, or, when another writer inserted it meanwhile, that row plus a difference.
+_FIRST_SQL = f"""INSERT INTO village_count (village, day, year, {", ".join(COLUMNS)})
+    VALUES ({", ".join("{}" for _ in range(3 + len(COLUMNS)))})
+    ON CONFLICT (village, day) DO UPDATE SET {", ".join(f"{c} = village_count.{c} + {{}}" for c in COLUMNS)}"""
 
 
 async def rebuild(ward_id: int | None = None) -> int:

@@ -369,7 +369,8 @@ async def faults(base: str, headers: dict[str, str], token: str, village: int) -
 
 async def fill(url: str) -> tuple[World, list[str]]:
     """Migrate the database (emptied first on PostgreSQL) and fill it: the fixture commune and 48 more
-    households in village v1. Returns the commune and the 50 households' tokens."""
+    households in village v1 (`PHOCAP_BENCH_HOUSEHOLDS`: that many in all, for a village of real size).
+    Returns the commune and the households' tokens."""
     engine = engine_for_url(url)
     bind(engine)
     await migrate()
@@ -378,7 +379,7 @@ async def fill(url: str) -> tuple[World, list[str]]:
         await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     world = await make_world()
     tokens = [world.households["an"], world.households["dang"]]
-    for i in range(48):
+    for i in range(max(int(os.environ.get("PHOCAP_BENCH_HOUSEHOLDS") or 50), 2) - 2):
         tokens.append(await make_household(world.villages["v1"], f"F-{i:04d}", [person(f"Lò Văn {i}", 1980)]))
     return world, tokens
 

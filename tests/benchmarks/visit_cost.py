@@ -3,8 +3,9 @@
 Run on demand against a database filled by `phocap generate`:
 `python -m tests.benchmarks.visit_cost postgresql://…/gen600 [VISITS]` (default 200). Records VISITS
 "done" visits one after another through `record_visit` (the same function the API calls, without
-HTTP), then times the recount of one village alone (`recount_changed`, what every write adds inside
-its transaction) and, for the raw baseline, the same visit's statements' least: one INSERT of a visit
+HTTP), then times the recount of one village alone (`recount_changed` without a snapshot: what every
+visit added inside its transaction before it added only its household's difference, and what an
+import or a new household still adds) and, for the raw baseline, the same visit's statements' least: one INSERT of a visit
 row in its own transaction through the driver. One JSON line last.
 """
 
