@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from surveys.tables import AuthSession, Visit
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, send_sign_in, sign_in
 from tests.browser.processes import PhocapProcess, Proxy
 from tests.factories import PASSWORD, World
 
@@ -40,11 +40,6 @@ class Field:
 
     async def network_back(self) -> None:
         await asyncio.to_thread(self.server.start)
-
-    async def sign_in(self, login: str = "volunteer1") -> None:
-        await self.phone.get_by_label("Tên đăng nhập").fill(login)
-        await self.phone.get_by_label("Mật khẩu").fill(PASSWORD)
-        await self.phone.get_by_role("button", name="Đăng nhập").click()
 
     async def counter(self) -> str:
         """The number of visits waiting on the phone, as the header shows it ("" when none)."""
@@ -110,8 +105,7 @@ async def field(
 
 async def signed_in(field: Field, token: str) -> None:
     """volunteer1 scans the sticker and signs in (the phone now has the service worker)."""
-    await field.phone.goto(f"{field.url}/signin?next=/villages")
-    await field.sign_in()
+    await sign_in(field.phone, field.url, "volunteer1", next_url="/villages")
     await field.phone.wait_for_url(f"{field.url}/villages")
     # The service worker installs after the page is shown, then looks after the next pages.
     await field.phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
@@ -191,7 +185,7 @@ async def test_a_session_ended_while_offline_sends_the_queue_after_sign_in(
     await phone.goto(f"{field.url}/h/{token}")
     ask = phone.get_by_role("link", name="Phiên đăng nhập đã hết hạn: hãy đăng nhập lại để gửi các lượt thăm")
     await ask.click()
-    await field.sign_in()
+    await send_sign_in(phone, "volunteer1")
     await phone.wait_for_url(f"{field.url}/h/{token}")
     await field.wait_for_counter(0)
     assert await Visit.count() == 1
@@ -282,8 +276,7 @@ async def test_another_volunteer_signing_in_on_the_phone_removes_the_first_ones_
     (first,) = [name for name in await phone.evaluate("caches.keys()") if name.startswith("phocap-user-")]
     # The session ends; the phone is handed to volunteer2, who signs in.
     await AuthSession.delete(force=True)
-    await phone.goto(f"{field.url}/signin?next=/villages")
-    await field.sign_in("volunteer2")
+    await sign_in(phone, field.url, "volunteer2", next_url="/villages")
     await phone.wait_for_url(f"{field.url}/villages")
     await phone.wait_for_function("async name => !(await caches.keys()).includes(name)", arg=first)
 

@@ -11,21 +11,11 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.axe import QUIET
-from tests.browser.conftest import ARTIFACTS
-from tests.factories import PASSWORD, World, make_household, person
+from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.factories import World, make_household, person
 from tests.surveys.test_reports import visit_an
 
 pytestmark = pytest.mark.browser
-
-
-async def sign_in(page: Any, base: str, login: str) -> None:
-    await page.goto(f"{base}/signin")
-    await page.get_by_label("Tên đăng nhập").fill(login)
-    await page.get_by_label("Mật khẩu").fill(PASSWORD)
-    await page.get_by_role("button", name="Đăng nhập").click()
-    # The click only sends the form: the session cookie comes with the answer. Going to another page
-    # before it has come would cancel the sign-in.
-    await page.wait_for_url(lambda url: "/signin" not in url)
 
 
 async def village_page(page: Any, url: str) -> None:
