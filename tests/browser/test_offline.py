@@ -288,13 +288,19 @@ async def test_signing_out_with_visits_waiting_warns_first(field: Field, world: 
     await field.take_village_offline(world.villages["v1"])
     await field.network_lost()
     await field.record_visit_offline(token)
-    async with phone.expect_event("dialog") as asked:
-        await phone.get_by_role("button", name="Đăng xuất").click()
-    dialog = await asked.value
-    assert dialog.message == (
+    # Answered by a handler, not after the click: the question can come while the click still waits
+    # for the navigation the form would make, and that click would then wait for the answer for ever.
+    asked: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def dismiss(dialog: Any) -> None:
+        asked.set_result(dialog.message)
+        await dialog.dismiss()
+
+    phone.once("dialog", dismiss)
+    await phone.get_by_role("button", name="Đăng xuất").click()
+    assert await asyncio.wait_for(asked, 15) == (
         "Còn 1 lượt thăm chưa gửi. Đăng xuất sẽ xóa chúng khỏi điện thoại này. Vẫn đăng xuất?"
     )
-    await dialog.dismiss()
     assert await field.counter() == "1"
     assert phone.url.endswith(f"/h/{token}/visit")
 
