@@ -29,7 +29,7 @@ from surveys.core.audit import audit
 from surveys.core.db import database_ok
 from surveys.core.outages import RETRY_AFTER_SECONDS as OUTAGE_RETRY_SECONDS
 from surveys.core.settings import Settings
-from surveys.core.validation import InvalidInput, parse
+from surveys.core.validation import InvalidInput, StaleVersion, parse
 from surveys.people.access import allowed
 from surveys.people.accounts import (
     Actor,
@@ -189,6 +189,28 @@ async def create_once(
     except InvalidInput as exc:
         raise invalid_input(exc) from exc
     return Response(await _awaited(answer(result)), status_code=201 if result.created else 200)
+
+
+async def update_once(
+    request: Request[Any, Any, Any],
+    parse: Callable[[Any], Awaitable[T]],
+    update: Callable[[T], Awaitable[object]],
+    stale: Callable[[dict[str, Any]], Any],
+    what: str,
+    answer: Callable[[], Awaitable[B]],
+) -> B:
+    """An update of the API, the same for classes and the team: the JSON body (400 when it does not
+    decode) parsed and saved by the rule of `surveys/` (422 naming each bad field), a stale `version` a
+    409 carrying the record as it stands (`stale` of the rule's current row) with nothing overwritten,
+    and otherwise `answer`, the record as saved."""
+    raw = await _json(request)
+    try:
+        await update(await parse(raw))
+    except InvalidInput as exc:
+        raise invalid_input(exc) from exc
+    except StaleVersion as exc:
+        raise ConflictProblem(stale(exc.current), what) from exc
+    return await answer()
 
 
 VISIT_SEEN = "This client_id was recorded before: nothing new, the household as it is."

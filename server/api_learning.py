@@ -11,14 +11,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
-from server.api import _json, create_once, created_responses, invalid_input
+from server.api import create_once, created_responses, update_once
 from server.auth import access, client_address, routed_household, routed_ward
 from server.openapi import json_body, problems
-from server.problems import ConflictProblem
-from surveys.core.validation import InvalidInput
 from surveys.learning.attendance import attendee_out, class_attendees, parse_attendance, record_attendance
 from surveys.learning.classes import (
-    ClassConflict,
     class_out,
     create_class,
     parse_class,
@@ -107,15 +104,14 @@ class ClassApiController(Controller):
         ward_id = routed_ward(request)
         await self._class(request, class_id)
         villages = {v["id"] for v in await planner_villages(request.user, ward_id)}
-        raw = await _json(request)
-        try:
-            data = await parse_class(raw, ClassUpdate, ward_id, villages, class_id)
-            await update_class(ward_id, class_id, data, request.user.id, client_address(request))
-        except InvalidInput as exc:
-            raise invalid_input(exc) from exc
-        except ClassConflict as exc:
-            raise ConflictProblem(class_out(code, exc.current), "class") from exc
-        return class_out(code, await self._class(request, class_id))
+        return await update_once(
+            request,
+            partial(parse_class, cls=ClassUpdate, ward_id=ward_id, village_ids=villages, class_id=class_id),
+            lambda data: update_class(ward_id, class_id, data, request.user.id, client_address(request)),
+            lambda current: class_out(code, current),
+            "class",
+            lambda: self._class_out(request, code, class_id),
+        )
 
     @get("/{class_id:int}/attendance", opt=access("class.read"), responses=problems(400, 401, 404))
     async def attendance(

@@ -12,10 +12,9 @@ from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
-from server.api import _json, _parse, create_once, created_responses, invalid_input
+from server.api import _json, _parse, create_once, created_responses, invalid_input, update_once
 from server.auth import access, client_address, routed_ward
 from server.openapi import json_body, problems
-from server.problems import ConflictProblem
 from surveys.core.validation import InvalidInput, parse
 from surveys.learning.schemas import (
     LearnerAssign,
@@ -27,7 +26,6 @@ from surveys.learning.schemas import (
 )
 from surveys.learning.team import parse_team_member, ward_digital_team
 from surveys.learning.team_manage import (
-    TeamConflict,
     assign_learner_in_area,
     create_team_member,
     set_team_member_active,
@@ -116,15 +114,14 @@ class TeamApiController(Controller):
         """Change a member; 409 with the member as it stands when `version` is not the current one."""
         ward_id = routed_ward(request)
         await self._kept(request, code, team_id)
-        raw = await _json(request)
-        try:
-            data = await parse_team_member(raw, ward_id, TeamMemberUpdate)
-            await update_team_member(ward_id, team_id, data, request.user, client_address(request))
-        except InvalidInput as exc:
-            raise invalid_input(exc) from exc
-        except TeamConflict as exc:
-            raise ConflictProblem(team_out(code, exc.current, True), "team member") from exc
-        return await self._out(request, code, team_id)
+        return await update_once(
+            request,
+            lambda raw: parse_team_member(raw, ward_id, TeamMemberUpdate),
+            lambda data: update_team_member(ward_id, team_id, data, request.user, client_address(request)),
+            lambda current: team_out(code, current, True),
+            "team member",
+            lambda: self._out(request, code, team_id),
+        )
 
     @post(
         "/{team_id:int}/active",

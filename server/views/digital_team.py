@@ -12,7 +12,7 @@ from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_ward
 from server.views.classes import _errors
-from server.views.render import page
+from server.views.render import ward_page
 from surveys.core.validation import FieldError, InvalidInput
 from surveys.learning.attendance import find_attendees
 from surveys.learning.schemas import TeamMemberUpdate
@@ -57,20 +57,19 @@ class DigitalTeamController(Controller):
 
     path = "/wards/{code:str}/digital-team"
 
-    async def _list(self, request: Request[Actor, Any, Any], code: str, **context: Any) -> Any:
+    async def _list(self, request: Request[Actor, Any, Any], **context: Any) -> Any:
         ward_id = routed_ward(request)
-        return page(
+        return ward_page(
             request,
             "digital_team.html",
             status_code=context.pop("status_code", 200),
-            code=code,
             team=await ward_digital_team(ward_id),
             left=await ward_digital_team(ward_id, left=True),
             gaps=await mentoring_gaps(ward_id),
             villages=await _kept_villages(request.user, ward_id),
             can_manage=await allowed(request.user, "team.manage", ward_id=ward_id),
             can_keep_ward=keeps_team_of(request.user, None),
-            **{"errors": {}, "values": {"role": "member"}, **context},
+            **{"values": {"role": "member"}, **context},
         )
 
     async def _member(self, request: Request[Actor, Any, Any], team_id: int) -> dict[str, Any]:
@@ -86,7 +85,7 @@ class DigitalTeamController(Controller):
             raise PermissionDeniedException()
         return found
 
-    async def _show(self, request: Request[Actor, Any, Any], code: str, team_id: int, **context: Any) -> Any:
+    async def _show(self, request: Request[Actor, Any, Any], team_id: int, **context: Any) -> Any:
         """The member's page: with its forms for those who keep this member (a 403 for a village head
         posting to another village's member, before anything is read from the form)."""
         ward_id = routed_ward(request)
@@ -101,21 +100,20 @@ class DigitalTeamController(Controller):
             manage = {"villages": await _kept_villages(request.user, ward_id),
                       "accounts": await ward_team(ward_id), "can_keep_ward": keeps_team_of(request.user, None)}  # fmt: skip
         values = context.pop("values", None) or {**member, "version": member["version"]}
-        return page(
+        return ward_page(
             request,
             "team_member.html",
             status_code=context.pop("status_code", 200),
-            code=code,
             t=member,
             can_manage=keeps,
             values=values,
-            **{"errors": {}, "found": [], "edit_errors": {}, **manage, **context},
+            **{"found": [], "edit_errors": {}, **manage, **context},
         )
 
     @get("/", opt=access("class.read"))
     async def index(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
         """The team by village, each member's learners and trainings, and the mentoring gaps."""
-        return await self._list(request, code)
+        return await self._list(request)
 
     @post("/", opt=access("team.manage"))
     async def add(self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData) -> Any:
@@ -126,7 +124,7 @@ class DigitalTeamController(Controller):
             member = await parse_team_member(raw, ward_id)
             await create_team_member(ward_id, member, request.user, client_address(request))
         except InvalidInput as exc:
-            return await self._list(request, code, errors=_errors(exc.errors), values=raw, status_code=422)
+            return await self._list(request, errors=_errors(exc.errors), values=raw, status_code=422)
         return Redirect(f"/wards/{code}/digital-team", status_code=303)
 
     @get("/{team_id:int}", opt=access("class.read"))
@@ -134,7 +132,7 @@ class DigitalTeamController(Controller):
         self, request: Request[Actor, Any, Any], code: FromPath[str], team_id: FromPath[int]
     ) -> Any:
         """A team member: their trainings and their learners' progress on the skills criteria."""
-        return await self._show(request, code, team_id)
+        return await self._show(request, team_id)
 
     @post("/{team_id:int}", opt=access("team.manage"))
     async def edit(
@@ -149,11 +147,12 @@ class DigitalTeamController(Controller):
             update = await parse_team_member(raw, ward_id, TeamMemberUpdate)
             await update_team_member(ward_id, team_id, update, request.user, client_address(request))
         except InvalidInput as exc:
-            return await self._show(request, code, team_id, edit_errors=_errors(exc.errors), values=raw,
-                                    status_code=422)  # fmt: skip
+            return await self._show(
+                request, team_id, edit_errors=_errors(exc.errors), values=raw, status_code=422
+            )
         except TeamConflict:
-            return await self._show(request, code, team_id, conflict=True, status_code=409,
-                                    values={**raw, "version": current["version"]})  # fmt: skip
+            values = {**raw, "version": current["version"]}
+            return await self._show(request, team_id, conflict=True, status_code=409, values=values)
         return Redirect(f"/wards/{code}/digital-team/{team_id}", status_code=303)
 
     @post("/{team_id:int}/active", opt=access("team.manage"))
@@ -173,7 +172,7 @@ class DigitalTeamController(Controller):
         """People of the register to pair with this mentor (a POST: names stay out of URLs)."""
         q = str(data.get("q", ""))[:100]
         found = await find_attendees(routed_ward(request), request.user, q)
-        return await self._show(request, code, team_id, found=found, q=q, searched=True)
+        return await self._show(request, team_id, found=found, q=q, searched=True)
 
     @post("/{team_id:int}/learners", opt=access("team.manage"))
     async def assign(
@@ -190,7 +189,7 @@ class DigitalTeamController(Controller):
                 ward_id, team_id, int(learner), request.user, client_address(request)
             )
         except InvalidInput as exc:
-            return await self._show(request, code, team_id, errors=_errors(exc.errors), status_code=422)
+            return await self._show(request, team_id, errors=_errors(exc.errors), status_code=422)
         return Redirect(f"/wards/{code}/digital-team/{team_id}", status_code=303)
 
     @post("/{team_id:int}/learners/{learner_id:int}/remove", opt=access("team.manage"))

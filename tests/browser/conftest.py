@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.factories import PASSWORD
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_FLAGS = [
     "--headless",
@@ -64,3 +66,19 @@ async def desktop() -> AsyncIterator[Any]:
     """An office PC's browser window."""
     async with browser_page(viewport={"width": 1366, "height": 900}) as page:
         yield page
+
+
+async def send_sign_in(page: Any, login: str, password: str = PASSWORD) -> None:
+    """Fill in and send the sign-in form the page shows."""
+    await page.get_by_label("Tên đăng nhập").fill(login)
+    await page.get_by_label("Mật khẩu").fill(password)
+    await page.get_by_role("button", name="Đăng nhập").click()
+
+
+async def sign_in(page: Any, base: str, login: str, password: str = PASSWORD, next_url: str = "") -> None:
+    """Sign in at `base` (then go to `next_url`, when given) and wait until signed in."""
+    await page.goto(f"{base}/signin" + (f"?next={next_url}" if next_url else ""))
+    await send_sign_in(page, login, password)
+    # The click only sends the form: the session cookie comes with the answer. Going to another page
+    # before it has come would cancel the sign-in.
+    await page.wait_for_url(lambda url: "/signin" not in url)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import browser_page
-from tests.browser.test_village_head_and_ward import sign_in
+from tests.browser.conftest import browser_page, sign_in
 from tests.factories import World, household_of_four
 
 pytestmark = pytest.mark.browser

@@ -11,8 +11,7 @@ import pytest
 from playwright.async_api import expect
 
 from surveys.core.clock import now
-from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_village_head_and_ward import sign_in
+from tests.browser.conftest import ARTIFACTS, sign_in
 from tests.factories import World
 
 pytestmark = pytest.mark.browser

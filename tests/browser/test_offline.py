@@ -20,7 +20,7 @@ from playwright.async_api import expect
 
 from surveys.core.clock import local_now, now
 from surveys.tables import Attendance, AuthSession, ClassSession, Member, Visit
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, send_sign_in, sign_in
 from tests.browser.processes import PhocapProcess, Proxy
 from tests.factories import PASSWORD, World
 
@@ -43,11 +43,6 @@ class Field:
 
     async def network_back(self) -> None:
         await asyncio.to_thread(self.server.start)
-
-    async def sign_in(self, login: str = "volunteer1") -> None:
-        await self.phone.get_by_label("Tên đăng nhập").fill(login)
-        await self.phone.get_by_label("Mật khẩu").fill(PASSWORD)
-        await self.phone.get_by_role("button", name="Đăng nhập").click()
 
     async def counter(self) -> str:
         """The number of visits waiting on the phone, as the header shows it ("" when none)."""
@@ -117,8 +112,7 @@ async def field(
 
 async def signed_in(field: Field, token: str) -> None:
     """volunteer1 scans the sticker and signs in (the phone now has the service worker)."""
-    await field.phone.goto(f"{field.url}/signin?next=/villages")
-    await field.sign_in()
+    await sign_in(field.phone, field.url, "volunteer1", next_url="/villages")
     await field.phone.wait_for_url(f"{field.url}/villages")
     # The service worker installs after the page is shown, then looks after the next pages.
     await field.phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
@@ -200,7 +194,7 @@ async def test_a_session_ended_while_offline_sends_the_queue_after_sign_in(
         "link", name="Phiên đăng nhập đã hết hạn: hãy đăng nhập lại để gửi các mục đang chờ"
     )
     await ask.click()
-    await field.sign_in()
+    await send_sign_in(phone, "volunteer1")
     await phone.wait_for_url(f"{field.url}/h/{token}")
     await field.wait_for_counter(0)
     assert await Visit.count() == 1
@@ -291,8 +285,7 @@ async def test_another_volunteer_signing_in_on_the_phone_removes_the_first_ones_
     (first,) = [name for name in await phone.evaluate("caches.keys()") if name.startswith("phocap-user-")]
     # The session ends; the phone is handed to volunteer2, who signs in.
     await AuthSession.delete(force=True)
-    await phone.goto(f"{field.url}/signin?next=/villages")
-    await field.sign_in("volunteer2")
+    await sign_in(phone, field.url, "volunteer2", next_url="/villages")
     await phone.wait_for_url(f"{field.url}/villages")
     await phone.wait_for_function("async name => !(await caches.keys()).includes(name)", arg=first)
 
@@ -304,13 +297,19 @@ async def test_signing_out_with_visits_waiting_warns_first(field: Field, world: 
     await field.take_village_offline(world.villages["v1"])
     await field.network_lost()
     await field.record_visit_offline(token)
-    async with phone.expect_event("dialog") as asked:
-        await phone.get_by_role("button", name="Đăng xuất").click()
-    dialog = await asked.value
-    assert dialog.message == (
+    # Answered by a handler, not after the click: the question can come while the click still waits
+    # for the navigation the form would make, and that click would then wait for the answer for ever.
+    asked: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def dismiss(dialog: Any) -> None:
+        asked.set_result(dialog.message)
+        await dialog.dismiss()
+
+    phone.once("dialog", dismiss)
+    await phone.get_by_role("button", name="Đăng xuất").click()
+    assert await asyncio.wait_for(asked, 15) == (
         "Còn 1 mục (lượt thăm, điểm danh) chưa gửi. Đăng xuất sẽ xóa chúng khỏi điện thoại này. Vẫn đăng xuất?"
     )
-    await dialog.dismiss()
     assert await field.counter() == "1"
     assert phone.url.endswith(f"/h/{token}/visit")
 

@@ -9,8 +9,7 @@ from typing import Any
 import docx
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_village_head_and_ward import sign_in
+from tests.browser.conftest import ARTIFACTS, sign_in
 from tests.factories import World
 from tests.server.test_report_pages import an_visited_in_august_2025
 

@@ -12,17 +12,9 @@ import pytest
 from playwright.async_api import expect
 
 from surveys.demo import DEMO_PASSWORD, load_demo
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-async def sign_in_demo(page: Any, base: str, login: str) -> None:
-    await page.goto(f"{base}/signin")
-    await page.get_by_label("Tên đăng nhập").fill(login)
-    await page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    await page.get_by_role("button", name="Đăng nhập").click()
-    await page.wait_for_load_state()
 
 
 async def _ward_order(page: Any) -> list[str]:
@@ -34,7 +26,7 @@ async def test_province_officer_on_a_phone(
     live_server: str, phone: Any, database_url: str, tmp_path: Path
 ) -> None:
     await load_demo()
-    await sign_in_demo(phone, live_server, "province")
+    await sign_in(phone, live_server, "province", DEMO_PASSWORD)
     await phone.wait_for_url(f"{live_server}/provinces/19")
     assert await phone.get_by_role("heading", name="Tỉnh Thái Nguyên").is_visible()
     # Two wards at work, each a card; no sideways scroll at 360 px.
@@ -80,7 +72,7 @@ async def test_province_officer_on_a_phone(
 
 async def test_province_dashboard_at_desktop_size(live_server: str, desktop: Any, database_url: str) -> None:
     await load_demo()
-    await sign_in_demo(desktop, live_server, "province")
+    await sign_in(desktop, live_server, "province", DEMO_PASSWORD)
     await desktop.wait_for_url(f"{live_server}/provinces/19")
     # A column header sorts; again turns the order round.
     await desktop.locator("table.province thead").get_by_role("link", name="Hộ đã đến thăm").click()

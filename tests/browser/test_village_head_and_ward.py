@@ -11,27 +11,17 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.axe import QUIET
-from tests.browser.conftest import ARTIFACTS
-from tests.factories import PASSWORD, World, make_household, person
+from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.factories import World, make_household, person
 from tests.surveys.test_reports import visit_an
 
 pytestmark = pytest.mark.browser
 
 
-async def sign_in(page: Any, base: str, login: str) -> None:
-    await page.goto(f"{base}/signin")
-    await page.get_by_label("Tên đăng nhập").fill(login)
-    await page.get_by_label("Mật khẩu").fill(PASSWORD)
-    await page.get_by_role("button", name="Đăng nhập").click()
-    # The click only sends the form: the session cookie comes with the answer. Going to another page
-    # before it has come would cancel the sign-in.
-    await page.wait_for_url(lambda url: "/signin" not in url)
-
-
 async def village_page(page: Any, url: str) -> None:
     """Open a village's list once the page is done starting: offline.js shows the "download to work
-    without a signal" box only when the service worker answers, after the page has loaded, and that
-    box pushes the search and the chips down; a tap in that moment lands on something else."""
+    without a signal" box only when the service worker answers, after the page has loaded (its place
+    is kept from the start, test_the_offline_box_moves_nothing_under_a_finger)."""
     await page.goto(url)
     await expect(page.locator(".offline-download")).to_be_visible()
 
@@ -41,6 +31,23 @@ async def settled(page: Any) -> None:
     (htmx binds them as it settles), and a tap then loads a whole page instead of the list."""
     # A function, not an expression: the page's CSP refuses the eval Playwright polls an expression with.
     await page.wait_for_function(f"() => {QUIET}")
+
+
+async def test_the_offline_box_moves_nothing_under_a_finger(
+    live_server: str, phone: Any, world: World
+) -> None:
+    # Where the search box is once the page is parsed, before offline.js has run (it starts on load).
+    await phone.add_init_script(
+        """document.addEventListener("DOMContentLoaded", () => {
+            window.searchAtFirst = document.getElementById("q").getBoundingClientRect().toJSON();
+        });"""
+    )
+    await sign_in(phone, live_server, "volunteer1")
+    await phone.goto(f"{live_server}/villages/{world.villages['v1']}", wait_until="domcontentloaded")
+    await expect(phone.locator(".offline-download")).to_be_visible()
+    first = await phone.evaluate("() => window.searchAtFirst")
+    now = await phone.evaluate('() => document.getElementById("q").getBoundingClientRect().toJSON()')
+    assert (now["x"], now["y"], now["height"]) == (first["x"], first["y"], first["height"])
 
 
 async def test_village_head_filters_not_visited_opens_one_and_exports(

@@ -12,9 +12,8 @@ from surveys.people.accounts import actor_by_id
 from surveys.register.households import household_by_token
 from surveys.survey.visits import parse_visit, record_visit
 from surveys.tables import Member, Visit
-from tests.browser.conftest import ARTIFACTS, browser_page
+from tests.browser.conftest import ARTIFACTS, browser_page, sign_in
 from tests.browser.targets import small_targets
-from tests.browser.test_village_head_and_ward import sign_in
 from tests.factories import ADULT_1, ADULT_2, ELDER, World, household_of_four
 
 pytestmark = pytest.mark.browser

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from surveys.tables import Member, Visit
-from tests.browser.conftest import ARTIFACTS
-from tests.factories import PASSWORD, World
+from tests.browser.conftest import ARTIFACTS, send_sign_in
+from tests.factories import World
 
 pytestmark = pytest.mark.browser
 
@@ -25,9 +25,7 @@ async def test_volunteer_records_a_visit_for_a_new_member_on_a_phone(
     await phone.goto(f"{live_server}/h/{token}")
     assert "Đặng Thị Ánh" not in await phone.content()
     await phone.get_by_role("link", name="Đăng nhập dành cho tình nguyện viên").click()
-    await phone.get_by_label("Tên đăng nhập").fill("volunteer1")
-    await phone.get_by_label("Mật khẩu").fill(PASSWORD)
-    await phone.get_by_role("button", name="Đăng nhập").click()
+    await send_sign_in(phone, "volunteer1")
 
     # Back at the household.
     await phone.wait_for_url(f"{live_server}/h/{token}")
