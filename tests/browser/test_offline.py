@@ -116,6 +116,9 @@ async def signed_in(field: Field, token: str) -> None:
     await field.phone.wait_for_url(f"{field.url}/villages")
     # The service worker installs after the page is shown, then looks after the next pages.
     await field.phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    # The page then tells the worker who signed in, and only then shows the download box: until it
+    # has, the worker keeps no page for anyone.
+    await expect(field.phone.locator(".offline-download").first).to_be_visible()
 
 
 async def test_a_visit_recorded_without_a_signal_is_sent_once_the_server_answers(
