@@ -263,18 +263,26 @@ async function queueVisit(url, body, hx) {
   return html(hx ? mainOf(text) : text);
 }
 
+// A form post sent now, or kept on the phone by `queue(url, body, hx)` when the network fails or the
+// server cannot answer: the queue's answer is then `queued`.
+async function sendOrKeep(request, url, queue) {
+  const body = await request.clone().text();
+  const hx = request.headers.get("HX-Request") === "true";
+  let response;
+  try {
+    response = await timeout(fetch(request), SEND_TIMEOUT_MS);
+  } catch (error) {
+    return { body, queued: await queue(url, body, hx) };
+  }
+  if (response.status >= 500) return { body, queued: await queue(url, body, hx) };
+  return { response, body, queued: null };
+}
+
 workbox.routing.registerRoute(
   ({ url }) => url.origin === location.origin && VISIT_POST.test(url.pathname),
   async ({ request, url }) => {
-    const body = await request.clone().text();
-    const hx = request.headers.get("HX-Request") === "true";
-    let response;
-    try {
-      response = await timeout(fetch(request), SEND_TIMEOUT_MS);
-    } catch (error) {
-      return queueVisit(url, body, hx);
-    }
-    if (response.status >= 500) return queueVisit(url, body, hx);
+    const { response, body, queued } = await sendOrKeep(request, url, queueVisit);
+    if (queued) return queued;
     if (response.ok || response.type === "opaqueredirect") {
       // A visit reviewed from the queue and now saved leaves the queue.
       const user = await storedUser();
@@ -366,16 +374,8 @@ async function queueAttendance(url, body, hx) {
 workbox.routing.registerRoute(
   ({ url }) => url.origin === location.origin && ATTEND_POST.test(url.pathname),
   async ({ request, url }) => {
-    const body = await request.clone().text();
-    const hx = request.headers.get("HX-Request") === "true";
-    let response;
-    try {
-      response = await timeout(fetch(request), SEND_TIMEOUT_MS);
-    } catch (error) {
-      return queueAttendance(url, body, hx);
-    }
-    if (response.status >= 500) return queueAttendance(url, body, hx);
-    return response;
+    const { response, queued } = await sendOrKeep(request, url, queueAttendance);
+    return queued || response;
   },
   "POST",
 );

@@ -231,25 +231,11 @@ async def find_attendees(
     if not households:
         return []
     members = (
-        await Member.select(
-            Member.id,
-            Member.full_name,
-            Member.birth_year,
-            Member.household,
-            Member.household._.code.as_alias("code"),
-            Member.household._.address.as_alias("address"),
-        )
+        await _attendee_rows()
         .where(Member.household.is_in([h["id"] for h in households]) & Member.removed.eq(False))
         .order_by(Member.sort_key)
     )
-    attending: set[int] = set()
-    if session_id is not None:
-        attending = {
-            r["member"]
-            for r in await Attendance.select(Attendance.member).where(
-                (Attendance.session == session_id) & Attendance.member.is_not_null()
-            )
-        }
+    attending = await _attending(session_id) if session_id is not None else set()
     found = [
         {**m, "matches": all(w in fold(m["full_name"]) for w in words), "attending": m["id"] in attending}
         for m in members
@@ -257,6 +243,26 @@ async def find_attendees(
     # A name typed finds that person; a household's code or address typed finds all its members.
     by_place = {h["id"] for h in households if all(w in fold(f"{h['code']} {h['address']}") for w in words)}
     return [m for m in found if m["matches"] or m["household"] in by_place][:SEARCH_LIMIT]
+
+
+def _attendee_rows() -> Any:
+    """Members as the attendee search and the phone's roster show them: name, birth year, household."""
+    return Member.select(
+        Member.id,
+        Member.full_name,
+        Member.birth_year,
+        Member.household,
+        Member.household._.code.as_alias("code"),
+        Member.household._.address.as_alias("address"),
+    )
+
+
+async def _attending(session_id: int) -> set[int]:
+    """The register members already on the class's attendance."""
+    rows = await Attendance.select(Attendance.member).where(
+        (Attendance.session == session_id) & Attendance.member.is_not_null()
+    )
+    return {int(r["member"]) for r in rows}
 
 
 async def class_roster(
@@ -271,14 +277,7 @@ async def class_roster(
     if not villages:
         return []
     members = (
-        await Member.select(
-            Member.id,
-            Member.full_name,
-            Member.birth_year,
-            Member.household,
-            Member.household._.code.as_alias("code"),
-            Member.household._.address.as_alias("address"),
-        )
+        await _attendee_rows()
         .where(
             Member.household._.village.is_in(villages)
             & Member.household._.archived.eq(False)
@@ -286,12 +285,7 @@ async def class_roster(
         )
         .order_by(Member.sort_key)
     )
-    attending = {
-        r["member"]
-        for r in await Attendance.select(Attendance.member).where(
-            (Attendance.session == session_id) & Attendance.member.is_not_null()
-        )
-    }
+    attending = await _attending(session_id)
     return [
         {
             **m,
