@@ -43,7 +43,7 @@ export default function queuePage(phone) {
       reason.setAttribute("role", "alert");
       const said = { 403: section.dataset.refusedForbidden, 404: section.dataset.refusedMissing };
       reason.textContent = entry.reason || said[entry.status] || section.dataset.refused;
-      what.append(document.createElement("br"), reason);
+      what.append(reason);
     }
     const tools = document.createElement("span");
     tools.className = "queue-tools";
