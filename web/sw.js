@@ -407,25 +407,31 @@ async function refreshClass(user, page) {
   }
 }
 
-// An attendance is sent as the class page's htmx form sends it: 200 when recorded, and 200 too for a
-// client_id the server already has (the first result). A refusal keeps it, with the server's reason
-// in Vietnamese, for the volunteer.
-async function sendAttendance(entry, token) {
+// A queued form post sent again, as the page sent it, with a fresh CSRF token: the server's answer, or
+// null when none came in time.
+async function post(entry, token, headers = {}) {
   const fields = new URLSearchParams(entry.body);
   fields.set("_csrf_token", token);
   const request = new Request(entry.url, {
     method: "POST",
     body: fields,
-    headers: { "x-csrftoken": token, "HX-Request": "true" },
+    headers: { "x-csrftoken": token, ...headers },
     credentials: "same-origin",
     redirect: "manual",
   });
-  let response;
   try {
-    response = await timeout(fetch(request), REPLAY_TIMEOUT_MS);
+    return await timeout(fetch(request), REPLAY_TIMEOUT_MS);
   } catch (error) {
-    return "offline";
+    return null;
   }
+}
+
+// An attendance is sent as the class page's htmx form sends it: 200 when recorded, and 200 too for a
+// client_id the server already has (the first result). A refusal keeps it, with the server's reason
+// in Vietnamese, for the volunteer.
+async function sendAttendance(entry, token) {
+  const response = await post(entry, token, { "HX-Request": "true" });
+  if (!response) return "offline";
   if (response.status === 200 && !response.headers.get("HX-Redirect")) {
     await store("queue", "readwrite", (s) => s.delete(entry.id));
     await refreshClass(entry.user, entry.page);
@@ -447,21 +453,8 @@ let replaying = null;
 
 async function send(entry, token) {
   if (entry.kind === "attendance") return sendAttendance(entry, token);
-  const fields = new URLSearchParams(entry.body);
-  fields.set("_csrf_token", token);
-  const request = new Request(entry.url, {
-    method: "POST",
-    body: fields,
-    headers: { "x-csrftoken": token },
-    credentials: "same-origin",
-    redirect: "manual",
-  });
-  let response;
-  try {
-    response = await timeout(fetch(request), REPLAY_TIMEOUT_MS);
-  } catch (error) {
-    return "offline";
-  }
+  const response = await post(entry, token);
+  if (!response) return "offline";
   if (response.ok || response.type === "opaqueredirect") {
     await store("queue", "readwrite", (s) => s.delete(entry.id));
     await refresh(entry.user, entry.token);
