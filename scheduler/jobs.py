@@ -51,7 +51,8 @@ async def weekly_digests(settings: Settings) -> dict[str, int]:
 
 async def new_year_counts(settings: Settings) -> int:
     """On 1 January members reach the identity and adult ages without any write: count every village
-    again (until then a reader counts a village whose row is of last year live)."""
-    villages = await rebuild()
+    again (until then a reader counts a village whose row is of last year live): today's rows; the past
+    days' rows stay as they were written."""
+    villages = await rebuild(history=False)
     log.info("new year: counted %d villages again", villages)
     return villages

@@ -167,6 +167,17 @@ class VillageCount(Table):
     no_digital_core = Integer(default=0)
     members_without_vneid = Integer(default=0)
     members_without_bank = Integer(default=0)
+    # The periodic report's other indicators: citizens of identity age with the basic skills, using an
+    # AI tool; citizens 60+ and those of them with VNeID; households of the priority groups (poor,
+    # elderly living alone) and those of them covered.
+    basic_skills = Integer(default=0)
+    ai_tool = Integer(default=0)
+    seniors = Integer(default=0)
+    seniors_vneid = Integer(default=0)
+    poor = Integer(default=0)
+    poor_covered = Integer(default=0)
+    elderly_alone = Integer(default=0)
+    elderly_alone_covered = Integer(default=0)
 
 
 class User(Table, tablename="app_user"):

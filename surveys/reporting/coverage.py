@@ -44,7 +44,11 @@ def households_sql(rules: CoverageRules, year: int, scope: str) -> str:
             SUM(CASE WHEN {m["adult"]} AND NOT {m["vneid"]} THEN 1 ELSE 0 END) AS without_vneid,
             SUM(CASE WHEN {m["adult"]} AND NOT {m["bank"]} THEN 1 ELSE 0 END) AS without_bank,
             SUM(CASE WHEN {m["adult"]} AND {m["level2"]} THEN 1 ELSE 0 END) AS adults_level2,
-            SUM(CASE WHEN {m["adult"]} AND {m["confirmed"]} THEN 1 ELSE 0 END) AS adults_confirmed
+            SUM(CASE WHEN {m["adult"]} AND {m["confirmed"]} THEN 1 ELSE 0 END) AS adults_confirmed,
+            SUM(CASE WHEN {m["adult"]} AND {m["core"]} THEN 1 ELSE 0 END) AS adults_skilled,
+            SUM(CASE WHEN {m["adult"]} AND {m["ai"]} THEN 1 ELSE 0 END) AS adults_ai,
+            SUM(CASE WHEN {m["senior"]} THEN 1 ELSE 0 END) AS seniors,
+            SUM(CASE WHEN {m["senior"]} AND {m["vneid"]} THEN 1 ELSE 0 END) AS seniors_vneid
         FROM member m JOIN household h ON h.id = m.household
         WHERE m.removed = FALSE AND {scope}
         GROUP BY m.household
@@ -60,9 +64,13 @@ def households_sql(rules: CoverageRules, year: int, scope: str) -> str:
         SELECT h.id, h.village, h.token, h.code, h.head_name, h.address, h.sort_key, h.search_key, h.created_at,
             CASE WHEN h.priority_elderly_alone OR h.priority_poor OR h.priority_other THEN 1 ELSE 0 END AS priority,
             CASE WHEN h.informed_at IS NOT NULL THEN 1 ELSE 0 END AS informed,
+            CASE WHEN h.priority_poor THEN 1 ELSE 0 END AS poor,
+            CASE WHEN h.priority_elderly_alone THEN 1 ELSE 0 END AS elderly_alone,
             COALESCE(mem.core, 0) AS core, COALESCE(mem.adults, 0) AS adults,
             COALESCE(mem.without_vneid, 0) AS without_vneid, COALESCE(mem.without_bank, 0) AS without_bank,
             COALESCE(mem.adults_level2, 0) AS adults_level2, COALESCE(mem.adults_confirmed, 0) AS adults_confirmed,
+            COALESCE(mem.adults_skilled, 0) AS adults_skilled, COALESCE(mem.adults_ai, 0) AS adults_ai,
+            COALESCE(mem.seniors, 0) AS seniors, COALESCE(mem.seniors_vneid, 0) AS seniors_vneid,
             COALESCE(vis.done, 0) AS done, COALESCE(vis.outcome, '') AS last_outcome, vis.at AS last_at,
             u.display_name AS last_volunteer
         FROM household h

@@ -1,5 +1,8 @@
 """A ward's numbers as they stood at a past moment, read from the visit history, and what happened
-between two moments (DESIGN.md §9: "numbers as of a date come from history").
+between two moments (DESIGN.md §9: "numbers as of a date come from history"). The periodic report reads
+its standings from the per-village daily counts; `standing_at` is its live path (`COUNTS_READ=false`),
+equal to the counts for households whose answers come from visits (the counts, as the dashboard, also
+count what the register says of a household not visited yet).
 
 Each completed `Visit` keeps the household's derived counts of that moment (by the ward's rules of
 that day). As of a moment, a household counts when it was registered before it and not archived by
@@ -19,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from surveys.core.settings import get_settings
-from surveys.survey.criteria import SENIOR_AGE, CoverageRules
+from surveys.survey.criteria import SENIOR_AGE, CoverageRules, visit_covered_sql
 from surveys.tables import Household
 
 # Households of the ward: the scope of every query here (its one argument: the ward's id).
@@ -80,17 +83,6 @@ class Activity:
         return cls(**{f.name: sum(getattr(i, f.name) for i in items) for f in fields(cls)})
 
 
-def _covered(alias: str, rules: CoverageRules) -> str:
-    """SQL: the household's latest visit (`alias`) left it covered: a digital family, every citizen of
-    identity age with VNeID (and a bank account where the ward asks). The same rule as
-    `surveys.survey.criteria.household_status`, read from the visit's counts."""
-    bank = f" AND {alias}.adults_bank = {alias}.adults" if rules.identity_requires_bank else ""
-    return (
-        f"({alias}.household IS NOT NULL AND {alias}.digital_family"
-        f" AND {alias}.adults_vneid = {alias}.adults{bank})"
-    )
-
-
 def _latest_visit(name: str) -> str:
     """A CTE `name`: each household's completed visits before a moment (first argument; then the
     ward's id), newest ranked 1."""
@@ -110,7 +102,7 @@ async def standing_at(ward_id: int, moment: datetime, rules: CoverageRules) -> d
     year = (moment - timedelta(seconds=1)).astimezone(ZoneInfo(get_settings().timezone)).year
     adult_cutoff = year - int(rules.identity_age)
     senior_cutoff = year - SENIOR_AGE
-    covered = _covered("l", rules)
+    covered = visit_covered_sql("l", rules)
     query = f"""
     WITH {_latest_visit("lv")},
     l AS (SELECT * FROM lv WHERE rn = 1),
@@ -177,7 +169,7 @@ async def activity_between(
     changed AS (
         SELECT h.village,
             SUM(CASE WHEN firsts.first_at >= {{}} AND firsts.first_at < {{}} THEN 1 ELSE 0 END) AS first_visits,
-            SUM(CASE WHEN {_covered("e", rules)} AND NOT {_covered("s", rules)}
+            SUM(CASE WHEN {visit_covered_sql("e", rules)} AND NOT {visit_covered_sql("s", rules)}
                 THEN 1 ELSE 0 END) AS newly_covered
         FROM household h
         LEFT JOIN s ON s.household = h.id

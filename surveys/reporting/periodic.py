@@ -1,12 +1,13 @@
 """The periodic report of a ward (one line per village) or a province (one line per ward): each
-indicator at the period's start and end from the visit history, the change, the target and whether
-it is met, what happened during the period, and the priority groups. A province's report is the sum
+indicator at the period's start and end (from the per-village daily counts, or, with `COUNTS_READ`
+off, counted from the visit history), the change, the target and whether it is met, what happened
+during the period, and the priority groups. A province's report is the sum
 of its wards' reports, a ward's the sum of its villages' lines (DESIGN.md §9)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from surveys.core.clock import now
 from surveys.core.replicas import replica_reads
@@ -17,6 +18,7 @@ from surveys.reporting.periods import Period
 from surveys.reporting.reports import ward_rules
 from surveys.reporting.schemas import PeriodClassesOut, PeriodFigure, PeriodLine, PeriodReportOut
 from surveys.reporting.targets import Targets, targets_for
+from surveys.reporting.village_counts import counts_read, ward_counts_on
 from surveys.tables import Province, Village, Ward
 
 # The report's indicators in their order: (name, denominator, the target it is measured against).
@@ -147,8 +149,14 @@ async def ward_period_report(ward_id: int, period: Period) -> PeriodReport:
     """The ward's report on `period`, one line per village, against the targets of the period's last
     year."""
     rules, ward = await ward_rules(ward_id)
-    start = await standing_at(ward_id, period.start, rules)
-    end = await standing_at(ward_id, period.end, rules)
+    if counts_read():
+        # The end of the day before the period, and of its last day: two rows per village.
+        counted = await ward_counts_on(ward_id, [period.first - timedelta(days=1), period.last])
+        start = {village: Standing.from_row(points[0]) for village, points in counted.items()}
+        end = {village: Standing.from_row(points[1]) for village, points in counted.items()}
+    else:
+        start = await standing_at(ward_id, period.start, rules)
+        end = await standing_at(ward_id, period.end, rules)
     activity, volunteers = await activity_between(ward_id, period.start, period.end, rules)
     villages = (
         await Village.select(Village.id, Village.code, Village.name)

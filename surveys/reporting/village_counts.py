@@ -27,13 +27,13 @@ from surveys.core.db import LOCK_VILLAGE_COUNTS, current_engine, serialise_on, w
 from surveys.core.rows import Row
 from surveys.core.settings import get_settings
 from surveys.reporting.coverage import INDICATOR_SUMS, households_sql, ward_reason_counts
-from surveys.reporting.trend_sql import TREND_COLUMNS, held_sql, local_day_sql
+from surveys.reporting.trend_sql import HISTORY_COLUMNS, PERIOD_COLUMNS, held_sql, local_day_sql
 from surveys.survey.criteria import REASONS, CoverageRules, covered_sql, reason_sql
 from surveys.tables import Household, Village, VillageCount
 
 # The counted columns of a `VillageCount` row, in the order of the table.
 COLUMNS: tuple[str, ...] = ("households", "adults", "visited", "digital_family", "informed", "vneid", "vneid_level2",
-                            "bank", "skills_confirmed", "covered", *REASONS)  # fmt: skip
+                            "bank", "skills_confirmed", "covered", *REASONS, *PERIOD_COLUMNS)  # fmt: skip
 Counts = dict[str, int]
 
 
@@ -46,7 +46,14 @@ def _sums(rules: CoverageRules) -> str:
     reasons = ", ".join(
         f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {code}" for code, cond in reason_sql(rules).items()
     )
-    return f"{INDICATOR_SUMS}, SUM(CASE WHEN {covered_sql(rules)} THEN 1 ELSE 0 END) AS covered, {reasons}"
+    covered = covered_sql(rules)
+    groups = ", ".join(
+        f"SUM({group}) AS {group}, SUM(CASE WHEN {group} = 1 AND {covered} THEN 1 ELSE 0 END) AS {group}_covered"
+        for group in ("poor", "elderly_alone")
+    )
+    return f"""{INDICATOR_SUMS}, SUM(CASE WHEN {covered} THEN 1 ELSE 0 END) AS covered, {reasons},
+        SUM(adults_skilled) AS basic_skills, SUM(adults_ai) AS ai_tool, SUM(seniors) AS seniors,
+        SUM(seniors_vneid) AS seniors_vneid, {groups}"""
 
 
 async def _rules_of(village_ids: list[int]) -> dict[CoverageRules, list[int]]:
@@ -220,16 +227,18 @@ _FIRST_SQL = f"""INSERT INTO village_count (village, day, year, {", ".join(COLUM
     ON CONFLICT (village, day) DO UPDATE SET {", ".join(f"{c} = village_count.{c} + {{}}" for c in COLUMNS)}"""
 
 
-async def rebuild(ward_id: int | None = None) -> int:
+async def rebuild(ward_id: int | None = None, history: bool = True) -> int:
     """Count every village (of the ward) again: its past days from the visit history (`_fill_history`)
-    and today's row from its households; returns how many villages. For a ward's new rules, the new
-    year, history changed behind the writers' back (an import of old visits), or when in doubt."""
+    and today's row from its households; returns how many villages. For a ward's new rules, history
+    changed behind the writers' back (an import of old visits), or when in doubt. Without `history`,
+    today's rows only (the new year: the past days keep what they were, so a past period's report
+    stays the same whenever it is run)."""
     query = Village.select(Village.id).order_by(Village.id)
     if ward_id is not None:
         query = query.where(Village.ward == ward_id)
     ids = [int(r["id"]) for r in await query]
     async with write_transaction():
-        await count_villages_again(ids)
+        await (count_villages_again if history else rebuild_villages)(ids)
     return len(ids)
 
 
@@ -252,41 +261,52 @@ async def rebuild_villages(village_ids: list[int]) -> None:
 async def _fill_history(village_ids: list[int]) -> None:
     """Inside a write transaction: replace the villages' rows of the days before today with their counts
     at the end of each day, from the visit history, as the live weekly trend counts them
-    (`surveys.reporting.trend_sql.held_sql` bucketed by local day): a row on each day something changed,
-    so the row of a day is the village's last row on or before it. These rows hold the trend's columns
-    (households, visited, digital family, informed, adults, VNeID, level 2, bank, skills confirmed);
-    covered and the reasons are counted only in today's rows."""
+    (`surveys.reporting.trend_sql.held_sql` bucketed by local day, with the rules for "covered" and the
+    periodic report's columns): a row on each day something changed, and on each 1 January since the
+    first (members reach the identity age), so the row of a day is the village's last row on or before
+    it. Each year's days are counted with that year's ages. The reasons are counted only in today's rows."""
     today = local_now().date()
-    year = this_year()
     await VillageCount.delete().where(VillageCount.village.is_in(village_ids) & (VillageCount.day < today))
-    changes: dict[int, dict[date, Counts]] = defaultdict(dict)
-
-    def add(village: int, day: Any, row: dict[str, Any], sign: int) -> None:
-        on = day if isinstance(day, date) else date.fromisoformat(str(day))
-        if on >= today:
-            return
-        counts = changes[village].setdefault(on, dict.fromkeys(TREND_COLUMNS, 0))
-        for name in TREND_COLUMNS:
-            counts[name] += sign * int(row[name] or 0)
-
-    for rules, ids in (await _rules_of(village_ids)).items():
-        scope = f"h.village IN ({', '.join('{}' for _ in ids)})"
-        query = households_sql(rules, year, scope) + held_sql(scope, local_day_sql, by_village=True)
-        for row in await Household.raw(query, *ids * 4):
-            if row["b1"] is None:
-                continue
-            add(int(row["village"]), row["b1"], row, 1)
-            if row["b2"] is not None:
-                add(int(row["village"]), row["b2"], row, -1)
     rows = []
-    for village, days in changes.items():
-        running = dict.fromkeys(COLUMNS, 0)
-        for day in sorted(days):
-            for name in TREND_COLUMNS:
-                running[name] += days[day][name]
-            rows.append(VillageCount.from_dict({"village": village, "day": day, "year": year, **running}))
+    for rules, ids in (await _rules_of(village_ids)).items():
+        year = this_year()
+        first = year
+        while year >= first:
+            changes = await _history_changes(rules, ids, year)
+            first = min([first, *(day.year for days in changes.values() for day in days)])
+            for village, days in changes.items():
+                running = dict.fromkeys(COLUMNS, 0)
+                new_year = date(year, 1, 1)
+                if year > first and new_year < today:
+                    days.setdefault(new_year, dict.fromkeys(HISTORY_COLUMNS, 0))
+                for day in sorted(days):
+                    for name in HISTORY_COLUMNS:
+                        running[name] += days[day][name]
+                    if day.year == year and day < today and (day != new_year or any(running.values())):
+                        rows.append(
+                            VillageCount.from_dict({"village": village, "day": day, "year": year, **running})
+                        )
+            year -= 1
     for start in range(0, len(rows), 1000):
         await VillageCount.insert(*rows[start : start + 1000])
+
+
+async def _history_changes(
+    rules: CoverageRules, village_ids: list[int], year: int
+) -> dict[int, dict[date, Counts]]:
+    """What changed in each village on each day, from the visit history, with the ages of `year`."""
+    changes: dict[int, dict[date, Counts]] = defaultdict(dict)
+    scope = f"h.village IN ({', '.join('{}' for _ in village_ids)})"
+    query = households_sql(rules, year, scope) + held_sql(scope, local_day_sql, by_village=True, rules=rules)
+    for row in await Household.raw(query, *village_ids * 4):
+        for bucket, sign in (("b1", 1), ("b2", -1)):
+            if row[bucket] is None:
+                break
+            day = row[bucket] if isinstance(row[bucket], date) else date.fromisoformat(str(row[bucket]))
+            counts = changes[int(row["village"])].setdefault(day, dict.fromkeys(HISTORY_COLUMNS, 0))
+            for name in HISTORY_COLUMNS:
+                counts[name] += sign * int(row[name] or 0)
+    return changes
 
 
 async def stored_trend(
@@ -345,6 +365,24 @@ async def stored_counts(scope: str, *args: Any) -> dict[int, Counts]:
             found[int(r["village_id"])] = {c: int(r[c] or 0) for c in COLUMNS}
     if stale:
         found.update(await count_villages(stale, year))
+    return found
+
+
+async def ward_counts_on(ward_id: int, days: list[date]) -> dict[int, list[Counts]]:
+    """Each village of the ward: its counts at the end of each of `days` (stored; a day from today on
+    reads the counts now, as `stored_counts`); a village without households then has zeros."""
+    today = local_now().date()
+    villages = [int(r["id"]) for r in await Village.select(Village.id).where(Village.ward == ward_id)]
+    found = {v: [dict.fromkeys(COLUMNS, 0) for _ in days] for v in villages}
+    past = [d for d in days if d < today]
+    for village, points in (await stored_trend("ward = {}", [ward_id], past, by="id")).items():
+        for day, counts in zip(past, points, strict=True):
+            found[village][days.index(day)] = counts
+    if len(past) < len(days):
+        for village, counts in (await stored_counts("ward = {}", ward_id)).items():
+            for i, day in enumerate(days):
+                if day >= today:
+                    found[village][i] = counts
     return found
 
 

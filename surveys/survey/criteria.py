@@ -208,7 +208,7 @@ _SKILL_COLUMNS = {
 
 def member_sql(rules: CoverageRules, year: int, m: str = "m") -> dict[str, str]:
     """Boolean SQL expressions over a member row aliased `m`: core, adult, vneid, level2, bank,
-    confirmed."""
+    confirmed, ai (uses an AI tool), senior (60+ in `year`)."""
     cutoff = int(year) - int(rules.identity_age)
     levels = ", ".join(f"'{level}'" for level, n in VNEID_LEVEL.items() if n >= rules.identity_min_level)
     core = " AND ".join(f"{m}.{_SKILL_COLUMNS[c]}" for c in rules.family_criteria)
@@ -219,6 +219,8 @@ def member_sql(rules: CoverageRules, year: int, m: str = "m") -> dict[str, str]:
         "level2": f"({m}.vneid = 'level2')",
         "bank": f"({m}.bank_account = 'yes')",
         "confirmed": f"({m}.skills_confirmed)",
+        "ai": f"({m}.uses_ai = 'yes')",
+        "senior": f"({m}.birth_year <= {int(year) - SENIOR_AGE})",
     }
 
 
@@ -240,3 +242,14 @@ def reason_sql(rules: CoverageRules) -> dict[str, str]:
 def covered_sql(rules: CoverageRules) -> str:
     """A household is covered when no reason holds."""
     return "NOT (" + " OR ".join(f"({r})" for r in reason_sql(rules).values()) + ")"
+
+
+def visit_covered_sql(alias: str, rules: CoverageRules) -> str:
+    """SQL: the completed visit `alias` (a row of `visit`, NULL when none) left its household covered: a
+    digital family, every citizen of identity age with VNeID (and a bank account where the ward asks).
+    `covered_sql` read from the counts a visit keeps (`identity_counts`)."""
+    bank = f" AND {alias}.adults_bank = {alias}.adults" if rules.identity_requires_bank else ""
+    return (
+        f"({alias}.household IS NOT NULL AND {alias}.digital_family"
+        f" AND {alias}.adults_vneid = {alias}.adults{bank})"
+    )

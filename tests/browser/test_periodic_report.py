@@ -34,7 +34,7 @@ async def test_ward_officer_makes_the_quarters_report_and_downloads_the_word_fil
         .filter(has_text="Công dân từ 16 tuổi có VNeID")
         .first
     )
-    assert (await vneid.locator("td").all_inner_texts())[:5] == ["0", "0,0", "2", "4", "50,0"]
+    assert (await vneid.locator("td").all_inner_texts())[:5] == ["1", "25,0", "3", "4", "75,0"]
     # On A4 paper: no bar, no period chooser, only the document.
     await desktop.emulate_media(media="print")
     assert not await desktop.locator("header.bar").is_visible()
@@ -52,4 +52,4 @@ async def test_ward_officer_makes_the_quarters_report_and_downloads_the_word_fil
     document = docx.Document(str(target))
     assert "IV. KIẾN NGHỊ, ĐỀ XUẤT" in [p.text for p in document.paragraphs]
     figures = {row.cells[0].text: row.cells[3].text for row in document.tables[1].rows}
-    assert figures["Công dân từ 16 tuổi có VNeID"] == "2"
+    assert figures["Công dân từ 16 tuổi có VNeID"] == "3"

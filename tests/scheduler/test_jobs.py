@@ -53,7 +53,7 @@ async def test_uploaded_household_lists_are_deleted_a_day_after_their_preview(
 
 async def test_on_new_years_day_the_daily_counts_are_counted_again(world: World, settings: Settings) -> None:
     # Members reach the identity age on 1 January without any write: the job recounts every village.
-    from datetime import datetime
+    from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
     from scheduler.jobs import new_year_counts
@@ -61,10 +61,23 @@ async def test_on_new_years_day_the_daily_counts_are_counted_again(world: World,
     from surveys.tables import VillageCount
 
     await VillageCount.update({VillageCount.year: VillageCount.year - 1}).where(VillageCount.id > 0)
-    assert await new_year_counts(settings) == len(world.villages)
-    assert {r["year"] for r in await VillageCount.select(VillageCount.year)} == {
-        now().astimezone(ZoneInfo(settings.timezone)).year
+    # A row of a past day stays as written: a past period's report does not move on 1 January.
+    today = now().astimezone(ZoneInfo(settings.timezone)).date()
+    past = {
+        "village": world.villages["v1"],
+        "day": today - timedelta(days=3),
+        "year": today.year - 1,
+        "households": 7,
     }
+    await VillageCount.insert(VillageCount.from_dict(past))
+    assert await new_year_counts(settings) == len(world.villages)
+    assert {
+        r["year"] for r in await VillageCount.select(VillageCount.year).where(VillageCount.day == today)
+    } == {today.year}
+    kept = await VillageCount.select(VillageCount.households, VillageCount.year).where(
+        VillageCount.day < today
+    )
+    assert kept == [{"households": 7, "year": today.year - 1}]
     assert await stored_counts("1 = 1") == await count_villages(list(world.villages.values()))
     job = build_scheduler(settings).get_job("new_year_counts")
     assert job is not None

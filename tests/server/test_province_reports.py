@@ -99,11 +99,12 @@ async def test_the_word_file_has_a_line_per_ward_and_their_sum(
     assert rows[2] == ["Xã Đồng Hỷ", *map(str, household_cells(dh))]
     total = [a + b for a, b in zip(household_cells(pq), household_cells(dh), strict=True)]
     assert rows[3] == ["Toàn tỉnh", *map(str, total)]
-    # Phong Quang's 3 households (1 visited and covered) and Đồng Hỷ's 1; nothing of Hà Nội.
-    assert rows[3] == ["Toàn tỉnh", "4", "1", "1", "1", "1"]
+    # Phong Quang's 3 households (1 visited and covered; Hùng's a digital family as the register says)
+    # and Đồng Hỷ's 1; nothing of Hà Nội.
+    assert rows[3] == ["Toàn tỉnh", "4", "1", "1", "2", "1"]
     figures = {row.cells[0].text: [c.text for c in row.cells[1:]] for row in document.tables[1].rows}
     # The province has no target of its own: each ward keeps its own.
-    assert figures["Công dân từ 16 tuổi có VNeID"] == ["0", "0,0", "2", "5", "40,0", "2", "", ""]
+    assert figures["Công dân từ 16 tuổi có VNeID"] == ["1", "20,0", "3", "5", "60,0", "2", "", ""]
 
 
 async def test_the_workbook_holds_the_same_numbers(client: AsyncTestClient[Any], world: World) -> None:
@@ -116,7 +117,7 @@ async def test_the_workbook_holds_the_same_numbers(client: AsyncTestClient[Any],
     households = list(book["Bảng 4"].iter_rows(values_only=True))
     assert ("Xã/Phường", "Số hộ", "Đã đến thăm", "Được tuyên truyền", "Gia đình số", "Đã đạt") in households
     assert ("Xã Đồng Hỷ", 1, 0, 0, 0, 0) in households
-    assert ("Toàn tỉnh", 4, 1, 1, 1, 1) in households
+    assert ("Toàn tỉnh", 4, 1, 1, 2, 1) in households
 
 
 async def test_the_api_gives_the_provinces_report_and_names_a_bad_date(
@@ -136,7 +137,7 @@ async def test_the_api_gives_the_provinces_report_and_names_a_bad_date(
     pq, dh = await wards_q3(world)
     assert [line["end"]["households"] for line in body["lines"]] == [pq.end.households, dh.end.households]
     vneid = next(f for f in body["figures"] if f["indicator"] == "vneid")
-    assert (vneid["end"], vneid["end_of"], vneid["target"], vneid["met"]) == (2, 5, None, None)
+    assert (vneid["end"], vneid["end_of"], vneid["target"], vneid["met"]) == (3, 5, None, None)
     bad = await client.get(
         "/api/provinces/19/reports", params={"from": "2025-13-01", "to": "2025-01-01"}, headers=headers
     )
@@ -233,7 +234,7 @@ def test_the_command_line_writes_the_provinces_report_file(
         assert [line["name"] for line in written["lines"]] == ["Xã Phong Quang", "Xã Đồng Hỷ"]
         workbook = tmp_path / "bao-cao-tinh.xlsx"
         assert runner.invoke(main, [*args[:-2], "--format", "xlsx", "--out", str(workbook)]).exit_code == 0
-        assert ("Toàn tỉnh", 4, 0, 0, 0, 0) in openpyxl.load_workbook(workbook)["Bảng 4"].iter_rows(
+        assert ("Toàn tỉnh", 4, 0, 0, 1, 0) in openpyxl.load_workbook(workbook)["Bảng 4"].iter_rows(
             values_only=True
         )
         # One area at a time, and one that exists.

@@ -73,6 +73,13 @@ async def _recount() -> dict[int, dict[str, int]]:
             counts["bank"] += ids["adults_bank"]
             counts["skills_confirmed"] += ids["adults_confirmed"]
             counts["covered"] += status.covered
+            counts["basic_skills"] += ids["adults_skilled"]
+            counts["ai_tool"] += ids["adults_ai"]
+            counts["seniors"] += ids["seniors"]
+            counts["seniors_vneid"] += ids["seniors_vneid"]
+            for group in ("poor", "elderly_alone"):
+                counts[group] += h[f"priority_{group}"]
+                counts[f"{group}_covered"] += h[f"priority_{group}"] and status.covered
             for reason in REASONS:
                 counts[reason] += reason in status.reasons
         found[int(village["id"])] = counts
@@ -97,6 +104,7 @@ def _member_answers(rng: random.Random, m: dict[str, Any]) -> dict[str, Any]:
         "skill_uses_services": rng.random() < 0.8,
         "skill_guides_others": rng.random() < 0.7,
         "skills_confirmed": rng.random() < 0.5,
+        "uses_ai": rng.choice(("yes", "no", "unknown")),
     }
 
 
@@ -112,7 +120,8 @@ async def _visit(rng: random.Random, world: World, household_id: int) -> None:
         answers.append({"full_name": "Lò Thị Mây", "birth_year": rng.randint(this_year() - 30, this_year() - 5),
                         "vneid": rng.choice(VNEID), "skill_learned": True})  # fmt: skip
     body = {"client_id": str(uuid.uuid4()), "outcome": outcome, "household_version": row.version,
-            "household": {"consent": True, "informed": rng.random() < 0.7}, "members": answers}  # fmt: skip
+            "household": {"consent": True, "informed": rng.random() < 0.7, "priority_poor": rng.random() < 0.4,
+                          "priority_elderly_alone": rng.random() < 0.3}, "members": answers}  # fmt: skip
     await record_visit(row, parse_visit(body), actor)
 
 
@@ -274,10 +283,13 @@ async def test_a_rebuild_makes_the_past_days_and_writes_keep_only_today(world: W
     assert after == before
 
 
-async def test_the_migration_that_made_the_table_counts_the_past_days_as_a_rebuild_does(world: World) -> None:
+async def test_the_migration_that_fills_the_table_counts_the_past_days_as_a_rebuild_does(
+    world: World,
+) -> None:
     """A database upgraded to the counts gets its trend's past weeks at once, not zeros until someone
     remembers `phocap counts rebuild`."""
-    from surveys.piccolo_migrations import phocap_2026_11_26t14_27_00_000000 as fill
+    from surveys.piccolo_migrations import phocap_2026_11_27t01_40_00_000000 as add_columns
+    from surveys.piccolo_migrations import phocap_2026_11_27t01_41_00_000000 as fill
 
     rng = random.Random(1619)
     for _ in range(10):
@@ -288,6 +300,10 @@ async def test_the_migration_that_made_the_table_counts_the_past_days_as_a_rebui
     rebuilt = await VillageCount.select(*columns).order_by(VillageCount.village, VillageCount.day)
     await (await fill.forwards()).run(backwards=True)
     assert await VillageCount.count() == 0
+    # The periodic report's columns go backwards and come back empty; the filling counts them.
+    await (await add_columns.forwards()).run(backwards=True)
+    assert "ai_tool" not in (await VillageCount.raw("SELECT * FROM village_count LIMIT 1") or [{}])[0]
+    await (await add_columns.forwards()).run()
     await (await fill.forwards()).run()
     filled = await VillageCount.select(*columns).order_by(VillageCount.village, VillageCount.day)
     assert len({r["day"] for r in filled}) > 1
