@@ -83,16 +83,16 @@ class Activity:
         return cls(**{f.name: sum(getattr(i, f.name) for i in items) for f in fields(cls)})
 
 
-def _latest_visit(name: str) -> str:
+def _latest_visit(name: str, households: str = _IN_WARD) -> str:
     """A CTE `name`: each household's completed visits before a moment (first argument; then the
-    ward's id), newest ranked 1."""
+    arguments of `households`, a condition on household `h`: by default the ward's id), newest ranked 1."""
     return f"""{name} AS (
         SELECT v.household, v.digital_family, v.informed, v.adults, v.adults_vneid, v.adults_vneid_level2,
             v.adults_bank, v.adults_confirmed, v.adults_skilled, v.adults_ai, v.seniors, v.seniors_vneid,
             v.priority_poor, v.priority_elderly_alone,
             ROW_NUMBER() OVER (PARTITION BY v.household ORDER BY v.at DESC, v.id DESC) AS rn
         FROM visit v JOIN household h ON h.id = v.household
-        WHERE v.outcome = 'done' AND v.at < {{}} AND {_IN_WARD}
+        WHERE v.outcome = 'done' AND v.at < {{}} AND {households}
     )"""
 
 
@@ -146,24 +146,34 @@ async def standing_at(ward_id: int, moment: datetime, rules: CoverageRules) -> d
 async def activity_between(
     ward_id: int, start: datetime, end: datetime, rules: CoverageRules
 ) -> tuple[dict[int, Activity], int]:
-    """What happened in the ward from `start` to `end`, per village id: visits made (any outcome),
-    households visited (completed) for the first time, households covered at the end that were not
-    at the start, volunteers who made a visit; and the ward's own count of volunteers (one who visits
-    two villages counts in each, but once for the ward)."""
+    """What happened in the ward from `start` to `end`, per village id (`activity_in`), and the ward's
+    own count of volunteers (one who visits two villages counts in each, but once for the ward)."""
+    by_village, volunteers = await activity_in("ward = {}", [ward_id], start, end, rules)
+    return by_village, volunteers.get(ward_id, 0)
+
+
+async def activity_in(
+    area: str, args: list[Any], start: datetime, end: datetime, rules: CoverageRules
+) -> tuple[dict[int, Activity], dict[int, int]]:
+    """What happened from `start` to `end` in the villages of `area` (a condition on table `village`
+    with `{}` placeholders for `args`, whose wards keep `rules`), per village id: visits made (any
+    outcome), households visited (completed) for the first time, households covered at the end that
+    were not at the start, volunteers who made a visit; and per ward id, its volunteers (each once)."""
+    households = f"h.village IN (SELECT id FROM village WHERE {area})"
     query = f"""
-    WITH {_latest_visit("ls")}, {_latest_visit("le")},
+    WITH {_latest_visit("ls", households)}, {_latest_visit("le", households)},
     s AS (SELECT * FROM ls WHERE rn = 1),
     e AS (SELECT * FROM le WHERE rn = 1),
     firsts AS (
         SELECT v.household, MIN(v.at) AS first_at
         FROM visit v JOIN household h ON h.id = v.household
-        WHERE v.outcome = 'done' AND {_IN_WARD}
+        WHERE v.outcome = 'done' AND {households}
         GROUP BY v.household
     ),
     made AS (
         SELECT h.village, COUNT(*) AS visits, COUNT(DISTINCT v.volunteer) AS volunteers
         FROM visit v JOIN household h ON h.id = v.household
-        WHERE v.at >= {{}} AND v.at < {{}} AND {_IN_WARD}
+        WHERE v.at >= {{}} AND v.at < {{}} AND {households}
         GROUP BY h.village
     ),
     changed AS (
@@ -175,7 +185,7 @@ async def activity_between(
         LEFT JOIN s ON s.household = h.id
         LEFT JOIN e ON e.household = h.id
         LEFT JOIN firsts ON firsts.household = h.id
-        WHERE {_IN_WARD}
+        WHERE {households}
         GROUP BY h.village
     )
     SELECT village.id AS village, COALESCE(made.visits, 0) AS visits, COALESCE(made.volunteers, 0) AS volunteers,
@@ -183,15 +193,20 @@ async def activity_between(
     FROM village
     LEFT JOIN made ON made.village = village.id
     LEFT JOIN changed ON changed.village = village.id
-    WHERE village.ward = {{}}
+    WHERE {area}
     """
-    args = [start, ward_id, end, ward_id, ward_id, start, end, ward_id, start, end, ward_id, ward_id]
-    rows = await Household.raw(query, *args)
+    rows = await Household.raw(
+        query, start, *args, end, *args, *args, start, end, *args, start, end, *args, *args
+    )
     volunteers = await Household.raw(
-        f"""SELECT COUNT(DISTINCT v.volunteer) AS n FROM visit v JOIN household h ON h.id = v.household
-        WHERE v.at >= {{}} AND v.at < {{}} AND {_IN_WARD}""",
+        f"""SELECT vl.ward AS ward, COUNT(DISTINCT v.volunteer) AS n
+        FROM visit v JOIN household h ON h.id = v.household JOIN village vl ON vl.id = h.village
+        WHERE v.at >= {{}} AND v.at < {{}} AND {households} GROUP BY vl.ward""",
         start,
         end,
-        ward_id,
+        *args,
     )
-    return {int(r["village"]): Activity.from_row(r) for r in rows}, int(volunteers[0]["n"] or 0)
+    return (
+        {int(r["village"]): Activity.from_row(r) for r in rows},
+        {int(r["ward"]): int(r["n"] or 0) for r in volunteers},
+    )

@@ -6,19 +6,22 @@ of its wards' reports, a ward's the sum of its villages' lines (DESIGN.md §9)."
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from typing import Any
 
 from surveys.core.clock import now
 from surveys.core.replicas import replica_reads
-from surveys.reporting.history import Activity, Standing, activity_between, standing_at
+from surveys.reporting.history import Activity, Standing, activity_between, activity_in, standing_at
 from surveys.reporting.learning import LearningFigures, learning_figures
 from surveys.reporting.official import Official, figures_for_period
 from surveys.reporting.periods import Period
+from surveys.reporting.province import rule_groups
 from surveys.reporting.reports import ward_rules
 from surveys.reporting.schemas import PeriodClassesOut, PeriodFigure, PeriodLine, PeriodReportOut
 from surveys.reporting.targets import Targets, targets_for
-from surveys.reporting.village_counts import counts_read, ward_counts_on
+from surveys.reporting.village_counts import counts_on, counts_read
 from surveys.tables import Province, Village, Ward
 
 # The report's indicators in their order: (name, denominator, the target it is measured against).
@@ -150,10 +153,7 @@ async def ward_period_report(ward_id: int, period: Period) -> PeriodReport:
     year."""
     rules, ward = await ward_rules(ward_id)
     if counts_read():
-        # The end of the day before the period, and of its last day: two rows per village.
-        counted = await ward_counts_on(ward_id, [period.first - timedelta(days=1), period.last])
-        start = {village: Standing.from_row(points[0]) for village, points in counted.items()}
-        end = {village: Standing.from_row(points[1]) for village, points in counted.items()}
+        start, end = await _stored_standings("ward = {}", [ward_id], period)
     else:
         start = await standing_at(ward_id, period.start, rules)
         end = await standing_at(ward_id, period.end, rules)
@@ -188,14 +188,58 @@ async def ward_period_report(ward_id: int, period: Period) -> PeriodReport:
     )
 
 
+async def _stored_standings(
+    scope: str, args: list[Any], period: Period
+) -> tuple[dict[int, Standing], dict[int, Standing]]:
+    """Each village in `scope` (a condition on table `village`) at the period's start and end, from the
+    daily counts: its row at the end of the day before the period and of its last day."""
+    counted = await counts_on(scope, args, [period.first - timedelta(days=1), period.last])
+    start = {village: Standing.from_row(points[0]) for village, points in counted.items()}
+    end = {village: Standing.from_row(points[1]) for village, points in counted.items()}
+    return start, end
+
+
+async def _ward_totals(province_id: int, wards: list[dict[str, Any]], period: Period) -> list[Line]:
+    """Each ward's total as its own report gives it, from the daily counts: the province's villages at
+    two days in one query and their activity in one per set of rules, not a report per ward."""
+    scope = "ward IN (SELECT id FROM ward WHERE province = {})"
+    start, end = await _stored_standings(scope, [province_id], period)
+    activity: dict[int, Activity] = {}
+    volunteers: dict[int, int] = {}
+    for rules, ids in rule_groups(wards).items():
+        area = f"ward IN ({', '.join('{}' for _ in ids)})"
+        found, people = await activity_in(area, ids, period.start, period.end, rules)
+        activity.update(found)
+        volunteers.update(people)
+    villages: dict[int, list[int]] = defaultdict(list)
+    for v in await Village.select(Village.id, Village.ward).where(Village.ward._.province == province_id):
+        villages[int(v["ward"])].append(int(v["id"]))
+    return [
+        Line.sum(
+            w["code"],
+            w["name"],
+            [
+                Line("", "", start.get(v, Standing()), end.get(v, Standing()), activity.get(v, Activity()))
+                for v in villages[int(w["id"])]
+            ],
+            volunteers.get(int(w["id"]), 0),
+        )
+        for w in wards
+    ]
+
+
 @replica_reads
 async def province_period_report(province_id: int, period: Period) -> PeriodReport:
-    """The province's report on `period`: the sum of its wards' reports, one line per ward."""
+    """The province's report on `period`: the sum of its wards' reports, one line per ward (each the
+    total of that ward's own report)."""
     province = await Province.select().where(Province.id == province_id).first()
     if province is None:
         raise LookupError(f"no province {province_id}")
-    wards = await Ward.select(Ward.id).where(Ward.province == province_id).order_by(Ward.code)
-    lines = [(await ward_period_report(w["id"], period)).total for w in wards]
+    wards = await Ward.select(*Ward.all_columns()).where(Ward.province == province_id).order_by(Ward.code)
+    if counts_read():
+        lines = await _ward_totals(province_id, wards, period)
+    else:
+        lines = [(await ward_period_report(w["id"], period)).total for w in wards]
     return PeriodReport(
         area="province",
         code=province["code"],

@@ -127,7 +127,7 @@ async def _wards(province_id: int) -> list[dict[str, Any]]:
     return list(await Ward.select().where(Ward.province == province_id).order_by(Ward.code))
 
 
-def _rule_groups(wards: list[dict[str, Any]]) -> dict[CoverageRules, list[int]]:
+def rule_groups(wards: list[dict[str, Any]]) -> dict[CoverageRules, list[int]]:
     """The wards' ids grouped by the coverage rules they keep."""
     groups: dict[CoverageRules, list[int]] = defaultdict(list)
     for ward in wards:
@@ -284,7 +284,7 @@ async def province_report(province_id: int, year: int | None = None) -> Province
     villages = await Village.select(Village.id, Village.ward).where(Village.ward._.province == province_id)
     # Only wards with villages are counted: most of a province's communes may not use phocap yet.
     in_use = {int(v["ward"]) for v in villages}
-    groups = _rule_groups([w for w in wards if int(w["id"]) in in_use])
+    groups = rule_groups([w for w in wards if int(w["id"]) in in_use])
     if counts_read():
         counts = _by_ward(await province_counts(province_id), {v["id"]: v["ward"] for v in villages})
     else:

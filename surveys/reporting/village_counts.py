@@ -368,18 +368,19 @@ async def stored_counts(scope: str, *args: Any) -> dict[int, Counts]:
     return found
 
 
-async def ward_counts_on(ward_id: int, days: list[date]) -> dict[int, list[Counts]]:
-    """Each village of the ward: its counts at the end of each of `days` (stored; a day from today on
-    reads the counts now, as `stored_counts`); a village without households then has zeros."""
+async def counts_on(scope: str, args: list[Any], days: list[date]) -> dict[int, list[Counts]]:
+    """Each village in `scope` (a condition on table `village`, with `{}` placeholders): its counts at
+    the end of each of `days` (stored; a day from today on reads the counts now, as `stored_counts`);
+    a village without households then has zeros."""
     today = local_now().date()
-    villages = [int(r["id"]) for r in await Village.select(Village.id).where(Village.ward == ward_id)]
+    villages = [int(r["id"]) for r in await Village.raw(f"SELECT id FROM village WHERE {scope}", *args)]
     found = {v: [dict.fromkeys(COLUMNS, 0) for _ in days] for v in villages}
     past = [d for d in days if d < today]
-    for village, points in (await stored_trend("ward = {}", [ward_id], past, by="id")).items():
+    for village, points in (await stored_trend(scope, args, past, by="id")).items():
         for day, counts in zip(past, points, strict=True):
             found[village][days.index(day)] = counts
     if len(past) < len(days):
-        for village, counts in (await stored_counts("ward = {}", ward_id)).items():
+        for village, counts in (await stored_counts(scope, *args)).items():
             for i, day in enumerate(days):
                 if day >= today:
                     found[village][i] = counts

@@ -1,6 +1,7 @@
-"""The province report and the ward dashboard at province size, before (counted live from the
-households, `COUNTS_READ=false`) and after (read from the per-village daily counts), side by side with
-the raw database doing the least either could: one plain query of the households per ward.
+"""The province report, the ward dashboard and the periodic report of the last quarter (province and
+largest ward) at province size, before (counted live from the households and the visit history,
+`COUNTS_READ=false`) and after (read from the per-village daily counts), side by side with the raw
+database doing the least either could: one plain query of the households per ward.
 
 Run on demand against databases filled by `phocap generate` (issue 16):
 
@@ -25,12 +26,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
+from surveys.core.clock import local_now
 from surveys.core.db import bind, engine_for_url
 from surveys.core.settings import get_settings, load_settings
 from surveys.people.accounts import create_user
@@ -78,6 +81,14 @@ async def _raw(url: str) -> None:
             db.close()
 
 
+def _last_quarter() -> str:
+    """The query of the last whole quarter before today: the periodic report an officer makes most."""
+    today = local_now().date()
+    first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    last = first - timedelta(days=1)
+    return f"from={date(last.year, last.month - 2, 1).isoformat()}&to={last.isoformat()}"
+
+
 async def _largest_ward(url: str) -> tuple[str, int]:
     rows = await Province.raw(
         """SELECT w.code AS code, COUNT(*) AS n FROM household h JOIN village v ON v.id = h.village
@@ -112,16 +123,22 @@ async def measure(url: str) -> dict[str, Any]:
                 )
                 # The live province report takes seconds at 600,000 households: fewer runs.
                 repeat = REPEAT if mode == "counts" or households < 100_000 else 3
+                # The live periodic report of the province counts every ward's history twice: once.
+                periodic_repeat = 1 if mode == "live" and households >= 100_000 else repeat
                 for name, path in (
                     ("province_report", f"/provinces/{PROVINCE}"),
                     ("ward_dashboard", f"/wards/{ward_code}"),
+                    ("periodic_province", f"/provinces/{PROVINCE}/reports?{_last_quarter()}"),
+                    ("periodic_ward", f"/wards/{ward_code}/reports?{_last_quarter()}"),
                 ):
 
                     async def get(path: str = path) -> None:
                         response = await client.get(path)
                         assert response.status_code == 200, (path, response.status_code)
 
-                    result[f"{name}_{mode}"] = await _timed(get, repeat)
+                    result[f"{name}_{mode}"] = await _timed(
+                        get, periodic_repeat if "periodic" in name else repeat
+                    )
     os.environ.pop("COUNTS_READ", None)
     get_settings.cache_clear()
     result["raw_households_per_ward"] = await _timed(lambda: _raw(url), REPEAT)
@@ -141,7 +158,8 @@ async def main() -> None:
     print(f"{'database':<11} {'households':>10} {'what':<26} {'median ms':>10} {'p90 ms':>8} {'queries':>8}")
     for r in results:
         for what in ("province_report_live", "province_report_counts", "ward_dashboard_live",
-                     "ward_dashboard_counts", "raw_households_per_ward"):  # fmt: skip
+                     "ward_dashboard_counts", "periodic_province_live", "periodic_province_counts",
+                     "periodic_ward_live", "periodic_ward_counts", "raw_households_per_ward"):  # fmt: skip
             m = r[what]
             print(
                 f"{r['database']:<11} {r['households']:>10,} {what:<26} {m['median_ms']:>10.1f} {m['p90_ms']:>8.1f} {m['queries']:>8}"
@@ -150,6 +168,7 @@ async def main() -> None:
     for r in results:
         r["province_report_ms"] = r["province_report_counts"]["median_ms"]
         r["ward_dashboard_ms"] = r["ward_dashboard_counts"]["median_ms"]
+        r["periodic_province_ms"] = r["periodic_province_counts"]["median_ms"]
     if len(results) == 2:
         small, big = results
         summary["ratio"] = {
@@ -159,6 +178,10 @@ async def main() -> None:
                 "province_report_counts",
                 "ward_dashboard_live",
                 "ward_dashboard_counts",
+                "periodic_province_live",
+                "periodic_province_counts",
+                "periodic_ward_live",
+                "periodic_ward_counts",
             )
         }
         summary["households"] = [small["households"], big["households"]]

@@ -233,6 +233,8 @@ async def test_every_report_is_the_sum_of_its_parts_on_generated_data(database_u
             assert report.total.activity.volunteers <= activity.volunteers
         whole = await province_period_report(province, period)
         assert [line.code for line in whole.lines] == [r.code for r in reports]
+        # Each ward's line is its own report's total (read for the whole province at once).
+        assert whole.lines == [r.total for r in reports]
         assert (whole.total.start, whole.total.end, whole.total.activity) == _summed(
             [r.total for r in reports]
         )
