@@ -24,86 +24,21 @@ _PARAMS = {
 }
 
 
+COLUMNS = ("basic_skills", "ai_tool", "seniors", "seniors_vneid", "poor", "poor_covered", "elderly_alone",
+           "elderly_alone_covered")  # fmt: skip
+
+
 async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="phocap", description=DESCRIPTION)
-    manager.add_column(
-        table_class_name="VillageCount",
-        tablename="village_count",
-        column_name="basic_skills",
-        db_column_name="basic_skills",
-        column_class_name="Integer",
-        column_class=Integer,
-        params=_PARAMS,
-        schema=None,
-    )
-    manager.add_column(
-        table_class_name="VillageCount",
-        tablename="village_count",
-        column_name="ai_tool",
-        db_column_name="ai_tool",
-        column_class_name="Integer",
-        column_class=Integer,
-        params=_PARAMS,
-        schema=None,
-    )
-    manager.add_column(
-        table_class_name="VillageCount",
-        tablename="village_count",
-        column_name="seniors",
-        db_column_name="seniors",
-        column_class_name="Integer",
-        column_class=Integer,
-        params=_PARAMS,
-        schema=None,
-    )
-    manager.add_column(
-        table_class_name="VillageCount",
-        tablename="village_count",
-        column_name="seniors_vneid",
-        db_column_name="seniors_vneid",
-        column_class_name="Integer",
-        column_class=Integer,
-        params=_PARAMS,
-        schema=None,
-    )
-    manager.add_column(
-        table_class_name="VillageCount",
-        tablename="village_count",
-        column_name="poor",
-        db_column_name="poor",
-        column_class_name="Integer",
-        column_class=Integer,
-        params=_PARAMS,
-        schema=None,
-    )
-    manager.add_column(
-        table_class_name="VillageCount",
-        tablename="village_count",
-        column_name="poor_covered",
-        db_column_name="poor_covered",
-        column_class_name="Integer",
-        column_class=Integer,
-        params=_PARAMS,
-        schema=None,
-    )
-    manager.add_column(
-        table_class_name="VillageCount",
-        tablename="village_count",
-        column_name="elderly_alone",
-        db_column_name="elderly_alone",
-        column_class_name="Integer",
-        column_class=Integer,
-        params=_PARAMS,
-        schema=None,
-    )
-    manager.add_column(
-        table_class_name="VillageCount",
-        tablename="village_count",
-        column_name="elderly_alone_covered",
-        db_column_name="elderly_alone_covered",
-        column_class_name="Integer",
-        column_class=Integer,
-        params=_PARAMS,
-        schema=None,
-    )
+    for column in COLUMNS:
+        manager.add_column(
+            table_class_name="VillageCount",
+            tablename="village_count",
+            column_name=column,
+            db_column_name=column,
+            column_class_name="Integer",
+            column_class=Integer,
+            params=_PARAMS,
+            schema=None,
+        )
     return manager
