@@ -160,33 +160,40 @@ async def activity_in(
     outcome), households visited (completed) for the first time, households covered at the end that
     were not at the start, volunteers who made a visit; and per ward id, its volunteers (each once)."""
     households = f"h.village IN (SELECT id FROM village WHERE {area})"
+    # Only a household with a completed visit in the period can be visited first or newly covered in it
+    # (else its latest visit at the end is its latest at the start): the period's visits (index on
+    # `visit.at`) pick them, and only their visits before the end are read, in one pass.
     query = f"""
-    WITH {_latest_visit("ls", households)}, {_latest_visit("le", households)},
-    s AS (SELECT * FROM ls WHERE rn = 1),
-    e AS (SELECT * FROM le WHERE rn = 1),
-    firsts AS (
-        SELECT v.household, MIN(v.at) AS first_at
-        FROM visit v JOIN household h ON h.id = v.household
-        WHERE v.outcome = 'done' AND {households}
-        GROUP BY v.household
-    ),
-    made AS (
-        SELECT h.village, COUNT(*) AS visits, COUNT(DISTINCT v.volunteer) AS volunteers
+    WITH period_visits AS (
+        SELECT v.household, v.volunteer, v.outcome, h.village
         FROM visit v JOIN household h ON h.id = v.household
         WHERE v.at >= {{}} AND v.at < {{}} AND {households}
-        GROUP BY h.village
+    ),
+    made AS (
+        SELECT village, COUNT(*) AS visits, COUNT(DISTINCT volunteer) AS volunteers
+        FROM period_visits GROUP BY village
+    ),
+    touched AS (SELECT DISTINCT household, village FROM period_visits WHERE outcome = 'done'),
+    done AS (
+        SELECT t.household, t.village, v.at,
+            CASE WHEN {visit_covered_sql("v", rules)} THEN 1 ELSE 0 END AS covered,
+            ROW_NUMBER() OVER (PARTITION BY v.household ORDER BY v.at DESC, v.id DESC) AS newest,
+            ROW_NUMBER() OVER (
+                PARTITION BY v.household, CASE WHEN v.at < {{}} THEN 1 ELSE 0 END ORDER BY v.at DESC, v.id DESC
+            ) AS newest_before
+        FROM touched t JOIN visit v ON v.household = t.household
+        WHERE v.outcome = 'done' AND v.at < {{}}
+    ),
+    each_household AS (
+        SELECT household, village, MIN(at) AS first_at,
+            MAX(CASE WHEN newest = 1 THEN covered ELSE 0 END) AS covered_at_end,
+            MAX(CASE WHEN at < {{}} AND newest_before = 1 THEN covered ELSE 0 END) AS covered_at_start
+        FROM done GROUP BY household, village
     ),
     changed AS (
-        SELECT h.village,
-            SUM(CASE WHEN firsts.first_at >= {{}} AND firsts.first_at < {{}} THEN 1 ELSE 0 END) AS first_visits,
-            SUM(CASE WHEN {visit_covered_sql("e", rules)} AND NOT {visit_covered_sql("s", rules)}
-                THEN 1 ELSE 0 END) AS newly_covered
-        FROM household h
-        LEFT JOIN s ON s.household = h.id
-        LEFT JOIN e ON e.household = h.id
-        LEFT JOIN firsts ON firsts.household = h.id
-        WHERE {households}
-        GROUP BY h.village
+        SELECT village, SUM(CASE WHEN first_at >= {{}} THEN 1 ELSE 0 END) AS first_visits,
+            SUM(CASE WHEN covered_at_end = 1 AND covered_at_start = 0 THEN 1 ELSE 0 END) AS newly_covered
+        FROM each_household GROUP BY village
     )
     SELECT village.id AS village, COALESCE(made.visits, 0) AS visits, COALESCE(made.volunteers, 0) AS volunteers,
         COALESCE(changed.first_visits, 0) AS first_visits, COALESCE(changed.newly_covered, 0) AS newly_covered
@@ -195,9 +202,7 @@ async def activity_in(
     LEFT JOIN changed ON changed.village = village.id
     WHERE {area}
     """
-    rows = await Household.raw(
-        query, start, *args, end, *args, *args, start, end, *args, start, end, *args, *args
-    )
+    rows = await Household.raw(query, start, end, *args, start, end, start, start, *args)
     volunteers = await Household.raw(
         f"""SELECT vl.ward AS ward, COUNT(DISTINCT v.volunteer) AS n
         FROM visit v JOIN household h ON h.id = v.household JOIN village vl ON vl.id = h.village
