@@ -110,9 +110,9 @@ async def field(
         await proxy.close()
 
 
-async def signed_in(field: Field, token: str) -> None:
-    """volunteer1 scans the sticker and signs in (the phone now has the service worker)."""
-    await sign_in(field.phone, field.url, "volunteer1", next_url="/villages")
+async def signed_in(field: Field, token: str, login: str = "volunteer1") -> None:
+    """volunteer1 (or `login`) scans the sticker and signs in (the phone now has the service worker)."""
+    await sign_in(field.phone, field.url, login, next_url="/villages")
     await field.phone.wait_for_url(f"{field.url}/villages")
     # The service worker installs after the page is shown, then looks after the next pages.
     await field.phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
@@ -596,3 +596,41 @@ async def test_an_attendance_whose_answer_was_lost_is_recorded_once(field: Field
         await phone.wait_for_function("() => !document.getElementById('send-now').disabled")
     assert field.proxy.visit_posts >= 2
     assert await Attendance.count() == 1
+
+
+async def test_a_page_opened_at_once_after_signing_in_is_kept_for_whoever_signed_in(
+    field: Field, world: World
+) -> None:
+    """The worker learns the phone's user from the page the server sends (its data-user), not only
+    from a page script's hello a moment later: the village opened at once is kept, for volunteer1."""
+    phone = field.phone
+    # volunteer2 used the phone before: its worker has them as the phone's user.
+    await signed_in(field, world.households["v3"], login="volunteer2")
+    await AuthSession.delete(force=True)
+    await sign_in(phone, field.url, "volunteer1")
+    village = f"{field.url}/villages/{world.villages['v1']}"
+    await phone.goto(village)
+    await phone.get_by_role("heading", name="Thôn Đồng Tâm").wait_for()
+
+    await field.network_lost()
+    await phone.reload()
+    await phone.get_by_role("status").filter(has_text="Không có mạng: đây là bản lưu").wait_for()
+    assert await phone.get_by_role("heading", name="Thôn Đồng Tâm").is_visible()
+
+
+async def test_a_second_user_signing_in_never_sees_the_first_ones_pages_offline(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    await signed_in(field, world.households["an"])
+    village = f"/villages/{world.villages['v1']}"
+    await phone.goto(f"{field.url}{village}")
+    await kept_on_phone(phone, village)
+    # volunteer1's session ends without signing out; volunteer2 signs in and the signal goes at once.
+    await AuthSession.delete(force=True)
+    await sign_in(phone, field.url, "volunteer2")
+    await phone.context.set_offline(True)
+    await phone.goto(f"{field.url}{village}")
+    await phone.get_by_text("Trang này chưa được tải về điện thoại.").wait_for()
+    assert not await phone.get_by_role("heading", name="Thôn Đồng Tâm").is_visible()
+    assert not await phone.evaluate(KEPT_JS, village)
