@@ -634,3 +634,50 @@ async def test_a_second_user_signing_in_never_sees_the_first_ones_pages_offline(
     await phone.get_by_text("Trang này chưa được tải về điện thoại.").wait_for()
     assert not await phone.get_by_role("heading", name="Thôn Đồng Tâm").is_visible()
     assert not await phone.evaluate(KEPT_JS, village)
+
+
+async def test_attendees_kept_on_the_phone_show_on_the_class_page_as_pending_until_sent(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    month_began = local_now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    held = await ClassSession.insert(
+        ClassSession(
+            ward=world.wards["pq"], starts_at=max(now() - timedelta(hours=1), month_began), topics=["vneid"]
+        )
+    )
+    page = f"{field.url}/wards/01849/classes/{held[0]['id']}"
+    await signed_in(field, world.households["an"])
+    await field.take_village_offline(world.villages["v1"])
+
+    await phone.context.set_offline(True)
+    await field.network_lost()
+    await phone.goto(page)
+    await _search_and_add(phone, "tran thi binh")
+    await field.wait_for_counter(1)
+    walk_in = phone.locator("details.walk-in")
+    await walk_in.locator("summary").click()
+    await walk_in.get_by_label("60 tuổi trở lên").check()
+    await walk_in.get_by_role("button", name="Thêm").click()
+    await field.wait_for_counter(2)
+
+    # Opened again without a signal: the two are on the page, as waiting to be sent.
+    await phone.goto(page)
+    heading = phone.locator("#attendance h2")
+    await expect(heading).to_have_text("0 người học · 2 chờ gửi")
+    pending = phone.locator("ol.attendees > li.pending")
+    await expect(pending).to_have_count(2)
+    texts = await pending.all_inner_texts()
+    assert "Trần Thị Bình (PQ-01-0001)" in texts[0] and "Chưa có trong danh sách hộ" in texts[1]
+    assert all(SAVED_ON_PHONE in text for text in texts)
+    await phone.screenshot(path=str(ARTIFACTS / "offline-class-pending.png"), full_page=True)
+
+    # Back online, the queue is sent: the page's list is the server's, each once, none pending.
+    await field.network_back()
+    await phone.context.set_offline(False)
+    await field.wait_for_counter(0)
+    await expect(heading).to_have_text("2 người học")
+    await expect(pending).to_have_count(0)
+    listed = await phone.locator("ol.attendees > li").all_inner_texts()
+    assert len(listed) == 2 and "Trần Thị Bình" in listed[0] and "Chưa có trong danh sách hộ" in listed[1]
+    assert await Attendance.count().where(Attendance.session == held[0]["id"]) == 2
