@@ -197,7 +197,13 @@ async function page({ request, url, event }) {
   const hx = request.headers.get("HX-Request") === "true";
   const kept = KEPT.test(url.pathname) && KEPT_QUERY.test(url.search);
   const network = fetch(request).then((response) => {
-    if (!hx) event.waitUntil(remember(url, response.clone(), kept));
+    if (hx) return response;
+    const learning = remember(url, response.clone(), kept);
+    try {
+      event.waitUntil(learning); // the worker stays up until the page is kept
+    } catch (late) {
+      // answered from the store already (a slow network): the event may no longer be extended
+    }
     return response;
   });
   try {
