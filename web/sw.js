@@ -5,6 +5,8 @@
  * - Pages: network first with a short timeout, then the copy stored for the signed-in user, then the
  *   offline page saying what is missing. Stored copies live in one cache per user (`phocap-user-KEY`,
  *   KEY an HMAC of the user id: no personal data), expire after OFFLINE_DAYS, go at sign-out.
+ * - Who the phone's user is: the KEY of the last signed-in page the server sent (its data-user) or
+ *   that a page script said hello with; another user's KEY lets the previous user's copies go.
  * - Visits: a visit that cannot be sent is kept in IndexedDB with its client_id and answered with
  *   "saved on the phone"; the page script asks for a replay (page load, `online`, "Send now").
  *   The server's client_id makes a replay of a visit that did arrive a no-op: the queue never guesses.
@@ -155,20 +157,60 @@ async function marked(text, at) {
   return text.replace('<main id="main">', `<main id="main">${note[1].replace("{time}", time)}`);
 }
 
+// ---- Who the phone's user is -------------------------------------------------------------------
+
+// A signed-in page names its user (data-user="KEY", base.html); the sign-in page names no one and
+// changes nothing. The worker takes the KEY of each page the server sends, so a page opened before
+// any page script's hello is kept, and kept for its user. One at a time, in the order the pages came
+// (`learnt`): the offline answer and sign-out's clearing wait for what the pages before them taught.
+let learnt = Promise.resolve();
+
+function inTurn(work) {
+  const turn = learnt.then(work);
+  learnt = turn.catch(() => {});
+  return turn;
+}
+
+const remember = (url, response, kept) => inTurn(async () => {
+  if (!response.ok || !(response.headers.get("Content-Type") || "").startsWith("text/html")) return;
+  const text = await response.text();
+  const user = (text.match(/<body[^>]*\sdata-user="([^"]*)"/) || [])[1];
+  if (!user) return;
+  await adopt(user);
+  // Not a page reached by a redirect: that may be another page than the one asked for.
+  if (kept && !response.redirected) await keep(url, new Response(text, response), user);
+});
+
+// `user` is the phone's user from now on; the copies stored for anyone else go (another user signed
+// in on this phone: never show one user's stored page to another).
+async function adopt(user) {
+  if (user !== (await storedUser())) await store("meta", "readwrite", (s) => s.put(user, "user"));
+  for (const name of await caches.keys()) {
+    if (name.startsWith(USER_CACHE) && name !== USER_CACHE + user) await caches.delete(name);
+  }
+}
+
 // Network first. Only pages the phone can answer from its store (a household, its visit form, a
 // village's list) give the network a short time; anything else (an export, a sticker sheet) may take
 // as long as it takes, and the offline page answers only when the network fails.
-async function page({ request, url }) {
+async function page({ request, url, event }) {
   const hx = request.headers.get("HX-Request") === "true";
   const kept = KEPT.test(url.pathname) && KEPT_QUERY.test(url.search);
-  const user = await storedUser();
   const network = fetch(request).then((response) => {
-    if (kept && !hx) keep(url, response.clone(), user).catch(() => {});
+    if (hx) return response;
+    const learning = remember(url, response.clone(), kept);
+    try {
+      event.waitUntil(learning); // the worker stays up until the page is kept
+    } catch (late) {
+      // answered from the store already (a slow network): the event may no longer be extended
+    }
     return response;
   });
   try {
     return await (kept ? timeout(network, PAGE_TIMEOUT_MS) : network);
   } catch (error) {
+    await learnt; // a page just sent may have named a new user
+    const user = await storedUser();
     let text = kept ? await stored(user, url.pathname + url.search) : null;
     // Each visit form opened from the store is a new visit: a new client_id (one kept form could
     // otherwise give a second visit the first one's id, and the server would take it for a resend).
@@ -511,13 +553,7 @@ function replay(user) {
 
 async function hello(user) {
   if (!user) return;
-  if (user !== (await storedUser())) {
-    await store("meta", "readwrite", (s) => s.put(user, "user"));
-  }
-  // Another user signed in on this phone: the copies stored for anyone else go.
-  for (const name of await caches.keys()) {
-    if (name.startsWith(USER_CACHE) && name !== USER_CACHE + user) await caches.delete(name);
-  }
+  await inTurn(() => adopt(user));
   const cache = await caches.open(USER_CACHE + user);
   for (const request of await cache.keys()) {
     const url = new URL(request.url);
@@ -575,7 +611,7 @@ async function answer(message, port) {
     case "download":
       return download(user, message.urls, port);
     case "clear":
-      return clearAll();
+      return inTurn(clearAll); // after the pages sent before sign-out were kept: nothing stays
     default:
       return counts(user);
   }

@@ -110,9 +110,9 @@ async def field(
         await proxy.close()
 
 
-async def signed_in(field: Field, token: str) -> None:
-    """volunteer1 scans the sticker and signs in (the phone now has the service worker)."""
-    await sign_in(field.phone, field.url, "volunteer1", next_url="/villages")
+async def signed_in(field: Field, token: str, login: str = "volunteer1") -> None:
+    """volunteer1 (or `login`) scans the sticker and signs in (the phone now has the service worker)."""
+    await sign_in(field.phone, field.url, login, next_url="/villages")
     await field.phone.wait_for_url(f"{field.url}/villages")
     # The service worker installs after the page is shown, then looks after the next pages.
     await field.phone.wait_for_function("() => navigator.serviceWorker.controller !== null")
@@ -493,7 +493,8 @@ async def test_class_attendance_recorded_without_a_signal_is_sent_once_and_a_ref
     await phone.goto(page)
     await phone.get_by_text("Không có mạng: đây là bản lưu trên điện thoại").wait_for()
     await _search_and_add(phone, "tran thi binh", can_use="VNeID và định danh điện tử")
-    await phone.get_by_text(SAVED_ON_PHONE).wait_for()
+    # The note at the top (the list below marks the same person as pending too).
+    await phone.locator("#attendance .notice").filter(has_text=SAVED_ON_PHONE).wait_for()
     assert "Trần Thị Bình (PQ-01-0001)" in await phone.locator("#attendance .notice").inner_text()
     await phone.screenshot(path=str(ARTIFACTS / "offline-class-saved.png"), full_page=True)
     await _search_and_add(phone, "nguyen van an")
@@ -596,3 +597,88 @@ async def test_an_attendance_whose_answer_was_lost_is_recorded_once(field: Field
         await phone.wait_for_function("() => !document.getElementById('send-now').disabled")
     assert field.proxy.visit_posts >= 2
     assert await Attendance.count() == 1
+
+
+async def test_a_page_opened_at_once_after_signing_in_is_kept_for_whoever_signed_in(
+    field: Field, world: World
+) -> None:
+    """The worker learns the phone's user from the page the server sends (its data-user), not only
+    from a page script's hello a moment later: the village opened at once is kept, for volunteer1."""
+    phone = field.phone
+    # volunteer2 used the phone before: its worker has them as the phone's user.
+    await signed_in(field, world.households["v3"], login="volunteer2")
+    await AuthSession.delete(force=True)
+    await sign_in(phone, field.url, "volunteer1")
+    village = f"{field.url}/villages/{world.villages['v1']}"
+    await phone.goto(village)
+    await phone.get_by_role("heading", name="Thôn Đồng Tâm").wait_for()
+
+    await field.network_lost()
+    await phone.reload()
+    await phone.get_by_role("status").filter(has_text="Không có mạng: đây là bản lưu").wait_for()
+    assert await phone.get_by_role("heading", name="Thôn Đồng Tâm").is_visible()
+
+
+async def test_a_second_user_signing_in_never_sees_the_first_ones_pages_offline(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    await signed_in(field, world.households["an"])
+    village = f"/villages/{world.villages['v1']}"
+    await phone.goto(f"{field.url}{village}")
+    await kept_on_phone(phone, village)
+    # volunteer1's session ends without signing out; volunteer2 signs in and the signal goes at once.
+    await AuthSession.delete(force=True)
+    await sign_in(phone, field.url, "volunteer2")
+    await phone.context.set_offline(True)
+    await phone.goto(f"{field.url}{village}")
+    await phone.get_by_text("Trang này chưa được tải về điện thoại.").wait_for()
+    assert not await phone.get_by_role("heading", name="Thôn Đồng Tâm").is_visible()
+    assert not await phone.evaluate(KEPT_JS, village)
+
+
+async def test_attendees_kept_on_the_phone_show_on_the_class_page_as_pending_until_sent(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    month_began = local_now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    held = await ClassSession.insert(
+        ClassSession(
+            ward=world.wards["pq"], starts_at=max(now() - timedelta(hours=1), month_began), topics=["vneid"]
+        )
+    )
+    page = f"{field.url}/wards/01849/classes/{held[0]['id']}"
+    await signed_in(field, world.households["an"])
+    await field.take_village_offline(world.villages["v1"])
+
+    await phone.context.set_offline(True)
+    await field.network_lost()
+    await phone.goto(page)
+    await _search_and_add(phone, "tran thi binh")
+    await field.wait_for_counter(1)
+    walk_in = phone.locator("details.walk-in")
+    await walk_in.locator("summary").click()
+    await walk_in.get_by_label("60 tuổi trở lên").check()
+    await walk_in.get_by_role("button", name="Thêm").click()
+    await field.wait_for_counter(2)
+
+    # Opened again without a signal: the two are on the page, as waiting to be sent.
+    await phone.goto(page)
+    heading = phone.locator("#attendance h2")
+    await expect(heading).to_have_text("0 người học · 2 chờ gửi")
+    pending = phone.locator("ol.attendees > li.pending")
+    await expect(pending).to_have_count(2)
+    texts = await pending.all_inner_texts()
+    assert "Trần Thị Bình (PQ-01-0001)" in texts[0] and "Chưa có trong danh sách hộ" in texts[1]
+    assert all(SAVED_ON_PHONE in text for text in texts)
+    await phone.screenshot(path=str(ARTIFACTS / "offline-class-pending.png"), full_page=True)
+
+    # Back online, the queue is sent: the page's list is the server's, each once, none pending.
+    await field.network_back()
+    await phone.context.set_offline(False)
+    await field.wait_for_counter(0)
+    await expect(heading).to_have_text("2 người học")
+    await expect(pending).to_have_count(0)
+    listed = await phone.locator("ol.attendees > li").all_inner_texts()
+    assert len(listed) == 2 and "Trần Thị Bình" in listed[0] and "Chưa có trong danh sách hộ" in listed[1]
+    assert await Attendance.count().where(Attendance.session == held[0]["id"]) == 2

@@ -1,5 +1,6 @@
 // Offline, page side (docs/architecture.md §7; web/sw.js holds the data): worker, counter, replay, sign-out.
-// Texts: #texts data-*. More modules per page by data-script (offline-queue.js, offline-download.js).
+// Texts: #texts data-*. More modules per page by data-script (offline-queue.js, offline-download.js,
+// offline-class.js).
 
 const USER = document.body.dataset.user || "";
 const TEXTS = document.getElementById("texts")?.dataset || {};
@@ -66,7 +67,7 @@ function reportReplay(result) {
   } else if (result.review) {
     notice(say("review", { n: result.review }), "/queue");
   }
-  relist?.();
+  relist?.(result);
 }
 
 let relist = null;
@@ -125,7 +126,9 @@ async function start() {
   }
   if (!(await navigator.serviceWorker.getRegistration())) return;
   navigator.serviceWorker.addEventListener("message", (event) => {
-    if (event.data?.type === "queue") showCounts(event.data);
+    if (event.data?.type !== "queue") return;
+    showCounts(event.data);
+    relist?.();
   });
   document.querySelectorAll('form[action="/signout"]').forEach(guardSignOut);
   document.getElementById("send-now")?.addEventListener("click", replay);
@@ -135,7 +138,9 @@ async function start() {
   const phone = { user: USER, ask, fill, showCounts, dateTime };
   const download = document.querySelector(".offline-download[data-script]");
   if (USER && download) (await import(download.dataset.script)).default(phone);
-  const queue = document.querySelector("#queue[data-script]");
+  // A page listing what waits on the phone (/queue, a class's pending attendees): its list is drawn
+  // again whenever the queue changes.
+  const queue = document.querySelector("#queue[data-script], #attendance-pending[data-script]");
   if (queue) relist = (await import(queue.dataset.script)).default(phone);
   if (counts.waiting) await replay();
 }
