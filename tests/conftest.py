@@ -19,7 +19,7 @@ from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from surveys.core.clock import start_clock_at
-from surveys.core.db import bind, close_pool, engine_for_url, migrate
+from surveys.core.db import bind, close_pool, engine_for_url, migrate, open_pool
 from surveys.core.settings import Settings, get_settings, load_settings
 from surveys.tables import ALL_TABLES
 from tests import log_scan
@@ -31,6 +31,8 @@ _LOG_HANDLER = pytest.StashKey[logging.Handler]()
 
 POSTGRES_URL = os.environ.get("PHOCAP_TEST_DATABASE_URL", "")
 BASE_URL = "https://testserver.local"
+# Connections the test's own PostgreSQL engine keeps (see `database_url`).
+TEST_POOL_SIZE = 4
 
 
 # A run can start at a chosen instant (ISO 8601 with its offset), e.g. a Sunday 23:30 in Vietnam, when
@@ -119,20 +121,28 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture
-async def database_url(migrated_template: str, tmp_path: Path) -> str:
+async def database_url(migrated_template: str, tmp_path: Path) -> AsyncIterator[str]:
     """A clean, migrated database bound to the tables."""
     if POSTGRES_URL:
         engine = engine_for_url(POSTGRES_URL)
+        # The test's own queries (fixtures, checks) take turns on a few kept connections of the test's
+        # event loop: without a pool each statement opened a connection, 15-20 ms each. The pool is
+        # the test's: its loop ends with the test. The app (`client`) binds an engine of its own.
+        await open_pool(engine, TEST_POOL_SIZE)
         bind(engine)
-        names = ", ".join(f'"{t._meta.tablename}"' for t in ALL_TABLES)
-        await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-        return POSTGRES_URL
+        try:
+            names = ", ".join(f'"{t._meta.tablename}"' for t in ALL_TABLES)
+            await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            yield POSTGRES_URL
+        finally:
+            await close_pool(engine)
+        return
     source = Path(migrated_template.removeprefix("sqlite:///"))
     target = tmp_path / "phocap.sqlite3"
     shutil.copyfile(source, target)
     url = f"sqlite:///{target}"
     bind(engine_for_url(url))
-    return url
+    yield url
 
 
 @pytest.fixture

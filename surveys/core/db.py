@@ -171,7 +171,10 @@ def timestamp_param() -> str:
 
 async def pending_migrations() -> list[str]:
     """Ids of the migrations not yet applied to the bound database."""
-    statuses = await CheckMigrationManager(app_name="all").get_migration_statuses()
+    # Piccolo asks once per migration: in one transaction the questions share one connection (on
+    # PostgreSQL without a pool, as the tests' apps run, each would open a connection of its own).
+    async with current_engine().transaction():
+        statuses = await CheckMigrationManager(app_name="all").get_migration_statuses()
     return [s.migration_id for s in statuses if not s.has_ran]
 
 
