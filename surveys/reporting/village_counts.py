@@ -29,7 +29,7 @@ from surveys.core.settings import get_settings
 from surveys.reporting.coverage import INDICATOR_SUMS, households_sql, ward_reason_counts
 from surveys.reporting.trend_sql import HISTORY_COLUMNS, PERIOD_COLUMNS, held_sql, local_day_sql
 from surveys.survey.criteria import REASONS, CoverageRules, covered_sql, reason_sql
-from surveys.tables import Household, Village, VillageCount
+from surveys.tables import Household, Village, VillageCount, Ward
 
 # The counted columns of a `VillageCount` row, in the order of the table.
 COLUMNS: tuple[str, ...] = ("households", "adults", "visited", "digital_family", "informed", "vneid", "vneid_level2",
@@ -56,15 +56,30 @@ def _sums(rules: CoverageRules) -> str:
         SUM(seniors_vneid) AS seniors_vneid, {groups}"""
 
 
+# The ward columns the coverage rules read (`CoverageRules.of_ward`).
+_RULE_COLUMNS = ("identity_age", "identity_min_level", "identity_requires_bank", "family_criteria")
+
+
+@lru_cache(maxsize=64)
+def _rules_sql(size: int) -> str:
+    """The rules of `size` villages' wards (`{}`: the village ids), written once per size: every visit
+    asks it, and Piccolo building the join of `Village.ward.all_columns()` cost more Python than the
+    statement costs the database."""
+    columns = ", ".join(f"w.{c}" for c in _RULE_COLUMNS)
+    return (
+        f"SELECT v.id AS village_id, {columns} FROM {Village._meta.tablename} v "
+        f"JOIN {Ward._meta.tablename} w ON w.id = v.ward "
+        f"WHERE v.id IN ({', '.join('{}' for _ in range(size))})"
+    )
+
+
 async def _rules_of(village_ids: list[int]) -> dict[CoverageRules, list[int]]:
     """The villages grouped by their ward's coverage rules."""
-    rows = await Village.select(*Village.ward.all_columns(), Village.id.as_alias("village_id")).where(
-        Village.id.is_in(village_ids)
-    )
     groups: dict[CoverageRules, list[int]] = defaultdict(list)
-    for r in rows:
-        ward = Row({k.removeprefix("ward."): v for k, v in r.items()})
-        groups[CoverageRules.of_ward(ward)].append(int(r["village_id"]))
+    if not village_ids:
+        return groups
+    for r in await Village.raw(_rules_sql(len(village_ids)), *village_ids):
+        groups[CoverageRules.of_ward(Row(r))].append(int(r["village_id"]))
     return groups
 
 

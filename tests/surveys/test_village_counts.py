@@ -411,3 +411,25 @@ async def test_writes_at_once_to_one_village_keep_its_counts(world: World) -> No
         writes += [create_household(village, found, world.users["ward"]) for _ in range(2)]
         await asyncio.gather(*writes)
         assert await _stored() == await _recount(), f"round {rounds}"
+
+
+async def test_the_rules_query_written_once_groups_villages_as_their_wards_rows_say(world: World) -> None:
+    """`_rules_of` is SQL written once per number of villages: it must read every rule of each village's
+    own ward (two wards of different rules here, booleans and the criteria list included) as
+    `CoverageRules.of_ward` of the ward's row does."""
+    from surveys.reporting.village_counts import _rules_of
+
+    rules = {Ward.identity_age: 18, Ward.identity_min_level: 2, Ward.identity_requires_bank: True,
+             Ward.family_criteria: "learned,uses_services"}  # fmt: skip
+    await Ward.update(rules).where(Ward.id == world.wards["other"])
+    expected: dict[CoverageRules, list[int]] = {}
+    for ward in await Ward.select():
+        villages = await Village.select(Village.id).where(Village.ward == ward["id"])
+        expected.setdefault(CoverageRules.of_ward(Row(ward)), []).extend(v["id"] for v in villages)
+    ids = sorted(world.villages.values())
+    got = await _rules_of(ids)
+    assert {rules: sorted(v) for rules, v in got.items()} == {r: sorted(v) for r, v in expected.items()}
+    other = CoverageRules(18, 2, True, ("learned", "uses_services"))
+    assert got[other] == [world.villages["v4"]]
+    assert await _rules_of([world.villages["v1"]]) == {CoverageRules(): [world.villages["v1"]]}
+    assert await _rules_of([]) == {}
