@@ -102,24 +102,24 @@ async def test_a_previewed_csv_is_imported_whole_and_the_report_sets_it_beside_p
     report = soup(await client.get("/wards/01849/reports", params=Q3)).select_one("article.a4")
     assert report is not None
     official = rows_of(report.select("table.doc-table")[-1])
-    # Bình has level 2 by phocap's count (1), the police count 3: phocap is 2 short. The figure for
-    # 30/06/2025 belongs to the quarter before and is not shown.
+    # Bình (visited) and Hùng (as the register says) have level 2 by phocap's count (2), the police
+    # count 3: phocap is 1 short. The figure for 30/06/2025 belongs to the quarter before and is not shown.
     assert official == [
-        ["Công dân từ 16 tuổi có VNeID mức 2", "1", "3", "-2", "30/09/2025", "Công an xã"],
+        ["Công dân từ 16 tuổi có VNeID mức 2", "2", "3", "-1", "30/09/2025", "Công an xã"],
         ["Công dân từ 16 tuổi", "4", "5", "-1", "30/09/2025", "Công an xã"],
     ]
     word = docx.Document(io.BytesIO((await client.get("/wards/01849/reports.docx", params=Q3)).content))
     assert [c.text for c in word.tables[-2].rows[1].cells] == [
-        "Công dân từ 16 tuổi có VNeID mức 2", "1", "3", "-2", "30/09/2025", "Công an xã",
+        "Công dân từ 16 tuổi có VNeID mức 2", "2", "3", "-1", "30/09/2025", "Công an xã",
     ]  # fmt: skip
     body = (
         await client.get("/api/wards/01849/reports", params=Q3, headers=await api_token(client, "ward"))
     ).json()
     level2 = next(f for f in body["figures"] if f["indicator"] == "vneid_level2")
     assert (level2["end"], level2["official"], level2["difference"], level2["official_source"]) == (
-        1,
+        2,
         3,
-        -2,
+        -1,
         "Công an xã",
     )
     # Importing again replaces, never adds a second figure for the same indicator and period end.
