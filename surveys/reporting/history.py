@@ -83,16 +83,16 @@ class Activity:
         return cls(**{f.name: sum(getattr(i, f.name) for i in items) for f in fields(cls)})
 
 
-def _latest_visit(name: str, households: str = _IN_WARD) -> str:
+def _latest_visit(name: str) -> str:
     """A CTE `name`: each household's completed visits before a moment (first argument; then the
-    arguments of `households`, a condition on household `h`: by default the ward's id), newest ranked 1."""
+    ward's id), newest ranked 1."""
     return f"""{name} AS (
         SELECT v.household, v.digital_family, v.informed, v.adults, v.adults_vneid, v.adults_vneid_level2,
             v.adults_bank, v.adults_confirmed, v.adults_skilled, v.adults_ai, v.seniors, v.seniors_vneid,
             v.priority_poor, v.priority_elderly_alone,
             ROW_NUMBER() OVER (PARTITION BY v.household ORDER BY v.at DESC, v.id DESC) AS rn
         FROM visit v JOIN household h ON h.id = v.household
-        WHERE v.outcome = 'done' AND v.at < {{}} AND {households}
+        WHERE v.outcome = 'done' AND v.at < {{}} AND {_IN_WARD}
     )"""
 
 
