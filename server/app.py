@@ -73,6 +73,7 @@ from server.views.thresholds import ThresholdsController
 from server.views.villages import StickerController, VillageController
 from server.views.wards import WardController
 from surveys.core.db import bind, close_pool, engine_for_url, ensure_migrated, open_pool
+from surveys.core.outages import quiet_driver_reconnects
 from surveys.core.replicas import routes_reads
 from surveys.core.settings import Settings, get_settings
 from surveys.people.access import RULES, OutOfArea
@@ -87,8 +88,10 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 def configure_logging(level: str) -> None:
-    """Plain logging to stderr, once per process (a no-op when logging is already set up)."""
+    """Plain logging to stderr, once per process (a no-op when logging is already set up); a database
+    outage is said once per interval, the driver's reconnect tracebacks included."""
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_driver_reconnects()
 
 
 def check_access_rules(app: Litestar) -> None:

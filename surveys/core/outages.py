@@ -103,3 +103,24 @@ class OutageLog:
 
 
 outages = OutageLog()
+
+
+class DriverReconnects(logging.Filter):
+    """Keeps the driver's own outage lines out of the log: asyncpg's pool, trying every second (then
+    less often) to reopen the connections it keeps, logs each failure with a traceback. A failure to
+    reach the database goes to `outages` instead, once per interval with the others; anything else the
+    pool logs passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and database_unreachable(exc):
+            outages.report(exc)
+            return False
+        return True
+
+
+def quiet_driver_reconnects() -> None:
+    """Install `DriverReconnects` on asyncpg's pool logger (once, whoever calls it first)."""
+    pool_log = logging.getLogger("asyncpg.pool")
+    if not any(isinstance(f, DriverReconnects) for f in pool_log.filters):
+        pool_log.addFilter(DriverReconnects())
