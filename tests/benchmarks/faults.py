@@ -69,6 +69,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has spent, from /proc: what a visit costs the server,
+    which the load of other work on the machine changes far less than visits/s."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class ThrowawayPostgres:
     """A PostgreSQL server of its own in a temporary folder, as `.ci/run` starts one."""
 
@@ -226,14 +233,17 @@ def serve(
         time.sleep(0.2)
 
 
-async def skeleton_rate(folder: str, url: str, household: int, user: int, n: int) -> float:
+async def skeleton_rate(folder: str, url: str, household: int, user: int, n: int) -> Load:
     """Visits per second the same raw rows reach through HTTP with no application in between
-    (tests/benchmarks/skeleton.py), by the volunteers' own client at n at once: the ratio's ceiling."""
+    (tests/benchmarks/skeleton.py), by the volunteers' own client at n at once: the ratio's ceiling.
+    Returns what its volunteers saw and the CPU its server spent."""
     environ = {"PHOCAP_SKELETON_DATABASE_URL": url, "PHOCAP_SKELETON_HOUSEHOLD": str(household),
                "PHOCAP_SKELETON_USER": str(user)}  # fmt: skip
     process, base = serve(folder, url, "tests.benchmarks.skeleton:create_app", environ)
     try:
+        cpu_before = cpu_seconds(process.pid)
         load = await volunteers(base, {}, ["skeleton"], RAW_SECONDS, n)
+        load.server_cpu = cpu_seconds(process.pid) - cpu_before
     finally:
         stop(process)
     if url.startswith("postgres"):
@@ -243,7 +253,7 @@ async def skeleton_rate(folder: str, url: str, household: int, user: int, n: int
             await db.execute("DELETE FROM audit_entry WHERE client_addr = 'skeleton'")
         finally:
             await db.close()
-    return len(load.accepted) / load.elapsed if load.elapsed else 0.0
+    return load
 
 
 def schedulers(folder: str, url: str, count: int = 2) -> list[subprocess.Popen[bytes]]:
@@ -300,6 +310,7 @@ class Load:
     latencies: list[float] = field(default_factory=list)
     accepted: set[str] = field(default_factory=set)
     elapsed: float = 0.0
+    server_cpu: float = 0.0  # seconds of CPU the server process spent during the load
 
 
 class Connection:
@@ -517,7 +528,9 @@ async def run(folder: str, url: str, database: ThrowawayPostgres | None, seconds
         raw_url = f"sqlite:///{copy}"
         shutil.copyfile(url.removeprefix("sqlite:///"), copy)
         raw = await asyncio.to_thread(raw_sqlite_rate, copy, household, user, n)
-    skeleton = await skeleton_rate(folder, raw_url, household, user, n)
+    bare = await skeleton_rate(folder, raw_url, household, user, n)
+    skeleton = len(bare.accepted) / bare.elapsed if bare.elapsed else 0.0
+    skeleton_cpu_ms = bare.server_cpu * 1000 / max(len(bare.answers), 1)
     server, base = serve(folder, url)
     scheduler_processes = schedulers(folder, url)
     outage = Outage()
@@ -525,11 +538,13 @@ async def run(folder: str, url: str, database: ThrowawayPostgres | None, seconds
         async with httpx.AsyncClient(base_url=base) as client:
             session = await client.post("/api/session", json={"login": "volunteer1", "password": PASSWORD})
             headers = {"Authorization": f"Bearer {session.json()['token']}"}
+        cpu_before = cpu_seconds(server.pid)
         work = [volunteers(base, headers, tokens, seconds, n)]
         if database is not None:
             work.append(outage_during(database, 0.4 * seconds, outage))
         load = (await asyncio.gather(*work))[0]
         assert isinstance(load, Load)
+        load.server_cpu = cpu_seconds(server.pid) - cpu_before
         bursts = await faults(base, headers, tokens[0], village)
     finally:
         server_exit = stop(server)
@@ -547,11 +562,11 @@ async def run(folder: str, url: str, database: ThrowawayPostgres | None, seconds
         if keep:
             Path(keep).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
             shutil.copy(log, Path(keep) / log.name)
-    report(url, seconds, n, raw, skeleton, load, outage, bursts, visits, duplicate_codes, digests, duplicate_digests,
+    report(url, seconds, n, raw, skeleton, skeleton_cpu_ms, load, outage, bursts, visits, duplicate_codes, digests, duplicate_digests,
            scheduler_errors, scheduler_exits, server_exit, server_tracebacks)  # fmt: skip
 
 
-def report(url: str, seconds: float, n: int, raw: float, skeleton: float, load: Load, outage: Outage,
+def report(url: str, seconds: float, n: int, raw: float, skeleton: float, skeleton_cpu_ms: float, load: Load, outage: Outage,
            bursts: dict[str, dict[int, int]], visits: Counter[str], duplicate_codes: int,
            digests: int, duplicate_digests: int, scheduler_errors: int, scheduler_exits: list[int | None],
            server_exit: int | None, server_tracebacks: int) -> None:  # fmt: skip
@@ -587,16 +602,19 @@ def report(url: str, seconds: float, n: int, raw: float, skeleton: float, load: 
           f"(digests {duplicate_digests} of {digests} made by the two schedulers, codes {duplicate_codes})")  # fmt: skip
     print(f"schedulers: tracebacks {scheduler_errors}, exit codes {scheduler_exits}; "
           f"server tracebacks {server_tracebacks}, exit code {server_exit}")  # fmt: skip
-    print(f"p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+    cpu_ms = load.server_cpu * 1000 / max(len(load.answers), 1)
+    print(f"p50 {p50:.0f} ms, p99 {p99:.0f} ms; server CPU {cpu_ms:.2f} ms a request")
     print(f"visits/s {rate:.1f}; raw {driver} visits/s at {n} at once {raw:.0f}; ratio {rate / raw:.3f}")
     print(f"the same raw rows through HTTP with no application (the ratio's ceiling): {skeleton:.0f}/s, "
-          f"ratio {skeleton / raw:.3f}; phocap reaches {rate / skeleton:.3f} of it")  # fmt: skip
+          f"ratio {skeleton / raw:.3f}, server CPU {skeleton_cpu_ms:.2f} ms a request; phocap reaches "
+          f"{rate / skeleton:.3f} of it")  # fmt: skip
     summary = {"database": name, "volunteers": n, "seconds": seconds, "requests": len(load.answers),
                "accepted": len(load.accepted), "lost": lost, "duplicates": duplicates,
                "errors_5xx": unexpected, "outage_503": during_outage if had_outage else None,
-               "p50_ms": round(p50, 1), "p99_ms": round(p99, 1), "visits_per_s": round(rate, 1),
+               "p50_ms": round(p50, 1), "p99_ms": round(p99, 1), "server_cpu_ms": round(cpu_ms, 2), "visits_per_s": round(rate, 1),
                "raw_visits_per_s": round(raw), "ratio": round(rate / raw, 3),
                "skeleton_visits_per_s": round(skeleton), "skeleton_ratio": round(skeleton / raw, 3),
+               "skeleton_server_cpu_ms": round(skeleton_cpu_ms, 2),
                "digests": digests, "scheduler_tracebacks": scheduler_errors, "server_tracebacks": server_tracebacks,
                "statuses": {k: v for k, v in bursts.items()}}  # fmt: skip
     print(json.dumps(summary, ensure_ascii=False))
