@@ -285,7 +285,14 @@ async def _create_commune(
                 )
                 await Member.insert(
                     *[
-                        Member(household=hh[0]["id"], sort_key=name_sort_key(p["full_name"]), **p)
+                        # On the register with their household: a report of a past period counts them.
+                        Member(
+                            household=hh[0]["id"],
+                            sort_key=name_sort_key(p["full_name"]),
+                            created_at=registered,
+                            updated_at=registered,
+                            **p,
+                        )
                         for p in people
                     ]
                 )
