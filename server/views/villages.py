@@ -17,7 +17,7 @@ from server.exports import coverage_table
 from server.params import Flag, PageNo, Reason, Sort, Status
 from server.views.render import download, page
 from surveys import schemas
-from surveys.core.exports import to_csv, to_xlsx
+from surveys.core.exports import Table, to_csv, to_xlsx
 from surveys.core.i18n import N_, gettext, use_locale
 from surveys.core.settings import Settings
 from surveys.people.access import allowed
@@ -34,6 +34,7 @@ from surveys.register.stickers import (
     stickers_pdf,
     warm_up,
 )
+from surveys.reporting.documents import cell_text
 from surveys.reporting.lists import ListFilters
 from surveys.reporting.reports import volunteer_activity
 from surveys.survey.criteria import REASONS
@@ -104,14 +105,28 @@ class VillageController(Controller):
         """The filtered list (all pages) as CSV or XLSX, for village heads and the ward office."""
         fmt = request.url.path.rsplit(".", 1)[-1]
         village = await _village(village_id)
-        filters = ListFilters.of(q, status, reason, sort, 1)
-        listing = await filters.listing(village_id, per_page=100_000)
-        province = await province_name_of_ward(village.ward_code)
-        table = coverage_table(listing.rows, village.name, village.ward_name, village.ward_code, province)
+        table = await _coverage_table(village, ListFilters.of(q, status, reason, sort, 1))
         return download(
             to_csv(table) if fmt == "csv" else to_xlsx(table),
             f"phocap-{village.ward_code}-{village.code}",
             fmt,
+        )
+
+    @get("/{village_id:int}/print", opt=access("village.report"))
+    async def print_list(
+        self,
+        request: Request[Actor, Any, Any],
+        village_id: FromPath[int],
+        status: Status = "all",
+        reason: Reason = "",
+        sort: Sort = "visit",
+    ) -> Any:
+        """The filtered list (all pages) on paper: the export's table as a page to print, A4 across, with
+        a column left empty to write in at the door."""
+        village = await _village(village_id)
+        table = await _coverage_table(village, ListFilters.of("", status, reason, sort, 1))
+        return page(
+            request, "coverage_print.html", table=table, cell=cell_text, back=f"/villages/{village_id}"
         )
 
     @get("/{village_id:int}/archived", opt=access("household.personal_data"))
@@ -244,3 +259,10 @@ async def _coverage_page(
             )
         },
     )
+
+
+async def _coverage_table(village: schemas.Village, filters: ListFilters) -> Table:
+    """The village's list as filtered, every page of it, as the export files and the printed list show it."""
+    listing = await filters.listing(village.id, per_page=100_000)
+    province = await province_name_of_ward(village.ward_code)
+    return coverage_table(listing.rows, village.name, village.ward_name, village.ward_code, province)

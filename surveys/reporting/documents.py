@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from docx import Document as new_docx
@@ -307,11 +308,13 @@ def _text(value: Cell) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:.1f}".replace(".", ",")  # Vietnamese decimal comma
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
     return str(value)
 
 
 def cell_text(value: Cell) -> str:
-    """A table cell as the documents print it (decimal comma, empty for none)."""
+    """A table cell as the documents print it (decimal comma, day/month/year, empty for none)."""
     return _text(value)
 
 

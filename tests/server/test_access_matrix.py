@@ -146,6 +146,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/villages/{village_id:int}/archived"): 200,
     ("GET", "/villages/{village_id:int}/coverage.csv"): 200,
     ("GET", "/villages/{village_id:int}/coverage.xlsx"): 200,
+    ("GET", "/villages/{village_id:int}/print"): 200,
     ("GET", "/villages/{village_id:int}/households/new"): 200,
     ("GET", "/villages/{village_id:int}/offline.json"): 200,
     ("GET", "/villages/{village_id:int}/stickers"): 200,

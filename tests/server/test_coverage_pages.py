@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import openpyxl
@@ -91,13 +92,59 @@ async def test_coverage_export_csv_and_xlsx(client: AsyncTestClient[Any], world:
     assert sheet.cell(row=6, column=7).number_format == "dd/mm/yyyy"
 
 
+async def test_the_village_head_prints_every_household_still_to_visit_on_one_sheet_of_rows(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    # 55 more households not visited: more than one page of the list (50), all of them on paper.
+    await visit_an(world)
+    v1 = world.villages["v1"]
+    for n in range(55):
+        await make_household(v1, f"PQ-01-{n + 100:04d}", [person(f"Lò Văn {n:02d}", 1980)])
+    await sign_in(client, "head1")
+    listing = soup(await client.get(f"/villages/{v1}?status=uncovered"))
+    assert len(listing.select("#results ul.households > li")) == 50 and listing.select(".pager")
+    link = listing.find("a", string="In")
+    assert link is not None and link["href"] == f"/villages/{v1}/print?status=uncovered"
+    printed = await client.get(link["href"])
+    assert printed.status_code == 200
+    page = soup(printed)
+    assert page.find("h1").text == "Danh sách hộ: Thôn Đồng Tâm"
+    headers = [th.text for th in page.select("thead th")]
+    assert headers[:3] == ["Mã hộ", "Chủ hộ", "Địa chỉ"] and headers[-1] == "Ghi chú"
+    rows = [[td.text for td in tr.select("td")] for tr in page.select("tbody tr")]
+    assert len(rows) == 56  # Ánh's household and the 55, not An's (covered)
+    assert {r[0] for r in rows} == {"PQ-01-0002", *(f"PQ-01-{n + 100:04d}" for n in range(55))}
+    assert all(r[-1] == "" for r in rows)  # the column to write in
+    assert not page.select(".pager") and page.find("p", string="56 hộ")
+    # The whole list, An's visit with its date as Vietnamese paper writes it.
+    everyone = soup(await client.get(f"/villages/{v1}/print"))
+    an = next(tr for tr in everyone.select("tbody tr") if tr.td.text == "PQ-01-0001")
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", an.select("td")[6].text)
+
+
+async def test_the_printed_list_takes_the_lists_filters_and_falls_back_as_it_does(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await visit_an(world)
+    await sign_in(client, "head1")
+    v1 = world.villages["v1"]
+    not_visited = soup(await client.get(f"/villages/{v1}/print?reason=not_visited&sort=name"))
+    assert [tr.td.text for tr in not_visited.select("tbody tr")] == ["PQ-01-0002"]
+    # Unknown values show the whole list, as the page does; a search text never reaches the paper.
+    odd = await client.get(f"/villages/{v1}/print?status=weird&reason=nope&sort=up&q=An")
+    assert odd.status_code == 200
+    assert len(soup(odd).select("tbody tr")) == 2
+    nothing = soup(await client.get(f"/villages/{v1}/print?status=covered&reason=not_visited"))
+    assert [td.text for td in nothing.select("tbody td")] == ["Không có hộ nào phù hợp."]
+
+
 async def test_volunteers_cannot_export_or_see_the_dashboard(
     client: AsyncTestClient[Any], world: World
 ) -> None:
     await sign_in(client, "volunteer1")
     v1 = world.villages["v1"]
     assert (await client.get(f"/villages/{v1}")).status_code == 200
-    for path in (f"/villages/{v1}/coverage.csv", f"/villages/{v1}/activity", "/wards/01849", "/wards/01849/report.csv",
+    for path in (f"/villages/{v1}/coverage.csv", f"/villages/{v1}/print", f"/villages/{v1}/activity", "/wards/01849", "/wards/01849/report.csv",
                  "/wards/01849/targets", "/wards/01849/activity"):  # fmt: skip
         assert (await client.get(path)).status_code == 404, path
 
