@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,34 @@ async def test_ward_dashboard_fits_a_phone_without_sideways_scrolling(
     )
     assert lines[:3] == ["Số hộ: 2", "Công dân từ 16 tuổi: 3", "Hộ đã đến thăm: 50,0\u00a0% (1)"]
     await phone.screenshot(path=str(ARTIFACTS / "ward-dashboard-360.png"), full_page=True)
+
+
+async def test_village_head_prints_the_households_still_to_visit_on_a4_across(
+    live_server: str, phone: Any, world: World
+) -> None:
+    await visit_an(world)
+    for n in range(40):
+        await make_household(world.villages["v1"], f"PQ-01-{n + 100:04d}", [person(f"Lò Văn {n:02d}", 1980)])
+    await sign_in(phone, live_server, "head1")
+    await phone.goto(f"{live_server}/villages/{world.villages['v1']}")
+    await phone.get_by_role("link", name="Chưa đạt").click()
+    await phone.get_by_role("link", name="In", exact=True).click()
+    await phone.wait_for_url(f"{live_server}/villages/{world.villages['v1']}/print?status=uncovered")
+    # On the phone: the page keeps its width, the table scrolls in its own box; the print button works.
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert await phone.get_by_role("button", name="In").is_visible()
+    assert await phone.locator("tbody tr").count() == 41
+    # On paper: A4 across, only the list (no bar, no buttons), every column inside the page.
+    pdf = await phone.pdf(prefer_css_page_size=True)
+    sizes = {
+        tuple(round(float(v)) for v in m) for m in re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    }
+    assert sizes == {(842, 595)}  # A4 landscape, in points
+    await phone.emulate_media(media="print")
+    await phone.set_viewport_size({"width": 1047, "height": 719})  # A4 across less the 10 mm margins, in px
+    assert not await phone.locator("header.bar").is_visible()
+    assert not await phone.get_by_role("button", name="In").is_visible()
+    table = phone.locator(".print-list table")
+    assert await table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await phone.screenshot(path=str(ARTIFACTS / "village-list-printed.png"))
