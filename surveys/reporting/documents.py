@@ -63,11 +63,13 @@ TABLE_PT = 13
 
 @dataclass(frozen=True)
 class DocTable:
-    """A numbered table of the report: caption, headers, rows."""
+    """A numbered table of the report: caption, headers, rows; `by_part` when its rows are the area's
+    parts (villages, or a province's wards) and their total, a grid read across as well as down."""
 
     caption: str
     headers: list[str]
     rows: list[list[Cell]]
+    by_part: bool = False
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,7 @@ def _activity_table(report: PeriodReport) -> DocTable:
          line.activity.volunteers]
         for line in [*report.lines, _total_line(report)]
     ]  # fmt: skip
-    return DocTable(gettext("Table 2. Activity during the period"), headers, rows)
+    return DocTable(gettext("Table 2. Activity during the period"), headers, rows, by_part=True)
 
 
 def _total_line(report: PeriodReport) -> Line:
@@ -292,7 +294,7 @@ def _per_part(report: PeriodReport, caption: str, columns: tuple[str, ...]) -> D
         return [getattr(standing, c) for c in columns]
 
     rows: list[list[Cell]] = [[line.name, *cells(line.end)] for line in [*report.lines, _total_line(report)]]
-    return DocTable(caption, [_part_word(report), *[_short(c) for c in columns]], rows)
+    return DocTable(caption, [_part_word(report), *[_short(c) for c in columns]], rows, by_part=True)
 
 
 def _households_table(report: PeriodReport) -> DocTable:

@@ -84,6 +84,31 @@ async def test_ward_officer_makes_the_quarters_report_as_an_a4_document(
     )  # type: ignore[index]
 
 
+async def test_on_a_phone_the_village_tables_scroll_in_a_named_box_and_the_others_stack_by_label(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    """What report.css lays out on a phone: each table of villages sits in a box a keyboard can reach
+    and scroll, named by its table's caption; every other value carries its column's name."""
+    await an_visited_in_august_2025(world)
+    await sign_in(client, "ward")
+    report = soup(await client.get("/wards/01849/reports", params={"period": "2025-Q3"})).select_one(
+        "article.a4"
+    )
+    assert report is not None
+    boxes = report.select("div.doc-scroll")
+    assert [box.table.caption.get_text() for box in boxes] == [  # type: ignore[union-attr]
+        "Bảng 2. Hoạt động trong kỳ", "Bảng 4. Hộ gia đình cuối kỳ", "Bảng 5. Công dân từ 16 tuổi cuối kỳ",
+    ]  # fmt: skip
+    for box in boxes:
+        assert box["role"] == "region" and box["tabindex"] == "0"
+        assert report.find(id=box["aria-labelledby"]) is box.caption  # type: ignore[union-attr]
+    stacked = report.select("table.doc-stack")
+    assert stacked and all(t.find_parent("div", class_="doc-scroll") is None for t in stacked)
+    vneid = stacked[0].find("th", string="Công dân từ 16 tuổi có VNeID").parent  # type: ignore[union-attr]
+    labels = {td["data-label"]: td.get_text() for td in vneid.find_all("td")}  # type: ignore[union-attr]
+    assert labels["Cuối kỳ"] == "3" and labels["Trên tổng số"] == "4" and labels["Đánh giá"] == "Chưa đạt"
+
+
 async def test_a_bad_range_comes_back_with_each_field_named_and_kept(
     client: AsyncTestClient[Any], world: World
 ) -> None:
