@@ -219,12 +219,12 @@ def _classes_table(f: LearningFigures) -> DocTable:
              for a, n in sorted(f.by_audience.items())]  # fmt: skip
     rows.append([gettext("Learners of the register"), f.learners, ""])
     rows.append([gettext("Learners able to use an AI tool"), f.learners_ai,
-                 gettext("%(p)s%% of the learners") % {"p": percent(f.learners_ai, f.learners)}])  # fmt: skip
+                 gettext("%(p)s%% of the learners") % {"p": _text(percent(f.learners_ai, f.learners))}])  # fmt: skip
     rows.append([gettext("People helped"), f.people_helped, ""])
     rows += [[gettext("Helped: %(kind)s") % {"kind": gettext(HELP_KINDS.get(k, k))}, n, ""]
              for k, n in sorted(f.helped_by_kind.items())]  # fmt: skip
     rows.append([gettext("Team members trained"), f.team_trained,
-                 gettext("%(p)s%% of the team (%(n)d)") % {"p": percent(f.team_trained, f.team_members),
+                 gettext("%(p)s%% of the team (%(n)d)") % {"p": _text(percent(f.team_trained, f.team_members)),
                                                            "n": f.team_members}])  # fmt: skip
     rows.append([gettext("Digital ambassadors with at least 5 learners"), f.ambassadors_with_enough,
                  gettext("out of %(n)d ambassadors") % {"n": f.ambassadors}])  # fmt: skip

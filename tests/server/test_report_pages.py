@@ -225,7 +225,8 @@ async def test_the_report_holds_the_dashboards_class_figures_in_json_and_workboo
     assert rows["Lớp học đã tổ chức tháng 08/2025"] == (1, "ít nhất một lớp mỗi tháng: đạt")
     assert rows["Lớp học đã tổ chức tháng 09/2025"] == (0, "ít nhất một lớp mỗi tháng: chưa đạt")
     assert rows["Lượt người học: Người cao tuổi"][0] == 2
-    assert rows["Người học dùng được công cụ AI"] == (1, "100.0% số người học")
+    # In words, as in the figures, the decimal comma of Vietnamese documents.
+    assert rows["Người học dùng được công cụ AI"] == (1, "100,0% số người học")
     assert rows["Được hỗ trợ: Đã cài VNeID"][0] == 1
     assert rows["Đại sứ số có ít nhất 5 người học"] == (0, "trên 1 Đại sứ số")
     # The next quarter does not count the August class.
