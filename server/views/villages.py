@@ -125,9 +125,10 @@ class VillageController(Controller):
         a column left empty to write in at the door."""
         village = await _village(village_id)
         table = await _coverage_table(village, ListFilters.of("", status, reason, sort, 1))
-        return page(
-            request, "coverage_print.html", table=table, cell=cell_text, back=f"/villages/{village_id}"
-        )
+        with use_locale("vi"):  # in Vietnamese, as the table it ends
+            notes = gettext("Notes")
+        return page(request, "coverage_print.html", table=table, notes=notes, cell=cell_text,
+                    back=f"/villages/{village_id}")  # fmt: skip
 
     @get("/{village_id:int}/archived", opt=access("household.personal_data"))
     async def archived(self, request: Request[Actor, Any, Any], village_id: FromPath[int]) -> Any:
