@@ -124,6 +124,11 @@ async def test_a_bad_range_comes_back_with_each_field_named_and_kept(
                                   "Hãy nhập ngày cuối kỳ báo cáo."]  # fmt: skip
     assert (await client.get("/wards/01849/reports", params={"period": "2025-Q5"})).status_code == 422
     assert (await client.get("/wards/01849/reports.docx", params={"from": "2025-07-01"})).status_code == 422
+    # The range of days stays open where it was used, with its error; folded away for a quarter.
+    assert page.select_one("details.range").has_attr("open")
+    quarter = soup(await client.get("/wards/01849/reports", params={"period": "2025-Q3"}))
+    assert not quarter.select_one("details.range").has_attr("open")
+    assert not soup(await client.get("/wards/01849/reports")).select_one("details.range").has_attr("open")
 
 
 async def test_the_word_file_is_an_editable_a4_administrative_document_with_the_figures(
