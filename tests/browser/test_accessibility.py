@@ -32,6 +32,13 @@ async def test_the_volunteers_pages_pass_axe(live_server: str, world: World) -> 
         await assert_accessible(page)
 
 
+async def test_the_village_heads_printed_list_passes_axe(live_server: str, world: World) -> None:
+    async with browser_page(**PHONE) as page:
+        await sign_in(page, live_server, "head1")
+        await page.goto(f"{live_server}/villages/{world.villages['v1']}/print?status=uncovered")
+        await assert_accessible(page)
+
+
 async def test_axe_reports_a_field_without_a_label() -> None:
     """The check itself can fail: an unlabeled field and an image without text are reported."""
     from tests.browser.axe import violations
