@@ -218,10 +218,11 @@ class Cdp:
             if method == "Network.responseReceived":
                 response = params["response"]
                 request.status = response["status"]
-                request.headers = int(response.get("encodedDataLength") or 0)
                 request.served_by_worker = bool(response.get("fromServiceWorker"))
                 headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
                 request.encoding = headers.get("content-encoding", "")
+            elif method == "Network.responseReceivedExtraInfo" and params.get("headersText"):
+                request.headers = len(params["headersText"].encode())
             elif method == "Network.dataReceived":
                 request.raw += params["dataLength"]
             elif method == "Network.loadingFinished":
