@@ -169,8 +169,11 @@ async def activity_in(
     # period's visits of every province in the database are read (docs/scaling.md §4).
     # Only a household with a completed visit in the period can be visited first or newly covered in
     # it (else its latest visit at the end is its latest at the start): at the end it stands as its
-    # latest visit of the period left it, at the start as its latest earlier one, if any (one index
-    # lookup per such household).
+    # latest visit of the period left it, at the start as its latest earlier one, if any: one lookup per
+    # such household in the index on `visit (household, at)`, written as a subquery (fenced, else
+    # PostgreSQL runs it once per use) so that no misjudged join reads the earlier visits once per
+    # household. Volunteers are counted from the distinct (village, volunteer) pairs, for the villages
+    # and the wards alike.
     fence = "MATERIALIZED " if isinstance(current_engine(), PostgresEngine) else ""
     query = f"""
     WITH period_visits AS {fence}(
@@ -180,25 +183,20 @@ async def activity_in(
         WHERE v.at >= {{}} AND v.at < {{}}
     ),
     in_area AS (SELECT * FROM period_visits WHERE village IN (SELECT id FROM village WHERE {area})),
-    made AS (
-        SELECT village, COUNT(*) AS visits, COUNT(DISTINCT volunteer) AS volunteers
-        FROM in_area GROUP BY village
-    ),
+    pairs AS (SELECT village, volunteer, COUNT(*) AS visits FROM in_area GROUP BY village, volunteer),
+    made AS (SELECT village, SUM(visits) AS visits, COUNT(volunteer) AS volunteers FROM pairs GROUP BY village),
     latest AS (
         SELECT household, village, covered,
             ROW_NUMBER() OVER (PARTITION BY household ORDER BY at DESC, id DESC) AS newest
         FROM in_area WHERE outcome = 'done'
     ),
-    earlier AS (
-        SELECT b.household, CASE WHEN {visit_covered_sql("b", rules)} THEN 1 ELSE 0 END AS covered,
-            ROW_NUMBER() OVER (PARTITION BY b.household ORDER BY b.at DESC, b.id DESC) AS newest
-        FROM visit b JOIN latest t ON t.household = b.household AND t.newest = 1
-        WHERE b.outcome = 'done' AND b.at < {{}}
-    ),
-    each_household AS (
-        SELECT t.village, t.covered AS covered_at_end, e.covered AS covered_at_start
-        FROM latest t LEFT JOIN earlier e ON e.household = t.household AND e.newest = 1
-        WHERE t.newest = 1
+    each_household AS {fence}(
+        SELECT village, covered AS covered_at_end, (
+            SELECT CASE WHEN {visit_covered_sql("b", rules)} THEN 1 ELSE 0 END FROM visit b
+            WHERE b.household = latest.household AND b.outcome = 'done' AND b.at < {{}}
+            ORDER BY b.at DESC, b.id DESC LIMIT 1
+        ) AS covered_at_start
+        FROM latest WHERE newest = 1
     ),
     changed AS (
         SELECT village, SUM(CASE WHEN covered_at_start IS NULL THEN 1 ELSE 0 END) AS first_visits,
@@ -214,8 +212,8 @@ async def activity_in(
     LEFT JOIN changed ON changed.village = village.id
     WHERE {area}
     UNION ALL
-    SELECT NULL, vl.ward, 0, COUNT(DISTINCT in_area.volunteer), 0, 0
-    FROM in_area JOIN village vl ON vl.id = in_area.village GROUP BY vl.ward
+    SELECT NULL, vl.ward, 0, COUNT(DISTINCT pairs.volunteer), 0, 0
+    FROM pairs JOIN village vl ON vl.id = pairs.village GROUP BY vl.ward
     """
     rows = await Household.raw(query, start, end, *args, start, *args)
     villages = [r for r in rows if r["village"] is not None]
