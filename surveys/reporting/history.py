@@ -156,17 +156,24 @@ async def activity_between(
 
 
 async def activity_in(
-    area: str, args: list[Any], start: datetime, end: datetime, rules: CoverageRules
+    area: str,
+    args: list[Any],
+    start: datetime,
+    end: datetime,
+    rules: CoverageRules,
+    visits_first: bool = False,
 ) -> tuple[dict[int, Activity], dict[int, int]]:
     """What happened from `start` to `end` in the villages of `area` (a condition on table `village`
     with `{}` placeholders for `args`, whose wards keep `rules`), per village id: visits made (any
     outcome), households visited (completed) for the first time, households covered at the end that
-    were not at the start, volunteers who made a visit; and per ward id, its volunteers (each once)."""
-    # One read of the period's visits (index on `visit.at`), each with its household's village, before
-    # the area is picked: given the area first, PostgreSQL starts from its households when it
-    # underestimates them (as on generated data) and looks up every one's visits to find the period's
-    # (2.3 million index reads for a province of 600,000 households; twice, for the volunteers). The
-    # period's visits of every province in the database are read (docs/scaling.md §4).
+    were not at the start, volunteers who made a visit; and per ward id, its volunteers (each once).
+    `visits_first` for a large area (a province): see below."""
+    # With `visits_first`, one read of the period's visits (index on `visit.at`), each with its
+    # household's village, before the area is picked: given the area first, PostgreSQL starts from its
+    # households when it underestimates them (as on generated data) and looks up every one's visits to
+    # find the period's (2.3 million index reads for a province of 600,000 households). The period's
+    # visits of every province in the database are read then (docs/scaling.md §4): for a ward, starting
+    # from its households is cheaper, and left to the planner.
     # Only a household with a completed visit in the period can be visited first or newly covered in
     # it (else its latest visit at the end is its latest at the start): at the end it stands as its
     # latest visit of the period left it, at the start as its latest earlier one, if any: one lookup per
@@ -176,7 +183,7 @@ async def activity_in(
     # and the wards alike.
     fence = "MATERIALIZED " if isinstance(current_engine(), PostgresEngine) else ""
     query = f"""
-    WITH period_visits AS {fence}(
+    WITH period_visits AS {fence if visits_first else ""}(
         SELECT v.id, v.at, v.household, v.volunteer, v.outcome, h.village,
             CASE WHEN {visit_covered_sql("v", rules)} THEN 1 ELSE 0 END AS covered
         FROM visit v JOIN household h ON h.id = v.household
