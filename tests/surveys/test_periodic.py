@@ -345,3 +345,32 @@ async def test_a_periods_activity_equals_a_recount_from_the_visits(database_url:
     # Households newly covered, households visited again in a period without being newly covered, and
     # volunteers who visited two villages of their ward in a period.
     assert found > 5 and again > 5 and shared > 0
+
+
+async def test_the_index_of_each_households_visits_by_time_comes_and_goes_with_its_migration(
+    database_url: str,
+) -> None:
+    """A period's activity looks up each household's visit before the period in the index on
+    visit (household, at): the migration makes it, and undoing it drops it."""
+    from piccolo.apps.migrations.commands.backwards import run_backwards
+
+    from surveys.core.db import migrate, pending_migrations
+
+    async def indexes() -> set[str]:
+        if database_url.startswith("postgresql"):
+            rows = await Visit.raw("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'visit'")
+        else:
+            rows = await Visit.raw(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'visit'"
+            )
+        return {r["name"] for r in rows}
+
+    assert "visit_household_at" in await indexes()
+    try:
+        await run_backwards(app_name="phocap", migration_id="2026-11-27T04:55:00:000000", auto_agree=True)
+        assert "visit_household_at" not in await indexes()
+        assert "2026-11-27T04:55:00:000000" in await pending_migrations()
+    finally:
+        await migrate()
+    assert "visit_household_at" in await indexes()
+    assert await pending_migrations() == []
