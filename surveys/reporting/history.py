@@ -21,6 +21,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from piccolo.engine.postgres import PostgresEngine
+
+from surveys.core.db import current_engine
 from surveys.core.settings import get_settings
 from surveys.survey.criteria import SENIOR_AGE, CoverageRules, visit_covered_sql
 from surveys.tables import Household
@@ -153,65 +156,76 @@ async def activity_between(
 
 
 async def activity_in(
-    area: str, args: list[Any], start: datetime, end: datetime, rules: CoverageRules
+    area: str,
+    args: list[Any],
+    start: datetime,
+    end: datetime,
+    rules: CoverageRules,
+    visits_first: bool = False,
 ) -> tuple[dict[int, Activity], dict[int, int]]:
     """What happened from `start` to `end` in the villages of `area` (a condition on table `village`
     with `{}` placeholders for `args`, whose wards keep `rules`), per village id: visits made (any
     outcome), households visited (completed) for the first time, households covered at the end that
-    were not at the start, volunteers who made a visit; and per ward id, its volunteers (each once)."""
-    households = f"h.village IN (SELECT id FROM village WHERE {area})"
-    # Only a household with a completed visit in the period can be visited first or newly covered in it
-    # (else its latest visit at the end is its latest at the start): the period's visits (index on
-    # `visit.at`) pick them, and only their visits before the end are read, in one pass.
+    were not at the start, volunteers who made a visit; and per ward id, its volunteers (each once).
+    `visits_first` for a large area (a province): see below."""
+    # With `visits_first`, one read of the period's visits (index on `visit.at`), each with its
+    # household's village, before the area is picked: given the area first, PostgreSQL starts from its
+    # households when it underestimates them (as on generated data) and looks up every one's visits to
+    # find the period's (2.3 million index reads for a province of 600,000 households). The period's
+    # visits of every province in the database are read then (docs/scaling.md §4): for a ward, starting
+    # from its households is cheaper, and left to the planner.
+    # Only a household with a completed visit in the period can be visited first or newly covered in
+    # it (else its latest visit at the end is its latest at the start): at the end it stands as its
+    # latest visit of the period left it, at the start as its latest earlier one, if any: one lookup per
+    # such household in the index on `visit (household, at)`, written as a subquery (fenced, else
+    # PostgreSQL runs it once per use) so that no misjudged join reads the earlier visits once per
+    # household. Volunteers are counted from the distinct (village, volunteer) pairs, for the villages
+    # and the wards alike.
+    fence = "MATERIALIZED " if isinstance(current_engine(), PostgresEngine) else ""
     query = f"""
-    WITH period_visits AS (
-        SELECT v.household, v.volunteer, v.outcome, h.village
+    WITH period_visits AS {fence if visits_first else ""}(
+        SELECT v.id, v.at, v.household, v.volunteer, v.outcome, h.village,
+            CASE WHEN {visit_covered_sql("v", rules)} THEN 1 ELSE 0 END AS covered
         FROM visit v JOIN household h ON h.id = v.household
-        WHERE v.at >= {{}} AND v.at < {{}} AND {households}
+        WHERE v.at >= {{}} AND v.at < {{}}
     ),
-    made AS (
-        SELECT village, COUNT(*) AS visits, COUNT(DISTINCT volunteer) AS volunteers
-        FROM period_visits GROUP BY village
+    in_area AS (SELECT * FROM period_visits WHERE village IN (SELECT id FROM village WHERE {area})),
+    pairs AS (SELECT village, volunteer, COUNT(*) AS visits FROM in_area GROUP BY village, volunteer),
+    made AS (SELECT village, SUM(visits) AS visits, COUNT(volunteer) AS volunteers FROM pairs GROUP BY village),
+    latest AS (
+        SELECT household, village, covered,
+            ROW_NUMBER() OVER (PARTITION BY household ORDER BY at DESC, id DESC) AS newest
+        FROM in_area WHERE outcome = 'done'
     ),
-    touched AS (SELECT DISTINCT household, village FROM period_visits WHERE outcome = 'done'),
-    done AS (
-        SELECT t.household, t.village, v.at,
-            CASE WHEN {visit_covered_sql("v", rules)} THEN 1 ELSE 0 END AS covered,
-            ROW_NUMBER() OVER (PARTITION BY v.household ORDER BY v.at DESC, v.id DESC) AS newest,
-            ROW_NUMBER() OVER (
-                PARTITION BY v.household, CASE WHEN v.at < {{}} THEN 1 ELSE 0 END ORDER BY v.at DESC, v.id DESC
-            ) AS newest_before
-        FROM touched t JOIN visit v ON v.household = t.household
-        WHERE v.outcome = 'done' AND v.at < {{}}
-    ),
-    each_household AS (
-        SELECT household, village, MIN(at) AS first_at,
-            MAX(CASE WHEN newest = 1 THEN covered ELSE 0 END) AS covered_at_end,
-            MAX(CASE WHEN at < {{}} AND newest_before = 1 THEN covered ELSE 0 END) AS covered_at_start
-        FROM done GROUP BY household, village
+    each_household AS {fence}(
+        SELECT village, covered AS covered_at_end, (
+            SELECT CASE WHEN {visit_covered_sql("b", rules)} THEN 1 ELSE 0 END FROM visit b
+            WHERE b.household = latest.household AND b.outcome = 'done' AND b.at < {{}}
+            ORDER BY b.at DESC, b.id DESC LIMIT 1
+        ) AS covered_at_start
+        FROM latest WHERE newest = 1
     ),
     changed AS (
-        SELECT village, SUM(CASE WHEN first_at >= {{}} THEN 1 ELSE 0 END) AS first_visits,
-            SUM(CASE WHEN covered_at_end = 1 AND covered_at_start = 0 THEN 1 ELSE 0 END) AS newly_covered
+        SELECT village, SUM(CASE WHEN covered_at_start IS NULL THEN 1 ELSE 0 END) AS first_visits,
+            SUM(CASE WHEN covered_at_end = 1 AND COALESCE(covered_at_start, 0) = 0 THEN 1 ELSE 0 END)
+                AS newly_covered
         FROM each_household GROUP BY village
     )
-    SELECT village.id AS village, COALESCE(made.visits, 0) AS visits, COALESCE(made.volunteers, 0) AS volunteers,
-        COALESCE(changed.first_visits, 0) AS first_visits, COALESCE(changed.newly_covered, 0) AS newly_covered
+    SELECT village.id AS village, NULL AS ward, COALESCE(made.visits, 0) AS visits,
+        COALESCE(made.volunteers, 0) AS volunteers, COALESCE(changed.first_visits, 0) AS first_visits,
+        COALESCE(changed.newly_covered, 0) AS newly_covered
     FROM village
     LEFT JOIN made ON made.village = village.id
     LEFT JOIN changed ON changed.village = village.id
     WHERE {area}
+    UNION ALL
+    SELECT NULL, vl.ward, 0, COUNT(DISTINCT pairs.volunteer), 0, 0
+    FROM pairs JOIN village vl ON vl.id = pairs.village GROUP BY vl.ward
     """
-    rows = await Household.raw(query, start, end, *args, start, end, start, start, *args)
-    volunteers = await Household.raw(
-        f"""SELECT vl.ward AS ward, COUNT(DISTINCT v.volunteer) AS n
-        FROM visit v JOIN household h ON h.id = v.household JOIN village vl ON vl.id = h.village
-        WHERE v.at >= {{}} AND v.at < {{}} AND {households} GROUP BY vl.ward""",
-        start,
-        end,
-        *args,
-    )
+    rows = await Household.raw(query, start, end, *args, start, *args)
+    villages = [r for r in rows if r["village"] is not None]
+    wards = [r for r in rows if r["village"] is None]
     return (
-        {int(r["village"]): Activity.from_row(r) for r in rows},
-        {int(r["ward"]): int(r["n"] or 0) for r in volunteers},
+        {int(r["village"]): Activity.from_row(r) for r in villages},
+        {int(r["ward"]): int(r["volunteers"] or 0) for r in wards},
     )

@@ -310,7 +310,7 @@ async def test_a_periods_activity_equals_a_recount_from_the_visits(database_url:
             and latest[-1]["adults_vneid"] == latest[-1]["adults"]
         )
 
-    found = again = 0
+    found = again = shared = 0
     for period in (named_period("2025-Q1"), named_period("2025-Q3"), Period(date(2025, 5, 20), date(2026, 2, 1)),
                    named_period("2026"), Period(date(2024, 1, 1), date(2024, 12, 31))):  # fmt: skip
         start, end = period.start, period.end
@@ -336,5 +336,41 @@ async def test_a_periods_activity_equals_a_recount_from_the_visits(database_url:
                 assert line.activity == expected, (period, line.code)
                 found += expected.newly_covered
                 again += len({v["household"] for v in during if v["outcome"] == "done"} - firsts - newly)
-    # Households newly covered, and households visited again in a period without being newly covered.
-    assert found > 5 and again > 5
+            # The ward's volunteers, each once though they visit several of its villages.
+            in_ward = [v for v in visits if v["village"] in villages.values() and start <= v["at"] < end]
+            assert report.total.activity.volunteers == len({v["volunteer"] for v in in_ward}), period
+            shared += report.total.activity.volunteers < sum(
+                line.activity.volunteers for line in report.lines
+            )
+    # Households newly covered, households visited again in a period without being newly covered, and
+    # volunteers who visited two villages of their ward in a period.
+    assert found > 5 and again > 5 and shared > 0
+
+
+async def test_the_index_of_each_households_visits_by_time_comes_and_goes_with_its_migration(
+    database_url: str,
+) -> None:
+    """A period's activity looks up each household's visit before the period in the index on
+    visit (household, at): the migration makes it, and undoing it drops it."""
+    from piccolo.apps.migrations.commands.backwards import run_backwards
+
+    from surveys.core.db import migrate, pending_migrations
+
+    async def indexes() -> set[str]:
+        if database_url.startswith("postgresql"):
+            rows = await Visit.raw("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'visit'")
+        else:
+            rows = await Visit.raw(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'visit'"
+            )
+        return {r["name"] for r in rows}
+
+    assert "visit_household_at" in await indexes()
+    try:
+        await run_backwards(app_name="phocap", migration_id="2026-11-27T04:55:00:000000", auto_agree=True)
+        assert "visit_household_at" not in await indexes()
+        assert "2026-11-27T04:55:00:000000" in await pending_migrations()
+    finally:
+        await migrate()
+    assert "visit_household_at" in await indexes()
+    assert await pending_migrations() == []
