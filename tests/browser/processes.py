@@ -92,6 +92,11 @@ class Proxy:
         self.visit_posts = 0
         self.answer_lost = asyncio.Event()
         self.server: asyncio.Server | None = None
+        # `latency` seconds before each answer starts back to the phone (a slow link); `waiting`: GETs
+        # sent on and not yet answered, and the most there were at one time since `most_waiting` = 0.
+        self.latency = 0.0
+        self.waiting = 0
+        self.most_waiting = 0
 
     async def start(self) -> None:
         """Listen on `self.port`."""
@@ -110,8 +115,15 @@ class Proxy:
             return
         lose = asyncio.Event()
 
+        asked = 0  # this connection's GETs not yet answered (one at a time without pipelining)
+
         async def to_server() -> None:
+            nonlocal asked
             while data := await reader.read(65536):
+                if data.startswith(b"GET "):
+                    asked += 1
+                    self.waiting += 1
+                    self.most_waiting = max(self.most_waiting, self.waiting)
                 if VISIT_POST.match(data):
                     self.visit_posts += 1
                     if self.lose_visit_answers:
@@ -122,7 +134,12 @@ class Proxy:
             up_writer.close()
 
         async def to_phone() -> None:
+            nonlocal asked
             while data := await up_reader.read(65536):
+                if asked and data.startswith(b"HTTP/"):
+                    await asyncio.sleep(self.latency)
+                    asked -= 1
+                    self.waiting -= 1
                 if lose.is_set():
                     self.answer_lost.set()
                     writer.transport.abort()
