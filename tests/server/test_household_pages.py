@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import zxingcpp
@@ -22,8 +23,11 @@ async def test_anyone_scanning_the_sticker_sees_no_personal_data(
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert "Xã Phong Quang" in response.text
+    # Long hex runs are tokens and content hashes (the CSRF token, static file names): random, they
+    # once held "1970", the birth year looked for here, and failed a CI run.
+    page = re.sub(r"[0-9a-f]{32,}", "", response.text)
     for text in PERSONAL:
-        assert text not in response.text
+        assert text not in page
     sign_in_link = soup(response).find("a", class_="primary")
     assert sign_in_link is not None and sign_in_link["href"] == f"/signin?next=/h/{world.households['an']}"
 
