@@ -146,7 +146,10 @@ async def test_village_head_prints_the_households_still_to_visit_on_a4_across(
     await sign_in(phone, live_server, "head1")
     await phone.goto(f"{live_server}/villages/{world.villages['v1']}")
     await phone.get_by_role("link", name="Chưa đạt").click()
-    await phone.get_by_role("link", name="In", exact=True).click()
+    # The filter swaps the list in place: wait for the new list (and its "In" link) before pressing it.
+    print_link = phone.get_by_role("link", name="In", exact=True)
+    await expect(print_link).to_have_attribute("href", re.compile(r"status=uncovered"))
+    await print_link.click()
     await phone.wait_for_url(f"{live_server}/villages/{world.villages['v1']}/print?status=uncovered")
     # On the phone: the page keeps its width, the table scrolls in its own box; the print button works.
     assert await phone.evaluate("document.documentElement.scrollWidth") <= 360
