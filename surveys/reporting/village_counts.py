@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -154,13 +154,16 @@ async def snapshot(households: dict[int, int], villages: list[int]) -> Snapshot 
     each household's own counts, by id with its village; `villages`, where the write may move them.
 
     The villages are held shared until the transaction ends: writers adding differences go on side by
-    side, while a recount of the village (`recount_changed`, `rebuild`) waits for them and they for it."""
+    side, while a recount of the village (`recount_changed`, `rebuild`) waits for them and they for it.
+    A write that may end by counting them again holds them alone from here (`_may_count_again`)."""
     if not households:
         return None
-    year = this_year()
+    at = local_now()
+    year = at.year
     touched = sorted({*households.values(), *villages})
+    alone = _may_count_again(at)
     for village in touched:
-        await serialise_on(LOCK_VILLAGE_COUNTS, village, shared=True)
+        await serialise_on(LOCK_VILLAGE_COUNTS, village, shared=not alone)
     rules = {v: r for r, ids in (await _rules_of(touched)).items() for v in ids}
     counted: dict[int, tuple[int, Counts]] = {}
     for household, (_, counts) in (await _household_counts(households, rules, year)).items():
@@ -169,6 +172,18 @@ async def snapshot(households: dict[int, int], villages: list[int]) -> Snapshot 
 
 
 on_households_changed(recount_changed, before=snapshot)
+
+# Far longer than a write transaction lasts: one begun this close to the new year may end in it.
+YEAR_END_MARGIN = timedelta(minutes=5)
+
+
+def _may_count_again(at: datetime) -> bool:
+    """Whether a write begun `at` may end by counting its villages again, which needs them alone: two
+    writers holding a village shared would each wait for the other's share, and PostgreSQL would end
+    one of them ("deadlock detected", the write lost). `_apply_difference` counts again when the year
+    turned (the snapshot counted last year's ages) or a household went to a village of other rules; a
+    move stays in its ward, whose villages share its rules, so only the year is left to watch."""
+    return datetime(at.year + 1, 1, 1, tzinfo=at.tzinfo) - at < YEAR_END_MARGIN
 
 
 @lru_cache(maxsize=64)

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import random
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -433,3 +433,46 @@ async def test_the_rules_query_written_once_groups_villages_as_their_wards_rows_
     assert got[other] == [world.villages["v4"]]
     assert await _rules_of([world.villages["v1"]]) == {CoverageRules(): [world.villages["v1"]]}
     assert await _rules_of([]) == {}
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="SQLite has one writer at a time: nothing runs at once")
+async def test_writes_at_once_as_the_year_turns_both_land(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two visits to one village begin at 23:59:59 on 31 December and end in the new year: each then
+    counts the village again (its snapshot was counted with last year's ages), which needs the village
+    alone. Holding it shared from the snapshot, each would wait for the other's share (PostgreSQL
+    answers one "deadlock detected" and that visit is lost); so a write that may see the year turn
+    holds its villages alone from the start, and the second waits for the first."""
+    import surveys.core.clock as clock
+    from surveys.reporting import village_counts
+
+    village = world.villages["v1"]
+    for n in range(2):
+        await make_household(village, f"PQ-Y-{n}", [person("Lò Văn Pao", 1970)])
+    pair = [int(r["id"]) for r in await Household.select(Household.id).where(Household.code.like("PQ-Y-%"))]
+    zone = local_now().tzinfo
+    monkeypatch.setattr(clock, "_shift", clock._shift)  # put back after the test
+    clock.start_clock_at(datetime(2026, 12, 31, 23, 59, 59, 500_000, tzinfo=zone))
+    snapshots_taken: list[int] = []
+    both = asyncio.Event()
+    rules_of = village_counts._rules_of
+
+    async def rules_after_the_locks(village_ids: list[int]) -> Any:
+        """The snapshot's first read after taking its locks: wait (a while) for the other writer to be
+        there too, then let the clock pass midnight."""
+        snapshots_taken.append(len(village_ids))
+        if len(snapshots_taken) <= 2:
+            if len(snapshots_taken) == 2:
+                both.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(both.wait(), 2)
+            if clock.local_now().year == 2026:
+                clock.start_clock_at(datetime(2027, 1, 1, 0, 0, 0, 500_000, tzinfo=zone))
+        return await rules_of(village_ids)
+
+    monkeypatch.setattr(village_counts, "_rules_of", rules_after_the_locks)
+    await asyncio.gather(*[_visit_at_once(world, h, "done", done=True) for h in pair])
+    assert await Visit.count().where(Visit.household.is_in(pair)) == 2
+    assert this_year() == 2027
+    assert await _stored() == await _recount()
