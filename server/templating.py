@@ -55,6 +55,7 @@ def configure(env: Environment, settings: Settings) -> None:
         # A submission id for each form drawn (a class, an attendee): a retried post is recorded once.
         "new_client_id": lambda: str(uuid.uuid4()),
         "base_url": settings.base_url.rstrip("/"),
+        "offline_days": settings.offline_days,
         "static": static_url,
         "getattr_": getattr,
         "field_id": field_id,

@@ -1,6 +1,6 @@
 """A fold that opens says so: every `<summary>` on the pages where people meet them draws a chevron,
 pointing right while closed and down once open (a summary laid out as flex loses the browser's own
-triangle, and then read as a heading nobody thinks of tapping)."""
+triangle, and then read as a heading nobody thinks of tapping); a row that opens a page shows a chevron."""
 
 from __future__ import annotations
 
@@ -47,3 +47,17 @@ async def test_every_fold_on_the_visit_form_and_the_report_page_shows_that_it_op
     await sign_in(phone, live_server, "ward")
     await phone.goto(f"{live_server}/wards/01849/reports")
     await _shows_it_opens(phone)
+
+
+async def test_every_row_that_opens_a_page_shows_a_chevron(
+    live_server: str, phone: Any, world: World
+) -> None:
+    # The village list and a village's households: rows a volunteer taps, drawn as plain text otherwise.
+    await sign_in(phone, live_server, "volunteer1")
+    for path in ("/villages", f"/villages/{world.villages['v1']}"):
+        await phone.goto(f"{live_server}{path}")
+        marks = await phone.eval_on_selector_all(
+            ".row-link",
+            "rows => rows.map((r) => parseFloat(getComputedStyle(r, '::after').borderRightWidth) || 0)",
+        )
+        assert marks and all(width > 0 for width in marks), (path, marks)

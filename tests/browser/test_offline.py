@@ -276,9 +276,25 @@ async def test_a_visit_that_conflicts_waits_for_review_with_its_answers(field: F
 async def test_a_copy_older_than_offline_days_is_not_shown(field: Field, world: World) -> None:
     await signed_in(field, world.households["an"])
     await field.take_village_offline(world.villages["v1"])
+    # The village's box says its pages have expired (a volunteer would otherwise walk out without them).
+    await field.phone.reload()
+    await expect(field.phone.locator(".offline-when.expired")).to_contain_text("đã hết hạn. Hãy tải lại.")
     await field.network_lost()
     await field.phone.goto(f"{field.url}/h/{world.households['an']}")
     await field.phone.get_by_text("Hộ này chưa được tải về điện thoại.").wait_for()
+
+
+async def test_each_village_says_whether_it_is_on_the_phone(field: Field, world: World) -> None:
+    await signed_in(field, world.households["an"])
+    boxes = field.phone.locator(".offline-download")
+    await expect(boxes.locator(".offline-when")).to_have_text(["Chưa tải về máy này."] * await boxes.count())
+    await field.take_village_offline(world.villages["v1"])
+    await field.phone.goto(f"{field.url}/villages")
+    shown = {v: field.phone.locator(f'.offline-download[data-village="{world.villages[v]}"] .offline-when')
+             for v in ("v1", "v2")}  # fmt: skip
+    await expect(shown["v1"]).to_contain_text("Đã tải về lúc")
+    await expect(shown["v1"]).not_to_have_class("offline-when expired")
+    await expect(shown["v2"]).to_have_text("Chưa tải về máy này.")
 
 
 async def test_a_household_opened_offline_says_it_is_the_phones_copy(field: Field, world: World) -> None:

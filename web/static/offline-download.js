@@ -5,10 +5,15 @@
 export default function villageDownloads(phone) {
   const key = (village) => `phocap:${phone.user}:village:${village}`;
 
+  // Whether this village is on the phone: never downloaded, downloaded at a time, or downloaded so long
+  // ago that the worker no longer shows its pages (OFFLINE_DAYS): then the volunteer downloads it again.
   function showDownloaded(box) {
-    const at = localStorage.getItem(key(box.dataset.village));
-    const text = at ? phone.fill(box.dataset.downloaded, { time: phone.dateTime.format(new Date(Number(at))) }) : "";
-    box.querySelector(".offline-when").textContent = text;
+    const at = Number(localStorage.getItem(key(box.dataset.village)));
+    const expired = at && Date.now() - at > Number(box.dataset.days) * 24 * 60 * 60 * 1000;
+    const text = !at ? box.dataset.never : expired ? box.dataset.expired : box.dataset.downloaded;
+    const when = box.querySelector(".offline-when");
+    when.textContent = phone.fill(text, { time: at ? phone.dateTime.format(new Date(at)) : "" });
+    when.classList.toggle("expired", Boolean(expired));
   }
 
   async function download(box) {
