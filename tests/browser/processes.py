@@ -1,6 +1,7 @@
 """phocap as a real server process that a test can stop and start again (the network taken away:
 Playwright's `set_offline` does not stop a service worker's own requests, playwright#2311), and a
-small TCP proxy in front of it that can lose the server's answer to a visit or an attendance."""
+small TCP proxy in front of it that can lose the server's answer to a visit or an attendance, counts the
+phone's GETs, and can play an older server that lacks a route (404)."""
 
 from __future__ import annotations
 
@@ -97,6 +98,10 @@ class Proxy:
         self.latency = 0.0
         self.waiting = 0
         self.most_waiting = 0
+        # The path (and query) of every GET the phone sent; GETs of paths `not_found` matches are
+        # answered 404 by the proxy itself, as an older server without the route would.
+        self.gets: list[str] = []
+        self.not_found: re.Pattern[str] | None = None
 
     async def start(self) -> None:
         """Listen on `self.port`."""
@@ -121,6 +126,12 @@ class Proxy:
             nonlocal asked
             while data := await reader.read(65536):
                 if data.startswith(b"GET "):
+                    path = data.split(b" ", 2)[1].decode("latin-1")
+                    self.gets.append(path)
+                    if self.not_found and self.not_found.search(path):
+                        writer.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                        await writer.drain()
+                        continue
                     asked += 1
                     self.waiting += 1
                     self.most_waiting = max(self.most_waiting, self.waiting)
