@@ -102,6 +102,10 @@ class Proxy:
         # answered 404 by the proxy itself, as an older server without the route would.
         self.gets: list[str] = []
         self.not_found: re.Pattern[str] | None = None
+        # The next `cut_answers` answers to GETs `cut` matches break off after their headers and a few
+        # bytes of body (the link dropped mid-answer: the browser cannot quietly ask again).
+        self.cut: re.Pattern[str] | None = None
+        self.cut_answers = 0
 
     async def start(self) -> None:
         """Listen on `self.port`."""
@@ -119,6 +123,7 @@ class Proxy:
             writer.transport.abort()
             return
         lose = asyncio.Event()
+        cut = asyncio.Event()
 
         asked = 0  # this connection's GETs not yet answered (one at a time without pipelining)
 
@@ -132,6 +137,9 @@ class Proxy:
                         writer.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
                         await writer.drain()
                         continue
+                    if self.cut and self.cut_answers and self.cut.search(path):
+                        self.cut_answers -= 1
+                        cut.set()
                     asked += 1
                     self.waiting += 1
                     self.most_waiting = max(self.most_waiting, self.waiting)
@@ -151,6 +159,12 @@ class Proxy:
                     await asyncio.sleep(self.latency)
                     asked -= 1
                     self.waiting -= 1
+                if cut.is_set() and data.startswith(b"HTTP/"):
+                    writer.write(data[: data.find(b"\r\n\r\n") + 4 + 16])
+                    await writer.drain()
+                    writer.transport.abort()
+                    up_writer.close()
+                    return
                 if lose.is_set():
                     self.answer_lost.set()
                     writer.transport.abort()

@@ -182,6 +182,20 @@ async def test_a_village_comes_down_in_a_few_parts_and_opens_without_a_signal(
     await expect(field.phone.get_by_text("PQ-01-0111")).to_be_visible()
 
 
+@pytest.mark.parametrize("field", [{"OFFLINE_PART_PAGES": "10"}], indirect=True)
+async def test_a_part_that_broke_off_is_asked_again_alone(field: Field, world: World) -> None:
+    await _more_households(world, 12)
+    await signed_in(field, world.households["an"])
+    field.proxy.cut = re.compile(r"/offline/pages\?part=2$")
+    field.proxy.cut_answers = 1
+    field.proxy.gets.clear()
+    await field.take_village_offline(world.villages["v1"])  # every page kept: "Downloaded at"
+    parts = [path.split("?")[1] for path in field.proxy.gets if "/offline/pages?" in path]
+    assert field.proxy.cut_answers == 0
+    # The part cut short came again, alone: each other part once.
+    assert parts.count("part=2") == 2 and len(parts) == len(set(parts)) + 1 >= 4, parts
+
+
 async def test_a_server_without_parts_sends_the_village_page_by_page_six_at_a_time(
     field: Field, world: World
 ) -> None:
