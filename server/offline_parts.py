@@ -29,6 +29,11 @@ _NOT_PASSED = frozenset(
         b"content-type",
         b"if-none-match",
         b"if-modified-since",
+        b"hx-request",
+        b"hx-boosted",
+        b"hx-target",
+        b"hx-trigger",
+        b"hx-current-url",
     }
 )
 # Marks a sub-request's scope with the request it is made within (the access log says so).

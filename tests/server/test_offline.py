@@ -374,8 +374,12 @@ async def test_a_part_holds_only_the_pages_its_user_may_keep(
     await make_user("province", "province_officer", province_id=ward["province"])
     await sign_in(client, "province")
     village = world.villages["v1"]
-    response = await client.get(f"/villages/{village}/offline/pages?part=1&url=/admin&path=/h/x/edit")
-    urls = [header["url"] for header, _ in split_part(response.content)]
+    response = await client.get(
+        f"/villages/{village}/offline/pages?part=1&url=/admin&path=/h/x/edit", headers={"HX-Request": "true"}
+    )
+    pages = split_part(response.content)
+    assert all(page.startswith(b"<!doctype html>") for _, page in pages), "whole pages, not htmx fragments"
+    urls = [header["url"] for header, _ in pages]
     assert urls == (await client.get(f"/villages/{village}/offline.json")).json()["urls"]
     assert f"/villages/{village}" in urls and not [u for u in urls if u.endswith(("/visit", "/edit"))]
 
