@@ -1,7 +1,6 @@
 """The phone's side of working without a signal: the service worker, the manifest, the pages the
 worker keeps for when the network is gone, a village's pages to download (many to an answer), and a
-fresh CSRF token
-for visits sent later from the phone's queue."""
+fresh CSRF token for visits sent later from the phone's queue."""
 
 from __future__ import annotations
 

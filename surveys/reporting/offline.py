@@ -1,5 +1,6 @@
 """What a volunteer's phone keeps for work without a signal (docs/architecture.md §7): the pages of a
-village to download, split in parts (one answer of many pages each), and the key that names one user's stored copies on a shared phone."""
+village to download, split in parts (one answer of many pages each), and the key that names one user's
+stored copies on a shared phone."""
 
 from __future__ import annotations
 
