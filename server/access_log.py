@@ -1,5 +1,7 @@
 """One log line per request, without the query string: searches carry people's names, and names
-stay out of logs (docs/architecture.md §6). Replaces uvicorn's access log."""
+stay out of logs (docs/architecture.md §6). Replaces uvicorn's access log. A page made inside another
+request (a village's download in parts, server/offline_parts.py) is logged too, saying within which:
+it is a page the user was sent, not a request of its own."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.offline_parts import WITHIN
 
 log = logging.getLogger("phocap.access")
 
@@ -29,6 +33,7 @@ class AccessLogMiddleware(ASGIMiddleware):
                 status = message["status"]
             await send(message)
 
+        within = (scope.get("extensions") or {}).get(WITHIN, {}).get("path", "")
         try:
             await next_app(scope, receive, record_status)
         except HTTPException as exc:
@@ -37,4 +42,8 @@ class AccessLogMiddleware(ASGIMiddleware):
             raise
         finally:
             elapsed = (time.perf_counter() - started) * 1000
-            log.info("%s %s %d %.0fms", scope.get("method", ""), scope["path"], status, elapsed)
+            method, path = scope.get("method", ""), scope["path"]
+            if within:
+                log.info("%s %s %d %.0fms (within %s)", method, path, status, elapsed, within)
+            else:
+                log.info("%s %s %d %.0fms", method, path, status, elapsed)

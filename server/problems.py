@@ -28,6 +28,8 @@ from surveys.people.schemas import SignInForm
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+# A route's `opt` key: its errors are problem JSON, as the API's (a route a script reads, not a page).
+PROBLEM_JSON_OPT = "problem_json"
 
 
 class InvalidInputProblem(HTTPException):
@@ -88,7 +90,10 @@ def _problem(exc: HTTPException, status: int) -> Response[Any]:
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/schema")
+    if request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/schema"):
+        return True
+    handler = request.scope.get("route_handler")
+    return bool(handler is not None and handler.opt.get(PROBLEM_JSON_OPT))
 
 
 # Litestar's words for a required parameter that is missing (it names no field otherwise).

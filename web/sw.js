@@ -5,6 +5,10 @@
  * - Pages: network first with a short timeout, then the copy stored for the signed-in user, then the
  *   offline page saying what is missing. Stored copies live in one cache per user (`phocap-user-KEY`,
  *   KEY an HMAC of the user id: no personal data), expire after OFFLINE_DAYS, go at sign-out.
+ * - A village taken offline comes a few hundred pages to an answer (its parts, server/offline_parts.py):
+ *   one compressed stream of pages of one template is far smaller than each page alone, and a slow
+ *   link waits out a handful of round trips instead of ~1,500. Each page is split out as it streams
+ *   in and kept as a page fetched alone is; a server without parts (404) sends them page by page.
  * - Who the phone's user is: the KEY of the last signed-in page the server sent (its data-user) or
  *   that a page script said hello with; another user's KEY lets the previous user's copies go.
  * - Visits: a visit that cannot be sent is kept in IndexedDB with its client_id and answered with
@@ -561,30 +565,123 @@ async function hello(user) {
   }
 }
 
-// Pages fetched at once while a village is taken offline. On a slow link each page waits out the
-// round trip: a village of 750 households is ~1,500 pages, 252 s over 400 ms "Slow 3G" three at a time
-// (tests/benchmarks/offline_download.py). Six is what Chromium opens to one server over HTTP/1.1.
+// Pages fetched at once when a village comes page by page (a server without parts). On a slow link
+// each page waits out the round trip: a village of 750 households is ~1,500 pages, 252 s over 400 ms
+// "Slow 3G" three at a time (tests/benchmarks/offline_download.py). Six is what Chromium opens to one
+// server over HTTP/1.1.
 const DOWNLOADS_AT_ONCE = 6;
+// Parts fetched at once. A part is a few hundred pages in one answer (server/offline_parts.py): one
+// brotli stream of pages nearly all of one template is ~10 times smaller than the pages one by one,
+// and one round trip instead of hundreds. Two keep the link busy while the server draws the next part.
+const PARTS_AT_ONCE = 2;
+// A part that broke off (the link dropped, the server was busy) is asked again, alone, this many times.
+const PART_TRIES = 3;
+const PAGES_TYPE = "application/vnd.phocap.pages";
 
-async function download(user, urls, port) {
-  const todo = urls.slice();
-  let kept = 0;
-  let failed = 0;
+// A village taken offline: its parts, each split as it streams in and each page kept through `keep`
+// (the same data-user check and stored-at time as a page fetched alone), progress reported per page.
+// The pages no part brought (an older server has no parts: 404) come page by page. A page whose
+// status inside its part was not 200 counts as failed, as does each page of a part that never came.
+async function download(user, urls, parts, port) {
+  const outcome = new Map(); // url -> kept (true) or failed (false)
+  // A page no longer listed (a household added since the list) is kept, and not counted.
+  const report = () => port.postMessage({ progress: Math.min(outcome.size, urls.length), total: urls.length });
+  const results = await inTurns(parts || [], PARTS_AT_ONCE, (part) => downloadPart(user, part, outcome, report));
+  if (results.every((result) => result === "done" || result === "missing")) {
+    await pageByPage(user, urls.filter((url) => !outcome.has(url)), outcome, report);
+  }
+  const kept = urls.filter((url) => outcome.get(url) === true).length;
+  return { kept, failed: urls.length - kept, total: urls.length };
+}
+
+// `work` on each item, `atOnce` at a time; the results in the items' order.
+async function inTurns(items, atOnce, work) {
+  const results = [];
+  let next = 0;
   async function worker() {
-    while (todo.length) {
-      const path = todo.shift();
-      try {
-        const response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
-        if (await keep(new URL(path, location.origin), response, user)) kept += 1;
-        else failed += 1;
-      } catch (error) {
-        failed += 1;
-      }
-      port.postMessage({ progress: kept + failed, total: urls.length });
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]);
     }
   }
-  await Promise.all(Array.from({ length: DOWNLOADS_AT_ONCE }, worker));
-  return { kept, failed, total: urls.length };
+  await Promise.all(Array.from({ length: atOnce }, worker));
+  return results;
+}
+
+// One part, asked again when it broke off: "done", "missing" (404: a server without parts, whose
+// pages then come one by one) or "failed" (refused: signed out, out of reach; or broke off each time).
+async function downloadPart(user, part, outcome, report) {
+  for (let attempt = 1; attempt <= PART_TRIES; attempt += 1) {
+    let response;
+    try {
+      response = await fetch(part, { credentials: "same-origin", cache: "no-store" });
+    } catch (error) {
+      continue; // no answer: try again
+    }
+    if (response.status === 404) return "missing";
+    const type = response.headers.get("Content-Type") || "";
+    // A redirect (to sign in) or a refusal will not change by asking again.
+    if (response.redirected || (response.status < 500 && !(response.ok && type.startsWith(PAGES_TYPE)))) return "failed";
+    if (!response.ok) continue;
+    try {
+      for await (const { url, page } of pagesOf(response)) {
+        outcome.set(url, await keep(new URL(url, location.origin), page, user));
+        report();
+      }
+      return "done";
+    } catch (error) {
+      // broke off mid-way: the pages kept so far stay, the part comes again
+    }
+  }
+  return "failed";
+}
+
+// The pages of a part as they stream in (server/offline_parts.py): a line of JSON (url, status,
+// headers, length), then exactly `length` bytes of the page; each is a Response as its own GET answers.
+async function* pagesOf(response) {
+  const reader = response.body.getReader();
+  const text = new TextDecoder();
+  let buffer = new Uint8Array(0);
+  let header = null;
+  for (;;) {
+    const end = header ? -1 : buffer.indexOf(10);
+    if (end >= 0) {
+      header = JSON.parse(text.decode(buffer.subarray(0, end)));
+      buffer = buffer.subarray(end + 1);
+    } else if (header && buffer.length >= header.length) {
+      const page = new Response(buffer.slice(0, header.length), { status: header.status, headers: header.headers });
+      yield { url: header.url, page };
+      buffer = buffer.subarray(header.length);
+      header = null;
+    } else {
+      const { done, value } = await reader.read();
+      if (done) {
+        if (header || buffer.length) throw new Error("part cut short");
+        return;
+      }
+      buffer = joined(buffer, value);
+    }
+  }
+}
+
+function joined(first, second) {
+  const both = new Uint8Array(first.length + second.length);
+  both.set(first);
+  both.set(second, first.length);
+  return both;
+}
+
+// The pages one request each, DOWNLOADS_AT_ONCE at a time (a server without parts).
+async function pageByPage(user, urls, outcome, report) {
+  await inTurns(urls, DOWNLOADS_AT_ONCE, async (path) => {
+    try {
+      const response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
+      outcome.set(path, await keep(new URL(path, location.origin), response, user));
+    } catch (error) {
+      outcome.set(path, false);
+    }
+    report();
+  });
 }
 
 async function clearAll() {
@@ -614,7 +711,7 @@ async function answer(message, port) {
       await broadcast();
       return counts(user);
     case "download":
-      return download(user, message.urls, port);
+      return download(user, message.urls, message.parts, port);
     case "clear":
       return inTurn(clearAll); // after the pages sent before sign-out were kept: nothing stays
     default:

@@ -1,26 +1,29 @@
 """The phone's side of working without a signal: the service worker, the manifest, the pages the
-worker keeps for when the network is gone, a village's pages to download, and a fresh CSRF token
-for visits sent later from the phone's queue."""
+worker keeps for when the network is gone, a village's pages to download (many to an answer), and a
+fresh CSRF token for visits sent later from the phone's queue."""
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.exceptions import ClientException
+from litestar.params import FromPath, FromQuery, Parameter
 from litestar.types import Scope
 from litestar.utils.scope.state import ScopeState
 
 from server.auth import access
+from server.offline_parts import PAGES_MEDIA_TYPE, framed_pages
+from server.problems import PROBLEM_JSON_OPT
 from server.views.render import page
 from server.worker import manifest, service_worker
 from surveys.core.i18n import N_, gettext
 from surveys.core.settings import Settings
 from surveys.people.accounts import Actor
 from surveys.people.schemas import CsrfToken
-from surveys.reporting.offline import village_offline_urls
+from surveys.reporting.offline import offline_parts, village_offline_part, village_offline_urls
 from surveys.reporting.schemas import OfflineUrls
 
 _worker = cache(service_worker)
@@ -72,10 +75,34 @@ class OfflineController(Controller):
 
     @get("/villages/{village_id:int}/offline.json", opt=access("village.read"))
     async def village_pages(
-        self, request: Request[Actor, Any, Any], village_id: FromPath[int]
+        self,
+        request: Request[Actor, Any, Any],
+        settings: NamedDependency[Settings],
+        village_id: FromPath[int],
     ) -> OfflineUrls:
-        """The pages to store for work in this village without a signal."""
-        return OfflineUrls(urls=await village_offline_urls(request.user, village_id))
+        """The pages to store for work in this village without a signal, and the parts that bring them."""
+        urls = await village_offline_urls(request.user, village_id)
+        count = len(offline_parts(urls, settings.offline_part_pages))
+        parts = [f"/villages/{village_id}/offline/pages?part={k}" for k in range(1, count + 1)]
+        return OfflineUrls(urls=urls, parts=parts)
+
+    @get(
+        "/villages/{village_id:int}/offline/pages",
+        opt={**access("village.read"), PROBLEM_JSON_OPT: True},
+    )
+    async def village_part(
+        self,
+        request: Request[Actor, Any, Any],
+        settings: NamedDependency[Settings],
+        village_id: FromPath[int],
+        part: Annotated[int, Parameter(ge=1)] = 1,
+    ) -> Response[bytes]:
+        """Part `part` of the village's pages in one answer (server/offline_parts.py), each exactly
+        what a GET of it by this user answers: a few requests for a village, not one per page."""
+        urls = await village_offline_part(request.user, village_id, part, settings.offline_part_pages)
+        if urls is None:
+            raise ClientException(detail="The village's download has no such part.")
+        return Response(await framed_pages(request, urls), media_type=PAGES_MEDIA_TYPE)
 
     @get("/csrf", sync_to_thread=False, opt=access("public"))
     def csrf(self, request: Request[Actor | None, Any, Any]) -> CsrfToken:

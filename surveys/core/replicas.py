@@ -77,7 +77,13 @@ _scope: ContextVar[ReadScope | None] = ContextVar("phocap_read_scope", default=N
 @contextmanager
 def read_scope(seen: int = 0) -> Iterator[ReadScope]:
     """Track one request: reads after its first write, and reads of a client that wrote at WAL position
-    `seen` (0: none known) until a replica has replayed it, go to the primary."""
+    `seen` (0: none known) until a replica has replayed it, go to the primary. Inside one already (a
+    page made within a request, server/offline_parts.py), it is that one: the request's reads and
+    writes are one scope, and the outer answer tells the client of a write its pages made."""
+    outer = _scope.get()
+    if outer is not None:
+        yield outer
+        return
     scope = ReadScope(seen=seen)
     token = _scope.set(scope)
     try:

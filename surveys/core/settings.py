@@ -85,6 +85,11 @@ class Settings:
     offline_days: int = setting(
         "OFFLINE_DAYS", 7, "Days a phone keeps a downloaded village's pages before they expire."
     )
+    offline_part_pages: int = setting(
+        "OFFLINE_PART_PAGES",
+        200,
+        "Pages in one answer of a village's download (one compressed stream; a failed part is retried alone).",
+    )
     timezone: str = setting("TZ", "Asia/Ho_Chi_Minh", "Time zone for dates shown and for schedules.")
     default_locale: str = setting(
         "PHOCAP_LOCALE", "vi", "Interface language before a user chooses (vi or en)."

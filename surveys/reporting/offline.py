@@ -1,5 +1,6 @@
 """What a volunteer's phone keeps for work without a signal (docs/architecture.md §7): the pages of a
-village to download, and the key that names one user's stored copies on a shared phone."""
+village to download, split in parts (one answer of many pages each), and the key that names one user's
+stored copies on a shared phone."""
 
 from __future__ import annotations
 
@@ -62,3 +63,19 @@ async def _class_urls(actor: Actor, village_id: int) -> list[str]:
         if attends:
             urls.append(f"{base}/{c['id']}/roster?village={village_id}")
     return urls
+
+
+def offline_parts(urls: list[str], pages_per_part: int) -> list[list[str]]:
+    """`urls` cut in parts of `pages_per_part` pages, in order: part K (from 1) is the K-th. Every page is
+    in exactly one part, and a village has at least one part (its list)."""
+    size = max(1, pages_per_part)
+    return [urls[start : start + size] for start in range(0, len(urls), size)] or [[]]
+
+
+async def village_offline_part(
+    actor: Actor, village_id: int, part: int, pages_per_part: int
+) -> list[str] | None:
+    """The pages of part `part` (from 1) of the village's download for `actor` (access already
+    checked): only pages `village_offline_urls` lists, never any other. None for a part there is not."""
+    parts = offline_parts(await village_offline_urls(actor, village_id), pages_per_part)
+    return parts[part - 1] if 1 <= part <= len(parts) else None

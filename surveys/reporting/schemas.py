@@ -128,6 +128,8 @@ class TargetsUpdate(Struct, kw_only=True):
 
 
 class OfflineUrls(Struct):
-    """The pages of a village to keep on the phone, in the order to fetch them."""
+    """The pages of a village to keep on the phone, in the order to fetch them, and the addresses of
+    the parts that answer them many at a time (each page in exactly one part, in this order)."""
 
     urls: list[str]
+    parts: list[str] = []

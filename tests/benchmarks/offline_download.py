@@ -17,8 +17,9 @@ and compressed body, `Network.loadingFinished`) and decoded (`Network.dataReceiv
 page's requests the worker answered (its own request to the server is the one counted).
 
 Prints, per profile: the requests of signing in and installing the worker (the app shell, precached
-once per release) and of the download (the list of pages, the village list, the household pages, the
-visit forms, the classes), by kind, with `--each` every request; the seconds from the tap to "Downloaded
+once per release) and of the download (the list of pages, then the parts that bring the pages a few
+hundred to an answer; from a server without parts, the village list, the household pages, the visit
+forms and the classes one by one), by kind, with `--each` every request; the seconds from the tap to "Downloaded
 at"; then one JSON line last.
 """
 
@@ -147,6 +148,7 @@ class Request:
     wire: int = 0  # headers and body as received (compressed)
     headers: int = 0  # of which the response's headers (HTTP/1.1 here: HTTP/2 would compress them)
     raw: int = 0  # the body decoded
+    length: int = 0  # the body's Content-Length (compressed), when the server said it
     done: bool = False
     served_by_worker: bool = False
     failed: str = ""
@@ -221,6 +223,7 @@ class Cdp:
                 request.served_by_worker = bool(response.get("fromServiceWorker"))
                 headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
                 request.encoding = headers.get("content-encoding", "")
+                request.length = int(headers.get("content-length", 0))
             elif method == "Network.responseReceivedExtraInfo" and params.get("headersText"):
                 request.headers = len(params["headersText"].encode())
             elif method == "Network.dataReceived":
@@ -230,6 +233,9 @@ class Cdp:
                 request.done = True
             elif method == "Network.loadingFailed":
                 request.failed = params.get("errorText", "failed")
+                # A part the worker read to its end (every page kept) may still be reported aborted
+                # on a throttled link: its bytes are then its headers and its Content-Length.
+                request.wire = request.headers + request.length
                 request.done = True
             if request.done and all(r.done for r in self.requests.values()):
                 self.quiet.set()
@@ -253,6 +259,8 @@ def kind_of(url: str) -> str:
     path = parts.path
     if path.endswith("/offline.json"):
         return "list of pages (offline.json)"
+    if path.endswith("/offline/pages"):
+        return "parts (many pages each)"
     if re.fullmatch(r"/h/[^/]+/visit", path):
         return "visit forms"
     if re.fullmatch(r"/h/[^/]+", path):

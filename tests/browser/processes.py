@@ -1,6 +1,7 @@
 """phocap as a real server process that a test can stop and start again (the network taken away:
 Playwright's `set_offline` does not stop a service worker's own requests, playwright#2311), and a
-small TCP proxy in front of it that can lose the server's answer to a visit or an attendance."""
+small TCP proxy in front of it that can lose the server's answer to a visit or an attendance, counts the
+phone's GETs, and can play an older server that lacks a route (404)."""
 
 from __future__ import annotations
 
@@ -97,6 +98,14 @@ class Proxy:
         self.latency = 0.0
         self.waiting = 0
         self.most_waiting = 0
+        # The path (and query) of every GET the phone sent; GETs of paths `not_found` matches are
+        # answered 404 by the proxy itself, as an older server without the route would.
+        self.gets: list[str] = []
+        self.not_found: re.Pattern[str] | None = None
+        # The next `cut_answers` answers to GETs `cut` matches break off after their headers and a few
+        # bytes of body (the link dropped mid-answer: the browser cannot quietly ask again).
+        self.cut: re.Pattern[str] | None = None
+        self.cut_answers = 0
 
     async def start(self) -> None:
         """Listen on `self.port`."""
@@ -114,6 +123,7 @@ class Proxy:
             writer.transport.abort()
             return
         lose = asyncio.Event()
+        cut = asyncio.Event()
 
         asked = 0  # this connection's GETs not yet answered (one at a time without pipelining)
 
@@ -121,6 +131,15 @@ class Proxy:
             nonlocal asked
             while data := await reader.read(65536):
                 if data.startswith(b"GET "):
+                    path = data.split(b" ", 2)[1].decode("latin-1")
+                    self.gets.append(path)
+                    if self.not_found and self.not_found.search(path):
+                        writer.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                        await writer.drain()
+                        continue
+                    if self.cut and self.cut_answers and self.cut.search(path):
+                        self.cut_answers -= 1
+                        cut.set()
                     asked += 1
                     self.waiting += 1
                     self.most_waiting = max(self.most_waiting, self.waiting)
@@ -140,6 +159,12 @@ class Proxy:
                     await asyncio.sleep(self.latency)
                     asked -= 1
                     self.waiting -= 1
+                if cut.is_set() and data.startswith(b"HTTP/"):
+                    writer.write(data[: data.find(b"\r\n\r\n") + 4 + 16])
+                    await writer.drain()
+                    writer.transport.abort()
+                    up_writer.close()
+                    return
                 if lose.is_set():
                     self.answer_lost.set()
                     writer.transport.abort()

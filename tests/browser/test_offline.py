@@ -8,6 +8,7 @@ proxy (tests/browser/processes.py) that stays up, so the phone's address never c
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -146,17 +147,70 @@ async def test_a_visit_recorded_without_a_signal_is_sent_once_the_server_answers
     assert await Visit.count() == 1
 
 
-async def test_a_village_comes_down_six_pages_at_a_time(field: Field, world: World) -> None:
-    """On a slow link each page of the download waits out its round trip (a village of 750 households
-    is ~1,500 pages: tests/benchmarks/offline_download.py), so the phone asks for six at once, what
-    Chromium opens to one server, not three."""
-    for n in range(12):
+async def _more_households(world: World, count: int) -> list[str]:
+    """`count` more households in village v1; their tokens."""
+    return [
         await make_household(world.villages["v1"], f"PQ-01-{n + 100:04d}", [person(f"Lò Văn {n:02d}", 1980)])
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize("field", [{"OFFLINE_PART_PAGES": "10"}], indirect=True)
+async def test_a_village_comes_down_in_a_few_parts_and_opens_without_a_signal(
+    field: Field, world: World
+) -> None:
+    """A village's pages come a part (here ten pages) to an answer, not a request each; every page is
+    kept for the user, and opens with the network gone."""
+    tokens = await _more_households(world, 12)
     await signed_in(field, world.households["an"])
+    field.proxy.gets.clear()
+    await field.take_village_offline(world.villages["v1"])
+    pages = int(await field.phone.locator(".offline-download progress").get_attribute("max") or 0)
+    asked = [path for path in field.proxy.gets if not path.startswith("/static/")]
+    parts = [path for path in asked if "/offline/pages?part=" in path]
+    assert pages >= 30 and len(parts) == -(-pages // 10), (pages, asked)
+    assert len(asked) <= len(parts) + 3, asked  # the village's page, its list of pages, the parts
+    assert not [path for path in asked if path.startswith("/h/")]
+
+    await field.network_lost()
+    for token in (tokens[-1], world.households["an"]):
+        await field.phone.goto(f"{field.url}/h/{token}/visit")
+        await expect(field.phone.get_by_role("button", name="Lưu lượt thăm")).to_be_visible()
+    await field.phone.goto(f"{field.url}/h/{tokens[-1]}")
+    await field.phone.get_by_role("link", name="Ghi lượt thăm").wait_for()
+    await field.phone.goto(f"{field.url}/villages/{world.villages['v1']}")
+    await expect(field.phone.get_by_text("PQ-01-0111")).to_be_visible()
+
+
+@pytest.mark.parametrize("field", [{"OFFLINE_PART_PAGES": "10"}], indirect=True)
+async def test_a_part_that_broke_off_is_asked_again_alone(field: Field, world: World) -> None:
+    await _more_households(world, 12)
+    await signed_in(field, world.households["an"])
+    field.proxy.cut = re.compile(r"/offline/pages\?part=2$")
+    field.proxy.cut_answers = 1
+    field.proxy.gets.clear()
+    await field.take_village_offline(world.villages["v1"])  # every page kept: "Downloaded at"
+    parts = [path.split("?")[1] for path in field.proxy.gets if "/offline/pages?" in path]
+    assert field.proxy.cut_answers == 0
+    # The part cut short came again, alone: each other part once.
+    assert parts.count("part=2") == 2 and len(parts) == len(set(parts)) + 1 >= 4, parts
+
+
+async def test_a_server_without_parts_sends_the_village_page_by_page_six_at_a_time(
+    field: Field, world: World
+) -> None:
+    """An older server has no parts (404): the phone asks page by page. On a slow link each page waits
+    out its round trip (a village of 750 households is ~1,500 pages: tests/benchmarks/offline_download.py),
+    so six at once, what Chromium opens to one server, not three."""
+    await _more_households(world, 12)
+    await signed_in(field, world.households["an"])
+    field.proxy.not_found = re.compile(r"/offline/pages")
     field.proxy.latency = 0.3
     field.proxy.most_waiting = 0
+    field.proxy.gets.clear()
     await field.take_village_offline(world.villages["v1"])
     assert field.proxy.most_waiting >= 6
+    assert len([path for path in field.proxy.gets if path.startswith("/h/")]) == 2 * 14
 
 
 async def test_a_household_not_downloaded_says_so_without_a_signal(field: Field, world: World) -> None:

@@ -4,23 +4,28 @@ and a visit posted after the session ended that keeps its answers (issue 12)."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
+import logging
 import re
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 import brotli
+import pytest
 from litestar.testing import AsyncTestClient
 
+from server.app import create_app
+from server.offline_parts import PAGE_HEADERS
 from server.static import static_url
 from server.worker import static_files
 from surveys.core.clock import now
 from surveys.core.settings import Settings
-from surveys.tables import AuthSession, ClassSession, Visit
-from tests.conftest import sign_in
-from tests.factories import PASSWORD, World
+from surveys.tables import AuthSession, ClassSession, Visit, Ward
+from tests.conftest import BASE_URL, sign_in
+from tests.factories import PASSWORD, World, make_user
 from tests.server.helpers import form_values, soup
 
 
@@ -262,3 +267,144 @@ async def test_an_htmx_save_after_the_session_ended_swaps_in_sign_in_with_the_an
     signin = fragment.find("form", action="/signin")
     assert signin is not None
     assert parse_qs(form_values(signin)["carry"])["notes"] == ["Hẹn chiều quay lại"]
+
+
+# ---- A village's pages many to an answer (server/offline_parts.py) ------------------------------
+
+
+def split_part(body: bytes) -> list[tuple[dict[str, Any], bytes]]:
+    """A part's pages as the worker splits them: a JSON line, then exactly `length` bytes of page."""
+    pages = []
+    while body:
+        line, _, body = body.partition(b"\n")
+        header = json.loads(line)
+        pages.append((header, body[: header["length"]]))
+        assert len(body) >= header["length"], "a page is cut short"
+        body = body[header["length"] :]
+    return pages
+
+
+async def download_parts(client: AsyncTestClient[Any], village: int) -> list[tuple[dict[str, Any], bytes]]:
+    """Every page of the village's parts, in order, as the phone gets them."""
+    listed = (await client.get(f"/villages/{village}/offline.json")).json()
+    pages = []
+    for part in listed["parts"]:
+        response = await client.get(part)
+        assert response.status_code == 200, part
+        assert response.headers["content-type"] == "application/vnd.phocap.pages"
+        pages += split_part(response.content)
+    return pages
+
+
+CSRF_TOKEN = re.compile(rb"\b[0-9a-f]{96}\b")  # a fresh nonce and its HMAC (server/csrf.py)
+
+
+def without_fresh_ids(body: bytes) -> bytes:
+    """A page without what each drawing of it makes afresh: its forms' client_id and its CSRF tokens
+    (a new nonce each time, so that no two compressed pages carry the same text: BREACH)."""
+    assert CSRF_TOKEN.search(body), "a signed-in page carries CSRF tokens"
+    body = re.sub(rb'(name="client_id" value=")[^"]*"', rb'\1"', body)
+    return CSRF_TOKEN.sub(b"CSRF", body)
+
+
+async def test_a_part_holds_each_page_exactly_as_its_own_get_answers_it(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "volunteer1")
+    village = world.villages["v1"]
+    ours = await _class_now(world.wards["pq"])
+    pages = await download_parts(client, village)
+    token = world.households["an"]
+    kinds = {f"/villages/{village}", f"/h/{token}", f"/h/{token}/visit"}
+    kinds.add(f"/wards/01849/classes/{ours}/roster?village={village}")
+    assert kinds <= {header["url"] for header, _ in pages}
+    for header, body in pages:
+        own = await client.get(header["url"])
+        assert header["status"] == own.status_code == 200, header["url"]
+        assert without_fresh_ids(body) == without_fresh_ids(own.content), header["url"]
+        kept = {name: own.headers[name] for name in PAGE_HEADERS if name in own.headers}
+        assert header["headers"] == kept and "content-type" in kept, header["url"]
+
+
+async def test_the_parts_bring_every_page_of_the_list_exactly_once(settings: Settings, world: World) -> None:
+    small = dataclasses.replace(settings, offline_part_pages=2)
+    async with AsyncTestClient(app=create_app(small), base_url=BASE_URL) as client:
+        await sign_in(client, "volunteer1")
+        await _class_now(world.wards["pq"])
+        listed = (await client.get(f"/villages/{world.villages['v1']}/offline.json")).json()
+        assert len(listed["parts"]) == -(-len(listed["urls"]) // 2) >= 4
+        pages = await download_parts(client, world.villages["v1"])
+    assert [header["url"] for header, _ in pages] == listed["urls"]
+
+
+async def test_a_part_comes_in_one_brotli_stream(client: AsyncTestClient[Any], world: World) -> None:
+    """The pages are nearly all one template: in one stream each after the first costs little."""
+    await sign_in(client, "volunteer1")
+    village = world.villages["v1"]
+    encoding, body = await raw_get(client, f"/villages/{village}/offline/pages?part=1", "gzip, br")
+    assert encoding == "br"
+    pages = split_part(brotli.decompress(body))
+    urls = (await client.get(f"/villages/{village}/offline.json")).json()["urls"]
+    assert [header["url"] for header, _ in pages] == urls
+    alone = [len((await raw_get(client, url, "gzip, br"))[1]) for url in urls]
+    assert len(body) < 0.6 * sum(alone), (len(body), alone)
+
+
+async def test_nobody_gets_a_part_of_a_village_out_of_their_reach(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    part = f"/villages/{world.villages['v1']}/offline/pages?part=1"
+    signed_out = await client.get(part, follow_redirects=False)
+    assert signed_out.status_code == 303 and signed_out.headers["location"].startswith("/signin?next=")
+    await sign_in(client, "volunteer2")  # covers v3 only
+    refused = await client.get(part)
+    assert refused.status_code == 404
+    assert refused.headers["content-type"] == "application/problem+json"
+    await sign_in(client, "volunteer1")
+    assert (await client.get(f"/villages/{world.villages['v3']}/offline/pages?part=1")).status_code == 404
+
+
+async def test_a_part_holds_only_the_pages_its_user_may_keep(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    """The province's officer reads the village but records no visits: no visit form comes, and no
+    parameter reaches any other page than the list's."""
+    ward = await Ward.select(Ward.province).where(Ward.id == world.wards["pq"]).first()
+    assert ward is not None
+    await make_user("province", "province_officer", province_id=ward["province"])
+    await sign_in(client, "province")
+    village = world.villages["v1"]
+    response = await client.get(
+        f"/villages/{village}/offline/pages?part=1&url=/admin&path=/h/x/edit", headers={"HX-Request": "true"}
+    )
+    pages = split_part(response.content)
+    assert all(page.startswith(b"<!doctype html>") for _, page in pages), "whole pages, not htmx fragments"
+    urls = [header["url"] for header, _ in pages]
+    assert urls == (await client.get(f"/villages/{village}/offline.json")).json()["urls"]
+    assert f"/villages/{village}" in urls and not [u for u in urls if u.endswith(("/visit", "/edit"))]
+
+
+async def test_a_bad_part_number_is_a_problem_json(client: AsyncTestClient[Any], world: World) -> None:
+    await sign_in(client, "volunteer1")
+    base = f"/villages/{world.villages['v1']}/offline/pages"
+    for bad in ("0", "-1", "abc", "1.5", "2", "99999999999999999999"):
+        response = await client.get(f"{base}?part={bad}")
+        assert response.status_code in (400, 422), bad
+        assert response.headers["content-type"] == "application/problem+json", bad
+        assert response.json()["status"] == response.status_code
+
+
+async def test_the_access_log_says_each_page_of_a_part_and_within_which(
+    client: AsyncTestClient[Any], world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    await sign_in(client, "volunteer1")
+    village = world.villages["v1"]
+    urls = (await client.get(f"/villages/{village}/offline.json")).json()["urls"]
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="phocap.access"):
+        await client.get(f"/villages/{village}/offline/pages?part=1")
+    lines = [r.getMessage() for r in caplog.records if r.name == "phocap.access"]
+    within = f"(within /villages/{village}/offline/pages)"
+    assert [line.split(" ")[1] for line in lines if line.endswith(within)] == [u.split("?")[0] for u in urls]
+    outer = [line for line in lines if not line.endswith(within)]
+    assert len(outer) == 1 and outer[0].startswith(f"GET /villages/{village}/offline/pages 200 ")

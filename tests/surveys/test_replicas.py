@@ -14,6 +14,7 @@ from surveys.core.db import bind, engine_for_url
 from surveys.core.replicas import (
     ReplicaRoutingEngine,
     lsn_text,
+    note_write,
     parse_lsn,
     position_from_signed,
     read_scope,
@@ -124,3 +125,14 @@ async def test_the_digest_reads_the_replica(paused: Replica, world: World) -> No
     settings = load_settings(environ={})
     content = await build_digest(world.wards["pq"], week_label(week_start(now())), WARD, settings)
     assert content.figures["households"] == 3
+
+
+def test_a_page_made_within_a_request_writes_in_the_request_scope() -> None:
+    """A village's download makes its pages inside the part's request (server/offline_parts.py): a
+    write of one of them is the request's, so the part's answer tells the client its next reads go to
+    the primary, and the client's last write still counts for the pages."""
+    with read_scope(seen=42) as request:
+        with read_scope() as page:
+            assert page is request and page.seen == 42
+            note_write()
+        assert request.wrote

@@ -1,6 +1,6 @@
 // "Download to work without a signal": the village's pages (its list, each household and its visit
-// form, as the server draws them) go into this user's store on the phone, with a progress bar and
-// the time of the last download. Loaded by offline.js where the button is; `phone` is what it shares.
+// form, as the server draws them, a few hundred to an answer: its parts) go into this user's store on
+// the phone, with a progress bar and the time of the last download. Loaded by offline.js where the button is; `phone` is what it shares.
 
 export default function villageDownloads(phone) {
   const key = (village) => `phocap:${phone.user}:village:${village}`;
@@ -26,13 +26,13 @@ export default function villageDownloads(phone) {
     try {
       const answer = await fetch(box.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } });
       if (!answer.ok || answer.redirected) throw new Error(String(answer.status));
-      const { urls } = await answer.json();
+      const { urls, parts } = await answer.json();
       total = urls.length;
       bar.max = total;
       bar.value = 0;
       bar.hidden = false;
       when.textContent = phone.fill(box.dataset.progress, { done: 0, total });
-      const result = await phone.ask({ type: "download", urls }, ({ progress }) => {
+      const result = await phone.ask({ type: "download", urls, parts }, ({ progress }) => {
         bar.value = progress;
         when.textContent = phone.fill(box.dataset.progress, { done: progress, total });
       });
