@@ -121,3 +121,28 @@ async def test_the_village_of_each_visit_comes_and_goes_with_its_migration(
     assert "visit_village_at" in await indexes()
     assert await Visit.select(Visit.village) == [{"village": world.villages["v2"]}]
     assert await visits_out_of_their_village() == []
+
+
+async def test_the_index_of_each_households_visits_ends_with_id_and_goes_back_without_it(
+    database_url: str,
+) -> None:
+    """A household's latest visit before a moment, ordered by (at, id), is a walk back the index."""
+    from piccolo.apps.migrations.commands.backwards import run_backwards
+
+    from surveys.core.db import migrate, pending_migrations
+
+    async def columns() -> list[str]:
+        if database_url.startswith("postgresql"):
+            rows = await Visit.raw("SELECT indexdef FROM pg_indexes WHERE indexname = 'visit_household_at'")
+            return [c.strip() for c in rows[0]["indexdef"].split("(", 1)[1].rstrip(")").split(",")]
+        rows = await Visit.raw("SELECT name FROM pragma_index_info('visit_household_at') ORDER BY seqno")
+        return [r["name"] for r in rows]
+
+    assert await columns() == ["household", "at", "id"]
+    try:
+        await run_backwards(app_name="phocap", migration_id="2026-11-27T07:52:00:000000", auto_agree=True)
+        assert await columns() == ["household", "at"]
+    finally:
+        await migrate()
+    assert await pending_migrations() == []
+    assert await columns() == ["household", "at", "id"]
