@@ -363,6 +363,7 @@ async def _add_visits(
                 await Visit.insert(
                     Visit(
                         household=h["id"],
+                        village=village_ids[code],
                         volunteer=volunteers[login],
                         client_id=visit.client_id,
                         at=at,

@@ -239,6 +239,11 @@ class Visit(Table):
     id: Serial
 
     household = ForeignKey(Household, index=True)
+    # The household's village now (not when the visit was made): written with the visit and rewritten
+    # when the household moves or is merged, in the same transaction, so a period's activity reads its
+    # visits by (village, at) without the household table (docs/scaling.md §4). A plain integer, not a
+    # foreign key: SQLite cannot drop a foreign key column, and the migration must go back.
+    village = Integer(null=True, default=None)
     volunteer = ForeignKey(User, null=True, default=None)
     client_id = UUID(unique=True)
     at = Timestamptz(default=TimestamptzNow(), index=True)

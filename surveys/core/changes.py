@@ -39,6 +39,8 @@ class Before:
 
     household_ids: list[int]
     snapshots: tuple[Any, ...]
+    # Each household's village as locked, before the write.
+    villages: dict[int, int]
 
 
 async def households_changing(household_ids: Iterable[int], villages: Iterable[int] = ()) -> Before:
@@ -47,7 +49,8 @@ async def households_changing(household_ids: Iterable[int], villages: Iterable[i
     ids = sorted({int(i) for i in household_ids})
     locked = await lock_households(ids)
     others = sorted({int(v) for v in villages})
-    return Before(ids, tuple([await before(locked, others) if before else None for _, before in _listeners]))
+    snapshots = tuple([await before(locked, others) if before else None for _, before in _listeners])
+    return Before(ids, snapshots, locked)
 
 
 async def households_changed(

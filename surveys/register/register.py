@@ -147,6 +147,9 @@ async def update_household(
             return False
         member_changes = await _apply_members(household_id, data.members)
         await refresh_household_keys(household_id, before["code"], address)
+        if before["village"] != data.village:
+            # Its visits go with it: every report counts a household's history in its village now.
+            await Visit.update({Visit.village: data.village}).where(Visit.household == household_id)
         changes = {
             "before": {"village": before["village"], "address_changed": before["address"] != address},
             "after": {"village": data.village},
@@ -209,7 +212,10 @@ async def merge_households(keep_id: int, duplicate_id: int, user_id: int, client
     async with write_transaction():
         held = await households_changing([keep_id, duplicate_id])
         moved_visits = await Visit.count().where(Visit.household == duplicate_id)
-        await Visit.update({Visit.household: keep_id}).where(Visit.household == duplicate_id)
+        # The duplicate's visits become the kept household's, in its village.
+        await Visit.update({Visit.household: keep_id, Visit.village: held.villages.get(keep_id)}).where(
+            Visit.household == duplicate_id
+        )
         await Member.update({Member.household: keep_id, Member.is_head: False}).where(
             Member.household == duplicate_id
         )

@@ -156,40 +156,31 @@ async def activity_between(
 
 
 async def activity_in(
-    area: str,
-    args: list[Any],
-    start: datetime,
-    end: datetime,
-    rules: CoverageRules,
-    visits_first: bool = False,
+    area: str, args: list[Any], start: datetime, end: datetime, rules: CoverageRules
 ) -> tuple[dict[int, Activity], dict[int, int]]:
     """What happened from `start` to `end` in the villages of `area` (a condition on table `village`
     with `{}` placeholders for `args`, whose wards keep `rules`), per village id: visits made (any
     outcome), households visited (completed) for the first time, households covered at the end that
-    were not at the start, volunteers who made a visit; and per ward id, its volunteers (each once).
-    `visits_first` for a large area (a province): see below."""
-    # With `visits_first`, one read of the period's visits (index on `visit.at`), each with its
-    # household's village, before the area is picked: given the area first, PostgreSQL starts from its
-    # households when it underestimates them (as on generated data) and looks up every one's visits to
-    # find the period's (2.3 million index reads for a province of 600,000 households). The period's
-    # visits of every province in the database are read then (docs/scaling.md §4): for a ward, starting
-    # from its households is cheaper, and left to the planner.
+    were not at the start, volunteers who made a visit; and per ward id, its volunteers (each once)."""
+    # The period's visits of the area's villages, from the visits alone: each keeps its household's
+    # village now (rewritten when it moves or is merged), so no household is read, for a ward (a range
+    # of the index on visit (village, at) per village) as for a province of 600,000 households (the
+    # index on `visit.at`, when the area is most of the database; docs/scaling.md §4).
     # Only a household with a completed visit in the period can be visited first or newly covered in
     # it (else its latest visit at the end is its latest at the start): at the end it stands as its
     # latest visit of the period left it, at the start as its latest earlier one, if any: one lookup per
-    # such household in the index on `visit (household, at)`, written as a subquery (fenced, else
-    # PostgreSQL runs it once per use) so that no misjudged join reads the earlier visits once per
+    # such household in the index on `visit (household, at)`, written as a subquery (fenced on
+    # PostgreSQL, else it runs once per use) so that no misjudged join reads the earlier visits once per
     # household. Volunteers are counted from the distinct (village, volunteer) pairs, for the villages
     # and the wards alike.
     fence = "MATERIALIZED " if isinstance(current_engine(), PostgresEngine) else ""
     query = f"""
-    WITH period_visits AS {fence if visits_first else ""}(
-        SELECT v.id, v.at, v.household, v.volunteer, v.outcome, h.village,
+    WITH in_area AS (
+        SELECT v.id, v.at, v.household, v.volunteer, v.outcome, v.village,
             CASE WHEN {visit_covered_sql("v", rules)} THEN 1 ELSE 0 END AS covered
-        FROM visit v JOIN household h ON h.id = v.household
-        WHERE v.at >= {{}} AND v.at < {{}}
+        FROM visit v
+        WHERE v.village IN (SELECT id FROM village WHERE {area}) AND v.at >= {{}} AND v.at < {{}}
     ),
-    in_area AS (SELECT * FROM period_visits WHERE village IN (SELECT id FROM village WHERE {area})),
     pairs AS (SELECT village, volunteer, COUNT(*) AS visits FROM in_area GROUP BY village, volunteer),
     made AS (SELECT village, SUM(visits) AS visits, COUNT(volunteer) AS volunteers FROM pairs GROUP BY village),
     latest AS (
@@ -222,7 +213,7 @@ async def activity_in(
     SELECT NULL, vl.ward, 0, COUNT(DISTINCT pairs.volunteer), 0, 0
     FROM pairs JOIN village vl ON vl.id = pairs.village GROUP BY vl.ward
     """
-    rows = await Household.raw(query, start, end, *args, start, *args)
+    rows = await Household.raw(query, *args, start, end, start, *args)
     villages = [r for r in rows if r["village"] is not None]
     wards = [r for r in rows if r["village"] is None]
     return (

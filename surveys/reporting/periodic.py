@@ -208,7 +208,7 @@ async def _ward_totals(province_id: int, wards: list[dict[str, Any]], period: Pe
     volunteers: dict[int, int] = {}
     for rules, ids in rule_groups(wards).items():
         area = f"ward IN ({', '.join('{}' for _ in ids)})"
-        found, people = await activity_in(area, ids, period.start, period.end, rules, visits_first=True)
+        found, people = await activity_in(area, ids, period.start, period.end, rules)
         activity.update(found)
         volunteers.update(people)
     villages: dict[int, list[int]] = defaultdict(list)

@@ -115,7 +115,9 @@ async def record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: s
             replay = await _replayed(row, visit)
             if replay is None:
                 before = await households_changing([row.id])
-                written = await _apply(row, visit, actor, prepared)
+                # Its village as held in this transaction: a move waits for it, or went first.
+                village = before.villages.get(int(row.id), int(row.village))
+                written = await _apply(row, visit, actor, prepared, village)
                 details = {
                     "client_id": str(visit.client_id),
                     "outcome": visit.outcome,
@@ -194,8 +196,10 @@ async def _replayed(row: Row, visit: schemas.VisitCreate) -> bool | None:
     return True
 
 
-async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor, prepared: _Prepared) -> _Written:
-    """Apply the visit; the household as it stands after it."""
+async def _apply(
+    row: Row, visit: schemas.VisitCreate, actor: Actor, prepared: _Prepared, village: int
+) -> _Written:
+    """Apply the visit to the household, now in `village`; the household as it stands after it."""
     at = prepared.at
     household = row
     snapshot: dict[str, Any] = {}
@@ -221,6 +225,7 @@ async def _apply(row: Row, visit: schemas.VisitCreate, actor: Actor, prepared: _
     await Visit.insert(
         Visit(
             household=row.id,
+            village=village,
             volunteer=actor.id,
             client_id=visit.client_id,
             at=at,

@@ -74,7 +74,23 @@ def populate(
             if visited:
                 at = str(now - timedelta(days=rng.randint(0, 80)))
                 visit_rows.append(
-                    (household_id, user_id, str(uuid.uuid4()), at, "done", "{}", 1, 1, 1, 2, 2, 2, 2, 1)
+                    (
+                        household_id,
+                        village_id,
+                        user_id,
+                        str(uuid.uuid4()),
+                        at,
+                        "done",
+                        "{}",
+                        1,
+                        1,
+                        1,
+                        2,
+                        2,
+                        2,
+                        2,
+                        1,
+                    )
                 )
     db.executemany(f"INSERT INTO household (id, token, code, village, address, head_name, search_key, sort_key, "
                    f"priority_elderly_alone, priority_poor, priority_other, notes, version, created_at, updated_at, "
@@ -83,9 +99,9 @@ def populate(
                    f"bank_account, smartphone, skill_learned, skill_understands, skill_uses_services, "
                    f"skill_guides_others, skills_confirmed, answer_source, created_at, updated_at, removed) "
                    f"VALUES ({', '.join('?' * 19)})", member_rows)  # fmt: skip
-    db.executemany(f"INSERT INTO visit (household, volunteer, client_id, at, outcome, answers, household_version, "
-                   f"digital_family, informed, adults, adults_vneid, adults_vneid_level2, adults_bank, "
-                   f"adults_confirmed) VALUES ({', '.join('?' * 14)})", visit_rows)  # fmt: skip
+    db.executemany(f"INSERT INTO visit (household, village, volunteer, client_id, at, outcome, answers, "
+                   f"household_version, digital_family, informed, adults, adults_vneid, adults_vneid_level2, "
+                   f"adults_bank, adults_confirmed) VALUES ({', '.join('?' * 15)})", visit_rows)  # fmt: skip
     db.commit()
     db.execute("ANALYZE")
     db.close()

@@ -287,13 +287,23 @@ async def test_a_periods_activity_equals_a_recount_from_the_visits(database_url:
     Python from every visit, for periods before, across and after the generated visits."""
     rng = random.Random(31)
     _, wards = await _generated_world(rng)
-    # Half the visits leave their household covered (as an import of old visits would write them), so
-    # households are covered before a period and again in it, or before and no longer.
+    await half_covered(rng)
+    await assert_activity_is_recounted(wards)
+
+
+async def half_covered(rng: random.Random) -> None:
+    """Half the visits leave their household covered (as an import of old visits would write them), so
+    households are covered before a period and again in it, or before and no longer."""
     for v in await Visit.select(Visit.id):
         if rng.random() < 0.5:
             await Visit.update({Visit.digital_family: True, Visit.adults_vneid: Visit.adults}).where(
                 Visit.id == v["id"]
             )
+
+
+async def assert_activity_is_recounted(wards: list[int]) -> None:
+    """Each village's and ward's activity in the reports of several periods equals a recount in Python
+    from every visit, each counted in its household's village now."""
     visits = await Visit.select(
         Visit.id, Visit.at, Visit.household, Visit.household.village.as_alias("village"), Visit.outcome,
         Visit.volunteer, Visit.digital_family, Visit.adults, Visit.adults_vneid,

@@ -35,6 +35,7 @@ from surveys.survey.visits import VisitConflict, parse_visit, record_visit
 from surveys.tables import Household, Member, Village, VillageCount, Visit, Ward
 from tests.conftest import POSTGRES_URL
 from tests.factories import DIGITAL_CORE, World, make_household, person
+from tests.surveys.test_visit_village import visits_out_of_their_village
 
 STEPS = 60
 VNEID = ("not_installed", "installed", "level1", "level2", "unknown")
@@ -183,6 +184,8 @@ async def test_counts_equal_a_recount_from_the_households_after_every_random_wri
     for step in range(STEPS):
         what = await _step(rng, world)
         assert await _stored() == await _recount(), f"step {step}: {what}"
+        # Each visit stays in its household's village (a period's activity reads it there).
+        assert await visits_out_of_their_village() == [], f"step {step}: {what}"
 
 
 async def test_a_rebuild_gives_the_same_rows(world: World) -> None:
