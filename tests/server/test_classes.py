@@ -3,13 +3,14 @@ and the help given at a visit, as each kind of user meets them."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar.testing import AsyncTestClient
 
-from surveys.core.clock import now
+from surveys.core.clock import local_now, now
 from surveys.tables import Attendance, ClassSession, ClassTrainer, Help, Member, TeamMember
 from tests.conftest import sign_in
 from tests.factories import World
@@ -377,9 +378,11 @@ async def test_a_walk_in_joins_a_household_of_the_register_from_the_class_page(
 
 
 async def test_a_class_later_today_shows_its_forms_for_the_phone_but_refuses_attendance_until_it_starts(
-    client: AsyncTestClient[Any], world: World
+    client: AsyncTestClient[Any], world: World, clock_at: Callable[[datetime], None]
 ) -> None:
-    # Kept on the phone in the morning, the page must hold the forms for the afternoon's class.
+    # Kept on the phone in the morning, the page must hold the forms for the afternoon's class. In the
+    # morning of the run's day: at 23:58 "two minutes later" is tomorrow.
+    clock_at(local_now().replace(hour=10, minute=0, second=0, microsecond=0))
     later = await ClassSession.insert(
         ClassSession(ward=world.wards["pq"], starts_at=now() + timedelta(minutes=2), topics=["vneid"])
     )
