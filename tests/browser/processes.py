@@ -86,7 +86,7 @@ class Proxy:
     the phone never hears so. `visit_posts` counts the visit posts that reached the server."""
 
     def __init__(self, upstream_port: int) -> None:
-        self.port = free_port()
+        self.port = 0  # chosen by `start`, and held from then on
         self.upstream_port = upstream_port
         self.lose_visit_answers = 0
         self.visit_posts = 0
@@ -99,8 +99,10 @@ class Proxy:
         self.most_waiting = 0
 
     async def start(self) -> None:
-        """Listen on `self.port`."""
-        self.server = await asyncio.start_server(self._connection, "127.0.0.1", self.port)
+        """Listen on a free port, `self.port` from then on (bound at once: a port chosen first and bound
+        later may be handed to the server's `free_port` in between, or to another run's)."""
+        self.server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
+        self.port = int(self.server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
         """Stop listening."""

@@ -96,10 +96,10 @@ async def field(
     """phocap running as its own process on this test's database (with the settings a test passes
     as the fixture's parameter), behind the proxy."""
     proxy = Proxy(upstream_port=0)
+    await proxy.start()
     settings = getattr(request, "param", {})
     server = PhocapProcess(database_url, tmp_path, f"http://127.0.0.1:{proxy.port}", settings)
     proxy.upstream_port = server.port
-    await proxy.start()
     await asyncio.to_thread(server.start)
     ARTIFACTS.mkdir(exist_ok=True)
     here = Field(server, proxy, phone)
