@@ -42,8 +42,11 @@ async def _class_id() -> int:
 
 
 async def test_a_trainer_of_another_ward_is_refused_on_the_class_form(
-    client: AsyncTestClient[Any], world: World
+    client: AsyncTestClient[Any], world: World, clock_at: Callable[[datetime], None]
 ) -> None:
+    # Yesterday's class is this month's and this year's: on the 1st in Vietnam it would be last month's
+    # (and on 1 January last year's), which these lists and figures rightly leave out.
+    clock_at(local_now().replace(day=15, hour=12, minute=0, second=0, microsecond=0))
     neighbour = await TeamMember.insert(TeamMember(ward=world.wards["other"], name="Hoàng Văn Dũng"))
     ours = await TeamMember.insert(TeamMember(ward=world.wards["pq"], name="Nguyễn Thu Trang"))
     csrf = await sign_in(client, "ward")
@@ -63,8 +66,11 @@ async def test_a_trainer_of_another_ward_is_refused_on_the_class_form(
 
 
 async def test_a_village_head_plans_a_class_that_volunteers_see_in_the_months_list(
-    client: AsyncTestClient[Any], world: World
+    client: AsyncTestClient[Any], world: World, clock_at: Callable[[datetime], None]
 ) -> None:
+    # Yesterday's class is this month's and this year's: on the 1st in Vietnam it would be last month's
+    # (and on 1 January last year's), which these lists and figures rightly leave out.
+    clock_at(local_now().replace(day=15, hour=12, minute=0, second=0, microsecond=0))
     csrf = await sign_in(client, "head1")
     response = await _plan(client, csrf, village=str(world.villages["v1"]))
     assert response.status_code == 303
@@ -224,8 +230,11 @@ async def test_the_visit_form_records_help_given_today(client: AsyncTestClient[A
 
 
 async def test_the_ward_dashboard_counts_classes_attendees_learners_and_help(
-    client: AsyncTestClient[Any], world: World
+    client: AsyncTestClient[Any], world: World, clock_at: Callable[[datetime], None]
 ) -> None:
+    # Yesterday's class is this month's and this year's: on the 1st in Vietnam it would be last month's
+    # (and on 1 January last year's), which these lists and figures rightly leave out.
+    clock_at(local_now().replace(day=15, hour=12, minute=0, second=0, microsecond=0))
     csrf = await sign_in(client, "ward")
     before = soup(await client.get("/wards/01849")).find("section", id="classes")
     assert before is not None
