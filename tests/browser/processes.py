@@ -55,7 +55,9 @@ class PhocapProcess:
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + 30
+        # Over two busy cores (CI, or a run beside others) Python, uvicorn and the app took more than
+        # 30 s to start once (a load run of tests/browser): the wait ends as soon as the server answers.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"phocap exited: {self.log.read_text(errors='replace')[-2000:]}")
@@ -65,7 +67,7 @@ class PhocapProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("phocap did not start")
+        raise RuntimeError(f"phocap did not start: {self.log.read_text(errors='replace')[-2000:]}")
 
     def stop(self) -> None:
         """Stop the server process: from the phone's side, the network is gone."""
