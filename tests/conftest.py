@@ -9,8 +9,8 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
+from surveys.core import clock
 from surveys.core.clock import start_clock_at
 from surveys.core.db import bind, close_pool, engine_for_url, migrate, open_pool
 from surveys.core.settings import Settings, get_settings, load_settings
@@ -59,6 +60,18 @@ def _read_settings_for_vietnam() -> None:
     finally:
         if machine_tz is not None:
             os.environ["TZ"] = machine_tz
+
+
+@pytest.fixture
+def clock_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Move phocap's clock for one test: `now()` reads the instant given and moves on from there (the
+    run's own clock is back after the test). For a test about a time of day that the run's real time
+    may not allow, such as "a class later today" at 23:59."""
+
+    def move(instant: datetime) -> None:
+        monkeypatch.setattr(clock, "_shift", instant.astimezone(UTC) - datetime.now(UTC))
+
+    return move
 
 
 @pytest.fixture(autouse=True)

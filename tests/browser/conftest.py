@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
 from tests.factories import PASSWORD
 
@@ -82,3 +83,13 @@ async def sign_in(page: Any, base: str, login: str, password: str = PASSWORD, ne
     # The click only sends the form: the session cookie comes with the answer. Going to another page
     # before it has come would cancel the sign-in.
     await page.wait_for_url(lambda url: "/signin" not in url)
+
+
+async def open_page(page: Any, url: str) -> None:
+    """Go to `url` and wait until the page is done starting: a village's list (and the list of
+    villages) shows its "download to work without a signal" box only once the service worker answers,
+    after the page has loaded (offline.js). What is measured before then misses the box."""
+    await page.goto(url)
+    boxes = page.locator(".offline-download")
+    if await boxes.count():  # in the page as sent, hidden: counted once the page has loaded
+        await expect(boxes.first).to_be_visible()

@@ -56,7 +56,9 @@ class PhocapProcess:
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + 30
+        # Over two busy cores (CI, or a run beside others) Python, uvicorn and the app took more than
+        # 30 s to start once (a load run of tests/browser): the wait ends as soon as the server answers.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"phocap exited: {self.log.read_text(errors='replace')[-2000:]}")
@@ -66,7 +68,7 @@ class PhocapProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("phocap did not start")
+        raise RuntimeError(f"phocap did not start: {self.log.read_text(errors='replace')[-2000:]}")
 
     def stop(self) -> None:
         """Stop the server process: from the phone's side, the network is gone."""
@@ -87,7 +89,7 @@ class Proxy:
     the phone never hears so. `visit_posts` counts the visit posts that reached the server."""
 
     def __init__(self, upstream_port: int) -> None:
-        self.port = free_port()
+        self.port = 0  # chosen by `start`, and held from then on
         self.upstream_port = upstream_port
         self.lose_visit_answers = 0
         self.visit_posts = 0
@@ -108,8 +110,10 @@ class Proxy:
         self.cut_answers = 0
 
     async def start(self) -> None:
-        """Listen on `self.port`."""
-        self.server = await asyncio.start_server(self._connection, "127.0.0.1", self.port)
+        """Listen on a free port, `self.port` from then on (bound at once: a port chosen first and bound
+        later may be handed to the server's `free_port` in between, or to another run's)."""
+        self.server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
+        self.port = int(self.server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
         """Stop listening."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import browser_page, sign_in
+from tests.browser.conftest import browser_page, open_page, sign_in
 from tests.factories import World, household_of_four
 
 pytestmark = pytest.mark.browser
@@ -21,7 +21,7 @@ async def test_the_volunteers_pages_pass_axe(live_server: str, world: World) -> 
         await assert_accessible(page)
         await sign_in(page, live_server, "volunteer1")
         for path in ("/villages", f"/villages/{world.villages['v1']}", f"/h/{token}", "/profile"):
-            await page.goto(f"{live_server}{path}")
+            await open_page(page, f"{live_server}{path}")
             await assert_accessible(page)
         await page.goto(f"{live_server}/h/{token}/visit")
         await assert_accessible(page)

@@ -97,10 +97,10 @@ async def field(
     """phocap running as its own process on this test's database (with the settings a test passes
     as the fixture's parameter), behind the proxy."""
     proxy = Proxy(upstream_port=0)
+    await proxy.start()
     settings = getattr(request, "param", {})
     server = PhocapProcess(database_url, tmp_path, f"http://127.0.0.1:{proxy.port}", settings)
     proxy.upstream_port = server.port
-    await proxy.start()
     await asyncio.to_thread(server.start)
     ARTIFACTS.mkdir(exist_ok=True)
     here = Field(server, proxy, phone)
@@ -132,6 +132,7 @@ async def test_a_visit_recorded_without_a_signal_is_sent_once_the_server_answers
 
     await field.network_lost()
     await field.record_visit_offline(token, screenshot=True)
+    await field.wait_for_counter(1)
     assert await field.counter() == "1"
     await phone.screenshot(path=str(ARTIFACTS / "offline-queue-counter.png"))
     assert await Visit.count() == 0
@@ -373,7 +374,7 @@ async def test_another_volunteer_signing_in_on_the_phone_removes_the_first_ones_
     await AuthSession.delete(force=True)
     await sign_in(phone, field.url, "volunteer2", next_url="/villages")
     await phone.wait_for_url(f"{field.url}/villages")
-    await phone.wait_for_function("async name => !(await caches.keys()).includes(name)", arg=first)
+    await gone_from_phone(phone, first)
 
 
 async def test_signing_out_with_visits_waiting_warns_first(field: Field, world: World) -> None:
@@ -396,6 +397,7 @@ async def test_signing_out_with_visits_waiting_warns_first(field: Field, world: 
     assert await asyncio.wait_for(asked, 15) == (
         "Còn 1 mục (lượt thăm, điểm danh) chưa gửi. Đăng xuất sẽ xóa chúng khỏi điện thoại này. Vẫn đăng xuất?"
     )
+    await field.wait_for_counter(1)
     assert await field.counter() == "1"
     assert phone.url.endswith(f"/h/{token}/visit")
 
@@ -410,7 +412,7 @@ async def test_a_search_that_cannot_reach_the_server_says_so_next_to_the_button(
     await phone.get_by_role("button", name="Tìm").click()
     alert = phone.get_by_role("alert").filter(has_text="Không có mạng: chưa gửi được gì.")
     await alert.wait_for()
-    assert await phone.get_by_role("button", name="Tìm").is_enabled()
+    await expect(phone.get_by_role("button", name="Tìm")).to_be_enabled()
 
 
 async def kept_on_phone(phone: Any, path: str) -> None:
@@ -421,6 +423,16 @@ async def kept_on_phone(phone: Any, path: str) -> None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"{path} was never kept on the phone")
+
+
+async def gone_from_phone(phone: Any, cache: str) -> None:
+    """Wait until the phone's store no longer has the cache named `cache` (polled here, as in
+    `kept_on_phone`: `wait_for_function` takes the promise an async check returns for a yes)."""
+    for _ in range(150):
+        if cache not in await phone.evaluate("caches.keys()"):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{cache} is still on the phone")
 
 
 KEPT_JS = """async (path) => {
@@ -527,6 +539,7 @@ async def test_two_visits_to_one_household_without_a_signal_are_both_recorded(
     # Nobody home in the morning; the family is back in the afternoon. The same kept form, twice.
     await field.record_visit_offline(token, outcome="Không có ai ở nhà")
     await field.record_visit_offline(token)
+    await field.wait_for_counter(2)
     assert await field.counter() == "2"
 
     await field.network_back()
@@ -633,8 +646,11 @@ async def test_class_attendance_recorded_without_a_signal_is_sent_once_and_a_ref
     assert rows[1]["can_use"] in (["vneid"], '["vneid"]')
 
     # Sending again sends nothing twice; the refused one leaves only when the volunteer says so.
-    await phone.get_by_role("button", name="Gửi ngay").click()
-    await phone.wait_for_timeout(500)
+    # The button is off while the queue is being sent (offline.js `replay`): once it is back, the send
+    # is over.
+    send_now = phone.get_by_role("button", name="Gửi ngay")
+    await send_now.click()
+    await expect(send_now).to_be_enabled()
     assert await Attendance.count().where(Attendance.session == class_id) == 3
     phone.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
     await review.get_by_role("button", name="Bỏ").click()

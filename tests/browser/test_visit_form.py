@@ -12,7 +12,7 @@ from surveys.people.accounts import actor_by_id
 from surveys.register.households import household_by_token
 from surveys.survey.visits import parse_visit, record_visit
 from surveys.tables import Member, Visit
-from tests.browser.conftest import ARTIFACTS, browser_page, sign_in
+from tests.browser.conftest import ARTIFACTS, browser_page, open_page, sign_in
 from tests.browser.targets import small_targets
 from tests.factories import ADULT_1, ADULT_2, ELDER, World, household_of_four
 
@@ -133,6 +133,6 @@ async def test_every_tap_target_is_at_least_44_px(live_server: str, phone: Any, 
     token = await household_of_four(world.villages["v1"], "PQ-01-0100")
     await sign_in(phone, live_server, "volunteer1")
     for path in ("/villages", f"/villages/{world.villages['v1']}", f"/h/{token}", f"/h/{token}/visit"):
-        await phone.goto(f"{live_server}{path}")
+        await open_page(phone, f"{live_server}{path}")
         small = await small_targets(phone)
         assert small == [], (path, small)

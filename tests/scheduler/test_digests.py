@@ -20,11 +20,11 @@ from tests.factories import World
 from tests.mail_server import (
     Arrival,
     Inbox,
-    free_port,
     self_signed_certificate,
     smtp_server,
     starttls_smtp_server,
 )
+from tests.ports import closed_port
 from tests.surveys.test_reports import visit_an
 
 WARD_EMAILS = "vanhoa@phongquang.example\nubnd@phongquang.example"
@@ -104,15 +104,15 @@ async def test_the_email_carries_no_personal_data(ward_with_emails: World, setti
 async def test_with_the_mail_server_down_the_digest_waits_and_goes_out_when_it_is_back(
     ward_with_emails: World, settings: Settings
 ) -> None:
-    port = free_port()
-    settings = mailing(settings, port)
-    await make_digest(ward_with_emails.wards["pq"], this_week(), WARD, settings)
-    assert await deliver_due(settings) == {"sent": 0, "retry": 1, "failed": 0}
-    waiting = await Digest.select().first()
-    assert waiting is not None and waiting["status"] == "pending" and waiting["attempts"] == 1
-    assert "Connect" in waiting["last_error"] or "connect" in waiting["last_error"]
-    assert await deliver_due(settings) == {"sent": 0, "retry": 0, "failed": 0}  # not before the backoff
-    with smtp_server(port) as (inbox, _):
+    with closed_port() as port:  # the mail server is down
+        settings = mailing(settings, port)
+        await make_digest(ward_with_emails.wards["pq"], this_week(), WARD, settings)
+        assert await deliver_due(settings) == {"sent": 0, "retry": 1, "failed": 0}
+        waiting = await Digest.select().first()
+        assert waiting is not None and waiting["status"] == "pending" and waiting["attempts"] == 1
+        assert "Connect" in waiting["last_error"] or "connect" in waiting["last_error"]
+        assert await deliver_due(settings) == {"sent": 0, "retry": 0, "failed": 0}  # not before the backoff
+    with smtp_server(port) as (inbox, _):  # and back, on the same port
         assert await deliver_due(settings, now() + timedelta(minutes=6)) == {
             "sent": 1,
             "retry": 0,

@@ -3,13 +3,14 @@ and the help given at a visit, as each kind of user meets them."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar.testing import AsyncTestClient
 
-from surveys.core.clock import now
+from surveys.core.clock import local_now, now
 from surveys.tables import Attendance, ClassSession, ClassTrainer, Help, Member, TeamMember
 from tests.conftest import sign_in
 from tests.factories import World
@@ -41,8 +42,11 @@ async def _class_id() -> int:
 
 
 async def test_a_trainer_of_another_ward_is_refused_on_the_class_form(
-    client: AsyncTestClient[Any], world: World
+    client: AsyncTestClient[Any], world: World, clock_at: Callable[[datetime], None]
 ) -> None:
+    # Yesterday's class is this month's and this year's: on the 1st in Vietnam it would be last month's
+    # (and on 1 January last year's), which these lists and figures rightly leave out.
+    clock_at(local_now().replace(day=15, hour=12, minute=0, second=0, microsecond=0))
     neighbour = await TeamMember.insert(TeamMember(ward=world.wards["other"], name="Hoàng Văn Dũng"))
     ours = await TeamMember.insert(TeamMember(ward=world.wards["pq"], name="Nguyễn Thu Trang"))
     csrf = await sign_in(client, "ward")
@@ -62,8 +66,11 @@ async def test_a_trainer_of_another_ward_is_refused_on_the_class_form(
 
 
 async def test_a_village_head_plans_a_class_that_volunteers_see_in_the_months_list(
-    client: AsyncTestClient[Any], world: World
+    client: AsyncTestClient[Any], world: World, clock_at: Callable[[datetime], None]
 ) -> None:
+    # Yesterday's class is this month's and this year's: on the 1st in Vietnam it would be last month's
+    # (and on 1 January last year's), which these lists and figures rightly leave out.
+    clock_at(local_now().replace(day=15, hour=12, minute=0, second=0, microsecond=0))
     csrf = await sign_in(client, "head1")
     response = await _plan(client, csrf, village=str(world.villages["v1"]))
     assert response.status_code == 303
@@ -223,8 +230,11 @@ async def test_the_visit_form_records_help_given_today(client: AsyncTestClient[A
 
 
 async def test_the_ward_dashboard_counts_classes_attendees_learners_and_help(
-    client: AsyncTestClient[Any], world: World
+    client: AsyncTestClient[Any], world: World, clock_at: Callable[[datetime], None]
 ) -> None:
+    # Yesterday's class is this month's and this year's: on the 1st in Vietnam it would be last month's
+    # (and on 1 January last year's), which these lists and figures rightly leave out.
+    clock_at(local_now().replace(day=15, hour=12, minute=0, second=0, microsecond=0))
     csrf = await sign_in(client, "ward")
     before = soup(await client.get("/wards/01849")).find("section", id="classes")
     assert before is not None
@@ -377,9 +387,11 @@ async def test_a_walk_in_joins_a_household_of_the_register_from_the_class_page(
 
 
 async def test_a_class_later_today_shows_its_forms_for_the_phone_but_refuses_attendance_until_it_starts(
-    client: AsyncTestClient[Any], world: World
+    client: AsyncTestClient[Any], world: World, clock_at: Callable[[datetime], None]
 ) -> None:
-    # Kept on the phone in the morning, the page must hold the forms for the afternoon's class.
+    # Kept on the phone in the morning, the page must hold the forms for the afternoon's class. In the
+    # morning of the run's day: at 23:58 "two minutes later" is tomorrow.
+    clock_at(local_now().replace(hour=10, minute=0, second=0, microsecond=0))
     later = await ClassSession.insert(
         ClassSession(ward=world.wards["pq"], starts_at=now() + timedelta(minutes=2), topics=["vneid"])
     )

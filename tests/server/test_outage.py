@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
@@ -17,26 +17,27 @@ from litestar.testing import AsyncTestClient
 
 from surveys.core.db import bind, engine_for_url
 from surveys.core.outages import RETRY_AFTER_SECONDS, outages
+from tests import ports
 from tests.conftest import POSTGRES_URL, api_token, sign_in
 from tests.factories import World
 from tests.server.helpers import soup
 
 
-def _closed_port() -> int:
-    """A local port nothing listens on: connecting to it is refused, as to a stopped database."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A local port that refuses connections for the length of the test, as a stopped database does."""
+    with ports.closed_port() as port:
+        yield port
 
 
 async def test_with_the_database_down_every_request_is_503_and_logged_once(
-    client: AsyncTestClient[Any], world: World, caplog: pytest.LogCaptureFixture
+    client: AsyncTestClient[Any], world: World, caplog: pytest.LogCaptureFixture, closed_port: int
 ) -> None:
     await sign_in(client, "volunteer1")
     headers = await api_token(client, "volunteer1")
     outages.reset()
     # The database server stops: every table now reaches an address that refuses connections.
-    bind(engine_for_url(f"postgresql://phocap:phocap@127.0.0.1:{_closed_port()}/phocap"))
+    bind(engine_for_url(f"postgresql://phocap:phocap@127.0.0.1:{closed_port}/phocap"))
     with caplog.at_level(logging.INFO):
         page = await client.get(f"/h/{world.households['an']}")
         api = await client.get("/api/villages", headers=headers)

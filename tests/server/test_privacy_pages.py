@@ -77,8 +77,10 @@ async def test_the_household_gets_a_file_of_its_data_and_the_request_is_audited(
     assert as_json.headers["content-disposition"].endswith('.json"')
     data = json.loads(as_json.content)
     assert {m["full_name"] for m in data["members"]} == {"Nguyễn Văn An", "Trần Thị Bình", "Nguyễn Minh Khôi"}
-    exported = await AuditEntry.select(AuditEntry.details).where(
-        AuditEntry.action == "household.data_exported"
+    exported = (
+        await AuditEntry.select(AuditEntry.details)
+        .where(AuditEntry.action == "household.data_exported")
+        .order_by(AuditEntry.id)  # in the order written: without it, the order is the database's choice
     )
     assert [json.loads(e["details"]) for e in exported] == [{"format": "xlsx"}, {"format": "json"}]
 

@@ -9,7 +9,6 @@ import csv
 import dataclasses
 import io
 import logging
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,6 +23,7 @@ from surveys.core.settings import Settings
 from surveys.tables import Visit
 from tests.conftest import BASE_URL, POSTGRES_URL, api_token, sign_in
 from tests.factories import PASSWORD, World, make_household, person
+from tests.ports import closed_port
 from tests.replica import Replica, replica_or_skip
 from tests.server.helpers import soup
 from tests.server.test_household_pages import record_visit_through_the_form
@@ -172,16 +172,14 @@ async def test_after_a_write_the_client_gets_a_signed_secure_cookie_of_the_prima
     settings: Settings, world: World
 ) -> None:
     # No replica needed: a replica that does not answer (a closed port) is enough, and the app answers.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = int(s.getsockname()[1])
-    unreachable = f"postgresql://phocap:phocap@127.0.0.1:{closed}/phocap_test"
-    async with app_client(dataclasses.replace(settings, database_replica_url=unreachable)) as officer:
-        response = await officer.post("/api/session", json={"login": "ward", "password": PASSWORD})
-        assert response.status_code == 200
-        [cookie] = [c for c in response.headers.get_list("set-cookie") if c.startswith("phocap_written=")]
-        value, *attributes = [part.strip() for part in cookie.split(";")]
-        assert set(attributes) == {"HttpOnly", "Max-Age=600", "Path=/", "SameSite=lax", "Secure"}
-        assert position_from_signed(value.removeprefix("phocap_written="), settings.secret_key) > 0
-        headers = {"Authorization": f"Bearer {response.json()['token']}"}
-        assert await ward_households(officer, headers) == 3
+    with closed_port() as closed:
+        unreachable = f"postgresql://phocap:phocap@127.0.0.1:{closed}/phocap_test"
+        async with app_client(dataclasses.replace(settings, database_replica_url=unreachable)) as officer:
+            response = await officer.post("/api/session", json={"login": "ward", "password": PASSWORD})
+            assert response.status_code == 200
+            [cookie] = [c for c in response.headers.get_list("set-cookie") if c.startswith("phocap_written=")]
+            value, *attributes = [part.strip() for part in cookie.split(";")]
+            assert set(attributes) == {"HttpOnly", "Max-Age=600", "Path=/", "SameSite=lax", "Secure"}
+            assert position_from_signed(value.removeprefix("phocap_written="), settings.secret_key) > 0
+            headers = {"Authorization": f"Bearer {response.json()['token']}"}
+            assert await ward_households(officer, headers) == 3

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
-from surveys.core.clock import now
+from surveys.core.clock import local_now, now
 from surveys.core.validation import InvalidInput
 from surveys.learning.attendance import (
     class_attendees,
@@ -364,9 +365,13 @@ async def test_erasing_a_household_ends_its_members_mentorships(world: World) ->
 
 
 async def test_the_ward_figures_count_team_members_trained_and_mentors_with_enough_learners(
-    world: World,
+    world: World, clock_at: Callable[[datetime], None]
 ) -> None:
     from surveys.reporting.learning import learning_figures
+
+    # Yesterday's class is this month's and this year's: on the 1st in Vietnam it would be last month's
+    # (and on 1 January last year's), which these lists and figures rightly leave out.
+    clock_at(local_now().replace(day=15, hour=12, minute=0, second=0, microsecond=0))
 
     an = await _member(world, "Nguyễn Văn An")
     await _ambassador(world, member=an)
