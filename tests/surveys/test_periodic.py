@@ -9,8 +9,10 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from piccolo.engine.postgres import PostgresEngine
 
 from surveys.core.clock import local_now
+from surveys.core.db import current_engine
 from surveys.core.validation import InvalidInput
 from surveys.people.accounts import actor_by_id
 from surveys.register.households import household_by_token
@@ -357,6 +359,15 @@ async def assert_activity_is_recounted(wards: list[int]) -> None:
     assert found > 5 and again > 5 and shared > 0
 
 
+async def visit_indexes() -> set[str]:
+    """The names of the indexes on table `visit`, on either database."""
+    if isinstance(current_engine(), PostgresEngine):
+        rows = await Visit.raw("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'visit'")
+    else:
+        rows = await Visit.raw("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'visit'")
+    return {r["name"] for r in rows}
+
+
 async def test_the_index_of_each_households_visits_by_time_comes_and_goes_with_its_migration(
     database_url: str,
 ) -> None:
@@ -366,21 +377,12 @@ async def test_the_index_of_each_households_visits_by_time_comes_and_goes_with_i
 
     from surveys.core.db import migrate, pending_migrations
 
-    async def indexes() -> set[str]:
-        if database_url.startswith("postgresql"):
-            rows = await Visit.raw("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'visit'")
-        else:
-            rows = await Visit.raw(
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'visit'"
-            )
-        return {r["name"] for r in rows}
-
-    assert "visit_household_at" in await indexes()
+    assert "visit_household_at" in await visit_indexes()
     try:
         await run_backwards(app_name="phocap", migration_id="2026-11-27T04:55:00:000000", auto_agree=True)
-        assert "visit_household_at" not in await indexes()
+        assert "visit_household_at" not in await visit_indexes()
         assert "2026-11-27T04:55:00:000000" in await pending_migrations()
     finally:
         await migrate()
-    assert "visit_household_at" in await indexes()
+    assert "visit_household_at" in await visit_indexes()
     assert await pending_migrations() == []

@@ -14,7 +14,12 @@ from surveys.register.register import merge_households, update_household
 from surveys.register.schemas import HouseholdUpdate, RegisterMember
 from surveys.tables import Household, Member, User, Village, Visit
 from tests.factories import World
-from tests.surveys.test_periodic import _generated_world, assert_activity_is_recounted, half_covered
+from tests.surveys.test_periodic import (
+    _generated_world,
+    assert_activity_is_recounted,
+    half_covered,
+    visit_indexes,
+)
 from tests.surveys.test_reports import visit_an
 
 
@@ -92,23 +97,14 @@ async def test_the_village_of_each_visit_comes_and_goes_with_its_migration(
 
     from surveys.core.db import current_engine, migrate, pending_migrations
 
-    async def indexes() -> set[str]:
-        if database_url.startswith("postgresql"):
-            rows = await Visit.raw("SELECT indexname AS name FROM pg_indexes WHERE tablename = 'visit'")
-        else:
-            rows = await Visit.raw(
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'visit'"
-            )
-        return {r["name"] for r in rows}
-
     await visit_an(world)
     an = await household_by_token(world.households["an"])
     assert an is not None
-    assert "visit_village_at" in await indexes()
+    assert "visit_village_at" in await visit_indexes()
     try:
         await run_backwards(app_name="phocap", migration_id="2026-11-27T07:50:00:000000", auto_agree=True)
         assert min(await pending_migrations()) == "2026-11-27T07:50:00:000000"
-        assert "visit_village_at" not in await indexes()
+        assert "visit_village_at" not in await visit_indexes()
         with pytest.raises(Exception, match="village"):
             await current_engine().run_ddl("SELECT village FROM visit")
         # A move while the column is gone (an older release running): the fill takes the village now.
@@ -118,7 +114,7 @@ async def test_the_village_of_each_visit_comes_and_goes_with_its_migration(
     finally:
         await migrate()
     assert await pending_migrations() == []
-    assert "visit_village_at" in await indexes()
+    assert "visit_village_at" in await visit_indexes()
     assert await Visit.select(Visit.village) == [{"village": world.villages["v2"]}]
     assert await visits_out_of_their_village() == []
 
