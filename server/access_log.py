@@ -42,8 +42,5 @@ class AccessLogMiddleware(ASGIMiddleware):
             raise
         finally:
             elapsed = (time.perf_counter() - started) * 1000
-            method, path = scope.get("method", ""), scope["path"]
-            if within:
-                log.info("%s %s %d %.0fms (within %s)", method, path, status, elapsed, within)
-            else:
-                log.info("%s %s %d %.0fms", method, path, status, elapsed)
+            where = f" (within {within})" if within else ""
+            log.info("%s %s %d %.0fms%s", scope.get("method", ""), scope["path"], status, elapsed, where)

@@ -10,7 +10,7 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +68,8 @@ def clock_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
     run's own clock is back after the test). For a test about a time of day that the run's real time
     may not allow, such as "a class later today" at 23:59."""
 
-    def move(instant: datetime) -> None:
-        monkeypatch.setattr(clock, "_shift", instant.astimezone(UTC) - datetime.now(UTC))
-
-    return move
+    monkeypatch.setattr(clock, "_shift", clock._shift)  # the run's own shift, put back after the test
+    return start_clock_at
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import random
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -440,14 +441,13 @@ async def test_the_rules_query_written_once_groups_villages_as_their_wards_rows_
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="SQLite has one writer at a time: nothing runs at once")
 async def test_writes_at_once_as_the_year_turns_both_land(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch, clock_at: Callable[[datetime], None]
 ) -> None:
     """Two visits to one village begin at 23:59:59 on 31 December and end in the new year: each then
     counts the village again (its snapshot was counted with last year's ages), which needs the village
     alone. Holding it shared from the snapshot, each would wait for the other's share (PostgreSQL
     answers one "deadlock detected" and that visit is lost); so a write that may see the year turn
     holds its villages alone from the start, and the second waits for the first."""
-    import surveys.core.clock as clock
     from surveys.reporting import village_counts
 
     village = world.villages["v1"]
@@ -455,8 +455,7 @@ async def test_writes_at_once_as_the_year_turns_both_land(
         await make_household(village, f"PQ-Y-{n}", [person("Lò Văn Pao", 1970)])
     pair = [int(r["id"]) for r in await Household.select(Household.id).where(Household.code.like("PQ-Y-%"))]
     zone = local_now().tzinfo
-    monkeypatch.setattr(clock, "_shift", clock._shift)  # put back after the test
-    clock.start_clock_at(datetime(2026, 12, 31, 23, 59, 59, 500_000, tzinfo=zone))
+    clock_at(datetime(2026, 12, 31, 23, 59, 59, 500_000, tzinfo=zone))
     snapshots_taken: list[int] = []
     both = asyncio.Event()
     rules_of = village_counts._rules_of
@@ -470,8 +469,8 @@ async def test_writes_at_once_as_the_year_turns_both_land(
                 both.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(both.wait(), 2)
-            if clock.local_now().year == 2026:
-                clock.start_clock_at(datetime(2027, 1, 1, 0, 0, 0, 500_000, tzinfo=zone))
+            if local_now().year == 2026:
+                clock_at(datetime(2027, 1, 1, 0, 0, 0, 500_000, tzinfo=zone))
         return await rules_of(village_ids)
 
     monkeypatch.setattr(village_counts, "_rules_of", rules_after_the_locks)

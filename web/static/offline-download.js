@@ -1,6 +1,7 @@
 // "Download to work without a signal": the village's pages (its list, each household and its visit
 // form, as the server draws them, a few hundred to an answer: its parts) go into this user's store on
-// the phone, with a progress bar and the time of the last download. Loaded by offline.js where the button is; `phone` is what it shares.
+// the phone, with a progress bar and the time of the last download. Loaded by offline.js where the
+// button is; `phone` is what it shares.
 
 export default function villageDownloads(phone) {
   const key = (village) => `phocap:${phone.user}:village:${village}`;
