@@ -6,19 +6,15 @@ the phone puts the work in "Cần xem lại" instead of dating it wrongly.
 
 Believed: from `OFFLINE_DAYS` + 1 days ago (a phone keeps its pages that long, and a day more for a
 phone that synced on the last one) up to `CLOCK_SKEW` ahead of the server's clock (phones' clocks are a
-little off). Absent: the work is of now (an online post)."""
+little off). Absent: the work is of now (an online post). Its shape (`surveys.schemas.SavedAt`: a date
+and time with its zone) is the schema's to check."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import msgspec
-
-from surveys.core.clock import now
 from surveys.core.settings import get_settings
 from surveys.core.validation import FieldError
-from surveys.schemas import SavedAt
 
 # How far ahead of the server's clock a phone's clock may be.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -29,21 +25,16 @@ def oldest_believed(at: datetime) -> datetime:
     return at - timedelta(days=get_settings().offline_days + 1)
 
 
-def saved_at_errors(value: Any, field: str = "saved_at") -> list[FieldError]:
-    """What is wrong with a raw `saved_at` (decoded JSON or a form's text): too far ahead (`in_future`)
-    or too old (`too_old`). Absent or empty is fine; a value of the wrong shape is the schema check's
-    to report (`invalid`)."""
-    if value is None or value == "":
+def saved_at_errors(saved_at: datetime | None, received: datetime) -> list[FieldError]:
+    """What is wrong with work saved `saved_at` (parsed: a date and time with its zone; None: now) and
+    received at `received`: too far ahead (`in_future`) or too old (`too_old`). Checked only for work not
+    recorded yet, so a replay of work recorded days ago still answers as the first time did."""
+    if saved_at is None:
         return []
-    try:
-        saved = msgspec.convert(value, SavedAt, strict=False)
-    except msgspec.ValidationError:
-        return []
-    received = now()
-    if saved > received + CLOCK_SKEW:
-        return [FieldError(field, "in_future")]
-    if saved < oldest_believed(received):
-        return [FieldError(field, "too_old")]
+    if saved_at > received + CLOCK_SKEW:
+        return [FieldError("saved_at", "in_future")]
+    if saved_at < oldest_believed(received):
+        return [FieldError("saved_at", "too_old")]
     return []
 
 

@@ -56,13 +56,11 @@ def _class_errors(session: dict[str, Any], can_use: Any, at: Any = None) -> list
 
 def parse_attendance(raw: Any, session: dict[str, Any] | None = None) -> AttendanceCreate:
     """An attendance from a form or JSON, every bad field named at once: a walk-in needs an age group;
-    with `session`, the class must have begun and have taught each topic ticked; a `saved_at` must be
-    believable."""
+    with `session`, the class must have begun and have taught each topic ticked."""
     errors: list[FieldError] = []
     if isinstance(raw, dict):
         if raw.get("member") in (None, "") and not raw.get("age_group"):
             errors.append(FieldError("age_group", "required"))
-        errors += saved_at_errors(raw.get("saved_at"))
         if session is not None:
             errors += _class_errors(session, raw.get("can_use"))
     return parse(raw, AttendanceCreate, errors)
@@ -76,7 +74,9 @@ async def record_attendance(
     a topic the class did not teach."""
     received_at = now()
     at = time_made(data.saved_at, received_at)
-    errors = _class_errors(session, data.can_use, at)
+    # A time not believed is the reason to give (checked once the attendance is known to be new).
+    late = saved_at_errors(data.saved_at, received_at)
+    errors = [] if late else _class_errors(session, data.can_use, at)
     member = None
     if data.member is not None:
         member = await Member.select(Member.id, Member.household, Member.household._.village.as_alias("village")).where(
@@ -97,6 +97,8 @@ async def record_attendance(
             if existing["session"] != session["id"]:
                 raise InvalidInput([FieldError("client_id", "already_used")])
             return AttendanceResult(int(existing["id"]), created=False)
+        if late:
+            raise InvalidInput(late)
         if member is not None and await Attendance.exists().where(
             (Attendance.session == session["id"]) & (Attendance.member == member["id"])
         ):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 
@@ -86,7 +86,7 @@ def rule_errors(data: Any) -> list[FieldError]:
         born = _as_int(m.get("birth_year"))
         if born is not None and not year - 120 <= born <= year:
             errors.append(FieldError(f"members.{i}.birth_year", "out_of_range"))
-    return errors + saved_at_errors(data.get("saved_at"))
+    return errors
 
 
 def _as_int(value: Any) -> int | None:
@@ -122,6 +122,10 @@ async def record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: s
         async with write_transaction():
             replay = await _replayed(row, visit)
             if replay is None:
+                # Not before the replay check: a visit recorded days ago and sent again answers as then.
+                late = saved_at_errors(visit.saved_at, prepared.received_at)
+                if late:
+                    raise InvalidInput(late)
                 # A completed visit made before today changes the counts of the days since.
                 made = prepared.at if visit.outcome == "done" else None
                 before = await households_changing([row.id], since=made)
@@ -218,22 +222,16 @@ async def _apply(
     snapshot: dict[str, Any] = {}
     if visit.outcome == "done":
         if await _newer_visit_recorded(row, at):
-            # The household's state is what its latest visit by the time made left: this one is older.
-            current = await household_by_token(row.token, archived=True)
-            raise VisitConflict(await household_detail(current or row))
+            # The household's state is what its latest visit by the time made left: this one is older
+            # (or the first copy of this same submission, sent at the same moment, was written first).
+            await _conflict(row, visit)
         updated = (
             await Household.update({Household.version: Household.version + 1, **prepared.household})
             .where((Household.id == row.id) & (Household.version == visit.household_version))
             .returning(Household.id)
         )
         if not updated:
-            # On PostgreSQL a copy of this same submission sent at the same moment waits here for the
-            # first copy's row lock, then finds the version moved on: that is a replay, not a conflict.
-            if await _replayed(row, visit):
-                raise _AlreadyRecorded()
-            # The household as it stands now, read in this transaction, not the copy read before it.
-            current = await household_by_token(row.token, archived=True)
-            raise VisitConflict(await household_detail(current or row))
+            await _conflict(row, visit)
         members = await _apply_members(row.id, prepared.members, prepared.received_at)
         keys = await refresh_household_keys(row.id, row.code, row.address, members)
         household = Row({**row, **{c._meta.name: v for c, v in prepared.household.items()}, **keys,
@@ -255,6 +253,17 @@ async def _apply(
     )
     await record_visit_help(visit.client_id, row.id, visit.members, actor.id, at)
     return _Written(household, int(household.version))
+
+
+async def _conflict(row: Row, visit: schemas.VisitCreate) -> NoReturn:
+    """The household moved on since the visit was made: a conflict, unless it was a copy of this same
+    submission (on PostgreSQL one sent at the same moment waits for the first copy's lock, then finds
+    the household changed): that is a replay."""
+    if await _replayed(row, visit):
+        raise _AlreadyRecorded()
+    # The household as it stands now, read in this transaction, not the copy read before it.
+    current = await household_by_token(row.token, archived=True)
+    raise VisitConflict(await household_detail(current or row))
 
 
 async def _newer_visit_recorded(row: Row, at: Any) -> bool:

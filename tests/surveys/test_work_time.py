@@ -52,7 +52,7 @@ async def world_at(clock_at: Clock, moment: datetime) -> World:
 
 
 async def visit(world: World, key: str, saved_at: datetime | None = None, vneid: str = "level1",
-                version: int | None = None) -> Any:  # fmt: skip
+                client_id: str = "") -> Any:  # fmt: skip
     """volunteer1 records a completed visit of household `key`: its first member's VNeID is `vneid`;
     saved on the phone at `saved_at` (None: an online post)."""
     row = await household_by_token(world.households[key])
@@ -62,8 +62,8 @@ async def visit(world: World, key: str, saved_at: datetime | None = None, vneid:
     )
     first = min(members, key=lambda m: m["id"])
     raw: dict[str, Any] = {
-        "client_id": str(uuid.uuid4()), "outcome": "done",
-        "household_version": version or int(row.version), "household": {"consent": True, "informed": True},
+        "client_id": client_id or str(uuid.uuid4()), "outcome": "done",
+        "household_version": int(row.version), "household": {"consent": True, "informed": True},
         "members": [{"id": first["id"], "full_name": first["full_name"], "birth_year": first["birth_year"],
                      "vneid": vneid}],
     }  # fmt: skip
@@ -177,40 +177,85 @@ async def test_a_visit_saved_before_the_latest_recorded_one_does_not_overwrite_i
     assert result.household.last_visit_at == in_vietnam(day, 10, 30)
 
 
+async def class_held(world: World, starts_at: datetime) -> dict[str, Any]:
+    inserted = await ClassSession.insert(
+        ClassSession(ward=world.wards["pq"], starts_at=starts_at, topics=["vneid"])
+    )
+    session = await ward_class(world.wards["pq"], int(inserted[0]["id"]))
+    assert session is not None
+    return session
+
+
+async def attend(
+    world: World, session: dict[str, Any], saved_at: datetime | None, client_id: str = ""
+) -> Any:
+    """volunteer1 records a walk-in at the class, saved on the phone at `saved_at`."""
+    raw: dict[str, Any] = {"client_id": client_id or str(uuid.uuid4()), "age_group": "60_plus"}
+    if saved_at is not None:
+        raw["saved_at"] = saved_at.isoformat()
+    actor = await actor_by_id(world.users["volunteer1"])
+    assert actor is not None
+    return await record_attendance(world.wards["pq"], session, parse_attendance(raw, session), actor)
+
+
 @pytest.mark.parametrize(
-    ("saved_at", "code"),
-    [
-        (timedelta(minutes=6), "in_future"),
-        (-timedelta(days=8, minutes=1), "too_old"),
-        ("2026-12-06T03:00:53", "invalid"),
-        ("hôm qua", "invalid"),
-    ],
-)
-async def test_work_saved_ahead_of_the_clock_too_long_ago_or_without_its_zone_is_refused(
-    database_url: str, saved_at: timedelta | str, code: str
+    ("offset", "code"),
+    [pytest.param(timedelta(minutes=6), "in_future", id="ahead"), pytest.param(-timedelta(days=8, minutes=1),
+                                                                                "too_old", id="old")],
+)  # fmt: skip
+async def test_work_saved_ahead_of_the_clock_or_too_long_ago_is_refused(
+    world: World, offset: timedelta, code: str
 ) -> None:
-    value = (now() + saved_at).isoformat() if isinstance(saved_at, timedelta) else saved_at
-    raw = {
-        "client_id": str(uuid.uuid4()),
-        "outcome": "nobody_home",
-        "household_version": 1,
-        "saved_at": value,
-    }
+    session = await class_held(world, now() - timedelta(days=10))
     with pytest.raises(InvalidInput) as visit_refused:
-        parse_visit(raw)
+        await visit(world, "an", saved_at=now() + offset)
     with pytest.raises(InvalidInput) as attendance_refused:
-        parse_attendance({"client_id": str(uuid.uuid4()), "age_group": "60_plus", "saved_at": value})
+        await attend(world, session, now() + offset)
     for refused in (visit_refused, attendance_refused):
         assert [(e.field, e.code) for e in refused.value.errors] == [("saved_at", code)]
+    assert (await Visit.count(), await Attendance.count()) == (0, 0)
 
 
-async def test_work_saved_a_little_ahead_of_the_clock_or_within_the_days_a_phone_keeps_is_taken() -> None:
+@pytest.mark.parametrize("saved_at", ["2026-12-06T03:00:53", "hôm qua", "06/12/2026 10:00"])
+async def test_work_saved_at_a_time_without_its_zone_or_not_a_time_is_refused(saved_at: Any) -> None:
+    with pytest.raises(InvalidInput) as visit_refused:
+        parse_visit({"client_id": str(uuid.uuid4()), "outcome": "nobody_home", "household_version": 1,
+                     "saved_at": saved_at})  # fmt: skip
+    with pytest.raises(InvalidInput) as attendance_refused:
+        parse_attendance({"client_id": str(uuid.uuid4()), "age_group": "60_plus", "saved_at": saved_at})
+    for refused in (visit_refused, attendance_refused):
+        assert [(e.field, e.code) for e in refused.value.errors] == [("saved_at", "invalid")]
+
+
+async def test_work_saved_a_little_ahead_of_the_clock_or_within_the_days_a_phone_keeps_is_taken(
+    world: World,
+) -> None:
     """A phone's clock a few minutes ahead is not refused (its work is dated on arrival, never later),
     nor is work saved as long ago as a phone keeps its pages and a day more."""
-    for offset in (timedelta(minutes=4), -timedelta(days=7, hours=23)):
-        saved = parse_visit({"client_id": str(uuid.uuid4()), "outcome": "nobody_home", "household_version": 1,
-                             "saved_at": (now() + offset).isoformat()})  # fmt: skip
-        assert saved.saved_at is not None
+    await visit(world, "an", saved_at=now() + timedelta(minutes=4))
+    await visit(world, "dang", saved_at=now() - timedelta(days=7, hours=23))
+    kept = await Visit.select(Visit.at, Visit.received_at).order_by(Visit.id)
+    assert kept[0]["at"] == kept[0]["received_at"]
+    assert kept[1]["received_at"] - kept[1]["at"] > timedelta(days=7, hours=22)
+
+
+async def test_work_recorded_days_ago_and_sent_again_answers_as_it_did_then(
+    database_url: str, clock_at: Clock
+) -> None:
+    """The phone did not hear the answer and sends the work again nine days later: it was recorded, so
+    the answer is the first one's, not "too old"."""
+    day = a_sunday_to_come()
+    world = await world_at(clock_at, in_vietnam(day, 7))
+    session = await class_held(world, in_vietnam(day, 8))
+    clock_at(in_vietnam(day, 10))
+    visit_id, attendance_id = str(uuid.uuid4()), str(uuid.uuid4())
+    assert (await visit(world, "an", in_vietnam(day, 9), client_id=visit_id)).created
+    assert (await attend(world, session, in_vietnam(day, 9), attendance_id)).created
+    clock_at(in_vietnam(day + timedelta(days=9), 10))
+    again = await visit(world, "an", in_vietnam(day, 9), client_id=visit_id)
+    assert not again.created and again.household.last_visit_at == in_vietnam(day, 9)
+    assert not (await attend(world, session, in_vietnam(day, 9), attendance_id)).created
+    assert (await Visit.count(), await Attendance.count()) == (1, 1)
 
 
 async def test_an_attendance_sent_later_keeps_when_it_was_saved_and_is_refused_before_its_class(
@@ -218,26 +263,15 @@ async def test_an_attendance_sent_later_keeps_when_it_was_saved_and_is_refused_b
 ) -> None:
     day = a_sunday_to_come()
     world = await world_at(clock_at, in_vietnam(day, 7))
-    inserted = await ClassSession.insert(
-        ClassSession(ward=world.wards["pq"], starts_at=in_vietnam(day, 8), topics=["vneid"])
-    )
-    session = await ward_class(world.wards["pq"], int(inserted[0]["id"]))
-    assert session is not None
-    actor = await actor_by_id(world.users["volunteer1"])
-    assert actor is not None
+    session = await class_held(world, in_vietnam(day, 8))
     clock_at(in_vietnam(day + timedelta(days=1), 6))
-
-    async def attend(saved_at: datetime) -> Any:
-        raw = {"client_id": str(uuid.uuid4()), "age_group": "60_plus", "saved_at": saved_at.isoformat()}
-        return await record_attendance(world.wards["pq"], session, parse_attendance(raw, session), actor)
-
-    await attend(in_vietnam(day, 8, 40))
+    await attend(world, session, in_vietnam(day, 8, 40))
     kept = await Attendance.select(Attendance.at, Attendance.received_at).first()
     assert kept is not None and kept["at"] == in_vietnam(day, 8, 40)
     assert abs(kept["received_at"] - in_vietnam(day + timedelta(days=1), 6)) < timedelta(minutes=1)
     # Saved before its class began: not an attendance of it.
     with pytest.raises(InvalidInput) as refused:
-        await attend(in_vietnam(day, 7, 30))
+        await attend(world, session, in_vietnam(day, 7, 30))
     assert [(e.field, e.code) for e in refused.value.errors] == [("class", "not_held_yet")]
     assert await Attendance.count() == 1
 
@@ -252,14 +286,7 @@ async def test_the_arrival_of_each_visit_and_attendance_comes_and_goes_with_its_
     from surveys.core.db import current_engine, migrate, pending_migrations
 
     await visit(world, "an")
-    inserted = await ClassSession.insert(
-        ClassSession(ward=world.wards["pq"], starts_at=now() - timedelta(hours=1), topics=["vneid"])
-    )
-    session = await ward_class(world.wards["pq"], int(inserted[0]["id"]))
-    actor = await actor_by_id(world.users["volunteer1"])
-    assert session is not None and actor is not None
-    raw = {"client_id": str(uuid.uuid4()), "age_group": "60_plus"}
-    await record_attendance(world.wards["pq"], session, parse_attendance(raw, session), actor)
+    await attend(world, await class_held(world, now() - timedelta(hours=1)), None)
     try:
         await run_backwards(app_name="phocap", migration_id="2026-12-06T05:00:00:000000", auto_agree=True)
         assert min(await pending_migrations()) == "2026-12-06T05:00:00:000000"
