@@ -77,6 +77,8 @@ class VisitForm:
     client_id: str
     household_version: str
     outcome: str = ""
+    # When the phone saved it (a visit sent later), as posted; kept on the page unless it was refused.
+    saved_at: str = ""
     household: dict[str, Any] = field(default_factory=dict)
     members: list[dict[str, Any]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
@@ -147,6 +149,7 @@ class VisitForm:
             client_id=str(data.get("client_id", "")) or str(uuid.uuid4()),
             household_version=str(data.get("household_version", "")),
             outcome=str(data.get("outcome", "")),
+            saved_at=_first(data.get("saved_at", "")),
             household=household,
             members=members,
         )
@@ -170,6 +173,8 @@ class VisitForm:
         }
         if self.outcome:
             payload["outcome"] = self.outcome
+        if self.saved_at:
+            payload["saved_at"] = self.saved_at
         return payload
 
     def set_errors(self, errors: list[FieldError]) -> None:
@@ -185,6 +190,9 @@ class VisitForm:
             if parts[0] == "members" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(kept):
                 path = ".".join(["members", str(kept[int(parts[1])]), *parts[2:]])
             self.errors[path] = error_message(path, e.code)
+            if path == "saved_at":
+                # Saving the form again from this page is a visit of now, not of that moment.
+                self.saved_at = ""
 
     def error_summary(self) -> list[tuple[str, str, str]]:
         """The errors in the order of the page: (id of the field to jump to, path, message)."""
@@ -196,7 +204,7 @@ class VisitForm:
 _MEMBER_ORDER = ("id", "full_name", "birth_year", "sex", "is_head", "vneid", "bank_account", "smartphone",
                  "answer_source")  # fmt: skip
 # Errors that belong to the form as a whole (a reused client id, an outdated version): no field to jump to.
-_FORM_FIELDS = frozenset({"client_id", "household_version", "$"})
+_FORM_FIELDS = frozenset({"client_id", "household_version", "saved_at", "$"})
 
 
 def _page_order(path: str) -> tuple[int, int, int]:
@@ -211,6 +219,11 @@ def _page_order(path: str) -> tuple[int, int, int]:
         leaf = _MEMBER_ORDER.index(parts[2]) if parts[2] in _MEMBER_ORDER else len(_MEMBER_ORDER)
         return (4, int(parts[1]), leaf)
     return (3, 0, 0)
+
+
+def _first(value: Any) -> str:
+    """A field's value; of a field posted twice (the page's own `saved_at` and the phone's), the first."""
+    return str(value[0] if isinstance(value, list) and value else value)
 
 
 def field_id(path: str) -> str:

@@ -367,6 +367,7 @@ async def _add_visits(
                         volunteer=volunteers[login],
                         client_id=visit.client_id,
                         at=at,
+                        received_at=at,
                         outcome=outcome,
                         answers=msgspec.json.encode(visit).decode(),
                         household_version=h["version"],
@@ -406,13 +407,14 @@ async def _add_classes(ward_id: int, village_ids: dict[str, int], rng: random.Ra
             )
             chosen = rng.sample([c["id"] for c in candidates], min(members, len(candidates)))
             rows = [
-                Attendance(session=session, member=m, client_id=uuid.uuid4(), at=starts,
+                Attendance(session=session, member=m, client_id=uuid.uuid4(), at=starts, received_at=starts,
                            can_use=[t for t in topics if rng.random() < 0.6])
                 for m in chosen
             ]  # fmt: skip
             rows += [
                 Attendance(session=session, age_group=rng.choice(["16_59", "60_plus"]),
-                           sex=rng.choice(["male", "female"]), client_id=uuid.uuid4(), at=starts)
+                           sex=rng.choice(["male", "female"]), client_id=uuid.uuid4(), at=starts,
+                           received_at=starts)
                 for _ in range(walk_ins)
             ]  # fmt: skip
             if rows:

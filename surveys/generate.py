@@ -189,6 +189,8 @@ async def generate(province_code: str, wards: int, households: int, villages: in
         FROM household h JOIN village v ON v.id = h.village JOIN app_user u ON u.ward = v.ward AND u.login LIKE 'gen-%'
         JOIN ({snapshot}) s ON s.household = h.id
         WHERE {visited}""")  # fmt: skip
+    # Made-up visits reached the server when they were made.
+    await _run("UPDATE visit SET received_at = at WHERE received_at IS NULL")
     await _run("DROP TABLE gen_name")
     await _run("DROP TABLE gen_village")
     await _run("ANALYZE")

@@ -21,6 +21,8 @@ VNeID = Literal["not_installed", "installed", "level1", "level2", "unknown"]
 YesNoUnknown = Literal["yes", "no", "unknown"]
 Outcome = Literal["done", "nobody_home", "declined", "come_back"]
 AnswerSource = Literal["seen", "told", ""]
+# When work was saved (on the phone, for work sent later: `surveys.core.work_time`), with its zone.
+SavedAt = Annotated[datetime, Meta(tz=True)]
 # Help given to a person ("Hôm nay đã hỗ trợ"; surveys/learning/words.py names them).
 HelpKind = Literal["vneid_installed", "vneid_level2", "bank", "public_service", "ai_tool", "other"]
 
@@ -62,13 +64,16 @@ class HouseholdAnswers(Struct, kw_only=True):
 
 class VisitCreate(Struct, kw_only=True):
     """One submission at a door. `client_id` is made by the client, so a retry is recognised;
-    `household_version` is the version the volunteer saw, so a concurrent edit is not overwritten."""
+    `household_version` is the version the volunteer saw, so a concurrent edit is not overwritten;
+    `saved_at`, when it was made (checked by `surveys.core.work_time`)."""
 
     client_id: uuid.UUID
     outcome: Outcome
     household_version: Id
     household: HouseholdAnswers = field(default_factory=HouseholdAnswers)
     members: list[MemberAnswers] = field(default_factory=list)
+    # When the volunteer saved it, for a visit sent later from the phone; None: now.
+    saved_at: SavedAt | None = None
 
 
 class Status(Struct):

@@ -246,7 +246,11 @@ class Visit(Table):
     village = Integer(null=True, default=None)
     volunteer = ForeignKey(User, null=True, default=None)
     client_id = UUID(unique=True)
+    # When the volunteer saved it (on the phone, for a visit sent later: DESIGN.md §8), which every
+    # count, digest and report reads; `received_at`, when it reached the server. NULL only for a row
+    # written by an older release while its migration was undone.
     at = Timestamptz(default=TimestamptzNow(), index=True)
+    received_at = Timestamptz(null=True, default=None)
     outcome = Varchar(length=20)
     answers = JSON(default="{}")
     household_version = Integer(default=1)
@@ -308,7 +312,9 @@ class Attendance(Table):
     can_use = JSON(default="[]")
     client_id = UUID(unique=True)
     recorded_by = ForeignKey(User, null=True, default=None)
+    # When it was saved (on the phone, for one sent later), and when it reached the server, as a visit's.
     at = Timestamptz(default=TimestamptzNow())
+    received_at = Timestamptz(null=True, default=None)
 
 
 class ClassTopic(Table):

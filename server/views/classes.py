@@ -57,6 +57,9 @@ def _attendance_raw(data: dict[str, Any]) -> dict[str, Any]:
     }
     if raw["member"] is None:
         raw.update(age_group=str(data.get("age_group", "")), sex=str(data.get("sex", "")))
+    if data.get("saved_at"):
+        # Added by the phone to an attendance it sends later: when it was saved.
+        raw["saved_at"] = str(data["saved_at"])
     return raw
 
 

@@ -8,25 +8,27 @@ A writer that knows its households before it writes (a visit, a register edit, a
 what it returns to `households_changed`. It holds the households until the transaction ends (two writers
 of one household take turns, `surveys.core.db.lock_households`), so a listener's snapshot cannot go stale
 before the write: the listener then applies only the difference (the daily counts: the household's own
-counts before and after, instead of counting its village again)."""
+counts before and after, instead of counting its village again). A write of work made earlier (a visit
+sent later from the phone) says since when it counts (`since`), so the past days are counted too."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from surveys.core.db import lock_households
 
 Listener = Callable[[list[int], list[int], Any], Awaitable[None]]
-# A listener's snapshot: `before(households, villages)`, households by id with their village as locked,
-# and the other villages the write may move them to.
-Snapshot = Callable[[dict[int, int], list[int]], Awaitable[Any]]
+# A listener's snapshot: `before(households, villages, since)`, households by id with their village as
+# locked, the other villages the write may move them to, and the moment the change counts from (None: now).
+Snapshot = Callable[[dict[int, int], list[int], datetime | None], Awaitable[Any]]
 _listeners: list[tuple[Listener, Snapshot | None]] = []
 
 
 def on_households_changed(listener: Listener, before: Snapshot | None = None) -> None:
-    """Register `listener(household_ids, village_ids, snapshot)`; `before(households, villages)`, if
+    """Register `listener(household_ids, village_ids, snapshot)`; `before(households, villages, since)`, if
     given, is what `households_changing` takes for it (the listener gets None when no snapshot was taken).
     Registering twice is harmless."""
     if all(known is not listener for known, _ in _listeners):
@@ -43,13 +45,16 @@ class Before:
     villages: dict[int, int]
 
 
-async def households_changing(household_ids: Iterable[int], villages: Iterable[int] = ()) -> Before:
+async def households_changing(
+    household_ids: Iterable[int], villages: Iterable[int] = (), since: datetime | None = None
+) -> Before:
     """Inside a write transaction, before it reads or writes anything: hold these households until it
-    ends, and take the listeners' snapshots of them; `villages`: those the write may move them to."""
+    ends, and take the listeners' snapshots of them; `villages`: those the write may move them to;
+    `since`: when the change was made, for work made earlier and written now (None: now)."""
     ids = sorted({int(i) for i in household_ids})
     locked = await lock_households(ids)
     others = sorted({int(v) for v in villages})
-    snapshots = tuple([await before(locked, others) if before else None for _, before in _listeners])
+    snapshots = tuple([await before(locked, others, since) if before else None for _, before in _listeners])
     return Before(ids, snapshots, locked)
 
 

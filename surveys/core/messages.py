@@ -44,6 +44,15 @@ FIELD_ERRORS = {
     ("birth_year", "invalid"): N_("Enter the birth year as 4 digits, e.g. 1985."),
     ("full_name", "required"): N_("Enter the member's full name."),
     ("full_name", "too_long"): N_("A name has at most 100 characters."),
+    ("saved_at", "in_future"): N_(
+        "The phone says this was saved at a time still to come: set the phone's date and time right, then record it again."
+    ),
+    ("saved_at", "too_old"): N_(
+        "This was saved on the phone too long ago (longer than a village's pages are kept on it) to be counted: record it again."
+    ),
+    ("saved_at", "invalid"): N_(
+        "The time this was saved on the phone is not a date and time with its time zone: record it again."
+    ),
     ("outcome", "required"): N_("Choose the outcome of the visit."),
     ("outcome", "invalid_choice"): N_("Choose the outcome of the visit."),
     ("notes", "too_long"): N_("Notes have at most 1000 characters."),

@@ -1,6 +1,8 @@
 """Attendance at a class, recorded on a phone one person at a time: a member of the register (found with
 the register's accent-insensitive search) or a walk-in counted by age group and sex. Attending marks the
 member's "took part in learning" criterion, which feeds the digital-family rule (surveys/survey/criteria.py).
+An attendance sent later from the phone carries when it was saved (`saved_at`, `surveys.core.work_time`):
+that is its time (`at`), and `received_at` its arrival.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from surveys.core.db import write_transaction
 from surveys.core.rows import newest_per_member
 from surveys.core.text import fold
 from surveys.core.validation import FieldError, InvalidInput, parse
+from surveys.core.work_time import saved_at_errors, time_made
 from surveys.learning.schemas import AttendanceCreate, AttendeeOut
 from surveys.people.access import visible_village_ids
 from surveys.people.accounts import Actor
@@ -41,9 +44,10 @@ async def reachable_villages(actor: Actor, ward_id: int) -> list[int]:
     return sorted(set(await ward_village_ids(ward_id)) & await visible_village_ids(actor))
 
 
-def _class_errors(session: dict[str, Any], can_use: Any) -> list[FieldError]:
+def _class_errors(session: dict[str, Any], can_use: Any, at: Any = None) -> list[FieldError]:
+    """The class's rules for an attendance saved `at` (None: now)."""
     errors: list[FieldError] = []
-    if session["starts_at"] > now():
+    if session["starts_at"] > (at or now()):
         errors.append(FieldError("class", "not_held_yet"))
     if isinstance(can_use, list) and any(t not in session["topics"] for t in can_use):
         errors.append(FieldError("can_use", "unknown_topic"))
@@ -68,7 +72,11 @@ async def record_attendance(
     """Record one person at class `session` (a class of the ward, access to the ward checked). Refused:
     a class not yet begun, a member the actor may not see (or of another ward), a member already there,
     a topic the class did not teach."""
-    errors = _class_errors(session, data.can_use)
+    received_at = now()
+    at = time_made(data.saved_at, received_at)
+    # A time not believed is the reason to give (checked once the attendance is known to be new).
+    late = saved_at_errors(data.saved_at, received_at)
+    errors = [] if late else _class_errors(session, data.can_use, at)
     member = None
     if data.member is not None:
         member = await Member.select(Member.id, Member.household, Member.household._.village.as_alias("village")).where(
@@ -89,6 +97,8 @@ async def record_attendance(
             if existing["session"] != session["id"]:
                 raise InvalidInput([FieldError("client_id", "already_used")])
             return AttendanceResult(int(existing["id"]), created=False)
+        if late:
+            raise InvalidInput(late)
         if member is not None and await Attendance.exists().where(
             (Attendance.session == session["id"]) & (Attendance.member == member["id"])
         ):
@@ -102,7 +112,8 @@ async def record_attendance(
                 can_use=data.can_use,
                 client_id=data.client_id,
                 recorded_by=actor.id,
-                at=now(),
+                at=at,
+                received_at=received_at,
             )
         )
         if member is not None:

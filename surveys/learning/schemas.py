@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct, field
 
-from surveys.schemas import HelpKind, Id, Sex
+from surveys.schemas import HelpKind, Id, SavedAt, Sex
 
 Audience = Literal["everyone", "elderly", "disabilities", "workers", "team"]
 AgeGroup = Literal["under_16", "16_59", "60_plus"]
@@ -64,6 +64,8 @@ class AttendanceCreate(Struct, kw_only=True):
     age_group: AgeGroup | Literal[""] = ""
     sex: Sex = ""
     can_use: Annotated[list[TopicKey], Meta(max_length=12)] = field(default_factory=list)
+    # When it was saved, for an attendance sent later from the phone; None: now.
+    saved_at: SavedAt | None = None
 
 
 class HelpCreate(Struct, kw_only=True):

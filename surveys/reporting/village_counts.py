@@ -6,7 +6,9 @@ writers call `surveys.core.changes.households_changed`, which calls `recount_cha
 villages touched are counted again from their households with the rules of `surveys.survey.criteria`,
 as the live reports count them, and today's row is replaced. A writer that knows its households (a
 visit, a register edit) takes a `snapshot` of them first, holding them (`households_changing`), and only
-their own counts after minus before are added to today's row. Never a second truth: `count_villages`
+their own counts after minus before are added to today's row. Work made on an earlier day and written
+now (a visit sent later from the phone) also counts the days since it again from the visit history, as
+`rebuild` counts them (`_fill_history` from that day). Never a second truth: `count_villages`
 is the live count, `rebuild` writes it again for every village, and a reader whose row was counted in
 an earlier year (members reach the identity age on 1 January) counts that village live.
 """
@@ -22,7 +24,7 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from surveys.core.changes import on_households_changed
-from surveys.core.clock import local_now, this_year
+from surveys.core.clock import local_date, local_now, this_year
 from surveys.core.db import LOCK_VILLAGE_COUNTS, current_engine, serialise_on, write_transaction
 from surveys.core.rows import Row
 from surveys.core.settings import get_settings
@@ -119,6 +121,16 @@ async def recount_changed(household_ids: list[int], villages: list[int], before:
     this transaction before the write, with the households held), add each household's counts now minus
     its counts then to its villages' rows of today; otherwise (an import, a new household, the year
     turned) count their villages (and `villages`, a move's other end) again and replace today's rows."""
+    if isinstance(before, Snapshot) and before.since is not None:
+        # Work of an earlier day: its days since, up to yesterday, from the history (the villages are
+        # held alone since the snapshot).
+        touched = {village for village, _ in before.households.values()}
+        if household_ids:
+            touched |= {
+                int(r["village"])
+                for r in await Household.select(Household.village).where(Household.id.is_in(household_ids))
+            }
+        await _fill_history(sorted(touched), since=before.since)
     if isinstance(before, Snapshot) and await _apply_difference(before):
         return
     found = set(villages)
@@ -147,28 +159,37 @@ class Snapshot:
     year: int
     rules: dict[int, CoverageRules]
     households: dict[int, tuple[int, Counts]]
+    # The earlier day the write's change was made on (a visit sent later): its rows since are counted
+    # again. None: today.
+    since: date | None = None
 
 
-async def snapshot(households: dict[int, int], villages: list[int]) -> Snapshot | None:
+async def snapshot(
+    households: dict[int, int], villages: list[int], since: datetime | None = None
+) -> Snapshot | None:
     """Inside a write transaction, before its writes, with the households held (`households_changing`):
-    each household's own counts, by id with its village; `villages`, where the write may move them.
+    each household's own counts, by id with its village; `villages`, where the write may move them;
+    `since`, when the change was made (an earlier day's rows are then counted again).
 
     The villages are held shared until the transaction ends: writers adding differences go on side by
     side, while a recount of the village (`recount_changed`, `rebuild`) waits for them and they for it.
-    A write that may end by counting them again holds them alone from here (`_may_count_again`)."""
+    A write that may end by counting them again holds them alone from here (`_may_count_again`), and so
+    does one of an earlier day, which replaces the rows of the days since."""
     if not households:
         return None
     at = local_now()
     year = at.year
+    made_on = local_date(since) if since is not None else None
+    past = made_on if made_on is not None and made_on < at.date() else None
     touched = sorted({*households.values(), *villages})
-    alone = _may_count_again(at)
+    alone = _may_count_again(at) or past is not None
     for village in touched:
         await serialise_on(LOCK_VILLAGE_COUNTS, village, shared=not alone)
     rules = {v: r for r, ids in (await _rules_of(touched)).items() for v in ids}
     counted: dict[int, tuple[int, Counts]] = {}
     for household, (_, counts) in (await _household_counts(households, rules, year)).items():
         counted[household] = (households[household], counts)
-    return Snapshot(year, rules, counted)
+    return Snapshot(year, rules, counted, past)
 
 
 on_households_changed(recount_changed, before=snapshot)
@@ -288,20 +309,26 @@ async def rebuild_villages(village_ids: list[int]) -> None:
         await _write(village_ids[start : start + 500], local_now().date())
 
 
-async def _fill_history(village_ids: list[int]) -> None:
-    """Inside a write transaction: replace the villages' rows of the days before today with their counts
+async def _fill_history(village_ids: list[int], since: date | None = None) -> None:
+    """Inside a write transaction: replace the villages' rows of the days before today (from `since`
+    on, when given: a visit of that day arrived late; the rows before stay as they were) with their counts
     at the end of each day, from the visit history, as the live weekly trend counts them
     (`surveys.reporting.trend_sql.held_sql` bucketed by local day, with the rules for "covered" and the
     periodic report's columns): a row on each day something changed, and on each 1 January since the
     first (members reach the identity age), so the row of a day is the village's last row on or before
     it. Each year's days are counted with that year's ages. The reasons are counted only in today's rows."""
     today = local_now().date()
-    await VillageCount.delete().where(VillageCount.village.is_in(village_ids) & (VillageCount.day < today))
+    replaced = VillageCount.village.is_in(village_ids) & (VillageCount.day < today)
+    if since is not None:
+        replaced &= VillageCount.day >= since
+    await VillageCount.delete().where(replaced)
     rows = []
     for rules, ids in (await _rules_of(village_ids)).items():
         year = this_year()
         first = year
-        while year >= first:
+        # Each year's rows are counted from the whole history, with that year's ages: the years before
+        # `since`'s keep their rows.
+        while year >= first and (since is None or year >= since.year):
             changes = await _history_changes(rules, ids, year)
             first = min([first, *(day.year for days in changes.values() for day in days)])
             for village, days in changes.items():
@@ -312,7 +339,13 @@ async def _fill_history(village_ids: list[int]) -> None:
                 for day in sorted(days):
                     for name in HISTORY_COLUMNS:
                         running[name] += days[day][name]
-                    if day.year == year and day < today and (day != new_year or any(running.values())):
+                    kept = since is None or day >= since
+                    if (
+                        kept
+                        and day.year == year
+                        and day < today
+                        and (day != new_year or any(running.values()))
+                    ):
                         rows.append(
                             VillageCount.from_dict({"village": village, "day": day, "year": year, **running})
                         )

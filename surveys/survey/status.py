@@ -80,7 +80,7 @@ async def household_detail(row: Row) -> schemas.Household:
     rules = household_rules(row)
     # Every visit's answer reads these: statements written once, not built by Piccolo each time (issue 16).
     members = [Row(m) for m in await Member.raw(_MEMBERS_SQL, row.id)]
-    visits = await Visit.raw("SELECT outcome, at FROM visit WHERE household = {} ORDER BY at", row.id)
+    visits = await Visit.raw("SELECT outcome, at FROM visit WHERE household = {} ORDER BY at, id", row.id)
     last = visits[-1] if visits else None
     status = household_status(
         members,

@@ -4,13 +4,20 @@ A visit is one transaction: the household and its members change and a `Visit` r
 as submitted, or nothing changes at all. The client's `client_id` makes a retried submission a no-op
 that returns the same result; the household's `version` makes a concurrent edit a conflict instead of
 a silent overwrite.
+
+A visit sent later from the phone carries when it was saved (`saved_at`, `surveys.core.work_time`): that
+is the visit's time (`at`), which every count, digest and report reads; `received_at` keeps its arrival.
+The household's state is what its latest completed visit *by the time it was made* left (ties: the one
+recorded last): a completed visit made before one already recorded is a conflict, as an outdated
+`version` is, never an overwrite of the newer answers; the daily counts of the past days it changes are
+counted again (`surveys.reporting.village_counts`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 
@@ -22,6 +29,7 @@ from surveys.core.db import write_transaction
 from surveys.core.rows import Row, still_there
 from surveys.core.text import clean, name_sort_key
 from surveys.core.validation import FieldError, InvalidInput, parse
+from surveys.core.work_time import saved_at_errors, time_made
 from surveys.people.accounts import Actor
 from surveys.register.consent import NOTICE_VERSION, consent_current
 from surveys.register.households import household_by_token
@@ -114,7 +122,13 @@ async def record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: s
         async with write_transaction():
             replay = await _replayed(row, visit)
             if replay is None:
-                before = await households_changing([row.id])
+                # Not before the replay check: a visit recorded days ago and sent again answers as then.
+                late = saved_at_errors(visit.saved_at, prepared.received_at)
+                if late:
+                    raise InvalidInput(late)
+                # A completed visit made before today changes the counts of the days since.
+                made = prepared.at if visit.outcome == "done" else None
+                before = await households_changing([row.id], since=made)
                 # Its village as held in this transaction: a move waits for it, or went first.
                 village = before.villages.get(int(row.id), int(row.village))
                 written = await _apply(row, visit, actor, prepared, village)
@@ -148,6 +162,7 @@ class _Prepared:
     """What a visit writes, worked out before its transaction."""
 
     at: Any
+    received_at: Any
     answers: str
     household: dict[Any, Any]
     members: list[tuple[schemas.MemberAnswers, dict[Any, Any]]]
@@ -162,7 +177,8 @@ class _Written:
 
 
 def _prepare(row: Row, visit: schemas.VisitCreate, actor: Actor) -> _Prepared:
-    at = now()
+    received_at = now()
+    at = time_made(visit.saved_at, received_at)
     answers = visit.household
     household: dict[Any, Any] = {
         Household.informed_at: (row.informed_at or at) if answers.informed else None,
@@ -180,10 +196,11 @@ def _prepare(row: Row, visit: schemas.VisitCreate, actor: Actor) -> _Prepared:
         Household.priority_poor: answers.priority_poor,
         Household.priority_other: answers.priority_other,
         Household.notes: answers.notes,
-        Household.updated_at: at,
+        # When the row changed, for what reads changes since a moment: the arrival, not the visit's time.
+        Household.updated_at: received_at,
     }
     members = [(m, _member_values(m)) for m in visit.members] if visit.outcome == "done" else []
-    return _Prepared(at, msgspec.json.encode(visit).decode(), household, members)
+    return _Prepared(at, received_at, msgspec.json.encode(visit).decode(), household, members)
 
 
 async def _replayed(row: Row, visit: schemas.VisitCreate) -> bool | None:
@@ -204,20 +221,18 @@ async def _apply(
     household = row
     snapshot: dict[str, Any] = {}
     if visit.outcome == "done":
+        if await _newer_visit_recorded(row, at):
+            # The household's state is what its latest visit by the time made left: this one is older
+            # (or the first copy of this same submission, sent at the same moment, was written first).
+            await _conflict(row, visit)
         updated = (
             await Household.update({Household.version: Household.version + 1, **prepared.household})
             .where((Household.id == row.id) & (Household.version == visit.household_version))
             .returning(Household.id)
         )
         if not updated:
-            # On PostgreSQL a copy of this same submission sent at the same moment waits here for the
-            # first copy's row lock, then finds the version moved on: that is a replay, not a conflict.
-            if await _replayed(row, visit):
-                raise _AlreadyRecorded()
-            # The household as it stands now, read in this transaction, not the copy read before it.
-            current = await household_by_token(row.token, archived=True)
-            raise VisitConflict(await household_detail(current or row))
-        members = await _apply_members(row.id, prepared.members, at)
+            await _conflict(row, visit)
+        members = await _apply_members(row.id, prepared.members, prepared.received_at)
         keys = await refresh_household_keys(row.id, row.code, row.address, members)
         household = Row({**row, **{c._meta.name: v for c, v in prepared.household.items()}, **keys,
                          "version": int(row.version) + 1})  # fmt: skip
@@ -229,6 +244,7 @@ async def _apply(
             volunteer=actor.id,
             client_id=visit.client_id,
             at=at,
+            received_at=prepared.received_at,
             outcome=visit.outcome,
             answers=prepared.answers,
             household_version=visit.household_version,
@@ -237,6 +253,26 @@ async def _apply(
     )
     await record_visit_help(visit.client_id, row.id, visit.members, actor.id, at)
     return _Written(household, int(household.version))
+
+
+async def _conflict(row: Row, visit: schemas.VisitCreate) -> NoReturn:
+    """The household moved on since the visit was made: a conflict, unless it was a copy of this same
+    submission (on PostgreSQL one sent at the same moment waits for the first copy's lock, then finds
+    the household changed): that is a replay."""
+    if await _replayed(row, visit):
+        raise _AlreadyRecorded()
+    # The household as it stands now, read in this transaction, not the copy read before it.
+    current = await household_by_token(row.token, archived=True)
+    raise VisitConflict(await household_detail(current or row))
+
+
+async def _newer_visit_recorded(row: Row, at: Any) -> bool:
+    """Whether the household has a completed visit made after `at` (with the household held): one
+    walk of the index on visit (household, at, id)."""
+    found = await Visit.raw(
+        "SELECT id FROM visit WHERE household = {} AND outcome = 'done' AND at > {} LIMIT 1", row.id, at
+    )
+    return bool(found)
 
 
 _ANSWER_FIELDS = (
