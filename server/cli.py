@@ -19,7 +19,7 @@ import click
 import uvicorn
 
 from server.app import configure_logging, create_app
-from surveys.core.settings import Settings, get_settings
+from surveys.core.settings import Settings, SettingsError, get_settings
 from surveys.people.passwords import password_problem
 
 T = TypeVar("T")
@@ -60,7 +60,11 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 @click.group()
 def main() -> None:
     """phocap: the field survey and coverage tracker of the "Bình dân học vụ số" movement."""
-    configure_logging(get_settings().log_level)
+    try:
+        settings = get_settings()
+    except SettingsError as exc:  # a setting it cannot read stops every command, saying which
+        raise click.ClickException(str(exc)) from exc
+    configure_logging(settings.log_level)
 
 
 @main.command()

@@ -25,6 +25,7 @@ from piccolo.table import Table
 from surveys.core.outages import database_unreachable, outages
 from surveys.core.pg_request import RequestPostgresEngine
 from surveys.core.replicas import ReplicaEngine, ReplicaRoutingEngine
+from surveys.core.settings import private_folder
 from surveys.core.sqlite_writer import TurnTakingSQLiteEngine
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def engine_for_url(url: str, replica_urls: Sequence[str] = ()) -> Engine[Any]:
         path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else parsed.path
         # The database holds a commune's personal data: a folder only its owner enters (when phocap
         # makes it), a file only its owner reads.
-        Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_folder(Path(path).parent)
         if replica_urls:
             log.warning("DATABASE_REPLICA_URL is ignored: SQLite has no read replicas")
         # Writes of one process take turns before they reach SQLite (surveys/core/sqlite_writer.py).

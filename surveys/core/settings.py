@@ -6,6 +6,7 @@ settings table lists every variable; `tests/test_docs.py` keeps the two in step.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import secrets
@@ -139,12 +140,49 @@ class Settings:
         """These settings with a secret key, generated once and kept in the data dir when unset."""
         if self.secret_key:
             return self
-        path = Path(self.data_dir) / "secret_key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return dataclasses.replace(self, secret_key=path.read_text().strip())
+        return dataclasses.replace(self, secret_key=_kept_secret(Path(self.data_dir)))
+
+
+class SettingsError(ValueError):
+    """A setting phocap cannot use; the message names its environment variable. Start-up stops."""
+
+
+def private_folder(folder: Path) -> None:
+    """Make `folder` (and its missing parents) when it is missing: the folder itself only its owner
+    enters (0700), whatever the umask. A folder that exists is left as its owner set it."""
+    if folder.is_dir():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        return  # another process made it first, the same way
+    folder.chmod(0o700)
+
+
+def _kept_secret(folder: Path) -> str:
+    """The secret key kept in `folder`, made on first use. Several workers may start at once: each
+    writes a key into a file of its own (created 0600 with O_EXCL, so never readable by others, not
+    even for a moment) and links it as `secret_key`, which fails for all but the first. Everyone then
+    reads the key that won, which is whole from the moment it has its name."""
+    path = folder / "secret_key"
+    if not path.exists():
+        private_folder(folder)
+        own = folder / f".secret_key.{os.getpid()}.{secrets.token_hex(8)}"
+        fd = os.open(own, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+                file.flush()
+                os.fsync(file.fileno())
+            with contextlib.suppress(FileExistsError):  # another worker's key won
+                os.link(own, path)
+        finally:
+            own.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if not key:
+        raise SettingsError(f"The secret key file {path} is empty: remove it, or set SECRET_KEY.")
+    return key
 
 
 def settings_fields() -> list[tuple[str, str, Any]]:
@@ -152,23 +190,36 @@ def settings_fields() -> list[tuple[str, str, Any]]:
     return [(f.metadata["env"], f.metadata["doc"], f.default) for f in dataclasses.fields(Settings)]
 
 
-def _parse(raw: str, default: Any) -> Any:
+_YES = {"1", "true", "yes", "on"}
+_NO = {"0", "false", "no", "off"}
+
+
+def _parse(env: str, raw: str, default: Any) -> Any:
+    """`raw` as the type of `default`. A yes/no that is neither fails closed: `COOKIE_SECURE=ture` read
+    as false would turn off Secure cookies and HSTS without a word."""
     if isinstance(default, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
+        word = raw.strip().lower()
+        if word not in _YES | _NO:
+            raise SettingsError(f"{env} must be true or false (or 1/0, yes/no, on/off), not {raw!r}.")
+        return word in _YES
     if isinstance(default, int):
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{env} must be a whole number, not {raw!r}.") from None
     return raw
 
 
 def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
-    """Settings from `.env`, then the environment (which wins), then explicit overrides."""
+    """Settings from `.env`, then the environment (which wins), then explicit overrides. A value that
+    cannot be read raises `SettingsError` naming its variable."""
     source: dict[str, str] = {k: v for k, v in dotenv_values(".env").items() if v is not None}
     source.update(os.environ if environ is None else environ)
     values: dict[str, Any] = {}
     for f in dataclasses.fields(Settings):
         env = f.metadata["env"]
         if env in source and source[env] != "":
-            values[f.name] = _parse(source[env], f.default)
+            values[f.name] = _parse(env, source[env], f.default)
     values.update(overrides)
     return Settings(**values)
 

@@ -2,9 +2,10 @@
 
 argon2id is slow on purpose (tens of milliseconds of CPU and 64 MiB each). Run on the event loop, a
 burst of sign-ins stalls every other request of the process (a fault run measured `/healthz` at 3.4 s
-during 30 parallel sign-ins). So hashing and verifying run in a thread pool as large as the machine has
-cores, and at most `MAX_IN_FLIGHT` of them may run or wait at once: one more is refused at once
-(`HashingBusy`, answered 503 with `Retry-After`) rather than queued without bound.
+during 30 parallel sign-ins). So hashing and verifying run in a thread pool of one thread per core the
+process may use, at most four (64 MiB each), and at most `MAX_IN_FLIGHT` of them may run or wait at
+once: one more is refused at once (`HashingBusy`, answered 503 with `Retry-After`) rather than queued
+without bound.
 """
 
 from __future__ import annotations
@@ -27,7 +28,29 @@ T = TypeVar("T")
 # 50 ms for a sign-in.
 _hasher = PasswordHasher()
 
-WORKERS = max(1, os.cpu_count() or 1)
+# The most hashes run at once. Each takes 64 MiB, so not one per core of the host: one per core this
+# process may use (a container or `taskset` may give it fewer than the machine has), and at most
+# `MOST_WORKERS`, which a commune's busiest morning of sign-ins does not need more of.
+MOST_WORKERS = 4
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the system says (Linux), else the
+    machine's count (`os.process_cpu_count` of Python 3.13 says the same)."""
+    counted = getattr(os, "process_cpu_count", None)
+    if counted is not None:
+        return max(1, counted() or 1)
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def pool_size() -> int:
+    """Threads of the hashing pool: a core each, at most `MOST_WORKERS`."""
+    return min(MOST_WORKERS, usable_cores())
+
+
+WORKERS = pool_size()
 # Running plus waiting: enough for a room of volunteers signing in together, few enough that a flood
 # waits seconds, not minutes (argon2's memory is taken only by the WORKERS running).
 MAX_IN_FLIGHT = 4 * WORKERS

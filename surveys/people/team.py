@@ -100,6 +100,9 @@ async def create_account(
     if ward is None:
         raise LookupError(ward_id)
     villages = [] if data.role in OFFICER_ROLES else sorted(set(data.villages))
+    # Hashed before the transaction: argon2's ~50 ms would hold the write lock, and on SQLite every
+    # other writer of the commune would wait for it.
+    password_hash = await hash_password(data.password)
     async with write_transaction():
         if await User.exists().where(User.login == data.login):
             raise InvalidInput([FieldError("login", "login_taken")])
@@ -108,7 +111,7 @@ async def create_account(
                 {
                     User.login: data.login,
                     User.display_name: data.display_name,
-                    User.password_hash: await hash_password(data.password),
+                    User.password_hash: password_hash,
                     User.role: data.role,
                     User.ward: None if data.role == "province_officer" else ward_id,
                     User.province: ward["province"] if data.role == "province_officer" else None,
@@ -161,10 +164,11 @@ async def reset_password(user_id: int, temporary: str, actor_id: int, client_add
     """Give the account a temporary password it must change at next sign-in; its sessions end."""
     if problem := password_problem(temporary):
         raise InvalidInput([FieldError("password", problem)])
+    password_hash = await hash_password(temporary)  # before the transaction, as in create_account
     async with write_transaction():
-        await User.update(
-            {User.password_hash: await hash_password(temporary), User.must_change_password: True}
-        ).where(User.id == user_id)
+        await User.update({User.password_hash: password_hash, User.must_change_password: True}).where(
+            User.id == user_id
+        )
         await AuthSession.delete().where(AuthSession.user == user_id)
         await audit("account.password_reset", "user", user_id, actor_id, {}, client_addr)
 

@@ -10,8 +10,10 @@ import io
 import secrets
 import zipfile
 from dataclasses import dataclass, field
+from typing import Any
 
 from openpyxl import load_workbook
+from openpyxl.xml.functions import iterparse  # as openpyxl parses the sheet itself
 
 from surveys.core.audit import audit
 from surveys.core.changes import households_changed
@@ -24,6 +26,7 @@ from surveys.tables import Household, Member, Village
 COLUMNS = ("Thôn", "Hộ số", "Địa chỉ", "Họ và tên", "Năm sinh", "Giới tính", "Chủ hộ")
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 100_000
+MERGE_CELL = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}mergeCell"
 _SEX = {"nam": "male", "nu": "female", "khac": "other", "": ""}
 
 
@@ -125,30 +128,48 @@ def _csv_rows(content: bytes) -> list[list[str]]:
 
 
 def _xlsx_rows(content: bytes) -> list[list[str]]:
+    # Read-only: openpyxl streams the sheet's XML row by row instead of building every cell with its
+    # styles (a 5 MB file of tens of thousands of rows took hundreds of MB opened the normal way).
     try:
-        book = load_workbook(io.BytesIO(content), read_only=False, data_only=False)
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ImportFileError("file_type") from exc
-    sheet = book.worksheets[0]
-    if sheet.merged_cells.ranges:
-        raise ImportFileError("merged_cells", ", ".join(str(r) for r in list(sheet.merged_cells.ranges)[:5]))
-    rows = []
-    for row in sheet.iter_rows():
-        values = []
-        for cell in row:
-            if cell.data_type == "f":
-                # A formula's value is not in the file: ask for values, not a guess.
-                raise ImportFileError("formulas", cell.coordinate)
-            value = cell.value
-            values.append(
-                ""
-                if value is None
-                else str(int(value))
-                if isinstance(value, float) and value.is_integer()
-                else str(value)
-            )
-        rows.append(values)
-    return rows
+    try:
+        sheet = book.worksheets[0]
+        if merged := _merged_ranges(sheet):
+            raise ImportFileError("merged_cells", ", ".join(merged[:5]))
+        # Some programs write a wrong size into the file; read-only mode would believe it and cut rows.
+        sheet.reset_dimensions()
+        rows: list[list[str]] = []
+        for row in sheet.iter_rows():
+            if len(rows) > MAX_ROWS:  # the header and one row too many: enough to refuse the file
+                break
+            rows.append([_xlsx_value(cell) for cell in row])
+        return rows
+    finally:
+        book.close()
+
+
+def _xlsx_value(cell: Any) -> str:
+    if cell.data_type == "f":
+        # A formula's value is not in the file: ask for values, not a guess.
+        raise ImportFileError("formulas", cell.coordinate)
+    value = cell.value
+    if value is None:
+        return ""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _merged_ranges(sheet: Any) -> list[str]:
+    """The merged ranges of a sheet opened read-only, which openpyxl does not give: its `mergeCell`
+    elements, read from the sheet's XML as a stream."""
+    found = []
+    with sheet._get_source() as source:  # openpyxl 3.1's read-only sheet: its XML, opened
+        for _, element in iterparse(source):
+            if element.tag == MERGE_CELL:
+                found.append(element.get("ref", ""))
+            element.clear()
+    return found
 
 
 async def preview(rows: list[dict[str, str]], village_ids: set[int]) -> Preview:

@@ -26,6 +26,18 @@ CHROMIUM_FLAGS = [
 ]
 
 
+# Seconds a browser test may run, its phocap process and Chromium started and stopped included, before
+# it fails (pyproject.toml's `timeout` is the other tests'). A browser test marked `timeout` keeps its own.
+BROWSER_TEST_TIMEOUT = 300
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests get BROWSER_TEST_TIMEOUT: no test can hang, and a browser test takes longer."""
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT))
+
+
 def chromium_path() -> str:
     """Debian's Chromium; under CI its absence is a failure, on a laptop a skip."""
     path = os.environ.get("PHOCAP_CHROMIUM") or shutil.which("chromium") or ""

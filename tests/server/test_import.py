@@ -181,3 +181,52 @@ async def test_control_characters_in_a_file_are_dropped_not_stored(
     done = await confirm(client, csrf, await upload(client, csrf, "danh-sach.csv", content))
     assert "Đã thêm 2 hộ" in done.text
     assert await Member.count().where(Member.full_name == "Lục Văn Thành") == 1
+
+
+async def test_a_village_list_of_thousands_of_rows_in_xlsx_imports_read_one_row_at_a_time(
+    client: AsyncTestClient[Any], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commune's whole list (3,000 people in 1,000 households) as one XLSX: it imports, and the
+    workbook was opened read-only, streamed row by row, not built in memory cell by cell with styles."""
+    from surveys.register import imports
+
+    opened: list[Any] = []
+
+    def watched_load_workbook(*args: Any, **kwargs: Any) -> Any:
+        opened.append(imports_load_workbook(*args, **kwargs))
+        return opened[-1]
+
+    imports_load_workbook = imports.load_workbook
+    monkeypatch.setattr(imports, "load_workbook", watched_load_workbook)
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(HEADER.strip().split(","))
+    for household in range(1, 1001):
+        village = "Thôn Đồng Tâm" if household % 2 else "Thôn Khuôn Ngọa"
+        for person, (name, year, sex) in enumerate(
+            [("Hoàng Văn Dũng", 1970, "Nam"), ("Nông Thị Hoa", 1975, "Nữ"), ("Hoàng Văn Minh", 2005, "Nam")]
+        ):
+            sheet.append(
+                [
+                    village,
+                    household,
+                    f"Xóm {household}",
+                    f"{name} {household}",
+                    year,
+                    sex,
+                    "x" * (person == 0),
+                ]
+            )
+    out = io.BytesIO()
+    book.save(out)
+    csrf = await sign_in(client, "ward")
+
+    preview = await upload(client, csrf, "ca-xa.xlsx", out.getvalue())
+    assert preview.status_code == 200, soup(preview).find(role="alert")
+    assert "1000 hộ mới, 0 hộ đã có trong sổ (bỏ qua), 0 lỗi." in preview.text
+    assert len(opened) == 1 and opened[0].read_only
+    done = await confirm(client, csrf, preview)
+    assert "Đã thêm 1000 hộ" in done.text
+    assert await Household.count() == 4 + 1000 and await Member.count() == 6 + 3000
+    last = await Household.select(Household.id).where(Household.head_name == "Hoàng Văn Dũng 1000").first()
+    assert last is not None and await Member.count().where(Member.household == last["id"]) == 3
