@@ -74,12 +74,12 @@ class IdentifyMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
     def _locale(self, connection: ASGIConnection[Any, Any, Any, Any], actor: Actor | None) -> str:
+        """The user's choice (kept on the account), else a signed-out visitor's (the cookie), else
+        `PHOCAP_LOCALE`. The browser's Accept-Language is not asked: many volunteers' phones are set to
+        English, and they should still get the Vietnamese interface until they choose otherwise."""
         for choice in (actor.locale if actor else "", connection.cookies.get(LOCALE_COOKIE, "")):
             if choice in LOCALES:
                 return choice
-        accept = connection.headers.get("accept-language", "")
-        if accept and not accept.lower().startswith("vi") and accept.lower().startswith("en"):
-            return "en"
         return self.default_locale
 
 

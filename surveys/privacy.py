@@ -210,7 +210,7 @@ async def erase_household(household_id: int, user_id: int | None, reason: str, c
     at = now()
     async with write_transaction():
         held = await households_changing([household_id])
-        # The members' class attendance and the help they were given go with them (DESIGN.md §10).
+        # The members' class attendance and the help they were given go with them (docs/design.md §7).
         members = Member.select(Member.id).where(Member.household == household_id)
         await Help.delete().where(Help.member.is_in(members))
         await Attendance.delete().where(Attendance.member.is_in(members))

@@ -138,7 +138,7 @@ class Member(Table):
 
 
 class VillageCount(Table):
-    """A village's indicator counts as they stood at the end of a day (DESIGN.md §9): written in the same
+    """A village's indicator counts as they stood at the end of a day (docs/design.md §6): written in the same
     transaction as every change of a household's or member's status, rebuilt by `phocap counts rebuild`.
     Derived, never a second truth: `surveys.reporting.village_counts` recounts them from the households.
     Unique on (village, day), an index made in the migration."""
@@ -273,7 +273,7 @@ class Visit(Table):
 
 
 class ClassSession(Table):
-    """A community class (buổi học) of a ward, in one of its villages or the ward's hall (DESIGN.md §10).
+    """A community class (buổi học) of a ward, in one of its villages or the ward's hall (docs/design.md §7).
     Its audience may be "people with disabilities"; a person's record never says so (Decree 356/2025:
     health data is sensitive)."""
 
@@ -436,7 +436,7 @@ class WardTarget(Table):
 class OfficialFigure(Table):
     """A figure a ward received from outside phocap for a period (the police's count of citizens with
     VNeID level 2, the national platform's learner count), kept beside phocap's own and never mixed
-    into it (DESIGN.md §9). One per ward, indicator and period end (a unique index)."""
+    into it (docs/design.md §6). One per ward, indicator and period end (a unique index)."""
 
     id: Serial
 

@@ -90,10 +90,19 @@ class HouseholdController(Controller):
         svg = qr_svg(f"{settings.base_url.rstrip('/')}/h/{row.token}", standalone=True)
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
 
+    @get("/{token:str}/reissue", opt=access("household.manage"))
+    async def reissue_confirm(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Any:
+        """Asks before a new sticker is made: the one on the door stops working at once."""
+        return page(request, "reissue.html", h=routed_household(request))
+
     @post("/{token:str}/reissue", opt=access("household.manage"))
-    async def reissue(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Redirect:
-        """A new sticker for a lost or copied one: the old link shows the page without personal data."""
+    async def reissue(self, request: Request[Actor, Any, Any], token: FromPath[str], data: FormData) -> Any:
+        """A new sticker for a lost or copied one, once confirmed (a post without `confirm=yes`, as the
+        household page's button sends, gets the question first): the old link then shows the page
+        without personal data."""
         row = routed_household(request)
+        if data.get("confirm") != "yes":
+            return page(request, "reissue.html", h=row)
         new_token = await reissue_token(row.id, request.user.id, client_address(request))
         return Redirect(f"/h/{new_token}?reissued=true", status_code=303)
 

@@ -196,7 +196,8 @@ class ReportApiController(Controller):
         self, request: Request[Any, Any, Any], code: FromPath[str], first: From = None, last: To = None
     ) -> PeriodReportOut:
         """The ward's report on the days `from` to `to` (both included): each indicator at the start and
-        the end from the visit history, the change, the target; the period's activity; per village."""
+        the end from the per-village daily counts (counted live from the visits when `COUNTS_READ` is
+        off), the change, the target; the period's activity; per village."""
         return await area_report_json(ward_area(request, code), first, last)
 
 

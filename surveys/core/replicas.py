@@ -1,6 +1,6 @@
 """Read replicas: which reads may go to a PostgreSQL streaming replica, and the one place that sends them.
 
-`DATABASE_REPLICA_URL` names one or more replicas (DESIGN.md §3, §9; issue 16 item 3). The rules:
+`DATABASE_REPLICA_URL` names one or more replicas (docs/design.md §5, §6; issue 16 item 3). The rules:
 
 - Only code that says so reads from a replica: the reporting entry points (dashboards, reports, exports,
   digests) are decorated with `replica_reads`. Everything else — sign-in, access checks, household

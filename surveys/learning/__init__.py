@@ -1,4 +1,4 @@
-"""The movement's other half beside the door-to-door visits (DESIGN.md §10): community classes and their
+"""The movement's other half beside the door-to-door visits (docs/design.md §7): community classes and their
 topics, attendance (which marks a member's "took part in learning"), and the help given to each person at
 a visit or a class.
 

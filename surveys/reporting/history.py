@@ -1,5 +1,5 @@
 """A ward's numbers as they stood at a past moment, read from the visit history, and what happened
-between two moments (DESIGN.md §9: "numbers as of a date come from history"). The periodic report reads
+between two moments (docs/design.md §6: "numbers as of a date come from history"). The periodic report reads
 its standings from the per-village daily counts; `standing_at` is its live path (`COUNTS_READ=false`),
 equal to the counts for households whose answers come from visits (the counts, as the dashboard, also
 count what the register says of a household not visited yet).

@@ -1,6 +1,6 @@
 """Official figures beside phocap's own: what a ward received from outside (the police's count of
 citizens with VNeID level 2 from VNeID, the national Bình dân học vụ số platform's learner count), per
-indicator and period end. Kept apart and never mixed into phocap's counts (DESIGN.md §9): a report
+indicator and period end. Kept apart and never mixed into phocap's counts (docs/design.md §6): a report
 shows both and the difference, so the office sees where the door-to-door data and the statistics
 disagree. Typed in one by one, or imported from a CSV `ward_code,indicator,period_end,value,source`,
 previewed, then all or nothing."""

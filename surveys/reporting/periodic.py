@@ -2,7 +2,7 @@
 indicator at the period's start and end (from the per-village daily counts, or, with `COUNTS_READ`
 off, counted from the visit history), the change, the target and whether it is met, what happened
 during the period, and the priority groups. A province's report is the sum
-of its wards' reports, a ward's the sum of its villages' lines (DESIGN.md §9)."""
+of its wards' reports, a ward's the sum of its villages' lines (docs/design.md §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A province's numbers (DESIGN.md §9): one line per ward with its indicators against the ward's own
+"""A province's numbers (docs/design.md §6): one line per ward with its indicators against the ward's own
 targets, the week's change, the visits of this week and the ward's last activity; the province total as
 the sum of its wards; the total's weekly trend.
 

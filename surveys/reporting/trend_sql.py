@@ -1,7 +1,7 @@
 """The trend's counts from the visit history, as SQL over `surveys.reporting.coverage.households_sql`'s
 `base`: shared by the live weekly trend (`surveys.reporting.reports`, bucketed by week) and the past days
 of the per-village daily counts (`surveys.reporting.village_counts.rebuild`, bucketed by local day), so
-the two count the same way (DESIGN.md §9)."""
+the two count the same way (docs/design.md §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Per-village daily counts (DESIGN.md §9): each village's indicators as they stood at the end of a day,
+"""Per-village daily counts (docs/design.md §6): each village's indicators as they stood at the end of a day,
 so a ward dashboard reads ~10 rows and a province report ~1,000, never the households.
 
 Written in the same transaction as every write that changes a household's or member's status (the

@@ -1,5 +1,5 @@
 """Help given to one person ("hướng dẫn từng người"): a row per help (who, whom, what, when, at a visit or
-a class), so the ward counts people helped per week and per volunteer (DESIGN.md §10). A visit stores its
+a class), so the ward counts people helped per week and per volunteer (docs/design.md §7). A visit stores its
 members' help in its own write transaction (`record_visit_help`); help outside a visit comes one at a time
 (`record_help`), accepted once per `client_id`."""
 

@@ -32,6 +32,17 @@ async def test_the_volunteers_pages_pass_axe(live_server: str, world: World) -> 
         await assert_accessible(page)
 
 
+async def test_the_ward_dashboard_and_the_sticker_question_pass_axe_on_a_phone(
+    live_server: str, world: World
+) -> None:
+    token = await household_of_four(world.villages["v1"], "PQ-01-0100")
+    async with browser_page(**PHONE) as page:
+        await sign_in(page, live_server, "ward")
+        for path in ("/wards/01849", f"/h/{token}/reissue", "/profile"):
+            await open_page(page, f"{live_server}{path}")
+            await assert_accessible(page)
+
+
 async def test_the_village_heads_printed_list_passes_axe(live_server: str, world: World) -> None:
     async with browser_page(**PHONE) as page:
         await sign_in(page, live_server, "head1")

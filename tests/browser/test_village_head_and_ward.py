@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.axe import QUIET
-from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.conftest import ARTIFACTS, browser_page, sign_in
 from tests.factories import World, make_household, person
 from tests.surveys.test_reports import visit_an
 
@@ -131,10 +131,42 @@ async def test_ward_dashboard_fits_a_phone_without_sideways_scrolling(
     # Each village is a card whose lines say what each number is.
     card = phone.locator("table.numbers tbody tr").first
     lines = await card.locator("td").evaluate_all(
-        "cells => cells.map(c => getComputedStyle(c, '::before').content.replaceAll('\"', '') + ': ' + c.innerText)"
+        "cells => cells.map(c => c.querySelector('.cell-label').innerText + ': ' + c.querySelector('.cell-value').innerText)"
     )
     assert lines[:3] == ["Số hộ: 2", "Công dân từ 16 tuổi: 3", "Hộ đã đến thăm: 50,0\u00a0% (1)"]
     await phone.screenshot(path=str(ARTIFACTS / "ward-dashboard-360.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", [360, 412])
+async def test_no_label_of_a_village_card_runs_over_its_number(
+    live_server: str, world: World, width: int
+) -> None:
+    """The long labels (VNeID mức 2, tài khoản ngân hàng số, kỹ năng đã xác nhận…) wrap beside their
+    number: no label's box meets its number's box, and nothing is wider than the card."""
+    await visit_an(world)
+    async with browser_page(viewport={"width": width, "height": 800}, is_mobile=True, has_touch=True) as page:
+        await sign_in(page, live_server, "ward")
+        await page.wait_for_url(f"{live_server}/wards/01849")
+        cells = await page.locator("table.cards tbody td, table.cards tfoot td").evaluate_all(
+            """cells => cells.filter(c => c.offsetParent !== null).map(c => {
+                // The box of the text as laid out (a Range), overflow included, not the element's box.
+                const box = e => { const range = document.createRange(); range.selectNodeContents(e);
+                                   const r = range.getBoundingClientRect();
+                                   return [r.left, r.top, r.right, r.bottom]; };
+                return {label: c.querySelector('.cell-label').innerText, labelBox: box(c.querySelector('.cell-label')),
+                        value: c.querySelector('.cell-value').innerText, valueBox: box(c.querySelector('.cell-value')),
+                        cell: (r => [r.left, r.top, r.right, r.bottom])(c.getBoundingClientRect())}; })"""
+        )
+        await page.screenshot(path=str(ARTIFACTS / f"ward-dashboard-cards-{width}.png"), full_page=True)
+    labels = {c["label"] for c in cells}
+    for long in ("Công dân từ 16 tuổi có VNeID mức 2", "Công dân từ 16 tuổi có tài khoản ngân hàng số"):
+        assert long in labels
+    assert any("kỹ năng" in label and "xác nhận" in label for label in labels)
+    for c in cells:
+        (l_left, l_top, l_right, l_bottom), (v_left, v_top, v_right, v_bottom) = c["labelBox"], c["valueBox"]
+        apart = l_right <= v_left or v_right <= l_left or l_bottom <= v_top or v_bottom <= l_top
+        assert apart, f"{c['label']!r} runs over {c['value']!r} at {width} px"
+        assert c["cell"][0] <= l_left and v_right <= c["cell"][2] + 0.5, c["label"]
 
 
 async def test_village_head_prints_the_households_still_to_visit_on_a4_across(

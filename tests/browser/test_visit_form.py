@@ -76,6 +76,58 @@ async def test_nobody_home_without_javascript_hides_and_ignores_the_member_part(
     assert await Member.count().where((Member.household == household.id) & (Member.vneid != "unknown")) == 0
 
 
+def contrast(first: str, second: str) -> float:
+    """WCAG 2.x contrast ratio of two computed colours (`rgb(r, g, b)`)."""
+
+    def luminance(css: str) -> float:
+        channels = [int(c) / 255 for c in css[css.index("(") + 1 : css.index(")")].split(",")[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+async def test_after_save_the_focus_is_on_the_saved_message(live_server: str, world: World) -> None:
+    """With htmx (the form is swapped for the household page) and without JavaScript (a redirect)."""
+    token = await household_of_four(world.villages["v1"], "PQ-01-0100")
+    for javascript in (True, False):
+        async with browser_page(java_script_enabled=javascript, **PHONE) as page:
+            await sign_in(page, live_server, "volunteer1")
+            await page.goto(f"{live_server}/h/{token}/visit")
+            await page.get_by_text("Không có ai ở nhà").click()
+            await page.get_by_role("button", name="Lưu lượt thăm").click()
+            await page.get_by_text("Đã lưu lượt thăm.").wait_for()
+            focused = await page.wait_for_function(
+                "() => document.activeElement?.getAttribute('role') === 'status' && document.activeElement"
+            )
+            text = await focused.evaluate("e => e.textContent.trim()")
+            assert text == "Đã lưu lượt thăm.", f"javascript={javascript}"
+
+
+async def test_the_focus_ring_on_the_dark_save_button_stands_out(live_server: str, world: World) -> None:
+    """The ring is set off by a white gap (3:1 at least against the green button) and is itself 3:1 at
+    least against that gap and the save bar around it (WCAG 2.4.13, 1.4.11)."""
+    token = await household_of_four(world.villages["v1"], "PQ-01-0100")
+    async with browser_page(**PHONE) as page:
+        await sign_in(page, live_server, "volunteer1")
+        await page.goto(f"{live_server}/h/{token}/visit")
+        save = page.get_by_role("button", name="Lưu lượt thăm")
+        await page.keyboard.press("Tab")  # the keyboard's way of moving: focus is shown
+        await save.focus()
+        style = await save.evaluate(
+            """b => { const s = getComputedStyle(b), bar = getComputedStyle(b.closest('.savebar'));
+            return {visible: b.matches(':focus-visible'), ring: s.outlineColor, style: s.outlineStyle,
+                    width: parseFloat(s.outlineWidth), offset: parseFloat(s.outlineOffset),
+                    shadow: s.boxShadow, button: s.backgroundColor, bar: bar.backgroundColor}; }"""
+        )
+    assert style["visible"] and style["style"] == "solid" and style["width"] >= 2
+    gap = style["shadow"][: style["shadow"].index(")") + 1]  # the white spread that fills the offset
+    assert style["offset"] >= 2 and style["shadow"].endswith("0px 0px 0px 2px")
+    assert contrast(gap, style["button"]) >= 3
+    assert contrast(style["ring"], gap) >= 3 and contrast(style["ring"], style["bar"]) >= 3
+
+
 async def test_a_repeat_visit_where_one_adult_activated_vneid_takes_four_taps(
     live_server: str, phone: Any, world: World
 ) -> None:

@@ -117,6 +117,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/h/{token:str}"): 200,
     ("GET", "/h/{token:str}/edit"): 200,
     ("GET", "/h/{token:str}/qr.svg"): 200,
+    ("GET", "/h/{token:str}/reissue"): 200,
     ("GET", "/h/{token:str}/visit"): 200,
     ("GET", "/h/{token:str}/visit/member"): 200,
     ("GET", "/healthz"): 200,
@@ -195,7 +196,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("POST", "/h/{token:str}/export"): 200,
     ("POST", "/h/{token:str}/merge"): 422,
     ("POST", "/h/{token:str}/move-member"): 422,
-    ("POST", "/h/{token:str}/reissue"): 303,
+    ("POST", "/h/{token:str}/reissue"): 200,  # the question first: the sticker changes on confirm=yes
     ("POST", "/h/{token:str}/visit"): 200,
     ("POST", "/h/{token:str}/visits"): 422,
     ("POST", "/import"): 422,

@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 from litestar.testing import AsyncTestClient
 
 from surveys.tables import AuditEntry, AuthSession, User
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import BASE_URL, csrf_token, sign_in
 from tests.factories import PASSWORD, World
 
 
@@ -129,6 +129,60 @@ async def test_english_is_chosen_and_remembered_for_the_user(
     assert page.html is not None and page.html["lang"] == "en"
     assert page.h1 is not None and page.h1.text == "Your village list"
     assert await User.select(User.locale).where(User.login == "volunteer1").first() == {"locale": "en"}
+
+
+async def test_a_phone_set_to_english_still_gets_vietnamese_until_its_user_chooses(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    english_phone = {"Accept-Language": "en-US,en;q=0.9"}
+    page = soup(await client.get("/signin", headers=english_phone))
+    assert page.html is not None and page.html["lang"] == "vi"
+    assert page.h1 is not None and page.h1.text == "Đăng nhập"
+    await sign_in(client, "volunteer1")
+    page = soup(await client.get("/villages", headers=english_phone))
+    assert page.html is not None and page.html["lang"] == "vi"
+
+
+async def test_the_staff_page_names_each_role_in_vietnamese_on_a_phone_set_to_english(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "ward")
+    page = soup(await client.get("/wards/01849/team", headers={"Accept-Language": "en"}))
+    table = page.find("table")
+    assert table is not None
+    columns = [th.text for th in table.select("thead th")]
+    role = columns.index("Vai trò")
+    roles = {tr.find_all(["th", "td"])[role].text for tr in table.select("tbody tr")}
+    assert roles == {"Tình nguyện viên", "Trưởng thôn", "Cán bộ xã"}
+
+
+async def test_a_visitor_chooses_english_on_the_sign_in_page_and_keeps_it_there(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    token = await csrf_token(client)
+    response = await client.post("/language", data={"locale": "en", "next": "/signin", "_csrf_token": token})
+    page = soup(response)
+    assert page.html is not None and page.html["lang"] == "en"
+    assert page.h1 is not None and page.h1.text == "Sign in"
+
+
+async def test_a_user_who_chose_english_gets_it_after_signing_in_on_another_phone(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    token = await sign_in(client, "volunteer1")
+    page = soup(await client.get("/profile"))
+    form = page.find("form", id="language")
+    assert form is not None
+    choices = form.find_all("input", attrs={"name": "locale"})
+    assert [(i["value"], i.has_attr("checked")) for i in choices] == [("vi", True), ("en", False)]
+    response = await client.post("/language", data={"locale": "en", "next": "/profile", "_csrf_token": token})
+    assert soup(response).find("legend").text == "Interface language"  # type: ignore[union-attr]
+    async with AsyncTestClient(app=client.app, base_url=BASE_URL) as other_phone:
+        assert soup(await other_phone.get("/signin")).html["lang"] == "vi"  # type: ignore[index]
+        await sign_in(other_phone, "volunteer1")
+        page = soup(await other_phone.get("/villages", headers={"Accept-Language": "vi"}))
+        assert page.html is not None and page.html["lang"] == "en"
+        assert page.h1 is not None and page.h1.text == "Your village list"
 
 
 async def test_unknown_language_falls_back_to_vietnamese(client: AsyncTestClient[Any], world: World) -> None:

@@ -180,11 +180,16 @@ async def test_dashboard_shows_the_reports_numbers(client: AsyncTestClient[Any],
     assert kpis["Gia đình số"] == "66,7 % / 100 %"
     assert kpis["Công dân từ 16 tuổi có VNeID"] == "75,0 % / 100 %"
     assert kpis["Công dân từ 16 tuổi đã xác nhận kỹ năng số"] == "25,0 % / 80 %"
-    rows = [
-        [c.get_text(" ", strip=True).replace("\xa0", " ") for c in tr.find_all(["th", "td"])]
+    rows = [  # a cell's number, without the label a phone shows beside it (.cell-label)
+        [
+            (c.select_one(".cell-value") or c).get_text(" ", strip=True).replace("\xa0", " ")
+            for c in tr.find_all(["th", "td"])
+        ]
         for tr in page.select("table.numbers tbody tr")
     ]
     assert rows[0][:4] == ["Thôn Đồng Tâm", "2", "3", "50,0 % (1)"]
+    labels = [label.text for label in page.select("table.numbers tbody tr")[0].select(".cell-label")]
+    assert labels[:3] == ["Số hộ", "Công dân từ 16 tuổi", "Hộ đã đến thăm"]
     assert len(page.select(".chart svg polyline")) == 7
 
 

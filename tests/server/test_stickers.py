@@ -21,7 +21,7 @@ from surveys.register.stickers import Sticker, qr_code, stickers_pdf
 from surveys.tables import AuditEntry, Household
 from tests.conftest import BASE_URL, sign_in
 from tests.factories import World
-from tests.server.helpers import soup
+from tests.server.helpers import form_values, soup
 
 
 def decode_png(code: segno.QRCode) -> list[str]:
@@ -128,7 +128,9 @@ async def test_a_lost_sticker_is_replaced_and_the_old_link_shows_no_personal_dat
 ) -> None:
     csrf = await sign_in(client, "head1")
     old = world.households["an"]
-    response = await client.post(f"/h/{old}/reissue", data={"_csrf_token": csrf}, follow_redirects=False)
+    response = await client.post(
+        f"/h/{old}/reissue", data={"_csrf_token": csrf, "confirm": "yes"}, follow_redirects=False
+    )
     assert response.status_code == 303
     new = response.headers["location"].split("/h/")[1].split("?")[0]
     assert new != old
@@ -138,6 +140,34 @@ async def test_a_lost_sticker_is_replaced_and_the_old_link_shows_no_personal_dat
     await client.post("/signout", data={"_csrf_token": csrf})
     anonymous = await client.get(f"/h/{old}")
     assert "không còn sử dụng" in anonymous.text and "Nguyễn" not in anonymous.text
+    assert await AuditEntry.count().where(AuditEntry.action == "household.token_reissued") == 1
+
+
+async def test_the_village_head_is_asked_before_the_sticker_on_the_door_stops_working(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    """Without JavaScript (and with it: the household page's button is a plain form), the first post
+    only asks; the sticker changes when the question's own form is sent."""
+    await sign_in(client, "head1")
+    token = world.households["an"]
+    household = soup(await client.get(f"/h/{token}"))
+    button = household.find("form", action=f"/h/{token}/reissue")
+    assert button is not None
+    question = await client.post(f"/h/{token}/reissue", data=form_values(button), follow_redirects=False)
+    assert question.status_code == 200
+    assert await Household.count().where(Household.token == token) == 1
+    page = soup(question)
+    assert page.h1 is not None and page.h1.text == "Làm tem mới?"
+    cancel = page.find("a", string="Hủy: giữ tem đang dán trên cửa")
+    assert cancel is not None and cancel["href"] == f"/h/{token}"
+    confirm = page.find("form", action=f"/h/{token}/reissue")
+    assert confirm is not None and form_values(confirm)["confirm"] == "yes"
+    asked = soup(await client.get(f"/h/{token}/reissue"))  # the same question as a page of its own
+    assert asked.find("form", action=f"/h/{token}/reissue") is not None
+    assert await Household.count().where(Household.token == token) == 1
+    done = await client.post(f"/h/{token}/reissue", data=form_values(confirm), follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith("?reissued=true")
+    assert await Household.count().where(Household.token == token) == 0
     assert await AuditEntry.count().where(AuditEntry.action == "household.token_reissued") == 1
 
 

@@ -1,5 +1,5 @@
 """A province's numbers: each ward's line is its ward report's total, the province total is the sum of
-its wards, and nothing of another province gets in (DESIGN.md §9), on generated data."""
+its wards, and nothing of another province gets in (docs/design.md §6), on generated data."""
 
 from __future__ import annotations
 
