@@ -80,6 +80,7 @@ async function replay() {
   if (button) button.disabled = true;
   try {
     const result = await ask({ type: "replay" });
+    if (result.sent || result.attended) restartRetries();
     reportReplay(result);
     return result;
   } finally {
@@ -107,9 +108,19 @@ function retryLater({ waiting = 0 }) {
   }
 }
 
+// Back to the first wait, from now (a send went through, or the network came back).
+function restartRetries() {
+  clearTimeout(retryTimer);
+  retryTimer = null;
+  retryWait = FIRST_RETRY_MS;
+}
+
 async function retryNow() {
+  const timer = retryTimer; // this one, fired: no other is set while it stays
   const result = await replay();
-  retryWait = result.sent || result.attended ? FIRST_RETRY_MS : Math.min(retryWait * 2, LAST_RETRY_MS);
+  // A send that went through (here or by "Send now" meanwhile) started the retries again already.
+  if (retryTimer !== timer) return;
+  retryWait = Math.min(retryWait * 2, LAST_RETRY_MS);
   retryTimer = null;
   retryLater(result);
 }
@@ -118,7 +129,7 @@ async function retryNow() {
 // still be cut off, a network still being joined): when the queue could not be sent, try again a few
 // times, then leave it to the retries above, the next page or "Send now".
 async function replaySoon() {
-  retryWait = FIRST_RETRY_MS;
+  restartRetries();
   for (const pause of [0, 2000, 5000, 10000]) {
     if (pause) await new Promise((resolve) => setTimeout(resolve, pause));
     if (!(await replay()).offline) return;
