@@ -56,6 +56,7 @@ def configure(env: Environment, settings: Settings) -> None:
         "new_client_id": lambda: str(uuid.uuid4()),
         "base_url": settings.base_url.rstrip("/"),
         "offline_days": settings.offline_days,
+        "offline_retry_seconds": settings.offline_retry_seconds,
         "static": static_url,
         "getattr_": getattr,
         "field_id": field_id,

@@ -246,7 +246,7 @@ class Visit(Table):
     village = Integer(null=True, default=None)
     volunteer = ForeignKey(User, null=True, default=None)
     client_id = UUID(unique=True)
-    # When the volunteer saved it (on the phone, for a visit sent later: DESIGN.md §8), which every
+    # When the volunteer saved it (on the phone, for a visit sent later: docs/architecture.md §7), which every
     # count, digest and report reads; `received_at`, when it reached the server. NULL only for a row
     # written by an older release while its migration was undone.
     at = Timestamptz(default=TimestamptzNow(), index=True)

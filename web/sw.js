@@ -11,9 +11,12 @@
  *   in and kept as a page fetched alone is; a server without parts (404) sends them page by page.
  * - Who the phone's user is: the KEY of the last signed-in page the server sent (its data-user) or
  *   that a page script said hello with; another user's KEY lets the previous user's copies go.
- * - Visits: a visit that cannot be sent is kept in IndexedDB with its client_id and answered with
- *   "saved on the phone"; the page script asks for a replay (page load, `online`, "Send now").
- *   The server's client_id makes a replay of a visit that did arrive a no-op: the queue never guesses.
+ * - Visits: a visit that cannot be sent is kept in IndexedDB with its client_id and the moment it was
+ *   saved (saved_at), and answered with "saved on the phone"; the page script asks for a replay (page
+ *   load, `online`, "Send now", its retries while open), and Background Sync does where the browser
+ *   has it. The server's client_id makes a replay of a visit that did arrive a no-op: the queue never
+ *   guesses. An item leaves the phone only on the server's explicit answer that it has its client_id
+ *   (server/replay.py); any other answer keeps it, with the reason.
  * - Classes (issue 14): a class's page and its people (the roster) are kept with the village; with no
  *   signal the attendee search is answered from the roster, and an attendance is queued like a visit and
  *   replayed, with its client_id, to the class page's attendance form (the JSON API takes bearer tokens,
@@ -31,6 +34,9 @@ importScripts(...CONFIG.workbox);
 const PAGE_TIMEOUT_MS = 3500;
 const SEND_TIMEOUT_MS = 5000;
 const REPLAY_TIMEOUT_MS = 15000;
+// The header marking a replay of a kept item (server/replay.py), and the Background Sync tag.
+const REPLAY_HEADER = "x-phocap-replay";
+const SYNC_TAG = "phocap-queue";
 const DAY_MS = 24 * 3600 * 1000;
 const USER_CACHE = "phocap-user-";
 const VISIT_POST = /^\/h\/[^/]+\/visits$/;
@@ -280,17 +286,44 @@ async function refresh(user, token) {
   }
 }
 
-async function forget(user, clientId) {
-  if (!clientId) return;
-  const cache = await caches.open(USER_CACHE + user);
+// The item to review whose client_id `body` names waits again, with `body` (the form as corrected and
+// saved again; the moment of its first save stays); whether there was one.
+async function unreview(user, body) {
+  const fields = new URLSearchParams(body);
+  const clientId = fields.get("client_id");
+  let found = false;
   for (const entry of await entriesOf(user)) {
-    if (entry.clientId !== clientId) continue;
-    await store("queue", "readwrite", (s) => s.delete(entry.id));
-    await cache.delete(`/queue/review/${entry.id}`);
+    if (!clientId || entry.clientId !== clientId || entry.state !== "review") continue;
+    const savedAt = new URLSearchParams(entry.body).get("saved_at");
+    if (savedAt && !fields.has("saved_at")) fields.set("saved_at", savedAt);
+    fields.delete("_csrf_token"); // the replay gets a fresh one
+    const waiting = { ...entry, body: fields.toString(), state: "waiting", why: "unconfirmed" };
+    await store("queue", "readwrite", (s) => s.put(waiting));
+    found = true;
+  }
+  return found;
+}
+
+// The body kept for a form post, with the moment the volunteer saved it (`saved_at`, UTC): the replay
+// sends this body unchanged, so the server can date the work when it was done, not when it arrived.
+function withSavedAt(body) {
+  if (new URLSearchParams(body).has("saved_at")) return body; // kept before: its first moment stays
+  return `${body}${body ? "&" : ""}saved_at=${encodeURIComponent(new Date().toISOString())}`;
+}
+
+// Background Sync, where the browser has it (Chrome on Android): the browser wakes this worker to
+// send the queue once it has a connection, even with phocap closed. Elsewhere this does nothing: the
+// pages send the queue (on load, `online`, their retries, "Send now").
+async function askForSync() {
+  try {
+    if (self.registration.sync) await self.registration.sync.register(SYNC_TAG);
+  } catch (error) {
+    // not allowed here (a setting, a private window): the pages still send it
   }
 }
 
-async function queueVisit(url, body, hx) {
+async function queueVisit(url, posted, hx) {
+  const body = withSavedAt(posted);
   const fields = new URLSearchParams(body);
   const token = url.pathname.split("/")[2];
   const entry = {
@@ -304,6 +337,7 @@ async function queueVisit(url, body, hx) {
     state: "waiting",
   };
   await store("queue", "readwrite", (s) => s.add(entry));
+  await askForSync();
   await broadcast();
   const text = (await shellPage("/offline/saved")).replaceAll("/h/__token__", `/h/${token}`);
   return html(hx ? mainOf(text) : text);
@@ -326,14 +360,22 @@ async function sendOrKeep(request, url, queue) {
 
 workbox.routing.registerRoute(
   ({ url }) => url.origin === location.origin && VISIT_POST.test(url.pathname),
-  async ({ request, url }) => {
+  async ({ request, url, event }) => {
     const { response, body, queued } = await sendOrKeep(request, url, queueVisit);
     if (queued) return queued;
     if (response.ok || response.type === "opaqueredirect") {
-      // A visit reviewed from the queue and now saved leaves the queue.
+      // A visit reviewed from the queue and saved again: the page the browser gets (the household,
+      // or a redirect, which may as well be to sign in or to /password) proves nothing. Its item waits
+      // again, as corrected, and is replayed at once: the server's explicit answer lets it go.
       const user = await storedUser();
-      await forget(user, new URLSearchParams(body).get("client_id"));
-      await broadcast();
+      if (await unreview(user, body)) {
+        const sending = replay(user);
+        try {
+          event.waitUntil(sending);
+        } catch (late) {
+          // the event may no longer be extended: the replay runs on while the worker is up
+        }
+      }
       refresh(user, url.pathname.split("/")[2]).catch(() => {});
     }
     return response;
@@ -388,7 +430,8 @@ workbox.routing.registerRoute(
   "POST",
 );
 
-async function queueAttendance(url, body, hx) {
+async function queueAttendance(url, posted, hx) {
+  const body = withSavedAt(posted);
   const fields = new URLSearchParams(body);
   const [, ward, classId] = url.pathname.match(ATTEND_POST);
   const user = await storedUser();
@@ -406,6 +449,7 @@ async function queueAttendance(url, body, hx) {
     state: "waiting",
   };
   await store("queue", "readwrite", (s) => s.add(entry));
+  await askForSync();
   await broadcast();
   // The class's attendance as kept on the phone, "saved on the phone: whom" at its top, ready for the next.
   const note = ((await shellPage("/offline/missing?kind=page")).match(/<template id="attendance-saved">([\s\S]*?)<\/template>/) || [])[1] || "";
@@ -453,17 +497,18 @@ async function refreshClass(user, page) {
   }
 }
 
-// A queued form post sent again, as the page sent it, with a fresh CSRF token: the server's answer, or
-// null when none came in time.
+// A queued form post sent again, as the page sent it, with a fresh CSRF token and marked as a replay:
+// the server's answer, or null when none came in time. Redirects are followed, so the phone knows
+// where one led (to sign in, to /password): never to a success.
 async function post(entry, token, headers = {}) {
   const fields = new URLSearchParams(entry.body);
   fields.set("_csrf_token", token);
   const request = new Request(entry.url, {
     method: "POST",
     body: fields,
-    headers: { "x-csrftoken": token, ...headers },
+    headers: { "x-csrftoken": token, [REPLAY_HEADER]: "1", ...headers },
     credentials: "same-origin",
-    redirect: "manual",
+    redirect: "follow",
   });
   try {
     return await timeout(fetch(request), REPLAY_TIMEOUT_MS);
@@ -472,27 +517,63 @@ async function post(entry, token, headers = {}) {
   }
 }
 
-// An attendance is sent as the class page's htmx form sends it: 200 when recorded, and 200 too for a
-// client_id the server already has (the first result). A refusal keeps it, with the server's reason
-// in Vietnamese, for the volunteer.
+// An item leaves the phone only on the server's explicit success for its client_id: 201, or 200 for
+// a client_id it had already, with a result naming it (server/replay.py). A redirect, a sign-in page,
+// the household's page or any other answer is no proof that the server has it.
+async function recorded(response, entry) {
+  if (response.redirected || (response.status !== 201 && response.status !== 200)) return false;
+  if (!(response.headers.get("Content-Type") || "").startsWith("application/json")) return false;
+  try {
+    const result = await response.clone().json();
+    return result.status === "recorded" && String(result.client_id).toLowerCase() === String(entry.clientId).toLowerCase();
+  } catch (error) {
+    return false;
+  }
+}
+
+// Why an answer that is no success keeps its item: the sign-in page or a way to it ("signin"), the
+// password the ward office reset ("password"), a refusal ("forbidden"), a server error ("server"), or
+// anything else ("unconfirmed"). The queue page says which; the next replay tries again.
+function whyKept(response) {
+  const led = response.redirected ? response.url : response.headers.get("HX-Redirect");
+  if (led) {
+    const path = new URL(led, location.origin).pathname;
+    return path === "/password" ? "password" : path === "/signin" ? "signin" : "unconfirmed";
+  }
+  if (response.status === 401) return "signin";
+  if (response.status === 403) return "forbidden";
+  if (response.status >= 500) return "server";
+  return "unconfirmed";
+}
+
+async function keepWaiting(entry, why, status = 0) {
+  const state = why === "signin" ? "signin" : "waiting";
+  await store("queue", "readwrite", (s) => s.put({ ...entry, state, why, status }));
+  return why;
+}
+
+async function sent(entry) {
+  await store("queue", "readwrite", (s) => s.delete(entry.id));
+  await (await caches.open(USER_CACHE + entry.user)).delete(`/queue/review/${entry.id}`);
+  await broadcast();
+}
+
+// An attendance is sent as the class page's htmx form sends it. A refusal of the attendance itself
+// keeps it to review, with the server's reason in Vietnamese, for the volunteer.
 async function sendAttendance(entry, token) {
   const response = await post(entry, token, { "HX-Request": "true" });
-  if (!response) return "offline";
-  if (response.status === 200 && !response.headers.get("HX-Redirect")) {
-    await store("queue", "readwrite", (s) => s.delete(entry.id));
+  if (!response) return keepWaiting(entry, "offline");
+  if (await recorded(response, entry)) {
+    await sent(entry);
     await refreshClass(entry.user, entry.page);
     return "attended";
   }
-  if (response.type === "opaqueredirect" || response.status === 401 || response.headers.get("HX-Redirect")) {
-    await store("queue", "readwrite", (s) => s.put({ ...entry, state: "signin" }));
-    return "signin";
-  }
-  if ([400, 403, 404, 409, 422].includes(response.status)) {
+  if ([400, 404, 409, 422].includes(response.status) && !response.redirected) {
     const reason = response.status === 422 ? reasonsOf(await response.text()) : "";
-    await store("queue", "readwrite", (s) => s.put({ ...entry, state: "review", status: response.status, reason }));
+    await store("queue", "readwrite", (s) => s.put({ ...entry, state: "review", why: "", status: response.status, reason }));
     return "review";
   }
-  return "offline";
+  return keepWaiting(entry, whyKept(response), response.status);
 }
 
 let replaying = null;
@@ -500,25 +581,21 @@ let replaying = null;
 async function send(entry, token) {
   if (entry.kind === "attendance") return sendAttendance(entry, token);
   const response = await post(entry, token);
-  if (!response) return "offline";
-  if (response.ok || response.type === "opaqueredirect") {
-    await store("queue", "readwrite", (s) => s.delete(entry.id));
+  if (!response) return keepWaiting(entry, "offline");
+  if (await recorded(response, entry)) {
+    await sent(entry);
     await refresh(entry.user, entry.token);
     return "sent";
   }
-  if (response.status === 409 || response.status === 422) {
+  if ((response.status === 409 || response.status === 422) && !response.redirected) {
     // The server's answer is the form with the volunteer's answers and what to fix: keep it to open.
     const cache = await caches.open(USER_CACHE + entry.user);
     const headers = { "Content-Type": "text/html; charset=utf-8", "x-phocap-stored": String(Date.now()) };
     await cache.put(`/queue/review/${entry.id}`, new Response(await response.text(), { headers }));
-    await store("queue", "readwrite", (s) => s.put({ ...entry, state: "review" }));
+    await store("queue", "readwrite", (s) => s.put({ ...entry, state: "review", why: "" }));
     return "review";
   }
-  if (response.status === 401 || response.status === 403) {
-    await store("queue", "readwrite", (s) => s.put({ ...entry, state: "signin" }));
-    return "signin";
-  }
-  return "offline";
+  return keepWaiting(entry, whyKept(response), response.status);
 }
 
 async function runReplay(user) {
@@ -535,6 +612,7 @@ async function runReplay(user) {
     if (!token) {
       result.offline = true;
     } else {
+      // In order: the first that cannot go now (no signal, a sign-in, an error) stops the rest.
       for (const entry of entries) {
         const outcome = await send(entry, token);
         if (outcome === "sent") result.sent += 1;
@@ -552,6 +630,16 @@ function replay(user) {
   if (!replaying) replaying = runReplay(user).finally(() => { replaying = null; });
   return replaying;
 }
+
+// Background Sync (where the browser has it): the browser wakes the worker when it has a connection.
+// A replay that found no server is a failure, so the browser tries again later (by its own backoff).
+self.addEventListener("sync", (event) => {
+  if (event.tag !== SYNC_TAG) return;
+  event.waitUntil((async () => {
+    const result = await replay(await storedUser());
+    if (result.offline || result.server) throw new Error("the queue is still waiting");
+  })());
+});
 
 // ---- Messages from the page scripts ------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_ward
+from server.replay import is_replay, replay_result
 from server.views.render import ward_page
 from surveys.core.messages import error_message
 from surveys.core.validation import FieldError, InvalidInput
@@ -178,17 +179,20 @@ class ClassController(Controller):
     async def attend(
         self, request: Request[Actor, Any, Any], code: FromPath[str], class_id: FromPath[int], data: FormData
     ) -> Any:
-        """Record one attendee; the list comes back with them on it, or with what is wrong."""
+        """Record one attendee; the list comes back with them on it, or with what is wrong (the phone's
+        replay of a kept attendance gets the explicit result naming its client_id: server/replay.py)."""
         view = await self._view(request, class_id)
         try:
             attendance = parse_attendance(_attendance_raw(data), view.c)
-            await record_attendance(
+            result = await record_attendance(
                 routed_ward(request), view.c, attendance, request.user, client_address(request)
             )
         except InvalidInput as exc:
             errors = _errors(exc.errors)
             return ward_page(request, "class.html", block="attendance", status_code=422, v=view, errors=errors,
                              walk_in=data)  # fmt: skip
+        if is_replay(request):
+            return replay_result(attendance.client_id, result.created)
         if not getattr(request, "htmx", False):
             return Redirect(f"/wards/{code}/classes/{class_id}?added=true", status_code=303)
         view = await self._view(request, class_id)

@@ -14,6 +14,7 @@ from litestar.response import Redirect
 from server.auth import access, client_address, routed_household, sign_in_url
 from server.forms import VisitForm, blank_member
 from server.params import Flag
+from server.replay import is_replay, replay_result
 from server.views.render import page
 from surveys.core.rows import Row
 from surveys.core.settings import Settings
@@ -145,7 +146,8 @@ class HouseholdController(Controller):
     async def save_visit(
         self, request: Request[Actor, Any, Any], token: FromPath[str], data: FormData
     ) -> Any:
-        """Record the visit; the household page (or its status, for HTMX) shows the result."""
+        """Record the visit; the household page (or its status, for HTMX) shows the result, and the phone's
+        replay of a kept visit gets the explicit result naming its client_id (server/replay.py)."""
         row = routed_household(request)
         household = await household_detail(row)
         form = VisitForm.from_post(data, household)
@@ -158,6 +160,8 @@ class HouseholdController(Controller):
         except VisitConflict as exc:
             form.household_version = str(exc.current.version)
             return page(request, "visit.html", status_code=409, h=exc.current, form=form, conflict=True)
+        if is_replay(request):
+            return replay_result(visit.client_id, result.created)
         if not getattr(request, "htmx", False):
             return Redirect(f"/h/{token}?saved=true", status_code=303)
         return await household_page(

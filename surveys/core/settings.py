@@ -91,6 +91,11 @@ class Settings:
         200,
         "Pages in one answer of a village's download (one compressed stream; a failed part is retried alone).",
     )
+    offline_retry_seconds: int = setting(
+        "OFFLINE_RETRY_SECONDS",
+        15,
+        "A phone's first wait before it sends what waits on it again by itself (doubling to 5 minutes).",
+    )
     timezone: str = setting("TZ", "Asia/Ho_Chi_Minh", "Time zone for dates shown and for schedules.")
     default_locale: str = setting(
         "PHOCAP_LOCALE", "vi", "Interface language before a user chooses (vi or en)."

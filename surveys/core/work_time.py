@@ -1,4 +1,4 @@
-"""The time work was done (DESIGN.md §8, "work carries its own time"): a visit or an attendance saved on
+"""The time work was done (docs/architecture.md §7, "work carries its own time"): a visit or an attendance saved on
 a phone without a signal carries the moment it was saved (`saved_at`, ISO 8601 with its zone, from the
 phone's clock), sent later. The server keeps that as the work's time, which every count, digest and
 report reads, and the arrival beside it; a `saved_at` it cannot believe is refused with its reason, so

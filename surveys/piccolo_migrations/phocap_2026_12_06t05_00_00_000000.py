@@ -1,5 +1,5 @@
 """When a visit and an attendance reached the server (`visit.received_at`, `attendance.received_at`),
-beside `at`, which is now when the volunteer saved it (on the phone, for work sent later: DESIGN.md §8).
+beside `at`, which is now when the volunteer saved it (on the phone, for work sent later: docs/architecture.md §7).
 The next migration fills them. Reversible: backwards drops the columns."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager

@@ -1,7 +1,8 @@
 """phocap as a real server process that a test can stop and start again (the network taken away:
 Playwright's `set_offline` does not stop a service worker's own requests, playwright#2311), and a
-small TCP proxy in front of it that can lose the server's answer to a visit or an attendance, counts the
-phone's GETs, and can play an older server that lacks a route (404)."""
+small TCP proxy in front of it that can lose the server's answer to a visit or an attendance, answer
+those posts itself as something between the phone and the server might (a redirect to sign in, a
+refusal, an error), counts the phone's GETs, and can play an older server that lacks a route (404)."""
 
 from __future__ import annotations
 
@@ -108,6 +109,10 @@ class Proxy:
         # bytes of body (the link dropped mid-answer: the browser cannot quietly ask again).
         self.cut: re.Pattern[str] | None = None
         self.cut_answers = 0
+        # While set, visit and attendance posts get this answer (a whole HTTP answer) from the proxy,
+        # never reaching the server; `answered_posts` counts them.
+        self.answer_posts: bytes | None = None
+        self.answered_posts = 0
 
     async def start(self) -> None:
         """Listen on a free port, `self.port` from then on (bound at once: a port chosen first and bound
@@ -147,6 +152,13 @@ class Proxy:
                     asked += 1
                     self.waiting += 1
                     self.most_waiting = max(self.most_waiting, self.waiting)
+                if VISIT_POST.match(data) and self.answer_posts is not None:
+                    self.answered_posts += 1
+                    writer.write(self.answer_posts)
+                    await writer.drain()
+                    writer.close()
+                    up_writer.close()
+                    return
                 if VISIT_POST.match(data):
                     self.visit_posts += 1
                     if self.lose_visit_answers:

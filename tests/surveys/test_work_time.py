@@ -1,4 +1,4 @@
-"""Work carries its own time (DESIGN.md §8): a visit or an attendance saved on the phone without a signal
+"""Work carries its own time (docs/architecture.md §7): a visit or an attendance saved on the phone without a signal
 and sent later counts when it was saved, in the digest's week, the period's report and the daily counts
 of its day and the days since, as a recount from the history counts it; the arrival is kept beside it.
 A visit made before one already recorded does not overwrite what the newer one left, and a time the

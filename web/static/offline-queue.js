@@ -1,4 +1,5 @@
-// /queue: each visit or class attendance waiting on this phone (whose, time, state), the ones to review with a
+// /queue: each visit or class attendance waiting on this phone (whose, time, state, and why the server has
+// not got it yet), the ones to review with a
 // link to the server's answer (the form with the volunteer's answers), and a discard button that
 // asks first. A class attendance (kind "attendance") says whom and which class; refused, it shows the
 // server's reason and links to the class. Loaded by offline.js on that page only; `phone` is what offline.js shares.
@@ -34,8 +35,11 @@ export default function queuePage(phone) {
       : phone.fill(section.dataset.visit, { code: entry.code || (entry.token || "").slice(0, 6) });
     const detail = document.createElement("span");
     detail.className = "muted small";
-    const state = section.dataset[`status${entry.state[0].toUpperCase()}${entry.state.slice(1)}`];
-    detail.textContent = ` ${phone.dateTime.format(new Date(entry.at))} · ${state}`;
+    // Its state, or why it still waits when the server answered something else than "recorded"
+    // (web/sw.js whyKept: a password to change, a refusal, an error).
+    const named = (prefix, word) => section.dataset[`${prefix}${word[0].toUpperCase()}${word.slice(1)}`];
+    const why = entry.state !== "review" && entry.why ? named("why", entry.why) : "";
+    detail.textContent = ` ${phone.dateTime.format(new Date(entry.at))} · ${why || named("status", entry.state)}`;
     what.append(code, detail);
     if (attendance && entry.state === "review") {
       const reason = document.createElement("span");

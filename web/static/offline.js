@@ -28,6 +28,7 @@ const within = (promise, ms, fallback) =>
   Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(fallback), ms))]);
 
 function showCounts({ waiting = 0, review = 0 }) {
+  retryLater({ waiting });
   const counter = document.getElementById("queue-count");
   if (!counter) return;
   counter.dataset.count = String(waiting);
@@ -61,6 +62,8 @@ function reportReplay(result) {
   if (result.signin) {
     const here = location.pathname.startsWith("/signin") ? "/" : location.pathname;
     notice(say("signin"), `/signin?next=${encodeURIComponent(here)}`);
+  } else if (result.password) {
+    notice(say("password"), "/password");
   } else if (result.sent || result.attended) {
     const sent = [result.sent && say("sent", { n: result.sent }), result.attended && say("attended", { n: result.attended })];
     notice(sent.filter(Boolean).join(" "));
@@ -77,6 +80,7 @@ async function replay() {
   if (button) button.disabled = true;
   try {
     const result = await ask({ type: "replay" });
+    if (result.sent || result.attended) restartRetries();
     reportReplay(result);
     return result;
   } finally {
@@ -84,10 +88,48 @@ async function replay() {
   }
 }
 
+// While the app is open, what waits is sent again by itself: OFFLINE_RETRY_SECONDS (the page's
+// data-retry, 15 s) after a send that did not go through, the wait doubling up to 5 minutes; back to
+// the first wait after a send that went through, and on `online`. A server that came back without the
+// phone's network changing (no `online`) is found this way.
+const FIRST_RETRY_MS = 1000 * Number(document.getElementById("queue-count")?.dataset.retry || 15);
+const LAST_RETRY_MS = 5 * 60 * 1000;
+let retryWait = FIRST_RETRY_MS;
+let retryTimer = null;
+
+// Called with each count the page learns: a timer runs while something waits to be sent.
+function retryLater({ waiting = 0 }) {
+  if (!waiting) {
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    retryWait = FIRST_RETRY_MS;
+  } else if (!retryTimer) {
+    retryTimer = setTimeout(retryNow, retryWait);
+  }
+}
+
+// Back to the first wait, from now (a send went through, or the network came back).
+function restartRetries() {
+  clearTimeout(retryTimer);
+  retryTimer = null;
+  retryWait = FIRST_RETRY_MS;
+}
+
+async function retryNow() {
+  const timer = retryTimer; // this one, fired: no other is set while it stays
+  const result = await replay();
+  // A send that went through (here or by "Send now" meanwhile) started the retries again already.
+  if (retryTimer !== timer) return;
+  retryWait = Math.min(retryWait * 2, LAST_RETRY_MS);
+  retryTimer = null;
+  retryLater(result);
+}
+
 // `online` fires as the phone's radio comes back, often before a request gets through (the worker may
 // still be cut off, a network still being joined): when the queue could not be sent, try again a few
-// times, then wait for the next page, `online` or "Send now".
+// times, then leave it to the retries above, the next page or "Send now".
 async function replaySoon() {
+  restartRetries();
   for (const pause of [0, 2000, 5000, 10000]) {
     if (pause) await new Promise((resolve) => setTimeout(resolve, pause));
     if (!(await replay()).offline) return;
