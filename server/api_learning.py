@@ -107,7 +107,7 @@ class ClassApiController(Controller):
         return await update_once(
             request,
             partial(parse_class, cls=ClassUpdate, ward_id=ward_id, village_ids=villages, class_id=class_id),
-            lambda data: update_class(ward_id, class_id, data, request.user.id, client_address(request)),
+            lambda data: update_class(ward_id, class_id, data, request.user, client_address(request)),
             lambda current: class_out(code, current),
             "class",
             lambda: self._class_out(request, code, class_id),

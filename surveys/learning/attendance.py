@@ -18,7 +18,7 @@ from surveys.core.rows import newest_per_member
 from surveys.core.text import fold
 from surveys.core.validation import FieldError, InvalidInput, parse
 from surveys.learning.schemas import AttendanceCreate, AttendeeOut
-from surveys.people.access import visible_village_ids
+from surveys.people.access import check_writes_within, visible_village_ids
 from surveys.people.accounts import Actor
 from surveys.register.places import ward_village_ids
 from surveys.register.search_matches import search_words
@@ -139,8 +139,20 @@ async def mark_learned(member: dict[str, Any], uses_ai: bool, held: Before | Non
 async def remove_attendance(
     session: dict[str, Any], attendance_id: int, actor: Actor, client_addr: str = ""
 ) -> None:
-    """Take back an attendance recorded by mistake (the member's answers stay as a visit would see them)."""
+    """Take back an attendance recorded by mistake (the member's answers stay as a visit would see them):
+    a member's by those who may write to their village, a walk-in's by those who may write to the class's
+    (OutOfArea otherwise)."""
     async with write_transaction():
+        row = (
+            await Attendance.select(
+                Attendance.member, Attendance.member._.household._.village.as_alias("village")
+            )
+            .where((Attendance.id == attendance_id) & (Attendance.session == session["id"]))
+            .first()
+        )
+        if row is None:
+            raise LookupError(attendance_id)
+        await check_writes_within(actor, row["village"] if row["member"] is not None else session["village"])
         deleted = (
             await Attendance.delete()
             .where((Attendance.id == attendance_id) & (Attendance.session == session["id"]))

@@ -129,9 +129,10 @@ async def test_a_stale_class_edit_is_a_conflict_and_changes_nothing(world: World
     session = await _class(world)
     raw = {"version": session["version"], "starts_at": session["starts_at"].isoformat(), "topics": ["safety"]}
     data = await parse_class(raw, ClassUpdate, world.wards["pq"], set())
-    await update_class(world.wards["pq"], session["id"], data, world.users["ward"])
+    office = await _actor(world, "ward")
+    await update_class(world.wards["pq"], session["id"], data, office)
     with pytest.raises(ClassConflict) as exc:
-        await update_class(world.wards["pq"], session["id"], data, world.users["ward"])
+        await update_class(world.wards["pq"], session["id"], data, office)
     assert exc.value.current["topics"] == ["safety"] and exc.value.current["version"] == 2
 
 
