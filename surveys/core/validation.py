@@ -7,6 +7,7 @@ Errors carry a path (`members.0.birth_year`) and a code (`required`, `too_long`,
 from __future__ import annotations
 
 import typing
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -69,10 +70,25 @@ def _check(raw: Any, cls: type[Struct], path: str) -> list[FieldError]:
                 errors += _check(entry, item, f"{where}.{i}")
         else:
             try:
-                msgspec.convert(value, f.type, strict=False)
+                converted = msgspec.convert(value, f.type, strict=False)
             except msgspec.ValidationError as exc:
                 errors.append(FieldError(where, error_code(str(exc))))
+                continue
+            if isinstance(converted, uuid.UUID) and not is_random_id(converted):
+                errors.append(FieldError(where, "invalid"))
     return errors
+
+
+def is_random_id(value: uuid.UUID) -> bool:
+    """Whether a client's submission id (`client_id`) is a random UUID (version 4, as a phone's
+    `crypto.randomUUID()` and Python's `uuid4()` make): the nil UUID, or an id typed or counted by
+    hand, would be shared by everyone who sends it, and their submissions taken for one another's."""
+    return value.version == 4 and value.variant == uuid.RFC_4122
+
+
+class ReusedClientId(Exception):
+    """A `client_id` recorded before with the same target but a different body: not a retry (a retry
+    sends the same body), so nothing is recorded and the client is told (409)."""
 
 
 def parse(raw: Any, cls: type[S], extra_errors: list[FieldError] | None = None) -> S:

@@ -16,7 +16,7 @@ from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.rows import newest_per_member
 from surveys.core.text import fold
-from surveys.core.validation import FieldError, InvalidInput, parse
+from surveys.core.validation import FieldError, InvalidInput, ReusedClientId, parse
 from surveys.learning.schemas import AttendanceCreate, AttendeeOut
 from surveys.people.access import check_writes_within, visible_village_ids
 from surveys.people.accounts import Actor
@@ -81,13 +81,16 @@ async def record_attendance(
     async with write_transaction():
         held = await households_changing([member["household"]]) if member is not None else None
         existing = (
-            await Attendance.select(Attendance.id, Attendance.session)
-            .where(Attendance.client_id == data.client_id)
-            .first()
-        )
+            await Attendance.select(
+                Attendance.id, Attendance.session, Attendance.member, Attendance.age_group,
+                Attendance.sex, Attendance.can_use,
+            ).where(Attendance.client_id == data.client_id).first()
+        )  # fmt: skip
         if existing is not None:
             if existing["session"] != session["id"]:
                 raise InvalidInput([FieldError("client_id", "already_used")])
+            if _body(existing) != _body(_as_row(data, member is not None)):
+                raise ReusedClientId(data.client_id)
             return AttendanceResult(int(existing["id"]), created=False)
         if member is not None and await Attendance.exists().where(
             (Attendance.session == session["id"]) & (Attendance.member == member["id"])
@@ -111,6 +114,19 @@ async def record_attendance(
         details = {"class": session["id"], "walk_in": member is None, "can_use": data.can_use}
         await audit("class.attended", "class", session["id"], actor.id, details, client_addr)
     return AttendanceResult(attendance_id, created=True)
+
+
+def _as_row(data: AttendanceCreate, of_register: bool) -> dict[str, Any]:
+    """What recording `data` writes, as a row of the table reads."""
+    walk_in = {"age_group": "", "sex": ""} if of_register else {"age_group": data.age_group, "sex": data.sex}
+    return {"member": data.member, "can_use": data.can_use, **walk_in}
+
+
+def _body(row: dict[str, Any]) -> tuple[Any, ...]:
+    """An attendance's answers, to tell a retry (the same) from another submission under its id."""
+    can_use = row["can_use"]
+    topics = msgspec.json.decode(can_use) if isinstance(can_use, str) else list(can_use)
+    return (row["member"], row["age_group"], row["sex"], topics)
 
 
 async def mark_learned(member: dict[str, Any], uses_ai: bool, held: Before | None) -> None:
