@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -41,22 +42,38 @@ def _text(value: Cell) -> str:
     return str(value)
 
 
+# What starts a formula in Excel: = + - @, and their full-width forms, which Excel also reads as such.
+_FORMULA_STARTS = "=+-@\uff1d\uff0b\uff0d\uff20"
+# Where a cell may begin when the file is read: a value's start, and after any separator Excel may split a
+# CSV by (Vietnamese Windows lists with ';', a paste into a sheet splits at tabs) or a line break, with
+# any white space before the formula's first character.
+_CELL_STARTS = re.compile(f"(^|[,;\t\r\n])(\\s*)([{re.escape(_FORMULA_STARTS)}])")
+
+
 def to_csv(table: Table) -> bytes:
-    """The table as CSV, UTF-8 with a byte-order mark, dates dd/MM/yyyy."""
+    """The table as CSV, UTF-8 with a byte-order mark, dates dd/MM/yyyy; no text of it can start a
+    formula, however Excel splits the file (`csv_safe`)."""
     out = io.StringIO()
     writer = csv.writer(out)
     for line in table.title:
-        writer.writerow([line])
+        writer.writerow([csv_safe(line)])
     writer.writerow([])
-    writer.writerow(table.headers)
+    writer.writerow([csv_safe(h) for h in table.headers])
     for row in table.rows:
-        writer.writerow([_text(_safe(v)) for v in row])
+        writer.writerow([csv_safe(_text(_safe(v))) if isinstance(v, str) else _text(_safe(v)) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def csv_safe(text: str) -> str:
+    """Text for a CSV cell with a `'` before every place a formula could start: the text's start and
+    after each `,` `;` tab or line break (where Excel set to another list separator than phocap's `,`
+    would begin a new cell), full-width = + - @ too. `A;=1+1` becomes `A;'=1+1`: two cells of text."""
+    return _CELL_STARTS.sub(lambda m: f"{m[1]}{m[2]}'{m[3]}", text)
 
 
 def _safe(value: Cell) -> Any:
     # Text that starts like a formula is stored as text, so a name cannot run in the office's Excel.
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
+    if isinstance(value, str) and value.lstrip().startswith(tuple(_FORMULA_STARTS)):
         return "'" + value
     if isinstance(value, datetime):
         return local_date(value)  # the day in Vietnam, not in UTC
