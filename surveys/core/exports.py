@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from surveys.core.clock import local_date
+from surveys.core.text import xml_safe
 
 Cell = str | int | float | date | None
 
@@ -72,6 +73,8 @@ def csv_safe(text: str) -> str:
 
 
 def _safe(value: Cell) -> Any:
+    if isinstance(value, str):
+        value = xml_safe(value)  # text stored before inputs were cleaned: openpyxl refuses controls
     # Text that starts like a formula is stored as text, so a name cannot run in the office's Excel.
     if isinstance(value, str) and value.lstrip().startswith(tuple(_FORMULA_STARTS)):
         return "'" + value
@@ -95,12 +98,12 @@ def to_xlsx(table: Table, *more: Table) -> bytes:
 
 
 def _write_sheet(sheet: Any, table: Table) -> None:
-    sheet.title = table.sheet[:31]
+    sheet.title = xml_safe(table.sheet)[:31]
     for line in table.title:
-        sheet.append([line])
+        sheet.append([_safe(line)])
         sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
     sheet.append([])
-    sheet.append(table.headers)
+    sheet.append([_safe(h) for h in table.headers])
     header_row = sheet.max_row
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)
