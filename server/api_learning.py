@@ -107,7 +107,7 @@ class ClassApiController(Controller):
         return await update_once(
             request,
             partial(parse_class, cls=ClassUpdate, ward_id=ward_id, village_ids=villages, class_id=class_id),
-            lambda data: update_class(ward_id, class_id, data, request.user.id, client_address(request)),
+            lambda data: update_class(ward_id, class_id, data, request.user, client_address(request)),
             lambda current: class_out(code, current),
             "class",
             lambda: self._class_out(request, code, class_id),
@@ -125,7 +125,7 @@ class ClassApiController(Controller):
         "/{class_id:int}/attendance",
         operation_class=json_body(AttendanceCreate),
         opt=access("class.attend"),
-        responses=created_responses(AttendeeOut, 400, 401, 403, 404, 413, 422),
+        responses=created_responses(AttendeeOut, 400, 401, 403, 404, 409, 413, 422),
     )
     async def attend(
         self, request: Request[Actor, Any, Any], code: FromPath[str], class_id: FromPath[int]
@@ -156,7 +156,7 @@ class HelpApiController(Controller):
         "/",
         operation_class=json_body(HelpCreate),
         opt=access("household.visit"),
-        responses=created_responses(HelpOut, 400, 401, 403, 404, 413, 422),
+        responses=created_responses(HelpOut, 400, 401, 403, 404, 409, 413, 422),
     )
     async def create(self, request: Request[Actor, Any, Any], token: FromPath[str]) -> Response[HelpOut]:
         """Record help given to a member: 201, or 200 for a repeated `client_id`."""

@@ -41,6 +41,7 @@ from server.problems import (
     internal_error_handler,
     out_of_area_handler,
     password_change_handler,
+    reused_client_id_handler,
     sign_in_handler,
 )
 from server.read_your_writes import ReadYourWritesMiddleware
@@ -76,6 +77,7 @@ from surveys.core.db import bind, close_pool, engine_for_url, ensure_migrated, o
 from surveys.core.outages import quiet_driver_reconnects
 from surveys.core.replicas import routes_reads
 from surveys.core.settings import Settings, get_settings
+from surveys.core.validation import ReusedClientId
 from surveys.people.access import RULES, OutOfArea
 from surveys.people.hashing import HashingBusy
 from surveys.register.stickers import close_pool as close_qr_workers
@@ -143,6 +145,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
         PasswordChangeRequired: password_change_handler,
         HashingBusy: busy_handler,
         OutOfArea: out_of_area_handler,
+        ReusedClientId: reused_client_id_handler,
         Exception: internal_error_handler,
     }
     app = Litestar(

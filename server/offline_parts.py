@@ -9,10 +9,14 @@ other: the pages are nearly all one template, so one stream compresses far bette
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import msgspec
 from litestar import Request
+from litestar.exceptions import HTTPException
 from litestar.types import Message, ReceiveMessage, Scope
 
 PAGES_MEDIA_TYPE = "application/vnd.phocap.pages"
@@ -38,6 +42,44 @@ _NOT_PASSED = frozenset(
 )
 # Marks a sub-request's scope with the request it is made within (the access log says so).
 WITHIN = "phocap.within"
+
+
+# Parts one user may have drawn at once: a part makes up to OFFLINE_PART_PAGES pages, and the phone asks
+# two at a time (web/sw.js: PARTS_AT_ONCE). A third waits RETRY_PART_AFTER seconds (429, Retry-After).
+PARTS_PER_USER = 2
+RETRY_PART_AFTER = 2
+
+
+class PartsInHand:
+    """How many parts each user's requests are drawing now, in this process (a web process of several
+    counts its own: the limit is per process, as the sign-in limits are)."""
+
+    def __init__(self, per_user: int = PARTS_PER_USER) -> None:
+        self.per_user = per_user
+        self._lock = threading.Lock()  # the test client runs the app in a thread of its own
+        self._drawing: dict[int, int] = {}
+
+    @contextmanager
+    def one(self, user_id: int) -> Iterator[None]:
+        """Hold one of the user's places while a part is drawn; a 429 problem when none is free."""
+        with self._lock:
+            if self._drawing.get(user_id, 0) >= self.per_user:
+                raise HTTPException(
+                    status_code=429,
+                    detail="Your other parts of this download are still being made; ask again shortly.",
+                    headers={"Retry-After": str(RETRY_PART_AFTER)},
+                )
+            self._drawing[user_id] = self._drawing.get(user_id, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                left = self._drawing.pop(user_id) - 1
+                if left:
+                    self._drawing[user_id] = left
+
+
+parts_in_hand = PartsInHand()
 
 
 class PageHeader(msgspec.Struct):

@@ -21,7 +21,7 @@ from surveys.core.i18n import N_, gettext
 from surveys.core.messages import error_message
 from surveys.core.outages import RETRY_AFTER_SECONDS as OUTAGE_RETRY_SECONDS
 from surveys.core.outages import database_unreachable, outages
-from surveys.core.validation import error_code
+from surveys.core.validation import ReusedClientId, error_code
 from surveys.people.access import OutOfArea
 from surveys.people.hashing import RETRY_AFTER_SECONDS, HashingBusy
 from surveys.people.schemas import SignInForm
@@ -175,6 +175,18 @@ def out_of_area_handler(request: Request[Any, Any, Any], exc: OutOfArea) -> Resp
     """A record of the ward outside the caller's own villages (a village head's): 403, nothing changed."""
     return http_exception_handler(
         request, PermissionDeniedException("This record is outside your villages; nothing was changed.")
+    )
+
+
+def reused_client_id_handler(request: Request[Any, Any, Any], exc: ReusedClientId) -> Response[Any]:
+    """A `client_id` recorded before with other answers: 409, nothing recorded (a retry sends the same
+    body; this is another submission, or a phone's bug, and goes to its 'to review' list)."""
+    return http_exception_handler(
+        request,
+        HTTPException(
+            status_code=409,
+            detail="This client_id was recorded before with a different submission; nothing was recorded.",
+        ),
     )
 
 

@@ -698,13 +698,24 @@ async function inTurns(items, atOnce, work) {
 
 // One part, asked again when it broke off: "done", "missing" (404: a server without parts, whose
 // pages then come one by one) or "failed" (refused: signed out, out of reach; or broke off each time).
+// A 429 (the server draws this user's other parts) is asked again after the pause it names
+// (Retry-After), up to PART_WAITS times, and is not counted as a try.
 async function downloadPart(user, part, outcome, report) {
+  const PART_WAITS = 20;
+  let waits = 0;
   for (let attempt = 1; attempt <= PART_TRIES; attempt += 1) {
     let response;
     try {
       response = await fetch(part, { credentials: "same-origin", cache: "no-store" });
     } catch (error) {
       continue; // no answer: try again
+    }
+    if (response.status === 429 && waits < PART_WAITS) {
+      waits += 1;
+      attempt -= 1;
+      const seconds = Number(response.headers.get("Retry-After")) || 1;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(seconds, 1), 30) * 1000));
+      continue;
     }
     if (response.status === 404) return "missing";
     const type = response.headers.get("Content-Type") || "";

@@ -35,6 +35,7 @@ from surveys.learning.enrol import enrol_payload, enrol_walk_in, households_to_j
 from surveys.learning.pages import ClassView, class_view, month_view, planner_villages, trainer_choices
 from surveys.learning.schemas import ClassCreate, ClassUpdate
 from surveys.learning.topics import add_topic, set_topic_offered, ward_topics
+from surveys.people.access import check_writes_within
 from surveys.people.accounts import Actor
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -125,8 +126,9 @@ class ClassController(Controller):
     async def edit(
         self, request: Request[Actor, Any, Any], code: FromPath[str], class_id: FromPath[int]
     ) -> Any:
-        """The class's form, filled in."""
+        """The class's form, filled in (a 403 for a class of a village the user may not plan in)."""
         view = await self._view(request, class_id)
+        await check_writes_within(request.user, view.c["village"])
         return await self._form(request, class_form_values(view.c), c=view.c)
 
     @post("/{class_id:int}/edit", opt=access("class.manage"))
@@ -139,7 +141,7 @@ class ClassController(Controller):
         villages = {v["id"] for v in await planner_villages(request.user, ward_id)}
         try:
             parsed = await parse_class(class_payload(data), ClassUpdate, ward_id, villages, class_id)
-            await update_class(ward_id, class_id, parsed, request.user.id, client_address(request))
+            await update_class(ward_id, class_id, parsed, request.user, client_address(request))
         except InvalidInput as exc:
             return await self._form(
                 request, form_values(data), c=view.c, errors=_errors(exc.errors), status_code=422

@@ -73,7 +73,7 @@ class DigitalTeamController(Controller):
         )
 
     async def _member(self, request: Request[Actor, Any, Any], team_id: int) -> dict[str, Any]:
-        found = await team_member_of_ward(routed_ward(request), team_id)
+        found = await team_member_of_ward(routed_ward(request), team_id, request.user)
         if found is None:
             raise NotFoundException()
         return found

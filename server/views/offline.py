@@ -15,7 +15,7 @@ from litestar.types import Scope
 from litestar.utils.scope.state import ScopeState
 
 from server.auth import access
-from server.offline_parts import PAGES_MEDIA_TYPE, framed_pages
+from server.offline_parts import PAGES_MEDIA_TYPE, framed_pages, parts_in_hand
 from server.problems import PROBLEM_JSON_OPT
 from server.views.render import page
 from server.worker import manifest, service_worker
@@ -98,11 +98,13 @@ class OfflineController(Controller):
         part: Annotated[int, Parameter(ge=1)] = 1,
     ) -> Response[bytes]:
         """Part `part` of the village's pages in one answer (server/offline_parts.py), each exactly
-        what a GET of it by this user answers: a few requests for a village, not one per page."""
-        urls = await village_offline_part(request.user, village_id, part, settings.offline_part_pages)
-        if urls is None:
-            raise ClientException(detail="The village's download has no such part.")
-        return Response(await framed_pages(request, urls), media_type=PAGES_MEDIA_TYPE)
+        what a GET of it by this user answers: a few requests for a village, not one per page. At most
+        PARTS_PER_USER parts of one user are drawn at once: another is a 429 with Retry-After."""
+        with parts_in_hand.one(request.user.id):
+            urls = await village_offline_part(request.user, village_id, part, settings.offline_part_pages)
+            if urls is None:
+                raise ClientException(detail="The village's download has no such part.")
+            return Response(await framed_pages(request, urls), media_type=PAGES_MEDIA_TYPE)
 
     @get("/csrf", sync_to_thread=False, opt=access("public"))
     def csrf(self, request: Request[Actor | None, Any, Any]) -> CsrfToken:

@@ -23,6 +23,8 @@ ERRORS = {
     "unknown_class": N_("There is no such class in this ward."),
     "own_learner": N_("A mentor cannot be their own learner."),
     "has_mentor": N_("This learner already has a mentor."),
+    "date_out_of_range": N_("Enter a date from 01/01/2000 to 31/12/2100."),
+    "needs_zone": N_("Give the time with its offset from UTC, e.g. 2026-07-01T08:00:00+07:00 for Vietnam."),
     "left_team": N_("This team member has left the team: bring them back before giving them learners."),
 }
 

@@ -29,6 +29,23 @@ def clean(value: str) -> str:
     return _SPACES.sub(" ", _CONTROLS.sub("", unicodedata.normalize("NFC", value))).strip()
 
 
+def clean_text(value: str) -> str:
+    """Free text (a note, an address) as every text input is taken: NFC, control and invisible format
+    characters dropped as `clean` drops them, trimmed; its line breaks and tabs kept."""
+    return _CONTROLS.sub("", unicodedata.normalize("NFC", value)).strip()
+
+
+# Characters XML 1.0 cannot hold (XLSX and DOCX are XML): C0 controls but tab and line breaks, lone
+# surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value: str) -> str:
+    """Text an XML file can hold: what `clean_text` would not have let in, taken out when a file is
+    written, for text stored before every input was cleaned (openpyxl and python-docx refuse it)."""
+    return _NOT_XML.sub("", value)
+
+
 def fold(value: str) -> str:
     """Lower case without accents, đ folded to d: `Nguyễn Văn Đức` → `nguyen van duc`."""
     return " ".join(_fold_word(word) for word in value.split())

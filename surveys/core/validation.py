@@ -7,12 +7,16 @@ Errors carry a path (`members.0.birth_year`) and a code (`required`, `too_long`,
 from __future__ import annotations
 
 import typing
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import msgspec
 from msgspec import Struct
+
+from surveys.core.text import clean_text
 
 S = TypeVar("S", bound=Struct)
 
@@ -40,6 +44,8 @@ def error_code(message: str) -> str:
         return "too_long"
     if "Invalid enum value" in message:
         return "invalid_choice"
+    if "timezone" in message:
+        return "needs_zone"
     if ">=" in message or "<=" in message:
         return "out_of_range"
     return "invalid"
@@ -69,15 +75,63 @@ def _check(raw: Any, cls: type[Struct], path: str) -> list[FieldError]:
                 errors += _check(entry, item, f"{where}.{i}")
         else:
             try:
-                msgspec.convert(value, f.type, strict=False)
+                converted = msgspec.convert(value, f.type, strict=False)
             except msgspec.ValidationError as exc:
                 errors.append(FieldError(where, error_code(str(exc))))
+                continue
+            if isinstance(converted, uuid.UUID) and not is_random_id(converted):
+                errors.append(FieldError(where, "invalid"))
+            if isinstance(converted, date) and (problem := date_problem(converted)):
+                errors.append(FieldError(where, problem))
     return errors
+
+
+# Every date a user can send lies within these (a class, a report's period, a due date, an official
+# figure's period): phocap's data begins with the movement (2025) and a date far outside is a typing
+# mistake, or a probe of the year 1 and 9999 that datetime arithmetic overflows on.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+
+
+def date_problem(value: date) -> str | None:
+    """The error code of a date or moment a user sent, None when it is fine: `needs_zone` for a moment
+    without its UTC offset (phocap never guesses whether it meant UTC or Vietnam), `date_out_of_range`
+    outside EARLIEST_DAY … LATEST_DAY (a moment's day as written, before any offset is applied)."""
+    if isinstance(value, datetime) and value.utcoffset() is None:
+        return "needs_zone"
+    day = value.date() if isinstance(value, datetime) else value
+    return None if EARLIEST_DAY <= day <= LATEST_DAY else "date_out_of_range"
+
+
+def is_random_id(value: uuid.UUID) -> bool:
+    """Whether a client's submission id (`client_id`) is a random UUID (version 4, as a phone's
+    `crypto.randomUUID()` and Python's `uuid4()` make): the nil UUID, or an id typed or counted by
+    hand, would be shared by everyone who sends it, and their submissions taken for one another's."""
+    return value.version == 4 and value.variant == uuid.RFC_4122
+
+
+class ReusedClientId(Exception):
+    """A `client_id` recorded before with the same target but a different body: not a retry (a retry
+    sends the same body), so nothing is recorded and the client is told (409)."""
+
+
+def cleaned_input(raw: Any, key: str = "") -> Any:
+    """`raw` with each text cleaned (`clean_text`), in nested objects and lists too, but passwords."""
+    if isinstance(raw, str):
+        return raw if "password" in key else clean_text(raw)
+    if isinstance(raw, Mapping):
+        return {k: cleaned_input(v, str(k)) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [cleaned_input(v, key) for v in raw]
+    return raw
 
 
 def parse(raw: Any, cls: type[S], extra_errors: list[FieldError] | None = None) -> S:
     """`raw` (decoded JSON or a form turned into a dict) as `cls`; raises InvalidInput naming every
-    bad field, together with `extra_errors` (a rule's, checked on the same input)."""
+    bad field, together with `extra_errors` (a rule's, checked on the same input). Every text in it is
+    cleaned first (`clean_text`: NFC, no control characters), the one boundary all input passes; a
+    password is taken as typed."""
+    raw = cleaned_input(raw)
     errors = _check(raw, cls, "") + (extra_errors or [])
     if errors:
         raise InvalidInput(errors)

@@ -18,10 +18,10 @@ from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.rows import newest_per_member
 from surveys.core.text import fold
-from surveys.core.validation import FieldError, InvalidInput, parse
+from surveys.core.validation import FieldError, InvalidInput, ReusedClientId, parse
 from surveys.core.work_time import saved_at_errors, time_made
 from surveys.learning.schemas import AttendanceCreate, AttendeeOut
-from surveys.people.access import visible_village_ids
+from surveys.people.access import check_writes_within, visible_village_ids
 from surveys.people.accounts import Actor
 from surveys.register.places import ward_village_ids
 from surveys.register.search_matches import search_words
@@ -89,13 +89,16 @@ async def record_attendance(
     async with write_transaction():
         held = await households_changing([member["household"]]) if member is not None else None
         existing = (
-            await Attendance.select(Attendance.id, Attendance.session)
-            .where(Attendance.client_id == data.client_id)
-            .first()
-        )
+            await Attendance.select(
+                Attendance.id, Attendance.session, Attendance.member, Attendance.age_group,
+                Attendance.sex, Attendance.can_use,
+            ).where(Attendance.client_id == data.client_id).first()
+        )  # fmt: skip
         if existing is not None:
             if existing["session"] != session["id"]:
                 raise InvalidInput([FieldError("client_id", "already_used")])
+            if _body(existing) != _body(_as_row(data, member is not None)):
+                raise ReusedClientId(data.client_id)
             return AttendanceResult(int(existing["id"]), created=False)
         if late:
             raise InvalidInput(late)
@@ -124,6 +127,19 @@ async def record_attendance(
     return AttendanceResult(attendance_id, created=True)
 
 
+def _as_row(data: AttendanceCreate, of_register: bool) -> dict[str, Any]:
+    """What recording `data` writes, as a row of the table reads."""
+    walk_in = {"age_group": "", "sex": ""} if of_register else {"age_group": data.age_group, "sex": data.sex}
+    return {"member": data.member, "can_use": data.can_use, **walk_in}
+
+
+def _body(row: dict[str, Any]) -> tuple[Any, ...]:
+    """An attendance's answers, to tell a retry (the same) from another submission under its id."""
+    can_use = row["can_use"]
+    topics = msgspec.json.decode(can_use) if isinstance(can_use, str) else list(can_use)
+    return (row["member"], row["age_group"], row["sex"], topics)
+
+
 async def mark_learned(member: dict[str, Any], uses_ai: bool, held: Before | None) -> None:
     """The member took part in learning (and, when the class taught it, can use an AI tool). The
     household's version moves on when that changed, so a visit form drawn before says "changed
@@ -150,8 +166,20 @@ async def mark_learned(member: dict[str, Any], uses_ai: bool, held: Before | Non
 async def remove_attendance(
     session: dict[str, Any], attendance_id: int, actor: Actor, client_addr: str = ""
 ) -> None:
-    """Take back an attendance recorded by mistake (the member's answers stay as a visit would see them)."""
+    """Take back an attendance recorded by mistake (the member's answers stay as a visit would see them):
+    a member's by those who may write to their village, a walk-in's by those who may write to the class's
+    (OutOfArea otherwise)."""
     async with write_transaction():
+        row = (
+            await Attendance.select(
+                Attendance.member, Attendance.member._.household._.village.as_alias("village")
+            )
+            .where((Attendance.id == attendance_id) & (Attendance.session == session["id"]))
+            .first()
+        )
+        if row is None:
+            raise LookupError(attendance_id)
+        await check_writes_within(actor, row["village"] if row["member"] is not None else session["village"])
         deleted = (
             await Attendance.delete()
             .where((Attendance.id == attendance_id) & (Attendance.session == session["id"]))

@@ -19,6 +19,8 @@ from surveys.core.text import clean
 from surveys.core.validation import FieldError, InvalidInput, Saved, StaleVersion, parse
 from surveys.learning.schemas import ClassCreate, ClassOut, ClassUpdate, as_id
 from surveys.learning.topics import ward_topics
+from surveys.people.access import check_writes_within
+from surveys.people.accounts import Actor
 from surveys.tables import Attendance, ClassSession, ClassTrainer, TeamMember
 
 
@@ -123,10 +125,19 @@ async def create_class(ward_id: int, data: ClassCreate, user_id: int, client_add
 
 
 async def update_class(
-    ward_id: int, class_id: int, data: ClassUpdate, user_id: int, client_addr: str = ""
+    ward_id: int, class_id: int, data: ClassUpdate, actor: Actor, client_addr: str = ""
 ) -> None:
-    """Change a class. A class with attendance has been held: it cannot move into the future."""
+    """Change a class. A class with attendance has been held: it cannot move into the future. A class of
+    a village the actor may not write to, or moved to one, is OutOfArea (a village head's other villages)."""
     async with write_transaction():
+        standing = (
+            await ClassSession.select(ClassSession.village)
+            .where((ClassSession.id == class_id) & (ClassSession.ward == ward_id))
+            .first()
+        )
+        if standing is None:
+            raise LookupError(class_id)
+        await check_writes_within(actor, standing["village"], data.village)
         attended = await Attendance.exists().where(Attendance.session == class_id)
         if attended and data.starts_at > now():
             raise InvalidInput([FieldError("starts_at", "held_in_future")])
@@ -156,7 +167,7 @@ async def update_class(
                 raise LookupError(class_id)
             raise ClassConflict(current)
         await _set_trainers(class_id, data.trainer_ids)
-        await audit("class.updated", "class", class_id, user_id, {"version": data.version + 1}, client_addr)
+        await audit("class.updated", "class", class_id, actor.id, {"version": data.version + 1}, client_addr)
 
 
 def _row(r: dict[str, Any]) -> dict[str, Any]:

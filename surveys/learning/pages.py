@@ -13,7 +13,7 @@ from surveys.learning.attendance import class_attendees, member_classes
 from surveys.learning.classes import classes_of_month, ward_class
 from surveys.learning.team import ward_digital_team
 from surveys.learning.topics import ward_topics
-from surveys.people.access import allowed, visible_village_ids
+from surveys.people.access import allowed, visible_village_ids, writes_within
 from surveys.people.accounts import Actor
 from surveys.register.places import ward_villages
 from surveys.survey.help import member_help
@@ -103,7 +103,8 @@ async def class_view(actor: Actor, ward_id: int, class_id: int) -> ClassView | N
         c=c,
         attendees=await class_attendees(class_id, actor, ward_id),
         topics=await ward_topics(ward_id, offered_only=False),
-        can_plan=await allowed(actor, "class.manage", ward_id=ward_id),
+        can_plan=await allowed(actor, "class.manage", ward_id=ward_id)
+        and await writes_within(actor, c["village"]),
         can_attend=await allowed(actor, "class.attend", ward_id=ward_id),
         held=c["starts_at"] <= now(),
         today=local_date(c["starts_at"]) == local_date(now()),

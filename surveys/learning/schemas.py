@@ -19,6 +19,19 @@ Trainers = Annotated[str, Meta(max_length=300)]
 HelpNote = Annotated[str, Meta(max_length=100)]
 
 
+# When a class starts, as the API takes it: with its UTC offset, never guessed (surveys.core.validation
+# also bounds its day to 2000-01-01 … 2100-12-31).
+StartsAt = Annotated[
+    datetime,
+    Meta(
+        tz=True,
+        description="The moment the class starts, with its UTC offset (2026-07-01T08:00:00+07:00 for 8:00 "
+        "in Vietnam); a time without an offset is refused, as is a day before 2000-01-01 or after "
+        "2100-12-31 (422).",
+    ),
+]
+
+
 def as_id(value: object) -> int | None:
     """A record id as the schemas read it from JSON or a form (3.0 and "3" are 3), or None when it is
     none: a rule that checks an id before the schema must see what the schema will then take."""
@@ -32,7 +45,7 @@ class ClassCreate(Struct, kw_only=True):
     """A class as the ward office or a village head plans it; `village` None: the ward's hall."""
 
     client_id: uuid.UUID
-    starts_at: datetime
+    starts_at: StartsAt
     village: Id | None = None
     place: Place = ""
     topics: Annotated[list[TopicKey], Meta(min_length=1, max_length=12)]
@@ -46,7 +59,7 @@ class ClassUpdate(Struct, kw_only=True):
     """A change to a class; `version` is the one the editor saw (a concurrent change is a conflict)."""
 
     version: Id
-    starts_at: datetime
+    starts_at: StartsAt
     village: Id | None = None
     place: Place = ""
     topics: Annotated[list[TopicKey], Meta(min_length=1, max_length=12)]

@@ -13,8 +13,10 @@ from surveys.core.clock import this_year
 from surveys.core.db import write_transaction
 from surveys.core.text import clean
 from surveys.core.validation import FieldError, InvalidInput, parse
+from surveys.learning.attendance import reachable_villages
 from surveys.learning.schemas import TeamMemberCreate, TeamMemberNew, TeamMemberUpdate, as_id
 from surveys.learning.words import MIN_LEARNERS
+from surveys.people.accounts import Actor
 from surveys.tables import Attendance, Member, Mentorship, TeamMember, User, Village
 
 S = TypeVar("S", TeamMemberCreate, TeamMemberNew, TeamMemberUpdate)
@@ -105,8 +107,10 @@ async def _trainings(member_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     return out
 
 
-async def team_member_of_ward(ward_id: int, team_id: int) -> dict[str, Any] | None:
-    """One team member of the ward, with their learners (each with their skills) and trainings."""
+async def team_member_of_ward(ward_id: int, team_id: int, reader: Actor) -> dict[str, Any] | None:
+    """One team member of the ward, with their trainings and their learners (each with their skills) as
+    `reader` may see them: a learner of a village the reader cannot see is only counted
+    (`learners_elsewhere`), never named, as a class's attendee list does."""
     row = await TeamMember.select().where((TeamMember.id == team_id) & (TeamMember.ward == ward_id)).first()
     if row is None:
         return None
@@ -116,7 +120,9 @@ async def team_member_of_ward(ward_id: int, team_id: int) -> dict[str, Any] | No
         Member.household._.village.as_alias("village"),
     ).where(Member.id.is_in(Mentorship.select(Mentorship.learner).where(Mentorship.mentor == team_id)))  # fmt: skip
     trainings = (await _trainings([row["member"]])).get(row["member"], []) if row["member"] else []
-    return {**row, "learners": sorted(learners, key=lambda m: m["full_name"]), "trainings": trainings}
+    villages = set(await reachable_villages(reader, ward_id))
+    seen = sorted((m for m in learners if m["village"] in villages), key=lambda m: m["full_name"])
+    return {**row, "learners": seen, "learners_elsewhere": len(learners) - len(seen), "trainings": trainings}
 
 
 async def assign_learner(

@@ -6,7 +6,9 @@ their ward; a province officer (read only) every village of their province; an a
 Every route of the app names one action of `RULES` (`server.auth.access_guard` checks it against the
 record the route's path names before the handler runs, and the app refuses to start with a route that
 names none); handlers that take a second record from a form (a move to another village, a merge) ask
-`allowed` about it with an action of the same table.
+`allowed` about it with an action of the same table. A record of a ward that lives in one of its villages
+(a class, an attendance) is written only within the writer's villages, its village as it stands and
+the new one (`check_writes_within`), whatever the ward's rule let them into.
 """
 
 from __future__ import annotations
@@ -114,6 +116,25 @@ CLASS_PLANNERS = frozenset({"village_head", "ward_officer", "admin"})
 class OutOfArea(Exception):
     """The record is of the routed ward but outside the actor's own villages (a village head's): a 403,
     as the rule of the route let them into the ward but not to this record."""
+
+
+async def writes_within(actor: Actor, *village_ids: int | None) -> bool:
+    """Whether the actor may write to every village a write touches: the record's village as it stands
+    and the one the write gives it (a class moved, an attendee's member). None is a record of the ward
+    itself (a class in the ward hall, a walk-in there): the route's ward rule has decided it already.
+    Asked of every write to a record of a ward that lives in one of its villages, so a rule of the ward
+    (`class.manage`, `class.attend`) never reaches another village's record."""
+    for village_id in village_ids:
+        if village_id is not None and not await can_write_village(actor, village_id):
+            return False
+    return True
+
+
+async def check_writes_within(actor: Actor, *village_ids: int | None) -> None:
+    """`writes_within`, or OutOfArea (a 403, nothing changed)."""
+    for village_id in village_ids:
+        if not await writes_within(actor, village_id):
+            raise OutOfArea(village_id)
 
 
 def keeps_team_of(actor: Actor, village_id: int | None) -> bool:

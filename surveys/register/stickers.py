@@ -26,6 +26,7 @@ from reportlab.pdfgen.canvas import Canvas
 from surveys.core.audit import audit
 from surveys.core.clock import now
 from surveys.core.db import write_transaction
+from surveys.core.text import xml_safe
 from surveys.tables import Household
 
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -189,10 +190,10 @@ def stickers_pdf(stickers: list[Sticker], instruction: str) -> bytes:
         text_x = x + (QR_MM + 3) * mm
         width = (STICKER_W - QR_MM - 5) * mm
         canvas.setFont(bold, 12)
-        canvas.drawString(text_x, y + 29 * mm, sticker.code)
+        canvas.drawString(text_x, y + 29 * mm, xml_safe(sticker.code))
         canvas.setFont(regular, 7)
-        canvas.drawString(text_x, y + 24 * mm, simpleSplit(sticker.village, regular, 7, width)[0])
-        canvas.drawString(text_x, y + 20.8 * mm, simpleSplit(sticker.ward, regular, 7, width)[0])
+        canvas.drawString(text_x, y + 24 * mm, simpleSplit(xml_safe(sticker.village), regular, 7, width)[0])
+        canvas.drawString(text_x, y + 20.8 * mm, simpleSplit(xml_safe(sticker.ward), regular, 7, width)[0])
         canvas.setFont(regular, 6.2)
         for n, line in enumerate(simpleSplit(instruction, regular, 6.2, width)[:4]):
             canvas.drawString(text_x, y + (15 - 2.7 * n) * mm, line)

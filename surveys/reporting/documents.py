@@ -23,6 +23,7 @@ from docx.shared import Mm, Pt
 from surveys.core.clock import local_now
 from surveys.core.exports import Cell, Table
 from surveys.core.i18n import N_, gettext, use_locale
+from surveys.core.text import xml_safe
 from surveys.learning.words import AUDIENCES, HELP_KINDS
 from surveys.reporting.history import Standing
 from surveys.reporting.learning import LearningFigures
@@ -344,7 +345,7 @@ def _paragraph(container: Any, text: str, size: int = BODY_PT, *, bold: bool = F
     paragraph = container.add_paragraph()
     if center:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(paragraph.add_run(text), size, bold, italic)
+    _font(paragraph.add_run(xml_safe(text)), size, bold, italic)
     return paragraph
 
 
@@ -399,7 +400,7 @@ def _cell_lines(cell: Any, lines: list[tuple[str, bool]], size: int = TABLE_PT, 
         paragraph = cell.paragraphs[0] if index == 0 else cell.add_paragraph()
         if center:
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _font(paragraph.add_run(text), size, bold, italic)
+        _font(paragraph.add_run(xml_safe(text)), size, bold, italic)
 
 
 def _table(doc: Any, table: DocTable) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from surveys.core.settings import get_settings
-from surveys.core.validation import FieldError, InvalidInput
+from surveys.core.validation import FieldError, InvalidInput, date_problem
 
 # `2026-Q3`, `2026-H1`, `2026`: the shortcuts the report page offers.
 _NAMED = re.compile(r"^(?P<year>\d{4})(?:-(?P<kind>[QH])(?P<n>\d))?$")
@@ -70,7 +70,7 @@ def _month_end(year: int, month: int) -> date:
 def named_period(name: str) -> Period:
     """The quarter (`2026-Q3`), half-year (`2026-H2`) or year (`2026`) so named; InvalidInput else."""
     match = _NAMED.match(name.strip())
-    if match:
+    if match and not date_problem(date(int(match["year"]), 1, 1)):
         for candidate, period in _named_periods(int(match["year"])):
             if candidate == name.strip():
                 return period
@@ -89,6 +89,9 @@ def period_between(first: str | None, last: str | None) -> Period:
             days[field] = date.fromisoformat(text.strip())
         except ValueError:
             errors.append(FieldError(field, "invalid_date"))
+            continue
+        if problem := date_problem(days[field]):
+            errors.append(FieldError(field, problem))
     if not errors and days["to"] < days["from"]:
         errors.append(FieldError("to", "before_start"))
     if not errors and (days["to"] - days["from"]).days > MAX_DAYS:

@@ -16,7 +16,7 @@ from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.rows import newest_per_member
 from surveys.core.text import clean
-from surveys.core.validation import FieldError, InvalidInput
+from surveys.core.validation import FieldError, InvalidInput, ReusedClientId
 from surveys.tables import ClassSession, Help, Household, Member, Visit
 
 
@@ -79,12 +79,9 @@ async def record_help(
 ) -> HelpResult:
     """Help given to a member of household `household_id` (access to it already checked), outside a visit
     or at class `session_id`."""
+    note = clean(note) if kind == "other" else ""
     async with write_transaction():
-        existing = await Help.select(Help.id, Help.member).where(Help.client_id == client_id).first()
-        if existing is not None:
-            if existing["member"] != member_id:
-                raise InvalidInput([FieldError("client_id", "already_used")])
-            return HelpResult(int(existing["id"]), created=False)
+        # The member and class first: a `client_id` never answers with a record the caller may not see.
         errors = []
         if not await Member.exists().where(
             (Member.id == member_id) & (Member.household == household_id) & Member.removed.eq(False)
@@ -94,12 +91,23 @@ async def record_help(
             errors.append(FieldError("session", "unknown_class"))
         if errors:
             raise InvalidInput(errors)
+        existing = (
+            await Help.select(Help.id, Help.member, Help.kind, Help.note, Help.session)
+            .where(Help.client_id == client_id)
+            .first()
+        )
+        if existing is not None:
+            if existing["member"] != member_id:
+                raise InvalidInput([FieldError("client_id", "already_used")])
+            if (existing["kind"], existing["note"], existing["session"]) != (kind, note, session_id):
+                raise ReusedClientId(client_id)
+            return HelpResult(int(existing["id"]), created=False)
         inserted = await Help.insert(
             Help(
                 member=member_id,
                 given_by=given_by,
                 kind=kind,
-                note=clean(note) if kind == "other" else "",
+                note=note,
                 at=now(),
                 session=session_id,
                 client_id=client_id,

@@ -28,7 +28,7 @@ from surveys.core.clock import now, this_year
 from surveys.core.db import write_transaction
 from surveys.core.rows import Row, still_there
 from surveys.core.text import clean, name_sort_key
-from surveys.core.validation import FieldError, InvalidInput, parse
+from surveys.core.validation import FieldError, InvalidInput, ReusedClientId, parse
 from surveys.core.work_time import saved_at_errors, time_made
 from surveys.people.accounts import Actor
 from surveys.register.consent import NOTICE_VERSION, consent_current
@@ -141,7 +141,7 @@ async def record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: s
                 await households_changed([row.id], before=before)
     except VisitConflict:
         raise
-    except InvalidInput:
+    except (InvalidInput, ReusedClientId):
         raise
     except _AlreadyRecorded:
         replay = True
@@ -204,12 +204,22 @@ def _prepare(row: Row, visit: schemas.VisitCreate, actor: Actor) -> _Prepared:
 
 
 async def _replayed(row: Row, visit: schemas.VisitCreate) -> bool | None:
-    found = await Visit.raw("SELECT household FROM visit WHERE client_id = {} LIMIT 1", visit.client_id)
+    """None: `visit.client_id` is new. True: this very visit was recorded before (a retry sends the same
+    body: the household and every answer). Another household's is `already_used`; the same household
+    with other answers is ReusedClientId."""
+    found = await Visit.raw(
+        "SELECT household, answers FROM visit WHERE client_id = {} LIMIT 1", visit.client_id
+    )
     if not found:
         return None
     existing = found[0]
     if existing["household"] != row.id:
         raise InvalidInput([FieldError("client_id", "already_used")])
+    stored = existing["answers"]
+    if (msgspec.json.decode(stored) if isinstance(stored, str | bytes) else stored) != msgspec.to_builtins(
+        visit
+    ):
+        raise ReusedClientId(visit.client_id)
     return True
 
 

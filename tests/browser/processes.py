@@ -113,6 +113,10 @@ class Proxy:
         # never reaching the server; `answered_posts` counts them.
         self.answer_posts: bytes | None = None
         self.answered_posts = 0
+        # The next `busy_answers` GETs `busy` matches are answered 429 with `Retry-After: 1` by the proxy
+        # itself, as a server drawing the user's other parts does.
+        self.busy: re.Pattern[str] | None = None
+        self.busy_answers = 0
 
     async def start(self) -> None:
         """Listen on a free port, `self.port` from then on (bound at once: a port chosen first and bound
@@ -144,6 +148,13 @@ class Proxy:
                     self.gets.append(path)
                     if self.not_found and self.not_found.search(path):
                         writer.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                        await writer.drain()
+                        continue
+                    if self.busy and self.busy_answers and self.busy.search(path):
+                        self.busy_answers -= 1
+                        writer.write(
+                            b"HTTP/1.1 429 Too Many Requests\r\nretry-after: 1\r\ncontent-length: 0\r\n\r\n"
+                        )
                         await writer.drain()
                         continue
                     if self.cut and self.cut_answers and self.cut.search(path):

@@ -212,6 +212,23 @@ async def test_a_part_that_broke_off_is_asked_again_alone(field: Field, world: W
     assert parts.count("part=2") == 2 and len(parts) == len(set(parts)) + 1 >= 4, parts
 
 
+@pytest.mark.parametrize("field", [{"OFFLINE_PART_PAGES": "10"}], indirect=True)
+async def test_a_part_the_server_is_too_busy_for_waits_and_comes_without_counting_a_try(
+    field: Field, world: World
+) -> None:
+    """A 429 (the user's other parts in hand) is asked again after its Retry-After, more times than a
+    broken part would be, and the village still comes whole."""
+    await _more_households(world, 12)
+    await signed_in(field, world.households["an"])
+    field.proxy.busy = re.compile(r"/offline/pages\?part=2$")
+    field.proxy.busy_answers = 3  # as many as a broken part's tries: counted, the part would fail
+    field.proxy.gets.clear()
+    await field.take_village_offline(world.villages["v1"])  # every page kept: "Downloaded at"
+    parts = [path.split("?")[1] for path in field.proxy.gets if "/offline/pages?" in path]
+    assert field.proxy.busy_answers == 0
+    assert parts.count("part=2") == 4 and len(parts) == len(set(parts)) + 3, parts
+
+
 async def test_a_server_without_parts_sends_the_village_page_by_page_six_at_a_time(
     field: Field, world: World
 ) -> None:

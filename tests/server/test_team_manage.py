@@ -190,3 +190,28 @@ async def test_a_village_head_keeps_the_team_of_their_village_only(
         TeamMember.id.is_in([theirs, ward_level])
     )
     assert all(r["active"] for r in rows)
+
+
+async def test_a_volunteer_sees_a_mentors_learners_of_their_villages_and_only_a_count_of_others(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    mentor = await _team_member(world, "Hoàng Thị Hoa", "v3")
+    for name in ("Đặng Thị Ánh", "Ma Văn Hùng"):  # of v1 (volunteer1's) and of v3 (not theirs)
+        await Mentorship.insert(Mentorship(mentor=mentor, learner=await _member_id(name)))
+    await sign_in(client, "volunteer1")
+    page = soup(await client.get(f"{TEAM}/{mentor}"))
+    learners = page.select("ul.list > li")
+    assert [li.strong.text for li in learners if li.strong] == ["Đặng Thị Ánh"]
+    assert "PQ-01-0002" in learners[0].text
+    elsewhere = page.select_one("li.learners-elsewhere")
+    assert elsewhere is not None and elsewhere.text.strip() == "và 1 người ở thôn khác"
+    text = page.text
+    assert "Ma Văn Hùng" not in text and "PQ-03-" not in text and "1980" not in text
+    assert "(2 / 5)" in page.h2.find_next("h2").text  # the count is the mentor's whole
+    await sign_in(client, "ward")
+    names = [
+        li.strong.text
+        for li in soup(await client.get(f"{TEAM}/{mentor}")).select("ul.list > li")
+        if li.strong
+    ]
+    assert set(names) == {"Đặng Thị Ánh", "Ma Văn Hùng"}  # the office sees every learner

@@ -129,9 +129,10 @@ async def test_a_stale_class_edit_is_a_conflict_and_changes_nothing(world: World
     session = await _class(world)
     raw = {"version": session["version"], "starts_at": session["starts_at"].isoformat(), "topics": ["safety"]}
     data = await parse_class(raw, ClassUpdate, world.wards["pq"], set())
-    await update_class(world.wards["pq"], session["id"], data, world.users["ward"])
+    office = await _actor(world, "ward")
+    await update_class(world.wards["pq"], session["id"], data, office)
     with pytest.raises(ClassConflict) as exc:
-        await update_class(world.wards["pq"], session["id"], data, world.users["ward"])
+        await update_class(world.wards["pq"], session["id"], data, office)
     assert exc.value.current["topics"] == ["safety"] and exc.value.current["version"] == 2
 
 
@@ -327,7 +328,7 @@ async def test_a_mentor_gets_learners_but_not_themselves_nor_someone_elses(world
     mai = await _member(world, "Lý Thị Mai", "v4")  # another ward's
     with pytest.raises(InvalidInput):
         await assign_learner(world.wards["pq"], mentor, mai, world.users["ward"])
-    shown = await team_member_of_ward(world.wards["pq"], mentor)
+    shown = await team_member_of_ward(world.wards["pq"], mentor, await _actor(world, "ward"))
     assert shown is not None and [m["full_name"] for m in shown["learners"]] == ["Đặng Thị Ánh"]
     gaps = await mentoring_gaps(world.wards["pq"])
     assert gaps["ambassadors"] == 2 and gaps["with_enough"] == 0 and len(gaps["short"]) == 2
