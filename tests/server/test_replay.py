@@ -6,7 +6,7 @@ phone keeps the item. A plain browser post keeps its redirect."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -21,13 +21,19 @@ from tests.server.test_household_pages import visit_form_values
 REPLAY = {"X-Phocap-Replay": "1"}
 # What the phone adds to each item it keeps (the moment it was saved); until the server reads it, the
 # form handlers take it as any other field they do not know.
-SAVED_AT = {"saved_at": "2026-12-06T03:00:53.123Z"}
+
+
+def saved_at() -> dict[str, str]:
+    """What the phone adds to a body it keeps: the moment it was saved, a minute ago (as JavaScript's
+    `new Date().toISOString()` writes it). A fixed date would fall out of the days a phone keeps work."""
+    moment = now().astimezone(UTC) - timedelta(minutes=1)
+    return {"saved_at": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
 
 
 async def _kept_visit(client: AsyncTestClient[Any], token: str, csrf: str) -> dict[str, str]:
     """A completed visit as the phone keeps it: the form's fields, a client_id, saved_at."""
     form = visit_form_values(await client.get(f"/h/{token}/visit"))
-    return {**form, "outcome": "done", "consent": "on", "informed": "on", "_csrf_token": csrf, **SAVED_AT}
+    return {**form, "outcome": "done", "consent": "on", "informed": "on", "_csrf_token": csrf, **saved_at()}
 
 
 async def test_a_replayed_visit_is_answered_with_its_client_id_once_recorded_and_again_when_sent_twice(
@@ -109,7 +115,7 @@ async def test_a_replayed_attendance_is_answered_with_its_client_id(
         "client_id": client_id,
         "age_group": "60_plus",
         "sex": "female",
-        **SAVED_AT,
+        **saved_at(),
     }
     path = f"/wards/01849/classes/{held[0]['id']}/attendance"
     headers = {**REPLAY, "HX-Request": "true"}  # as the phone sends it: the class page's htmx form

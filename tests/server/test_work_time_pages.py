@@ -26,7 +26,8 @@ TOO_OLD = (
 IN_FUTURE = (
     "Điện thoại ghi thời điểm lưu là một lúc chưa tới: hãy chỉnh lại ngày giờ của điện thoại rồi ghi lại."
 )
-NO_ZONE = "Thời điểm lưu trên điện thoại không phải ngày giờ kèm múi giờ: hãy ghi lại."
+# A moment without its zone is refused as every date sent without one is (surveys/core/validation.py).
+NO_ZONE = "Hãy ghi giờ kèm độ lệch so với UTC, ví dụ 2026-07-01T08:00:00+07:00 cho Việt Nam."
 WARD = "/wards/01849/classes"
 # How far from the server's clock the phone says it saved the work, and why that is refused (read when
 # each test runs: a time read at import would drift while a long run goes on).
@@ -95,7 +96,7 @@ async def test_the_api_dates_a_visit_when_it_was_saved_and_refuses_a_time_it_can
 
     refusals = [(iso(now() - timedelta(days=9)), TOO_OLD, "too_old"),
                 (iso(now() + timedelta(minutes=30)), IN_FUTURE, "in_future"),
-                (now().replace(tzinfo=None).isoformat(), NO_ZONE, "invalid")]  # fmt: skip
+                (now().replace(tzinfo=None).isoformat(), NO_ZONE, "needs_zone")]  # fmt: skip
     for sent, reason, code in refusals:
         refused = await client.post(url, json=body(sent), headers=headers)
         assert refused.status_code == 422
