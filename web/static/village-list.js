@@ -68,7 +68,9 @@ function villageList(list) {
 
   function order() {
     const key = state.sort === "name" ? "byName" : "byVisit";
-    rows.sort((a, b) => Number(a.dataset[key]) - Number(b.dataset[key]));
+    const place = (row) => Number(row.dataset[key]);
+    if (rows.every((row, i) => i === 0 || place(rows[i - 1]) < place(row))) return; // drawn in this order
+    rows.sort((a, b) => place(a) - place(b));
     list.append(...rows);
   }
 
