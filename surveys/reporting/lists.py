@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from surveys import schemas
+from surveys.register.search_matches import other_members
 from surveys.reporting.coverage import (
     ORDERS,
     PAGE_SIZE,
@@ -68,6 +69,7 @@ class ListedRow:
     shown: bool
     by_visit: int  # its place in the order to visit (from 0)
     by_name: int  # its place in Vietnamese order of the head's name (from 0)
+    others: tuple[str, ...] = ()  # its members other than the head: the page says which one it found
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,12 @@ async def village_list(village_id: int, filters: ListFilters) -> VillageList:
         picked = await replace(filters, page=1).listing(village_id, per_page=WHOLE_VILLAGE)
     found = {r.token: r for r in picked.rows}
     by_name = {r.token: n for n, r in enumerate(sorted(everyone.rows, key=lambda r: (r.sort_key, r.code)))}
+    others = await other_members(village_id)
     rows = [
         # The searched row: it names the member the search found.
-        ListedRow(found.get(r.token, r), r.token in found, n, by_name[r.token])
+        ListedRow(
+            found.get(r.token, r), r.token in found, n, by_name[r.token], tuple(others.get(r.token, ()))
+        )
         for n, r in enumerate(everyone.rows)
     ]
     if filters.sort == "name":

@@ -51,6 +51,15 @@ async def test_the_village_list_searches_filters_and_opens_any_household_without
     assert await shown_heads(phone) == ["Nguyễn Văn An"]
     await expect(await chip(phone, "Tất cả")).to_have_text("Tất cả 1")
 
+    # Another member's name finds the household, named by its head: the list says whom it found.
+    await phone.get_by_role("searchbox").fill("tran thi binh")
+    await expect(phone.locator("ul.households > li:visible span.small")).to_have_text(
+        ["Thành viên khớp: Trần Thị Bình"]
+    )
+    assert await shown_heads(phone) == ["Nguyễn Văn An"]
+    await phone.get_by_role("searchbox").fill("nguyen van an")
+    await expect(phone.locator("ul.households > li:visible span.small")).to_have_count(0)
+
     await phone.get_by_role("searchbox").fill("")
     await (await chip(phone, "Đã đạt")).click()
     await expect(phone.locator("#shown")).to_have_text("1 hộ")

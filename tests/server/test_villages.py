@@ -109,6 +109,10 @@ async def test_search_says_which_member_it_found_when_not_the_head(
     # The head found: nothing more to say.
     head = soup(await client.post(f"/villages/{v1}", data={"q": "nguyen van an", "_csrf_token": csrf}))
     assert [s.text for s in head.select("#results li:not([hidden]) span.small")] == []
+    # The page that searches itself names each household's other members, to say the same.
+    rows = soup(await client.get(f"/villages/{v1}")).select("#results ul.households > li")
+    others = {li.strong.text: li.get("data-others") for li in rows if li.strong}
+    assert others == {"Nguyễn Văn An": "Trần Thị Bình|Nguyễn Minh Khôi", "Đặng Thị Ánh": None}
 
 
 async def test_the_ward_names_its_villages_in_its_own_word(

@@ -19,6 +19,14 @@ function reasonsOf(row) {
   return row.dataset.waiting === "done" ? reasons.filter((r) => !NOT_VISITED.includes(r)) : reasons;
 }
 
+// The member other than the head whose name holds every word searched, when the head's does not (as
+// surveys/register/search_matches.py matched_members): the household is named by its head.
+function memberFound(row, wanted) {
+  const holds = (name) => wanted.every((w) => fold(name).includes(w));
+  if (!wanted.length || holds(row.querySelector("strong").textContent)) return "";
+  return (row.dataset.others ? row.dataset.others.split("|") : []).find(holds) || "";
+}
+
 function villageList(list) {
   const box = document.getElementById("q");
   const form = document.getElementById("search");
@@ -47,7 +55,10 @@ function villageList(list) {
       const status = state.status === "all" || (state.status === "waiting" ? waiting
         : (row.dataset.status === "c") === (state.status === "covered"));
       row.hidden = !(found && status && (!state.reason || reasons.includes(state.reason)));
-      if (!row.hidden) shown += 1;
+      if (!row.hidden) {
+        shown += 1;
+        say(row, memberFound(row, wanted));
+      }
     }
     for (const chip of results.querySelectorAll(".chip")) {
       const name = chip.dataset.status || chip.dataset.reason;
@@ -64,6 +75,19 @@ function villageList(list) {
       else link.removeAttribute("aria-current");
     }
     remember();
+  }
+
+  // "Member found: …" under the head's name, or nothing.
+  function say(row, member) {
+    const line = row.querySelector("a > span.small");
+    if (line ? line.dataset.member === member : !member) return; // says it already
+    line?.remove();
+    if (!member) return;
+    const found = document.createElement("span");
+    found.className = "small";
+    found.dataset.member = member;
+    found.textContent = list.dataset.found.replace("{name}", member);
+    row.querySelector("a > span").after(found);
   }
 
   function order() {
