@@ -2,19 +2,17 @@
 // saved and its outcome on the household's page, on its visit form (a warning before a second visit)
 // and on its row of the village list (data-waiting, which village-list.js counts). The queue is the
 // worker's (web/sw.js: IndexedDB "phocap", store "queue"); this page only reads it. Texts: the
-// template #waiting-texts (web/templates/_waiting.html).
+// template #waiting-texts (web/templates/_waiting.html). Loaded by offline.js, which calls what this
+// returns whenever the queue changes; `phone` is what offline.js shares.
 
-const USER = document.body.dataset.user || "";
-const dateTime = new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : "vi-VN", {
-  day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh",
-});
+let phone = null;
 
 // This user's visits not sent yet (waiting, or waiting for sign-in or review), by household token: the
 // latest of each. Never creates the database: that is the worker's to do, with its stores.
 function waitingVisits() {
   return new Promise((resolve) => {
     const found = new Map();
-    if (!USER || !window.indexedDB) return resolve(found);
+    if (!phone.user || !window.indexedDB) return resolve(found);
     const open = indexedDB.open("phocap");
     open.onupgradeneeded = () => open.transaction.abort(); // no queue on this phone yet
     open.onerror = () => resolve(found);
@@ -27,7 +25,7 @@ function waitingVisits() {
       const all = handle.transaction("queue", "readonly").objectStore("queue").getAll();
       all.onsuccess = () => {
         for (const entry of all.result) {
-          if (entry.user !== USER || entry.kind || !entry.token) continue; // a visit: no kind
+          if (entry.user !== phone.user || entry.kind || !entry.token) continue; // a visit: no kind
           const outcome = new URLSearchParams(entry.body || "").get("outcome") || "";
           const seen = found.get(entry.token);
           if (!seen || seen.at < entry.at) found.set(entry.token, { at: entry.at, outcome });
@@ -43,7 +41,7 @@ function waitingVisits() {
 
 function describe(texts, text, visit) {
   const key = `outcome${visit.outcome.split("_").map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("")}`;
-  return text.replace("{time}", dateTime.format(new Date(visit.at))).replace("{outcome}", texts[key] || visit.outcome);
+  return text.replace("{time}", phone.dateTime.format(new Date(visit.at))).replace("{outcome}", texts[key] || visit.outcome);
 }
 
 async function mark() {
@@ -74,9 +72,9 @@ async function mark() {
   if (rows.length) document.dispatchEvent(new CustomEvent("phocap:waiting"));
 }
 
-mark();
-// The queue changed (a visit kept, sent or discarded: the worker says so), or htmx drew a page in.
-navigator.serviceWorker?.addEventListener("message", (event) => {
-  if (event.data?.type === "queue") mark();
-});
-document.addEventListener("htmx:afterSettle", mark);
+export default function waitingMarks(shared) {
+  phone = shared;
+  document.addEventListener("htmx:afterSettle", mark); // a visit form htmx drew in
+  mark();
+  return mark;
+}
