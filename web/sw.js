@@ -41,9 +41,9 @@ const DAY_MS = 24 * 3600 * 1000;
 const USER_CACHE = "phocap-user-";
 const VISIT_POST = /^\/h\/[^/]+\/visits$/;
 const HOUSEHOLD = /^\/h\/[^/]+(\/visit)?$/;
-// The pages kept for work offline: a household, its visit form, a village's list (and its pages), a
-// ward's classes of the month, a class and its roster (of a village).
-const KEPT = /^\/(h\/[^/]+(\/visit)?|villages\/\d+|wards\/[^/]+\/classes(\/\d+(\/roster)?)?)$/;
+// The pages kept for work offline: a household, its visit form, the user's villages, a village's list,
+// a ward's classes of the month, a class and its roster (of a village).
+const KEPT = /^\/(h\/[^/]+(\/visit)?|villages(\/\d+)?|wards\/[^/]+\/classes(\/\d+(\/roster)?)?)$/;
 const KEPT_QUERY = /^(\?(page|village)=\d+)?$/;
 const CLASS_PAGE = /^\/wards\/[^/]+\/classes\/\d+(\/roster)?$/;
 const ATTEND_POST = /^\/wards\/([^/]+)\/classes\/(\d+)\/attendance$/;

@@ -3,6 +3,7 @@ the reasons it is uncovered, filtered, searched, paged, exported; and the volunt
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -35,7 +36,7 @@ from surveys.register.stickers import (
     warm_up,
 )
 from surveys.reporting.documents import cell_text
-from surveys.reporting.lists import ListFilters
+from surveys.reporting.lists import ListFilters, village_list
 from surveys.reporting.reports import volunteer_activity
 from surveys.survey.criteria import REASONS
 
@@ -64,8 +65,9 @@ class VillageController(Controller):
         page_no: PageNo = 1,
         erased: Flag = "false",
     ) -> Any:
-        """The coverage list; HTMX swaps only the results while filtering. (A `q` here still works,
-        from an old bookmark; phocap itself never puts one in a URL.)"""
+        """The coverage list: every household of the village on one page, those the filters leave out
+        hidden (the page searches and filters itself). A `q` or `page` here still works, from an old
+        bookmark; phocap itself never puts a `q` in a URL, and the list has no pages now."""
         return await _coverage_page(
             request, village_id, ListFilters.of(q, status, reason, sort, page_no), erased == "true"
         )
@@ -237,7 +239,8 @@ async def _coverage_page(
     request: Request[Actor, Any, Any], village_id: int, filters: ListFilters, erased: bool = False
 ) -> Any:
     village = await _village(village_id)
-    listing = await filters.listing(village_id)
+    filters = replace(filters, page=1)  # one page: the whole village
+    listing = await village_list(village_id, filters)
     return page(
         request,
         "village.html",

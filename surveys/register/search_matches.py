@@ -35,3 +35,20 @@ async def matched_members(household_ids: list[int], q: str) -> dict[int, str]:
         else:
             found.setdefault(r["household"], r["full_name"])
     return {h: name for h, name in found.items() if h not in heads}
+
+
+async def other_members(village_id: int) -> dict[str, list[str]]:
+    """Each household of the village, by token: its members other than the head, in Vietnamese order.
+    A page that searches itself (web/static/village-list.js) says with them which member it found, as
+    `matched_members` does on the server."""
+    rows = (
+        await Member.select(Member.household._.token.as_alias("token"), Member.full_name)
+        .where(
+            (Member.household._.village == village_id) & Member.removed.eq(False) & Member.is_head.eq(False)
+        )
+        .order_by(Member.sort_key)
+    )
+    found: dict[str, list[str]] = {}
+    for r in rows:
+        found.setdefault(r["token"], []).append(r["full_name"])
+    return found

@@ -117,6 +117,8 @@ class CoverageRow:
     last_volunteer: str | None
     days_since_visit: int | None
     matched_member: str = ""  # a member other than the head whose name the search found
+    search_key: str = ""  # the folded words it is found by (surveys.core.text.search_key)
+    sort_key: str = ""  # the head's name in Vietnamese order (surveys.core.text.name_sort_key)
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,8 @@ def _row(r: dict[str, Any], rules: CoverageRules, at: datetime, matched: str = "
         last_volunteer=r["last_volunteer"],
         days_since_visit=(at - last).days if last else None,
         matched_member=matched,
+        search_key=r["search_key"] or "",
+        sort_key=r["sort_key"] or "",
     )
 
 

@@ -8,7 +8,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from surveys import schemas
-from surveys.reporting.coverage import ORDERS, PAGE_SIZE, STATUSES, CoveragePage, village_coverage
+from surveys.register.search_matches import other_members
+from surveys.reporting.coverage import (
+    ORDERS,
+    PAGE_SIZE,
+    STATUSES,
+    CoveragePage,
+    CoverageRow,
+    village_coverage,
+)
 from surveys.survey.criteria import REASONS
 from surveys.survey.status import status_out
 
@@ -47,6 +55,53 @@ class ListFilters:
         # Never the text searched: it is often a name, and names stay out of URLs.
         query = {k: v for k, v in values.items() if v != defaults[k] and k != "q"}
         return f"{path}?{urlencode(query)}" if query else path
+
+
+# More than any village holds (150-500 households, docs/design.md §6): one page is the whole village.
+WHOLE_VILLAGE = 1_000_000
+
+
+@dataclass(frozen=True)
+class ListedRow:
+    """A household of a village's list: whether these filters show it, and its place in each order."""
+
+    row: CoverageRow
+    shown: bool
+    by_visit: int  # its place in the order to visit (from 0)
+    by_name: int  # its place in Vietnamese order of the head's name (from 0)
+    others: tuple[str, ...] = ()  # its members other than the head: the page says which one it found
+
+
+@dataclass(frozen=True)
+class VillageList:
+    """Every household of a village, in the filters' order, those the filters leave out marked so:
+    one page a phone can keep and search, filter and reorder by itself (docs/architecture.md §7)."""
+
+    rows: list[ListedRow]
+    shown: int
+    counts: dict[str, int]
+
+
+async def village_list(village_id: int, filters: ListFilters) -> VillageList:
+    """The village's whole list under `filters` (search, status, reason, order; no pages): the same
+    rows, counts and order as the paged list, each household once, shown or not."""
+    everyone = await village_coverage(village_id, per_page=WHOLE_VILLAGE)
+    picked = everyone
+    if filters.q or filters.status != "all" or filters.reason:
+        picked = await replace(filters, page=1).listing(village_id, per_page=WHOLE_VILLAGE)
+    found = {r.token: r for r in picked.rows}
+    by_name = {r.token: n for n, r in enumerate(sorted(everyone.rows, key=lambda r: (r.sort_key, r.code)))}
+    others = await other_members(village_id)
+    rows = [
+        # The searched row: it names the member the search found.
+        ListedRow(
+            found.get(r.token, r), r.token in found, n, by_name[r.token], tuple(others.get(r.token, ()))
+        )
+        for n, r in enumerate(everyone.rows)
+    ]
+    if filters.sort == "name":
+        rows.sort(key=lambda listed: listed.by_name)
+    return VillageList(rows, len(found), picked.counts)
 
 
 async def village_households(village_id: int, query: str = "") -> list[schemas.HouseholdSummary]:

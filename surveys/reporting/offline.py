@@ -11,7 +11,6 @@ from surveys.core.clock import local_now
 from surveys.learning.classes import classes_of_month
 from surveys.people.access import allowed
 from surveys.people.accounts import Actor
-from surveys.reporting.coverage import PAGE_SIZE
 from surveys.tables import Household, Village
 
 
@@ -25,7 +24,7 @@ def storage_key(user_id: int, secret: str) -> str:
 
 async def village_offline_urls(actor: Actor, village_id: int) -> list[str]:
     """The pages to store for work in `village_id` without a signal (access already checked): the
-    household list, then each household's page and, for those who record visits, its visit form; and
+    user's villages, the village's household list, then each household's page and, for those who record visits, its visit form; and
     the month's classes of the ward, each with this village's people to add as attendees (issue 14).
     Only URLs: the phone fetches the same server-rendered pages a volunteer opens online."""
     rows = (
@@ -34,9 +33,9 @@ async def village_offline_urls(actor: Actor, village_id: int) -> list[str]:
         .order_by(Household.code)
     )
     visits = await allowed(actor, "household.visit", village_id=village_id)
-    # The list as it opens (households to visit first), every page of it.
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    urls = [f"/villages/{village_id}"] + [f"/villages/{village_id}?page={n}" for n in range(2, pages + 1)]
+    # The user's villages (the header's link and the offline page's lead there: no dead end), and the
+    # village's list, one page holding every household, searched and filtered on the phone.
+    urls = ["/villages", f"/villages/{village_id}"]
     for row in rows:
         urls.append(f"/h/{row['token']}")
         if visits:

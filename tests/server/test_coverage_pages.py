@@ -11,8 +11,11 @@ import openpyxl
 import pytest
 from litestar.testing import AsyncTestClient
 
+from surveys.register.search_matches import search_words
+from surveys.reporting.coverage import STATUSES
 from surveys.reporting.reports import ward_report
-from surveys.tables import AuditEntry, WardTarget
+from surveys.survey.criteria import REASONS
+from surveys.tables import AuditEntry, Household, WardTarget
 from tests.conftest import api_token, sign_in
 from tests.factories import World, make_household, person
 from tests.server.helpers import field_errors, soup
@@ -32,7 +35,7 @@ async def test_village_head_filters_not_visited_with_counts_and_a_url(
     assert link["href"] == f"/villages/{v1}?reason=not_visited"
     filtered = await client.get(link["href"], headers={"HX-Request": "true"})
     assert filtered.headers["hx-push-url"] == f"/villages/{v1}?reason=not_visited"
-    assert [s.text for s in soup(filtered).select("li strong")] == ["Đặng Thị Ánh"]
+    assert [s.text for s in soup(filtered).select("li:not([hidden]) strong")] == ["Đặng Thị Ánh"]
 
 
 async def test_the_list_shows_last_visit_days_and_volunteer(
@@ -41,22 +44,72 @@ async def test_the_list_shows_last_visit_days_and_volunteer(
     await visit_an(world)
     await sign_in(client, "head1")
     page = soup(await client.get(f"/villages/{world.villages['v1']}?sort=name"))
-    first = page.select("#results li a.row-link")[0].get_text(" ", strip=True)
+    first = page.select("#results li:not([hidden]) a.row-link")[0].get_text(" ", strip=True)
     assert "Nguyễn Văn An" in first and "(hôm nay)" in first and "Tài khoản volunteer1" in first
 
 
-async def test_pages_of_fifty(client: AsyncTestClient[Any], world: World) -> None:
+async def test_the_whole_village_is_one_page_a_phone_can_search_and_filter_by_itself(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    """No pages: every household is a row (the phone keeps this page and filters it without a
+    signal), each with the server's own search key, status, reasons and place in each order."""
     v2 = world.villages["v2"]
     for n in range(55):
         await make_household(v2, f"PQ-02-{n:04d}", [person(f"Hà Văn Số{n:02d}", 1980)])
     await sign_in(client, "ward")
-    first = soup(await client.get(f"/villages/{v2}"))
-    assert len(first.select("#results ul.households > li")) == 50
-    next_link = first.find("a", rel="next")
-    assert next_link is not None and next_link["href"] == f"/villages/{v2}?page=2"
-    second = soup(await client.get(next_link["href"]))
-    assert len(second.select("#results ul.households > li")) == 5
-    assert "Trang 2/2" in second.text
+    page = soup(await client.get(f"/villages/{v2}"))
+    rows = page.select("#results ul.households > li")
+    assert len(rows) == 55 and not page.select(".pager") and not page.find("a", rel="next")
+    assert page.find(id="shown").text == "55 hộ"
+    # An old bookmark of a page still opens, on the whole list.
+    assert len(soup(await client.get(f"/villages/{v2}?page=2")).select("#results ul.households > li")) == 55
+    last = next(r for r in rows if r.find("small", string="PQ-02-0054"))
+    assert last["data-search"] == "pq-02-0054 xom tren ha van so54" and last["data-status"] == "u"
+    assert last["data-reasons"] == "not_visited"
+    assert sorted(int(r["data-by-name"]) for r in rows) == list(range(55))
+    assert sorted(int(r["data-by-visit"]) for r in rows) == list(range(55))
+
+
+async def test_each_row_carries_what_the_phone_filters_by_and_the_phones_counts_are_the_servers(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    """The page filters itself by its rows' data-search, data-status and data-reasons
+    (village-list.js): for each filter, the rows those keep are exactly those the server's own filter
+    shows, and the chips' counts are theirs."""
+    await visit_an(world)
+    v1 = world.villages["v1"]
+    for n in range(3):
+        await make_household(v1, f"PQ-01-{n + 100:04d}", [person(f"Lò Văn Đức {n}", 1980)])
+    csrf = await sign_in(client, "head1")
+    page = soup(await client.get(f"/villages/{v1}"))
+    rows = page.select("#results ul.households > li")
+    stored = await Household.select(Household.token, Household.search_key).where(Household.village == v1)
+    assert {r.a["href"]: r["data-search"] for r in rows} == {
+        f"/h/{h['token']}": h["search_key"] for h in stored
+    }
+
+    def keeps(row: Any, status: str, reason: str) -> bool:
+        covered = row["data-status"] == "c"
+        kept = status == "all" or covered == (status == "covered")
+        return kept and (not reason or reason in row["data-reasons"].split())
+
+    filters = [(status, "") for status in STATUSES] + [("all", reason) for reason in REASONS]
+    for status, reason in filters:
+        served = soup(await client.get(f"/villages/{v1}", params={"status": status, "reason": reason}))
+        shown = {li.a["href"] for li in served.select("#results ul.households > li:not([hidden])")}
+        assert shown == {r.a["href"] for r in rows if keeps(r, status, reason)}, (status, reason)
+        chip = page.select_one(
+            f'.chip[data-reason="{reason}"]' if reason else f'.chip[data-status="{status}"]'
+        )
+        assert chip is not None and int(chip.b.text) == len(shown), (status, reason)
+        assert chip.has_attr("hidden") == (bool(reason) and not shown), (status, reason)
+    # The search: each word typed, folded as the server folds it, within the row's key.
+    for q in ("lo van duc", "ĐỨC 2", "nguyen van", "xom tren pq-01"):
+        served = soup(await client.post(f"/villages/{v1}", data={"q": q, "_csrf_token": csrf}))
+        shown = {li.a["href"] for li in served.select("#results ul.households > li:not([hidden])")}
+        words = search_words(q)
+        assert shown == {r.a["href"] for r in rows if all(w in r["data-search"] for w in words)}, q
+        assert served.find(id="shown").text == f"{len(shown)} hộ"
 
 
 async def test_unknown_filter_values_fall_back_to_the_whole_list(
@@ -65,7 +118,7 @@ async def test_unknown_filter_values_fall_back_to_the_whole_list(
     await sign_in(client, "head1")
     response = await client.get(f"/villages/{world.villages['v1']}?status=weird&reason=nope&sort=up")
     assert response.status_code == 200
-    assert len(soup(response).select("#results ul.households > li")) == 2
+    assert len(soup(response).select("#results ul.households > li:not([hidden])")) == 2
     assert (await client.get(f"/villages/{world.villages['v1']}?page=0")).status_code == 400
 
 
@@ -102,7 +155,7 @@ async def test_the_village_head_prints_every_household_still_to_visit_on_one_she
         await make_household(v1, f"PQ-01-{n + 100:04d}", [person(f"Lò Văn {n:02d}", 1980)])
     await sign_in(client, "head1")
     listing = soup(await client.get(f"/villages/{v1}?status=uncovered"))
-    assert len(listing.select("#results ul.households > li")) == 50 and listing.select(".pager")
+    assert len(listing.select("#results ul.households > li:not([hidden])")) == 56
     link = listing.find("a", string="In")
     assert link is not None and link["href"] == f"/villages/{v1}/print?status=uncovered"
     printed = await client.get(link["href"])

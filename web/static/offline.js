@@ -180,9 +180,9 @@ async function start() {
   const phone = { user: USER, ask, fill, showCounts, dateTime };
   const download = document.querySelector(".offline-download[data-script]");
   if (USER && download) (await import(download.dataset.script)).default(phone);
-  // A page listing what waits on the phone (/queue, a class's pending attendees): its list is drawn
-  // again whenever the queue changes.
-  const queue = document.querySelector("#queue[data-script], #attendance-pending[data-script]");
+  // A page listing what waits on the phone (/queue, a class's pending attendees) or marking it (a
+  // household, its visit form, a village's list): drawn again whenever the queue changes.
+  const queue = document.querySelector("#queue[data-script], #attendance-pending[data-script], #waiting-texts[data-script]");
   if (queue) relist = (await import(queue.dataset.script)).default(phone);
   if (counts.waiting) await replay();
 }
