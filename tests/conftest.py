@@ -189,10 +189,11 @@ def _apps(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Settings], Lite
 
     def app_for(settings: Settings) -> Litestar:
         # The app never reads its settings' database or data dir after it is built: the engine is
-        # the one it serves from, and the data dir only holds a secret key, which tests set.
+        # the one it serves from, and the data dir only holds a secret key, which tests set. (Built
+        # for the first such test's database, so that its kind, replicas included, is the tests'.)
         key = dataclasses.replace(settings, database_url="", data_dir=str(data_dir))
         if key not in apps:
-            apps[key] = create_app(key)
+            apps[key] = create_app(dataclasses.replace(settings, data_dir=str(data_dir)))
         app = apps[key]
         serve_from(app, engine_for_url(settings.resolved_database_url, settings.replica_urls))
         return app
