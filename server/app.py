@@ -116,11 +116,12 @@ def create_app(settings: Settings | None = None, background: Background | None =
     settings = (settings or get_settings()).with_secret()
     configure_logging(settings.log_level)
     engine = engine_for_url(settings.resolved_database_url, settings.replica_urls)
-    bind(engine)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await open_pool(engine, settings.database_pool_size)
+        # The engine the app serves from now, not the one it was made with (see `serve_from`).
+        database = app.state.engine
+        await open_pool(database, settings.database_pool_size)
         try:
             await ensure_migrated()
             # Static files are compressed once per process (brotli at its best quality takes a moment):
@@ -132,7 +133,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
                 yield
         finally:
             close_qr_workers()
-            await close_pool(engine)
+            await close_pool(database)
 
     template_config: TemplateConfig[JinjaTemplateEngine] = TemplateConfig(
         directory=WEB_DIR / "templates",
@@ -227,7 +228,15 @@ def create_app(settings: Settings | None = None, background: Background | None =
     )
     check_access_rules(app)
     wrap_every_answer(app, settings)
+    serve_from(app, engine)
     return app
+
+
+def serve_from(app: Litestar, engine: Any) -> None:
+    """Serve `app` from `engine` (made by `engine_for_url`): bound to every table now, its pool opened
+    and closed by the app's lifespan. The tests serve one app from each test's database in turn."""
+    app.state.engine = engine
+    bind(engine)
 
 
 def wrap_every_answer(app: Litestar, settings: Settings) -> None:

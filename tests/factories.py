@@ -44,13 +44,18 @@ async def make_user(login: str, role: str, **kwargs: Any) -> int:
         return await create_user(login, PASSWORD, role, f"Tài khoản {login}", **kwargs)
 
 
-async def make_ward(code: str = "01849", name: str = "Xã Phong Quang", province: str = "19") -> int:
+async def make_ward(
+    code: str = "01849",
+    name: str = "Xã Phong Quang",
+    province: str = "19",
+    province_name: str = "Tỉnh Thái Nguyên",
+) -> int:
     """A ward (and its province), as the official list would have it."""
     found = await Province.select(Province.id).where(Province.code == province).first()
     province_id = (
         found["id"]
         if found
-        else (await Province.insert(Province(code=province, name="Tỉnh Thái Nguyên")))[0]["id"]
+        else (await Province.insert(Province(code=province, name=province_name)))[0]["id"]
     )
     return int((await Ward.insert(Ward(code=code, name=name, province=province_id)))[0]["id"])
 
