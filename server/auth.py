@@ -13,7 +13,12 @@ from urllib.parse import quote
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
-from litestar.exceptions import ImproperlyConfiguredException, NotAuthorizedException, NotFoundException
+from litestar.exceptions import (
+    HTTPException,
+    ImproperlyConfiguredException,
+    NotAuthorizedException,
+    NotFoundException,
+)
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -25,9 +30,13 @@ from surveys.people.access import RULES, Rule, allowed
 from surveys.people.accounts import Actor, actor_for_token
 from surveys.register.households import household_by_token
 from surveys.register.places import province_id, ward_id
+from surveys.reporting.offline import storage_key
 
 SESSION_COOKIE = "phocap_session"
 LOCALE_COOKIE = "phocap_lang"
+# The phone's key of the user a post was made for (web/sw.js: a replay of its queue, a sign-out kept
+# while offline): what the phone saved for one user is never recorded under another's session.
+FOR_USER_HEADER = "x-phocap-user"
 
 
 class SignInRequired(Exception):
@@ -38,6 +47,12 @@ class SignInRequired(Exception):
         super().__init__(next_path)
         self.next_path = next_path
         self.carried = carried
+
+
+class OtherUserRefused(HTTPException):
+    """403, a problem body: a post the phone kept for one user, sent while another is signed in."""
+
+    status_code = 403
 
 
 class PasswordChangeRequired(Exception):
@@ -58,6 +73,7 @@ class IdentifyMiddleware(ASGIMiddleware):
     def __init__(self, settings: Settings) -> None:
         self.idle = timedelta(hours=settings.session_idle_hours)
         self.default_locale = settings.default_locale
+        self.secret = settings.secret_key
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
@@ -71,6 +87,13 @@ class IdentifyMiddleware(ASGIMiddleware):
             actor = await actor_for_token(connection.cookies.get(SESSION_COOKIE, ""), "web", self.idle)
         scope["user"] = actor
         set_locale(self._locale(connection, actor))
+        meant_for = connection.headers.get(FOR_USER_HEADER)
+        # Not signed in at all takes the usual way (sign in, then it goes); another user never.
+        if meant_for is not None and actor is not None and meant_for != storage_key(actor.id, self.secret):
+            raise OtherUserRefused(
+                detail="This was kept on the phone for another account than the one signed in: "
+                "nothing was recorded. It is sent when that account signs in again."
+            )
         await next_app(scope, receive, send)
 
     def _locale(self, connection: ASGIConnection[Any, Any, Any, Any], actor: Actor | None) -> str:

@@ -13,7 +13,7 @@ from litestar.exceptions import HTTPException, PermissionDeniedException, Valida
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from server.auth import PasswordChangeRequired, SignInRequired, safe_next, sign_in_url
+from server.auth import OtherUserRefused, PasswordChangeRequired, SignInRequired, safe_next, sign_in_url
 from server.csrf import ForgeryRefused
 from server.views.render import page
 from surveys import schemas
@@ -115,7 +115,8 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     """Problem JSON for the API, an error page for people; never a stack trace. A bad parameter of the
     API is a 422 naming each bad field, the same shape as a bad body's."""
     status = exc.status_code
-    if _wants_json(request):
+    # The phone's worker reads the refusal of a post it kept for another user, not a person.
+    if _wants_json(request) or isinstance(exc, OtherUserRefused):
         if isinstance(exc, ValidationException) and (errors := parameter_errors(exc)) is not None:
             return _problem(InvalidInputProblem(errors, detail="A parameter is not valid."), 422)
         return _problem(exc, status)

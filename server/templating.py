@@ -11,10 +11,11 @@ from server.forms import field_id
 from server.static import static_url
 from surveys import privacy
 from surveys.core import messages, wording
+from surveys.core.clock import now
 from surveys.core.i18n import current_locale, format_date, format_datetime, gettext, ngettext
 from surveys.core.settings import Settings
 from surveys.learning import words as learning_words
-from surveys.reporting.offline import storage_key
+from surveys.reporting.offline import offline_grant, storage_key
 
 
 def configure(env: Environment, settings: Settings) -> None:
@@ -62,5 +63,9 @@ def configure(env: Environment, settings: Settings) -> None:
         "field_id": field_id,
         # Names the signed-in user's stored copies on the phone (base.html: data-user).
         "offline_key": lambda user: storage_key(user.id, settings.secret_key) if user else "",
+        # Lets the phone show the user's stored pages offline for OFFLINE_DAYS from this page on.
+        "offline_grant": lambda user: offline_grant(
+            user.id, settings.secret_key, settings.offline_days, now()
+        ),
     }
     env.globals.update(globals_)

@@ -22,7 +22,14 @@ WORKER_SOURCE = WEB_DIR / "sw.js"
 # Workbox 7.4.1 from npm (web/static/vendor/workbox/README.md), in the order they depend on each other.
 WORKBOX = ["workbox-core", "workbox-routing", "workbox-strategies", "workbox-precaching"]
 # Pages drawn by the server once and kept in the app shell: they show no personal data.
-SHELL_PAGES = ["/offline/saved", "/offline/missing?kind=household", "/offline/missing?kind=page", "/queue"]
+SHELL_PAGES = [
+    "/offline/saved",
+    "/offline/missing?kind=household",
+    "/offline/missing?kind=page",
+    "/offline/missing?kind=signedout",
+    "/queue",
+    "/signout",
+]
 # Not worth a place on the phone: the styles of the sticker sheet, the province table and the report
 # (no volunteer's pages), and the worker's own modules (the browser keeps a worker's imported scripts).
 NOT_PRECACHED = ("stickers.css", "province.css", "report.css", "vendor/workbox/")

@@ -9,8 +9,14 @@
  *   one compressed stream of pages of one template is far smaller than each page alone, and a slow
  *   link waits out a handful of round trips instead of ~1,500. Each page is split out as it streams
  *   in and kept as a page fetched alone is; a server without parts (404) sends them page by page.
- * - Who the phone's user is: the KEY of the last signed-in page the server sent (its data-user) or
- *   that a page script said hello with; another user's KEY lets the previous user's copies go.
+ * - Who the phone's user is: the KEY of the last signed-in page the server sent (its data-user; the
+ *   app-shell pages come from the network first for it) or that a page script said hello with; another
+ *   user's KEY lets the previous user's copies go and parks their waiting work (counted, not shown,
+ *   sent only under their own session: each replay names its KEY, which the server checks).
+ * - A stored page is shown only under the grant of the last signed-in page (data-grant: KEY, end);
+ *   a page without a session, the sign-in page and sign-out withdraw it.
+ * - Sign-out: the user's pages and grant go at once; without a signal the sign-out is answered here and
+ *   sent to the server before the next page.
  * - Visits: a visit that cannot be sent is kept in IndexedDB with its client_id and the moment it was
  *   saved (saved_at), and answered with "saved on the phone"; the page script asks for a replay (page
  *   load, `online`, "Send now", its retries while open), and Background Sync does where the browser
@@ -49,11 +55,17 @@ const CLASS_PAGE = /^\/wards\/[^/]+\/classes\/\d+(\/roster)?$/;
 const ATTEND_POST = /^\/wards\/([^/]+)\/classes\/(\d+)\/attendance$/;
 const CLASS_SEARCH = /^\/wards\/([^/]+)\/classes\/(\d+)\/search$/;
 const SEARCH_LIMIT = 20; // as surveys/learning/attendance.py
+// The app shell's pages: from the network when it answers (they name the signed-in user, who may be
+// someone new), else the copy precached for nobody.
+const SHELL = /^\/(queue|signout|offline\/(saved|missing))$/;
 
 self.skipWaiting();
 workbox.core.clientsClaim();
 workbox.precaching.cleanupOutdatedCaches();
-workbox.precaching.precacheAndRoute(CONFIG.precache, { ignoreURLParametersMatching: [/^utm_/] });
+// The shell pages are drawn for nobody: no one's name, key or session kept for whoever comes next.
+workbox.precaching.addPlugins([{ requestWillFetch: async ({ request }) => new Request(request, { credentials: "omit" }) }]);
+// Routed after the pages (below): a shell page asked by a navigation goes to the network first.
+workbox.precaching.precache(CONFIG.precache);
 
 // ---- IndexedDB: the queue of visits and who the phone's user is -------------------------------
 
@@ -93,6 +105,9 @@ async function store(name, mode, work) {
 const storedUser = async () => (await store("meta", "readonly", (s) => s.get("user"))) || "";
 const entriesOf = async (user) =>
   ((await store("queue", "readonly", (s) => s.getAll())) || []).filter((e) => e.user === user);
+// What other users left waiting on this phone (parked): counted, never shown, sent or discarded here.
+const parked = async (user) =>
+  ((await store("queue", "readonly", (s) => s.getAll())) || []).filter((e) => e.user !== user).length;
 
 // ---- Pages ------------------------------------------------------------------------------------
 
@@ -143,8 +158,16 @@ async function keep(url, response, user) {
   return true;
 }
 
+// Whether the phone may show `user`'s stored pages: the grant of the last page the server sent names
+// them and has not run out (OFFLINE_DAYS from that page). None after sign-out, or once a page came
+// with no session (ended, account closed): the stored pages then wait for the next sign-in.
+async function granted(user) {
+  const grant = await store("meta", "readonly", (s) => s.get("grant"));
+  return Boolean(user && grant && grant.user === user && Date.now() < grant.expires);
+}
+
 async function stored(user, key, mark = true) {
-  if (!user) return null;
+  if (!(await granted(user))) return null;
   const cache = await caches.open(USER_CACHE + user);
   const response = await cache.match(key);
   if (!response) return null;
@@ -185,8 +208,11 @@ const remember = (url, response, kept) => inTurn(async () => {
   if (!response.ok || !(response.headers.get("Content-Type") || "").startsWith("text/html")) return;
   const text = await response.text();
   const user = (text.match(/<body[^>]*\sdata-user="([^"]*)"/) || [])[1];
+  if (user === "") await store("meta", "readwrite", (s) => s.delete("grant")); // no session here
   if (!user) return;
   await adopt(user);
+  const [key, expires] = ((text.match(/<body[^>]*\sdata-grant="([^"]*)"/) || [])[1] || "").split(".");
+  if (key === user) await store("meta", "readwrite", (s) => s.put({ user, expires: Number(expires) }, "grant"));
   // Not a page reached by a redirect: that may be another page than the one asked for.
   if (kept && !response.redirected) await keep(url, new Response(text, response), user);
 });
@@ -204,8 +230,10 @@ async function adopt(user) {
 // village's list) give the network a short time; anything else (an export, a sticker sheet) may take
 // as long as it takes, and the offline page answers only when the network fails.
 async function page({ request, url, event }) {
+  await sendSignOut(); // a sign-out made without a signal ends the session before any page is asked
   const hx = request.headers.get("HX-Request") === "true";
   const kept = KEPT.test(url.pathname) && KEPT_QUERY.test(url.search);
+  const shell = SHELL.test(url.pathname) ? await workbox.precaching.matchPrecache(url.pathname + url.search) : null;
   const network = fetch(request).then((response) => {
     if (hx) return response;
     const learning = remember(url, response.clone(), kept);
@@ -217,8 +245,9 @@ async function page({ request, url, event }) {
     return response;
   });
   try {
-    return await (kept ? timeout(network, PAGE_TIMEOUT_MS) : network);
+    return await (kept || shell ? timeout(network, PAGE_TIMEOUT_MS) : network);
   } catch (error) {
+    if (shell) return html(hx ? mainOf(await shell.text()) : await shell.text());
     await learnt; // a page just sent may have named a new user
     const user = await storedUser();
     let text = kept ? await stored(user, url.pathname + url.search) : null;
@@ -255,6 +284,59 @@ workbox.routing.registerRoute(
     (request.mode === "navigate" || request.headers.get("HX-Request") === "true"),
   page,
 );
+
+workbox.precaching.addRoute({ ignoreURLParametersMatching: [/^utm_/] });
+
+// ---- Signing out: this phone forgets the user at once, the server hears now or at the next signal --
+
+// The user's stored pages and grant go, and the phone has no user until the next sign-in (the user's
+// waiting work stays, parked, unless `discard`: the second tap of /signout).
+async function forgetUser(user, discard) {
+  await store("meta", "readwrite", (s) => { s.delete("grant"); s.put("", "user"); });
+  await caches.delete(USER_CACHE + user);
+  for (const entry of discard ? await entriesOf(user) : []) {
+    await store("queue", "readwrite", (s) => s.delete(entry.id));
+  }
+  await broadcast();
+}
+
+workbox.routing.registerRoute(
+  ({ url }) => url.origin === location.origin && url.pathname === "/signout",
+  async ({ request }) => {
+    const fields = new URLSearchParams(await request.clone().text());
+    const user = await storedUser();
+    if (user) await inTurn(() => forgetUser(user, fields.get("discard") === "1"));
+    try {
+      return await timeout(fetch(request), SEND_TIMEOUT_MS);
+    } catch (error) {
+      // No signal: the session cookie stays until the server is told (sendSignOut).
+      if (user) await store("meta", "readwrite", (s) => s.put(user, "signout"));
+      return html(await shellPage("/offline/missing?kind=signedout"));
+    }
+  },
+  "POST",
+);
+
+// A sign-out made without a signal, sent now if the server answers: it ends that user's session (the
+// server refuses it, changing nothing, when someone else is signed in by then).
+async function sendSignOut() {
+  const user = await store("meta", "readonly", (s) => s.get("signout"));
+  if (!user) return;
+  try {
+    const answer = await timeout(fetch("/csrf", { credentials: "same-origin", cache: "no-store" }), PAGE_TIMEOUT_MS);
+    const token = (await answer.json()).token;
+    await timeout(fetch("/signout", {
+      method: "POST",
+      body: new URLSearchParams({ _csrf_token: token, keep: "1" }),
+      headers: { "x-csrftoken": token, "x-phocap-user": user },
+      credentials: "same-origin",
+      redirect: "manual",
+    }), SEND_TIMEOUT_MS);
+    await store("meta", "readwrite", (s) => s.delete("signout"));
+  } catch (error) {
+    // still no signal: the next page tries again
+  }
+}
 
 // ---- Visits: sent, or kept on the phone -------------------------------------------------------
 
@@ -506,7 +588,7 @@ async function post(entry, token, headers = {}) {
   const request = new Request(entry.url, {
     method: "POST",
     body: fields,
-    headers: { "x-csrftoken": token, [REPLAY_HEADER]: "1", ...headers },
+    headers: { "x-csrftoken": token, [REPLAY_HEADER]: "1", "x-phocap-user": entry.user, ...headers },
     credentials: "same-origin",
     redirect: "follow",
   });
@@ -803,14 +885,20 @@ async function answer(message, port) {
     case "replay":
       return replay(user);
     case "list":
-      return { entries: (await entriesOf(user)).map(({ body, ...entry }) => entry) };
+      return { entries: (await entriesOf(user)).map(({ body, ...entry }) => entry), parked: await parked(user) };
     case "discard":
+      // Only the user's own: another account's waiting items are theirs to send or discard.
+      if ((await store("queue", "readonly", (s) => s.get(message.id)))?.user !== user) return counts(user);
       await store("queue", "readwrite", (s) => s.delete(message.id));
       await (await caches.open(USER_CACHE + user)).delete(`/queue/review/${message.id}`);
       await broadcast();
       return counts(user);
     case "download":
       return download(user, message.urls, message.parts, port);
+    case "signout": {
+      const stored = (await caches.has(USER_CACHE + user)) && (await (await caches.open(USER_CACHE + user)).keys()).length;
+      return { ...(await counts(user)), parked: await parked(user), stored: stored || 0 };
+    }
     case "clear":
       return inTurn(clearAll); // after the pages sent before sign-out were kept: nothing stays
     default:

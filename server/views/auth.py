@@ -30,12 +30,15 @@ from surveys.people.accounts import (
     sign_in,
 )
 from surveys.people.accounts import set_locale as remember_locale
-from surveys.people.schemas import LanguageForm, SignInForm
+from surveys.people.schemas import LanguageForm, SignInForm, SignOutForm
 from surveys.register.places import province_code
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 # Not "cookies": the CSRF cookie stays valid for the sign-in page that follows.
 CLEAR_SITE_DATA = '"cache", "storage"'
+# With work waiting on the phone: "storage" would delete the queue too (the phone's worker deletes the
+# user's stored pages itself).
+CLEAR_CACHE_ONLY = '"cache"'
 
 
 def resume_page(request: Request[Any, Any, Any], form: SignInForm, cookie: Cookie, secret: str) -> Any:
@@ -123,19 +126,29 @@ class AuthController(Controller):
             return resume_page(request, form, cookie, settings.secret_key)
         return Redirect(safe_next(data.next), status_code=303, cookies=[cookie])
 
+    @get("/signout", sync_to_thread=False, opt=access("public"))
+    def signout_page(self, request: Request[Actor | None, Any, Any]) -> Any:
+        """Signing out of a phone that holds work or pages: what waits on it (listed by the page
+        script) and what signing out does to them; kept on the phone (app shell) for use offline."""
+        return page(request, "signout.html")
+
     @post("/signout", opt=access("public"))
     async def signout(
-        self, request: Request[Actor | None, Any, Any], settings: NamedDependency[Settings]
+        self,
+        request: Request[Actor | None, Any, Any],
+        settings: NamedDependency[Settings],
+        data: Annotated[SignOutForm, Form],
     ) -> Redirect:
         """End the session on the server and forget the cookie; the browser deletes what this site
-        stored (the pages kept for work offline, the queue), ASVS 14.3.1."""
+        stored (the pages kept for work offline, the queue), ASVS 14.3.1, except a queue still
+        holding work (`keep`): that stays until sent."""
         if token := request.cookies.get(SESSION_COOKIE):
             await close_session(token)
         return Redirect(
             "/signin",
             status_code=303,
             cookies=[_session_cookie(settings, "", 0)],
-            headers={"Clear-Site-Data": CLEAR_SITE_DATA},
+            headers={"Clear-Site-Data": CLEAR_CACHE_ONLY if data.keep else CLEAR_SITE_DATA},
         )
 
     @post("/language", opt=access("public"))

@@ -59,19 +59,18 @@ class OfflineController(Controller):
     @get("/offline/saved", sync_to_thread=False, opt=access("public"))
     def saved(self, request: Request[Actor | None, Any, Any]) -> Any:
         """What the worker answers to a visit it kept on the phone (the household link filled in by it)."""
-        return page(request, "offline.html", app_shell=True, kind="saved")
+        return page(request, "offline.html", kind="saved")
 
     @get("/offline/missing", sync_to_thread=False, opt=access("public"))
     def missing(self, request: Request[Actor | None, Any, Any], kind: FromQuery[str] = "page") -> Any:
-        """What the worker answers with no network and no stored copy of the page asked for."""
-        return page(
-            request, "offline.html", app_shell=True, kind="household" if kind == "household" else "page"
-        )
+        """What the worker answers with no network and no stored copy of the page asked for, or to a
+        sign-out with no network (`signedout`)."""
+        return page(request, "offline.html", kind=kind if kind in ("household", "signedout") else "page")
 
     @get("/queue", sync_to_thread=False, opt=access("public"))
     def queue(self, request: Request[Actor | None, Any, Any]) -> Any:
         """The visits waiting on this phone (the page script lists them: they live only on the phone)."""
-        return page(request, "queue.html", app_shell=True)
+        return page(request, "queue.html")
 
     @get("/villages/{village_id:int}/offline.json", opt=access("village.read"))
     async def village_pages(

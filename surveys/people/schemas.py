@@ -52,6 +52,13 @@ class SignInForm(Struct):
     carry: str = ""
 
 
+class SignOutForm(Struct):
+    """The sign-out form as posted: `keep` when visits or attendance wait on the phone (its own user's,
+    kept until sent, or another account's), so the browser is not told to delete its storage."""
+
+    keep: str = ""
+
+
 class LanguageForm(Struct):
     """The language switch as posted."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import datetime, timedelta
 
 from surveys.core.clock import local_now
 from surveys.learning.classes import classes_of_month
@@ -20,6 +21,18 @@ def storage_key(user_id: int, secret: str) -> str:
     names whose it is)."""
     digest = hmac.new(secret.encode(), f"offline-user:{user_id}".encode(), hashlib.sha256)
     return digest.hexdigest()[:20]
+
+
+def offline_grant(user_id: int, secret: str, days: int, at: datetime) -> str:
+    """What lets the phone show this user's stored pages without a signal, until `days` after `at`
+    (OFFLINE_DAYS after the last page the server sent them): "KEY.EXPIRES.SIGNATURE", the user's
+    storage key, the end in milliseconds since 1970 (as JavaScript counts) and an HMAC of both. Every
+    signed-in page carries a fresh one; a page without a session carries none, and the phone then
+    shows no stored page until the next sign-in (web/sw.js)."""
+    key = storage_key(user_id, secret)
+    expires = int((at + timedelta(days=days)).timestamp() * 1000)
+    signed = hmac.new(secret.encode(), f"offline-grant:{key}.{expires}".encode(), hashlib.sha256)
+    return f"{key}.{expires}.{signed.hexdigest()[:32]}"
 
 
 async def village_offline_urls(actor: Actor, village_id: int) -> list[str]:

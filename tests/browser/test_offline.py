@@ -310,6 +310,13 @@ async def test_sign_out_leaves_nothing_on_the_phone(field: Field, world: World) 
     assert databases == ["phocap"] and any(name.startswith("phocap-user-") for name in caches)
 
     await phone.get_by_role("button", name="Đăng xuất").click()
+    # The village on the phone: signing out says it will need a signal to come again.
+    await phone.wait_for_url(f"{field.url}/signout")
+    await expect(phone.locator("#signout-stored")).to_have_text(
+        "Các thôn đã tải về điện thoại này sẽ bị xóa: cần có mạng để tải lại."
+    )
+    await expect(phone.locator("#signout-waiting")).to_be_hidden()
+    await phone.get_by_role("button", name="Đăng xuất khỏi điện thoại này").click()
     await phone.wait_for_url(f"{field.url}/signin")
     assert await phone.evaluate(stores) == [[], []]
 
@@ -406,29 +413,82 @@ async def test_another_volunteer_signing_in_on_the_phone_removes_the_first_ones_
     await gone_from_phone(phone, first)
 
 
-async def test_signing_out_with_visits_waiting_warns_first(field: Field, world: World) -> None:
+async def test_signing_out_without_a_signal_keeps_the_waiting_visit_and_shows_phocaps_own_pages(
+    field: Field, world: World
+) -> None:
+    """Issue 23: a mis-tap on "Đăng xuất" with no signal. The phone says what waits and what goes, keeps
+    the visit (one tap on delete deletes nothing), signs out on the phone with phocap's own pages, and
+    ends the session on the server at the next signal; the visit goes once volunteer1 signs in again."""
+    phone = field.phone
+    token = world.households["an"]
+    await signed_in(field, token)
+    await field.take_village_offline(world.villages["v1"])
+    (session,) = await AuthSession.select(AuthSession.token_hash)
+    await field.network_lost()
+    await field.record_visit_offline(token)
+    await phone.get_by_role("button", name="Đăng xuất").click()
+    await phone.wait_for_url(f"{field.url}/signout")
+    await expect(phone.locator("#signout-waiting")).to_have_text(
+        "Còn 1 mục (lượt thăm, điểm danh) chưa gửi. Chúng được giữ trên điện thoại này và sẽ được gửi khi bạn đăng nhập lại."
+    )
+    await expect(phone.locator("#signout-stored")).to_be_visible()
+    delete = phone.get_by_role("button", name="Xóa chúng và đăng xuất")
+    await delete.click()
+    await expect(phone.locator("#signout-discard button")).to_have_text(
+        "Chạm lần nữa để xóa 1 mục khỏi điện thoại này và đăng xuất"
+    )
+    await phone.get_by_role("button", name="Đăng xuất khỏi điện thoại này").click()
+    await phone.get_by_role("heading", name="Đã đăng xuất khỏi điện thoại này").wait_for()
+    await phone.screenshot(path=str(ARTIFACTS / "offline-signed-out.png"))
+
+    # The pages after it are phocap's own; the stored ones no longer open; the visit waits.
+    await phone.get_by_role("link", name="Đăng nhập").click()
+    await phone.get_by_text("Trang này chưa được tải về điện thoại.").wait_for()
+    await phone.goto(f"{field.url}/h/{token}")
+    await phone.get_by_text("Hộ này chưa được tải về điện thoại.").wait_for()
+    await phone.goto(f"{field.url}/queue")
+    await expect(phone.locator("#queue-parked")).to_contain_text("1 mục của một tài khoản khác")
+    assert await AuthSession.count() == 1 and await Visit.count() == 0
+
+    # With a signal the sign-out goes before the first page: that page is no longer signed in.
+    await field.network_back()
+    await phone.goto(f"{field.url}/villages")
+    await phone.wait_for_url(f"{field.url}/signin?next=/villages")
+    assert session not in await AuthSession.select(AuthSession.token_hash)
+    await send_sign_in(phone, "volunteer1")
+    await phone.wait_for_url(f"{field.url}/villages")
+    await field.wait_for_counter(0)
+    visits = await Visit.select(Visit.volunteer)
+    assert visits == [{"volunteer": world.users["volunteer1"]}]
+
+
+async def test_a_waiting_visit_goes_at_sign_out_only_with_a_second_tap(field: Field, world: World) -> None:
     phone = field.phone
     token = world.households["an"]
     await signed_in(field, token)
     await field.take_village_offline(world.villages["v1"])
     await field.network_lost()
     await field.record_visit_offline(token)
-    # Answered by a handler, not after the click: the question can come while the click still waits
-    # for the navigation the form would make, and that click would then wait for the answer for ever.
-    asked: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-
-    async def dismiss(dialog: Any) -> None:
-        asked.set_result(dialog.message)
-        await dialog.dismiss()
-
-    phone.once("dialog", dismiss)
     await phone.get_by_role("button", name="Đăng xuất").click()
-    assert await asyncio.wait_for(asked, 15) == (
-        "Còn 1 mục (lượt thăm, điểm danh) chưa gửi. Đăng xuất sẽ xóa chúng khỏi điện thoại này. Vẫn đăng xuất?"
+    await phone.wait_for_url(f"{field.url}/signout")
+    await phone.get_by_role("button", name="Xóa chúng và đăng xuất").click()
+    await phone.get_by_role(
+        "button", name="Chạm lần nữa để xóa 1 mục khỏi điện thoại này và đăng xuất"
+    ).click()
+    await phone.get_by_role("heading", name="Đã đăng xuất khỏi điện thoại này").wait_for()
+    await phone.goto(f"{field.url}/queue")
+    await expect(phone.locator("#queue-waiting")).to_have_text(
+        "Không có gì đang chờ gửi trên điện thoại này."
     )
-    await field.wait_for_counter(1)
-    assert await field.counter() == "1"
-    assert phone.url.endswith(f"/h/{token}/visit")
+    await expect(phone.locator("#queue-parked")).to_be_hidden()
+
+    await field.network_back()
+    await sign_in(phone, field.url, "volunteer1", next_url="/villages")
+    await phone.goto(f"{field.url}/queue")
+    await expect(phone.locator("#queue-waiting")).to_have_text(
+        "Không có gì đang chờ gửi trên điện thoại này."
+    )
+    assert await Visit.count() == 0
 
 
 async def test_a_search_without_a_signal_is_answered_by_the_page(field: Field, world: World) -> None:
@@ -806,3 +866,71 @@ async def test_attendees_kept_on_the_phone_show_on_the_class_page_as_pending_unt
     listed = await phone.locator("ol.attendees > li").all_inner_texts()
     assert len(listed) == 2 and "Trần Thị Bình" in listed[0] and "Chưa có trong danh sách hộ" in listed[1]
     assert await Attendance.count().where(Attendance.session == held[0]["id"]) == 2
+
+
+SIGN_IN_TO_SEND = "Phiên đăng nhập đã hết hạn: hãy đăng nhập lại để gửi các mục đang chờ"
+
+
+async def test_another_user_signing_in_to_send_parks_the_first_ones_visit_and_removes_their_copies(
+    field: Field, world: World
+) -> None:
+    """The shared phone (issue 25): volunteer1's session ends with a visit waiting; the village head
+    takes the phone and signs in through the phone's own "sign in to send" link (/signin?next=/queue).
+    volunteer1's pages go, the visit is never sent under the head's name nor open to their discard."""
+    phone = field.phone
+    token = world.households["an"]
+    await signed_in(field, token)
+    await field.take_village_offline(world.villages["v1"])
+    (first,) = [name for name in await phone.evaluate("caches.keys()") if name.startswith("phocap-user-")]
+    await field.network_lost()
+    await field.record_visit_offline(token)
+    await AuthSession.delete(force=True)
+    await field.network_back()
+    await phone.goto(f"{field.url}/queue")
+    await phone.get_by_role("link", name=SIGN_IN_TO_SEND).click()
+    assert phone.url == f"{field.url}/signin?next=%2Fqueue"
+
+    await send_sign_in(phone, "head1")
+    await phone.wait_for_url(f"{field.url}/queue")
+    await gone_from_phone(phone, first)
+    await expect(phone.locator("#queue-parked")).to_have_text(
+        "1 mục của một tài khoản khác đang chờ trên điện thoại này: chúng sẽ được gửi khi tài khoản đó đăng nhập lại."
+    )
+    await expect(phone.locator("#queue .queue-item")).to_have_count(0)
+    await phone.get_by_role("button", name="Gửi ngay").click()
+    await phone.wait_for_function("() => !document.getElementById('send-now').disabled")
+    assert await Visit.count() == 0
+
+    # The head signs out: the visit stays on the phone (it is not theirs to delete) until volunteer1
+    # signs in again, and is recorded as volunteer1's.
+    await phone.get_by_role("button", name="Đăng xuất").click()
+    await phone.wait_for_url(f"{field.url}/signout")
+    await expect(phone.locator("#signout-discard")).to_be_hidden()
+    await phone.get_by_role("button", name="Đăng xuất khỏi điện thoại này").click()
+    await phone.wait_for_url(f"{field.url}/signin")
+    await sign_in(phone, field.url, "volunteer1", next_url="/villages")
+    await field.wait_for_counter(0)
+    assert await Visit.select(Visit.volunteer) == [{"volunteer": world.users["volunteer1"]}]
+
+
+async def test_stored_pages_are_not_shown_once_the_server_said_the_session_is_over(
+    field: Field, world: World
+) -> None:
+    """A phone whose session ended (expired, the account closed by the ward office) keeps no way into
+    its stored pages: the first page seen without a session withdraws the grant; signing in again
+    brings it back."""
+    phone = field.phone
+    token = world.households["an"]
+    await signed_in(field, token)
+    await field.take_village_offline(world.villages["v1"])
+    await AuthSession.delete(force=True)
+    await phone.goto(f"{field.url}/h/{token}")  # the public page: no one signed in
+    await field.network_lost()
+    await phone.goto(f"{field.url}/h/{token}")
+    await phone.get_by_text("Hộ này chưa được tải về điện thoại.").wait_for()
+
+    await field.network_back()
+    await sign_in(phone, field.url, "volunteer1", next_url="/villages")
+    await field.network_lost()
+    await phone.goto(f"{field.url}/h/{token}")
+    await phone.get_by_role("status").filter(has_text="Không có mạng: đây là bản lưu").wait_for()

@@ -171,6 +171,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/schema/openapi.json"): 200,
     ("GET", "/schema/{path:str}"): 200,
     ("GET", "/signin"): 200,
+    ("GET", "/signout"): 200,
     ("GET", "/static/{file_path:path}"): 200,
     ("GET", "/sw.js"): 200,
     ("GET", "/villages"): 200,

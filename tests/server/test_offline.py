@@ -9,9 +9,11 @@ import gzip
 import json
 import logging
 import re
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 import brotli
 import pytest
@@ -23,6 +25,7 @@ from server.static import static_url
 from server.worker import static_files
 from surveys.core.clock import now
 from surveys.core.settings import Settings
+from surveys.reporting.offline import offline_grant, storage_key
 from surveys.tables import AuthSession, ClassSession, Visit, Ward
 from tests.conftest import BASE_URL, sign_in
 from tests.factories import PASSWORD, World, make_user
@@ -155,11 +158,16 @@ async def test_the_stored_pages_name_their_user_by_a_key_that_is_not_personal_da
     assert first is not None
     key = str(first["data-user"])
     assert len(key) == 20 and "volunteer1" not in key and str(world.users["volunteer1"]) != key
-    # The pages the phone keeps for anyone (shell) name no one.
-    shell = soup(await client.get("/queue"))
-    assert shell.body is not None and shell.body["data-user"] == ""
-    assert "Tài khoản volunteer1" not in shell.get_text()
+    # The shell pages name the user too (the worker learns from them who signed in), the sign-in page no one.
+    for path in ("/queue", "/signout", "/offline/saved", "/offline/missing?kind=signedout"):
+        shell = soup(await client.get(path)).body
+        assert shell is not None and shell["data-user"] == key, path
+    signin = soup(await client.get("/signin?next=/queue")).body
+    assert signin is not None and signin["data-user"] == ""
     await client.post("/signout", data={"_csrf_token": csrf})
+    # Drawn for nobody (as the worker precaches them), they name no one.
+    shell = soup(await client.get("/queue")).body
+    assert shell is not None and shell["data-user"] == ""
     await sign_in(client, "volunteer2")
     other = soup(await client.get("/villages")).body
     assert other is not None and other["data-user"] not in ("", key)
@@ -181,6 +189,54 @@ async def test_a_fresh_csrf_token_lets_the_queue_send_a_visit_kept_for_days(
     assert await Visit.count() == 1
 
 
+async def test_a_visit_kept_on_the_phone_for_one_user_is_never_recorded_under_another(
+    client: AsyncTestClient[Any], world: World, settings: Settings
+) -> None:
+    """The phone's queue sends each item with its user's key: with another user signed in (a shared
+    phone) the server refuses it with a problem body and records nothing."""
+    await sign_in(client, "head1")
+    token = world.households["dang"]
+    form = soup(await client.get(f"/h/{token}/visit")).find("form", class_="visit")
+    assert form is not None
+    values = {**form_values(form), "outcome": "nobody_home"}
+    fresh = (await client.get("/csrf")).json()["token"]
+    volunteer1 = storage_key(world.users["volunteer1"], settings.secret_key)
+    headers = {"x-csrftoken": fresh, "x-phocap-user": volunteer1}
+    response = await client.post(f"/h/{token}/visits", data=values, headers=headers, follow_redirects=False)
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 403 and "another account" in response.json()["title"]
+    assert await Visit.count() == 0
+    # The signed-in user's own key: recorded.
+    headers["x-phocap-user"] = storage_key(world.users["head1"], settings.secret_key)
+    response = await client.post(f"/h/{token}/visits", data=values, headers=headers, follow_redirects=False)
+    assert response.status_code == 303
+    assert await Visit.count() == 1
+
+
+async def test_each_signed_in_page_lets_the_phone_show_stored_pages_for_offline_days_and_no_other_does(
+    client: AsyncTestClient[Any], world: World, settings: Settings, clock_at: Callable[[datetime], None]
+) -> None:
+    at = datetime(2026, 12, 3, 20, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    clock_at(at)
+    await sign_in(client, "volunteer1")
+    body = soup(await client.get("/villages")).body
+    assert body is not None
+    key, expires, signature = str(body["data-grant"]).split(".")
+    assert key == body["data-user"] and len(signature) == 32
+    end = at + timedelta(days=settings.offline_days)
+    assert end <= datetime.fromtimestamp(int(expires) / 1000, UTC) < end + timedelta(minutes=1)
+    # Signed with the app's secret: another secret makes another grant.
+    other = dataclasses.replace(settings, secret_key="another-secret")
+    assert offline_grant(world.users["volunteer1"], other.secret_key, 7, at).split(".")[2] != signature
+    # The sign-in page and a page seen without a session grant nothing.
+    signin = soup(await client.get("/signin?next=/queue")).body
+    assert signin is not None and signin["data-grant"] == ""
+    await AuthSession.delete(force=True)
+    public = soup(await client.get(f"/h/{world.households['dang']}")).body
+    assert public is not None and public["data-user"] == "" and public["data-grant"] == ""
+
+
 async def test_sign_out_asks_the_browser_to_delete_what_it_stored(
     client: AsyncTestClient[Any], world: World
 ) -> None:
@@ -188,6 +244,36 @@ async def test_sign_out_asks_the_browser_to_delete_what_it_stored(
     response = await client.post("/signout", data={"_csrf_token": csrf}, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["clear-site-data"] == '"cache", "storage"'
+
+
+async def test_sign_out_keeps_the_phones_waiting_work_when_asked(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    """With visits waiting on the phone (`keep`), the browser is told to delete its cache, not its
+    storage (the queue); the session ends all the same."""
+    csrf = await sign_in(client, "volunteer1")
+    data = {"_csrf_token": csrf, "keep": "1"}
+    response = await client.post("/signout", data=data, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["clear-site-data"] == '"cache"'
+    assert await AuthSession.count() == 0
+
+
+async def test_a_sign_out_sent_late_by_the_phone_never_ends_another_users_session(
+    client: AsyncTestClient[Any], world: World, settings: Settings
+) -> None:
+    """A sign-out made without a signal reaches the server later, naming its user: if someone else has
+    signed in on the phone since, their session stays."""
+    await sign_in(client, "head1")
+    fresh = (await client.get("/csrf")).json()["token"]
+    headers = {
+        "x-csrftoken": fresh,
+        "x-phocap-user": storage_key(world.users["volunteer1"], settings.secret_key),
+    }
+    response = await client.post("/signout", data={"keep": "1"}, headers=headers, follow_redirects=False)
+    assert response.status_code == 403
+    assert await AuthSession.count() == 1
+    assert (await client.get("/villages")).status_code == 200
 
 
 async def visit_form_then_session_ends(client: AsyncTestClient[Any], token: str) -> dict[str, str]:
@@ -302,10 +388,12 @@ CSRF_TOKEN = re.compile(rb"\b[0-9a-f]{96}\b")  # a fresh nonce and its HMAC (ser
 
 
 def without_fresh_ids(body: bytes) -> bytes:
-    """A page without what each drawing of it makes afresh: its forms' client_id and its CSRF tokens
-    (a new nonce each time, so that no two compressed pages carry the same text: BREACH)."""
+    """A page without what each drawing of it makes afresh: its forms' client_id, its CSRF tokens
+    (a new nonce each time, so that no two compressed pages carry the same text: BREACH) and its
+    offline grant (OFFLINE_DAYS from the moment it was drawn)."""
     assert CSRF_TOKEN.search(body), "a signed-in page carries CSRF tokens"
     body = re.sub(rb'(name="client_id" value=")[^"]*"', rb'\1"', body)
+    body = re.sub(rb'( data-grant=")[^"]+"', rb'\1"', body)
     return CSRF_TOKEN.sub(b"CSRF", body)
 
 

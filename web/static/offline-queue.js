@@ -1,14 +1,18 @@
 // /queue: each visit or class attendance waiting on this phone (whose, time, state, and why the server has
 // not got it yet), the ones to review with a
 // link to the server's answer (the form with the volunteer's answers), and a discard button that
-// asks first. A class attendance (kind "attendance") says whom and which class; refused, it shows the
+// asks first; how many another account of this phone left waiting (parked: nothing of them shown).
+// A class attendance (kind "attendance") says whom and which class; refused, it shows the
 // server's reason and links to the class. Loaded by offline.js on that page only; `phone` is what offline.js shares.
 
 export default function queuePage(phone) {
   const section = document.getElementById("queue");
 
   async function list() {
-    const { entries = [] } = await phone.ask({ type: "list" });
+    const { entries = [], parked = 0 } = await phone.ask({ type: "list" });
+    const others = document.getElementById("queue-parked");
+    others.textContent = phone.fill(others.dataset.text, { n: parked });
+    others.hidden = parked === 0;
     for (const [listId, states] of [["queue-waiting", ["waiting", "signin"]], ["queue-review", ["review"]]]) {
       const shown = entries.filter((e) => states.includes(e.state)).sort((a, b) => a.id - b.id);
       document.getElementById(listId).replaceChildren(...(shown.length ? shown.map(item) : [empty()]));

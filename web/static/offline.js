@@ -146,12 +146,14 @@ function guardSignOut(form) {
   form.addEventListener("submit", async (event) => {
     if (form.dataset.cleared) return;
     event.preventDefault();
-    // A busy phone's worker may answer late: then the counter on the page (the worker's last count)
-    // decides, so waiting visits are never wiped without the question.
-    const status = await within(ask({ type: "status" }), 5000, null);
-    const counted = Number(document.getElementById("queue-count")?.dataset.count || 0);
-    const waiting = status ? status.waiting || 0 : counted;
-    if (waiting > 0 && !window.confirm(say("signout", { n: waiting }))) return;
+    // With work waiting or pages kept (the user's, or another account's waiting work), /signout says
+    // what becomes of them and asks. A worker that does not answer in time (busy) sends there too:
+    // waiting visits are never wiped without the question.
+    const status = await within(ask({ type: "signout" }), 5000, null);
+    if (!status || status.waiting || status.review || status.parked || status.stored) {
+      location.assign("/signout");
+      return;
+    }
     // Also done by the server's Clear-Site-Data; this is for browsers without it.
     await within(ask({ type: "clear" }), 2000, {});
     for (const key of Object.keys(localStorage)) if (key.startsWith("phocap:")) localStorage.removeItem(key);
@@ -172,7 +174,7 @@ async function start() {
     showCounts(event.data);
     relist?.();
   });
-  document.querySelectorAll('form[action="/signout"]').forEach(guardSignOut);
+  document.querySelectorAll('form[action="/signout"]:not([data-decided])').forEach(guardSignOut);
   document.getElementById("send-now")?.addEventListener("click", replay);
   window.addEventListener("online", replaySoon);
   const counts = await ask({ type: "hello" });
@@ -184,6 +186,8 @@ async function start() {
   // household, its visit form, a village's list): drawn again whenever the queue changes.
   const queue = document.querySelector("#queue[data-script], #attendance-pending[data-script], #waiting-texts[data-script]");
   if (queue) relist = (await import(queue.dataset.script)).default(phone);
+  const signOut = document.querySelector("#signout[data-script]");
+  if (signOut) await (await import(signOut.dataset.script)).default(phone);
   if (counts.waiting) await replay();
 }
 
