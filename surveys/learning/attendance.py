@@ -20,6 +20,7 @@ from surveys.core.rows import newest_per_member
 from surveys.core.text import fold
 from surveys.core.validation import FieldError, InvalidInput, parse
 from surveys.core.work_time import saved_at_errors, time_made
+from surveys.learning.learned import unmark_learned
 from surveys.learning.schemas import AttendanceCreate, AttendeeOut
 from surveys.people.access import visible_village_ids
 from surveys.people.accounts import Actor
@@ -150,8 +151,11 @@ async def mark_learned(member: dict[str, Any], uses_ai: bool, held: Before | Non
 async def remove_attendance(
     session: dict[str, Any], attendance_id: int, actor: Actor, client_addr: str = ""
 ) -> None:
-    """Take back an attendance recorded by mistake (the member's answers stay as a visit would see them)."""
+    """Take back an attendance recorded by mistake: the member's "took part in learning" is derived again
+    from what remains (`unmark_learned`)."""
+    member = await _attendee(session, attendance_id)
     async with write_transaction():
+        held = await households_changing([member["household"]]) if member is not None else None
         deleted = (
             await Attendance.delete()
             .where((Attendance.id == attendance_id) & (Attendance.session == session["id"]))
@@ -159,6 +163,8 @@ async def remove_attendance(
         )
         if not deleted:
             raise LookupError(attendance_id)
+        if member is not None:
+            await unmark_learned(member, held)
         await audit(
             "class.attendance_removed",
             "class",
@@ -167,6 +173,14 @@ async def remove_attendance(
             {"attendance": attendance_id},
             client_addr,
         )
+
+
+async def _attendee(session: dict[str, Any], attendance_id: int) -> dict[str, Any] | None:
+    """The register member (id, household) of the class's attendance, None for a walk-in or no such row."""
+    row = await Attendance.select(
+        Attendance.member.as_alias("id"), Attendance.member._.household.as_alias("household")
+    ).where((Attendance.id == attendance_id) & (Attendance.session == session["id"])).first()  # fmt: skip
+    return row if row is not None and row["id"] is not None else None
 
 
 async def class_attendees(session_id: int, actor: Actor, ward_id: int) -> list[dict[str, Any]]:
