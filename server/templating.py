@@ -16,6 +16,7 @@ from surveys.core.i18n import current_locale, format_date, format_datetime, gett
 from surveys.core.settings import Settings
 from surveys.learning import words as learning_words
 from surveys.reporting.offline import offline_grant, storage_key
+from surveys.survey.status import visit_fact
 
 
 def configure(env: Environment, settings: Settings) -> None:
@@ -55,6 +56,7 @@ def configure(env: Environment, settings: Settings) -> None:
         "MIN_LEARNERS": learning_words.MIN_LEARNERS,
         # A submission id for each form drawn (a class, an attendee): a retried post is recorded once.
         "new_client_id": lambda: str(uuid.uuid4()),
+        "visit_fact": visit_fact,
         "base_url": settings.base_url.rstrip("/"),
         "offline_days": settings.offline_days,
         "offline_retry_seconds": settings.offline_retry_seconds,

@@ -31,7 +31,13 @@ from surveys.reporting.periodic import (
     province_period_report,
     ward_period_report,
 )
-from surveys.reporting.periods import Period, current_quarter, named_period, period_between, period_choices
+from surveys.reporting.periods import (
+    Period,
+    latest_ended_quarter,
+    named_period,
+    period_between,
+    period_choices,
+)
 from surveys.reporting.reminders import parse_due, save_report_due
 from surveys.reporting.schemas import PeriodReportOut
 
@@ -90,7 +96,7 @@ async def area_report_page(
     """The period chooser and, once a period is chosen, the report laid out as an A4 document."""
     values = {"period": period or "", "from": first or "", "to": last or ""}
     if not (period or first or last):
-        values.update(period=current_quarter(local_now().date()).name)
+        values.update(period=latest_ended_quarter(local_now().date()).name)
         return page(request, "reports.html", document=None, **_chooser(area, values, {}))
     try:
         chosen = chosen_period(period, first, last)

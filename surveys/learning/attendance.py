@@ -20,6 +20,7 @@ from surveys.core.rows import newest_per_member
 from surveys.core.text import fold
 from surveys.core.validation import FieldError, InvalidInput, ReusedClientId, parse
 from surveys.core.work_time import saved_at_errors, time_made
+from surveys.learning.learned import unmark_learned
 from surveys.learning.schemas import AttendanceCreate, AttendeeOut
 from surveys.people.access import check_writes_within, visible_village_ids
 from surveys.people.accounts import Actor
@@ -166,20 +167,17 @@ async def mark_learned(member: dict[str, Any], uses_ai: bool, held: Before | Non
 async def remove_attendance(
     session: dict[str, Any], attendance_id: int, actor: Actor, client_addr: str = ""
 ) -> None:
-    """Take back an attendance recorded by mistake (the member's answers stay as a visit would see them):
-    a member's by those who may write to their village, a walk-in's by those who may write to the class's
-    (OutOfArea otherwise)."""
+    """Take back an attendance recorded by mistake: a member's by those who may write to their village, a
+    walk-in's by those who may write to the class's (OutOfArea otherwise). The member's "took part in
+    learning" is derived again from what remains (`unmark_learned`)."""
+    found = await _attendance(session, attendance_id)
+    if found is None:
+        raise LookupError(attendance_id)
+    is_member = found["id"] is not None
+    await check_writes_within(actor, found["village"] if is_member else session["village"])
+    member = found if is_member else None
     async with write_transaction():
-        row = (
-            await Attendance.select(
-                Attendance.member, Attendance.member._.household._.village.as_alias("village")
-            )
-            .where((Attendance.id == attendance_id) & (Attendance.session == session["id"]))
-            .first()
-        )
-        if row is None:
-            raise LookupError(attendance_id)
-        await check_writes_within(actor, row["village"] if row["member"] is not None else session["village"])
+        held = await households_changing([member["household"]]) if member is not None else None
         deleted = (
             await Attendance.delete()
             .where((Attendance.id == attendance_id) & (Attendance.session == session["id"]))
@@ -187,6 +185,8 @@ async def remove_attendance(
         )
         if not deleted:
             raise LookupError(attendance_id)
+        if member is not None:
+            await unmark_learned(member, held)
         await audit(
             "class.attendance_removed",
             "class",
@@ -195,6 +195,20 @@ async def remove_attendance(
             {"attendance": attendance_id},
             client_addr,
         )
+
+
+async def _attendance(session: dict[str, Any], attendance_id: int) -> dict[str, Any] | None:
+    """The class's attendance: its register member (`id`, None for a walk-in), the member's household and
+    village; None when the class has no such row."""
+    return await (
+        Attendance.select(
+            Attendance.member.as_alias("id"),
+            Attendance.member._.household.as_alias("household"),
+            Attendance.member._.household._.village.as_alias("village"),
+        )
+        .where((Attendance.id == attendance_id) & (Attendance.session == session["id"]))
+        .first()
+    )
 
 
 async def class_attendees(session_id: int, actor: Actor, ward_id: int) -> list[dict[str, Any]]:

@@ -148,6 +148,8 @@ def _document(report: PeriodReport) -> Document:
         recipient = gettext("Ministry of Science and Technology")
     tables = [_figures_table(report), _activity_table(report), _priority_table(report),
               _households_table(report), _citizens_table(report)]  # fmt: skip
+    if report.not_started:
+        tables.append(_not_started_table(report))
     if report.learning:
         tables.append(_classes_table(report.learning))
     if report.official:
@@ -233,6 +235,16 @@ def _classes_table(f: LearningFigures) -> DocTable:
     return DocTable(gettext("Table 6. Classes, help and the digital team"), headers, rows)
 
 
+def _not_started_table(report: PeriodReport) -> DocTable:
+    """A province's wards with no households in phocap at the period's end: named apart, not as rows
+    of zeros in the other tables (the total still holds them, with nothing to add)."""
+    rows: list[list[Cell]] = [[line.name, line.code] for line in report.not_started]
+    headers = [gettext("Commune/ward"), gettext("Ward code")]
+    return DocTable(
+        gettext("Table 6. Communes and wards not started (no households in phocap)"), headers, rows
+    )
+
+
 def _part_word(report: PeriodReport) -> str:
     return gettext("Village") if report.area == "ward" else gettext("Commune/ward")
 
@@ -243,7 +255,7 @@ def _activity_table(report: PeriodReport) -> DocTable:
     rows: list[list[Cell]] = [
         [line.name, line.activity.visits, line.activity.first_visits, line.activity.newly_covered,
          line.activity.volunteers]
-        for line in [*report.lines, _total_line(report)]
+        for line in [*report.parts, _total_line(report)]
     ]  # fmt: skip
     return DocTable(gettext("Table 2. Activity during the period"), headers, rows, by_part=True)
 
@@ -294,7 +306,7 @@ def _per_part(report: PeriodReport, caption: str, columns: tuple[str, ...]) -> D
     def cells(standing: Standing) -> list[Cell]:
         return [getattr(standing, c) for c in columns]
 
-    rows: list[list[Cell]] = [[line.name, *cells(line.end)] for line in [*report.lines, _total_line(report)]]
+    rows: list[list[Cell]] = [[line.name, *cells(line.end)] for line in [*report.parts, _total_line(report)]]
     return DocTable(caption, [_part_word(report), *[_short(c) for c in columns]], rows, by_part=True)
 
 

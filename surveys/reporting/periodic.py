@@ -17,7 +17,7 @@ from surveys.reporting.history import Activity, Standing, activity_between, acti
 from surveys.reporting.learning import LearningFigures, learning_figures
 from surveys.reporting.official import Official, figures_for_period
 from surveys.reporting.periods import Period
-from surveys.reporting.province import rule_groups
+from surveys.reporting.province import rule_groups, ward_started
 from surveys.reporting.reports import ward_rules
 from surveys.reporting.schemas import PeriodClassesOut, PeriodFigure, PeriodLine, PeriodReportOut
 from surveys.reporting.targets import Targets, targets_for
@@ -130,6 +130,19 @@ class PeriodReport:
     official: dict[str, Official] = field(default_factory=dict)
     # A ward's classes, help and team in the period, as its dashboard counts them (None: a province's).
     learning: LearningFigures | None = None
+
+    @property
+    def parts(self) -> list[Line]:
+        """The lines the report's tables show one by one: a ward's villages, a province's started wards."""
+        return [line for line in self.lines if line not in self.not_started]
+
+    @property
+    def not_started(self) -> list[Line]:
+        """A province's wards not started at the period's end (`ward_started`: no households), grouped
+        apart as its dashboard does; none for a ward's report."""
+        if self.area != "province":
+            return []
+        return [line for line in self.lines if not ward_started(line.end.households)]
 
     def figures(self) -> list[Figure]:
         """The total's indicators against the targets."""

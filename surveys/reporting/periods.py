@@ -110,6 +110,8 @@ def period_choices(today: date, years: int = 2, upcoming: bool = False) -> list[
     return choices
 
 
-def current_quarter(today: date) -> Period:
-    """The quarter holding `today`."""
-    return named_period(f"{today.year}-Q{(today.month - 1) // 3 + 1}")
+def latest_ended_quarter(today: date) -> Period:
+    """The last quarter that ended before `today` (the report page opens on it: the one to report on)."""
+    current = named_period(f"{today.year}-Q{(today.month - 1) // 3 + 1}")
+    day = current.first - timedelta(days=1)
+    return named_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")

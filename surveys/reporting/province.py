@@ -42,6 +42,12 @@ SHOWS: tuple[str, ...] = ("all", "behind", "started", "not_started")
 TREND_WEEKS = 12
 
 
+def ward_started(households: int) -> bool:
+    """Whether a ward uses phocap: it has households in its register. One that has none is "not
+    started" (chưa triển khai), never 0%: the province's dashboard and its periodic report both say so."""
+    return households > 0
+
+
 @dataclass(frozen=True)
 class WardLine:
     """A ward of the province: its indicators today, its targets, the week's change, its activity."""
@@ -58,9 +64,8 @@ class WardLine:
 
     @property
     def started(self) -> bool:
-        """Whether the ward uses phocap: it has households in its register. One that has none is
-        "not started", never 0%."""
-        return self.indicators.households > 0
+        """Whether the ward uses phocap (`ward_started`)."""
+        return ward_started(self.indicators.households)
 
     def met(self, indicator: str) -> bool | None:
         """Whether the indicator reaches the ward's target (None: no target, or not started)."""

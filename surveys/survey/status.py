@@ -8,7 +8,9 @@ from typing import Any, Protocol
 
 from surveys import schemas
 from surveys.core.clock import this_year
+from surveys.core.i18n import N_, format_date, gettext
 from surveys.core.rows import Row
+from surveys.core.settings import get_settings
 from surveys.register.consent import consent_current
 from surveys.survey.criteria import (
     CoverageRules,
@@ -125,3 +127,19 @@ def status_out(status: StatusLike) -> schemas.Status:
         members_without_vneid=status.members_without_vneid,
         members_without_bank=status.members_without_bank,
     )
+
+
+# What the household page says of its visits, by the latest visit's outcome when none was completed yet.
+VISITED = N_("Visited")
+NOT_VISITED = N_("Not visited yet")
+NOBODY_HOME = N_("Nobody home (%(date)s)")
+
+
+def visit_fact(h: schemas.Household) -> str:
+    """The household's visit fact in the current language: "Visited" once a visit was completed;
+    before that, "Nobody home (06/12/2026)" when the latest visit found nobody, else "Not visited yet"."""
+    if h.status.visited:
+        return gettext(VISITED)
+    if h.last_outcome == "nobody_home" and h.last_visit_at is not None:
+        return gettext(NOBODY_HOME) % {"date": format_date(h.last_visit_at, get_settings().timezone)}
+    return gettext(NOT_VISITED)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import zxingcpp
 from litestar.testing import AsyncTestClient
@@ -320,3 +323,23 @@ async def test_a_visit_is_checked_against_the_rules_once(
     assert response.status_code == 200
     assert await Visit.count() == 1
     assert len(calls) == 1
+
+
+async def test_a_household_whose_last_visit_found_nobody_home_says_so_with_the_day(
+    client: AsyncTestClient[Any], world: World, clock_at: Callable[[datetime], None]
+) -> None:
+    # 00:30 on 07/12 in Vietnam is still 06/12 in UTC: the day shown is Vietnam's.
+    clock_at(datetime(2026, 12, 7, 0, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))
+    await sign_in(client, "volunteer1")
+    token = world.households["an"]
+    await record_visit_through_the_form(client, token, {"outcome": "nobody_home"})
+    page = soup(await client.get(f"/h/{token}"))
+    facts = [li.text.strip() for li in page.select("#status .facts li")]
+    assert facts[0] == "Không gặp (07/12/2026)"
+    # Said once: not again among the reasons still to do.
+    assert [r.text for r in page.select("#status .reason")] == []
+    # A completed visit afterwards: visited, whatever came before.
+    await record_visit_through_the_form(client, token, {"outcome": "done", "consent": "on"})
+    page = soup(await client.get(f"/h/{token}"))
+    visited = page.select_one("#status .facts li")
+    assert visited is not None and visited.text.strip() == "Đã đến thăm"

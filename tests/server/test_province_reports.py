@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import docx
 import openpyxl
@@ -246,3 +248,75 @@ def test_the_command_line_writes_the_provinces_report_file(
         assert unknown.exit_code == 2 and "no province with code 99" in unknown.output
     finally:
         get_settings.cache_clear()
+
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@pytest.mark.parametrize(
+    ("moment", "opens_on"),
+    [
+        (datetime(2026, 12, 6, 10, 0, tzinfo=VIETNAM), "2026-Q3"),
+        (datetime(2027, 1, 1, 0, 30, tzinfo=VIETNAM), "2026-Q4"),
+        (datetime(2026, 3, 31, 23, 59, tzinfo=VIETNAM), "2025-Q4"),
+    ],
+)
+async def test_the_province_report_chooser_opens_on_the_latest_ended_quarter(
+    client: AsyncTestClient[Any],
+    world: World,
+    clock_at: Callable[[datetime], None],
+    moment: datetime,
+    opens_on: str,
+) -> None:
+    await two_provinces(world)
+    clock_at(moment)
+    await sign_in(client, "province")
+    chooser = soup(await client.get("/provinces/19/reports"))
+    chosen = chooser.select("select#period option[selected]")
+    assert [o["value"] for o in chosen] == [opens_on]
+    assert chooser.select_one("article.a4") is None
+
+
+async def test_the_provinces_report_groups_the_wards_not_started_in_the_page_the_word_file_and_the_workbook(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await two_provinces(world)
+    await make_ward("05800", "Xã Võ Nhai", "19")  # no household in phocap: not started
+    await sign_in(client, "province")
+    dashboard = soup(await client.get("/provinces/19"))
+    idle = dashboard.select_one("details.idle-wards")
+    assert idle is not None and "Xã Võ Nhai" in idle.get_text(" ", strip=True)
+
+    report = soup(await client.get("/provinces/19/reports", params={"period": "2025-Q3"})).select_one(
+        "article.a4"
+    )
+    assert report is not None
+    tables = report.select("table.doc-table")
+    for table in (tables[1], tables[3], tables[4]):  # activity, households, citizens: started wards only
+        assert [row[0] for row in rows_of(table)] == ["Xã Phong Quang", "Xã Đồng Hỷ", "Toàn tỉnh"]
+    caption = tables[5].select_one("caption")
+    assert caption is not None
+    assert caption.text == "Bảng 6. Xã, phường chưa triển khai (chưa có hộ nào trên phocap)"
+    assert rows_of(tables[5]) == [["Xã Võ Nhai", "05800"]]
+
+    word = docx.Document(io.BytesIO((await client.get("/provinces/19/reports.docx", params=Q3)).content))
+    assert [c.text for c in word.tables[4].columns[0].cells] == [
+        "Xã/Phường",
+        "Xã Phong Quang",
+        "Xã Đồng Hỷ",
+        "Toàn tỉnh",
+    ]
+    assert [[c.text for c in row.cells] for row in word.tables[6].rows] == [
+        ["Xã/Phường", "Mã xã"],
+        ["Xã Võ Nhai", "05800"],
+    ]
+    assert "Bảng 6. Xã, phường chưa triển khai (chưa có hộ nào trên phocap)" in [
+        p.text for p in word.paragraphs
+    ]
+
+    book = openpyxl.load_workbook(
+        io.BytesIO((await client.get("/provinces/19/reports.xlsx", params=Q3)).content)
+    )
+    assert book.sheetnames == ["Bảng 1", "Bảng 2", "Bảng 3", "Bảng 4", "Bảng 5", "Bảng 6"]
+    assert all(row[0] != "Xã Võ Nhai" for row in book["Bảng 4"].iter_rows(values_only=True))
+    assert ("Xã Võ Nhai", "05800") in list(book["Bảng 6"].iter_rows(values_only=True))

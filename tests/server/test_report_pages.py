@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import docx
 import openpyxl
@@ -323,3 +325,29 @@ def test_the_command_line_writes_the_report_file(
         )
     finally:
         get_settings.cache_clear()
+
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@pytest.mark.parametrize(
+    ("moment", "opens_on"),
+    [
+        (datetime(2026, 12, 6, 10, 0, tzinfo=VIETNAM), "2026-Q3"),
+        (datetime(2027, 1, 1, 0, 30, tzinfo=VIETNAM), "2026-Q4"),
+        (datetime(2026, 3, 31, 23, 59, tzinfo=VIETNAM), "2025-Q4"),
+    ],
+)
+async def test_the_ward_report_chooser_opens_on_the_latest_ended_quarter(
+    client: AsyncTestClient[Any],
+    world: World,
+    clock_at: Callable[[datetime], None],
+    moment: datetime,
+    opens_on: str,
+) -> None:
+    clock_at(moment)
+    await sign_in(client, "ward")
+    chooser = soup(await client.get("/wards/01849/reports"))
+    chosen = chooser.select("select#period option[selected]")
+    assert [o["value"] for o in chosen] == [opens_on]
+    assert chooser.select_one("article.a4") is None

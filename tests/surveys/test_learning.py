@@ -19,6 +19,7 @@ from surveys.learning.attendance import (
     member_classes,
     parse_attendance,
     record_attendance,
+    remove_attendance,
 )
 from surveys.learning.classes import (
     ClassConflict,
@@ -37,6 +38,7 @@ from surveys.register.households import household_by_token
 from surveys.register.register import merge_households
 from surveys.survey.help import member_help
 from surveys.survey.status import household_detail
+from surveys.survey.visits import parse_visit, record_visit
 from surveys.tables import Attendance, ClassSession, Help, Member
 from tests.factories import World
 
@@ -159,6 +161,62 @@ async def test_attending_marks_took_part_in_learning_and_feeds_the_digital_famil
     assert member.skills["learned"] and member.uses_ai == "yes"
     attended = await member_classes([an])
     assert [c["starts_at"] for c in attended[an]] == [session["starts_at"]]
+
+
+async def _digital_but_for_learning(world: World) -> int:
+    """Nguyễn Văn An, whose household lacks only his "took part in learning" to be a digital family."""
+    an = await _member(world, "Nguyễn Văn An")
+    await Member.update(
+        {Member.skill_understands: True, Member.skill_uses_services: True, Member.skill_guides_others: True}
+    ).where(Member.id == an)
+    return an
+
+
+async def _digital_family(world: World) -> bool:
+    row = await household_by_token(world.households["an"])
+    assert row is not None
+    return (await household_detail(row)).status.digital_family
+
+
+async def test_taking_back_the_only_attendance_ends_a_digital_family_it_made(world: World) -> None:
+    from tests.surveys.test_village_counts import _recount, _stored
+
+    an = await _digital_but_for_learning(world)
+    first, second = await _class(world, days_ago=2), await _class(world)
+    mistaken = [await _attend(world, s, member=an) for s in (first, second)]
+    assert await _digital_family(world)
+    officer = await _actor(world, "ward")
+    await remove_attendance(first, mistaken[0].id, officer)
+    # The other class still counts.
+    assert await _digital_family(world)
+    before = await household_by_token(world.households["an"])
+    await remove_attendance(second, mistaken[1].id, officer)
+    after = await household_by_token(world.households["an"])
+    assert before is not None and after is not None and after.version == before.version + 1
+    detail = await household_detail(after)
+    assert not detail.status.digital_family
+    assert not next(m for m in detail.members if m.id == an).skills["learned"]
+    assert await _stored() == await _recount()
+
+
+async def test_taking_back_an_attendance_keeps_learning_the_latest_visit_answered(world: World) -> None:
+    from tests.surveys.test_village_counts import _recount, _stored
+
+    an = await _digital_but_for_learning(world)
+    row = await household_by_token(world.households["an"])
+    assert row is not None
+    members = await Member.select().where((Member.household == row.id) & Member.removed.eq(False))
+    answers = [{"id": m["id"], "full_name": m["full_name"], "birth_year": m["birth_year"], "is_head": m["is_head"],
+                "skill_learned": m["id"] == an, "skill_understands": True, "skill_uses_services": True,
+                "skill_guides_others": True} for m in members]  # fmt: skip
+    body = {"client_id": str(uuid.uuid4()), "outcome": "done", "household_version": row.version,
+            "household": {"consent": True}, "members": answers}  # fmt: skip
+    await record_visit(row, parse_visit(body), await _actor(world, "volunteer1"))
+    session = await _class(world)
+    mistaken = await _attend(world, session, member=an)
+    await remove_attendance(session, mistaken.id, await _actor(world, "ward"))
+    assert await _digital_family(world)
+    assert await _stored() == await _recount()
 
 
 async def test_an_attendee_twice_a_future_class_and_an_untaught_topic_are_refused(world: World) -> None:
