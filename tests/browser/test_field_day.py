@@ -35,10 +35,9 @@ async def test_a_day_in_the_field_without_a_signal(field: Field, world: World) -
     village = f"{field.url}/villages/{world.villages['v1']}"
     await visit_an(world)  # An's household covered, the others not
     tokens = await _more_households(world, 55)  # 57 households: more than the 50 a page once held
-    far = tokens[54]  # PQ-01-0154, "Lò Văn 54": beyond the first 50 rows in every order
-    ((far_id,),) = [
-        tuple(r.values()) for r in await Household.select(Household.id).where(Household.token == far)
-    ]
+    far = tokens[54]  # PQ-01-0154, "Lò Văn 54": beyond the list's first 50 rows
+    (far_row,) = await Household.select(Household.id).where(Household.token == far)
+    far_id = far_row["id"]
 
     # At the village hall, with a signal: the volunteer signs in and downloads the village.
     await signed_in(field, world.households["an"])
