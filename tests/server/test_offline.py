@@ -246,6 +246,16 @@ async def test_sign_out_asks_the_browser_to_delete_what_it_stored(
     assert response.headers["clear-site-data"] == '"cache", "storage"'
 
 
+async def test_the_sign_out_page_offers_a_way_back_to_a_volunteer_who_tapped_it_by_mistake(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "volunteer1")
+    page = soup(await client.get("/signout"))
+    back = page.find("a", string="Ở lại, không đăng xuất")
+    assert back is not None and back["href"] == "/"
+    assert await AuthSession.count() == 1  # opening the page signs no one out
+
+
 async def test_sign_out_keeps_the_phones_waiting_work_when_asked(
     client: AsyncTestClient[Any], world: World
 ) -> None:
