@@ -69,7 +69,7 @@ from server.views.reports import (
     ReportApiController,
     ReportController,
 )
-from server.views.team import PasswordController, TeamController
+from server.views.staff import PasswordController, StaffController, StaffOldPathController
 from server.views.thresholds import ThresholdsController
 from server.views.villages import StickerController, VillageController
 from server.views.wards import WardController
@@ -169,7 +169,8 @@ def create_app(settings: Settings | None = None, background: Background | None =
             OfficialController,
             DigestController,
             ProfileController,
-            TeamController,
+            StaffController,
+            StaffOldPathController,
             ClassController,
             ClassTopicController,
             DigitalTeamController,

@@ -27,7 +27,7 @@ from surveys.learning.team_manage import (
 )
 from surveys.people.access import allowed, keeps_team_of
 from surveys.people.accounts import Actor
-from surveys.people.team import ward_team
+from surveys.people.staff import ward_staff
 from surveys.register.places import ward_villages
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -98,7 +98,7 @@ class DigitalTeamController(Controller):
         manage: dict[str, Any] = {}
         if keeps:
             manage = {"villages": await _kept_villages(request.user, ward_id),
-                      "accounts": await ward_team(ward_id), "can_keep_ward": keeps_team_of(request.user, None)}  # fmt: skip
+                      "accounts": await ward_staff(ward_id), "can_keep_ward": keeps_team_of(request.user, None)}  # fmt: skip
         values = context.pop("values", None) or {**member, "version": member["version"]}
         return ward_page(
             request,
