@@ -22,8 +22,8 @@ from litestar.template.config import TemplateConfig
 from server import templating
 from server.access_log import AccessLogMiddleware
 from server.api import ApiController, SessionController, healthz
+from server.api_digital_team import DigitalTeamApiController
 from server.api_learning import ClassApiController, HelpApiController
-from server.api_team import TeamApiController
 from server.auth import (
     IdentifyMiddleware,
     PasswordChangeRequired,
@@ -179,7 +179,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             ApiController,
             ClassApiController,
             HelpApiController,
-            TeamApiController,
+            DigitalTeamApiController,
             healthz,
             static_file,
         ],
