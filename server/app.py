@@ -24,6 +24,7 @@ from server.access_log import AccessLogMiddleware
 from server.api import ApiController, SessionController, healthz
 from server.api_digital_team import DigitalTeamApiController
 from server.api_learning import ClassApiController, HelpApiController
+from server.api_reports import ProvinceReportApiController, ReportApiController
 from server.auth import (
     IdentifyMiddleware,
     PasswordChangeRequired,
@@ -63,12 +64,7 @@ from server.views.offline import OfflineController
 from server.views.privacy import PrivacyController
 from server.views.provinces import ProvinceController
 from server.views.register import RegisterController
-from server.views.reports import (
-    ProvinceReportApiController,
-    ProvinceReportController,
-    ReportApiController,
-    ReportController,
-)
+from server.views.reports import ProvinceReportController, ReportController
 from server.views.staff import PasswordController, StaffController, StaffOldPathController
 from server.views.thresholds import ThresholdsController
 from server.views.villages import StickerController, VillageController
