@@ -107,7 +107,7 @@ class DigitalTeamController(Controller):
         values = context.pop("values", None) or {**member, "version": member["version"]}
         return ward_page(
             request,
-            "team_member.html",
+            "digital_team_member.html",
             status_code=context.pop("status_code", 200),
             t=member,
             can_manage=keeps,
