@@ -22,7 +22,6 @@ from surveys.learning.classes import (
     update_class,
     ward_class,
 )
-from surveys.learning.help_api import help_out, household_help, parse_help
 from surveys.learning.pages import month_view, planner_villages
 from surveys.learning.schemas import (
     AttendanceCreate,
@@ -30,11 +29,10 @@ from surveys.learning.schemas import (
     ClassCreate,
     ClassOut,
     ClassUpdate,
-    HelpCreate,
-    HelpOut,
 )
 from surveys.people.accounts import Actor
-from surveys.survey.help import record_help
+from surveys.survey.help import help_out, household_help, parse_help, record_help
+from surveys.survey.schemas import HelpCreate, HelpOut
 
 
 class ClassApiController(Controller):

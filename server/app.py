@@ -22,8 +22,9 @@ from litestar.template.config import TemplateConfig
 from server import templating
 from server.access_log import AccessLogMiddleware
 from server.api import ApiController, SessionController, healthz
+from server.api_digital_team import DigitalTeamApiController
 from server.api_learning import ClassApiController, HelpApiController
-from server.api_team import TeamApiController
+from server.api_reports import ProvinceReportApiController, ReportApiController
 from server.auth import (
     IdentifyMiddleware,
     PasswordChangeRequired,
@@ -63,13 +64,8 @@ from server.views.offline import OfflineController
 from server.views.privacy import PrivacyController
 from server.views.provinces import ProvinceController
 from server.views.register import RegisterController
-from server.views.reports import (
-    ProvinceReportApiController,
-    ProvinceReportController,
-    ReportApiController,
-    ReportController,
-)
-from server.views.team import PasswordController, TeamController
+from server.views.reports import ProvinceReportController, ReportController
+from server.views.staff import PasswordController, StaffController, StaffOldPathController
 from server.views.thresholds import ThresholdsController
 from server.views.villages import StickerController, VillageController
 from server.views.wards import WardController
@@ -169,7 +165,8 @@ def create_app(settings: Settings | None = None, background: Background | None =
             OfficialController,
             DigestController,
             ProfileController,
-            TeamController,
+            StaffController,
+            StaffOldPathController,
             ClassController,
             ClassTopicController,
             DigitalTeamController,
@@ -178,7 +175,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             ApiController,
             ClassApiController,
             HelpApiController,
-            TeamApiController,
+            DigitalTeamApiController,
             healthz,
             static_file,
         ],

@@ -1,4 +1,4 @@
-"""Query parameters shared by the coverage pages and the API, with their limits (OpenAPI shows them)."""
+"""Query parameters shared by the pages and the API, with their limits (OpenAPI shows them)."""
 
 from __future__ import annotations
 
@@ -13,3 +13,6 @@ PageNo = Annotated[int, QueryParameter(name="page", ge=1, le=100_000)]
 # A yes/no query parameter: `true` or `false`, nothing else (Litestar alone would also take 1, 0, True…:
 # one spelling, so a link and its bookmark mean one thing).
 Flag = Annotated[Literal["true", "false"], QueryParameter(description="`true` or `false`, nothing else.")]
+# A report's days (`/wards/{code}/reports`, its files and `/api/wards/{code}/reports`; the province's too).
+From = Annotated[str | None, QueryParameter(name="from", max_length=20, description="First day, YYYY-MM-DD.")]
+To = Annotated[str | None, QueryParameter(name="to", max_length=20, description="Last day, YYYY-MM-DD.")]

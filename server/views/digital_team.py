@@ -15,19 +15,24 @@ from server.views.classes import _errors
 from server.views.render import ward_page
 from surveys.core.validation import FieldError, InvalidInput
 from surveys.learning.attendance import find_attendees
-from surveys.learning.schemas import TeamMemberUpdate
-from surveys.learning.team import mentoring_gaps, parse_team_member, team_member_of_ward, ward_digital_team
-from surveys.learning.team_manage import (
-    TeamConflict,
+from surveys.learning.digital_team import (
+    mentoring_gaps,
+    parse_team_member,
+    team_member_of_ward,
+    ward_digital_team,
+)
+from surveys.learning.digital_team_manage import (
+    DigitalTeamConflict,
     assign_learner_in_area,
     create_team_member,
     set_team_member_active,
     unassign_learner,
     update_team_member,
 )
+from surveys.learning.schemas import TeamMemberUpdate
 from surveys.people.access import allowed, keeps_team_of
 from surveys.people.accounts import Actor
-from surveys.people.team import ward_team
+from surveys.people.staff import ward_staff
 from surveys.register.places import ward_villages
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -98,11 +103,11 @@ class DigitalTeamController(Controller):
         manage: dict[str, Any] = {}
         if keeps:
             manage = {"villages": await _kept_villages(request.user, ward_id),
-                      "accounts": await ward_team(ward_id), "can_keep_ward": keeps_team_of(request.user, None)}  # fmt: skip
+                      "accounts": await ward_staff(ward_id), "can_keep_ward": keeps_team_of(request.user, None)}  # fmt: skip
         values = context.pop("values", None) or {**member, "version": member["version"]}
         return ward_page(
             request,
-            "team_member.html",
+            "digital_team_member.html",
             status_code=context.pop("status_code", 200),
             t=member,
             can_manage=keeps,
@@ -150,7 +155,7 @@ class DigitalTeamController(Controller):
             return await self._show(
                 request, team_id, edit_errors=_errors(exc.errors), values=raw, status_code=422
             )
-        except TeamConflict:
+        except DigitalTeamConflict:
             values = {**raw, "version": current["version"]}
             return await self._show(request, team_id, conflict=True, status_code=409, values=values)
         return Redirect(f"/wards/{code}/digital-team/{team_id}", status_code=303)

@@ -1,6 +1,7 @@
 """Periodic reports of a ward or a province: choose a quarter, a half-year, a year or any range; see
-the printable A4 report; download it as an editable Word file or as a workbook; the same numbers as
-JSON for the API. One set of functions serves both areas; a `ReportArea` says what differs."""
+the printable A4 report; download it as an editable Word file or as a workbook (the same numbers as JSON are
+the API's, server/api_reports.py). One set of functions serves both areas; a `ReportArea` says what
+differs."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_province, routed_ward
-from server.openapi import problems
-from server.problems import InvalidInputProblem
+from server.params import From, To
 from server.views.render import download, page
 from surveys.core.clock import local_now
 from surveys.core.exports import to_xlsx
@@ -27,7 +27,6 @@ from surveys.register.places import ward_row
 from surveys.reporting.documents import cell_text, report_document, report_tables, to_docx
 from surveys.reporting.periodic import (
     PeriodReport,
-    period_report_out,
     province_period_report,
     ward_period_report,
 )
@@ -39,11 +38,8 @@ from surveys.reporting.periods import (
     period_choices,
 )
 from surveys.reporting.reminders import parse_due, save_report_due
-from surveys.reporting.schemas import PeriodReportOut
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-From = Annotated[str | None, QueryParameter(name="from", max_length=20, description="First day, YYYY-MM-DD.")]
-To = Annotated[str | None, QueryParameter(name="to", max_length=20, description="Last day, YYYY-MM-DD.")]
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Named = Annotated[str | None, QueryParameter(name="period", max_length=10)]
 
@@ -133,19 +129,10 @@ async def area_report_file(
     )
 
 
-async def area_report_json(area: ReportArea, first: str | None, last: str | None) -> PeriodReportOut:
-    """The report on the days `from` to `to` as the API gives it; a bad date is a 422 problem."""
-    try:
-        chosen = period_between(first, last)
-    except InvalidInput as exc:
-        raise InvalidInputProblem([(e.field, e.code) for e in exc.errors]) from exc
-    return period_report_out(await area.make(chosen))
-
-
 class ReportController(Controller):
     """`/wards/{code}/reports`: for the ward's officers, the province's, and admins."""
 
-    include_in_schema = False  # pages and files; the API's twin is `ReportApiController`
+    include_in_schema = False  # pages and files; the API's twin is `server.api_reports.ReportApiController`
     path = "/wards/{code:str}"
     opt = access("ward.read")
 
@@ -191,27 +178,13 @@ class ReportController(Controller):
         return Redirect(f"/wards/{code}/reports", status_code=303)
 
 
-class ReportApiController(Controller):
-    """The ward's periodic report as JSON."""
-
-    path = "/api/wards/{code:str}"
-    tags = ["reports"]  # noqa: RUF012
-
-    @get("/reports", opt=access("ward.read"), responses=problems(400, 401, 404, 422))
-    async def report(
-        self, request: Request[Any, Any, Any], code: FromPath[str], first: From = None, last: To = None
-    ) -> PeriodReportOut:
-        """The ward's report on the days `from` to `to` (both included): each indicator at the start and
-        the end from the per-village daily counts (counted live from the visits when `COUNTS_READ` is
-        off), the change, the target; the period's activity; per village."""
-        return await area_report_json(ward_area(request, code), first, last)
-
-
 class ProvinceReportController(Controller):
     """`/provinces/{code}/reports`: the province's report, the sum of its wards', for its officers and
     admins (the same page and files as a ward's)."""
 
-    include_in_schema = False  # pages and files; the API's twin is `ProvinceReportApiController`
+    include_in_schema = (
+        False  # pages and files; the API's twin is `server.api_reports.ProvinceReportApiController`
+    )
     path = "/provinces/{code:str}"
     opt = access("province.read")
 
@@ -229,18 +202,3 @@ class ProvinceReportController(Controller):
     ) -> Response[Any]:
         """The province's report as an editable Word file or a workbook."""
         return await area_report_file(request, province_area(request, code), first, last)
-
-
-class ProvinceReportApiController(Controller):
-    """The province's periodic report as JSON."""
-
-    path = "/api/provinces/{code:str}"
-    tags = ["reports"]  # noqa: RUF012
-
-    @get("/reports", opt=access("province.read"), responses=problems(400, 401, 404, 422))
-    async def report(
-        self, request: Request[Any, Any, Any], code: FromPath[str], first: From = None, last: To = None
-    ) -> PeriodReportOut:
-        """The province's report on the days `from` to `to` (both included): the sum of its wards'
-        reports, one line per ward."""
-        return await area_report_json(province_area(request, code), first, last)

@@ -11,7 +11,7 @@ from surveys import schemas
 from surveys.core.clock import local_date, local_now, now
 from surveys.learning.attendance import class_attendees, member_classes
 from surveys.learning.classes import classes_of_month, ward_class
-from surveys.learning.team import ward_digital_team
+from surveys.learning.digital_team import ward_digital_team
 from surveys.learning.topics import ward_topics
 from surveys.people.access import allowed, visible_village_ids, writes_within
 from surveys.people.accounts import Actor

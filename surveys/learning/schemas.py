@@ -1,4 +1,5 @@
-"""The shapes of classes, attendance and help, for the pages' forms and the JSON API."""
+"""The shapes of classes, attendance and the community digital team, for the pages' forms and the JSON API
+(help given has its own in surveys/survey/schemas.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,13 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct, field
 
-from surveys.schemas import HelpKind, Id, SavedAt, Sex
+from surveys.schemas import Id, SavedAt, Sex
 
 Audience = Literal["everyone", "elderly", "disabilities", "workers", "team"]
 AgeGroup = Literal["under_16", "16_59", "60_plus"]
 TopicKey = Annotated[str, Meta(min_length=1, max_length=30)]
 Place = Annotated[str, Meta(max_length=200)]
 Trainers = Annotated[str, Meta(max_length=300)]
-HelpNote = Annotated[str, Meta(max_length=100)]
 
 
 # When a class starts, as the API takes it: with its UTC offset, never guessed (surveys.core.validation
@@ -81,16 +81,6 @@ class AttendanceCreate(Struct, kw_only=True):
     saved_at: SavedAt | None = None
 
 
-class HelpCreate(Struct, kw_only=True):
-    """Help given to a member, outside a visit (a visit carries its help in its members' answers)."""
-
-    client_id: uuid.UUID
-    member: Id
-    kind: HelpKind
-    note: HelpNote = ""
-    session: Id | None = None
-
-
 class ClassOut(Struct):
     """A class as the API gives it."""
 
@@ -118,17 +108,6 @@ class AttendeeOut(Struct):
     age_group: str
     sex: str
     can_use: list[str]
-
-
-class HelpOut(Struct):
-    """One help given, as the API gives it."""
-
-    id: int
-    member: int
-    kind: str
-    note: str
-    at: datetime
-    via: Literal["visit", "class", "other"]
 
 
 TeamRole = Literal[

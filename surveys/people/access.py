@@ -84,7 +84,7 @@ def can_set_targets(actor: Actor, ward_id: int) -> bool:
     return actor.role == "admin" or (actor.role == "ward_officer" and actor.ward_id == ward_id)
 
 
-# The ward's own officers (and admins): its team, targets, digests, and households' personal-data
+# The ward's own officers (and admins): its staff accounts, targets, digests, and households' personal-data
 # requests.
 OFFICERS = frozenset({"ward_officer", "admin"})
 

@@ -1,5 +1,5 @@
 """What makes a password acceptable (ASVS 5.0 V6.2): long enough, not one of the most common, not the
-login. One rule for every place a password is chosen: the team form, a reset, one's own change, the CLI."""
+login. One rule for every place a password is chosen: the staff account form, a reset, one's own change, the CLI."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import msgspec
 
 from surveys.core.clock import local_date, local_now, now
 from surveys.learning.classes import month_bounds
-from surveys.learning.team import mentoring_gaps, ward_digital_team
+from surveys.learning.digital_team import mentoring_gaps, ward_digital_team
 from surveys.reporting.periods import Period
 from surveys.tables import Attendance, ClassSession, Help
 

@@ -450,14 +450,6 @@ async def counts_on(scope: str, args: list[Any], days: list[date]) -> dict[int, 
     return found
 
 
-async def ward_counts(ward_id: int) -> dict[int, Counts]:
-    """Each village of the ward: its counts (stored, or live when `COUNTS_READ` is off)."""
-    if counts_read():
-        return await stored_counts("ward = {}", ward_id)
-    ids = [int(r["id"]) for r in await Village.select(Village.id).where(Village.ward == ward_id)]
-    return await count_villages(ids)
-
-
 async def province_counts(province_id: int) -> dict[int, Counts]:
     """Each village of the province: its counts (stored, or live when `COUNTS_READ` is off)."""
     scope = "ward IN (SELECT id FROM ward WHERE province = {})"

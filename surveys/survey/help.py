@@ -1,14 +1,15 @@
 """Help given to one person ("hướng dẫn từng người"): a row per help (who, whom, what, when, at a visit or
 a class), so the ward counts people helped per week and per volunteer (docs/design.md §7). A visit stores its
 members' help in its own write transaction (`record_visit_help`); help outside a visit comes one at a time
-(`record_help`), accepted once per `client_id`."""
+(`record_help`), accepted once per `client_id`. The pages read a member's help (`member_help`), the JSON API
+a household's or one help (`household_help`, `help_out`; shapes in surveys/survey/schemas.py)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from surveys import schemas
 from surveys.core.audit import audit
@@ -16,7 +17,8 @@ from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.rows import newest_per_member
 from surveys.core.text import clean
-from surveys.core.validation import FieldError, InvalidInput, ReusedClientId
+from surveys.core.validation import FieldError, InvalidInput, ReusedClientId, parse
+from surveys.survey.schemas import HelpCreate, HelpOut
 from surveys.tables import ClassSession, Help, Household, Member, Visit
 
 
@@ -140,5 +142,41 @@ async def member_help(member_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     return await newest_per_member(member_ids, query, Help.member, Help.at, _with_via)
 
 
+def _via(r: dict[str, Any]) -> Literal["visit", "class", "other"]:
+    """Where the help was given: at a visit, at a class, or neither."""
+    return "visit" if r["visit"] else "class" if r["session"] else "other"
+
+
 def _with_via(r: dict[str, Any]) -> dict[str, Any]:
-    return {**r, "via": "visit" if r["visit"] else "class" if r["session"] else "other"}
+    return {**r, "via": _via(r)}
+
+
+def parse_help(raw: Any) -> HelpCreate:
+    """Help from JSON, every bad field named at once."""
+    return parse(raw, HelpCreate)
+
+
+def _out(r: dict[str, Any]) -> HelpOut:
+    return HelpOut(id=r["id"], member=r["member"], kind=r["kind"], note=r["note"], at=r["at"], via=_via(r))
+
+
+_COLUMNS = (Help.id, Help.member, Help.kind, Help.note, Help.at, Help.visit, Help.session)
+
+
+async def household_help(household_id: int) -> list[HelpOut]:
+    """The help given to the household's members, newest first."""
+    rows = (
+        await Help.select(*_COLUMNS)
+        .where(Help.member._.household == household_id)
+        .order_by(Help.at, ascending=False)
+        .order_by(Help.id, ascending=False)
+    )
+    return [_out(r) for r in rows]
+
+
+async def help_out(help_id: int) -> HelpOut:
+    """One help given."""
+    row = await Help.select(*_COLUMNS).where(Help.id == help_id).first()
+    if row is None:
+        raise LookupError(help_id)
+    return _out(row)

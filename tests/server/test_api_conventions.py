@@ -69,7 +69,7 @@ async def test_no_boolean_parameter_of_the_api_takes_another_spelling(client: As
         ("volunteer1", "/h/{an}?reissued={flag}"),
         ("volunteer1", "/villages/{v1}?erased={flag}"),
         ("ward", "/wards/01849/rules?saved={flag}"),
-        ("ward", "/wards/01849/team/{volunteer1}?created={flag}"),
+        ("ward", "/wards/01849/staff/{volunteer1}?created={flag}"),
     ],
 )
 async def test_yes_no_parameters_are_true_or_false_and_nothing_else(

@@ -147,7 +147,7 @@ async def test_the_staff_page_names_each_role_in_vietnamese_on_a_phone_set_to_en
     client: AsyncTestClient[Any], world: World
 ) -> None:
     await sign_in(client, "ward")
-    page = soup(await client.get("/wards/01849/team", headers={"Accept-Language": "en"}))
+    page = soup(await client.get("/wards/01849/staff", headers={"Accept-Language": "en"}))
     table = page.find("table")
     assert table is not None
     columns = [th.text for th in table.select("thead th")]

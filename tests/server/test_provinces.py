@@ -75,7 +75,7 @@ async def test_province_officer_lands_on_every_ward_of_their_province(
     assert (await client.get(f"/villages/{world.villages['v1']}")).status_code == 200
     for path in (
         "/wards/01849/targets",
-        "/wards/01849/team",
+        "/wards/01849/staff",
         f"/villages/{world.villages['v1']}/households/new",
     ):
         assert (await client.get(path)).status_code == 404, path

@@ -159,7 +159,7 @@ async def test_a_common_password_is_refused_where_passwords_are_chosen(
 ) -> None:
     csrf = await sign_in(client, "ward")
     created = await client.post(
-        "/wards/01849/team/new",
+        "/wards/01849/staff/new",
         data={
             "_csrf_token": csrf,
             "login": "tnv.hoa",

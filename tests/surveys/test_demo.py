@@ -47,7 +47,7 @@ async def test_the_demo_province_shows_two_wards_at_work(database_url: str) -> N
 
 
 async def test_the_demo_has_classes_a_team_in_every_village_and_two_mentors(database_url: str) -> None:
-    from surveys.learning.team import mentoring_gaps
+    from surveys.learning.digital_team import mentoring_gaps
     from surveys.register.places import ward_id
     from surveys.tables import Attendance, ClassSession, TeamMember, Village
 

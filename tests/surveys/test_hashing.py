@@ -9,7 +9,7 @@ import os
 import pytest
 
 from surveys.core.db import current_engine
-from surveys.people import hashing, team
+from surveys.people import hashing, staff
 from surveys.people.hashing import hash_password, verify_password
 from surveys.people.schemas import AccountCreate
 from surveys.tables import User
@@ -59,19 +59,19 @@ async def test_creating_an_account_or_resetting_a_password_hashes_before_the_wri
 ) -> None:
     """On SQLite every writer waits for the one in its transaction: argon2's ~50 ms are spent before."""
     hashed_inside: list[bool] = []
-    real_hash = team.hash_password
+    real_hash = staff.hash_password
 
     async def watched_hash(password: str) -> str:
         hashed_inside.append(current_engine().transaction_exists())
         return await real_hash(password)
 
-    monkeypatch.setattr(team, "hash_password", watched_hash)
+    monkeypatch.setattr(staff, "hash_password", watched_hash)
     officer = world.users["ward"]
     new = AccountCreate(
         login="tinh.nguyen", display_name="Nguyễn Văn Tình", role="volunteer", password="Lua-chin-vang-2026"
     )
-    user_id = await team.create_account(world.wards["pq"], new, officer)
-    await team.reset_password(user_id, "Mua-gat-thang-10", officer)
+    user_id = await staff.create_account(world.wards["pq"], new, officer)
+    await staff.reset_password(user_id, "Mua-gat-thang-10", officer)
     assert hashed_inside == [False, False]
     stored = await User.select(User.password_hash).where(User.id == user_id).first()
     assert stored is not None and await verify_password(stored["password_hash"], "Mua-gat-thang-10")

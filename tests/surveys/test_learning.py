@@ -361,7 +361,7 @@ async def test_the_classes_migration_goes_back_and_forth(database_url: str) -> N
 
 
 async def _ambassador(world: World, member: int | None = None) -> int:
-    from surveys.learning.team import add_team_member, parse_team_member
+    from surveys.learning.digital_team import add_team_member, parse_team_member
 
     raw = {"name": " Lò Văn Sáng ", "role": "ambassador", "village": world.villages["v1"], "member": member}
     data = await parse_team_member(raw, world.wards["pq"])
@@ -370,7 +370,7 @@ async def _ambassador(world: World, member: int | None = None) -> int:
 
 
 async def test_a_mentor_gets_learners_but_not_themselves_nor_someone_elses(world: World) -> None:
-    from surveys.learning.team import assign_learner, mentoring_gaps, team_member_of_ward
+    from surveys.learning.digital_team import assign_learner, mentoring_gaps, team_member_of_ward
 
     an = await _member(world, "Nguyễn Văn An")
     mentor = await _ambassador(world, member=an)
@@ -395,7 +395,7 @@ async def test_a_mentor_gets_learners_but_not_themselves_nor_someone_elses(world
 
 
 async def test_a_team_member_of_another_wards_village_is_refused(world: World) -> None:
-    from surveys.learning.team import parse_team_member
+    from surveys.learning.digital_team import parse_team_member
 
     raw = {"name": "", "phone": "09x", "role": "mayor", "village": world.villages["v4"]}
     with pytest.raises(InvalidInput) as exc:
@@ -407,7 +407,7 @@ async def test_a_team_member_of_another_wards_village_is_refused(world: World) -
 
 
 async def test_erasing_a_household_ends_its_members_mentorships(world: World) -> None:
-    from surveys.learning.team import assign_learner
+    from surveys.learning.digital_team import assign_learner
     from surveys.tables import Mentorship
 
     an = await _member(world, "Nguyễn Văn An")

@@ -16,16 +16,8 @@ from server.api import _json, _parse, create_once, created_responses, invalid_in
 from server.auth import access, client_address, routed_ward
 from server.openapi import json_body, problems
 from surveys.core.validation import InvalidInput, parse
-from surveys.learning.schemas import (
-    LearnerAssign,
-    TeamActive,
-    TeamMemberConflict,
-    TeamMemberNew,
-    TeamMemberOut,
-    TeamMemberUpdate,
-)
-from surveys.learning.team import parse_team_member, ward_digital_team
-from surveys.learning.team_manage import (
+from surveys.learning.digital_team import parse_team_member, ward_digital_team
+from surveys.learning.digital_team_manage import (
     assign_learner_in_area,
     create_team_member,
     set_team_member_active,
@@ -33,6 +25,14 @@ from surveys.learning.team_manage import (
     team_row,
     unassign_learner,
     update_team_member,
+)
+from surveys.learning.schemas import (
+    LearnerAssign,
+    TeamActive,
+    TeamMemberConflict,
+    TeamMemberNew,
+    TeamMemberOut,
+    TeamMemberUpdate,
 )
 from surveys.people.access import OutOfArea, allowed, keeps_team_of
 from surveys.people.accounts import Actor
@@ -55,7 +55,7 @@ def _refusals(*codes: int) -> dict[int, ResponseSpec]:
     return {**problems(*codes), 403: _OUT_OF_AREA, **({409: _STALE} if 409 in codes else {})}
 
 
-class TeamApiController(Controller):
+class DigitalTeamApiController(Controller):
     """A ward's community digital team: everyone who works in the ward reads it; its office keeps all of
     it, a village head the members and learners of their villages."""
 

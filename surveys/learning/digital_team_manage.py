@@ -12,14 +12,14 @@ from typing import Any
 from surveys.core.audit import audit
 from surveys.core.db import write_transaction
 from surveys.core.validation import FieldError, InvalidInput, Saved, StaleVersion
+from surveys.learning.digital_team import add_team_member, assign_learner
 from surveys.learning.schemas import TeamMemberCreate, TeamMemberOut, TeamMemberUpdate
-from surveys.learning.team import add_team_member, assign_learner
 from surveys.people.access import OutOfArea, keeps_team_of
 from surveys.people.accounts import Actor
 from surveys.tables import Attendance, Member, Mentorship, TeamMember
 
 
-class TeamConflict(StaleVersion):
+class DigitalTeamConflict(StaleVersion):
     """The member changed since the editor read it."""
 
 
@@ -44,7 +44,7 @@ async def team_row(ward_id: int, team_id: int) -> dict[str, Any] | None:
 
 
 def team_out(ward_code: str, row: dict[str, Any], show_phone: bool) -> TeamMemberOut:
-    """A row of `team_row` or `surveys.learning.team.ward_digital_team` as the API's shape."""
+    """A row of `team_row` or `surveys.learning.digital_team.ward_digital_team` as the API's shape."""
     return TeamMemberOut(
         id=row["id"], ward_code=ward_code, village_id=row["village"], name=row["name"],
         phone=row["phone"] if show_phone else "", role=row["role"], user_id=row["user"],
@@ -100,7 +100,7 @@ async def update_team_member(
             .returning(TeamMember.id)
         )
         if not updated:
-            raise TeamConflict(current)  # read in this transaction: what the next try must start from
+            raise DigitalTeamConflict(current)  # read in this transaction: what the next try must start from
         await audit("team.member_updated", "team_member", team_id, actor.id, {"role": data.role}, client_addr)
 
 

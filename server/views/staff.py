@@ -1,4 +1,4 @@
-"""The ward office manages its team's accounts; everyone changes their own password."""
+"""The ward office manages its staff accounts; everyone changes their own password."""
 
 from __future__ import annotations
 
@@ -22,16 +22,16 @@ from surveys.core.validation import FieldError, InvalidInput
 from surveys.people.accounts import Actor, SignInLimits, TooManyAttempts, sign_in
 from surveys.people.passwords import password_problem
 from surveys.people.schemas import AccountCreate, AccountUpdate
-from surveys.people.team import (
+from surveys.people.staff import (
     OFFICER_ROLES,
     change_own_password,
     create_account,
     parse_account,
     reset_password,
     set_active,
-    team_member,
+    staff_account,
     update_account,
-    ward_team,
+    ward_staff,
 )
 from surveys.register.places import province_name_of_ward, ward_villages
 
@@ -55,12 +55,12 @@ def _errors(errors: list[FieldError]) -> dict[str, str]:
     return {e.field.split(".")[0]: error_message(e.field.split(".")[0], e.code) for e in errors}
 
 
-class TeamController(Controller):
-    """`/wards/{code}/team`: volunteers and village heads of the ward, for its officers."""
+class StaffController(Controller):
+    """`/wards/{code}/staff`: volunteers and village heads of the ward, for its officers."""
 
     include_in_schema = False  # a page, not the API: /schema documents the API only
 
-    path = "/wards/{code:str}/team"
+    path = "/wards/{code:str}/staff"
     opt = access("ward.manage")  # the ward's own officers (and admins)
 
     async def _villages(self, ward_id: int) -> list[dict[str, Any]]:
@@ -74,12 +74,12 @@ class TeamController(Controller):
 
     @get("/")
     async def index(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
-        """The team, with each account's villages and state."""
+        """The staff accounts, with each account's villages and state."""
         ward_id = routed_ward(request)
         villages = {v["id"]: v["name"] for v in await self._villages(ward_id)}
         created = request.query_params.get("created") == "officer"
         return ward_page(
-            request, "team.html", team=await ward_team(ward_id), villages=villages, created=created
+            request, "staff.html", staff=await ward_staff(ward_id), villages=villages, created=created
         )
 
     @get("/new")
@@ -122,9 +122,9 @@ class TeamController(Controller):
             return ward_page(request, "account.html", status_code=422, member=None, values=values,
                              errors=_errors(exc.errors), villages=villages, **roles)  # fmt: skip
         if account.role in OFFICER_ROLES:
-            # Officers are not edited here (their page is the team list): the list says it is made.
-            return Redirect(f"/wards/{code}/team?created=officer", status_code=303)
-        return Redirect(f"/wards/{code}/team/{user_id}?created=true", status_code=303)
+            # Officers are not edited here (their page is the staff list): the list says it is made.
+            return Redirect(f"/wards/{code}/staff?created=officer", status_code=303)
+        return Redirect(f"/wards/{code}/staff/{user_id}?created=true", status_code=303)
 
     @get("/{user_id:int}")
     async def show(
@@ -136,7 +136,7 @@ class TeamController(Controller):
     ) -> Any:
         """An account: its name, role and villages, password reset, deactivation, and its history."""
         ward_id = routed_ward(request)
-        member = await team_member(ward_id, user_id)
+        member = await staff_account(ward_id, user_id)
         if member is None:
             raise NotFoundException()
         values = {"display_name": member.display_name, "role": member.role, "villages": member.village_ids}
@@ -150,7 +150,7 @@ class TeamController(Controller):
     ) -> Any:
         """Save name, role and villages."""
         ward_id = routed_ward(request)
-        member = await team_member(ward_id, user_id)
+        member = await staff_account(ward_id, user_id)
         if member is None:
             raise NotFoundException()
         villages = await self._villages(ward_id)
@@ -163,7 +163,7 @@ class TeamController(Controller):
         except InvalidInput as exc:
             return ward_page(request, "account.html", status_code=422, member=member, values=values,
                              errors=_errors(exc.errors), villages=villages, history=[])  # fmt: skip
-        return Redirect(f"/wards/{code}/team", status_code=303)
+        return Redirect(f"/wards/{code}/staff", status_code=303)
 
     @post("/{user_id:int}/password")
     async def reset(
@@ -171,7 +171,7 @@ class TeamController(Controller):
     ) -> Any:
         """A new temporary password, shown once; the user changes it at next sign-in."""
         ward_id = routed_ward(request)
-        member = await team_member(ward_id, user_id)
+        member = await staff_account(ward_id, user_id)
         if member is None:
             raise NotFoundException()
         temporary = secrets.token_urlsafe(9)
@@ -184,10 +184,37 @@ class TeamController(Controller):
     ) -> Redirect:
         """Deactivate (sessions end at once) or reactivate."""
         ward_id = routed_ward(request)
-        if await team_member(ward_id, user_id) is None:
+        if await staff_account(ward_id, user_id) is None:
             raise NotFoundException()
         await set_active(user_id, data.get("active") == "true", request.user.id, client_address(request))
-        return Redirect(f"/wards/{code}/team/{user_id}", status_code=303)
+        return Redirect(f"/wards/{code}/staff/{user_id}", status_code=303)
+
+
+class StaffOldPathController(Controller):
+    """`/wards/{code}/team`, the staff accounts' address before they had their own word: bookmarks of
+    the list and of an account move permanently to `/wards/{code}/staff` (301), for the same officers."""
+
+    include_in_schema = False
+
+    path = "/wards/{code:str}/team"
+    opt = access("ward.manage")
+
+    @get("/", status_code=301)
+    async def index(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Redirect:
+        """The list's new address."""
+        return _moved(request, f"/wards/{code}/staff")
+
+    @get("/{user_id:int}", status_code=301)
+    async def show(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], user_id: FromPath[int]
+    ) -> Redirect:
+        """An account's new address."""
+        return _moved(request, f"/wards/{code}/staff/{user_id}")
+
+
+def _moved(request: Request[Actor, Any, Any], path: str) -> Redirect:
+    query = request.url.query
+    return Redirect(f"{path}?{query}" if query else path, status_code=301)
 
 
 class PasswordController(Controller):

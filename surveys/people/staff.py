@@ -1,4 +1,4 @@
-"""The ward office's team: volunteers' and village heads' accounts, their villages, password resets and
+"""The ward office's staff accounts: volunteers' and village heads' accounts, their villages, password resets and
 deactivation. Every change is in the audit log; deactivation and resets end the user's sessions."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ OFFICER_ROLES = frozenset({"ward_officer", "province_officer"})
 
 
 @dataclass(frozen=True)
-class TeamMember:
-    """An account of the ward's team as the office sees it."""
+class StaffAccount:
+    """A staff account of the ward as the office sees it."""
 
     id: int
     login: str
@@ -31,7 +31,7 @@ class TeamMember:
     village_ids: list[int]
 
 
-async def ward_team(ward_id: int) -> list[TeamMember]:
+async def ward_staff(ward_id: int) -> list[StaffAccount]:
     """The ward's volunteers and village heads (and its officers, and the officers of its province who
     read it), by name."""
     province = Ward.select(Ward.province).where(Ward.id == ward_id)
@@ -48,13 +48,13 @@ async def ward_team(ward_id: int) -> list[TeamMember]:
             UserVillage.user.is_in([u["id"] for u in users])
         ):
             villages.setdefault(row["user"], []).append(row["village"])
-    return [TeamMember(**u, village_ids=sorted(villages.get(u["id"], []))) for u in users]
+    return [StaffAccount(**u, village_ids=sorted(villages.get(u["id"], []))) for u in users]
 
 
-async def team_member(ward_id: int, user_id: int) -> TeamMember | None:
-    """One account of the ward's team (not its officers: they are managed by an admin)."""
+async def staff_account(ward_id: int, user_id: int) -> StaffAccount | None:
+    """One staff account of the ward (not its officers: they are managed by an admin)."""
     found = [
-        m for m in await ward_team(ward_id) if m.id == user_id and m.role in ("volunteer", "village_head")
+        m for m in await ward_staff(ward_id) if m.id == user_id and m.role in ("volunteer", "village_head")
     ]
     return found[0] if found else None
 
@@ -133,7 +133,7 @@ async def update_account(
 ) -> None:
     """Change an account's name, role and villages, recording before and after."""
     await _check_villages(ward_id, data.villages)
-    before = await team_member(ward_id, user_id)
+    before = await staff_account(ward_id, user_id)
     if before is None:
         raise LookupError(user_id)
     async with write_transaction():

@@ -96,7 +96,7 @@ async def test_a_stale_edit_is_a_conflict_not_an_overwrite(
 async def test_a_member_who_left_stays_in_history_but_leaves_pickers_and_counts(
     client: AsyncTestClient[Any], world: World
 ) -> None:
-    from surveys.learning.team import mentoring_gaps
+    from surveys.learning.digital_team import mentoring_gaps
 
     team_id = await _team_member(world)
     anh = await _member_id("Đặng Thị Ánh")

@@ -1,4 +1,4 @@
-"""The ward office manages its team's accounts; a reset password is changed at next sign-in."""
+"""The ward office manages its staff accounts; a reset password is changed at next sign-in."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ async def new_account(client: AsyncTestClient[Any], csrf: str, **fields: Any) ->
         "password": "mat-khau-1",
         **fields,
     }
-    return await client.post("/wards/01849/team/new", data=data, follow_redirects=False)
+    return await client.post("/wards/01849/staff/new", data=data, follow_redirects=False)
 
 
 async def test_ward_officer_creates_a_volunteer_with_villages(
@@ -42,9 +42,26 @@ async def test_ward_officer_creates_a_volunteer_with_villages(
         for r in await UserVillage.select(UserVillage.village).where(UserVillage.user == user["id"])
     }
     assert villages == {world.villages["v1"], world.villages["v3"]}
-    team = soup(await client.get("/wards/01849/team"))
-    assert "Lò Thị Hoa" in team.text and "Thôn Đồng Tâm, Thôn Bản Cái" in team.text
+    staff = soup(await client.get("/wards/01849/staff"))
+    assert "Lò Thị Hoa" in staff.text and "Thôn Đồng Tâm, Thôn Bản Cái" in staff.text
     assert await AuditEntry.count().where(AuditEntry.action == "account.created") == 1
+
+
+async def test_a_bookmark_of_the_old_team_address_moves_permanently_to_the_staff_pages(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "ward")
+    volunteer = world.users["volunteer1"]
+    moved = {
+        "/wards/01849/team": "/wards/01849/staff",
+        "/wards/01849/team?created=officer": "/wards/01849/staff?created=officer",
+        f"/wards/01849/team/{volunteer}": f"/wards/01849/staff/{volunteer}",
+    }
+    for old, new in moved.items():
+        response = await client.get(old, follow_redirects=False)
+        assert (response.status_code, response.headers["location"]) == (301, new)
+    page = soup(await client.get(f"/wards/01849/team/{volunteer}"))
+    assert page.find("form", action=f"/wards/01849/staff/{volunteer}") is not None
 
 
 async def test_bad_account_input_comes_back_with_messages(client: AsyncTestClient[Any], world: World) -> None:
@@ -120,7 +137,7 @@ async def test_reset_password_ends_sessions_and_shows_a_temporary_one(
     csrf = await sign_in(client, "ward")
     page = soup(
         await client.post(
-            f"/wards/01849/team/{world.users['volunteer1']}/password", data={"_csrf_token": csrf}
+            f"/wards/01849/staff/{world.users['volunteer1']}/password", data={"_csrf_token": csrf}
         )
     )
     temporary = page.select_one(".big-code")
@@ -141,14 +158,15 @@ async def test_deactivate_ends_sessions_at_once(client: AsyncTestClient[Any], wo
     await open_session(world.users["volunteer2"], "api", timedelta(days=1))
     csrf = await sign_in(client, "ward")
     response = await client.post(
-        f"/wards/01849/team/{world.users['volunteer2']}/active", data={"_csrf_token": csrf, "active": "false"}
+        f"/wards/01849/staff/{world.users['volunteer2']}/active",
+        data={"_csrf_token": csrf, "active": "false"},
     )
     assert response.status_code == 200
     assert await AuthSession.count().where(AuthSession.user == world.users["volunteer2"]) == 0
     assert (
         await client.post("/api/session", json={"login": "volunteer2", "password": "correct-horse-battery"})
     ).status_code == 401
-    history = soup(await client.get(f"/wards/01849/team/{world.users['volunteer2']}"))
+    history = soup(await client.get(f"/wards/01849/staff/{world.users['volunteer2']}"))
     assert "Đã khóa" in history.text
 
 
@@ -156,7 +174,7 @@ async def test_edit_villages_and_role_is_audited(client: AsyncTestClient[Any], w
     csrf = await sign_in(client, "ward")
     user = world.users["volunteer2"]
     response = await client.post(
-        f"/wards/01849/team/{user}",
+        f"/wards/01849/staff/{user}",
         data={
             "_csrf_token": csrf,
             "display_name": "Ma Văn Hùng",
@@ -190,13 +208,15 @@ async def test_only_the_wards_officers_manage_its_accounts(
 ) -> None:
     csrf = await sign_in(client, login)
     target = world.users["volunteer2"]
-    assert (await client.get("/wards/01849/team")).status_code == 404
+    assert (await client.get("/wards/01849/staff")).status_code == 404
     assert (await new_account(client, csrf)).status_code == 404
     assert (
-        await client.post(f"/wards/01849/team/{target}/password", data={"_csrf_token": csrf})
+        await client.post(f"/wards/01849/staff/{target}/password", data={"_csrf_token": csrf})
     ).status_code == 404
     assert (
-        await client.post(f"/wards/01849/team/{target}/active", data={"_csrf_token": csrf, "active": "false"})
+        await client.post(
+            f"/wards/01849/staff/{target}/active", data={"_csrf_token": csrf, "active": "false"}
+        )
     ).status_code == 404
     assert await User.count().where(User.login == "tnv.hoa") == 0
 
@@ -205,11 +225,11 @@ async def test_a_ward_officer_cannot_manage_another_wards_user_or_an_officer(
     client: AsyncTestClient[Any], world: World
 ) -> None:
     csrf = await sign_in(client, "ward")
-    assert (await client.get(f"/wards/01849/team/{world.users['otherward']}")).status_code == 404
-    assert (await client.get(f"/wards/01849/team/{world.users['ward']}")).status_code == 404
+    assert (await client.get(f"/wards/01849/staff/{world.users['otherward']}")).status_code == 404
+    assert (await client.get(f"/wards/01849/staff/{world.users['ward']}")).status_code == 404
     assert (
         await client.post(
-            f"/wards/01849/team/{world.users['admin']}/active", data={"_csrf_token": csrf, "active": "false"}
+            f"/wards/01849/staff/{world.users['admin']}/active", data={"_csrf_token": csrf, "active": "false"}
         )
     ).status_code == 404
 
