@@ -8,15 +8,18 @@ a silent overwrite.
 A visit sent later from the phone carries when it was saved (`saved_at`, `surveys.core.work_time`): that
 is the visit's time (`at`), which every count, digest and report reads; `received_at` keeps its arrival.
 The household's state is what its latest completed visit *by the time it was made* left (ties: the one
-recorded last): a completed visit made before one already recorded is a conflict, as an outdated
-`version` is, never an overwrite of the newer answers; the daily counts of the past days it changes are
-counted again (`surveys.reporting.village_counts`).
+recorded last). A visit drawn before a newer one was recorded is a conflict (its `version` is outdated),
+never an overwrite of answers its volunteer did not see; one drawn on the household as the newer visit
+left it (a conflict reviewed and saved again, which keeps its first moment; a phone whose clock is
+behind) was saved over it, and is dated just after it. The daily counts of the past days a visit
+changes are counted again (`surveys.reporting.village_counts`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, NoReturn
 
 import msgspec
@@ -231,10 +234,13 @@ async def _apply(
     household = row
     snapshot: dict[str, Any] = {}
     if visit.outcome == "done":
-        if await _newer_visit_recorded(row, at):
-            # The household's state is what its latest visit by the time made left: this one is older
-            # (or the first copy of this same submission, sent at the same moment, was written first).
-            await _conflict(row, visit)
+        later = await _latest_visit_after(row, at)
+        if later is not None:
+            # A completed visit made after this one's moment is recorded already. This visit's form was
+            # drawn on the household as that visit left it, or the version check below refuses it: the
+            # volunteer saw it and saved over it (a conflict reviewed and saved again, keeping its first
+            # moment; a phone whose clock is behind). So this visit comes after it, in every count too.
+            at = later + timedelta(microseconds=1)
         updated = (
             await Household.update({Household.version: Household.version + 1, **prepared.household})
             .where((Household.id == row.id) & (Household.version == visit.household_version))
@@ -276,13 +282,16 @@ async def _conflict(row: Row, visit: schemas.VisitCreate) -> NoReturn:
     raise VisitConflict(await household_detail(current or row))
 
 
-async def _newer_visit_recorded(row: Row, at: Any) -> bool:
-    """Whether the household has a completed visit made after `at` (with the household held): one
-    walk of the index on visit (household, at, id)."""
+async def _latest_visit_after(row: Row, at: Any) -> Any:
+    """When the household's latest completed visit made after `at` was made, None when there is none
+    (with the household held): one walk back the index on visit (household, at, id)."""
     found = await Visit.raw(
-        "SELECT id FROM visit WHERE household = {} AND outcome = 'done' AND at > {} LIMIT 1", row.id, at
+        "SELECT at FROM visit WHERE household = {} AND outcome = 'done' AND at > {} ORDER BY at DESC, id DESC "
+        "LIMIT 1",
+        row.id,
+        at,
     )
-    return bool(found)
+    return found[0]["at"] if found else None
 
 
 _ANSWER_FIELDS = (

@@ -156,26 +156,33 @@ async def test_a_late_visit_counts_on_its_day_and_every_day_since_as_a_recount_d
     assert (await counts_on("ward = {}", [world.wards["pq"]], days))[v1] == counted
 
 
-async def test_a_visit_saved_before_the_latest_recorded_one_does_not_overwrite_its_answers(
+async def test_a_visit_saved_before_the_latest_recorded_one_overwrites_only_what_its_volunteer_saw(
     database_url: str, clock_at: Clock
 ) -> None:
-    """The household's state is what its latest visit by the time it was made left. A phone whose clock
-    is behind saves a visit "at 09:00" after the page it opened showed the 10:00 visit: a conflict, as
-    an outdated version is, and the 10:00 answers stay."""
+    """The household's state is what its latest visit by the time it was made left. A visit drawn before
+    the 10:00 visit and saved "at 09:00" is a conflict: its volunteer did not see the 10:00 answers. One
+    drawn after it (a conflict reviewed and saved again keeps its first moment; a phone whose clock is
+    behind) was saved over it: it is recorded, dated just after the 10:00 visit, so it is the latest by
+    time made too, and a second save of the reviewed form is never refused again."""
     day = a_sunday_to_come()
     world = await world_at(clock_at, in_vietnam(day, 8))
     clock_at(in_vietnam(day, 10))
     await visit(world, "an", vneid="level2")
     clock_at(in_vietnam(day, 11))
     with pytest.raises(VisitConflict) as refused:
-        await visit(world, "an", saved_at=in_vietnam(day, 9), vneid="not_installed")
+        await visit(world, "an", saved_at=in_vietnam(day, 9), vneid="not_installed", version=1)
     assert refused.value.current.members[0].vneid == "level2"
     kept = await Visit.select(Visit.at)
     assert len(kept) == 1 and abs(kept[0]["at"] - in_vietnam(day, 10)) < timedelta(minutes=1)
+    ten = kept[0]["at"]
+    # Reviewed: the form now shows the 10:00 answers (version 2), and the volunteer saves again.
+    reviewed = await visit(world, "an", saved_at=in_vietnam(day, 9), vneid="installed")
+    assert reviewed.created and reviewed.household.members[0].vneid == "installed"
+    assert reviewed.household.last_visit_at == ten + timedelta(microseconds=1)
     # A visit made after it, arriving late, is the latest: it is recorded.
     clock_at(in_vietnam(day, 12))
-    result = await visit(world, "an", saved_at=in_vietnam(day, 10, 30), vneid="installed")
-    assert result.household.members[0].vneid == "installed"
+    result = await visit(world, "an", saved_at=in_vietnam(day, 10, 30), vneid="level1")
+    assert result.household.members[0].vneid == "level1"
     assert result.household.last_visit_at == in_vietnam(day, 10, 30)
 
 
