@@ -865,6 +865,53 @@ async function pageByPage(user, urls, outcome, report) {
   });
 }
 
+// ---- A village made fresh without downloading it all again (docs/architecture.md §7) -------------
+
+// The household pages a village's stored list links to (its rows: web/templates/village.html).
+const ROW_LINK = /class="row-link" href="(\/h\/[^"?#]+)"/g;
+const rowLinks = (page) => Array.from((page || "").matchAll(ROW_LINK), (found) => found[1]);
+const linksKey = (user, village) => `links:${user}:${village}`;
+
+// What a download or a refresh of the village left on the phone: the household pages its list then
+// linked to (a page of the list opened online since is kept too, so the list stored is not always the
+// one the pages came with).
+async function noteVillage(user, village) {
+  const links = rowLinks(await stored(user, `/villages/${village}`, false));
+  await store("meta", "readwrite", (s) => s.put(links, linksKey(user, village)));
+}
+
+// The village a download's pages are of (its list is among them).
+const villageOf = (urls) => ((urls || []).map((url) => url.match(/^\/villages\/(\d+)$/)).find(Boolean) || [])[1];
+
+// The pages a refresh (`offline/changes`) names, fetched through its parts and kept as a download's
+// (`download`, `keep`); then the pages gone deleted: those the server names (archived, merged) and each
+// household's page and visit form that the list linked to at the last download or refresh and links
+// to no more (moved out, a new sticker), which the server cannot name. Nothing is deleted unless every
+// page came.
+async function refreshVillage(user, { village, pages, parts, gone, list }, port) {
+  const before = (await store("meta", "readonly", (s) => s.get(linksKey(user, village)))) || [];
+  const result = await download(user, pages || [], parts || [], port);
+  if (result.failed) return result;
+  const removed = new Set(gone || []);
+  if (list) {
+    await noteVillage(user, village);
+    const after = new Set(await store("meta", "readonly", (s) => s.get(linksKey(user, village))));
+    for (const link of before.filter((link) => !after.has(link))) {
+      removed.add(link);
+      removed.add(`${link}/visit`);
+    }
+  }
+  await forget(user, [...removed]);
+  return { ...result, removed: removed.size };
+}
+
+// Delete these pages from the user's store.
+async function forget(user, urls) {
+  if (!user || !urls.length || !(await caches.has(USER_CACHE + user))) return;
+  const cache = await caches.open(USER_CACHE + user);
+  await Promise.all(urls.map((url) => cache.delete(url)));
+}
+
 async function clearAll() {
   for (const name of await caches.keys()) {
     if (name.startsWith(USER_CACHE)) await caches.delete(name);
@@ -893,8 +940,13 @@ async function answer(message, port) {
       await (await caches.open(USER_CACHE + user)).delete(`/queue/review/${message.id}`);
       await broadcast();
       return counts(user);
-    case "download":
-      return download(user, message.urls, message.parts, port);
+    case "download": {
+      const result = await download(user, message.urls, message.parts, port);
+      if (!result.failed && villageOf(message.urls)) await noteVillage(user, villageOf(message.urls));
+      return result;
+    }
+    case "refresh":
+      return refreshVillage(user, message, port);
     case "signout": {
       const stored = (await caches.has(USER_CACHE + user)) && (await (await caches.open(USER_CACHE + user)).keys()).length;
       return { ...(await counts(user)), parked: await parked(user), stored: stored || 0 };

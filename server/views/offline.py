@@ -23,14 +23,31 @@ from surveys.core.i18n import N_, gettext
 from surveys.core.settings import Settings
 from surveys.people.accounts import Actor
 from surveys.people.schemas import CsrfToken
-from surveys.reporting.offline import offline_parts, village_offline_part, village_offline_urls
-from surveys.reporting.schemas import OfflineUrls
+from surveys.reporting.offline import (
+    Cursor,
+    offline_parts,
+    parse_cursor,
+    village_changes,
+    village_changes_part,
+    village_cursor,
+    village_offline_part,
+    village_offline_urls,
+)
+from surveys.reporting.schemas import OfflineChanges, OfflineUrls
 
 _worker = cache(service_worker)
 
 
 def _csrf(scope: Scope) -> str:
     return str(ScopeState.from_scope(scope).csrf_token or "")
+
+
+def _cursor(since: str) -> Cursor:
+    """The cursor a phone sent, or a 400 problem."""
+    cursor = parse_cursor(since)
+    if cursor is None:
+        raise ClientException(detail="since is not a cursor this server gave; download the village again.")
+    return cursor
 
 
 class OfflineController(Controller):
@@ -79,11 +96,34 @@ class OfflineController(Controller):
         settings: NamedDependency[Settings],
         village_id: FromPath[int],
     ) -> OfflineUrls:
-        """The pages to store for work in this village without a signal, and the parts that bring them."""
+        """The pages to store for work in this village without a signal, the parts that bring them, and
+        the cursor a later refresh starts from (taken before the pages are listed: nothing is missed)."""
+        cursor = await village_cursor(village_id)
         urls = await village_offline_urls(request.user, village_id)
         count = len(offline_parts(urls, settings.offline_part_pages))
         parts = [f"/villages/{village_id}/offline/pages?part={k}" for k in range(1, count + 1)]
-        return OfflineUrls(urls=urls, parts=parts)
+        return OfflineUrls(urls=urls, parts=parts, cursor=str(cursor))
+
+    @get(
+        "/villages/{village_id:int}/offline/changes",
+        opt={**access("village.read"), PROBLEM_JSON_OPT: True},
+    )
+    async def village_changes(
+        self,
+        request: Request[Actor, Any, Any],
+        settings: NamedDependency[Settings],
+        village_id: FromPath[int],
+        since: FromQuery[str],
+    ) -> OfflineChanges:
+        """What changed in this village since the phone's copy (`since`, the cursor its download or last
+        refresh gave): the pages to fetch again, through parts as a download's, and those to delete."""
+        cursor = _cursor(since)
+        changes = await village_changes(request.user, village_id, cursor)
+        count = len(offline_parts(changes.pages, settings.offline_part_pages)) if changes.pages else 0
+        parts = [f"/villages/{village_id}/offline/pages?since={since}&part={k}" for k in range(1, count + 1)]
+        return OfflineChanges(
+            cursor=str(changes.cursor), pages=changes.pages, parts=parts, gone=changes.gone, list=changes.list
+        )
 
     @get(
         "/villages/{village_id:int}/offline/pages",
@@ -95,12 +135,19 @@ class OfflineController(Controller):
         settings: NamedDependency[Settings],
         village_id: FromPath[int],
         part: Annotated[int, Parameter(ge=1)] = 1,
+        since: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         """Part `part` of the village's pages in one answer (server/offline_parts.py), each exactly
         what a GET of it by this user answers: a few requests for a village, not one per page. At most
-        PARTS_PER_USER parts of one user are drawn at once: another is a 429 with Retry-After."""
+        PARTS_PER_USER parts of one user are drawn at once: another is a 429 with Retry-After. With
+        `since`, the parts of a refresh from that cursor (`offline/changes`)."""
         with parts_in_hand.one(request.user.id):
-            urls = await village_offline_part(request.user, village_id, part, settings.offline_part_pages)
+            if since is None:
+                urls = await village_offline_part(request.user, village_id, part, settings.offline_part_pages)
+            else:
+                urls = await village_changes_part(
+                    request.user, village_id, _cursor(since), part, settings.offline_part_pages
+                )
             if urls is None:
                 raise ClientException(detail="The village's download has no such part.")
             return Response(await framed_pages(request, urls), media_type=PAGES_MEDIA_TYPE)

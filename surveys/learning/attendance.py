@@ -157,7 +157,7 @@ async def mark_learned(member: dict[str, Any], uses_ai: bool, held: Before | Non
         .returning(Member.id)
     )
     if updated:
-        await Household.update({Household.version: Household.version + 1}).where(
+        await Household.update({Household.version: Household.version + 1, Household.updated_at: now()}).where(
             Household.id == member["household"]
         )
         # Learning feeds the digital-family rule: the village's daily counts move with it.

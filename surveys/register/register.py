@@ -177,9 +177,9 @@ async def move_member(member_id: int, from_id: int, to_id: int, user_id: int, cl
             )
             row = still_there(row, f"household {household_id}")
             await refresh_household_keys(household_id, row["code"], row["address"])
-            await Household.update({Household.version: Household.version + 1}).where(
-                Household.id == household_id
-            )
+            await Household.update(
+                {Household.version: Household.version + 1, Household.updated_at: now()}
+            ).where(Household.id == household_id)
         await households_changed([from_id, to_id], before=held)
         await audit(
             "member.moved", "household", from_id, user_id, {"member": member_id, "to": to_id}, client_addr
@@ -199,8 +199,8 @@ async def archive_household(household_id: int, user_id: int, client_addr: str = 
     async with write_transaction():
         held = await households_changing([household_id])
         await Household.update(
-            {Household.archived: True, Household.archived_at: now(), Household.version: Household.version + 1}
-        ).where(Household.id == household_id)
+            {Household.archived: True, Household.archived_at: now(), Household.version: Household.version + 1, Household.updated_at: now()}
+        ).where(Household.id == household_id)  # fmt: skip
         await households_changed([household_id], before=held)
         await audit("household.archived", "household", household_id, user_id, {}, client_addr)
 
@@ -220,9 +220,11 @@ async def merge_households(keep_id: int, duplicate_id: int, user_id: int, client
             Member.household == duplicate_id
         )
         await Household.update(
-            {Household.archived: True, Household.archived_at: now(), Household.version: Household.version + 1}
-        ).where(Household.id == duplicate_id)
-        await Household.update({Household.version: Household.version + 1}).where(Household.id == keep_id)
+            {Household.archived: True, Household.archived_at: now(), Household.version: Household.version + 1, Household.updated_at: now()}
+        ).where(Household.id == duplicate_id)  # fmt: skip
+        await Household.update({Household.version: Household.version + 1, Household.updated_at: now()}).where(
+            Household.id == keep_id
+        )
         keep = (
             await Household.select(Household.code, Household.address).where(Household.id == keep_id).first()
         )

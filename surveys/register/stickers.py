@@ -157,7 +157,12 @@ async def reissue_token(household_id: int, user_id: int, client_addr: str = "") 
     token = secrets.token_urlsafe(16)
     async with write_transaction():
         await Household.update(
-            {Household.token: token, Household.printed_at: None, Household.version: Household.version + 1}
+            {
+                Household.token: token,
+                Household.printed_at: None,
+                Household.version: Household.version + 1,
+                Household.updated_at: now(),
+            }
         ).where(Household.id == household_id)
         await audit("household.token_reissued", "household", household_id, user_id, {}, client_addr)
     return token

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from surveys.core.clock import local_now
+from surveys.core.clock import local_now, now
 from surveys.learning.classes import classes_of_month
 from surveys.people.access import allowed
 from surveys.people.accounts import Actor
@@ -90,4 +92,94 @@ async def village_offline_part(
     """The pages of part `part` (from 1) of the village's download for `actor` (access already
     checked): only pages `village_offline_urls` lists, never any other. None for a part there is not."""
     parts = offline_parts(await village_offline_urls(actor, village_id), pages_per_part)
+    return parts[part - 1] if 1 <= part <= len(parts) else None
+
+
+# A refresh asks for what changed since its cursor, less this overlap: a change written in a transaction
+# that began before the cursor was taken but committed after it (its `updated_at` is its start) is
+# fetched again rather than missed. Fetching a page twice costs a few hundred bytes; missing one, a
+# volunteer at a door with an old page.
+CURSOR_OVERLAP = timedelta(minutes=2)
+_CURSOR = re.compile(r"^(\d{1,15})\.([0-9a-f]{16})$")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a village's copy on the phone stands (docs/architecture.md §7): the moment its pages were
+    listed, less CURSOR_OVERLAP, and a fingerprint of the households its list held then (which ones,
+    under which sticker), so a household gone from the list (moved out, archived, merged, a new sticker)
+    redraws the list even when no household still in it changed. The phone keeps it as an opaque string."""
+
+    at: datetime
+    households: str
+
+    def __str__(self) -> str:
+        return f"{int(self.at.timestamp() * 1000)}.{self.households}"
+
+
+def parse_cursor(text: str) -> Cursor | None:
+    """The cursor a phone sent back, or None when it is not one this server made."""
+    found = _CURSOR.match(text)
+    if found is None:
+        return None
+    try:
+        at = datetime.fromtimestamp(int(found[1]) / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return Cursor(at, found[2]) if at <= now() + timedelta(days=1) else None
+
+
+async def village_cursor(village_id: int) -> Cursor:
+    """The cursor of the village's pages as they stand now: taken before they are listed."""
+    at = now() - CURSOR_OVERLAP
+    rows = (
+        await Household.select(Household.id, Household.token)
+        .where((Household.village == village_id) & Household.archived.eq(False))
+        .order_by(Household.id)
+    )
+    listed = "\n".join(f"{r['id']}:{r['token']}" for r in rows)
+    return Cursor(at, hashlib.sha256(listed.encode()).hexdigest()[:16])
+
+
+@dataclass(frozen=True)
+class VillageChanges:
+    """What a phone holding the village's pages as of a cursor fetches and deletes to stand as a fresh
+    download would: `pages` to fetch again (the households changed or added since, and the village's
+    list and the user's villages when `list` changed), `gone` the household pages the server knows left
+    since (archived or merged in this village; the phone also deletes the household pages its old list
+    linked to and the new one does not, which covers those moved out and reissued stickers), and the
+    new `cursor`."""
+
+    cursor: Cursor
+    pages: list[str]
+    gone: list[str]
+    list: bool
+
+
+async def village_changes(actor: Actor, village_id: int, since: Cursor) -> VillageChanges:
+    """The village's changes since `since` for `actor` (access already checked), of the same pages
+    `village_offline_urls` lists (the month's classes are not refreshed: they come with a download)."""
+    cursor = await village_cursor(village_id)
+    rows = (
+        await Household.select(Household.token, Household.archived)
+        .where((Household.village == village_id) & (Household.updated_at >= since.at))
+        .order_by(Household.code)
+    )
+    visits = await allowed(actor, "household.visit", village_id=village_id)
+    pages: list[str] = []
+    gone: list[str] = []
+    for row in rows:
+        urls = [f"/h/{row['token']}", *([f"/h/{row['token']}/visit"] if visits else [])]
+        (gone if row["archived"] else pages).extend(urls)
+    listed = bool(rows) or cursor.households != since.households
+    if listed:
+        pages = ["/villages", f"/villages/{village_id}", *pages]
+    return VillageChanges(cursor, pages, gone, listed)
+
+
+async def village_changes_part(
+    actor: Actor, village_id: int, since: Cursor, part: int, pages_per_part: int
+) -> list[str] | None:
+    """Part `part` (from 1) of the pages a refresh since `since` fetches, as village_offline_part."""
+    parts = offline_parts((await village_changes(actor, village_id, since)).pages, pages_per_part)
     return parts[part - 1] if 1 <= part <= len(parts) else None

@@ -133,3 +133,17 @@ class OfflineUrls(Struct):
 
     urls: list[str]
     parts: list[str] = []
+    # Where this copy stands, for a later refresh (`offline/changes?since=`): an opaque string.
+    cursor: str = ""
+
+
+class OfflineChanges(Struct):
+    """What changed in a village since a phone's copy (docs/architecture.md §7): the pages to fetch again
+    and the parts that bring them, the pages to delete, whether the village's list is among those fetched,
+    and the cursor of the copy once refreshed."""
+
+    cursor: str
+    pages: list[str]
+    parts: list[str]
+    gone: list[str]
+    list: bool

@@ -183,6 +183,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/villages/{village_id:int}/print"): 200,
     ("GET", "/villages/{village_id:int}/households/new"): 200,
     ("GET", "/villages/{village_id:int}/offline.json"): 200,
+    ("GET", "/villages/{village_id:int}/offline/changes"): 422,
     ("GET", "/villages/{village_id:int}/offline/pages"): 200,
     ("GET", "/villages/{village_id:int}/stickers"): 200,
     ("GET", "/wards/{code:str}"): 200,

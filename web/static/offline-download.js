@@ -1,36 +1,54 @@
 // "Download to work without a signal": the village's pages (its list, each household and its visit
 // form, as the server draws them, a few hundred to an answer: its parts) go into this user's store on
-// the phone, with a progress bar and the time of the last download. Loaded by offline.js where the
-// button is; `phone` is what it shares.
+// the phone, with a progress bar and the time of the last download. "Update" then brings only what
+// changed since (the cursor the download or the last update gave: docs/architecture.md §7). Loaded by
+// offline.js where the button is; `phone` is what it shares.
 
 export default function villageDownloads(phone) {
   const key = (village) => `phocap:${phone.user}:village:${village}`;
+  // Where the copy stands for the server (an opaque cursor), and when it was last updated.
+  const cursorKey = (village) => `${key(village)}:cursor`;
+  const updatedKey = (village) => `${key(village)}:updated`;
 
-  // Whether this village is on the phone: never downloaded, downloaded at a time, or downloaded so long
-  // ago that the worker no longer shows its pages (OFFLINE_DAYS): then the volunteer downloads it again.
+  // Whether this village is on the phone: never downloaded, downloaded at a time (and updated since),
+  // or downloaded so long ago that the worker no longer shows its pages (OFFLINE_DAYS): then the
+  // volunteer downloads it again. An update brings the pages that changed; the others keep the age of
+  // the download, so the days run from the download.
   function showDownloaded(box) {
-    const at = Number(localStorage.getItem(key(box.dataset.village)));
+    const village = box.dataset.village;
+    const at = Number(localStorage.getItem(key(village)));
+    const updated = Number(localStorage.getItem(updatedKey(village)));
     const expired = at && Date.now() - at > Number(box.dataset.days) * 24 * 60 * 60 * 1000;
-    const text = !at ? box.dataset.never : expired ? box.dataset.expired : box.dataset.downloaded;
+    const text = !at ? box.dataset.never : expired ? box.dataset.expired : updated > at ? box.dataset.updated : box.dataset.downloaded;
     const when = box.querySelector(".offline-when");
-    when.textContent = phone.fill(text, { time: at ? phone.dateTime.format(new Date(at)) : "" });
+    const time = (moment) => (moment ? phone.dateTime.format(new Date(moment)) : "");
+    when.textContent = phone.fill(text, { time: time(at), updated: time(updated) });
     when.classList.toggle("expired", Boolean(expired));
+    box.querySelector(".offline-update").hidden = !(at && !expired && localStorage.getItem(cursorKey(village)) && navigator.onLine);
+  }
+
+  function start(box) {
+    for (const button of box.querySelectorAll("button")) button.disabled = true;
+    const bar = box.querySelector("progress");
+    bar.value = 0;
+    return bar;
+  }
+
+  function end(box) {
+    for (const button of box.querySelectorAll("button")) button.disabled = false;
   }
 
   async function download(box) {
-    const button = box.querySelector("button");
-    const bar = box.querySelector("progress");
+    const bar = start(box);
     const when = box.querySelector(".offline-when");
-    button.disabled = true;
     let done = 0;
     let total = 0;
     try {
       const answer = await fetch(box.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } });
       if (!answer.ok || answer.redirected) throw new Error(String(answer.status));
-      const { urls, parts } = await answer.json();
+      const { urls, parts, cursor } = await answer.json();
       total = urls.length;
       bar.max = total;
-      bar.value = 0;
       bar.hidden = false;
       when.textContent = phone.fill(box.dataset.progress, { done: 0, total });
       const result = await phone.ask({ type: "download", urls, parts }, ({ progress }) => {
@@ -40,17 +58,56 @@ export default function villageDownloads(phone) {
       done = result.kept;
       if (result.failed) throw new Error("incomplete");
       localStorage.setItem(key(box.dataset.village), String(Date.now()));
+      localStorage.removeItem(updatedKey(box.dataset.village));
+      if (cursor) localStorage.setItem(cursorKey(box.dataset.village), cursor);
       showDownloaded(box);
     } catch (error) {
       when.textContent = phone.fill(box.dataset.failed, { done, total });
     } finally {
-      button.disabled = false;
+      end(box);
+    }
+  }
+
+  // The pages changed since the cursor, through the same parts as a download, and the pages gone
+  // deleted (web/sw.js refreshVillage); the cursor moves on only when all of it went through.
+  async function update(box) {
+    const village = box.dataset.village;
+    const bar = start(box);
+    const when = box.querySelector(".offline-when");
+    try {
+      const since = encodeURIComponent(localStorage.getItem(cursorKey(village)) || "");
+      const answer = await fetch(`${box.dataset.changes}?since=${since}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (answer.status === 400) {
+        localStorage.removeItem(cursorKey(village));
+        when.textContent = box.dataset.updateStale;
+        return;
+      }
+      if (!answer.ok || answer.redirected) throw new Error(String(answer.status));
+      const changes = await answer.json();
+      const total = changes.pages.length;
+      bar.max = Math.max(total, 1);
+      bar.hidden = false;
+      when.textContent = phone.fill(box.dataset.updating, { done: 0, total });
+      const result = await phone.ask({ type: "refresh", village, ...changes }, ({ progress }) => {
+        bar.value = progress;
+        when.textContent = phone.fill(box.dataset.updating, { done: progress, total });
+      });
+      if (result.failed) throw new Error("incomplete");
+      localStorage.setItem(cursorKey(village), changes.cursor);
+      localStorage.setItem(updatedKey(village), String(Date.now()));
+      showDownloaded(box);
+    } catch (error) {
+      when.textContent = box.dataset.updateFailed;
+    } finally {
+      end(box);
     }
   }
 
   for (const box of document.querySelectorAll(".offline-download")) {
     box.hidden = false;
     showDownloaded(box);
-    box.querySelector("button").addEventListener("click", () => download(box));
+    box.querySelector(".offline-get").addEventListener("click", () => download(box));
+    box.querySelector(".offline-update").addEventListener("click", () => update(box));
+    for (const change of ["online", "offline"]) addEventListener(change, () => showDownloaded(box));
   }
 }

@@ -1,0 +1,83 @@
+"""A village on the phone made fresh with "Cập nhật" (issue 23 item 8): only what changed since the
+download comes (a real server process behind the test proxy), and with the server stopped the phone
+shows the change and no longer opens what left the village."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.async_api import expect
+
+from surveys.core.clock import now
+from surveys.register.register import archive_household, update_household
+from surveys.register.schemas import HouseholdUpdate
+from surveys.register.stickers import reissue_token
+from surveys.tables import Household
+from tests.browser.test_offline import Field, _more_households, field, signed_in
+from tests.factories import World, make_household, person
+
+pytestmark = pytest.mark.browser
+
+__all__ = ["field"]  # the fixture, shared with test_offline.py
+
+
+async def household_id(token: str) -> int:
+    row = await Household.select(Household.id).where(Household.token == token).first()
+    assert row is not None
+    return int(row["id"])
+
+
+async def test_an_update_brings_only_what_changed_and_the_phone_shows_it_without_a_signal(
+    field: Field, world: World
+) -> None:
+    phone = field.phone
+    village = world.villages["v1"]
+    tokens = await _more_households(world, 6)
+    # The register as it stood an hour before the download (else each household is within the
+    # cursor's overlap and comes again).
+    await Household.update({Household.updated_at: now() - timedelta(hours=1)}, force=True)
+    await signed_in(field, world.households["an"])
+    await field.take_village_offline(village)
+    box = phone.locator(".offline-download")
+    update = box.get_by_role("button", name="Cập nhật")
+    await expect(update).to_be_visible()
+
+    # The village head corrects one address, moves one household out, archives one, gives one a new
+    # sticker and adds one.
+    head = world.users["head1"]
+    edited = await household_id(tokens[0])
+    row = await Household.select(Household.version).where(Household.id == edited).first()
+    assert row is not None
+    correction = HouseholdUpdate(version=row["version"], village=village, address="Xóm Bờ Sông")
+    assert await update_household(edited, world.wards["pq"], correction, head)
+    moved = await household_id(tokens[1])
+    row = await Household.select(Household.version).where(Household.id == moved).first()
+    assert row is not None
+    move = HouseholdUpdate(version=row["version"], village=world.villages["v2"], address="Xóm Mới")
+    assert await update_household(moved, world.wards["pq"], move, head)
+    await archive_household(await household_id(tokens[2]), head)
+    new_sticker = await reissue_token(await household_id(tokens[3]), head)
+    added = await make_household(village, "PQ-01-0200", [person("Hà Thị Hồng", 1994, sex="female")])
+
+    field.proxy.gets.clear()
+    await update.click()
+    await box.get_by_text("cập nhật lúc").wait_for()
+    asked = [path for path in field.proxy.gets if not path.startswith("/static/")]
+    assert [p for p in asked if "/offline/changes?since=" in p], asked
+    parts = [p for p in asked if "/offline/pages?" in p]
+    assert parts and all("since=" in p for p in parts), asked  # no part of a whole download
+    assert not [p for p in asked if p.startswith("/h/") or p.endswith("/offline.json")], asked
+
+    await field.network_lost()
+    await phone.goto(f"{field.url}/h/{tokens[0]}")
+    await expect(phone.get_by_text("Xóm Bờ Sông").first).to_be_visible()
+    for token in (added, new_sticker):
+        await phone.goto(f"{field.url}/h/{token}/visit")
+        await expect(phone.get_by_role("button", name="Lưu lượt thăm")).to_be_visible()
+    for token in (tokens[1], tokens[2], tokens[3]):
+        await phone.goto(f"{field.url}/h/{token}")
+        await phone.get_by_text("Hộ này chưa được tải về điện thoại.").wait_for()
+    await phone.goto(f"{field.url}/villages/{village}")
+    await expect(phone.get_by_text("PQ-01-0200")).to_be_visible()
+    await expect(phone.get_by_text("PQ-01-0101")).to_have_count(0)  # moved out

@@ -1,0 +1,181 @@
+"""A village on the phone made fresh without downloading it all again (docs/architecture.md §7): the
+download's cursor, `offline/changes?since=` and its parts, played as the worker plays them."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from surveys.core.clock import now
+from surveys.register.register import archive_household, update_household
+from surveys.register.schemas import HouseholdUpdate
+from surveys.register.stickers import reissue_token
+from surveys.tables import Household
+from tests.conftest import sign_in
+from tests.factories import World, make_household, person
+from tests.server.test_offline import split_part, without_fresh_ids
+
+Phone = dict[str, bytes]  # url -> the page the phone keeps
+ROW_LINK = re.compile(rb'class="row-link" href="(/h/[^"]+)"')
+
+
+async def household_id(token: str) -> int:
+    row = await Household.select(Household.id).where(Household.token == token).first()
+    assert row is not None
+    return int(row["id"])
+
+
+async def fetch_parts(client: AsyncTestClient[Any], parts: list[str], phone: Phone) -> list[str]:
+    """Keep every page of `parts` on the phone; the URLs they brought."""
+    brought = []
+    for part in parts:
+        response = await client.get(part)
+        assert response.status_code == 200, part
+        for header, body in split_part(response.content):
+            assert header["status"] == 200, header["url"]
+            phone[header["url"]] = body
+            brought.append(header["url"])
+    return brought
+
+
+async def download(client: AsyncTestClient[Any], village: int) -> tuple[Phone, str]:
+    """A phone's download of the village: its pages and the cursor it keeps."""
+    listed = (await client.get(f"/villages/{village}/offline.json")).json()
+    phone: Phone = {}
+    assert await fetch_parts(client, listed["parts"], phone) == listed["urls"]
+    return phone, listed["cursor"]
+
+
+async def refresh(
+    client: AsyncTestClient[Any], village: int, phone: Phone, cursor: str
+) -> tuple[dict[str, Any], str]:
+    """What web/sw.js `refreshVillage` does: fetch the changed pages, delete those gone, and the household
+    pages the old list linked to and the new one does not."""
+    response = await client.get(f"/villages/{village}/offline/changes", params={"since": cursor})
+    assert response.status_code == 200, response.text
+    changes = response.json()
+    before = set(ROW_LINK.findall(phone[f"/villages/{village}"]))
+    await fetch_parts(client, changes["parts"], phone)
+    left = before - set(ROW_LINK.findall(phone[f"/villages/{village}"]))
+    for url in [*changes["gone"], *(u.decode() + end for u in left for end in ("", "/visit"))]:
+        phone.pop(url, None)
+    return changes, changes["cursor"]
+
+
+async def register_as_of_an_hour_ago() -> None:
+    """The fixture's households were written an hour before the download (else each is within its overlap)."""
+    await Household.update({Household.updated_at: now() - timedelta(hours=1)}, force=True)
+
+
+async def test_a_refresh_after_ten_changes_leaves_the_phone_as_a_fresh_download_would(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    village = world.villages["v1"]
+    tokens = [
+        await make_household(village, f"PQ-01-{n:04d}", [person(f"Lê Văn {n}", 1980)]) for n in range(3, 12)
+    ]
+    await register_as_of_an_hour_ago()
+    await sign_in(client, "head1")
+    phone, cursor = await download(client, village)
+    # Ten changes: four corrections, an added household, one moved out, one archived, a new sticker,
+    # two members moved in by corrections of two more households.
+    head = world.users["head1"]
+    ward = world.wards["pq"]
+    for n, token in enumerate(tokens[:6]):
+        hid = await household_id(token)
+        row = await Household.select(Household.version).where(Household.id == hid).first()
+        assert row is not None
+        to = world.villages["v2"] if n == 4 else village
+        update = HouseholdUpdate(version=row["version"], village=to, address=f"Xóm Mới {n}")
+        assert await update_household(hid, ward, update, head)
+    added = await make_household(village, "PQ-01-0099", [person("Trần Thị Hoa", 1991, sex="female")])
+    await archive_household(await household_id(tokens[6]), head)
+    old_sticker = tokens[7]
+    new_sticker = await reissue_token(await household_id(old_sticker), head)
+    await archive_household(await household_id(tokens[8]), head)
+
+    changes, cursor = await refresh(client, village, phone, cursor)
+    fresh, _ = await download(client, village)
+    assert changes["list"] is True
+    assert set(phone) == set(fresh)
+    for url, body in fresh.items():
+        assert without_fresh_ids(phone[url]) == without_fresh_ids(body), url
+    # Only what changed came: not the households untouched since the download.
+    fetched = set(changes["pages"])
+    assert {f"/h/{added}", f"/h/{new_sticker}", f"/h/{tokens[0]}/visit"} <= fetched
+    assert f"/h/{world.households['dang']}" not in fetched and f"/h/{tokens[5]}" in fetched
+    assert (
+        f"/h/{old_sticker}" not in phone and f"/h/{tokens[4]}" not in phone and f"/h/{tokens[6]}" not in phone
+    )
+    assert f"/h/{tokens[6]}" in changes["gone"]
+
+
+async def test_a_refresh_with_nothing_changed_fetches_nothing(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    village = world.villages["v1"]
+    await register_as_of_an_hour_ago()
+    await sign_in(client, "volunteer1")
+    _, cursor = await download(client, village)
+    changes = (await client.get(f"/villages/{village}/offline/changes", params={"since": cursor})).json()
+    assert changes["pages"] == changes["parts"] == changes["gone"] == [] and changes["list"] is False
+    assert changes["cursor"]
+
+
+async def test_a_change_written_just_before_the_download_is_not_missed(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    """A change whose transaction began before the cursor was taken (its updated_at a minute before)
+    but was committed after the listing still comes with the next refresh: the cursor overlaps."""
+    village = world.villages["v1"]
+    await register_as_of_an_hour_ago()
+    await sign_in(client, "volunteer1")
+    _, cursor = await download(client, village)
+    await Household.update({Household.updated_at: now() - timedelta(minutes=1)}).where(
+        Household.token == world.households["an"]
+    )
+    changes = (await client.get(f"/villages/{village}/offline/changes", params={"since": cursor})).json()
+    token = world.households["an"]
+    assert changes["pages"] == ["/villages", f"/villages/{village}", f"/h/{token}", f"/h/{token}/visit"]
+
+
+async def test_a_moved_out_household_redraws_the_list_though_no_household_in_it_changed(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    village = world.villages["v1"]
+    await register_as_of_an_hour_ago()
+    await sign_in(client, "volunteer1")
+    _, cursor = await download(client, village)
+    # As if it left long ago in the past: only the village's set of households tells.
+    await Household.update({Household.village: world.villages["v2"]}).where(
+        Household.token == world.households["dang"]
+    )
+    changes = (await client.get(f"/villages/{village}/offline/changes", params={"since": cursor})).json()
+    assert changes["list"] is True and changes["pages"] == ["/villages", f"/villages/{village}"]
+
+
+async def test_a_bad_cursor_is_a_problem_json(client: AsyncTestClient[Any], world: World) -> None:
+    await sign_in(client, "volunteer1")
+    base = f"/villages/{world.villages['v1']}/offline"
+    for bad in ("", "abc", "123", "1.zz", "99999999999999.0123456789abcdef", "1.0123456789abcdef0"):
+        for url in (f"{base}/changes", f"{base}/pages"):
+            response = await client.get(url, params={"since": bad})
+            assert response.status_code == 400, (url, bad)
+            assert response.headers["content-type"] == "application/problem+json"
+    missing = await client.get(f"{base}/changes")
+    assert missing.status_code == 422 and missing.headers["content-type"] == "application/problem+json"
+
+
+async def test_volunteer_cannot_refresh_a_village_of_someone_else(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await sign_in(client, "volunteer1")
+    _, cursor = await download(client, world.villages["v1"])
+    for url in ("changes", "pages"):
+        response = await client.get(
+            f"/villages/{world.villages['v3']}/offline/{url}", params={"since": cursor, "part": 1}
+        )
+        assert response.status_code == 404
