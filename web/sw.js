@@ -762,10 +762,12 @@ self.addEventListener("sync", (event) => {
 async function hello(user) {
   if (!user) return;
   await inTurn(() => adopt(user));
+  if (!(await granted(user))) return;
+  // What has expired goes (as stored() drops it), read from its headers: no page is unpacked here.
   const cache = await caches.open(USER_CACHE + user);
   for (const request of await cache.keys()) {
-    const url = new URL(request.url);
-    await stored(user, url.pathname + url.search, false); // drops what has expired
+    const at = Number((await cache.match(request))?.headers.get("x-phocap-stored"));
+    if (Date.now() - at > CONFIG.offlineDays * DAY_MS) await cache.delete(request);
   }
 }
 
