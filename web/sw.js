@@ -145,16 +145,51 @@ async function shellPage(url) {
   return response ? response.text() : "";
 }
 
+// Stored pages are kept gzipped (x-phocap-encoding: gzip): a page is ~20 KB of HTML and a village
+// ~1,500 pages, ~30 MB stored as text on a phone with little room; gzip keeps a fifth of it
+// (tests/benchmarks/village_storage.py). A browser without CompressionStream keeps the text, and
+// copies stored as text before still read.
+const ENCODING = "x-phocap-encoding";
+
+// `text` as stored: its body and the headers that say how it is kept.
+async function packed(text) {
+  if (typeof CompressionStream !== "function") return { body: text, encoding: "" };
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return { body: await new Response(stream).arrayBuffer(), encoding: "gzip" };
+}
+
+// The text of a stored page, however it was kept.
+async function unpacked(response) {
+  if (response.headers.get(ENCODING) !== "gzip") return response.text();
+  return new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).text();
+}
+
+// The bytes of page bodies this worker has kept since it started: a download's progress reports them,
+// and the page weighs what the rest of the village needs against the room left (offline-download.js).
+let keptBytes = 0;
+
+// A page's text kept for `user` under `key`, with the headers it came with (or a plain page's).
+async function put(user, key, text, from = { "Content-Type": "text/html; charset=utf-8" }) {
+  const headers = new Headers(from);
+  const { body, encoding } = await packed(text);
+  headers.set("x-phocap-stored", String(Date.now()));
+  // What the network said of its own body (its length, its transfer's encoding) is not this body.
+  headers.delete("Content-Length");
+  headers.delete("Content-Encoding");
+  if (encoding) headers.set(ENCODING, encoding);
+  else headers.delete(ENCODING);
+  const cache = await caches.open(USER_CACHE + user);
+  await cache.put(key, new Response(body, { status: 200, headers }));
+  keptBytes += typeof body === "string" ? new Blob([body]).size : body.byteLength;
+}
+
 // Keep a page for `user` when it is the page that user saw (not the sign-in page, nor a page of
 // someone else signed in meanwhile). Returns whether it was kept.
 async function keep(url, response, user) {
   if (!user || !response.ok || response.redirected) return false;
   const text = await response.text();
   if (!text.includes(`data-user="${user}"`)) return false;
-  const headers = new Headers(response.headers);
-  headers.set("x-phocap-stored", String(Date.now()));
-  const cache = await caches.open(USER_CACHE + user);
-  await cache.put(url.pathname + url.search, new Response(text, { status: 200, headers }));
+  await put(user, url.pathname + url.search, text, response.headers);
   return true;
 }
 
@@ -176,7 +211,8 @@ async function stored(user, key, mark = true) {
     await cache.delete(key);
     return null;
   }
-  return mark ? marked(await response.text(), at) : response.text();
+  const text = await unpacked(response);
+  return mark ? marked(text, at) : text;
 }
 
 // A page from the store says so at its top, with the time it was kept (the text is the server's).
@@ -671,9 +707,7 @@ async function send(entry, token) {
   }
   if ((response.status === 409 || response.status === 422) && !response.redirected) {
     // The server's answer is the form with the volunteer's answers and what to fix: keep it to open.
-    const cache = await caches.open(USER_CACHE + entry.user);
-    const headers = { "Content-Type": "text/html; charset=utf-8", "x-phocap-stored": String(Date.now()) };
-    await cache.put(`/queue/review/${entry.id}`, new Response(await response.text(), { headers }));
+    await put(entry.user, `/queue/review/${entry.id}`, await response.text());
     await store("queue", "readwrite", (s) => s.put({ ...entry, state: "review", why: "" }));
     return "review";
   }
@@ -728,10 +762,12 @@ self.addEventListener("sync", (event) => {
 async function hello(user) {
   if (!user) return;
   await inTurn(() => adopt(user));
+  if (!(await granted(user))) return;
+  // What has expired goes (as stored() drops it), read from its headers: no page is unpacked here.
   const cache = await caches.open(USER_CACHE + user);
   for (const request of await cache.keys()) {
-    const url = new URL(request.url);
-    await stored(user, url.pathname + url.search, false); // drops what has expired
+    const at = Number((await cache.match(request))?.headers.get("x-phocap-stored"));
+    if (Date.now() - at > CONFIG.offlineDays * DAY_MS) await cache.delete(request);
   }
 }
 
@@ -755,7 +791,9 @@ const PAGES_TYPE = "application/vnd.phocap.pages";
 async function download(user, urls, parts, port) {
   const outcome = new Map(); // url -> kept (true) or failed (false)
   // A page no longer listed (a household added since the list) is kept, and not counted.
-  const report = () => port.postMessage({ progress: Math.min(outcome.size, urls.length), total: urls.length });
+  const before = keptBytes;
+  const report = () =>
+    port.postMessage({ progress: Math.min(outcome.size, urls.length), total: urls.length, bytes: keptBytes - before });
   const results = await inTurns(parts || [], PARTS_AT_ONCE, (part) => downloadPart(user, part, outcome, report));
   if (results.every((result) => result === "done" || result === "missing")) {
     await pageByPage(user, urls.filter((url) => !outcome.has(url)), outcome, report);
