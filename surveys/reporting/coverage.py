@@ -4,7 +4,7 @@ village lists (filtered, searched, paged) and the ward's numbers. The rules come
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -119,6 +119,7 @@ class CoverageRow:
     matched_member: str = ""  # a member other than the head whose name the search found
     search_key: str = ""  # the folded words it is found by (surveys.core.text.search_key)
     sort_key: str = ""  # the head's name in Vietnamese order (surveys.core.text.name_sort_key)
+    household_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ def _row(r: dict[str, Any], rules: CoverageRules, at: datetime, matched: str = "
         matched_member=matched,
         search_key=r["search_key"] or "",
         sort_key=r["sort_key"] or "",
+        household_id=int(r["id"]),
     )
 
 
@@ -276,6 +278,28 @@ async def village_coverage(
     return CoveragePage(
         [_row(r, rules, at, matched.get(int(r["id"]), "")) for r in rows], total, page, pages, counts
     )
+
+
+async def kept_by(whole: CoveragePage, q: str = "", status: str = "all", reason: str = "") -> CoveragePage:
+    """The rows of a village's whole list (`village_coverage` with no filter) that a search, status and
+    reason keep, and the counts over the households searched: what `village_coverage` answers under that
+    filter, from the flags the one pass over the village gave each row (its reasons, covered when it has
+    none, its search key; `search_words` as `_search` reads them), without a second pass."""
+    words = search_words(q)
+    searched = [r for r in whole.rows if all(w in r.search_key for w in words)]
+    counts = {code: sum(code in r.reasons for r in searched) for code in REASONS}
+    counts["covered"] = sum(r.covered for r in searched)
+    counts["all"] = len(searched)
+    counts["uncovered"] = counts["all"] - counts["covered"]
+    kept = [
+        r
+        for r in searched
+        if (status not in ("covered", "uncovered") or r.covered == (status == "covered"))
+        and (reason not in REASONS or reason in r.reasons)
+    ]
+    matched = await matched_members([r.household_id for r in kept], q) if words else {}
+    kept = [replace(r, matched_member=matched.get(r.household_id, "")) for r in kept]
+    return CoveragePage(kept, len(kept), 1, 1, counts)
 
 
 def _counts_sql(rules: CoverageRules) -> str:

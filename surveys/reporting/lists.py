@@ -15,6 +15,7 @@ from surveys.reporting.coverage import (
     STATUSES,
     CoveragePage,
     CoverageRow,
+    kept_by,
     village_coverage,
 )
 from surveys.survey.criteria import REASONS
@@ -86,9 +87,8 @@ async def village_list(village_id: int, filters: ListFilters) -> VillageList:
     """The village's whole list under `filters` (search, status, reason, order; no pages): the same
     rows, counts and order as the paged list, each household once, shown or not."""
     everyone = await village_coverage(village_id, per_page=WHOLE_VILLAGE)
-    picked = everyone
-    if filters.q or filters.status != "all" or filters.reason:
-        picked = await replace(filters, page=1).listing(village_id, per_page=WHOLE_VILLAGE)
+    # One pass over the village: the rows a filter keeps are picked from it by their own flags.
+    picked = await kept_by(everyone, filters.q, filters.status, filters.reason)
     found = {r.token: r for r in picked.rows}
     by_name = {r.token: n for n, r in enumerate(sorted(everyone.rows, key=lambda r: (r.sort_key, r.code)))}
     others = await other_members(village_id)
