@@ -386,6 +386,11 @@ async def test_each_village_says_whether_it_is_on_the_phone(field: Field, world:
     await expect(shown["v1"]).to_contain_text("Đã tải về lúc")
     await expect(shown["v1"]).not_to_have_class("offline-when expired")
     await expect(shown["v2"]).to_have_text("Chưa tải về máy này.")
+    # "Cập nhật" only where there is a copy to update.
+    update = {v: field.phone.locator(f'.offline-download[data-village="{world.villages[v]}"] .offline-update')
+              for v in ("v1", "v2")}  # fmt: skip
+    await expect(update["v1"]).to_be_visible()
+    await expect(update["v2"]).to_be_hidden()
 
 
 async def test_a_household_opened_offline_says_it_is_the_phones_copy(field: Field, world: World) -> None:
