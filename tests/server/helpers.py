@@ -4,11 +4,23 @@ phone camera would see them."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup, Tag
 from PIL import Image, ImageDraw
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+# A moment, and the quarter a report page's period chooser opens on then (the latest ended one), for the
+# ward's and the province's report pages alike.
+LATEST_ENDED_QUARTER = [
+    (datetime(2026, 12, 6, 10, 0, tzinfo=VIETNAM), "2026-Q3"),
+    (datetime(2027, 1, 1, 0, 30, tzinfo=VIETNAM), "2026-Q4"),
+    (datetime(2026, 3, 31, 23, 59, tzinfo=VIETNAM), "2025-Q4"),
+]
 
 
 def soup(response: Any) -> BeautifulSoup:

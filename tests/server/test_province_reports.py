@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import docx
 import openpyxl
@@ -25,7 +24,7 @@ from surveys.reporting.periods import Period
 from surveys.tables import Province
 from tests.conftest import api_token, sign_in
 from tests.factories import World, make_household, make_user, make_village, make_ward, person
-from tests.server.helpers import field_errors, soup
+from tests.server.helpers import LATEST_ENDED_QUARTER, field_errors, soup
 from tests.server.test_report_pages import Q3, an_visited_in_august_2025, rows_of
 
 HOUSEHOLDS = ("households", "visited", "informed", "digital_family", "covered")
@@ -250,17 +249,7 @@ def test_the_command_line_writes_the_provinces_report_file(
         get_settings.cache_clear()
 
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-@pytest.mark.parametrize(
-    ("moment", "opens_on"),
-    [
-        (datetime(2026, 12, 6, 10, 0, tzinfo=VIETNAM), "2026-Q3"),
-        (datetime(2027, 1, 1, 0, 30, tzinfo=VIETNAM), "2026-Q4"),
-        (datetime(2026, 3, 31, 23, 59, tzinfo=VIETNAM), "2025-Q4"),
-    ],
-)
+@pytest.mark.parametrize(("moment", "opens_on"), LATEST_ENDED_QUARTER)
 async def test_the_province_report_chooser_opens_on_the_latest_ended_quarter(
     client: AsyncTestClient[Any],
     world: World,

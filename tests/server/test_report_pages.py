@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import docx
 import openpyxl
@@ -24,7 +23,7 @@ from surveys.reporting.village_counts import rebuild
 from surveys.tables import Attendance, ClassSession, Help, Household, Member, TeamMember, Visit
 from tests.conftest import api_token, sign_in
 from tests.factories import World, make_user
-from tests.server.helpers import field_errors, soup
+from tests.server.helpers import LATEST_ENDED_QUARTER, field_errors, soup
 from tests.surveys.test_reports import visit_an
 
 Q3 = {"from": "2025-07-01", "to": "2025-09-30"}
@@ -327,17 +326,7 @@ def test_the_command_line_writes_the_report_file(
         get_settings.cache_clear()
 
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-@pytest.mark.parametrize(
-    ("moment", "opens_on"),
-    [
-        (datetime(2026, 12, 6, 10, 0, tzinfo=VIETNAM), "2026-Q3"),
-        (datetime(2027, 1, 1, 0, 30, tzinfo=VIETNAM), "2026-Q4"),
-        (datetime(2026, 3, 31, 23, 59, tzinfo=VIETNAM), "2025-Q4"),
-    ],
-)
+@pytest.mark.parametrize(("moment", "opens_on"), LATEST_ENDED_QUARTER)
 async def test_the_ward_report_chooser_opens_on_the_latest_ended_quarter(
     client: AsyncTestClient[Any],
     world: World,
