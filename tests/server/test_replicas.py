@@ -51,9 +51,9 @@ async def ward_households(client: AsyncTestClient[Any], headers: dict[str, str])
 async def dashboard_households(client: AsyncTestClient[Any]) -> int:
     """The "whole ward" households on the ward dashboard page (the first line under the villages)."""
     page = soup(await client.get("/wards/01849"))
-    cell = page.select_one("table.numbers tfoot tr td")
+    cell = page.select_one("table.numbers tfoot tr td .cell-value")
     assert cell is not None
-    return int(cell.text)
+    return int(cell.get_text(strip=True))
 
 
 async def household_only_on_the_primary(world: World, code: str) -> None:
