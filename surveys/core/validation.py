@@ -81,7 +81,11 @@ def _check(raw: Any, cls: type[Struct], path: str) -> list[FieldError]:
                 continue
             if isinstance(converted, uuid.UUID) and not is_random_id(converted):
                 errors.append(FieldError(where, "invalid"))
-            if isinstance(converted, date) and (problem := date_problem(converted)):
+            elif isinstance(converted, date) and not isinstance(value, str):
+                # A date or a moment is written as text (ISO 8601): msgspec would read a number as a
+                # Unix time, which no form and no documented field sends.
+                errors.append(FieldError(where, "invalid"))
+            elif isinstance(converted, date) and (problem := date_problem(converted)):
                 errors.append(FieldError(where, problem))
     return errors
 

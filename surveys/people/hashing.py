@@ -11,7 +11,6 @@ without bound.
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,8 @@ from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from surveys.core.cores import usable_cores
 
 T = TypeVar("T")
 
@@ -32,17 +33,6 @@ _hasher = PasswordHasher()
 # process may use (a container or `taskset` may give it fewer than the machine has), and at most
 # `MOST_WORKERS`, which a commune's busiest morning of sign-ins does not need more of.
 MOST_WORKERS = 4
-
-
-def usable_cores() -> int:
-    """The cores this process may run on: its CPU affinity where the system says (Linux), else the
-    machine's count (`os.process_cpu_count` of Python 3.13 says the same)."""
-    counted = getattr(os, "process_cpu_count", None)
-    if counted is not None:
-        return max(1, counted() or 1)
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 def pool_size() -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import multiprocessing
-import os
 import secrets
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from surveys.core.audit import audit
 from surveys.core.clock import now
+from surveys.core.cores import usable_cores
 from surveys.core.db import write_transaction
 from surveys.core.text import xml_safe
 from surveys.tables import Household
@@ -77,26 +77,34 @@ def qr_svgs(urls: list[str]) -> list[str]:
     most of the work of a sheet, and it is independent per code."""
     if len(urls) < PARALLEL_FROM:
         return [qr_svg(u) for u in urls]
-    workers = os.cpu_count() or 1
+    workers = pool_size()
     return list(_pool().map(qr_svg, urls, chunksize=max(1, len(urls) // (4 * workers))))
 
 
 def warm_up() -> None:
     """Start the worker processes now (a sheet is printed from the page that lists the stickers:
     opening it starts them, so the sheet itself does not wait for them)."""
-    workers = os.cpu_count() or 1
+    workers = pool_size()
     if workers > 1:
         # A real (tiny) code per worker, so each has imported segno and this module before the sheet.
         for n in range(workers):
             _pool().submit(qr_svg, f"https://phocap/{n}")
 
 
+# The most sticker processes: each holds segno and this module (~30 MB), and a sheet of a village's
+# stickers is done in well under a second on four.
+MOST_WORKERS = 4
+
+
+def pool_size() -> int:
+    """Processes of the sticker pool: one per core this process may use, at most `MOST_WORKERS`."""
+    return min(MOST_WORKERS, usable_cores())
+
+
 @cache
 def _pool() -> ProcessPoolExecutor:
     # forkserver: the server process has threads and an event loop, which a plain fork must not copy.
-    return ProcessPoolExecutor(
-        max_workers=os.cpu_count() or 1, mp_context=multiprocessing.get_context("forkserver")
-    )
+    return ProcessPoolExecutor(max_workers=pool_size(), mp_context=multiprocessing.get_context("forkserver"))
 
 
 def close_pool() -> None:

@@ -17,6 +17,7 @@ import zxingcpp
 from litestar.testing import AsyncTestClient
 from PIL import Image
 
+from surveys.register import stickers
 from surveys.register.stickers import Sticker, qr_code, stickers_pdf
 from surveys.tables import AuditEntry, Household
 from tests.conftest import BASE_URL, sign_in
@@ -193,3 +194,16 @@ async def test_the_qr_workers_stop_when_the_web_process_stops(settings: Any) -> 
     for process in workers:
         process.join(timeout=10)
     assert not any(p.is_alive() for p in workers)
+
+
+def test_the_sticker_pool_has_a_process_per_core_the_process_may_use_at_most_four(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each sticker process holds segno (~30 MB): a container given one core of a 64-core host starts one."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "process_cpu_count", lambda: 1, raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    assert stickers.pool_size() == 1
+    monkeypatch.setattr(os, "process_cpu_count", lambda: 64, raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert stickers.pool_size() == 4
