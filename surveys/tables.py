@@ -361,7 +361,10 @@ class TeamMember(Table):
     member = ForeignKey(Member, null=True, default=None)
     # False once they left the team: kept in history (past classes' trainers), out of pickers and counts.
     active = Boolean(default=True)
+    # When they joined the team (entered here); when they left it (None while active): a period's report
+    # counts the team as it stood at the period's end.
     created_at = Timestamptz(default=TimestamptzNow())
+    left_at = Timestamptz(null=True, default=None)
     version = Integer(default=1)
     # The API's submission id: a retried create returns the first result. None for older rows. Unique
     # (an index of its migration: SQLite cannot add a UNIQUE column to a table that has rows).
