@@ -54,6 +54,13 @@ class PeriodLine(Struct, kw_only=True):
     activity: dict[str, int]
 
 
+class PeriodPlace(Struct, kw_only=True):
+    """A ward of a province's report that had not started at the period's end (chưa triển khai)."""
+
+    code: str
+    name: str
+
+
 class PeriodClassesOut(Struct, kw_only=True):
     """A ward's classes, help and digital team in the period, as its dashboard counts them."""
 
@@ -88,10 +95,13 @@ class PeriodReportOut(Struct, kw_only=True, rename={"first": "from", "last": "to
     last: date
     made_at: datetime
     figures: list[PeriodFigure]
+    # A ward's villages; a province's wards that had started by the period's end (as its page shows).
     lines: list[PeriodLine]
     total: PeriodLine
     # A ward's report only (a province's has none).
     classes: PeriodClassesOut | None = None
+    # A province's wards with no household by the period's end, grouped apart (a ward's report: none).
+    not_started: list[PeriodPlace] = []
 
 
 class OfficialFigureIn(Struct, kw_only=True):
