@@ -158,7 +158,7 @@ def _by_ward(by_village: dict[int, Counts], village_ward: dict[int, int]) -> dic
     """Village counts summed into their wards."""
     lines: dict[int, list[Indicators]] = defaultdict(list)
     for village, counts in by_village.items():
-        lines[village_ward[village]].append(Indicators.from_row(counts))
+        lines[village_ward[village]].append(Indicators.from_counts(counts))
     return {ward: Indicators.sum(items) for ward, items in lines.items()}
 
 

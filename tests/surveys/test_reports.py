@@ -76,6 +76,7 @@ async def test_ward_report_after_a_visit_by_hand(world: World) -> None:
     v1 = report.villages[0].indicators
     assert v1 == Indicators(households=2, visited=1, digital_family=1, informed=1, adults=3,
                             vneid=2, vneid_level2=1, bank=1, skills_confirmed=1)  # fmt: skip
+    assert v1.attempted == 1
     assert report.ward_code == "01849" and report.province_name == "Tỉnh Thái Nguyên"
 
 
