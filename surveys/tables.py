@@ -436,6 +436,24 @@ class WardTarget(Table):
     ai_tool = SmallInt(default=60)
 
 
+class ProvinceTarget(Table):
+    """A province's default targets for one year, in percent: a ward without its own (WardTarget) for
+    that year inherits them; a province without them leaves its wards on the plans' defaults."""
+
+    id: Serial
+
+    province = ForeignKey(Province, index=True)
+    year = SmallInt()
+    informed = SmallInt(default=100)
+    digital_family = SmallInt(default=100)
+    identity = SmallInt(default=100)
+    skills_confirmed = SmallInt(default=80)
+    vneid_level2 = SmallInt(default=100)
+    bank = SmallInt(default=100)
+    basic_skills = SmallInt(default=100)
+    ai_tool = SmallInt(default=60)
+
+
 class OfficialFigure(Table):
     """A figure a ward received from outside phocap for a period (the police's count of citizens with
     VNeID level 2, the national platform's learner count), kept beside phocap's own and never mixed
@@ -497,6 +515,7 @@ ALL_TABLES: list[type[Table]] = [
     ClassTrainer,
     Mentorship,
     WardTarget,
+    ProvinceTarget,
     OfficialFigure,
     Digest,
     ImportUpload,

@@ -137,6 +137,22 @@ class TargetsUpdate(Struct, kw_only=True):
     ai_tool: Percent
 
 
+class TargetsOut(Struct, kw_only=True):
+    """A year's targets, in percent, and where they come from: `ward` (the ward's own), `province` (the
+    province's defaults), `plans` (the 2025-2026 plans')."""
+
+    year: int
+    source: Literal["ward", "province", "plans"]
+    informed: int
+    digital_family: int
+    identity: int
+    skills_confirmed: int
+    vneid_level2: int
+    bank: int
+    basic_skills: int
+    ai_tool: int
+
+
 class OfflineUrls(Struct):
     """The pages of a village to keep on the phone, in the order to fetch them, and the addresses of
     the parts that answer them many at a time (each page in exactly one part, in this order)."""

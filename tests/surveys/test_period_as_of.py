@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
+import pytest
+
 from surveys.learning.digital_team import assign_learner
 from surveys.learning.digital_team_manage import set_team_member_active
 from surveys.people.accounts import actor_by_id
@@ -111,7 +113,7 @@ async def test_the_current_quarter_counts_the_team_as_it_stands(world: World) ->
 
 
 async def test_the_migration_dates_the_leaving_of_those_who_already_left(world: World) -> None:
-    """Members who left before the column existed get the time of their leaving from the audit log (or
+    """The migration adds `left_at` and the province targets' table, and backwards drops both. Members who left before the column existed get the time of their leaving from the audit log (or
     when they were entered, so they never count, as before); those still on the team get none."""
     from piccolo.apps.migrations.commands.backwards import run_backwards
 
@@ -127,6 +129,8 @@ async def test_the_migration_dates_the_leaving_of_those_who_already_left(world: 
         assert "2026-12-06T08:10:00:000000" in await pending_migrations()
         columns = await current_engine().run_ddl("SELECT * FROM team_member")
         assert columns and "left_at" not in columns[0]
+        with pytest.raises(Exception, match="province_target"):
+            await current_engine().run_ddl("SELECT COUNT(*) AS n FROM province_target")
     finally:
         await migrate()
     assert await pending_migrations() == []
