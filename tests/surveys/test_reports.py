@@ -150,7 +150,9 @@ async def test_targets_default_to_the_plans_and_can_be_set(world: World) -> None
         ),
         world.users["ward"],
     )
-    assert await targets_for(ward, 2026) == saved == Targets(2026, 90, 70, 95, 60, 50, 40, 30, 20)
+    assert (
+        await targets_for(ward, 2026) == saved == Targets(2026, 90, 70, 95, 60, 50, 40, 30, 20, source="ward")
+    )
     assert await targets_for(ward, 2027) == Targets(2027)
     assert (await ward_report(ward, 2026)).targets.for_indicator("vneid") == 95
 
