@@ -44,6 +44,7 @@ def configure(env: Environment, settings: Settings) -> None:
         "VILLAGE_WORDS_PLURAL": messages.VILLAGE_WORDS_PLURAL,
         "SEX": messages.SEX,
         "SOURCE": messages.SOURCE,
+        "TARGET_SOURCES": messages.TARGET_SOURCES,
         "SKILLS": messages.SKILLS,
         "ROLES": messages.ROLES,
         "DIGEST_STATUS": messages.DIGEST_STATUS,

@@ -42,6 +42,9 @@ VILLAGES = [
     ("06", "Thôn Phiêng Lầu"),
 ]
 HOUSEHOLDS_PER_VILLAGE = 50
+# Phong Quang's campaign: a year of visits, on a register made two weeks before the first.
+CAMPAIGN_WEEKS = 52
+RECENT_WEEKS = 8
 # The second demo ward: villages of the former Nam Mẫu commune, now in Xã Ba Bể.
 SECOND_WARD_CODE = "01906"
 SECOND_VILLAGES = [("01", "Thôn Pác Ngòi"), ("02", "Thôn Bó Lù"), ("03", "Thôn Cốc Tộc")]
@@ -235,7 +238,8 @@ async def load_demo(seed: int = 20251206) -> bool:
         )
     if ward["id"] in created:
         plan = [("01", "volunteer1", 0.55), ("02", "volunteer1", 0.35), ("03", "volunteer2", 0.45)]
-        await _add_visits(village_ids, random.Random(seed + 1), plan, weeks=8)
+        # A year of visits, so the last ended quarter's report has numbers.
+        await _add_visits(village_ids, random.Random(seed + 1), plan, weeks=CAMPAIGN_WEEKS)
         await _add_classes(ward["id"], village_ids, random.Random(seed + 4))
         await _add_team(ward["id"], village_ids, random.Random(seed + 5))
     if second["id"] in created:
@@ -256,7 +260,7 @@ async def _create_commune(
     ward_id: int, rng: random.Random, villages: list[tuple[str, str]], prefix: str, per_village: int
 ) -> None:
     year = this_year()
-    registered = now() - timedelta(weeks=10)
+    registered = now() - timedelta(weeks=CAMPAIGN_WEEKS + 2)
     await Ward.update({Ward.household_prefix: prefix}).where(Ward.id == ward_id)
     async with write_transaction():
         for code, name in villages:
@@ -270,7 +274,7 @@ async def _create_commune(
                 names = " ".join(p["full_name"] for p in people)
                 hh = await Household.insert(
                     Household(
-                        # On the register before the campaign's first visits (eight weeks back).
+                        # On the register before the campaign's first visits (a year back).
                         created_at=registered,
                         token=secrets.token_urlsafe(16),
                         code=household_code,
@@ -301,7 +305,7 @@ async def _create_commune(
 async def _add_visits(
     village_ids: dict[str, int], rng: random.Random, plan: list[tuple[str, str, float]], weeks: int
 ) -> None:
-    """Visits spread over the past `weeks` weeks by the demo volunteers: (village code, volunteer,
+    """Visits over the past `weeks` weeks (most in the last RECENT_WEEKS) by the demo volunteers: (village code, volunteer,
     share of its households) in `plan`."""
     from surveys.tables import User
 
@@ -320,7 +324,9 @@ async def _add_visits(
             for h in households:
                 if rng.random() > share:
                     continue
-                at = start + timedelta(days=rng.randint(0, 7 * weeks - 1), hours=rng.randint(1, 10))
+                # Most doors in the last RECENT_WEEKS (the campaign's push), the others over the whole time.
+                span = min(weeks, RECENT_WEEKS) if rng.random() < 0.6 else weeks
+                at = start + timedelta(days=7 * weeks - rng.randint(1, 7 * span), hours=rng.randint(1, 10))
                 outcome = rng.choices(["done", "nobody_home", "come_back", "declined"], [80, 10, 7, 3])[0]
                 members = await Member.select().where(Member.household == h["id"])
                 answers: list[schemas.MemberAnswers] = []
@@ -377,8 +383,11 @@ async def _add_visits(
 
 
 # The demo ward's classes: (days from now, village code or None for the ward's hall, topics, audience,
-# attendees from the register, walk-ins). Two held last month, two this month, one still to come.
+# attendees from the register, walk-ins). Two some months back, two last month, two this month, one still
+# to come.
 DEMO_CLASSES = [
+    (-130, "02", ["vneid", "smartphone"], "everyone", 6, 2),
+    (-100, None, ["public_services", "safety"], "elderly", 5, 2),
     (-40, "01", ["vneid", "public_services"], "everyone", 8, 2),
     (-33, None, ["safety", "payment"], "elderly", 6, 3),
     (-12, "03", ["ai", "smartphone"], "everyone", 7, 1),
@@ -424,8 +433,8 @@ async def _add_classes(ward_id: int, village_ids: dict[str, int], rng: random.Ra
 
 
 async def _add_team(ward_id: int, village_ids: dict[str, int], rng: random.Random) -> None:
-    """A community digital team in every village (a leader and a member), and two Đại sứ số: one with
-    the 5 learners the plans ask for, one still short of them."""
+    """A community digital team in every village (a leader and a member), who joined over the past year,
+    and two Đại sứ số: one with the 5 learners the plans ask for, one still short of them."""
     from surveys.tables import Mentorship, TeamMember, User
 
     users = {r["login"]: r["id"] for r in await User.select(User.id, User.login)}
@@ -434,11 +443,15 @@ async def _add_team(ward_id: int, village_ids: dict[str, int], rng: random.Rando
             for role in ("team_leader", "member"):
                 family = rng.choice(_FAMILY)
                 name = _person(rng, family, rng.choice(["male", "female"]), 1990)["full_name"]
-                await TeamMember.insert(TeamMember(ward=ward_id, village=village, name=name, role=role))
-        for login, code, learners in (("volunteer1", "01", 5), ("volunteer2", "03", 3)):
+                joined = now() - timedelta(days=rng.randint(20, 340), hours=rng.randint(0, 8))
+                await TeamMember.insert(
+                    TeamMember(ward=ward_id, village=village, name=name, role=role, created_at=joined)
+                )
+        for login, code, learners, days in (("volunteer1", "01", 5, 200), ("volunteer2", "03", 3, 45)):
+            joined = now() - timedelta(days=days)
             mentor = await TeamMember.insert(
                 TeamMember(ward=ward_id, village=village_ids[code], role="ambassador", user=users.get(login),
-                           name="Nguyễn Thu Trang" if login == "volunteer1" else "Ma Văn Hùng")
+                           name="Nguyễn Thu Trang" if login == "volunteer1" else "Ma Văn Hùng", created_at=joined)
             )  # fmt: skip
             elders = await Member.select(Member.id).where(
                 (Member.household._.village == village_ids[code]) & (Member.birth_year <= this_year() - 60)
@@ -446,4 +459,7 @@ async def _add_team(ward_id: int, village_ids: dict[str, int], rng: random.Rando
             )  # fmt: skip
             chosen = rng.sample([e["id"] for e in elders], min(learners, len(elders)))
             if chosen:
-                await Mentorship.insert(*[Mentorship(mentor=mentor[0]["id"], learner=m) for m in chosen])
+                paired = joined + timedelta(days=7)  # a week after the mentor joined
+                await Mentorship.insert(
+                    *[Mentorship(mentor=mentor[0]["id"], learner=m, created_at=paired) for m in chosen]
+                )

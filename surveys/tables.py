@@ -361,7 +361,10 @@ class TeamMember(Table):
     member = ForeignKey(Member, null=True, default=None)
     # False once they left the team: kept in history (past classes' trainers), out of pickers and counts.
     active = Boolean(default=True)
+    # When they joined the team (entered here); when they left it (None while active): a period's report
+    # counts the team as it stood at the period's end.
     created_at = Timestamptz(default=TimestamptzNow())
+    left_at = Timestamptz(null=True, default=None)
     version = Integer(default=1)
     # The API's submission id: a retried create returns the first result. None for older rows. Unique
     # (an index of its migration: SQLite cannot add a UNIQUE column to a table that has rows).
@@ -422,6 +425,24 @@ class WardTarget(Table):
     id: Serial
 
     ward = ForeignKey(Ward, index=True)
+    year = SmallInt()
+    informed = SmallInt(default=100)
+    digital_family = SmallInt(default=100)
+    identity = SmallInt(default=100)
+    skills_confirmed = SmallInt(default=80)
+    vneid_level2 = SmallInt(default=100)
+    bank = SmallInt(default=100)
+    basic_skills = SmallInt(default=100)
+    ai_tool = SmallInt(default=60)
+
+
+class ProvinceTarget(Table):
+    """A province's default targets for one year, in percent: a ward without its own (WardTarget) for
+    that year inherits them; a province without them leaves its wards on the plans' defaults."""
+
+    id: Serial
+
+    province = ForeignKey(Province, index=True)
     year = SmallInt()
     informed = SmallInt(default=100)
     digital_family = SmallInt(default=100)
@@ -494,6 +515,7 @@ ALL_TABLES: list[type[Table]] = [
     ClassTrainer,
     Mentorship,
     WardTarget,
+    ProvinceTarget,
     OfficialFigure,
     Digest,
     ImportUpload,

@@ -29,8 +29,7 @@ from surveys.reporting.digests import ward_recipients
 from surveys.reporting.emulation import activity_table, month_activity
 from surveys.reporting.learning import learning_figures
 from surveys.reporting.reports import INDICATORS, volunteer_activity, ward_report, ward_trend
-from surveys.reporting.schemas import TargetsUpdate
-from surveys.reporting.targets import TARGET_FIELDS, save_targets, targets_for
+from surveys.reporting.targets import TARGET_FIELDS, parse_targets, save_targets, targets_for, targets_typed
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -48,11 +47,12 @@ class WardController(Controller):
     ) -> Any:
         """The targets form: the year's targets, or `values` as typed, and the ward's word for its villages."""
         ward_id, year = routed_ward(request), this_year()
+        targets = await targets_for(ward_id, year)
         if values is None:
-            targets = await targets_for(ward_id, year)
             values = {name: str(getattr(targets, name)) for name in TARGET_FIELDS}
         word = await village_word_of(ward_id)
-        return ward_page(request, "targets.html", year=year, values=values, village_word=word, **context)
+        return ward_page(request, "targets.html", year=year, values=values, village_word=word,
+                         source=targets.source, **context)  # fmt: skip
 
     @get("/")
     async def dashboard(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
@@ -97,9 +97,9 @@ class WardController(Controller):
     async def save(self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData) -> Any:
         """Save the targets; a bad value comes back with its message and everything as typed."""
         ward_id = routed_ward(request)
-        values = {name: str(data.get(name, "")).strip() for name in TARGET_FIELDS}
+        values = targets_typed(data)
         try:
-            update = parse({k: v for k, v in values.items() if v != ""}, TargetsUpdate)
+            update = parse_targets(values)
         except InvalidInput as exc:
             errors = {e.field: error_message("percent", e.code) for e in exc.errors}
             return await self._targets(request, values, status_code=422, errors=errors)

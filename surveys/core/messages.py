@@ -162,6 +162,13 @@ REASONS = {
     "members_without_bank": N_("Members 16+ without a digital bank account"),
 }
 
+# Where a ward's targets come from (surveys/reporting/targets.py).
+TARGET_SOURCES = {
+    "ward": N_("The ward's own targets."),
+    "province": N_("The province's default targets: the ward has not set its own."),
+    "plans": N_("The 2025-2026 plans' targets: neither the ward nor its province set its own."),
+}
+
 OUTCOMES = {
     "done": N_("Done"),
     "nobody_home": N_("Nobody home"),

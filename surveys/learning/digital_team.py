@@ -4,9 +4,11 @@ and the priority groups' learners without a mentor (60+, poor households, elderl
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
 import msgspec
+from piccolo.custom_types import Combinable
 
 from surveys.core.audit import audit
 from surveys.core.clock import this_year
@@ -70,38 +72,52 @@ async def add_team_member(ward_id: int, data: TeamMemberCreate, user_id: int, cl
     return team_id
 
 
-async def ward_digital_team(ward_id: int, *, left: bool = False) -> list[dict[str, Any]]:
+async def ward_digital_team(
+    ward_id: int, *, left: bool = False, as_of: datetime | None = None
+) -> list[dict[str, Any]]:
     """The ward's team by village (the ward's own first), each with their number of learners and of
     team trainings attended (classes for the community digital team). `left`: those who left the team
-    instead (kept in history, out of pickers and counts)."""
+    instead (kept in history, out of pickers and counts). `as_of`: the team as it stood then (joined before
+    then, not left before), with the learners paired and the trainings held by then (a period's report)."""
+    who: Combinable
+    if as_of is None:
+        who = TeamMember.active.eq(not left)
+    else:
+        who = (TeamMember.created_at < as_of) & (TeamMember.active.eq(True) | (TeamMember.left_at >= as_of))
     rows = await TeamMember.select(
         TeamMember.id, TeamMember.name, TeamMember.phone, TeamMember.role, TeamMember.village,
         TeamMember.village._.name.as_alias("village_name"), TeamMember.member, TeamMember.user,
         TeamMember.active, TeamMember.version,
-    ).where((TeamMember.ward == ward_id) & TeamMember.active.eq(not left)).order_by(TeamMember.name)  # fmt: skip
-    learners = await _learner_counts([r["id"] for r in rows])
-    trained = await _trainings([r["member"] for r in rows if r["member"]])
+    ).where((TeamMember.ward == ward_id) & who).order_by(TeamMember.name)  # fmt: skip
+    learners = await _learner_counts([r["id"] for r in rows], as_of)
+    trained = await _trainings([r["member"] for r in rows if r["member"]], as_of)
     return [
         {**r, "learners": learners.get(r["id"], 0), "trainings": len(trained.get(r["member"], []))}
         for r in sorted(rows, key=lambda r: (r["village_name"] or "", r["name"]))
     ]
 
 
-async def _learner_counts(team_ids: list[int]) -> dict[int, int]:
+async def _learner_counts(team_ids: list[int], as_of: datetime | None = None) -> dict[int, int]:
     counts: dict[int, int] = {}
     if team_ids:
-        for r in await Mentorship.select(Mentorship.mentor).where(Mentorship.mentor.is_in(team_ids)):
+        paired: Combinable = Mentorship.mentor.is_in(team_ids)
+        if as_of is not None:
+            paired &= Mentorship.created_at < as_of
+        for r in await Mentorship.select(Mentorship.mentor).where(paired):
             counts[r["mentor"]] = counts.get(r["mentor"], 0) + 1
     return counts
 
 
-async def _trainings(member_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """Team-audience classes each register member attended."""
+async def _trainings(member_ids: list[int], as_of: datetime | None = None) -> dict[int, list[dict[str, Any]]]:
+    """Team-audience classes each register member attended (held by `as_of`, when given)."""
     out: dict[int, list[dict[str, Any]]] = {}
     if member_ids:
+        attended: Combinable = Attendance.member.is_in(member_ids) & (Attendance.session._.audience == "team")
+        if as_of is not None:
+            attended &= Attendance.session._.starts_at < as_of
         rows = await Attendance.select(
             Attendance.member, Attendance.session._.starts_at.as_alias("starts_at")
-        ).where(Attendance.member.is_in(member_ids) & (Attendance.session._.audience == "team"))
+        ).where(attended)
         for r in rows:
             out.setdefault(r["member"], []).append(r)
     return out
@@ -155,10 +171,11 @@ async def assign_learner(
         )
 
 
-async def mentoring_gaps(ward_id: int) -> dict[str, Any]:
+async def mentoring_gaps(ward_id: int, as_of: datetime | None = None) -> dict[str, Any]:
     """What the ward office watches: ambassadors with fewer than MIN_LEARNERS learners, and how many
-    members of the priority groups (60+, poor households, elderly living alone) have no mentor."""
-    team = [m for m in await ward_digital_team(ward_id) if m["role"] == "ambassador"]
+    members of the priority groups (60+, poor households, elderly living alone) have no mentor (now).
+    `as_of`: the ambassadors and their learners as they stood then (a period's report)."""
+    team = [m for m in await ward_digital_team(ward_id, as_of=as_of) if m["role"] == "ambassador"]
     sixty = this_year() - 60
     mentored = Mentorship.select(Mentorship.learner)
     unmentored = await Member.count().where(

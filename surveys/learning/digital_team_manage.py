@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from surveys.core.audit import audit
+from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.validation import FieldError, InvalidInput, Saved, StaleVersion
 from surveys.learning.digital_team import add_team_member, assign_learner
@@ -116,7 +117,11 @@ async def set_team_member_active(
         if current["active"] == active:
             return
         await TeamMember.update(
-            {TeamMember.active: active, TeamMember.version: TeamMember.version + 1}
+            {
+                TeamMember.active: active,
+                TeamMember.left_at: None if active else now(),
+                TeamMember.version: TeamMember.version + 1,
+            }
         ).where(TeamMember.id == team_id)
         details: dict[str, Any] = {}
         if not active:

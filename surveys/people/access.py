@@ -179,6 +179,8 @@ RULES: dict[str, Rule] = {
     "ward.read": Rule(WARD_READERS, "ward"),
     "ward.manage": Rule(OFFICERS, "ward", write=True),
     "province.read": Rule(PROVINCE_READERS, "province"),
+    # The province's own settings (its default targets): its officers and admins, as they read it.
+    "province.manage": Rule(PROVINCE_READERS, "province", write=True),
     # A ward's classes: everyone who works in the ward sees them and records attendance; village heads
     # and officers plan them.
     "class.read": Rule(SIGNED_IN, "ward", team=True),

@@ -92,7 +92,8 @@ INDICATOR_SUMS = """
     SUM(adults - without_vneid) AS vneid,
     SUM(adults_level2) AS vneid_level2,
     SUM(adults - without_bank) AS bank,
-    SUM(adults_confirmed) AS skills_confirmed
+    SUM(adults_confirmed) AS skills_confirmed,
+    SUM(CASE WHEN last_outcome <> '' THEN 1 ELSE 0 END) AS attempted
 """
 
 

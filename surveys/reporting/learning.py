@@ -69,13 +69,13 @@ def _decoded(value: Any) -> list[str]:
 async def learning_figures(ward_id: int, period: Period | None = None) -> LearningFigures:
     """The ward's class and help figures: attendance and help of this calendar year, classes held in
     each of the last MONTHS months; or, for a periodic report, attendance, help and classes held in each
-    month of `period` (the team and its mentors as they stand)."""
+    month of `period` (the team and its mentors as they stood at its end)."""
     months = _period_months(period) if period else _months(MONTHS)
     year_start = period.start if period else datetime(local_now().year, 1, 1, tzinfo=local_now().tzinfo)
     until = min(period.end, now()) if period else now()
     first = year_start if period else min(month_bounds(*months[0])[0], year_start)
     held = await ClassSession.select(ClassSession.starts_at).where(
-        (ClassSession.ward == ward_id) & (ClassSession.starts_at >= first) & (ClassSession.starts_at <= until)
+        (ClassSession.ward == ward_id) & (ClassSession.starts_at >= first) & (ClassSession.starts_at < until)
     )
     per_month = {f"{y:04d}-{m:02d}": 0 for y, m in months}
     for r in held:
@@ -93,7 +93,7 @@ async def learning_figures(ward_id: int, period: Period | None = None) -> Learni
         Attendance.member._.household._.priority_elderly_alone.as_alias("alone"),
     ).where(
         (Attendance.session._.ward == ward_id) & (Attendance.session._.starts_at >= year_start)
-        & (Attendance.session._.starts_at <= until)
+        & (Attendance.session._.starts_at < until)
     )  # fmt: skip
     by_audience: dict[str, int] = {}
     learners: dict[int, dict[str, Any]] = {}
@@ -104,10 +104,12 @@ async def learning_figures(ward_id: int, period: Period | None = None) -> Learni
             learner["ai"] = learner["ai"] or "ai" in _decoded(r["can_use"]) or r["uses_ai"] == "yes"
     sixty = local_now().year - 60
     helped = await Help.select(Help.member, Help.kind).where(
-        (Help.member._.household._.village._.ward == ward_id) & (Help.at >= year_start) & (Help.at <= until)
+        (Help.member._.household._.village._.ward == ward_id) & (Help.at >= year_start) & (Help.at < until)
     )
-    team = await ward_digital_team(ward_id)
-    gaps = await mentoring_gaps(ward_id)
+    # A period's team and mentors as they stood at its end (or now, for one not yet over).
+    as_of = until if period else None
+    team = await ward_digital_team(ward_id, as_of=as_of)
+    gaps = await mentoring_gaps(ward_id, as_of)
     by_kind: dict[str, set[int]] = {}
     for h in helped:
         by_kind.setdefault(h["kind"], set()).add(h["member"])

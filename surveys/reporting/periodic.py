@@ -19,7 +19,7 @@ from surveys.reporting.official import Official, figures_for_period
 from surveys.reporting.periods import Period
 from surveys.reporting.province import rule_groups, ward_started
 from surveys.reporting.reports import ward_rules
-from surveys.reporting.schemas import PeriodClassesOut, PeriodFigure, PeriodLine, PeriodReportOut
+from surveys.reporting.schemas import PeriodClassesOut, PeriodFigure, PeriodLine, PeriodPlace, PeriodReportOut
 from surveys.reporting.targets import Targets, targets_for
 from surveys.reporting.village_counts import counts_on, counts_read
 from surveys.tables import Province, Village, Ward
@@ -324,7 +324,7 @@ def _classes_out(f: LearningFigures) -> PeriodClassesOut:
 
 
 def period_report_out(report: PeriodReport) -> PeriodReportOut:
-    """The report as the API shows it."""
+    """The report as the API shows it: a province's wards not started grouped apart, as on its page."""
     return PeriodReportOut(
         area=report.area,
         code=report.code,
@@ -334,7 +334,8 @@ def period_report_out(report: PeriodReport) -> PeriodReportOut:
         last=report.period.last,
         made_at=report.made_at,
         figures=[_figure_out(f) for f in report.figures()],
-        lines=[_line_out(line) for line in report.lines],
+        lines=[_line_out(line) for line in report.parts],
         total=_line_out(report.total),
         classes=_classes_out(report.learning) if report.learning else None,
+        not_started=[PeriodPlace(code=line.code, name=line.name) for line in report.not_started],
     )

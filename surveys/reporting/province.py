@@ -11,7 +11,7 @@ report uses them. A province of ~100 wards and ~1,000 villages reads ~1,000 grou
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,11 +30,11 @@ from surveys.reporting.reports import (
     held_weeks,
     trend_days,
 )
-from surveys.reporting.targets import Targets
+from surveys.reporting.targets import Targets, wards_targets
 from surveys.reporting.trend_sql import TREND_COLUMNS
 from surveys.reporting.village_counts import Counts, counts_read, province_counts, stored_trend
 from surveys.survey.criteria import CoverageRules
-from surveys.tables import Household, Province, Village, Ward, WardTarget
+from surveys.tables import Household, Province, Village, Ward
 
 # Columns the ward lines can be sorted by (besides each indicator's percent).
 SORTS: tuple[str, ...] = ("name", "households", "adults", *INDICATORS, "visits", "last_activity")
@@ -158,7 +158,7 @@ def _by_ward(by_village: dict[int, Counts], village_ward: dict[int, int]) -> dic
     """Village counts summed into their wards."""
     lines: dict[int, list[Indicators]] = defaultdict(list)
     for village, counts in by_village.items():
-        lines[village_ward[village]].append(Indicators.from_row(counts))
+        lines[village_ward[village]].append(Indicators.from_counts(counts))
     return {ward: Indicators.sum(items) for ward, items in lines.items()}
 
 
@@ -271,13 +271,6 @@ async def _activity(province_id: int, since: datetime) -> dict[int, tuple[int, d
     return _merged([*week, *changed, *earlier])
 
 
-async def _targets(ward_ids: list[int], year: int) -> dict[int, Targets]:
-    """The wards' targets for `year` in one query; the plans' defaults where a ward set none."""
-    names = [f.name for f in fields(Targets) if f.name != "year"]
-    rows = await WardTarget.select().where(WardTarget.ward.is_in(ward_ids) & (WardTarget.year == year))
-    return {int(r["ward"]): Targets(year=year, **{n: r[n] for n in names if n in r}) for r in rows}
-
-
 @replica_reads
 async def province_report(province_id: int, year: int | None = None) -> ProvinceReport:
     """The province's wards with their numbers, the total and its weekly trend."""
@@ -296,7 +289,7 @@ async def province_report(province_id: int, year: int | None = None) -> Province
         counts = await _counts(groups, this_year())
     starts, trends = await _trends(groups, {v["id"]: v["ward"] for v in villages}, this_year(), TREND_WEEKS)
     activity = await (_activity if counts_read() else _live_activity)(province_id, recent_weeks(1)[0])
-    targets = await _targets([int(w["id"]) for w in wards], year) if wards else {}
+    targets = await wards_targets(province_id, [int(w["id"]) for w in wards], year)
     lines = []
     for ward in wards:
         ward_id = int(ward["id"])

@@ -4,7 +4,7 @@ number of queries whatever the number of households."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,9 @@ from surveys.tables import Household, Village, Ward
 HOUSEHOLD_INDICATORS: tuple[str, ...] = ("visited", "digital_family", "informed")
 ADULT_INDICATORS: tuple[str, ...] = ("vneid", "vneid_level2", "bank", "skills_confirmed")
 INDICATORS: tuple[str, ...] = HOUSEHOLD_INDICATORS + ADULT_INDICATORS
+# The outcomes of a visit that found no survey (surveys/survey/criteria.py: reasons of a household whose
+# latest visit had one, before any completed).
+ATTEMPTS: tuple[str, ...] = ("nobody_home", "declined", "come_back")
 WARD_VILLAGES = "h.village IN (SELECT id FROM village WHERE ward = {})"
 
 
@@ -43,6 +46,10 @@ class Indicators:
     vneid_level2: int = 0
     bank: int = 0
     skills_confirmed: int = 0
+    # Households at whose door a volunteer has been (any outcome), beside `visited` (a survey completed):
+    # today's dashboards only, not the weekly trend, so not compared (a trend point equals the day's
+    # indicators).
+    attempted: int = field(default=0, compare=False)
 
     def denominator(self, indicator: str) -> int:
         """Households for household indicators, citizens of identity age for the others."""
@@ -57,6 +64,13 @@ class Indicators:
     def from_row(cls, row: dict[str, Any]) -> Indicators:
         """From a query row with one column per field (sums may come back NULL or as decimals)."""
         return cls(**{f.name: int(row.get(f.name) or 0) for f in fields(cls)})
+
+    @classmethod
+    def from_counts(cls, row: dict[str, Any]) -> Indicators:
+        """From a village's daily counts, which hold no `attempted`: the households surveyed and those whose
+        latest attempt, before any completed survey, found nobody home, was declined or asked to come back."""
+        found = cls.from_row(row)
+        return replace(found, attempted=found.visited + sum(int(row.get(r) or 0) for r in ATTEMPTS))
 
     @classmethod
     def sum(cls, items: list[Indicators]) -> Indicators:
@@ -157,7 +171,7 @@ async def ward_report(ward_id: int, year: int | None = None) -> WardReport:
     year = year or this_year()
     if counts_read():
         by_village = {
-            v: Indicators.from_row(c) for v, c in (await stored_counts("ward = {}", ward_id)).items()
+            v: Indicators.from_counts(c) for v, c in (await stored_counts("ward = {}", ward_id)).items()
         }
     else:
         query = households_sql(rules, this_year(), WARD_VILLAGES)

@@ -54,6 +54,13 @@ class PeriodLine(Struct, kw_only=True):
     activity: dict[str, int]
 
 
+class PeriodPlace(Struct, kw_only=True):
+    """A ward of a province's report that had not started at the period's end (chưa triển khai)."""
+
+    code: str
+    name: str
+
+
 class PeriodClassesOut(Struct, kw_only=True):
     """A ward's classes, help and digital team in the period, as its dashboard counts them."""
 
@@ -88,10 +95,13 @@ class PeriodReportOut(Struct, kw_only=True, rename={"first": "from", "last": "to
     last: date
     made_at: datetime
     figures: list[PeriodFigure]
+    # A ward's villages; a province's wards that had started by the period's end (as its page shows).
     lines: list[PeriodLine]
     total: PeriodLine
     # A ward's report only (a province's has none).
     classes: PeriodClassesOut | None = None
+    # A province's wards with no household by the period's end, grouped apart (a ward's report: none).
+    not_started: list[PeriodPlace] = []
 
 
 class OfficialFigureIn(Struct, kw_only=True):
@@ -125,6 +135,22 @@ class TargetsUpdate(Struct, kw_only=True):
     bank: Percent
     basic_skills: Percent
     ai_tool: Percent
+
+
+class TargetsOut(Struct, kw_only=True):
+    """A year's targets, in percent, and where they come from: `ward` (the ward's own), `province` (the
+    province's defaults), `plans` (the 2025-2026 plans')."""
+
+    year: int
+    source: Literal["ward", "province", "plans"]
+    informed: int
+    digital_family: int
+    identity: int
+    skills_confirmed: int
+    vneid_level2: int
+    bank: int
+    basic_skills: int
+    ai_tool: int
 
 
 class OfflineUrls(Struct):

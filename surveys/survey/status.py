@@ -132,14 +132,20 @@ def status_out(status: StatusLike) -> schemas.Status:
 # What the household page says of its visits, by the latest visit's outcome when none was completed yet.
 VISITED = N_("Visited")
 NOT_VISITED = N_("Not visited yet")
-NOBODY_HOME = N_("Nobody home (%(date)s)")
+ATTEMPTS = {
+    "nobody_home": N_("Nobody home (%(date)s)"),
+    "declined": N_("Declined (%(date)s)"),
+    "come_back": N_("Asked to come back later (%(date)s)"),
+}
 
 
 def visit_fact(h: schemas.Household) -> str:
-    """The household's visit fact in the current language: "Visited" once a visit was completed;
-    before that, "Nobody home (06/12/2026)" when the latest visit found nobody, else "Not visited yet"."""
+    """The household's visit fact in the current language: "Visited" once a visit was completed; before
+    that, what the latest attempt found, with its day ("Nobody home (06/12/2026)", "Declined (…)",
+    "Asked to come back later (…)"); "Not visited yet" only when nobody went."""
     if h.status.visited:
         return gettext(VISITED)
-    if h.last_outcome == "nobody_home" and h.last_visit_at is not None:
-        return gettext(NOBODY_HOME) % {"date": format_date(h.last_visit_at, get_settings().timezone)}
+    if h.last_outcome in ATTEMPTS and h.last_visit_at is not None:
+        day = format_date(h.last_visit_at, get_settings().timezone)
+        return gettext(ATTEMPTS[h.last_outcome]) % {"date": day}
     return gettext(NOT_VISITED)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import zxingcpp
 from litestar.testing import AsyncTestClient
 
@@ -343,3 +344,23 @@ async def test_a_household_whose_last_visit_found_nobody_home_says_so_with_the_d
     page = soup(await client.get(f"/h/{token}"))
     visited = page.select_one("#status .facts li")
     assert visited is not None and visited.text.strip() == "Đã đến thăm"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "fact"),
+    [("declined", "Từ chối (07/12/2026)"), ("come_back", "Hẹn quay lại sau (07/12/2026)")],
+)
+async def test_a_household_that_declined_or_asked_to_come_back_says_so_with_the_day(
+    client: AsyncTestClient[Any], world: World, clock_at: Callable[[datetime], None], outcome: str, fact: str
+) -> None:
+    clock_at(datetime(2026, 12, 7, 0, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))
+    await sign_in(client, "volunteer1")
+    token = world.households["an"]
+    page = soup(await client.get(f"/h/{token}"))
+    first = page.select_one("#status .facts li")
+    assert first is not None and first.text.strip() == "Chưa đến thăm"  # nobody went
+    await record_visit_through_the_form(client, token, {"outcome": outcome})
+    page = soup(await client.get(f"/h/{token}"))
+    first = page.select_one("#status .facts li")
+    assert first is not None and first.text.strip() == fact
+    assert [r.text for r in page.select("#status .reason")] == []  # said once

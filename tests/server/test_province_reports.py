@@ -309,3 +309,18 @@ async def test_the_provinces_report_groups_the_wards_not_started_in_the_page_the
     assert book.sheetnames == ["Bảng 1", "Bảng 2", "Bảng 3", "Bảng 4", "Bảng 5", "Bảng 6"]
     assert all(row[0] != "Xã Võ Nhai" for row in book["Bảng 4"].iter_rows(values_only=True))
     assert ("Xã Võ Nhai", "05800") in list(book["Bảng 6"].iter_rows(values_only=True))
+
+    # The API groups it the same way: out of the lines, in `not_started`; the total unchanged.
+    body = (
+        await client.get("/api/provinces/19/reports", params=Q3, headers=await api_token(client, "province"))
+    ).json()
+    assert [line["name"] for line in body["lines"]] == ["Xã Phong Quang", "Xã Đồng Hỷ"]
+    assert body["not_started"] == [{"code": "05800", "name": "Xã Võ Nhai"}]
+    for part in ("start", "end", "activity"):
+        assert body["total"][part] == {
+            name: sum(line[part][name] for line in body["lines"]) for name in body["total"][part]
+        }
+    ward = (
+        await client.get("/api/wards/01849/reports", params=Q3, headers=await api_token(client, "ward"))
+    ).json()
+    assert ward["not_started"] == [] and len(ward["lines"]) == 3

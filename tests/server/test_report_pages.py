@@ -183,7 +183,7 @@ async def test_the_workbook_holds_the_same_numbers(client: AsyncTestClient[Any],
 
 async def a_class_in_august_2025(world: World) -> None:
     """One class for the elderly on 10/08/2025: An (now able to use an AI tool) and a walk-in; An helped
-    to install VNeID that day; a team of one, not trained."""
+    to install VNeID that day; a team of one (joined in July), not trained."""
     an = await Member.select(Member.id).where(Member.full_name == "Nguyễn Văn An").first()
     assert an is not None
     held = datetime(2025, 8, 10, 1, tzinfo=UTC)
@@ -194,7 +194,10 @@ async def a_class_in_august_2025(world: World) -> None:
         Attendance(session=session[0]["id"], age_group="60_plus", sex="female", client_id=uuid.uuid4()),
     )
     await Help.insert(Help(member=an["id"], kind="vneid_installed", at=held, client_id=uuid.uuid4()))
-    await TeamMember.insert(TeamMember(ward=world.wards["pq"], name="Nguyễn Thu Trang", role="ambassador"))
+    joined = datetime(2025, 7, 20, 3, tzinfo=UTC)  # the quarter's team counts those who joined by its end
+    await TeamMember.insert(
+        TeamMember(ward=world.wards["pq"], name="Nguyễn Thu Trang", role="ambassador", created_at=joined)
+    )
 
 
 async def test_the_report_holds_the_dashboards_class_figures_in_json_and_workbook(

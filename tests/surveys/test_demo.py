@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from surveys.demo import DEMO_PASSWORD, load_demo
+from surveys.demo import CAMPAIGN_WEEKS, DEMO_PASSWORD, load_demo
 from surveys.people.accounts import check_credentials
 from surveys.tables import Household, Member, User, Village, Visit
 
@@ -54,7 +54,7 @@ async def test_the_demo_has_classes_a_team_in_every_village_and_two_mentors(data
     await load_demo()
     ward = await ward_id("01849")
     assert ward is not None
-    assert await ClassSession.count().where(ClassSession.ward == ward) == 5
+    assert await ClassSession.count().where(ClassSession.ward == ward) == 7
     assert await Attendance.count() > 20
     villages = await Village.count().where(Village.ward == ward)
     assert await TeamMember.count().where(TeamMember.role == "team_leader") == villages
@@ -80,9 +80,37 @@ async def test_the_demos_members_were_registered_with_their_households(database_
     assert all(m["created_at"] <= households[m["household"]] for m in members)
     ward = await ward_id("01849")
     assert ward is not None
-    # Before the first visit (the demo's visits go back eight weeks, its register ten), every adult
-    # comes from the register: each household's head at least.
+    # Before the first visit (the demo's visits go back a year, its register two weeks more), every
+    # adult comes from the register: each household's head at least.
     rules, _ = await ward_rules(ward)
-    before = await standing_at(ward, now() - timedelta(weeks=9), rules)
+    before = await standing_at(ward, now() - timedelta(weeks=CAMPAIGN_WEEKS + 1), rules)
     assert sum(s.visited for s in before.values()) == 0
     assert sum(s.adults for s in before.values()) >= sum(s.households for s in before.values()) > 0
+
+
+async def test_the_demos_last_ended_quarter_has_visits_classes_and_the_team_of_then(
+    database_url: str,
+) -> None:
+    """The report page opens on the last ended quarter: the demo's year of visits gives it numbers, and
+    its team is the team as it stood at the quarter's end (members joined over the year), not today's."""
+    from datetime import timedelta
+
+    from surveys.core.clock import local_date, now
+    from surveys.register.places import ward_id
+    from surveys.reporting.periodic import ward_period_report
+    from surveys.reporting.periods import latest_ended_quarter
+    from surveys.tables import TeamMember
+
+    await load_demo()
+    ward = await ward_id("01849")
+    today = local_date(now())
+    assert ward is not None and today is not None
+    quarter = latest_ended_quarter(today)
+    report = await ward_period_report(ward, quarter)
+    assert report.total.activity.visits > 0 and report.total.end.visited > report.total.start.visited > 0
+    assert report.learning is not None and sum(n for _, n in report.learning.months) >= 1
+    joined = await TeamMember.count().where(TeamMember.created_at < quarter.end)
+    assert 0 < report.learning.team_members == joined
+    # The team joined over the past year (not all on the day the demo was loaded).
+    dates = [r["created_at"] for r in await TeamMember.select(TeamMember.created_at)]
+    assert min(dates) <= now() - timedelta(days=200) and max(dates) <= now() - timedelta(days=19)

@@ -219,6 +219,49 @@ async def test_taking_back_an_attendance_keeps_learning_the_latest_visit_answere
     assert await _stored() == await _recount()
 
 
+async def _uses_ai(member: int) -> str:
+    row = await Member.select(Member.uses_ai).where(Member.id == member).first()
+    assert row is not None
+    return str(row["uses_ai"])
+
+
+async def test_taking_back_an_attendance_derives_using_an_ai_tool_again(world: World) -> None:
+    """ "Can use an AI tool" from a class goes with the class's attendance when it is taken back: it stays
+    while another attendance taught it, then falls back to what the latest visit said ("unknown" when
+    none asked)."""
+    from tests.surveys.test_village_counts import _recount, _stored
+
+    an = await _member(world, "Nguyễn Văn An")
+    officer = await _actor(world, "ward")
+    first, second = await _class(world, days_ago=2, topics=["ai"]), await _class(world, topics=["ai"])
+    taught = [await _attend(world, s, member=an, can_use=["ai"]) for s in (first, second)]
+    assert await _uses_ai(an) == "yes"
+    await remove_attendance(first, taught[0].id, officer)
+    assert await _uses_ai(an) == "yes"  # the other class taught it too
+    before = await household_by_token(world.households["an"])
+    await remove_attendance(second, taught[1].id, officer)
+    after = await household_by_token(world.households["an"])
+    assert await _uses_ai(an) == "unknown"
+    assert before is not None and after is not None and after.version == before.version + 1
+    assert await _stored() == await _recount()
+    # A visit said "no"; a class taught it; taking that back gives the visit's "no" again.
+    row = await household_by_token(world.households["an"])
+    assert row is not None
+    members = await Member.select().where((Member.household == row.id) & Member.removed.eq(False))
+    answers = [{"id": m["id"], "full_name": m["full_name"], "birth_year": m["birth_year"], "is_head": m["is_head"],
+                "uses_ai": "no" if m["id"] == an else "unknown"} for m in members]  # fmt: skip
+    body = {"client_id": str(uuid.uuid4()), "outcome": "done", "household_version": row.version,
+            "household": {"consent": True}, "members": answers}  # fmt: skip
+    await record_visit(row, parse_visit(body), await _actor(world, "volunteer1"))
+    assert await _uses_ai(an) == "no"
+    third = await _class(world, topics=["ai"])
+    mistaken = await _attend(world, third, member=an, can_use=["ai"])
+    assert await _uses_ai(an) == "yes"
+    await remove_attendance(third, mistaken.id, officer)
+    assert await _uses_ai(an) == "no"
+    assert await _stored() == await _recount()
+
+
 async def test_an_attendee_twice_a_future_class_and_an_untaught_topic_are_refused(world: World) -> None:
     session = await _class(world)
     an = await _member(world, "Nguyễn Văn An")

@@ -76,6 +76,7 @@ async def test_ward_report_after_a_visit_by_hand(world: World) -> None:
     v1 = report.villages[0].indicators
     assert v1 == Indicators(households=2, visited=1, digital_family=1, informed=1, adults=3,
                             vneid=2, vneid_level2=1, bank=1, skills_confirmed=1)  # fmt: skip
+    assert v1.attempted == 1
     assert report.ward_code == "01849" and report.province_name == "Tỉnh Thái Nguyên"
 
 
@@ -149,7 +150,9 @@ async def test_targets_default_to_the_plans_and_can_be_set(world: World) -> None
         ),
         world.users["ward"],
     )
-    assert await targets_for(ward, 2026) == saved == Targets(2026, 90, 70, 95, 60, 50, 40, 30, 20)
+    assert (
+        await targets_for(ward, 2026) == saved == Targets(2026, 90, 70, 95, 60, 50, 40, 30, 20, source="ward")
+    )
     assert await targets_for(ward, 2027) == Targets(2027)
     assert (await ward_report(ward, 2026)).targets.for_indicator("vneid") == 95
 
