@@ -288,8 +288,15 @@ async def rebuild(ward_id: int | None = None, history: bool = True) -> int:
     if ward_id is not None:
         query = query.where(Village.ward == ward_id)
     ids = [int(r["id"]) for r in await query]
+    # Here, not at the top: the daily counts listen first (`surveys.reporting`'s order), their snapshot
+    # holding the villages the activity's differences are added to.
+    from surveys.reporting import activity_counts
+
     async with write_transaction():
         await (count_villages_again if history else rebuild_villages)(ids)
+        if history:
+            # What was done each day, from the same visits (the rows of the ages' year stay as they are).
+            await activity_counts.count_villages_again(ids)
     return len(ids)
 
 
