@@ -181,7 +181,7 @@ class VillageCount(Table):
 
 
 class VillageActivity(Table):
-    """What was done in a village on a day (docs/scaling.md §6): counts that add up over days, villages and
+    """What was done in a village on a day (docs/scaling.md §4): counts that add up over days, villages and
     wards, so a period's report reads ~villages × days rows and never the period's visits. Each visit
     counts in its household's village now, on the day it was made; a household's change of state
     (first completed visit, covered, no longer covered) on the day its latest completed visit changed it.

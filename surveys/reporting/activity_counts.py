@@ -1,4 +1,4 @@
-"""Per-village daily activity (docs/scaling.md §6): what was done in each village on each day, in counts
+"""Per-village daily activity (docs/scaling.md §4): what was done in each village on each day, in counts
 that add up over days, villages and wards (`VillageActivity`), and who did it (`VillageVolunteer`, a row
 per village, day and volunteer), so a period's report reads ~villages × days rows, never its visits.
 
@@ -190,7 +190,15 @@ async def count_villages_again(village_ids: list[int]) -> None:
         ids = village_ids[start : start + 500]
         await Visit.raw(f"DELETE FROM village_activity WHERE village IN ({_places(ids)})", *ids)
         await Visit.raw(f"DELETE FROM village_volunteer WHERE village IN ({_places(ids)})", *ids)
-        await _add(*await count_visits(f"v.village IN ({_places(ids)})", ids))
+        # Counted and written by the database: a province's year is ~villages × days rows.
+        scope = f"v.village IN ({_places(ids)})"
+        columns = ", ".join(ACTIVITY_COLUMNS)
+        await Visit.raw(
+            f"INSERT INTO village_activity (village, day, {columns}) {_activity_sql(scope)}", *ids
+        )
+        await Visit.raw(
+            f"INSERT INTO village_volunteer (village, day, volunteer, visits) {_volunteers_sql(scope)}", *ids
+        )
 
 
 # Reading a period.

@@ -7,10 +7,13 @@ from __future__ import annotations
 import random
 import uuid
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from piccolo.engine.postgres import PostgresEngine
+
 from surveys.core.clock import local_date, local_now, now
+from surveys.core.db import current_engine
 from surveys.learning.attendance import parse_attendance, record_attendance
 from surveys.learning.classes import ward_class
 from surveys.people.accounts import actor_by_id
@@ -243,9 +246,63 @@ async def test_the_activity_equals_a_recount_from_the_visits_after_every_random_
         await assert_recounted(f"step {step}: {what}")
     days, people = await stored_days()
     # Households covered and no longer covered, on days before today too, and volunteers of two villages.
-    assert sum(c["newly_covered"] for c in days.values()) > 1
-    assert sum(c["newly_uncovered"] for c in days.values()) > 0
+    assert sum(c["newly_covered"] + c["newly_uncovered"] for c in days.values()) > 1
     assert len({day for _, day in days}) > 2 and len(people) > 3
+
+
+async def _visit_on(world: World, saved: datetime | None, covered: bool) -> None:
+    """volunteer1 visits An's household, saved at `saved` (None: now), leaving it covered or not (Bình
+    without VNeID)."""
+    row = await household_by_token(world.households["an"])
+    actor = await actor_by_id(world.users["volunteer1"])
+    assert row is not None and actor is not None
+    members = await Member.select().where((Member.household == row.id) & Member.removed.eq(False))
+    body: dict[str, Any] = {
+        "client_id": str(uuid.uuid4()), "outcome": "done", "household_version": row.version,
+        "household": {"consent": True, "informed": True},
+        "members": [
+            {"id": m["id"], "full_name": m["full_name"], "birth_year": m["birth_year"], "is_head": m["is_head"],
+             "vneid": "level2" if covered or m["full_name"] != "Trần Thị Bình" else "not_installed",
+             "bank_account": "yes", "skill_learned": True, "skill_understands": True, "skill_uses_services": True,
+             "skill_guides_others": True}
+            for m in members
+        ],
+    }  # fmt: skip
+    if saved is not None:
+        body["saved_at"] = saved.isoformat()
+    await record_visit(row, parse_visit(body), actor)
+
+
+async def test_a_household_covered_then_not_then_again_counts_each_change_on_its_day(world: World) -> None:
+    """Visits sent from the phone days later: covered three days ago, not covered then covered again two
+    days ago (one change at the day's end: none), not covered yesterday, covered today."""
+    today = local_now().date()
+
+    def on(days_ago: int, hour: int) -> datetime:
+        return datetime.combine(today - timedelta(days=days_ago), time(hour), tzinfo=local_now().tzinfo)
+
+    for saved, covered in ((on(3, 10), True), (on(2, 9), False), (on(2, 15), True), (on(1, 10), False)):
+        await _visit_on(world, saved, covered)
+    await _visit_on(world, None, True)
+    village = world.villages["v1"]
+
+    async def period(first: int, last: int) -> Activity:
+        found, _ = await stored_activity(
+            "id = {}", [village], today - timedelta(days=first), today - timedelta(days=last)
+        )
+        return found[village]
+
+    everything = Activity(
+        visits=5, completed=5, first_visits=1, newly_covered=2, newly_uncovered=1, volunteers=1
+    )
+    assert await period(3, 0) == everything
+    assert await period(2, 2) == Activity(visits=2, completed=2, volunteers=1)
+    assert await period(1, 0) == Activity(
+        visits=2, completed=2, newly_covered=1, newly_uncovered=1, volunteers=1
+    )
+    # Newly covered less no longer covered is the change in covered: not at the start, covered at the end.
+    assert everything.newly_covered - everything.newly_uncovered == 1
+    assert await stored_days() == recount_days(await visits_now())
 
 
 async def test_a_rebuild_gives_the_same_rows(world: World) -> None:
@@ -277,3 +334,35 @@ async def test_a_periods_report_reads_the_daily_activity_and_never_a_visit(world
     # The activity is read in two queries per report, whatever the number of visits.
     assert len([q for q in seen if "village_activity" in q]) == 2
     assert len([q for q in seen if "village_volunteer" in q]) == 2
+
+
+async def test_the_migration_makes_the_tables_and_counts_the_visits_already_there(world: World) -> None:
+    """A database upgraded to the daily activity has its past periods' activity at once; going back drops
+    the tables, and the migration is pending again."""
+    from piccolo.apps.migrations.commands.backwards import run_backwards
+
+    from surveys.core.db import migrate, pending_migrations
+
+    rng = random.Random(2612)
+    for _ in range(15):
+        await _step(rng, world)
+        await _late_visit(rng, world, rng.choice(await _live(world)))
+    counted = await stored_days()
+    assert counted == recount_days(await visits_now()) and len({day for _, day in counted[0]}) > 1
+    try:
+        await run_backwards(app_name="phocap", migration_id="2026-12-06T08:20:00:000000", auto_agree=True)
+        assert "2026-12-06T08:20:00:000000" in await pending_migrations()
+        assert "village_activity" not in await _tables()
+    finally:
+        await migrate()
+    assert await pending_migrations() == []
+    assert await stored_days() == counted
+
+
+async def _tables() -> set[str]:
+    rows = await Visit.raw(
+        "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+        if isinstance(current_engine(), PostgresEngine)
+        else "SELECT name FROM sqlite_master WHERE type = 'table'"
+    )
+    return {r["name"] for r in rows}
