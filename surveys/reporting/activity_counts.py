@@ -48,12 +48,14 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _activity_sql(scope: str) -> str:
-    """Per village and day, the counts of `ACTIVITY_COLUMNS` over the visits of `scope` (a condition on
-    visit `v`): one pass over the visits, one over each household's days with a completed visit."""
+def _counted_sql(scope: str) -> str:
+    """CTEs over the visits of `scope` (a condition on visit `v`): `made`, each visit with its local day
+    and whether it left its household covered; `counted`, rows per village and day of the counts of
+    `ACTIVITY_COLUMNS` to sum. One pass over the visits, one over each household's days with a completed
+    visit (its state at the day's end against the day before's)."""
     covered = visit_covered_in_ward_sql("v", "w")
     return f"""WITH made AS (
-        SELECT v.id, v.household, v.village, v.outcome, v.at, {local_day_sql("v.at")} AS day,
+        SELECT v.id, v.household, v.village, v.volunteer, v.outcome, v.at, {local_day_sql("v.at")} AS day,
             CASE WHEN {covered} THEN 1 ELSE 0 END AS covered
         FROM visit v JOIN village vl ON vl.id = v.village JOIN ward w ON w.id = vl.ward
         WHERE {scope}
@@ -77,26 +79,31 @@ def _activity_sql(scope: str) -> str:
             SUM(CASE WHEN covered = 1 AND before <> 1 THEN 1 ELSE 0 END),
             SUM(CASE WHEN covered = 0 AND before = 1 THEN 1 ELSE 0 END)
         FROM steps GROUP BY village, day
-    )
-    SELECT village, day, {", ".join(f"SUM({c}) AS {c}" for c in ACTIVITY_COLUMNS)}
-    FROM counted GROUP BY village, day"""
+    )"""
 
 
-def _volunteers_sql(scope: str) -> str:
-    return f"""SELECT v.village, {local_day_sql("v.at")} AS day, v.volunteer, COUNT(*) AS visits
-        FROM visit v WHERE v.volunteer IS NOT NULL AND v.village IS NOT NULL AND {scope}
-        GROUP BY v.village, {local_day_sql("v.at")}, v.volunteer"""
+_SUMS = ", ".join(f"SUM({c}) AS {c}" for c in ACTIVITY_COLUMNS)
+_DAYS = f"SELECT village, day, {_SUMS} FROM counted GROUP BY village, day"
+_VOLUNTEERS = """SELECT village, day, volunteer, COUNT(*) AS visits FROM made WHERE volunteer IS NOT NULL
+    GROUP BY village, day, volunteer"""
 
 
 async def count_visits(scope: str, args: list[Any]) -> tuple[DayCounts, DayVolunteers]:
     """The activity and volunteers of the visits in `scope` (a condition on visit `v` with `{}`
-    placeholders for `args`), per village and day: counted from the visits."""
+    placeholders for `args`), per village and day: counted from the visits, in one statement."""
+    zeros = ", ".join("0" for _ in ACTIVITY_COLUMNS[1:])
+    query = f"""{_counted_sql(scope)}
+    SELECT NULL AS volunteer, village, day, {_SUMS} FROM counted GROUP BY village, day
+    UNION ALL
+    SELECT volunteer, village, day, COUNT(*), {zeros} FROM made WHERE volunteer IS NOT NULL
+    GROUP BY village, day, volunteer"""
     days: DayCounts = {}
-    for r in await Visit.raw(_activity_sql(scope), *args):
-        days[(int(r["village"]), _day(r["day"]))] = {c: int(r[c] or 0) for c in ACTIVITY_COLUMNS}
     people: DayVolunteers = {}
-    for r in await Visit.raw(_volunteers_sql(scope), *args):
-        people[(int(r["village"]), _day(r["day"]), int(r["volunteer"]))] = int(r["visits"])
+    for r in await Visit.raw(query, *args):
+        if r["volunteer"] is None:
+            days[(int(r["village"]), _day(r["day"]))] = {c: int(r[c] or 0) for c in ACTIVITY_COLUMNS}
+        else:
+            people[(int(r["village"]), _day(r["day"]), int(r["volunteer"]))] = int(r["visits"])
     return days, people
 
 
@@ -194,10 +201,11 @@ async def count_villages_again(village_ids: list[int]) -> None:
         scope = f"v.village IN ({_places(ids)})"
         columns = ", ".join(ACTIVITY_COLUMNS)
         await Visit.raw(
-            f"INSERT INTO village_activity (village, day, {columns}) {_activity_sql(scope)}", *ids
+            f"INSERT INTO village_activity (village, day, {columns}) {_counted_sql(scope)} {_DAYS}", *ids
         )
         await Visit.raw(
-            f"INSERT INTO village_volunteer (village, day, volunteer, visits) {_volunteers_sql(scope)}", *ids
+            f"INSERT INTO village_volunteer (village, day, volunteer, visits) {_counted_sql(scope)} {_VOLUNTEERS}",
+            *ids,
         )
 
 
