@@ -195,6 +195,8 @@ async def generate(province_code: str, wards: int, households: int, villages: in
     await _run("DROP TABLE gen_village")
     await _run("ANALYZE")
     await rebuild()
+    # The daily counts and activity were just written: the planner needs their sizes too.
+    await _run("ANALYZE")
     members = (await Household.raw("SELECT COUNT(*) AS n FROM member"))[0]["n"]
     visits = (await Household.raw("SELECT COUNT(*) AS n FROM visit"))[0]["n"]
     made = Generated(len(ward_ids), villages_per_ward * len(ward_ids), total, int(members), int(visits))

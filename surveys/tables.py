@@ -180,6 +180,43 @@ class VillageCount(Table):
     elderly_alone_covered = Integer(default=0)
 
 
+class VillageActivity(Table):
+    """What was done in a village on a day (docs/scaling.md §4): counts that add up over days, villages and
+    wards, so a period's report reads ~villages × days rows and never the period's visits. Each visit
+    counts in its household's village now, on the day it was made; a household's change of state
+    (first completed visit, covered, no longer covered) on the day its latest completed visit changed it.
+    Derived from the visits by `surveys.reporting.activity_counts`. Unique on (village, day), an index
+    made in the migration."""
+
+    id: Serial
+
+    village = ForeignKey(Village)
+    day = Date()
+    # Visits made (any outcome), completed ('done'), and with nobody home.
+    visits = Integer(default=0)
+    completed = Integer(default=0)
+    nobody_home = Integer(default=0)
+    # Households completed for the first time; covered at the end of the day and not of the day before,
+    # or the reverse.
+    first_visits = Integer(default=0)
+    newly_covered = Integer(default=0)
+    newly_uncovered = Integer(default=0)
+
+
+class VillageVolunteer(Table):
+    """Who visited a village on a day, with how many visits: a period's volunteers are the distinct ones
+    among a few rows per village and day. Unique on (village, day, volunteer), an index made in the
+    migration."""
+
+    id: Serial
+
+    village = ForeignKey(Village)
+    day = Date()
+    # A staff account's id (`app_user`), a plain integer as `Visit.village`.
+    volunteer = Integer()
+    visits = Integer(default=0)
+
+
 class User(Table, tablename="app_user"):
     """A person who signs in: volunteer, village head, ward or province officer, admin."""
 
@@ -521,4 +558,6 @@ ALL_TABLES: list[type[Table]] = [
     ImportUpload,
     AuditEntry,
     VillageCount,
+    VillageActivity,
+    VillageVolunteer,
 ]

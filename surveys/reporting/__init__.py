@@ -7,3 +7,7 @@ May import: `surveys.core`, `surveys.people`, `surveys.register.register`, `surv
 
 # The daily counts listen for every write that changes a household (surveys.core.changes).
 from surveys.reporting import village_counts as village_counts
+
+# isort: split
+# After the daily counts: their snapshot holds the villages the activity's then adds to.
+from surveys.reporting import activity_counts as activity_counts

@@ -251,10 +251,11 @@ def _part_word(report: PeriodReport) -> str:
 
 def _activity_table(report: PeriodReport) -> DocTable:
     headers = [_part_word(report), gettext("Visits made"), gettext("Households visited for the first time"),
-               gettext("Households newly covered"), gettext("Volunteers active")]  # fmt: skip
+               gettext("Households newly covered"), gettext("Households no longer covered"),
+               gettext("Volunteers active")]  # fmt: skip
     rows: list[list[Cell]] = [
         [line.name, line.activity.visits, line.activity.first_visits, line.activity.newly_covered,
-         line.activity.volunteers]
+         line.activity.newly_uncovered, line.activity.volunteers]
         for line in [*report.parts, _total_line(report)]
     ]  # fmt: skip
     return DocTable(gettext("Table 2. Activity during the period"), headers, rows, by_part=True)

@@ -21,9 +21,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from piccolo.engine.postgres import PostgresEngine
-
-from surveys.core.db import current_engine
 from surveys.core.settings import get_settings
 from surveys.survey.criteria import SENIOR_AGE, CoverageRules, visit_covered_sql
 from surveys.tables import Household
@@ -68,12 +65,16 @@ class Standing:
 
 @dataclass(frozen=True)
 class Activity:
-    """What happened during a period in a village or a ward."""
+    """What happened during a period in a village or a ward, from the per-village daily activity
+    (`surveys.reporting.activity_counts`): sums of days, but `volunteers`, each counted once."""
 
     visits: int = 0
     first_visits: int = 0
     newly_covered: int = 0
     volunteers: int = 0
+    completed: int = 0
+    nobody_home: int = 0
+    newly_uncovered: int = 0
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Activity:
@@ -82,7 +83,7 @@ class Activity:
 
     @classmethod
     def sum(cls, items: list[Activity]) -> Activity:
-        """The total of several (volunteers too: see `ward_activity` for the ward's own count)."""
+        """The total of several (volunteers too: a ward's own count has each once)."""
         return cls(**{f.name: sum(getattr(i, f.name) for i in items) for f in fields(cls)})
 
 
@@ -144,79 +145,3 @@ async def standing_at(ward_id: int, moment: datetime, rules: CoverageRules) -> d
     """
     rows = await Household.raw(query, moment, ward_id, moment, ward_id, ward_id, moment, moment)
     return {int(r["village"]): Standing.from_row(r) for r in rows}
-
-
-async def activity_between(
-    ward_id: int, start: datetime, end: datetime, rules: CoverageRules
-) -> tuple[dict[int, Activity], int]:
-    """What happened in the ward from `start` to `end`, per village id (`activity_in`), and the ward's
-    own count of volunteers (one who visits two villages counts in each, but once for the ward)."""
-    by_village, volunteers = await activity_in("ward = {}", [ward_id], start, end, rules)
-    return by_village, volunteers.get(ward_id, 0)
-
-
-async def activity_in(
-    area: str, args: list[Any], start: datetime, end: datetime, rules: CoverageRules
-) -> tuple[dict[int, Activity], dict[int, int]]:
-    """What happened from `start` to `end` in the villages of `area` (a condition on table `village`
-    with `{}` placeholders for `args`, whose wards keep `rules`), per village id: visits made (any
-    outcome), households visited (completed) for the first time, households covered at the end that
-    were not at the start, volunteers who made a visit; and per ward id, its volunteers (each once)."""
-    # The period's visits of the area's villages, from the visits alone: each keeps its household's
-    # village now (rewritten when it moves or is merged), so no household is read, for a ward (a range
-    # of the index on visit (village, at) per village) as for a province of 600,000 households (the
-    # index on `visit.at`, when the area is most of the database; docs/scaling.md §4).
-    # Only a household with a completed visit in the period can be visited first or newly covered in
-    # it (else its latest visit at the end is its latest at the start): at the end it stands as its
-    # latest visit of the period left it, at the start as its latest earlier one, if any: one lookup per
-    # such household in the index on `visit (household, at)`, written as a subquery (fenced on
-    # PostgreSQL, else it runs once per use) so that no misjudged join reads the earlier visits once per
-    # household. Volunteers are counted from the distinct (village, volunteer) pairs, for the villages
-    # and the wards alike.
-    fence = "MATERIALIZED " if isinstance(current_engine(), PostgresEngine) else ""
-    query = f"""
-    WITH in_area AS (
-        SELECT v.id, v.at, v.household, v.volunteer, v.outcome, v.village,
-            CASE WHEN {visit_covered_sql("v", rules)} THEN 1 ELSE 0 END AS covered
-        FROM visit v
-        WHERE v.village IN (SELECT id FROM village WHERE {area}) AND v.at >= {{}} AND v.at < {{}}
-    ),
-    pairs AS (SELECT village, volunteer, COUNT(*) AS visits FROM in_area GROUP BY village, volunteer),
-    made AS (SELECT village, SUM(visits) AS visits, COUNT(volunteer) AS volunteers FROM pairs GROUP BY village),
-    latest AS (
-        SELECT household, village, covered,
-            ROW_NUMBER() OVER (PARTITION BY household ORDER BY at DESC, id DESC) AS newest
-        FROM in_area WHERE outcome = 'done'
-    ),
-    each_household AS {fence}(
-        SELECT village, covered AS covered_at_end, (
-            SELECT CASE WHEN {visit_covered_sql("b", rules)} THEN 1 ELSE 0 END FROM visit b
-            WHERE b.household = latest.household AND b.outcome = 'done' AND b.at < {{}}
-            ORDER BY b.at DESC, b.id DESC LIMIT 1
-        ) AS covered_at_start
-        FROM latest WHERE newest = 1
-    ),
-    changed AS (
-        SELECT village, SUM(CASE WHEN covered_at_start IS NULL THEN 1 ELSE 0 END) AS first_visits,
-            SUM(CASE WHEN covered_at_end = 1 AND COALESCE(covered_at_start, 0) = 0 THEN 1 ELSE 0 END)
-                AS newly_covered
-        FROM each_household GROUP BY village
-    )
-    SELECT village.id AS village, NULL AS ward, COALESCE(made.visits, 0) AS visits,
-        COALESCE(made.volunteers, 0) AS volunteers, COALESCE(changed.first_visits, 0) AS first_visits,
-        COALESCE(changed.newly_covered, 0) AS newly_covered
-    FROM village
-    LEFT JOIN made ON made.village = village.id
-    LEFT JOIN changed ON changed.village = village.id
-    WHERE {area}
-    UNION ALL
-    SELECT NULL, vl.ward, 0, COUNT(DISTINCT pairs.volunteer), 0, 0
-    FROM pairs JOIN village vl ON vl.id = pairs.village GROUP BY vl.ward
-    """
-    rows = await Household.raw(query, *args, start, end, start, *args)
-    villages = [r for r in rows if r["village"] is not None]
-    wards = [r for r in rows if r["village"] is None]
-    return (
-        {int(r["village"]): Activity.from_row(r) for r in villages},
-        {int(r["ward"]): int(r["volunteers"] or 0) for r in wards},
-    )

@@ -7,17 +7,18 @@ of its wards' reports, a ward's the sum of its villages' lines (docs/design.md Â
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from surveys.core.clock import now
 from surveys.core.replicas import replica_reads
-from surveys.reporting.history import Activity, Standing, activity_between, activity_in, standing_at
+from surveys.reporting.activity_counts import recount, stored_activity
+from surveys.reporting.history import Activity, Standing, standing_at
 from surveys.reporting.learning import LearningFigures, learning_figures
 from surveys.reporting.official import Official, figures_for_period
 from surveys.reporting.periods import Period
-from surveys.reporting.province import rule_groups, ward_started
+from surveys.reporting.province import ward_started
 from surveys.reporting.reports import ward_rules
 from surveys.reporting.schemas import PeriodClassesOut, PeriodFigure, PeriodLine, PeriodPlace, PeriodReportOut
 from surveys.reporting.targets import Targets, targets_for
@@ -65,7 +66,7 @@ class Line:
         """The total of `lines`; `volunteers`, when given, replaces the sum (a person counted once)."""
         activity = Activity.sum([line.activity for line in lines])
         if volunteers is not None:
-            activity = Activity(activity.visits, activity.first_visits, activity.newly_covered, volunteers)
+            activity = replace(activity, volunteers=volunteers)
         return cls(
             code,
             name,
@@ -170,7 +171,7 @@ async def ward_period_report(ward_id: int, period: Period) -> PeriodReport:
     else:
         start = await standing_at(ward_id, period.start, rules)
         end = await standing_at(ward_id, period.end, rules)
-    activity, volunteers = await activity_between(ward_id, period.start, period.end, rules)
+    activity, volunteers = await _activity("ward = {}", [ward_id], period)
     villages = (
         await Village.select(Village.id, Village.code, Village.name)
         .where(Village.ward == ward_id)
@@ -193,12 +194,19 @@ async def ward_period_report(ward_id: int, period: Period) -> PeriodReport:
         parent_name=ward["province_name"],
         period=period,
         lines=lines,
-        total=Line.sum(ward["code"], ward["name"], lines, volunteers),
+        total=Line.sum(ward["code"], ward["name"], lines, volunteers.get(ward_id, 0)),
         targets=await targets_for(ward_id, period.last.year),
         made_at=now(),
         official=await figures_for_period(ward_id, period),
         learning=await learning_figures(ward_id, period),
     )
+
+
+async def _activity(area: str, args: list[Any], period: Period) -> tuple[dict[int, Activity], dict[int, int]]:
+    """What was done in the period in the villages of `area` (a condition on table `village`), per village,
+    and each ward's volunteers: from the daily activity, or, with `COUNTS_READ` off, from the visits."""
+    count = stored_activity if counts_read() else recount
+    return await count(area, args, period.first, period.last)
 
 
 async def _stored_standings(
@@ -214,16 +222,10 @@ async def _stored_standings(
 
 async def _ward_totals(province_id: int, wards: list[dict[str, Any]], period: Period) -> list[Line]:
     """Each ward's total as its own report gives it, from the daily counts: the province's villages at
-    two days in one query and their activity in one per set of rules, not a report per ward."""
+    two days in one query and their activity from the daily activity, not a report per ward."""
     scope = "ward IN (SELECT id FROM ward WHERE province = {})"
     start, end = await _stored_standings(scope, [province_id], period)
-    activity: dict[int, Activity] = {}
-    volunteers: dict[int, int] = {}
-    for rules, ids in rule_groups(wards).items():
-        area = f"ward IN ({', '.join('{}' for _ in ids)})"
-        found, people = await activity_in(area, ids, period.start, period.end, rules)
-        activity.update(found)
-        volunteers.update(people)
+    activity, volunteers = await _activity(scope, [province_id], period)
     villages: dict[int, list[int]] = defaultdict(list)
     for v in await Village.select(Village.id, Village.ward).where(Village.ward._.province == province_id):
         villages[int(v["ward"])].append(int(v["id"]))

@@ -14,11 +14,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from piccolo.engine.postgres import PostgresEngine
 
 from surveys import schemas
 from surveys.core.clock import now, recent_weeks, this_year, week_label
+from surveys.core.db import current_engine
 from surveys.core.replicas import replica_reads
 from surveys.core.rows import Row
+from surveys.core.settings import get_settings
 from surveys.core.text import place_sort_key
 from surveys.reporting.coverage import INDICATOR_SUMS as _INDICATOR_SUMS
 from surveys.reporting.coverage import households_sql
@@ -223,52 +228,34 @@ def _merged(rows: list[dict[str, Any]]) -> dict[int, tuple[int, datetime | None]
 
 
 async def _activity(province_id: int, since: datetime) -> dict[int, tuple[int, datetime | None]]:
-    """The same numbers as `_live_activity` without reading every visit and household of the province:
+    """The same numbers as `_live_activity` without reading the visits of the week, nor any household:
 
-    - the visits since `since` through the index on `visit.at` (a week's visits, not a year's), counted
-      by village before the province is picked: grouped first, PostgreSQL cannot start from the
-      province's households (which it does when it underestimates them, as on generated data, reading
-      every household to find the week's few visits); a ward with a visit this week has its latest
-      visit among them (the week's visits of every province in the database are read: one province
-      in the measured databases; a national one partitions `visit` by time first, docs/scaling.md §5);
-    - each village's latest register change through the index on `household (village, updated_at)`:
-      one index lookup per village;
-    - only for a started ward without a visit this week, its latest earlier visit: the newest visit of the
-      ward before `since` (`ORDER BY at DESC LIMIT 1`, which the index on `visit.at` can walk back).
+    - the visits since `since` (a local midnight) from the per-village daily activity
+      (`surveys.reporting.activity_counts`): ~villages × days rows, whatever the number of visits;
+    - each village's latest visit through the index on `visit (village, at)` and its latest register
+      change through the index on `household (village, updated_at)`: two index lookups per village.
     """
-    since = since.astimezone(UTC)
-    week = await Household.raw(
-        """SELECT vl.ward AS ward, SUM(w.visits) AS visits, MAX(w.last_at) AS last_at
-        FROM (
-            SELECT h.village AS village, COUNT(*) AS visits, MAX(v.at) AS last_at
-            FROM visit v JOIN household h ON h.id = v.household WHERE v.at >= {} GROUP BY h.village
-        ) w JOIN village vl ON vl.id = w.village
-        WHERE vl.ward IN (SELECT id FROM ward WHERE province = {})
-        GROUP BY vl.ward""",
-        since,
-        province_id,
-    )
-    changed = await Household.raw(
-        """SELECT vl.ward AS ward, 0 AS visits,
-            MAX((SELECT MAX(h.updated_at) FROM household h WHERE h.village = vl.id)) AS last_at
+    first = since.astimezone(ZoneInfo(get_settings().timezone)).date()
+    day = first if isinstance(current_engine(), PostgresEngine) else first.isoformat()
+    rows = await Household.raw(
+        """SELECT vl.ward AS ward, SUM(a.visits) AS visits, NULL AS last_at
+        FROM village_activity a JOIN village vl ON vl.id = a.village
+        WHERE a.day >= {} AND vl.ward IN (SELECT id FROM ward WHERE province = {})
+        GROUP BY vl.ward
+        UNION ALL
+        SELECT vl.ward, 0, MAX((SELECT MAX(h.updated_at) FROM household h WHERE h.village = vl.id))
+        FROM village vl WHERE vl.ward IN (SELECT id FROM ward WHERE province = {})
+        GROUP BY vl.ward
+        UNION ALL
+        SELECT vl.ward, 0, MAX((SELECT MAX(v.at) FROM visit v WHERE v.village = vl.id))
         FROM village vl WHERE vl.ward IN (SELECT id FROM ward WHERE province = {})
         GROUP BY vl.ward""",
+        day,
+        province_id,
+        province_id,
         province_id,
     )
-    visited = {int(r["ward"]) for r in week}
-    quiet = sorted({int(r["ward"]) for r in changed if r["last_at"] is not None} - visited)
-    earlier: list[dict[str, Any]] = []
-    if quiet:
-        earlier = await Household.raw(
-            f"""SELECT w.id AS ward, 0 AS visits, (
-                SELECT v.at FROM visit v JOIN household h ON h.id = v.household
-                JOIN village vl ON vl.id = h.village
-                WHERE vl.ward = w.id AND v.at < {{}} ORDER BY v.at DESC LIMIT 1) AS last_at
-            FROM ward w WHERE w.id IN ({_in(quiet)})""",
-            since,
-            *quiet,
-        )
-    return _merged([*week, *changed, *earlier])
+    return _merged(rows)
 
 
 @replica_reads

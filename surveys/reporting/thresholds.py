@@ -16,6 +16,7 @@ from surveys.core.clock import this_year
 from surveys.core.db import write_transaction
 from surveys.core.rows import Row
 from surveys.core.validation import parse
+from surveys.reporting.activity_counts import count_villages_again as count_activity_again
 from surveys.reporting.coverage import households_sql
 from surveys.reporting.schemas import ThresholdsUpdate
 from surveys.reporting.village_counts import rebuild_villages
@@ -129,6 +130,8 @@ async def save_thresholds(
         # The ward's households may change status without a write of theirs: count its villages again.
         villages = await Village.select(Village.id).where(Village.ward == ward_id)
         await rebuild_villages([int(r["id"]) for r in villages])
+        # A visit's "covered" reads the rules now: each household's changes of state are counted again.
+        await count_activity_again([int(r["id"]) for r in villages])
         await audit(
             "ward.thresholds_saved",
             "ward",

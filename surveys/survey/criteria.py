@@ -249,6 +249,17 @@ def visit_covered_sql(alias: str, rules: CoverageRules) -> str:
     digital family, every citizen of identity age with VNeID (and a bank account where the ward asks).
     `covered_sql` read from the counts a visit keeps (`identity_counts`)."""
     bank = f" AND {alias}.adults_bank = {alias}.adults" if rules.identity_requires_bank else ""
+    return _visit_covered(alias, bank)
+
+
+def visit_covered_in_ward_sql(alias: str, ward: str) -> str:
+    """SQL: as `visit_covered_sql`, with the rules of the ward row `ward` (a row of `ward`), so visits of
+    wards with different rules are counted in one statement."""
+    bank = f" AND (NOT {ward}.identity_requires_bank OR {alias}.adults_bank = {alias}.adults)"
+    return _visit_covered(alias, bank)
+
+
+def _visit_covered(alias: str, bank: str) -> str:
     return (
         f"({alias}.household IS NOT NULL AND {alias}.digital_family"
         f" AND {alias}.adults_vneid = {alias}.adults{bank})"

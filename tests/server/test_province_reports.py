@@ -75,7 +75,7 @@ async def test_province_officer_makes_the_quarters_report_from_the_dashboard(
     assert [p.text for p in report.select("p.doc-center")][-1] == "Kính gửi: Bộ Khoa học và Công nghệ."
     activity = rows_of(report.select("table.doc-table")[1])
     assert [row[0] for row in activity] == ["Xã Phong Quang", "Xã Đồng Hỷ", "Toàn tỉnh"]
-    assert activity[0][1:] == ["1", "1", "1", "1"] and activity[1][1:] == ["0", "0", "0", "0"]
+    assert activity[0][1:] == ["1", "1", "1", "0", "1"] and activity[1][1:] == ["0", "0", "0", "0", "0"]
     assert (
         page.find("a", id="download-docx")["href"]
         == "/provinces/19/reports.docx?from=2025-07-01&to=2025-09-30"

@@ -78,7 +78,7 @@ async def test_ward_officer_makes_the_quarters_report_as_an_a4_document(
     assert figures["Công dân từ 16 tuổi có VNeID"] == ["1", "25,0", "3", "4", "75,0", "2", "100", "Chưa đạt"]
     assert figures["Hộ đã đến thăm"][2:4] == ["1", "3"]
     activity = rows_of(tables[1])
-    assert activity[0] == ["Thôn Đồng Tâm", "1", "1", "1", "1"] and activity[-1][0] == "Toàn xã"
+    assert activity[0] == ["Thôn Đồng Tâm", "1", "1", "1", "0", "1"] and activity[-1][0] == "Toàn xã"
     assert (
         page.find("a", id="download-docx")["href"]
         == "/wards/01849/reports.docx?from=2025-07-01&to=2025-09-30"
@@ -261,7 +261,15 @@ async def test_the_api_gives_the_report_and_names_a_bad_date(
                      "end_percent": 75.0, "change": 2, "target": 100, "met": False, "official": None,
                      "official_source": "", "difference": None}  # fmt: skip
     assert [line["name"] for line in body["lines"]] == ["Thôn Đồng Tâm", "Thôn Khuôn Ngọa", "Thôn Bản Cái"]
-    assert body["total"]["activity"] == {"visits": 1, "first_visits": 1, "newly_covered": 1, "volunteers": 1}
+    assert body["total"]["activity"] == {
+        "visits": 1,
+        "first_visits": 1,
+        "newly_covered": 1,
+        "volunteers": 1,
+        "completed": 1,
+        "nobody_home": 0,
+        "newly_uncovered": 0,
+    }
     bad = await client.get(
         "/api/wards/01849/reports", params={"from": "2025-13-01", "to": "2025-01-01"}, headers=headers
     )

@@ -385,6 +385,8 @@ async def test_writes_at_once_to_one_village_keep_its_counts(world: World) -> No
     and two new households:
     each writer holds its household from before its snapshot, so no difference is taken against a
     "before" another writer has already changed; the first writers of the day race to insert the row."""
+    from tests.surveys.test_activity_counts import recount_days, stored_days, visits_now
+
     village = world.villages["v1"]
     for n in range(8):
         await make_household(
@@ -415,6 +417,8 @@ async def test_writes_at_once_to_one_village_keep_its_counts(world: World) -> No
         writes += [create_household(village, found, world.users["ward"]) for _ in range(2)]
         await asyncio.gather(*writes)
         assert await _stored() == await _recount(), f"round {rounds}"
+        # The daily activity too: each writer adds its household's difference, none replaces another's.
+        assert await stored_days() == recount_days(await visits_now()), f"round {rounds}"
 
 
 async def test_the_rules_query_written_once_groups_villages_as_their_wards_rows_say(world: World) -> None:

@@ -21,11 +21,11 @@ from surveys.learning.attendance import parse_attendance, record_attendance
 from surveys.learning.classes import ward_class
 from surveys.people.accounts import actor_by_id
 from surveys.register.households import household_by_token
+from surveys.reporting.activity_counts import recount, stored_activity
 from surveys.reporting.digests import build_digest
-from surveys.reporting.history import activity_between
+from surveys.reporting.history import Activity
 from surveys.reporting.periodic import ward_period_report
 from surveys.reporting.periods import Period
-from surveys.reporting.reports import ward_rules
 from surveys.reporting.village_counts import COLUMNS, counts_on, rebuild
 from surveys.survey.visits import VisitConflict, parse_visit, record_visit
 from surveys.tables import Attendance, ClassSession, Member, VillageCount, Visit
@@ -91,18 +91,14 @@ async def test_a_visit_saved_on_sunday_night_and_received_on_monday_counts_in_su
     # The digest of Monday's week looks back on Sunday's.
     digest = await build_digest(world.wards["pq"], week_label(in_vietnam(monday, 0)), "ward", get_settings())
     assert digest.figures["activity"] == {"visits": 1, "done": 1, "volunteers": 1}
-    rules, _ = await ward_rules(world.wards["pq"])
-    week_start = in_vietnam(monday - timedelta(weeks=1), 0)
-    sundays_week, _ = await activity_between(
-        world.wards["pq"], week_start, week_start + timedelta(weeks=1), rules
-    )
-    next_start = week_start + timedelta(weeks=1)
-    mondays_week, _ = await activity_between(
-        world.wards["pq"], next_start, next_start + timedelta(weeks=1), rules
-    )
-    assert sundays_week[world.villages["v1"]].visits == 1
-    assert sundays_week[world.villages["v1"]].first_visits == 1
-    assert mondays_week[world.villages["v1"]].visits == 0
+    # The daily activity counts it on Sunday, as a recount from the visits does.
+    for count in (stored_activity, recount):
+        area = ("ward = {}", [world.wards["pq"]])
+        sundays_week, _ = await count(*area, monday - timedelta(weeks=1), monday - timedelta(days=1))
+        mondays_week, _ = await count(*area, monday, monday + timedelta(days=6))
+        assert sundays_week[world.villages["v1"]].visits == 1
+        assert sundays_week[world.villages["v1"]].first_visits == 1
+        assert mondays_week.get(world.villages["v1"], Activity()).visits == 0
 
 
 async def test_a_visit_of_30_september_received_on_1_october_counts_in_the_third_quarter(
