@@ -25,6 +25,7 @@ from server.api import ApiController, SessionController, healthz
 from server.api_digital_team import DigitalTeamApiController
 from server.api_learning import ClassApiController, HelpApiController
 from server.api_reports import ProvinceReportApiController, ReportApiController
+from server.api_submissions import ProvinceSubmissionApiController, SubmissionApiController
 from server.auth import (
     IdentifyMiddleware,
     PasswordChangeRequired,
@@ -66,6 +67,7 @@ from server.views.provinces import ProvinceController
 from server.views.register import RegisterController
 from server.views.reports import ProvinceReportController, ReportController
 from server.views.staff import PasswordController, StaffController, StaffOldPathController
+from server.views.submissions import ProvinceSubmissionController, WardSubmissionController
 from server.views.thresholds import ThresholdsController
 from server.views.villages import StickerController, VillageController
 from server.views.wards import WardController
@@ -161,7 +163,11 @@ def create_app(settings: Settings | None = None, background: Background | None =
             ReportController,
             ReportApiController,
             ProvinceReportController,
+            WardSubmissionController,
+            ProvinceSubmissionController,
             ProvinceReportApiController,
+            SubmissionApiController,
+            ProvinceSubmissionApiController,
             OfficialController,
             DigestController,
             ProfileController,

@@ -25,6 +25,8 @@ ERRORS = {
     "has_mentor": N_("This learner already has a mentor."),
     "date_out_of_range": N_("Enter a date from 01/01/2000 to 31/12/2100."),
     "needs_zone": N_("Give the time with its offset from UTC, e.g. 2026-07-01T08:00:00+07:00 for Vietnam."),
+    "not_ended": N_("This period has not ended yet: its report is submitted once it has."),
+    "required_to_return": N_("Say why the report is returned: the ward reads this comment."),
     "left_team": N_("This team member has left the team: bring them back before giving them learners."),
 }
 
