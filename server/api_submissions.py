@@ -15,7 +15,13 @@ from server.auth import access, client_address, routed_province, routed_ward
 from server.openapi import json_body, problems
 from surveys.core.validation import InvalidInput, parse
 from surveys.people.accounts import Actor
-from surveys.reporting.submission_schemas import DecisionIn, ProvinceSubmissionsOut, SubmissionOut
+from surveys.reporting.due_dates import report_schedule, save_report_schedule
+from surveys.reporting.submission_schemas import (
+    DecisionIn,
+    ProvinceSubmissionsOut,
+    ReportSchedule,
+    SubmissionOut,
+)
 from surveys.reporting.submissions import (
     DecisionRefused,
     SubmissionLocked,
@@ -109,3 +115,29 @@ class ProvinceSubmissionApiController(Controller):
         if ward_id is None:
             raise NotFoundException()
         return await _checked(decide(ward_id, period, data, request.user.id, client_address(request)))
+
+
+class ReportScheduleApiController(Controller):
+    """When the province's wards' reports are due."""
+
+    path = "/api/provinces/{code:str}/report-schedule"
+    tags = ["reports"]  # noqa: RUF012
+
+    @get("/", opt=access("province.read"), responses=problems(400, 401, 404))
+    async def schedule(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> ReportSchedule:
+        """Days after a quarter (`report_due_quarter`), a half-year and the year end that a report is due."""
+        return await report_schedule(routed_province(request))
+
+    @post(
+        "/",
+        status_code=200,
+        operation_class=json_body(ReportSchedule),
+        opt=access("province.decide"),
+        responses=problems(400, 401, 404, 413, 422),
+    )
+    async def save(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> ReportSchedule:
+        """Set them (each 0 to 90 days; one left out keeps the default), audited."""
+        data = _parse(await _json(request), lambda raw: parse(raw, ReportSchedule))
+        return await save_report_schedule(
+            routed_province(request), data, request.user.id, client_address(request)
+        )

@@ -25,7 +25,11 @@ from server.api import ApiController, SessionController, healthz
 from server.api_digital_team import DigitalTeamApiController
 from server.api_learning import ClassApiController, HelpApiController
 from server.api_reports import ProvinceReportApiController, ReportApiController
-from server.api_submissions import ProvinceSubmissionApiController, SubmissionApiController
+from server.api_submissions import (
+    ProvinceSubmissionApiController,
+    ReportScheduleApiController,
+    SubmissionApiController,
+)
 from server.auth import (
     IdentifyMiddleware,
     PasswordChangeRequired,
@@ -168,6 +172,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             ProvinceReportApiController,
             SubmissionApiController,
             ProvinceSubmissionApiController,
+            ReportScheduleApiController,
             OfficialController,
             DigestController,
             ProfileController,

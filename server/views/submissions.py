@@ -23,6 +23,7 @@ from surveys.core.messages import error_message
 from surveys.core.validation import InvalidInput, parse
 from surveys.people.accounts import Actor
 from surveys.register.places import ward_row
+from surveys.reporting.due_dates import DUE_COLUMNS, parse_schedule, report_schedule, save_report_schedule
 from surveys.reporting.periods import latest_ended_quarter, named_period, period_choices
 from surveys.reporting.submission_schemas import STATUS_NAMES, DecisionIn
 from surveys.reporting.submissions import (
@@ -45,6 +46,7 @@ Named = Annotated[str | None, QueryParameter(name="period", max_length=10)]
 SortBy = Annotated[str, QueryParameter(name="sort", max_length=20)]
 Order = Annotated[str, QueryParameter(name="order", max_length=4)]
 
+DUE_FIELDS = tuple(DUE_COLUMNS.values())
 LOCKED = N_("The province has accepted this report: it is locked until the province reopens it.")
 REFUSED = N_("This decision does not apply to the report as it stands now; nothing was changed.")
 
@@ -173,6 +175,29 @@ class ProvinceSubmissionController(Controller):
         except DecisionRefused:
             return await self._ward_page(request, code, ward, period, values, {}, gettext(REFUSED), 409)
         return Redirect(f"/provinces/{code}/submissions/{ward}/{period}", status_code=303)
+
+    @get("/report-schedule", opt=access("province.decide"))
+    async def schedule_form(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
+        """When the wards' reports are due: days after a quarter, a half-year, the year ends."""
+        schedule = await report_schedule(routed_province(request))
+        values = {name: str(getattr(schedule, name)) for name in DUE_FIELDS}
+        return page(request, "report_schedule.html", code=code, values=values, errors={})
+
+    @post("/report-schedule", opt=access("province.decide"))
+    async def save_schedule(
+        self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData
+    ) -> Any:
+        """Save it; a bad number comes back next to its field with everything as typed."""
+        values = {name: str(data.get(name, "")).strip() for name in DUE_FIELDS}
+        try:
+            schedule = parse_schedule(values)
+        except InvalidInput as exc:
+            return page(request, "report_schedule.html", status_code=422, code=code, values=values,
+                        errors=_errors(exc))  # fmt: skip
+        await save_report_schedule(
+            routed_province(request), schedule, request.user.id, client_address(request)
+        )
+        return Redirect(f"/provinces/{code}/submissions", status_code=303)
 
     async def _ward(self, request: Request[Actor, Any, Any], ward: str) -> int:
         ward_id = await province_ward(routed_province(request), ward)

@@ -22,6 +22,19 @@ STATUS_NAMES = {
 }
 
 
+# How many days after its period a report may be due (a quarter's report due half a year later is a typo).
+MAX_DUE_DAYS = 90
+DueDays = Annotated[int, Meta(ge=0, le=MAX_DUE_DAYS)]
+
+
+class ReportSchedule(Struct, kw_only=True):
+    """When the province's wards' reports are due: days after the period ends, by kind of period."""
+
+    report_due_quarter: DueDays = 10
+    report_due_half: DueDays = 10
+    report_due_year: DueDays = 15
+
+
 class DecisionIn(Struct, kw_only=True):
     """The province's decision: accept (locks the report), return (with a comment saying why), reopen
     (an accepted report, so that the ward may submit a new version)."""

@@ -4,24 +4,24 @@ province sees every ward's state (not submitted, submitted, accepted, returned),
 it came on time, and accepts it (which locks it), returns it with a comment, or reopens it. Every step
 is audited. DHIS2's data approval, tied to a register kept door to door.
 
-Due dates are the province's: so many days after the period ends, by kind of period (a quarter, a
-half-year, the year); they drive `on_time`, the ward's reminders in its weekly digest and the province's
-list of wards late."""
+Due dates are the province's (surveys/reporting/due_dates.py); they drive `on_time`, the ward's reminders
+in its weekly digest and the province's list of wards late."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
 
 from surveys.core.audit import audit
-from surveys.core.clock import local_date, local_now, now
+from surveys.core.clock import local_now, now
 from surveys.core.db import write_transaction
 from surveys.core.text import place_sort_key
 from surveys.core.validation import FieldError, InvalidInput
 from surveys.reporting.documents import report_document, to_docx
+from surveys.reporting.due_dates import due_on, on_time, period_kind
 from surveys.reporting.periodic import period_report_out, ward_period_report
 from surveys.reporting.periods import Period, latest_ended_quarter, named_period
 from surveys.reporting.reminders import Reminder
@@ -35,14 +35,6 @@ from surveys.reporting.submission_schemas import (
 )
 from surveys.tables import Province, ReportSubmission, Village, Visit, Ward
 
-# A period's kind by its name's shape (`2026-Q3`, `2026-H2`, `2026`) and the province's column for it.
-DUE_COLUMNS = {"quarter": "report_due_quarter", "half": "report_due_half", "year": "report_due_year"}
-# The province's due days when it has set none: the 10th day after a quarter or a half-year ends; the
-# year's report by 15 January.
-DEFAULT_DUE_DAYS = {"quarter": 10, "half": 10, "year": 15}
-# How many days after its period a due date may fall (a quarter's report due half a year later is a typo).
-MAX_DUE_DAYS = 90
-
 
 class SubmissionLocked(Exception):
     """The report was accepted: it is locked until the province reopens it (409, nothing changed)."""
@@ -55,27 +47,6 @@ class DecisionRefused(Exception):
     def __init__(self, status: str) -> None:
         super().__init__(status)
         self.status = status
-
-
-def period_kind(name: str) -> str:
-    """`quarter`, `half` or `year`, by the period's name."""
-    return "quarter" if "-Q" in name else "half" if "-H" in name else "year"
-
-
-def due_on(period: Period, kind: str, province: dict[str, Any] | None) -> date:
-    """The day a report on `period` is due, by the province's setting for its kind (the default when
-    unset)."""
-    days = (province or {}).get(DUE_COLUMNS[kind])
-    return period.last + timedelta(days=int(days if days is not None else DEFAULT_DUE_DAYS[kind]))
-
-
-def on_time(due: date, first_submitted: datetime | None, today: date) -> bool | None:
-    """Whether the first version came by the due date (phocap's time zone); not submitted: late once the
-    due date has passed, else None (not yet known)."""
-    if first_submitted is None:
-        return False if today > due else None
-    submitted = local_date(first_submitted)
-    return submitted is not None and submitted <= due
 
 
 def ended_period(name: str) -> Period:

@@ -215,14 +215,14 @@ async def test_the_province_lists_every_ward_with_its_state_due_date_and_timelin
     client: AsyncTestClient[Any], world: World, today: None
 ) -> None:
     province = await api_token(client, "province")
-    # The province gives a quarter's report 120 days: Q3's is due on 28/01/2027.
-    await Province.update({Province.report_due_quarter: 120}).where(Province.code == "19")
+    # The province gives a quarter's report 90 days: Q3's is due on 29/12/2026.
+    await Province.update({Province.report_due_quarter: 90}).where(Province.code == "19")
     assert (await client.post(SUBMISSION, headers=await api_token(client, "ward"))).status_code == 201
     listed = (
         await client.get("/api/provinces/19/submissions", params={"period": ENDED}, headers=province)
     ).json()
     assert (listed["period"], listed["due"], listed["wards_total"], listed["submitted"], listed["on_time"],
-            listed["late"]) == (ENDED, "2027-01-28", 2, 1, 1, 0)  # fmt: skip
+            listed["late"]) == (ENDED, "2026-12-29", 2, 1, 1, 0)  # fmt: skip
     lines = {w["code"]: w for w in listed["wards"]}
     assert set(lines) == {"01849", "01852"}
     assert (lines["01849"]["status"], lines["01849"]["version"], lines["01849"]["on_time"]) == (
@@ -343,3 +343,50 @@ async def test_province_officer_sees_completeness_and_returns_then_accepts_on_th
         ward_page.select_one("#submit-report") is None
         and ward_page.select_one("#submission-locked") is not None
     )
+
+
+async def test_the_province_sets_its_due_dates_and_a_bad_number_is_named_next_to_its_field(
+    client: AsyncTestClient[Any], world: World, today: None
+) -> None:
+    csrf = await sign_in(client, "province")
+    form = soup(await client.get("/provinces/19/report-schedule"))
+    assert [form.select_one(f"#{n}")["value"] for n in ("report_due_quarter", "report_due_half", "report_due_year")] == [
+        "10", "10", "15",
+    ]  # fmt: skip
+    typed = {
+        "_csrf_token": csrf,
+        "report_due_quarter": "91",
+        "report_due_half": "mười",
+        "report_due_year": "20",
+    }
+    bad = await client.post("/provinces/19/report-schedule", data=typed)
+    assert bad.status_code == 422
+    page = soup(bad)
+    assert field_errors(page) == ["Hãy nhập số ngày từ 0 đến 90."] * 2
+    assert [page.select_one(f"#{n}")["value"] for n in ("report_due_quarter", "report_due_half", "report_due_year")] == [
+        "91", "mười", "20",
+    ]  # fmt: skip
+    assert (
+        await actions() == []
+        and await AuditEntry.count().where(AuditEntry.action == "report_schedule.saved") == 0
+    )
+    typed.update(report_due_quarter="30", report_due_half="30")
+    saved = await client.post("/provinces/19/report-schedule", data=typed, follow_redirects=False)
+    assert saved.status_code == 303
+    assert await AuditEntry.count().where(AuditEntry.action == "report_schedule.saved") == 1
+    listed = soup(await client.get("/provinces/19/submissions", params={"period": ENDED}))
+    assert listed.select_one("#timeliness").text.startswith("Hạn nộp 30/10/2026")
+
+    api = await api_token(client, "province")
+    assert (await client.get("/api/provinces/19/report-schedule", headers=api)).json() == {
+        "report_due_quarter": 30, "report_due_half": 30, "report_due_year": 20,
+    }  # fmt: skip
+    wrong = await client.post("/api/provinces/19/report-schedule", json={"report_due_year": -1}, headers=api)
+    assert wrong.status_code == 422
+    assert [(e["field"], e["code"]) for e in wrong.json()["errors"]] == [("report_due_year", "out_of_range")]
+    for login in ("ward", "hanoi"):
+        refused = await client.post("/api/provinces/19/report-schedule", json={"report_due_year": 1},
+                                    headers=await api_token(client, login))  # fmt: skip
+        assert refused.status_code == 404
+    row = await Province.select(Province.report_due_year).where(Province.code == "19").first()
+    assert row == {"report_due_year": 20}
