@@ -17,7 +17,7 @@ import msgspec
 
 from surveys.core.audit import audit
 from surveys.core.clock import local_now, now
-from surveys.core.db import write_transaction
+from surveys.core.db import LOCK_REPORT_SUBMISSIONS, serialise_on, write_transaction
 from surveys.core.text import place_sort_key
 from surveys.core.validation import FieldError, InvalidInput
 from surveys.reporting.documents import report_document, to_docx
@@ -86,6 +86,9 @@ async def submit_report(ward_id: int, name: str, user_id: int | None, client_add
     numbers = msgspec.json.encode(period_report_out(report)).decode()
     document = to_docx(report_document(report))
     async with write_transaction():
+        # Two submissions (or a submission and a decision) of one report take turns: each reads what the
+        # other wrote, so versions follow each other and an accepted report is never submitted over.
+        await serialise_on(LOCK_REPORT_SUBMISSIONS, f"{ward_id}:{period.name}")
         latest = await (
             ReportSubmission.select(ReportSubmission.version, ReportSubmission.status)
             .where((ReportSubmission.ward == ward_id) & (ReportSubmission.period == period.name))
@@ -101,12 +104,13 @@ async def submit_report(ward_id: int, name: str, user_id: int | None, client_add
         )  # fmt: skip
         await audit("report.submitted", "ward", ward_id, user_id, {"period": period.name, "version": version},
                     client_addr)  # fmt: skip
-    return await submission(ward_id, period.name)
+    return await submission(ward_id, period.name, version)
 
 
-async def submission(ward_id: int, name: str) -> SubmissionOut:
-    """The ward's report on the named period as submitted: the latest version, its state and numbers
-    (`not_submitted` and no numbers before any), with its due date and the late arrivals."""
+async def submission(ward_id: int, name: str, version: int | None = None) -> SubmissionOut:
+    """The ward's report on the named period as submitted: the latest version (or the one given), its
+    state and numbers (`not_submitted` and no numbers before any), with its due date and the late
+    arrivals."""
     period = named_period(name)
     rows = await _rows(ward_id, period.name)
     due = due_on(period, period_kind(period.name), await _province_of_ward(ward_id))
@@ -117,7 +121,7 @@ async def submission(ward_id: int, name: str) -> SubmissionOut:
         return SubmissionOut(period=period.name, version=0, status="not_submitted", submitted_at=None,
                              submitted_by="", comment="", decided_at=None, decided_by="", due=due,
                              on_time=on_time(due, None, today), late_arrivals=0, report=None, versions=[])  # fmt: skip
-    latest = versions[0]
+    latest = next((v for v in versions if v.version == version), versions[0])
     stored = await (
         ReportSubmission.select(ReportSubmission.report)
         .where((ReportSubmission.ward == ward_id) & (ReportSubmission.period == period.name)
@@ -211,6 +215,7 @@ async def decide(
     period = named_period(name)
     applies_to, leaves, action = _NEXT[decision.decision]
     async with write_transaction():
+        await serialise_on(LOCK_REPORT_SUBMISSIONS, f"{ward_id}:{period.name}")
         latest = await (
             ReportSubmission.select(ReportSubmission.id, ReportSubmission.version, ReportSubmission.status)
             .where((ReportSubmission.ward == ward_id) & (ReportSubmission.period == period.name))
@@ -226,7 +231,7 @@ async def decide(
         await audit(action, "ward", ward_id, user_id,
                     {"period": period.name, "version": latest["version"], "comment": bool(decision.comment)},
                     client_addr)  # fmt: skip
-    return await submission(ward_id, period.name)
+    return await submission(ward_id, period.name, int(latest["version"]))
 
 
 @dataclass(frozen=True)
