@@ -293,6 +293,13 @@ async def test_province_officer_sees_completeness_and_returns_then_accepts_on_th
 ) -> None:
     assert (await client.post(SUBMISSION, headers=await api_token(client, "ward"))).status_code == 201
     csrf = await sign_in(client, "province")
+    # The dashboard reminds the province of the reports past due, each linking the wards' list.
+    dashboard = soup(await client.get("/provinces/19")).select("#late-reminder a")
+    assert [(a.text, a["href"]) for a in dashboard] == [
+        ("1 xã chưa nộp báo cáo 2026-Q3, hạn nộp 10/10/2026.", "/provinces/19/submissions?period=2026-Q3"),
+        ("2 xã chưa nộp báo cáo 2026-Q2, hạn nộp 10/07/2026.", "/provinces/19/submissions?period=2026-Q2"),
+        ("2 xã chưa nộp báo cáo 2025, hạn nộp 15/01/2026.", "/provinces/19/submissions?period=2025"),
+    ]
     page = soup(await client.get("/provinces/19/submissions"))
     assert page.select_one("select#period option[selected]")["value"] == ENDED
     assert page.select_one("#completeness").text.strip() == "1/2 xã đã nộp"
