@@ -49,6 +49,9 @@ async def forwards() -> MigrationManager:
         from surveys.core.db import current_engine
 
         engine = current_engine()
+        # The database being migrated now: a table class keeps the engine it first met otherwise.
+        for table in (ReportSubmission, Ward, User):
+            table._meta.db = engine
         await ReportSubmission.create_table()
         await engine.run_ddl(
             "CREATE UNIQUE INDEX report_submission_ward_period_version "

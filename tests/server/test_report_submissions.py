@@ -328,10 +328,10 @@ async def test_province_officer_sees_completeness_and_returns_then_accepts_on_th
     assert done.status_code == 303
     again = await client.post(decision, data={"_csrf_token": csrf, "decision": "accept", "comment": ""})
     assert again.status_code == 409 and soup(again).select_one("#decision-refused") is not None
-    status = soup(await client.get(f"/provinces/19/submissions/01849/{ENDED}")).select_one(
-        "#submission-status"
-    )
-    assert status.text.startswith("Đã tiếp nhận · phiên bản 1")
+    decided = soup(await client.get(f"/provinces/19/submissions/01849/{ENDED}"))
+    assert decided.select_one("#submission-status").text.startswith("Đã tiếp nhận · phiên bản 1")
+    # An accepted report can only be reopened.
+    assert [i["value"] for i in decided.select("#decision-form input[name=decision]")] == ["reopen"]
 
     csv = await client.get("/provinces/19/submissions.csv", params={"period": ENDED})
     assert csv.status_code == 200

@@ -78,3 +78,31 @@ def test_due_dates_by_kind_of_period_from_the_provinces_setting_or_the_defaults(
         period = named_period(name)
         assert due_on(period, period_kind(name), province) == set_by_province
         assert due_on(period, period_kind(name), None) == default
+
+
+async def test_the_submissions_table_and_due_dates_come_and_go_with_their_migration(
+    world: World, clock_at: Callable[[datetime], None]
+) -> None:
+    """Going back drops the table of submissions and the province's due days; forward again makes them
+    (the defaults back) and a report can be submitted."""
+    from piccolo.apps.migrations.commands.backwards import run_backwards
+
+    from surveys.core.db import current_engine, migrate, pending_migrations
+
+    clock_at(TODAY)
+    migration = "2026-12-06T08:00:00:000000"
+    try:
+        await run_backwards(app_name="phocap", migration_id=migration, auto_agree=True)
+        assert migration in await pending_migrations()
+        with pytest.raises(Exception, match="report_submission"):
+            await current_engine().run_ddl("SELECT id FROM report_submission")
+        with pytest.raises(Exception, match="report_due_quarter"):
+            await current_engine().run_ddl("SELECT report_due_quarter FROM province")
+    finally:
+        await migrate()
+    assert await pending_migrations() == []
+    rows = await current_engine().run_ddl(
+        "SELECT report_due_quarter, report_due_half, report_due_year FROM province"
+    )
+    assert {tuple(r.values()) for r in rows} == {(10, 10, 15)}
+    assert (await submit_report(world.wards["pq"], "2026-Q3", world.users["ward"])).version == 1
