@@ -25,6 +25,11 @@ from server.api import ApiController, SessionController, healthz
 from server.api_digital_team import DigitalTeamApiController
 from server.api_learning import ClassApiController, HelpApiController
 from server.api_reports import ProvinceReportApiController, ReportApiController
+from server.api_submissions import (
+    ProvinceSubmissionApiController,
+    ReportScheduleApiController,
+    SubmissionApiController,
+)
 from server.api_targets import ProvinceTargetsApiController
 from server.auth import (
     IdentifyMiddleware,
@@ -67,6 +72,7 @@ from server.views.provinces import ProvinceController
 from server.views.register import RegisterController
 from server.views.reports import ProvinceReportController, ReportController
 from server.views.staff import PasswordController, StaffController, StaffOldPathController
+from server.views.submissions import ProvinceSubmissionController, WardSubmissionController
 from server.views.targets import ProvinceTargetsController
 from server.views.thresholds import ThresholdsController
 from server.views.villages import StickerController, VillageController
@@ -163,7 +169,12 @@ def create_app(settings: Settings | None = None, background: Background | None =
             ReportController,
             ReportApiController,
             ProvinceReportController,
+            WardSubmissionController,
+            ProvinceSubmissionController,
             ProvinceReportApiController,
+            SubmissionApiController,
+            ProvinceSubmissionApiController,
+            ReportScheduleApiController,
             OfficialController,
             ProvinceTargetsController,
             ProvinceTargetsApiController,

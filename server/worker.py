@@ -30,9 +30,10 @@ SHELL_PAGES = [
     "/queue",
     "/signout",
 ]
-# Not worth a place on the phone: the styles of the sticker sheet, the province table and the report
-# (no volunteer's pages), and the worker's own modules (the browser keeps a worker's imported scripts).
-NOT_PRECACHED = ("stickers.css", "province.css", "report.css", "vendor/workbox/")
+# Not worth a place on the phone: the styles of the sticker sheet, the province table, the report and
+# its submission (no volunteer's pages), and the worker's own modules (the browser keeps a worker's
+# imported scripts).
+NOT_PRECACHED = ("stickers.css", "province.css", "report.css", "submissions.css", "vendor/workbox/")
 
 
 def static_files() -> list[str]:

@@ -34,6 +34,11 @@ class Province(Table):
 
     code = Varchar(length=2, unique=True)
     name = Varchar(length=100)
+    # When a ward's periodic report is due: this many days after its period ends, by kind of period
+    # (surveys/reporting/submissions.py). The plans ask "định kỳ hằng quý"; the year's report has its own.
+    report_due_quarter = SmallInt(default=10)
+    report_due_half = SmallInt(default=10)
+    report_due_year = SmallInt(default=15)
 
 
 class Ward(Table):
@@ -519,6 +524,26 @@ class ImportUpload(Table):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class ReportSubmission(Table):
+    """One version of a ward's periodic report as submitted to its province: the report's numbers (the
+    API's JSON) and its Word file as they stood, never changed after; the province's decision on it
+    (`status`: submitted, accepted, returned). One version number per ward and period (a unique index)."""
+
+    id: Serial
+
+    ward = ForeignKey(Ward, index=True)
+    period = Varchar(length=10)
+    version = SmallInt(default=1)
+    status = Varchar(length=10, default="submitted")
+    submitted_at = Timestamptz()
+    submitted_by = ForeignKey(User, null=True, default=None)
+    report = JSON(default="{}")
+    document = Bytea()
+    decided_at = Timestamptz(null=True, default=None)
+    decided_by = ForeignKey(User, null=True, default=None)
+    comment = Text(default="")
+
+
 class AuditEntry(Table):
     """A change made by a person: who, when, what, from where."""
 
@@ -560,4 +585,5 @@ ALL_TABLES: list[type[Table]] = [
     VillageCount,
     VillageActivity,
     VillageVolunteer,
+    ReportSubmission,
 ]

@@ -12,11 +12,13 @@ from server.auth import access, routed_province
 from server.charts import percent_chart
 from server.exports import province_table
 from server.views.render import download, page
+from surveys.core.clock import local_now
 from surveys.core.exports import to_csv, to_xlsx
 from surveys.core.messages import INDICATOR_NAMES
 from surveys.people.accounts import Actor
 from surveys.reporting.province import SHOWS, SORTS, province_report, shown_lines, sorted_lines
 from surveys.reporting.reports import INDICATORS
+from surveys.reporting.submissions import late_wards
 
 SortBy = Annotated[str, QueryParameter(name="sort", max_length=20)]
 Show = Annotated[str, QueryParameter(name="show", max_length=20)]
@@ -53,8 +55,10 @@ class ProvinceController(Controller):
             name: percent_chart([p.indicators.percent(name) for p in report.trend], labels, None)
             for name in INDICATORS
         }
+        late = await late_wards(routed_province(request), local_now().date())
         return page(request, "province.html", report=report, wards=wards, charts=charts, indicators=INDICATORS,
-                    names=INDICATOR_NAMES, sort=sort, descending=descending, show=show, sorts=SORTS)  # fmt: skip
+                    names=INDICATOR_NAMES, sort=sort, descending=descending, show=show, sorts=SORTS,
+                    late=late)  # fmt: skip
 
     @get(["/report.csv", "/report.xlsx"])
     async def export(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Response[bytes]:

@@ -38,6 +38,8 @@ from surveys.reporting.periods import (
     period_choices,
 )
 from surveys.reporting.reminders import parse_due, save_report_due
+from surveys.reporting.submission_schemas import STATUS_NAMES
+from surveys.reporting.submissions import Panel, submission_panel
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -87,9 +89,11 @@ def _errors(exc: InvalidInput) -> dict[str, str]:
 
 
 async def area_report_page(
-    request: Request[Any, Any, Any], area: ReportArea, period: str | None, first: str | None, last: str | None
-) -> Any:
-    """The period chooser and, once a period is chosen, the report laid out as an A4 document."""
+    request: Request[Any, Any, Any], area: ReportArea, period: str | None, first: str | None, last: str | None,
+    panel: Panel | None = None,
+) -> Any:  # fmt: skip
+    """The period chooser and, once a period is chosen, the report laid out as an A4 document (a ward's
+    named period with its `panel`: the report's submission to the province)."""
     values = {"period": period or "", "from": first or "", "to": last or ""}
     if not (period or first or last):
         values.update(period=latest_ended_quarter(local_now().date()).name)
@@ -103,7 +107,7 @@ async def area_report_page(
     report = await area.make(chosen)
     query = f"from={chosen.first.isoformat()}&to={chosen.last.isoformat()}"
     return page(request, "reports.html", document=report_document(report), query=query, cell=cell_text,
-                **_chooser(area, values, {}))  # fmt: skip
+                panel=panel, status_names=STATUS_NAMES, **_chooser(area, values, {}))  # fmt: skip
 
 
 async def area_report_file(
@@ -143,7 +147,10 @@ class ReportController(Controller):
     ) -> Any:  # fmt: skip
         """The period chooser and, once a period is chosen, the ward's report as an A4 document."""
         can_manage = await allowed(request.user, "ward.manage", ward_id=routed_ward(request))
-        return await area_report_page(request, ward_area(request, code, can_manage), period, first, last)
+        panel = await submission_panel(routed_ward(request), period, can_manage) if period else None
+        return await area_report_page(
+            request, ward_area(request, code, can_manage), period, first, last, panel
+        )
 
     @get(["/reports.docx", "/reports.xlsx"])
     async def report_file(

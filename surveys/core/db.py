@@ -133,6 +133,7 @@ LOCK_SIGNIN_LOGIN = 1
 LOCK_SIGNIN_ADDRESS = 2
 LOCK_VILLAGE_CODES = 3
 LOCK_VILLAGE_COUNTS = 4
+LOCK_REPORT_SUBMISSIONS = 5
 
 
 async def serialise_on(space: int, key: str | int, shared: bool = False) -> None:

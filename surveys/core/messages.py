@@ -25,6 +25,8 @@ ERRORS = {
     "has_mentor": N_("This learner already has a mentor."),
     "date_out_of_range": N_("Enter a date from 01/01/2000 to 31/12/2100."),
     "needs_zone": N_("Give the time with its offset from UTC, e.g. 2026-07-01T08:00:00+07:00 for Vietnam."),
+    "not_ended": N_("This period has not ended yet: its report is submitted once it has."),
+    "required_to_return": N_("Say why the report is returned: the ward reads this comment."),
     "left_team": N_("This team member has left the team: bring them back before giving them learners."),
 }
 
@@ -137,6 +139,12 @@ FIELD_ERRORS = {
     ("to", "invalid_date"): N_("Enter a date as year-month-day, e.g. 2026-09-30."),
     ("to", "before_start"): N_("The period ends before it starts: the last day comes after the first."),
     ("to", "too_long_period"): N_("A report covers at most five years."),
+    ("report_due_quarter", "out_of_range"): N_("Enter a number of days from 0 to 90."),
+    ("report_due_quarter", "invalid"): N_("Enter a number of days from 0 to 90."),
+    ("report_due_half", "out_of_range"): N_("Enter a number of days from 0 to 90."),
+    ("report_due_half", "invalid"): N_("Enter a number of days from 0 to 90."),
+    ("report_due_year", "out_of_range"): N_("Enter a number of days from 0 to 90."),
+    ("report_due_year", "invalid"): N_("Enter a number of days from 0 to 90."),
     ("period", "invalid"): N_("Choose a quarter, a half-year or a year from the list."),
     ("official_value", "required"): N_("Enter the figure received: a whole number from 0."),
     ("official_value", "invalid"): N_("Enter the figure received: a whole number from 0."),

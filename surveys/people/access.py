@@ -181,6 +181,9 @@ RULES: dict[str, Rule] = {
     "province.read": Rule(PROVINCE_READERS, "province"),
     # The province's own settings (its default targets): its officers and admins, as they read it.
     "province.manage": Rule(PROVINCE_READERS, "province", write=True),
+    # The province's decisions on its wards' reports (accept, return, reopen) and its due dates: its
+    # officers, who otherwise only read.
+    "province.decide": Rule(PROVINCE_READERS, "province", write=True),
     # A ward's classes: everyone who works in the ward sees them and records attendance; village heads
     # and officers plan them.
     "class.read": Rule(SIGNED_IN, "ward", team=True),

@@ -25,6 +25,7 @@ from surveys.core.settings import Settings
 from surveys.core.wording import percent, points, week_name
 from surveys.reporting.reminders import reminder
 from surveys.reporting.reports import INDICATORS, Indicators, VillageLine, WardReport, ward_report, ward_rules
+from surveys.reporting.submissions import ward_reminders
 from surveys.reporting.village_counts import ward_reasons
 from surveys.survey.criteria import REASONS
 from surveys.tables import Digest, User, UserVillage, Village, Visit
@@ -144,6 +145,9 @@ async def build_digest(ward_id: int, week: str, audience: str, settings: Setting
     ).first()  # fmt: skip
     before = msgspec.json.decode(previous["figures"]) if previous and previous["figures"] else None
     base = settings.base_url.rstrip("/")
+    # The ward office's next periodic report (not in a village head's own digest): the date the office set,
+    # else the province's due date of the next report not submitted; and the reports past due.
+    scheduled, overdue = await ward_reminders(ward, local_now().date()) if audience == WARD else (None, [])
     context = {
         "ward": ward,
         "week": week,
@@ -156,8 +160,8 @@ async def build_digest(ward_id: int, week: str, audience: str, settings: Setting
         "top": sorted((v for v in figures["villages"] if v["uncovered"]), key=lambda v: -v["uncovered"])[:5],
         "scope": audience,
         "date": local_now().strftime("%d/%m/%Y"),
-        # The ward office's next periodic report (not in a village head's own digest).
-        "reminder": reminder(ward, local_now().date()) if audience == WARD else None,
+        "reminder": (reminder(ward, local_now().date()) or scheduled) if audience == WARD else None,
+        "overdue": overdue,
     }
     with use_locale("vi"):
         subject = gettext("Bình dân học vụ số: %(ward)s, %(week)s") % {

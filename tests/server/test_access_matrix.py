@@ -32,10 +32,11 @@ from litestar.testing import AsyncTestClient
 
 from server.app import check_access_rules, create_app
 from server.auth import SESSION_COOKIE, is_litestar_options
-from surveys.core.clock import now
+from surveys.core.clock import local_now, now
 from surveys.core.settings import Settings, load_settings
 from surveys.people.accounts import open_session
 from surveys.register.imports import template_csv
+from surveys.reporting.periods import latest_ended_quarter
 from surveys.tables import (
     ALL_TABLES,
     Attendance,
@@ -45,6 +46,7 @@ from surveys.tables import (
     ImportUpload,
     Member,
     Mentorship,
+    ReportSubmission,
     TeamMember,
     Ward,
 )
@@ -72,6 +74,7 @@ EXPECTED: dict[str, set[str]] = {
     "ward.manage": {"ward", "admin"},
     "province.read": {"province", "admin"},
     "province.manage": {"province", "admin"},
+    "province.decide": {"province", "admin"},
     "class.read": {"volunteer1", "volunteer2", "head1", "ward", "province", "admin"},
     "class.attend": {"volunteer1", "volunteer2", "head1", "ward", "admin"},
     "class.manage": {"head1", "ward", "admin"},
@@ -139,6 +142,8 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/api/provinces/{code:str}/report"): 200,
     ("GET", "/api/provinces/{code:str}/reports"): 422,
     ("GET", "/api/provinces/{code:str}/targets"): 200,
+    ("GET", "/api/provinces/{code:str}/report-schedule"): 200,
+    ("GET", "/api/provinces/{code:str}/submissions"): 422,
     ("GET", "/api/villages"): 200,
     ("GET", "/api/villages/{village_id:int}/coverage"): 200,
     ("GET", "/api/wards/{code:str}/classes"): 200,
@@ -147,6 +152,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/api/wards/{code:str}/digital-team"): 200,
     ("GET", "/api/wards/{code:str}/report"): 200,
     ("GET", "/api/wards/{code:str}/reports"): 422,
+    ("GET", "/api/wards/{code:str}/reports/{period:str}/submission"): 200,
     ("GET", "/csrf"): 200,
     ("GET", "/h/{token:str}"): 200,
     ("GET", "/h/{token:str}/edit"): 200,
@@ -165,10 +171,15 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/provinces/{code:str}"): 200,
     ("GET", "/provinces/{code:str}/report.csv"): 200,
     ("GET", "/provinces/{code:str}/report.xlsx"): 200,
+    ("GET", "/provinces/{code:str}/report-schedule"): 200,
     ("GET", "/provinces/{code:str}/reports"): 200,
     ("GET", "/provinces/{code:str}/reports.docx"): 422,
     ("GET", "/provinces/{code:str}/reports.xlsx"): 422,
     ("GET", "/provinces/{code:str}/targets"): 200,
+    ("GET", "/provinces/{code:str}/submissions"): 200,
+    ("GET", "/provinces/{code:str}/submissions.csv"): 200,
+    ("GET", "/provinces/{code:str}/submissions.xlsx"): 200,
+    ("GET", "/provinces/{code:str}/submissions/{ward:str}/{period:str}"): 200,
     ("GET", "/queue"): 200,
     ("GET", "/schema"): 200,
     ("GET", "/schema/openapi.json"): 200,
@@ -212,6 +223,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/wards/{code:str}/reports"): 200,
     ("GET", "/wards/{code:str}/reports.docx"): 422,
     ("GET", "/wards/{code:str}/reports.xlsx"): 422,
+    ("GET", "/wards/{code:str}/reports/{period:str}/submissions/{version:int}/report.docx"): 200,
     ("GET", "/wards/{code:str}/rules"): 200,
     ("GET", "/wards/{code:str}/staff"): 200,
     ("GET", "/wards/{code:str}/staff/new"): 200,
@@ -224,6 +236,8 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("POST", "/api/households/{token:str}/visits"): 422,
     ("POST", "/api/provinces/{code:str}/targets"): 422,
     ("POST", "/api/session"): 422,
+    ("POST", "/api/provinces/{code:str}/report-schedule"): 200,
+    ("POST", "/api/provinces/{code:str}/submissions/{ward:str}/{period:str}/decision"): 422,
     ("POST", "/api/wards/{code:str}/classes"): 422,
     ("POST", "/api/wards/{code:str}/classes/{class_id:int}"): 422,
     ("POST", "/api/wards/{code:str}/classes/{class_id:int}/attendance"): 422,
@@ -231,6 +245,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("POST", "/api/wards/{code:str}/digital-team/{team_id:int}"): 422,
     ("POST", "/api/wards/{code:str}/digital-team/{team_id:int}/active"): 422,
     ("POST", "/api/wards/{code:str}/digital-team/{team_id:int}/learners"): 422,
+    ("POST", "/api/wards/{code:str}/reports/{period:str}/submission"): 201,
     ("POST", "/h/{token:str}/archive"): 303,
     ("POST", "/h/{token:str}/edit"): 422,
     ("POST", "/h/{token:str}/erase"): 422,
@@ -246,6 +261,8 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("POST", "/password"): 422,
     ("POST", "/profile"): 200,
     ("POST", "/provinces/{code:str}/targets"): 422,
+    ("POST", "/provinces/{code:str}/report-schedule"): 422,
+    ("POST", "/provinces/{code:str}/submissions/{ward:str}/{period:str}/decision"): 422,
     ("POST", "/signin"): 401,
     ("POST", "/signout"): 303,
     ("POST", "/villages/{village_id:int}"): 200,
@@ -274,6 +291,10 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("POST", "/wards/{code:str}/official-figures/import"): 422,
     ("POST", "/wards/{code:str}/official-figures/import/{token:str}"): 422,
     ("POST", "/wards/{code:str}/report-due"): 303,
+    (
+        "POST",
+        "/wards/{code:str}/reports/{period:str}/submission",
+    ): 200,  # the question first: submitted on confirm=yes
     ("POST", "/wards/{code:str}/rules"): 422,
     ("POST", "/wards/{code:str}/staff/new"): 422,
     ("POST", "/wards/{code:str}/staff/{user_id:int}"): 422,
@@ -467,9 +488,31 @@ async def _path(template: str, world: World, role: str, where: str = HERE) -> st
                 )
             )[0]
         values["digest_id"] = str(digest["id"])
+    # A report period that has ended (the latest quarter) and, under a province, one of its wards.
+    values["period"] = latest_ended_quarter(local_now().date()).name
+    values["ward"] = WARD_CODES[ELSEWHERE if where == ELSEWHERE else HERE]
+    if "{version" in template:
+        values["version"] = str(await _submission(ward, values["period"]))
     if template.startswith(("/provinces/", "/api/provinces/")):
         values["code"] = "01" if where == ELSEWHERE else "19"  # 19: the province of both wards
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], template)
+
+
+async def _submission(ward: int, period: str) -> int:
+    """The version of the ward's report on the period that it submitted (one, made here)."""
+    found = (
+        await ReportSubmission.select(ReportSubmission.version)
+        .where((ReportSubmission.ward == ward) & (ReportSubmission.period == period))
+        .first()
+    )
+    if found is None:
+        await ReportSubmission.insert(
+            ReportSubmission(
+                ward=ward, period=period, version=1, submitted_at=now(), report="{}", document=b"PK"
+            )
+        )
+        return 1
+    return int(found["version"])
 
 
 async def _team_member(ward: int, world: World) -> int:

@@ -97,6 +97,9 @@ def _concrete(template: str, world: World) -> str:
         "team_id": 1,
         "learner_id": 1,
         "key": "vneid",
+        "period": "2026-Q3",
+        "ward": "01849",
+        "version": 1,
     }
     if template.startswith(("/provinces/", "/api/provinces/")):
         values["code"] = "19"
