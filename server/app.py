@@ -55,6 +55,7 @@ from server.security import (
 from server.static import assets, static_file
 from server.views.auth import AuthController
 from server.views.classes import ClassController, ClassTopicController
+from server.views.country import CountryController
 from server.views.digests import DigestController, ProfileController
 from server.views.digital_team import DigitalTeamController
 from server.views.households import HouseholdController
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             OfflineController,
             WardController,
             ProvinceController,
+            CountryController,
             ThresholdsController,
             ReportController,
             ReportApiController,
