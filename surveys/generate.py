@@ -224,7 +224,7 @@ async def generate_villages(villages: int, days: int = 8) -> GeneratedVillages:
     list (all 34 provinces in turn) and their per-village daily counts, without households:
     `days` rows a village, a week apart, the newest within the last week, each village's numbers growing
     towards today (150-500 households a village, as the plans size them). What a national report reads
-    (docs/scaling.md "national"); a ward, province or national page shows these numbers, and a recount
+    (docs/scaling.md §7); a ward, province or national page shows these numbers, and a recount
     (`phocap counts rebuild`) would zero them, as no household stands behind them."""
     pg = isinstance(current_engine(), PostgresEngine)
     if await Village.count() > 0:

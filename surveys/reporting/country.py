@@ -1,4 +1,4 @@
-"""The country's numbers (docs/design.md §6 "The national view"): one line per province of the official list
+"""The country's numbers (docs/design.md §6, the national view): one line per province of the official list
 against its targets, with the week's change, read from the per-village daily counts and never from the
 households or visits; a province with no households in phocap is "not started", never 0%.
 
@@ -160,14 +160,17 @@ async def _stale_villages(today: date, year: int) -> dict[int, Indicators]:
 def weighted_targets(lines: list[WardLine]) -> dict[str, float | None]:
     """Per indicator, the started wards' targets weighted by what each counts the indicator over: the
     percentage the wards reach together when each reaches its own (None when they count nothing)."""
-    found: dict[str, float | None] = {}
-    for indicator in INDICATORS:
-        weights = [(line.targets.for_indicator(indicator), line.indicators.denominator(indicator))
-                   for line in lines if line.started]  # fmt: skip
-        total = sum(of for target, of in weights if target is not None)
-        needed = sum(target * of for target, of in weights if target is not None)
-        found[indicator] = round(needed / total, 1) if total else None
-    return found
+    needed, over = dict.fromkeys(INDICATORS, 0), dict.fromkeys(INDICATORS, 0)
+    for line in lines:
+        if not line.started:
+            continue
+        for indicator in INDICATORS:
+            target = line.targets.for_indicator(indicator)
+            if target is not None:
+                of = line.indicators.denominator(indicator)
+                needed[indicator] += target * of
+                over[indicator] += of
+    return {i: round(needed[i] / over[i], 1) if over[i] else None for i in INDICATORS}
 
 
 def _change(now_: Indicators, before: Indicators) -> dict[str, float]:
@@ -188,8 +191,9 @@ async def country_report(year: int | None = None) -> CountryReport:
     for ward in wards:
         ward_id = int(ward["id"])
         today_, before = counted.get(ward_id, [Indicators(), Indicators()])
+        # A ward's own change is the province dashboard's to show: only its province's is needed here.
         line = WardLine(ward_id, ward["code"], ward["name"], today_, targets.get(ward_id, Targets(year=year)),
-                        _change(today_, before), 0, None)  # fmt: skip
+                        {}, 0, None)  # fmt: skip
         by_province[int(ward["province"])].append((line, before))
     provinces = []
     for province in await Province.select().order_by(Province.code):

@@ -1,4 +1,4 @@
-"""The national view (docs/design.md §6 "The national view"): every province of the official list, each
+"""The national view (docs/design.md §6): every province of the official list, each
 line its province dashboard's total and the week's change, the country the sum of its provinces; a
 province with no households is not started; targets weighted by what each ward counts; the generator of
 villages without households that the national benchmark reads."""
