@@ -134,3 +134,20 @@ async def test_the_national_view_reads_the_daily_counts_never_the_households(dat
         (p.code, p.indicators, p.change) for p in before
     ]
     assert sum(p.indicators.households for p in after) > 0
+
+
+async def test_a_village_last_counted_in_an_earlier_year_is_counted_live_as_its_dashboard_does(
+    database_url: str,
+) -> None:
+    await generate_villages(34, days=2)
+    village = await Village.select(Village.id, Village.ward._.province.as_alias("province")).first()
+    assert village is not None
+    before = next(p for p in (await country_report()).provinces if p.id == village["province"])
+    # Its rows say last year: members may have reached the identity age since; no household stands
+    # behind the generated counts, so counted live it has none.
+    await VillageCount.update({VillageCount.year: this_year() - 1}).where(
+        VillageCount.village == village["id"]
+    )
+    after = next(p for p in (await country_report()).provinces if p.id == village["province"])
+    assert after.indicators == (await province_report(village["province"])).total
+    assert after.indicators.households == 0 < before.indicators.households
