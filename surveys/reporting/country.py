@@ -103,12 +103,24 @@ def _day(value: date) -> Any:
     return value if isinstance(current_engine(), PostgresEngine) else value.isoformat()
 
 
+# Each (village v, day w.d)'s last row as `c`. PostgreSQL reads it whole in one backward index scan
+# (LATERAL); written as a join on the row's id it hashed the whole table and ran the lookup twice a row
+# (EXPLAIN ANALYZE, 20,000 villages: 1.9-3.5 s against 0.9-1.4 s, loaded machine). SQLite has no LATERAL
+# and reads the row by its id (its rowid) after the lookup.
+_LATEST_ROW = {
+    True: f"""CROSS JOIN LATERAL (SELECT x.year, {", ".join(f"x.{c}" for c in TREND_COLUMNS)} FROM village_count x
+        WHERE x.village = v.id AND x.day <= w.d ORDER BY x.day DESC LIMIT 1) c""",
+    False: """JOIN village_count c ON c.id = (
+        SELECT x.id FROM village_count x WHERE x.village = v.id AND x.day <= w.d ORDER BY x.day DESC LIMIT 1)""",
+}
+
+
 async def ward_counts_on(days: list[date]) -> dict[int, list[Indicators]]:
     """Every ward with villages: its villages' counts summed on each of `days`, each village's last row on
     or before the day (`stored_trend`'s rule; a village with none counts nothing), and from today on
     as `stored_counts` reads them: a village whose last row was counted in an earlier year (members
-    reach the identity age on 1 January) is counted live. One statement (an index lookup of the row's id
-    per village and day, then the row by its id), and a second only for such villages."""
+    reach the identity age on 1 January) is counted live. One statement (an index lookup per village and
+    day, `_LATEST_ROW`), and a second only for such villages."""
     today, year = local_now().date(), this_year()
     param = "CAST({} AS DATE)" if isinstance(current_engine(), PostgresEngine) else "{}"
     values = " UNION ALL ".join(
@@ -119,9 +131,7 @@ async def ward_counts_on(days: list[date]) -> dict[int, list[Indicators]]:
     rows = await VillageCount.raw(
         f"""WITH w AS ({values})
         SELECT v.ward AS ward, w.i AS i, {sums}, SUM(CASE WHEN {stale} THEN 1 ELSE 0 END) AS stale
-        FROM village v CROSS JOIN w
-        JOIN village_count c ON c.id = (
-            SELECT x.id FROM village_count x WHERE x.village = v.id AND x.day <= w.d ORDER BY x.day DESC LIMIT 1)
+        FROM village v CROSS JOIN w {_LATEST_ROW[isinstance(current_engine(), PostgresEngine)]}
         GROUP BY v.ward, w.i""",
         *[_day(d) for d in days],
     )
