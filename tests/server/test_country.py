@@ -164,3 +164,27 @@ def test_cli_creates_a_national_officer_and_refuses_an_area(
             assert refused.exit_code == 2, area
     finally:
         get_settings.cache_clear()
+
+
+def test_cli_generates_villages_over_every_province_into_an_empty_database_only(
+    settings: Settings, database_url: str, monkeypatch: Any
+) -> None:
+    from server.cli import main
+    from surveys.core.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("PHOCAP_DATA_DIR", settings.data_dir)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        made = runner.invoke(main, ["generate", "--villages-only", "68"])
+        assert made.exit_code == 0, made.output
+        assert (
+            made.output.strip()
+            == "68 villages in 68 wards of 34 provinces, 544 daily count rows, no households."
+        )
+        again = runner.invoke(main, ["generate", "--villages-only", "68"])
+        assert again.exit_code == 1 and "fills an empty database" in again.output
+        assert runner.invoke(main, ["generate", "--villages-only", "0"]).exit_code == 2
+    finally:
+        get_settings.cache_clear()
