@@ -83,6 +83,12 @@ def can_see_province(actor: Actor, province_id: int) -> bool:
     return actor.role == "province_officer" and actor.province_id == province_id
 
 
+def can_manage_province(actor: Actor, province_id: int) -> bool:
+    """Whether the actor may write a province's own records (its decisions, its settings): its officers
+    and admins. A national officer reads every province and writes none, whichever readers a rule names."""
+    return actor.role == "admin" or (actor.role == "province_officer" and actor.province_id == province_id)
+
+
 def can_set_targets(actor: Actor, ward_id: int) -> bool:
     """The ward's own officers (and admins) set its targets."""
     return actor.role == "admin" or (actor.role == "ward_officer" and actor.ward_id == ward_id)
@@ -228,5 +234,5 @@ async def allowed(
     if rule.record == "province":
         if province_id is None:
             raise ValueError(f"{action} needs a province")
-        return can_see_province(actor, province_id)
+        return (can_manage_province if rule.write else can_see_province)(actor, province_id)
     return True

@@ -188,3 +188,23 @@ def test_cli_generates_villages_over_every_province_into_an_empty_database_only(
         assert runner.invoke(main, ["generate", "--villages-only", "0"]).exit_code == 2
     finally:
         get_settings.cache_clear()
+
+
+async def test_a_rule_that_writes_a_province_never_lets_a_national_officer_in(
+    world: World, monkeypatch: Any
+) -> None:
+    # A province's own decisions and settings name its readers and `write`: the national officer is one
+    # of the readers of every province, and still writes none.
+    from surveys.people.access import PROVINCE_READERS, RULES, Rule, allowed
+    from surveys.people.accounts import actor_by_id
+
+    await _country(world)
+    monkeypatch.setitem(RULES, "province.write_test", Rule(PROVINCE_READERS, "province", write=True))
+    thai_nguyen = await Province.select(Province.id).where(Province.code == "19").first()
+    assert thai_nguyen is not None
+    for login, may in (("national", False), ("province", True), ("hanoi", False), ("admin", True)):
+        actor = await actor_by_id(world.users[login])
+        assert await allowed(actor, "province.write_test", province_id=thai_nguyen["id"]) is may, login
+        assert await allowed(actor, "province.read", province_id=thai_nguyen["id"]) is (login != "hanoi"), (
+            login
+        )
