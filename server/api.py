@@ -42,10 +42,12 @@ from surveys.people.accounts import (
     sign_in,
 )
 from surveys.register.households import visible_villages
+from surveys.reporting.country import country_out, country_report
 from surveys.reporting.coverage import coverage_out
 from surveys.reporting.lists import ListFilters, village_households
 from surveys.reporting.province import province_out, province_report
 from surveys.reporting.reports import report_out, ward_report
+from surveys.reporting.schemas import CountryReportOut
 from surveys.survey.status import household_detail
 from surveys.survey.visits import VisitConflict, parse_visit, record_visit
 
@@ -261,6 +263,14 @@ class ApiController(Controller):
         visits of this week and each ward's last activity, and the province total (the sum of its
         wards); a ward with no households is `started: false`, its percentages null."""
         return province_out(await province_report(routed_province(request)))
+
+    @get("/country/report", opt=access("country.read"), responses=problems(400, 401, 404))
+    async def country(self) -> CountryReportOut:
+        """Every province of the official list with its indicators against its targets (its wards' own,
+        weighted by what each counts them over), the week's change, and the address of its dashboard;
+        a province with no households is `started: false`, its percentages null. `report_submissions` is
+        reserved for the reporting workflow (null until it lands). From the per-village daily counts."""
+        return country_out(await country_report())
 
     @get("/households", opt=access("account"), responses=problems(400, 401, 404, 422))
     async def households(

@@ -61,6 +61,7 @@ from server.security import (
 from server.static import assets, static_file
 from server.views.auth import AuthController
 from server.views.classes import ClassController, ClassTopicController
+from server.views.country import CountryController
 from server.views.digests import DigestController, ProfileController
 from server.views.digital_team import DigitalTeamController
 from server.views.households import HouseholdController
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             OfflineController,
             WardController,
             ProvinceController,
+            CountryController,
             ThresholdsController,
             ReportController,
             ReportApiController,

@@ -146,7 +146,9 @@ def user() -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["volunteer", "village_head", "ward_officer", "province_officer", "admin"]),
+    type=click.Choice(
+        ["volunteer", "village_head", "ward_officer", "province_officer", "national_officer", "admin"]
+    ),
 )
 @click.option("--name", "display_name", required=True, help="Name shown in the app.")
 @click.option("--ward", "ward_code", default=None, help="Ward code (5 digits) for ward roles.")
@@ -176,6 +178,11 @@ def user_create(
         )
     if province_code and role != "province_officer":
         raise click.BadParameter("only a province officer has a province", param_hint="--province")
+    # A national officer reads the whole country's reports and no village: an area would mean nothing.
+    if role == "national_officer" and (ward_code or villages):
+        raise click.BadParameter(
+            "a national officer reads the whole country: no --ward or --village", param_hint="--ward"
+        )
     password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass()
     if problem := password_problem(password, login):
         raise click.BadParameter(f"the password cannot be used ({problem.replace('_', ' ')})")
@@ -496,12 +503,33 @@ def counts_rebuild(ward_code: str | None) -> None:
 @click.option("--wards", type=int, default=100, show_default=True, help="Wards to fill (as many as it has).")
 @click.option("--households", type=int, default=600_000, show_default=True, help="Households in all.")
 @click.option("--villages", type=int, default=None, help="Villages a ward (default: ~750 households each).")
-def generate_command(province_code: str, wards: int, households: int, villages: int | None) -> None:
+@click.option(
+    "--villages-only",
+    type=click.IntRange(min=1, max=1_000_000),
+    default=None,
+    help="Instead: this many villages over all 34 provinces, with daily counts and no households.",
+)
+def generate_command(
+    province_code: str, wards: int, households: int, villages: int | None, villages_only: int | None
+) -> None:
     """Fill an empty database with made-up households, members and a year of visits (benchmarks)."""
     from surveys.core.db import migrate
-    from surveys.generate import generate
+    from surveys.generate import generate, generate_villages
 
     settings = get_settings()
+    if villages_only is not None:
+
+        async def villages_work() -> Any:
+            await migrate()
+            return await generate_villages(villages_only)
+
+        try:
+            spread = _run(settings, villages_work)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{spread.villages:,} villages in {spread.wards:,} wards of {spread.provinces} provinces, "
+                   f"{spread.counts:,} daily count rows, no households.")  # fmt: skip
+        return
 
     async def work() -> Any:
         await migrate()

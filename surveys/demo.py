@@ -137,6 +137,7 @@ ACCOUNTS = [
     DemoAccount("ward", "ward_officer", "Cán bộ UBND xã Phong Quang / ward officer"),
     DemoAccount("volunteer3", "volunteer", "Tình nguyện viên xã Ba Bể / volunteer, Ba Bể"),
     DemoAccount("province", "province_officer", "Cán bộ tỉnh Thái Nguyên / province officer"),
+    DemoAccount("national", "national_officer", "Cán bộ trung ương / national officer, read only"),
     DemoAccount("admin", "admin", "Quản trị / admin"),
 ]
 
@@ -223,6 +224,7 @@ async def load_demo(seed: int = 20251206) -> bool:
         "ward": ("Lê Thị Hạnh", ()),
         "volunteer3": ("Hoàng Thị Nhung", tuple(second_villages.values())),
         "province": ("Triệu Văn Thành", ()),
+        "national": ("Đỗ Minh Quân", ()),
         "admin": ("Quản trị phocap", ()),
     }
     for account in ACCOUNTS:
@@ -253,7 +255,7 @@ async def load_demo(seed: int = 20251206) -> bool:
 
 
 def _home_ward(role: str, ward_id: int) -> int | None:
-    return None if role in ("admin", "province_officer") else ward_id
+    return None if role in ("admin", "province_officer", "national_officer") else ward_id
 
 
 async def _create_commune(

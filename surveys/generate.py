@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 from piccolo.engine.postgres import PostgresEngine
 
-from surveys.core.clock import now, this_year
+from surveys.core.clock import local_now, now, this_year
 from surveys.core.db import current_engine
 from surveys.core.text import fold, name_sort_key
 from surveys.register.admin_units import import_units
 from surveys.reporting.village_counts import rebuild
-from surveys.tables import Household, Province, Ward
+from surveys.tables import Household, Province, Village, Ward
 
 log = logging.getLogger(__name__)
 
@@ -200,5 +200,87 @@ async def generate(province_code: str, wards: int, households: int, villages: in
     members = (await Household.raw("SELECT COUNT(*) AS n FROM member"))[0]["n"]
     visits = (await Household.raw("SELECT COUNT(*) AS n FROM visit"))[0]["n"]
     made = Generated(len(ward_ids), villages_per_ward * len(ward_ids), total, int(members), int(visits))
+    log.info("generated %s", made)
+    return made
+
+
+@dataclass(frozen=True)
+class GeneratedVillages:
+    """What `generate_villages` made."""
+
+    provinces: int
+    wards: int
+    villages: int
+    counts: int
+
+
+def _series_sql(n: int, pg: bool) -> str:
+    """The numbers 1..n as a table `s(n)` on either database."""
+    if pg:
+        return f"generate_series(1, {n}) AS s(n)"
+    return f"(WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < {n}) SELECT n FROM r) AS s"
+
+
+async def generate_villages(villages: int, days: int = 8) -> GeneratedVillages:
+    """Fill an empty migrated database with `villages` villages spread over every ward of the official
+    list (all 34 provinces in turn) and their per-village daily counts, without households:
+    `days` rows a village, a week apart, the newest within the last week, each village's numbers growing
+    towards today (150-500 households a village, as the plans size them). What a national report reads
+    (docs/scaling.md §7); a ward, province or national page shows these numbers, and a recount
+    (`phocap counts rebuild`) would zero them, as no household stands behind them."""
+    pg = isinstance(current_engine(), PostgresEngine)
+    if await Village.count() > 0:
+        raise ValueError("phocap generate --villages-only fills an empty database; this one has villages")
+    await import_units()
+    today = local_now().date()
+    await _run("CREATE TABLE gen_ward (i INTEGER PRIMARY KEY, id INTEGER)")
+    try:
+        # The wards in turn by province (each province's first ward, then each one's second…), so that even
+        # a few villages reach every province.
+        await _run("""INSERT INTO gen_ward (i, id) SELECT ROW_NUMBER() OVER (ORDER BY r.rank, r.province, r.code) - 1, r.id
+            FROM (SELECT id, code, province, ROW_NUMBER() OVER (PARTITION BY province ORDER BY code) AS rank FROM ward) r""")
+        wards = int((await Household.raw("SELECT COUNT(*) AS n FROM gen_ward"))[0]["n"])
+        number = f"((s.n - 1) / {wards} + 1)"
+        code = f"lpad({number}::text, 3, '0')" if pg else f"substr('000' || {number}, -3)"
+        await _run(f"""INSERT INTO village (ward, code, name) SELECT gw.id, {code}, 'Thôn ' || {number}
+            FROM {_series_sql(villages, pg)} JOIN gen_ward gw ON gw.i = (s.n - 1) % {wards}""")  # fmt: skip
+        back = f"(7 * (s.n - 1) + {_h('v.id', 31, 7)})"
+        day = (
+            f"(DATE '{today.isoformat()}' - CAST({back} AS INTEGER))"
+            if pg
+            else f"date('{today.isoformat()}', '-' || {back} || ' days')"
+        )
+        year = f"CAST(EXTRACT(YEAR FROM {day}) AS INTEGER)" if pg else f"CAST(substr({day}, 1, 4) AS INTEGER)"
+        # Each village's size and rates from a fixed hash of its id; row s.n = 1 is the newest, the share of
+        # the way done is (days - s.n + 1) / days.
+        h = f"(150 + {_h('v.id', 40, 351)})"
+        adults = f"({h} * (200 + {_h('v.id', 42, 80)}) / 100)"
+        done = f"({days} - s.n + 1)"
+        visited = f"({h} * (50 + {_h('v.id', 41, 46)}) * {done} / {100 * days})"
+        family = f"({visited} * (40 + {_h('v.id', 43, 40)}) / 100)"
+        covered = f"({family} * (50 + {_h('v.id', 44, 40)}) / 100)"
+        vneid = f"({adults} * (55 + {_h('v.id', 45, 40)}) * {done} / {100 * days})"
+        skills = f"({adults} * (20 + {_h('v.id', 46, 40)}) * {done} / {100 * days})"
+        values = {
+            "households": h, "adults": adults, "visited": visited, "digital_family": family, "informed": visited,
+            "vneid": vneid, "vneid_level2": f"({vneid} * 6 / 10)", "bank": f"({vneid} * 7 / 10)",
+            "skills_confirmed": skills, "covered": covered, "not_visited": f"({h} - {visited})",
+            "no_digital_core": f"({visited} - {family})", "members_without_vneid": f"({visited} - {covered})",
+            "basic_skills": f"({skills} * 3 / 2)", "ai_tool": f"({skills} / 2)", "seniors": f"({adults} / 5)",
+            "seniors_vneid": f"({vneid} / 5)", "poor": f"({h} / 20)", "poor_covered": f"({covered} / 20)",
+            "elderly_alone": f"({h} / 25)", "elderly_alone_covered": f"({covered} / 25)",
+        }  # fmt: skip
+        await _run(f"""INSERT INTO village_count (village, day, year, {", ".join(values)})
+            SELECT v.id, {day}, {year}, {", ".join(values.values())}
+            FROM village v CROSS JOIN {_series_sql(days, pg)}""")  # fmt: skip
+    finally:
+        await _run("DROP TABLE gen_ward")
+    await _run("ANALYZE")
+    made = GeneratedVillages(
+        provinces=await Province.count(),
+        wards=min(wards, villages),
+        villages=villages,
+        counts=int((await Household.raw("SELECT COUNT(*) AS n FROM village_count"))[0]["n"]),
+    )
     log.info("generated %s", made)
     return made

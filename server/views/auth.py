@@ -73,10 +73,12 @@ class AuthController(Controller):
 
     @get("/", opt=access("public"))
     async def home(self, request: Request[Actor | None, Any, Any]) -> Redirect:
-        """Ward officers start at their dashboard, province officers at their province's, other
-        signed-in users at their villages; others at sign-in."""
+        """Ward officers start at their dashboard, province officers at their province's, national
+        officers at the national view, other signed-in users at their villages; others at sign-in."""
         if request.user and request.user.role == "ward_officer" and request.user.ward_code:
             return Redirect(f"/wards/{request.user.ward_code}")
+        if request.user and request.user.role == "national_officer":
+            return Redirect("/country")
         if request.user and request.user.role == "province_officer" and request.user.province_id:
             code = await province_code(request.user.province_id)
             if code:

@@ -265,6 +265,7 @@ ROLES = {
     "village_head": N_("Village head"),
     "ward_officer": N_("Ward officer"),
     "province_officer": N_("Province officer"),
+    "national_officer": N_("National officer"),
     "admin": N_("Administrator"),
 }
 

@@ -1,7 +1,9 @@
 """Who may do what to which record: the one place that decides (docs/architecture.md §6, ASVS V8).
 
 A volunteer and a village head reach the villages assigned to them; a ward officer every village of
-their ward; a province officer (read only) every village of their province; an admin everything.
+their ward; a province officer (read only) every village of their province; a national officer (read
+only) the reports and dashboards of every ward and province and the national view, but no village,
+household, class or team (the country's numbers, not its people); an admin everything.
 
 Every route of the app names one action of `RULES` (`server.auth.access_guard` checks it against the
 record the route's path names before the handler runs, and the app refuses to start with a route that
@@ -64,7 +66,7 @@ STEERING = frozenset({"village_head", "ward_officer", "province_officer", "admin
 async def can_see_ward(actor: Actor, ward_id: int) -> bool:
     """Whether the actor may see the ward's dashboard and reports: its ward officers, the officers of
     its province, admins. Volunteers and village heads do not."""
-    if actor.role == "admin":
+    if actor.role in ("admin", "national_officer"):
         return True
     if actor.role == "ward_officer":
         return actor.ward_id == ward_id
@@ -74,8 +76,16 @@ async def can_see_ward(actor: Actor, ward_id: int) -> bool:
 
 
 def can_see_province(actor: Actor, province_id: int) -> bool:
-    """Whether the actor may see the province's dashboard: its officers and admins. A ward officer sees
-    only their own ward, never the wards beside it."""
+    """Whether the actor may see the province's dashboard: its officers, national officers and admins. A
+    ward officer sees only their own ward, never the wards beside it."""
+    if actor.role in ("admin", "national_officer"):
+        return True
+    return actor.role == "province_officer" and actor.province_id == province_id
+
+
+def can_manage_province(actor: Actor, province_id: int) -> bool:
+    """Whether the actor may write a province's own records (its decisions, its settings): its officers
+    and admins. A national officer reads every province and writes none, whichever readers a rule names."""
     return actor.role == "admin" or (actor.role == "province_officer" and actor.province_id == province_id)
 
 
@@ -88,18 +98,28 @@ def can_set_targets(actor: Actor, ward_id: int) -> bool:
 # requests.
 OFFICERS = frozenset({"ward_officer", "admin"})
 
-# Roles that see a ward's dashboard: its officers, the officers of its province, admins.
-WARD_READERS = frozenset({"ward_officer", "province_officer", "admin"})
+# Roles that see a ward's dashboard: its officers, the officers of its province, national officers, admins.
+WARD_READERS = frozenset({"ward_officer", "province_officer", "national_officer", "admin"})
 
-# Roles that see a province's dashboard: its officers, admins.
-PROVINCE_READERS = frozenset({"province_officer", "admin"})
+# Roles that see a province's dashboard: its officers, national officers, admins.
+PROVINCE_READERS = frozenset({"province_officer", "national_officer", "admin"})
+
+# Roles that write a province's own records (its default targets, its decisions on its wards' reports,
+# their due dates): its officers and admins; national officers read every province and write none.
+PROVINCE_WRITERS = frozenset({"province_officer", "admin"})
+
+# Roles that see the national view: national officers (read only) and admins.
+COUNTRY_READERS = frozenset({"national_officer", "admin"})
 
 SIGNED_IN = frozenset(ROLES)
 
 
 async def is_of_ward(actor: Actor, ward_id: int) -> bool:
     """Whether the actor works in the ward: its officers, and its volunteers and village heads (by the
-    villages they cover); province officers of its province and admins read it too."""
+    villages they cover); province officers of its province and admins read it too. A national officer
+    reads the ward's reports, never its people (classes, team): not of any ward."""
+    if actor.role == "national_officer":
+        return False
     if actor.role in ("volunteer", "village_head"):
         return bool(actor.village_ids) and bool(
             await Village.exists().where(
@@ -180,10 +200,11 @@ RULES: dict[str, Rule] = {
     "ward.manage": Rule(OFFICERS, "ward", write=True),
     "province.read": Rule(PROVINCE_READERS, "province"),
     # The province's own settings (its default targets): its officers and admins, as they read it.
-    "province.manage": Rule(PROVINCE_READERS, "province", write=True),
+    "province.manage": Rule(PROVINCE_WRITERS, "province", write=True),
     # The province's decisions on its wards' reports (accept, return, reopen) and its due dates: its
     # officers, who otherwise only read.
-    "province.decide": Rule(PROVINCE_READERS, "province", write=True),
+    "province.decide": Rule(PROVINCE_WRITERS, "province", write=True),
+    "country.read": Rule(COUNTRY_READERS),
     # A ward's classes: everyone who works in the ward sees them and records attendance; village heads
     # and officers plan them.
     "class.read": Rule(SIGNED_IN, "ward", team=True),
@@ -222,5 +243,5 @@ async def allowed(
     if rule.record == "province":
         if province_id is None:
             raise ValueError(f"{action} needs a province")
-        return can_see_province(actor, province_id)
+        return (can_manage_province if rule.write else can_see_province)(actor, province_id)
     return True

@@ -28,7 +28,9 @@ from surveys.people.hashing import (
 )
 from surveys.tables import AuthSession, SignInFailure, User, UserVillage
 
-ROLES: tuple[str, ...] = ("volunteer", "village_head", "ward_officer", "province_officer", "admin")
+ROLES: tuple[str, ...] = (
+    "volunteer", "village_head", "ward_officer", "province_officer", "national_officer", "admin",
+)  # fmt: skip
 
 # Verified against when the login is unknown, so a wrong login costs the same time as a wrong password.
 _DUMMY_HASH = hash_password_now("phocap-no-such-user")

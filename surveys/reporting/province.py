@@ -176,6 +176,8 @@ async def _trends(
     totals: dict[int, list[dict[str, int]]] = {}
     if counts_read():
         wards = sorted(set(village_ward.values()))
+        if not wards:  # a province of no villages: `IN ()` is no statement on PostgreSQL
+            return starts, {}
         scope = f"ward IN ({', '.join('{}' for _ in wards)})"
         by_ward = await stored_trend(scope, wards, trend_days(starts), by="ward")
         return starts, {ward: [Indicators.from_row(p) for p in points] for ward, points in by_ward.items()}

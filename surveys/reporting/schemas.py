@@ -173,3 +173,56 @@ class OfflineChanges(Struct):
     parts: list[str]
     gone: list[str]
     list: bool
+
+
+class CountryIndicator(Struct):
+    """One indicator of a province (or the country): count, what it is counted over, the percentage
+    (None for a province not started: no households, not 0%), the province's target (its wards' own,
+    weighted by what each counts the indicator over), whether it is met, and the percentage points
+    gained since the end of last week."""
+
+    count: int
+    of: int
+    percent: float | None
+    target: float | None
+    met: bool | None
+    change: float | None
+
+
+class CountryProvinceLine(Struct):
+    """A province of the national view, with the address of its dashboard."""
+
+    province_code: str
+    province_name: str
+    started: bool
+    behind_target: bool
+    wards: int
+    wards_started: int
+    wards_behind_target: int
+    households: int
+    citizens_16_plus: int
+    indicators: dict[str, CountryIndicator]
+    dashboard: str
+    # Reserved for the reporting workflow (issue 26): the province's wards' report submissions of the
+    # last ended period, by status; null until that workflow fills it.
+    report_submissions: dict[str, int] | None
+
+
+class CountryTotal(Struct):
+    """The country's total: the sum of its provinces."""
+
+    provinces: int
+    provinces_started: int
+    provinces_behind_target: int
+    households: int
+    citizens_16_plus: int
+    indicators: dict[str, CountryIndicator]
+
+
+class CountryReportOut(Struct):
+    """The national view's numbers: every province of the official list."""
+
+    year: int
+    as_of: datetime
+    provinces: list[CountryProvinceLine]
+    total: CountryTotal

@@ -86,10 +86,26 @@ async def targets_for(ward_id: int, year: int) -> Targets:
 
 async def wards_targets(province_id: int, ward_ids: list[int], year: int) -> dict[int, Targets]:
     """The targets for `year` of each of the province's wards in `ward_ids`, in two queries."""
-    default = await province_targets_for(province_id, year)
-    rows = await WardTarget.select().where(WardTarget.ward.is_in(ward_ids) & (WardTarget.year == year))
+    return await targets_of_wards(dict.fromkeys(ward_ids, province_id), year)
+
+
+async def targets_of_wards(provinces: dict[int, int], year: int) -> dict[int, Targets]:
+    """The targets for `year` of each ward of `provinces` (ward id -> its province's id), of any number of
+    provinces (the national view), in two queries: its own, else its province's, else the plans'."""
+    if not provinces:
+        return {}
+    defaults = {
+        int(r["province"]): _targets(year, r, "province")
+        for r in await ProvinceTarget.select().where(
+            ProvinceTarget.province.is_in(sorted(set(provinces.values()))) & (ProvinceTarget.year == year)
+        )
+    }
+    rows = await WardTarget.select().where(WardTarget.ward.is_in(list(provinces)) & (WardTarget.year == year))
     own = {int(r["ward"]): _targets(year, r, "ward") for r in rows}
-    return {ward: own.get(ward) or default for ward in ward_ids}
+    return {
+        ward: own.get(ward) or defaults.get(province) or Targets(year=year)
+        for ward, province in provinces.items()
+    }
 
 
 def targets_typed(form: Any) -> dict[str, str]:

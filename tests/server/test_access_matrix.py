@@ -7,8 +7,10 @@ starting; a route missing from the tables here, or a rule with no row, fails the
 The fixture's records: "here", household `an` in village v1 of ward 01849 (Phong Quang); "there",
 household `v4` in village v4 of the neighbour ward 01852 (Đồng Hỷ), in the same province (19, Thái
 Nguyên); "elsewhere", a household of a village of ward 00004 (Ba Đình) of another province (01, Hà Nội),
-which only an admin reaches. volunteer1 covers v1 and v2, volunteer2 only v3, head1 heads v1; `ward` is
-Phong Quang's officer, `otherward` the neighbour's, `province` an officer of province 19.
+which only an admin reaches (and a national officer, whose reading of reports reaches every ward and
+province, never a village, household, class or team). volunteer1 covers v1 and v2, volunteer2 only v3, head1 heads v1; `ward` is
+Phong Quang's officer, `otherward` the neighbour's, `province` an officer of province 19, `national` a
+national officer (read only, the whole country's reports).
 
 Beyond the status, a data check: a body a GET answers never names a resident of a village the caller
 may not see (`VISIBLE`), whatever the route. Each ward's team member mentors residents of its ward's
@@ -54,7 +56,7 @@ from tests.conftest import csrf_token
 from tests.factories import World, make_household, make_user, make_village, make_ward, person
 
 ANONYMOUS = "anonymous"
-SIGNED_IN = {"volunteer1", "volunteer2", "head1", "ward", "otherward", "province", "admin"}
+SIGNED_IN = {"volunteer1", "volunteer2", "head1", "ward", "otherward", "province", "national", "admin"}
 ROLES = sorted(SIGNED_IN | {ANONYMOUS})
 
 # Who may take each action on the fixture's records, by hand.
@@ -70,11 +72,12 @@ EXPECTED: dict[str, set[str]] = {
     "village.report": {"head1", "ward", "province", "admin"},
     "village.stickers": {"head1", "ward", "admin"},
     "register.import": {"head1", "ward", "otherward", "admin"},
-    "ward.read": {"ward", "province", "admin"},
+    "ward.read": {"ward", "province", "national", "admin"},
     "ward.manage": {"ward", "admin"},
-    "province.read": {"province", "admin"},
+    "province.read": {"province", "national", "admin"},
     "province.manage": {"province", "admin"},
     "province.decide": {"province", "admin"},
+    "country.read": {"national", "admin"},
     "class.read": {"volunteer1", "volunteer2", "head1", "ward", "province", "admin"},
     "class.attend": {"volunteer1", "volunteer2", "head1", "ward", "admin"},
     "class.manage": {"head1", "ward", "admin"},
@@ -92,7 +95,7 @@ EXPECTED_THERE: dict[str, set[str]] = {
     "village.add_household": {"otherward", "admin"},
     "village.report": {"otherward", "province", "admin"},
     "village.stickers": {"otherward", "admin"},
-    "ward.read": {"otherward", "province", "admin"},
+    "ward.read": {"otherward", "province", "national", "admin"},
     "ward.manage": {"otherward", "admin"},
     "class.read": {"otherward", "province", "admin"},
     "class.attend": {"otherward", "admin"},
@@ -100,8 +103,12 @@ EXPECTED_THERE: dict[str, set[str]] = {
     "team.manage": {"otherward", "admin"},
 }
 
-# Who may take each action on a record of another province (01, Hà Nội): only an admin.
-EXPECTED_ELSEWHERE: dict[str, set[str]] = {action: {"admin"} for action in EXPECTED}
+# Who may take each action on a record of another province (01, Hà Nội): only an admin, and a national
+# officer its reports.
+EXPECTED_ELSEWHERE: dict[str, set[str]] = {
+    action: {"admin", "national"} if action in ("ward.read", "province.read") else {"admin"}
+    for action in EXPECTED
+}
 
 # The villages whose residents each role may see (where they live: the data check); admins see all.
 VISIBLE: dict[str, set[str]] = {
@@ -112,6 +119,7 @@ VISIBLE: dict[str, set[str]] = {
     "ward": {"v1", "v2", "v3"},
     "otherward": {"v4"},
     "province": {"v1", "v2", "v3", "v4"},
+    "national": set(),  # the numbers of every ward, the people of none
     "admin": {"v1", "v2", "v3", "v4", "hn"},
 }
 
@@ -136,6 +144,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("DELETE", "/api/session"): 204,
     ("DELETE", "/api/wards/{code:str}/digital-team/{team_id:int}/learners/{learner_id:int}"): 204,
     ("GET", "/"): 302,
+    ("GET", "/api/country/report"): 200,
     ("GET", "/api/households"): 422,
     ("GET", "/api/households/{token:str}"): 200,
     ("GET", "/api/households/{token:str}/help"): 200,
@@ -153,6 +162,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/api/wards/{code:str}/report"): 200,
     ("GET", "/api/wards/{code:str}/reports"): 422,
     ("GET", "/api/wards/{code:str}/reports/{period:str}/submission"): 200,
+    ("GET", "/country"): 200,
     ("GET", "/csrf"): 200,
     ("GET", "/h/{token:str}"): 200,
     ("GET", "/h/{token:str}/edit"): 200,
@@ -413,6 +423,7 @@ async def _callers(client: AsyncTestClient[Any], world: World) -> dict[str, Call
     ward = await Ward.select(Ward.province).where(Ward.id == world.wards["pq"]).first()
     assert ward is not None
     world.users["province"] = await make_user("province", "province_officer", province_id=ward["province"])
+    world.users["national"] = await make_user("national", "national_officer")
     callers = {ANONYMOUS: Caller(client, ANONYMOUS, "", "")}
     for role in SIGNED_IN:
         web = await open_session(world.users[role], "web", timedelta(days=1))

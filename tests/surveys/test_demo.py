@@ -14,7 +14,7 @@ async def test_demo_loads_phong_quang_with_accounts_and_visits_once(database_url
     assert 300 <= counts[1] <= 400
     assert counts[2] > 2 * counts[1]
     assert counts[3] > 30
-    for login in ("volunteer1", "volunteer2", "head1", "ward", "volunteer3", "province", "admin"):
+    for login in ("volunteer1", "volunteer2", "head1", "ward", "volunteer3", "province", "national", "admin"):
         assert await check_credentials(login, DEMO_PASSWORD) is not None
     assert await load_demo() is False
     assert (
@@ -23,7 +23,7 @@ async def test_demo_loads_phong_quang_with_accounts_and_visits_once(database_url
         await Member.count(),
         await Visit.count(),
     ) == counts
-    assert await User.count() == 7
+    assert await User.count() == 8
     ages = {m["birth_year"] for m in await Member.select(Member.birth_year)}
     assert min(ages) < 1950 and max(ages) > 2012  # elders and children alike
 
