@@ -922,13 +922,20 @@ async function noteVillage(user, village) {
 const villageOf = (urls) => ((urls || []).map((url) => url.match(/^\/villages\/(\d+)$/)).find(Boolean) || [])[1];
 
 // The pages a refresh (`offline/changes`) names, fetched through its parts and kept as a download's
-// (`download`, `keep`); then the pages gone deleted: those the server names (archived, merged) and each
+// (`download`, `keep`); the village's stored list patched by rows (`patchList`), or fetched whole when it
+// cannot be; then the pages gone deleted: those the server names (archived, merged) and each
 // household's page and visit form that the list linked to at the last download or refresh and links
 // to no more (moved out, a new sticker), which the server cannot name. Nothing is deleted unless every
 // page came.
-async function refreshVillage(user, { village, pages, parts, gone, list }, port) {
+async function refreshVillage(user, changes, port) {
+  const { village, pages, parts, gone, list } = changes;
   const before = (await store("meta", "readonly", (s) => s.get(linksKey(user, village)))) || [];
   const result = await download(user, pages || [], parts || [], port);
+  if (!result.failed && list && !(await patchList(user, village, changes))) {
+    const whole = new Map();
+    await pageByPage(user, [`/villages/${village}`], whole, () => {});
+    if (!whole.get(`/villages/${village}`)) result.failed += 1;
+  }
   if (result.failed) return result;
   const removed = new Set(gone || []);
   if (list) {
@@ -941,6 +948,49 @@ async function refreshVillage(user, { village, pages, parts, gone, list }, port)
   }
   await forget(user, [...removed]);
   return { ...result, removed: removed.size };
+}
+
+// A row of a village's list (web/templates/_village_row.html): one household, named by its id.
+const LIST_ROW = /<li data-id="(\d+)"[\s\S]*?<\/li>/g;
+const LIST_HEAD = /<!--list-head-->[\s\S]*?<!--\/list-head-->/;
+const LIST_ROWS = /(<ul class="list households"[^>]*>)([\s\S]*?)(\s*<\/ul>)/;
+
+// The ids of `ranges` ("3-40,52", surveys/reporting/offline.py id_ranges).
+function idsOf(ranges) {
+  const ids = new Set();
+  for (const span of ranges.split(",").filter(Boolean)) {
+    const [first, last = first] = span.split("-").map(Number);
+    for (let id = first; id <= last; id += 1) ids.add(String(id));
+  }
+  return ids;
+}
+
+// The village's stored list patched as the refresh says (docs/architecture.md §7): its head (the
+// filters' counts) is the one the refresh drew, a row it brings replaces the row of the same household
+// or joins the list, the rows of households the list no longer holds (`ids`, when that set changed) go,
+// and the rows stand in the order to visit by the keys each carries (data-rank, data-by-name), as the server draws
+// them. Whether it could: not without a stored list, nor when a household the list holds now has no
+// row (one that came into the village unchanged since): the list then comes whole.
+async function patchList(user, village, { head, rows, ids }) {
+  const key = `/villages/${village}`;
+  const page = await stored(user, key, false);
+  const list = page && page.match(LIST_ROWS);
+  if (!list || !LIST_HEAD.test(page) || !head) return false;
+  const byId = new Map(Array.from(list[2].matchAll(LIST_ROW), ([row, id]) => [id, row]));
+  for (const [row, id] of (rows || "").matchAll(LIST_ROW)) byId.set(id, row);
+  if (ids !== null && ids !== undefined) {
+    const listed = idsOf(ids);
+    for (const id of byId.keys()) if (!listed.has(id)) byId.delete(id);
+    if (byId.size !== listed.size) return false;
+  }
+  const attribute = (row, name) => (row.match(new RegExp(` data-${name}="([^"]*)"`)) || [])[1] || "";
+  const visitKey = (row) => `${attribute(row, "rank")} ${attribute(row, "by-name")}`;
+  const ordered = [...byId.values()].sort((a, b) => (visitKey(a) < visitKey(b) ? -1 : visitKey(a) > visitKey(b) ? 1 : 0));
+  const patched = page
+    .replace(LIST_HEAD, () => head)
+    .replace(LIST_ROWS, (all, open, old, close) => `${open}${ordered.map((row) => `\n${row}`).join("")}${close}`);
+  await put(user, key, patched);
+  return true;
 }
 
 // Delete these pages from the user's store.

@@ -5,6 +5,7 @@ shows the change and no longer opens what left the village."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from playwright.async_api import expect
@@ -68,6 +69,7 @@ async def test_an_update_brings_only_what_changed_and_the_phone_shows_it_without
     parts = [p for p in asked if "/offline/pages?" in p]
     assert parts and all("since=" in p for p in parts), asked  # no part of a whole download
     assert not [p for p in asked if p.startswith("/h/") or p.endswith("/offline.json")], asked
+    assert f"/villages/{village}" not in asked, asked  # the list is patched by rows, not fetched
 
     await field.network_lost()
     await phone.goto(f"{field.url}/h/{tokens[0]}")
@@ -81,3 +83,31 @@ async def test_an_update_brings_only_what_changed_and_the_phone_shows_it_without
     await phone.goto(f"{field.url}/villages/{village}")
     await expect(phone.get_by_text("PQ-01-0200")).to_be_visible()
     await expect(phone.get_by_text("PQ-01-0101")).to_have_count(0)  # moved out
+    # The list patched on the phone, without a signal, shows what the server draws online: the same
+    # rows in each order, the same counts on the chips and the same households under a filter.
+    patched = await shown_list(phone)
+    await field.network_back()
+    await phone.goto(f"{field.url}/villages/{village}")
+    await expect(phone.get_by_text("Không có mạng: đây là bản lưu")).to_have_count(0)
+    assert await shown_list(phone) == patched
+    assert any("Xóm Bờ Sông" in row for row in patched["visit"])
+
+
+async def shown_list(phone: Any) -> dict[str, Any]:
+    """What the village's list shows: its rows' text in each order, the chips' counts and the rows the
+    "Not covered" chip and a search keep."""
+    rows = (
+        "() => [...document.querySelectorAll('ul.households > li:not([hidden])')].map((li) => li.innerText)"
+    )
+    chips = "() => [...document.querySelectorAll('.chips-nav a.chip:not([hidden])')].map((a) => a.innerText)"
+    shown: dict[str, Any] = {"visit": await phone.evaluate(rows), "chips": await phone.evaluate(chips)}
+    await phone.get_by_role("link", name="Theo tên").click()
+    shown["name"] = await phone.evaluate(rows)
+    await phone.get_by_role("link", name="Cần thăm trước").click()
+    await phone.locator(".chips-nav a.chip", has_text="Chưa đạt").click()
+    shown["uncovered"] = await phone.evaluate(rows)
+    await phone.locator("#q").fill("xom bo song")
+    shown["searched"] = await phone.evaluate(rows)
+    await phone.locator("#q").fill("")
+    await phone.locator(".chips-nav a.chip", has_text="Tất cả").click()
+    return shown
