@@ -947,7 +947,28 @@ async function refreshVillage(user, changes, port) {
     }
   }
   await forget(user, [...removed]);
-  return { ...result, removed: removed.size };
+  return { ...result, removed: removed.size + (await forgetVillagesLost(user, changes.villages)) };
+}
+
+// The pages of each downloaded village that is no longer among the user's (`villages`, the ranges a
+// refresh gives: a volunteer moved to another village, an account's villages changed) deleted, as the
+// user may no longer see them: its list, and the household pages and visit forms it linked to. The
+// number of pages deleted.
+async function forgetVillagesLost(user, villages) {
+  if (typeof villages !== "string") return 0;
+  const theirs = idsOf(villages);
+  const prefix = linksKey(user, "");
+  const held = ((await store("meta", "readonly", (s) => s.getAllKeys())) || [])
+    .filter((key) => typeof key === "string" && key.startsWith(prefix) && !theirs.has(key.slice(prefix.length)));
+  let removed = 0;
+  for (const key of held) {
+    const links = (await store("meta", "readonly", (s) => s.get(key))) || [];
+    const urls = [`/villages/${key.slice(prefix.length)}`, ...links, ...links.map((link) => `${link}/visit`)];
+    await forget(user, urls);
+    await store("meta", "readwrite", (s) => s.delete(key));
+    removed += urls.length;
+  }
+  return removed;
 }
 
 // A row of a village's list (web/templates/_village_row.html): one household, named by its id.

@@ -26,6 +26,7 @@ from surveys.people.accounts import Actor
 from surveys.people.schemas import CsrfToken
 from surveys.reporting.offline import (
     Cursor,
+    id_ranges,
     offline_parts,
     parse_cursor,
     village_changes,
@@ -125,7 +126,7 @@ class OfflineController(Controller):
         patch = await list_patch(request, village_id, changes)
         return OfflineChanges(
             cursor=str(changes.cursor), pages=changes.pages, parts=parts, gone=changes.gone, list=changes.list,
-            head=patch.head, rows=patch.rows, ids=patch.ids,
+            head=patch.head, rows=patch.rows, ids=patch.ids, villages=id_ranges(changes.villages),
         )  # fmt: skip
 
     @get(

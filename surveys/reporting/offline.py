@@ -7,12 +7,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from surveys.core.clock import local_now, now
 from surveys.learning.classes import classes_of_month
-from surveys.people.access import allowed
+from surveys.people.access import allowed, visible_village_ids
 from surveys.people.accounts import Actor
 from surveys.reporting.lists import ListedRow, ListFilters, VillageList, village_list
 from surveys.tables import Household, Village
@@ -160,6 +161,8 @@ class VillageChanges:
     listing: VillageList | None = None
     rows: list[ListedRow] = field(default_factory=list)
     ids: list[int] | None = None
+    # The villages the user may see now: the phone deletes what it keeps of any other (docs/architecture.md §7).
+    villages: set[int] = field(default_factory=set)
 
     @property
     def list(self) -> bool:
@@ -172,8 +175,9 @@ async def village_changes(actor: Actor, village_id: int, since: Cursor) -> Villa
     `village_offline_urls` lists (the month's classes are not refreshed: they come with a download)."""
     cursor, pages, gone, changed = await _changed(actor, village_id, since)
     moved = cursor.households != since.households
+    villages = await visible_village_ids(actor)
     if not changed and not moved:
-        return VillageChanges(cursor, pages, gone)
+        return VillageChanges(cursor, pages, gone, villages=villages)
     listing = await village_list(village_id, ListFilters())
     return VillageChanges(
         cursor,
@@ -182,6 +186,7 @@ async def village_changes(actor: Actor, village_id: int, since: Cursor) -> Villa
         listing,
         [listed for listed in listing.rows if listed.row.household_id in changed],
         [listed.row.household_id for listed in listing.rows] if moved else None,
+        villages,
     )
 
 
@@ -205,7 +210,7 @@ async def _changed(
     return cursor, pages, gone, {int(row["id"]) for row in rows}
 
 
-def id_ranges(ids: list[int]) -> str:
+def id_ranges(ids: Iterable[int]) -> str:
     """`ids` as ranges, `3-40,52`: a village's 750 households are a few bytes, not 4 KB of numbers."""
     spans: list[list[int]] = []
     for n in sorted(set(ids)):

@@ -143,7 +143,8 @@ class OfflineChanges(Struct):
     cursor of the copy once refreshed. The phone patches its copy of the list: `head` (the filters and
     their counts, as the list page draws them) and `rows` (the rows of the households changed or added,
     as it draws them) when the list changed, and `ids`, the households the list holds now as ranges
-    (`3-40,52`), when that set changed (else null)."""
+    (`3-40,52`), when that set changed (else null). `villages`: the villages the user may see now, as
+    ranges; the phone deletes the pages it keeps of any other."""
 
     cursor: str
     pages: list[str]
@@ -153,3 +154,4 @@ class OfflineChanges(Struct):
     head: str = ""
     rows: str = ""
     ids: str | None = None
+    villages: str = ""

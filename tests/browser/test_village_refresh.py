@@ -14,7 +14,7 @@ from surveys.core.clock import now
 from surveys.register.register import archive_household, update_household
 from surveys.register.schemas import HouseholdUpdate
 from surveys.register.stickers import reissue_token
-from surveys.tables import Household
+from surveys.tables import Household, UserVillage
 from tests.browser.test_offline import Field, _more_households, field, signed_in
 from tests.factories import World, make_household, person
 
@@ -111,3 +111,29 @@ async def shown_list(phone: Any) -> dict[str, Any]:
     await phone.locator("#q").fill("")
     await phone.locator(".chips-nav a.chip", has_text="Tất cả").click()
     return shown
+
+
+async def test_an_update_deletes_a_village_no_longer_the_users(field: Field, world: World) -> None:
+    """The ward office takes village v2 from volunteer1, who had it on the phone: the next update (of
+    v1, still theirs) deletes v2's list and household pages, which the volunteer may no longer see."""
+    phone = field.phone
+    v1, v2 = world.villages["v1"], world.villages["v2"]
+    theirs = await make_household(v2, "PQ-02-0001", [person("Lò Văn Páo", 1975)])
+    await signed_in(field, world.households["an"])
+    for village in (v1, v2):
+        await field.take_village_offline(village)
+    await UserVillage.delete().where(
+        (UserVillage.user == world.users["volunteer1"]) & (UserVillage.village == v2)
+    )
+    await phone.goto(f"{field.url}/villages/{v1}")
+    box = phone.locator(".offline-download")
+    await box.get_by_role("button", name="Cập nhật").click()
+    await box.get_by_text("cập nhật lúc").wait_for()
+
+    await field.network_lost()
+    await phone.goto(f"{field.url}/h/{world.households['an']}")
+    await expect(phone.get_by_text("Nguyễn Văn An").first).to_be_visible()  # v1 stays
+    await phone.goto(f"{field.url}/h/{theirs}")
+    await phone.get_by_text("Hộ này chưa được tải về điện thoại.").wait_for()
+    await phone.goto(f"{field.url}/villages/{v2}")
+    await expect(phone.get_by_text("PQ-02-0001")).to_have_count(0)

@@ -13,7 +13,8 @@ from surveys.core.clock import now
 from surveys.register.register import archive_household, update_household
 from surveys.register.schemas import HouseholdUpdate
 from surveys.register.stickers import reissue_token
-from surveys.tables import Household
+from surveys.reporting.offline import id_ranges
+from surveys.tables import Household, UserVillage
 from tests.conftest import sign_in
 from tests.factories import World, make_household, person
 from tests.server.test_offline import split_part, without_fresh_ids
@@ -258,3 +259,25 @@ async def test_volunteer_cannot_refresh_a_village_of_someone_else(
             f"/villages/{world.villages['v3']}/offline/{url}", params={"since": cursor, "part": 1}
         )
         assert response.status_code == 404
+
+
+async def test_a_refresh_names_the_villages_the_user_may_still_see(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    """The phone deletes what it keeps of a village no longer the user's (web/sw.js forgetVillagesLost)."""
+    v1, v2 = world.villages["v1"], world.villages["v2"]
+    await register_as_of_an_hour_ago()
+    await sign_in(client, "volunteer1")
+    _, cursor = await download(client, v1)
+    changes = (await client.get(f"/villages/{v1}/offline/changes", params={"since": cursor})).json()
+    assert ids_of(changes["villages"]) == {str(v).encode() for v in (v1, v2)}
+    await UserVillage.delete().where(
+        (UserVillage.user == world.users["volunteer1"]) & (UserVillage.village == v2)
+    )
+    changes = (await client.get(f"/villages/{v1}/offline/changes", params={"since": cursor})).json()
+    assert ids_of(changes["villages"]) == {str(v1).encode()}
+
+
+def test_ids_travel_as_ranges() -> None:
+    assert id_ranges([7, 3, 4, 5, 9, 10, 3]) == "3-5,7,9-10" and id_ranges([]) == ""
+    assert ids_of(id_ranges([1, 2, 3, 40, 52, 53])) == {str(n).encode() for n in (1, 2, 3, 40, 52, 53)}
