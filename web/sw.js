@@ -183,12 +183,27 @@ async function put(user, key, text, from = { "Content-Type": "text/html; charset
   keptBytes += typeof body === "string" ? new Blob([body]).size : body.byteLength;
 }
 
+// The grant a signed-in page of `user` carries (data-grant="KEY.END.SIGNATURE") is the phone's now.
+async function learnGrant(user, text) {
+  const [key, expires] = ((text.match(/<body[^>]*\sdata-grant="([^"]*)"/) || [])[1] || "").split(".");
+  if (key === user) await store("meta", "readwrite", (s) => s.put({ user, expires: Number(expires) }, "grant"));
+}
+
+// The user whose grant a kept page was last found to hold (a read of it per page kept saved).
+let grantHeld = "";
+
 // Keep a page for `user` when it is the page that user saw (not the sign-in page, nor a page of
-// someone else signed in meanwhile). Returns whether it was kept.
+// someone else signed in meanwhile). Returns whether it was kept. A page kept from the network is the
+// server's word as a page shown is: without a grant (the pages since sign-in came before this worker
+// looked after them, as at its install) it gives one, or the village just downloaded would not open.
 async function keep(url, response, user) {
   if (!user || !response.ok || response.redirected) return false;
   const text = await response.text();
   if (!text.includes(`data-user="${user}"`)) return false;
+  if (grantHeld !== user) {
+    if (!(await granted(user))) await learnGrant(user, text);
+    if (await granted(user)) grantHeld = user;
+  }
   await put(user, url.pathname + url.search, text, response.headers);
   return true;
 }
@@ -244,11 +259,13 @@ const remember = (url, response, kept) => inTurn(async () => {
   if (!response.ok || !(response.headers.get("Content-Type") || "").startsWith("text/html")) return;
   const text = await response.text();
   const user = (text.match(/<body[^>]*\sdata-user="([^"]*)"/) || [])[1];
-  if (user === "") await store("meta", "readwrite", (s) => s.delete("grant")); // no session here
+  if (user === "") { // no session here
+    grantHeld = "";
+    await store("meta", "readwrite", (s) => s.delete("grant"));
+  }
   if (!user) return;
   await adopt(user);
-  const [key, expires] = ((text.match(/<body[^>]*\sdata-grant="([^"]*)"/) || [])[1] || "").split(".");
-  if (key === user) await store("meta", "readwrite", (s) => s.put({ user, expires: Number(expires) }, "grant"));
+  await learnGrant(user, text);
   // Not a page reached by a redirect: that may be another page than the one asked for.
   if (kept && !response.redirected) await keep(url, new Response(text, response), user);
 });
@@ -328,6 +345,7 @@ workbox.precaching.addRoute({ ignoreURLParametersMatching: [/^utm_/] });
 // The user's stored pages and grant go, and the phone has no user until the next sign-in (the user's
 // waiting work stays, parked, unless `discard`: the second tap of /signout).
 async function forgetUser(user, discard) {
+  grantHeld = "";
   await store("meta", "readwrite", (s) => { s.delete("grant"); s.put("", "user"); });
   await caches.delete(USER_CACHE + user);
   for (const entry of discard ? await entriesOf(user) : []) {
