@@ -283,7 +283,8 @@ async def list_patch(
     if changes.listing is None:
         return ListPatch()
     engine = request.app.template_engine
-    assert engine is not None
+    if engine is None:  # create_app always configures one
+        raise RuntimeError("no template engine")
     context = await _list_context(request.user, village_id, ListFilters(), changes.listing)
     row = engine.get_template("_village_row.html")
     return ListPatch(
