@@ -183,12 +183,27 @@ async function put(user, key, text, from = { "Content-Type": "text/html; charset
   keptBytes += typeof body === "string" ? new Blob([body]).size : body.byteLength;
 }
 
+// The grant a signed-in page of `user` carries (data-grant="KEY.END.SIGNATURE") is the phone's now.
+async function learnGrant(user, text) {
+  const [key, expires] = ((text.match(/<body[^>]*\sdata-grant="([^"]*)"/) || [])[1] || "").split(".");
+  if (key === user) await store("meta", "readwrite", (s) => s.put({ user, expires: Number(expires) }, "grant"));
+}
+
+// The user whose grant a kept page was last found to hold (a read of it per page kept saved).
+let grantHeld = "";
+
 // Keep a page for `user` when it is the page that user saw (not the sign-in page, nor a page of
-// someone else signed in meanwhile). Returns whether it was kept.
+// someone else signed in meanwhile). Returns whether it was kept. A page kept from the network is the
+// server's word as a page shown is: without a grant (the pages since sign-in came before this worker
+// looked after them, as at its install) it gives one, or the village just downloaded would not open.
 async function keep(url, response, user) {
   if (!user || !response.ok || response.redirected) return false;
   const text = await response.text();
   if (!text.includes(`data-user="${user}"`)) return false;
+  if (grantHeld !== user) {
+    if (!(await granted(user))) await learnGrant(user, text);
+    if (await granted(user)) grantHeld = user;
+  }
   await put(user, url.pathname + url.search, text, response.headers);
   return true;
 }
@@ -244,11 +259,13 @@ const remember = (url, response, kept) => inTurn(async () => {
   if (!response.ok || !(response.headers.get("Content-Type") || "").startsWith("text/html")) return;
   const text = await response.text();
   const user = (text.match(/<body[^>]*\sdata-user="([^"]*)"/) || [])[1];
-  if (user === "") await store("meta", "readwrite", (s) => s.delete("grant")); // no session here
+  if (user === "") { // no session here
+    grantHeld = "";
+    await store("meta", "readwrite", (s) => s.delete("grant"));
+  }
   if (!user) return;
   await adopt(user);
-  const [key, expires] = ((text.match(/<body[^>]*\sdata-grant="([^"]*)"/) || [])[1] || "").split(".");
-  if (key === user) await store("meta", "readwrite", (s) => s.put({ user, expires: Number(expires) }, "grant"));
+  await learnGrant(user, text);
   // Not a page reached by a redirect: that may be another page than the one asked for.
   if (kept && !response.redirected) await keep(url, new Response(text, response), user);
 });
@@ -328,6 +345,7 @@ workbox.precaching.addRoute({ ignoreURLParametersMatching: [/^utm_/] });
 // The user's stored pages and grant go, and the phone has no user until the next sign-in (the user's
 // waiting work stays, parked, unless `discard`: the second tap of /signout).
 async function forgetUser(user, discard) {
+  grantHeld = "";
   await store("meta", "readwrite", (s) => { s.delete("grant"); s.put("", "user"); });
   await caches.delete(USER_CACHE + user);
   for (const entry of discard ? await entriesOf(user) : []) {
@@ -922,13 +940,20 @@ async function noteVillage(user, village) {
 const villageOf = (urls) => ((urls || []).map((url) => url.match(/^\/villages\/(\d+)$/)).find(Boolean) || [])[1];
 
 // The pages a refresh (`offline/changes`) names, fetched through its parts and kept as a download's
-// (`download`, `keep`); then the pages gone deleted: those the server names (archived, merged) and each
+// (`download`, `keep`); the village's stored list patched by rows (`patchList`), or fetched whole when it
+// cannot be; then the pages gone deleted: those the server names (archived, merged) and each
 // household's page and visit form that the list linked to at the last download or refresh and links
 // to no more (moved out, a new sticker), which the server cannot name. Nothing is deleted unless every
 // page came.
-async function refreshVillage(user, { village, pages, parts, gone, list }, port) {
+async function refreshVillage(user, changes, port) {
+  const { village, pages, parts, gone, list } = changes;
   const before = (await store("meta", "readonly", (s) => s.get(linksKey(user, village)))) || [];
   const result = await download(user, pages || [], parts || [], port);
+  if (!result.failed && list && !(await patchList(user, village, changes))) {
+    const whole = new Map();
+    await pageByPage(user, [`/villages/${village}`], whole, () => {});
+    if (!whole.get(`/villages/${village}`)) result.failed += 1;
+  }
   if (result.failed) return result;
   const removed = new Set(gone || []);
   if (list) {
@@ -940,7 +965,71 @@ async function refreshVillage(user, { village, pages, parts, gone, list }, port)
     }
   }
   await forget(user, [...removed]);
-  return { ...result, removed: removed.size };
+  return { ...result, removed: removed.size + (await forgetVillagesLost(user, changes.villages)) };
+}
+
+// The pages of each downloaded village that is no longer among the user's (`villages`, the ranges a
+// refresh gives: a volunteer moved to another village, an account's villages changed) deleted, as the
+// user may no longer see them: its list, and the household pages and visit forms it linked to. The
+// number of pages deleted.
+async function forgetVillagesLost(user, villages) {
+  if (typeof villages !== "string") return 0;
+  const theirs = idsOf(villages);
+  const prefix = linksKey(user, "");
+  const held = ((await store("meta", "readonly", (s) => s.getAllKeys())) || [])
+    .filter((key) => typeof key === "string" && key.startsWith(prefix) && !theirs.has(key.slice(prefix.length)));
+  let removed = 0;
+  for (const key of held) {
+    const links = (await store("meta", "readonly", (s) => s.get(key))) || [];
+    const urls = [`/villages/${key.slice(prefix.length)}`, ...links, ...links.map((link) => `${link}/visit`)];
+    await forget(user, urls);
+    await store("meta", "readwrite", (s) => s.delete(key));
+    removed += urls.length;
+  }
+  return removed;
+}
+
+// A row of a village's list (web/templates/_village_row.html): one household, named by its id.
+const LIST_ROW = /<li data-id="(\d+)"[\s\S]*?<\/li>/g;
+const LIST_HEAD = /<!--list-head-->[\s\S]*?<!--\/list-head-->/;
+const LIST_ROWS = /(<ul class="list households"[^>]*>)([\s\S]*?)(\s*<\/ul>)/;
+
+// The ids of `ranges` ("3-40,52", surveys/reporting/offline.py id_ranges).
+function idsOf(ranges) {
+  const ids = new Set();
+  for (const span of ranges.split(",").filter(Boolean)) {
+    const [first, last = first] = span.split("-").map(Number);
+    for (let id = first; id <= last; id += 1) ids.add(String(id));
+  }
+  return ids;
+}
+
+// The village's stored list patched as the refresh says (docs/architecture.md §7): its head (the
+// filters' counts) is the one the refresh drew, a row it brings replaces the row of the same household
+// or joins the list, the rows of households the list no longer holds (`ids`, when that set changed) go,
+// and the rows stand in the order to visit by the keys each carries (data-rank, data-by-name), as the server draws
+// them. Whether it could: not without a stored list, nor when a household the list holds now has no
+// row (one that came into the village unchanged since): the list then comes whole.
+async function patchList(user, village, { head, rows, ids }) {
+  const key = `/villages/${village}`;
+  const page = await stored(user, key, false);
+  const list = page && page.match(LIST_ROWS);
+  if (!list || !LIST_HEAD.test(page) || !head) return false;
+  const byId = new Map(Array.from(list[2].matchAll(LIST_ROW), ([row, id]) => [id, row]));
+  for (const [row, id] of (rows || "").matchAll(LIST_ROW)) byId.set(id, row);
+  if (ids !== null && ids !== undefined) {
+    const listed = idsOf(ids);
+    for (const id of byId.keys()) if (!listed.has(id)) byId.delete(id);
+    if (byId.size !== listed.size) return false;
+  }
+  const attribute = (row, name) => (row.match(new RegExp(` data-${name}="([^"]*)"`)) || [])[1] || "";
+  const visitKey = (row) => `${attribute(row, "rank")} ${attribute(row, "by-name")}`;
+  const ordered = [...byId.values()].sort((a, b) => (visitKey(a) < visitKey(b) ? -1 : visitKey(a) > visitKey(b) ? 1 : 0));
+  const patched = page
+    .replace(LIST_HEAD, () => head)
+    .replace(LIST_ROWS, (all, open, old, close) => `${open}${ordered.map((row) => `\n${row}`).join("")}${close}`);
+  await put(user, key, patched);
+  return true;
 }
 
 // Delete these pages from the user's store.

@@ -18,6 +18,7 @@ from server.auth import access
 from server.offline_parts import PAGES_MEDIA_TYPE, framed_pages, parts_in_hand
 from server.problems import PROBLEM_JSON_OPT
 from server.views.render import page
+from server.views.villages import list_patch
 from server.worker import manifest, service_worker
 from surveys.core.i18n import N_, gettext
 from surveys.core.settings import Settings
@@ -25,6 +26,7 @@ from surveys.people.accounts import Actor
 from surveys.people.schemas import CsrfToken
 from surveys.reporting.offline import (
     Cursor,
+    id_ranges,
     offline_parts,
     parse_cursor,
     village_changes,
@@ -116,14 +118,16 @@ class OfflineController(Controller):
         since: FromQuery[str],
     ) -> OfflineChanges:
         """What changed in this village since the phone's copy (`since`, the cursor its download or last
-        refresh gave): the pages to fetch again, through parts as a download's, and those to delete."""
-        cursor = _cursor(since)
-        changes = await village_changes(request.user, village_id, cursor)
+        refresh gave): the pages to fetch again, through parts as a download's, those to delete, and the
+        patch of the village's list (its head, the rows changed or added, the households it holds)."""
+        changes = await village_changes(request.user, village_id, _cursor(since))
         count = len(offline_parts(changes.pages, settings.offline_part_pages)) if changes.pages else 0
         parts = [f"/villages/{village_id}/offline/pages?since={since}&part={k}" for k in range(1, count + 1)]
+        patch = await list_patch(request, village_id, changes)
         return OfflineChanges(
-            cursor=str(changes.cursor), pages=changes.pages, parts=parts, gone=changes.gone, list=changes.list
-        )
+            cursor=str(changes.cursor), pages=changes.pages, parts=parts, gone=changes.gone, list=changes.list,
+            head=patch.head, rows=patch.rows, ids=patch.ids, villages=id_ranges(changes.villages),
+        )  # fmt: skip
 
     @get(
         "/villages/{village_id:int}/offline/pages",

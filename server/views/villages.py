@@ -3,7 +3,7 @@ the reasons it is uncovered, filtered, searched, paged, exported; and the volunt
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -36,7 +36,8 @@ from surveys.register.stickers import (
     warm_up,
 )
 from surveys.reporting.documents import cell_text
-from surveys.reporting.lists import ListFilters, village_list
+from surveys.reporting.lists import ListFilters, VillageList, village_list
+from surveys.reporting.offline import VillageChanges, id_ranges
 from surveys.reporting.reports import volunteer_activity
 from surveys.survey.criteria import REASONS
 
@@ -247,13 +248,22 @@ async def _coverage_page(
         block="results",
         push_url=filters.url(f"/villages/{village_id}"),
         village=village,
-        here=f"/villages/{village_id}",
         erased=erased,
-        filters=filters,
-        listing=listing,
-        reasons=REASONS,
-        can={
-            action: await allowed(request.user, action, village_id=village_id)
+        **await _list_context(request.user, village_id, filters, listing),
+    )
+
+
+async def _list_context(
+    user: Actor, village_id: int, filters: ListFilters, listing: VillageList
+) -> dict[str, Any]:
+    """What the village's list draws its head and rows from (village.html, and a refresh's patch)."""
+    return {
+        "here": f"/villages/{village_id}",
+        "filters": filters,
+        "listing": listing,
+        "reasons": REASONS,
+        "can": {
+            action: await allowed(user, action, village_id=village_id)
             for action in (
                 "village.add_household",
                 "village.report",
@@ -262,7 +272,35 @@ async def _coverage_page(
                 "household.personal_data",
             )
         },
+    }
+
+
+async def list_patch(
+    request: Request[Actor, Any, Any], village_id: int, changes: VillageChanges
+) -> ListPatch:
+    """A refresh's patch of the village's list on the phone (docs/architecture.md §7): its head and the
+    rows changed or added, drawn by the list page's own partials, and the households it holds now."""
+    if changes.listing is None:
+        return ListPatch()
+    engine = request.app.template_engine
+    if engine is None:  # create_app always configures one
+        raise RuntimeError("no template engine")
+    context = await _list_context(request.user, village_id, ListFilters(), changes.listing)
+    row = engine.get_template("_village_row.html")
+    return ListPatch(
+        head=engine.get_template("_village_head.html").render(**context),
+        rows="\n".join(row.render(**context, listed=listed) for listed in changes.rows),
+        ids=None if changes.ids is None else id_ranges(changes.ids),
     )
+
+
+@dataclass(frozen=True)
+class ListPatch:
+    """A village list's head and rows as a refresh sends them (`list_patch`)."""
+
+    head: str = ""
+    rows: str = ""
+    ids: str | None = None
 
 
 async def _coverage_table(village: schemas.Village, filters: ListFilters) -> Table:

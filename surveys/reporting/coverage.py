@@ -134,6 +134,25 @@ class CoveragePage:
     counts: dict[str, int]
 
 
+def name_order_key(row: CoverageRow) -> str:
+    """The row's place in the order by name as a string whose plain order is that order (`sort_key`,
+    digits only, then the code): the phone orders a list it patched by it (docs/architecture.md §7)."""
+    return f"{row.sort_key} {row.code}"
+
+
+def visit_rank(row: CoverageRow) -> str:
+    """The row's rank in the order to visit before its name: priority households first, then by the
+    first of its reasons in `_VISIT_ORDER` (two digits; the SQL's `priority DESC, visit_rank`)."""
+    rank = next((i for i, code in enumerate(_VISIT_ORDER) if code in row.reasons), len(_VISIT_ORDER))
+    return f"{0 if row.priority else 1}{rank}"
+
+
+def visit_order_key(row: CoverageRow) -> str:
+    """The row's place in the order to visit as a string whose plain order is that order: its rank,
+    then its key by name."""
+    return f"{visit_rank(row)} {name_order_key(row)}"
+
+
 def _timestamp(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value

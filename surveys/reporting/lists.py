@@ -16,7 +16,10 @@ from surveys.reporting.coverage import (
     CoveragePage,
     CoverageRow,
     kept_by,
+    name_order_key,
     village_coverage,
+    visit_order_key,
+    visit_rank,
 )
 from surveys.survey.criteria import REASONS
 from surveys.survey.status import status_out
@@ -64,13 +67,26 @@ WHOLE_VILLAGE = 1_000_000
 
 @dataclass(frozen=True)
 class ListedRow:
-    """A household of a village's list: whether these filters show it, and its place in each order."""
+    """A household of a village's list: whether these filters show it, and its key in each order."""
 
     row: CoverageRow
     shown: bool
-    by_visit: int  # its place in the order to visit (from 0)
-    by_name: int  # its place in Vietnamese order of the head's name (from 0)
     others: tuple[str, ...] = ()  # its members other than the head: the page says which one it found
+
+    @property
+    def rank(self) -> str:
+        """Its rank in the order to visit (`visit_rank`), before its key by name."""
+        return visit_rank(self.row)
+
+    @property
+    def by_visit(self) -> str:
+        """Its key in the order to visit (`visit_order_key`): rows in plain string order of it."""
+        return visit_order_key(self.row)
+
+    @property
+    def by_name(self) -> str:
+        """Its key in Vietnamese order of the head's name (`name_order_key`)."""
+        return name_order_key(self.row)
 
 
 @dataclass(frozen=True)
@@ -85,22 +101,19 @@ class VillageList:
 
 async def village_list(village_id: int, filters: ListFilters) -> VillageList:
     """The village's whole list under `filters` (search, status, reason, order; no pages): the same
-    rows, counts and order as the paged list, each household once, shown or not."""
+    rows and counts as the paged list, each household once, shown or not, in the order of the keys each
+    row carries (the phone orders a list it patched by the same keys)."""
     everyone = await village_coverage(village_id, per_page=WHOLE_VILLAGE)
     # One pass over the village: the rows a filter keeps are picked from it by their own flags.
     picked = await kept_by(everyone, filters.q, filters.status, filters.reason)
     found = {r.token: r for r in picked.rows}
-    by_name = {r.token: n for n, r in enumerate(sorted(everyone.rows, key=lambda r: (r.sort_key, r.code)))}
     others = await other_members(village_id)
+    # The searched row: it names the member the search found.
     rows = [
-        # The searched row: it names the member the search found.
-        ListedRow(
-            found.get(r.token, r), r.token in found, n, by_name[r.token], tuple(others.get(r.token, ()))
-        )
-        for n, r in enumerate(everyone.rows)
+        ListedRow(found.get(r.token, r), r.token in found, tuple(others.get(r.token, ())))
+        for r in everyone.rows
     ]
-    if filters.sort == "name":
-        rows.sort(key=lambda listed: listed.by_name)
+    rows.sort(key=lambda listed: listed.by_name if filters.sort == "name" else listed.by_visit)
     return VillageList(rows, len(found), picked.counts)
 
 

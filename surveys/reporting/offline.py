@@ -7,13 +7,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from surveys.core.clock import local_now, now
 from surveys.learning.classes import classes_of_month
-from surveys.people.access import allowed
+from surveys.people.access import allowed, visible_village_ids
 from surveys.people.accounts import Actor
+from surveys.reporting.lists import ListedRow, ListFilters, VillageList, village_list
 from surveys.tables import Household, Village
 
 
@@ -143,25 +145,59 @@ async def village_cursor(village_id: int) -> Cursor:
 
 @dataclass(frozen=True)
 class VillageChanges:
-    """What a phone holding the village's pages as of a cursor fetches and deletes to stand as a fresh
-    download would: `pages` to fetch again (the households changed or added since, and the village's
-    list and the user's villages when `list` changed), `gone` the household pages the server knows left
-    since (archived or merged in this village; the phone also deletes the household pages its old list
-    linked to and the new one does not, which covers those moved out and reissued stickers), and the
-    new `cursor`."""
+    """What a phone holding the village's pages as of a cursor fetches, patches and deletes to stand as a
+    fresh download would: `pages` to fetch again (the households changed or added since, and the user's
+    villages when the list changed), `gone` the household pages the server knows left since (archived or
+    merged in this village; the phone also deletes the household pages its old list linked to and the
+    new one does not, which covers those moved out and reissued stickers), and the new `cursor`. The
+    village's list is not fetched again but patched by rows (docs/architecture.md §7): `listing` (None
+    when nothing in it changed) is the list now, for its head, `rows` the rows of the households changed
+    or added since, and `ids` the households the list holds now, given only when that set changed (a
+    household moved out or archived: the phone drops the rows not among them)."""
 
     cursor: Cursor
     pages: list[str]
     gone: list[str]
-    list: bool
+    listing: VillageList | None = None
+    rows: list[ListedRow] = field(default_factory=list)
+    ids: list[int] | None = None
+    # The villages the user may see now: the phone deletes what it keeps of any other (docs/architecture.md §7).
+    villages: set[int] = field(default_factory=set)
+
+    @property
+    def list(self) -> bool:
+        """Whether the village's list changed."""
+        return self.listing is not None
 
 
 async def village_changes(actor: Actor, village_id: int, since: Cursor) -> VillageChanges:
     """The village's changes since `since` for `actor` (access already checked), of the same pages
     `village_offline_urls` lists (the month's classes are not refreshed: they come with a download)."""
+    cursor, pages, gone, changed = await _changed(actor, village_id, since)
+    moved = cursor.households != since.households
+    villages = await visible_village_ids(actor)
+    if not changed and not moved:
+        return VillageChanges(cursor, pages, gone, villages=villages)
+    listing = await village_list(village_id, ListFilters())
+    return VillageChanges(
+        cursor,
+        ["/villages", *pages],
+        gone,
+        listing,
+        [listed for listed in listing.rows if listed.row.household_id in changed],
+        [listed.row.household_id for listed in listing.rows] if moved else None,
+        villages,
+    )
+
+
+async def _changed(
+    actor: Actor, village_id: int, since: Cursor
+) -> tuple[Cursor, list[str], list[str], set[int]]:
+    """The cursor now, the pages of the households changed or added since `since`, those of the
+    households archived since, and the ids of all of them."""
     cursor = await village_cursor(village_id)
     rows = (
-        await Household.select(Household.token, Household.archived)
+        await Household.select(Household.id, Household.token, Household.archived)
         .where((Household.village == village_id) & (Household.updated_at >= since.at))
         .order_by(Household.code)
     )
@@ -171,15 +207,27 @@ async def village_changes(actor: Actor, village_id: int, since: Cursor) -> Villa
     for row in rows:
         urls = [f"/h/{row['token']}", *([f"/h/{row['token']}/visit"] if visits else [])]
         (gone if row["archived"] else pages).extend(urls)
-    listed = bool(rows) or cursor.households != since.households
-    if listed:
-        pages = ["/villages", f"/villages/{village_id}", *pages]
-    return VillageChanges(cursor, pages, gone, listed)
+    return cursor, pages, gone, {int(row["id"]) for row in rows}
+
+
+def id_ranges(ids: Iterable[int]) -> str:
+    """`ids` as ranges, `3-40,52`: a village's 750 households are a few bytes, not 4 KB of numbers."""
+    spans: list[list[int]] = []
+    for n in sorted(set(ids)):
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 async def village_changes_part(
     actor: Actor, village_id: int, since: Cursor, part: int, pages_per_part: int
 ) -> list[str] | None:
-    """Part `part` (from 1) of the pages a refresh since `since` fetches, as village_offline_part."""
-    parts = offline_parts((await village_changes(actor, village_id, since)).pages, pages_per_part)
+    """Part `part` (from 1) of the pages a refresh since `since` fetches, as village_offline_part
+    (the list is not among them: `village_changes` gives its rows)."""
+    cursor, pages, _, changed = await _changed(actor, village_id, since)
+    if changed or cursor.households != since.households:
+        pages = ["/villages", *pages]
+    parts = offline_parts(pages, pages_per_part)
     return parts[part - 1] if 1 <= part <= len(parts) else None

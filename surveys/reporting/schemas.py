@@ -165,14 +165,22 @@ class OfflineUrls(Struct):
 
 class OfflineChanges(Struct):
     """What changed in a village since a phone's copy (docs/architecture.md §7): the pages to fetch again
-    and the parts that bring them, the pages to delete, whether the village's list is among those fetched,
-    and the cursor of the copy once refreshed."""
+    and the parts that bring them, the pages to delete, whether the village's list changed, and the
+    cursor of the copy once refreshed. The phone patches its copy of the list: `head` (the filters and
+    their counts, as the list page draws them) and `rows` (the rows of the households changed or added,
+    as it draws them) when the list changed, and `ids`, the households the list holds now as ranges
+    (`3-40,52`), when that set changed (else null). `villages`: the villages the user may see now, as
+    ranges; the phone deletes the pages it keeps of any other."""
 
     cursor: str
     pages: list[str]
     parts: list[str]
     gone: list[str]
     list: bool
+    head: str = ""
+    rows: str = ""
+    ids: str | None = None
+    villages: str = ""
 
 
 class CountryIndicator(Struct):

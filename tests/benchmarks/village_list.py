@@ -82,7 +82,7 @@ async def page_bytes(base: str, village: int) -> dict[str, int]:
             )
             sizes[encoding] = len(body)
             sizes["raw"] = len(raw)
-            rows = raw.count(b"<li data-search=")
+            rows = raw.count(b"<li data-id=")
         sizes["rows"] = rows
         return sizes
 

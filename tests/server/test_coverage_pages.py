@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from surveys.register.search_matches import search_words
-from surveys.reporting.coverage import STATUSES
+from surveys.reporting.coverage import STATUSES, village_coverage
 from surveys.reporting.reports import ward_report
 from surveys.survey.criteria import REASONS
 from surveys.tables import AuditEntry, Household, WardTarget
@@ -66,8 +66,21 @@ async def test_the_whole_village_is_one_page_a_phone_can_search_and_filter_by_it
     last = next(r for r in rows if r.find("small", string="PQ-02-0054"))
     assert last["data-search"] == "pq-02-0054 xom tren ha van so54" and last["data-status"] == "u"
     assert last["data-reasons"] == "not_visited"
-    assert sorted(int(r["data-by-name"]) for r in rows) == list(range(55))
-    assert sorted(int(r["data-by-visit"]) for r in rows) == list(range(55))
+    # Each row carries its key in each order (the phone orders a list it patched by them): in plain
+    # string order they order the rows as the server's own query orders the village, priority
+    # households first in the order to visit.
+    await Household.update({Household.priority_poor: True}).where(
+        Household.code.is_in(["PQ-02-0007", "PQ-02-0040"])
+    )
+    for order in ("visit", "name"):
+        drawn = soup(await client.get(f"/villages/{v2}?sort={order}")).select("#results ul.households > li")
+        keys = [
+            r["data-by-name"] if order == "name" else f"{r['data-rank']} {r['data-by-name']}" for r in drawn
+        ]
+        assert keys == sorted(keys) and len(set(keys)) == 55
+        assert (order == "visit") == ({r.small.text for r in drawn[:2]} == {"PQ-02-0007", "PQ-02-0040"})
+        queried = await village_coverage(v2, per_page=100, order=order)
+        assert [r.a["href"] for r in drawn] == [f"/h/{r.token}" for r in queried.rows]
 
 
 async def test_each_row_carries_what_the_phone_filters_by_and_the_phones_counts_are_the_servers(

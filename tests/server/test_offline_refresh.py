@@ -13,13 +13,48 @@ from surveys.core.clock import now
 from surveys.register.register import archive_household, update_household
 from surveys.register.schemas import HouseholdUpdate
 from surveys.register.stickers import reissue_token
-from surveys.tables import Household
+from surveys.reporting.offline import id_ranges
+from surveys.tables import Household, UserVillage
 from tests.conftest import sign_in
 from tests.factories import World, make_household, person
 from tests.server.test_offline import split_part, without_fresh_ids
 
 Phone = dict[str, bytes]  # url -> the page the phone keeps
 ROW_LINK = re.compile(rb'class="row-link" href="(/h/[^"]+)"')
+# As web/sw.js patchList reads a village's list: its rows, each named by its household's id, its head
+# between two markers, and the rows' place in the page.
+LIST_ROW = re.compile(rb'<li data-id="(\d+)".*?</li>', re.S)
+LIST_HEAD = re.compile(rb"<!--list-head-->.*?<!--/list-head-->", re.S)
+LIST_ROWS = re.compile(rb'(<ul class="list households"[^>]*>)(.*?)(\s*</ul>)', re.S)
+RANK = re.compile(rb' data-rank="([^"]*)"')
+BY_NAME = re.compile(rb' data-by-name="([^"]*)"')
+
+
+def ids_of(ranges: str) -> set[bytes]:
+    """The ids of `ranges` ("3-40,52"), as web/sw.js idsOf reads them."""
+    ids: set[bytes] = set()
+    for span in filter(None, ranges.split(",")):
+        first, _, last = span.partition("-")
+        ids |= {str(n).encode() for n in range(int(first), int(last or first) + 1)}
+    return ids
+
+
+def patch_list(page: bytes, changes: dict[str, Any]) -> bytes | None:
+    """What web/sw.js patchList makes of the stored list: the refresh's head, its rows replacing or
+    joining those of the same household, the rows of households no longer listed gone, all in the order
+    of their keys; None when a household listed now has no row (the list then comes whole)."""
+    found = LIST_ROWS.search(page)
+    assert found is not None and LIST_HEAD.search(page) is not None and changes["head"]
+    rows = {m[1]: m[0] for m in LIST_ROW.finditer(found[2])}
+    rows |= {m[1]: m[0] for m in LIST_ROW.finditer(changes["rows"].encode())}
+    if changes["ids"] is not None:
+        listed = ids_of(changes["ids"])
+        rows = {id_: row for id_, row in rows.items() if id_ in listed}
+        if len(rows) != len(listed):
+            return None
+    ordered = sorted(rows.values(), key=lambda row: b" ".join(k.search(row)[1] for k in (RANK, BY_NAME)))  # type: ignore[index]
+    page = LIST_HEAD.sub(lambda _: changes["head"].encode(), page)
+    return LIST_ROWS.sub(lambda m: m[1] + b"".join(b"\n" + row for row in ordered) + m[3], page)
 
 
 async def household_id(token: str) -> int:
@@ -52,14 +87,21 @@ async def download(client: AsyncTestClient[Any], village: int) -> tuple[Phone, s
 async def refresh(
     client: AsyncTestClient[Any], village: int, phone: Phone, cursor: str
 ) -> tuple[dict[str, Any], str]:
-    """What web/sw.js `refreshVillage` does: fetch the changed pages, delete those gone, and the household
-    pages the old list linked to and the new one does not."""
+    """What web/sw.js `refreshVillage` does: fetch the changed pages, patch the stored list by rows (or
+    fetch it whole when the patch cannot make it), delete the pages gone, and the household pages the
+    old list linked to and the new one does not. The answer gets `patched`: whether the patch did."""
     response = await client.get(f"/villages/{village}/offline/changes", params={"since": cursor})
     assert response.status_code == 200, response.text
     changes = response.json()
-    before = set(ROW_LINK.findall(phone[f"/villages/{village}"]))
+    listed = f"/villages/{village}"
+    before = set(ROW_LINK.findall(phone[listed]))
     await fetch_parts(client, changes["parts"], phone)
-    left = before - set(ROW_LINK.findall(phone[f"/villages/{village}"]))
+    changes["patched"] = None
+    if changes["list"]:
+        patched = patch_list(phone[listed], changes)
+        changes["patched"] = patched is not None
+        phone[listed] = patched if patched is not None else (await client.get(listed)).content
+    left = before - set(ROW_LINK.findall(phone[listed]))
     for url in [*changes["gone"], *(u.decode() + end for u in left for end in ("", "/visit"))]:
         phone.pop(url, None)
     return changes, changes["cursor"]
@@ -99,10 +141,22 @@ async def test_a_refresh_after_ten_changes_leaves_the_phone_as_a_fresh_download_
 
     changes, cursor = await refresh(client, village, phone, cursor)
     fresh, _ = await download(client, village)
-    assert changes["list"] is True
+    assert changes["list"] is True and changes["patched"] is True
     assert set(phone) == set(fresh)
+    # Every page as a fresh download has it, the list patched by rows too: its head (the chips' counts),
+    # each row (its keys, status, reasons, text) and their order, to the byte.
     for url, body in fresh.items():
         assert without_fresh_ids(phone[url]) == without_fresh_ids(body), url
+    listed = f"/villages/{village}".encode()
+    assert listed.decode() not in changes["pages"]  # not fetched: patched
+    # The rows that came are those of the households changed or added, still in the village.
+    assert sorted(ROW_LINK.findall(changes["rows"].encode())) == sorted(
+        f"/h/{t}".encode() for t in [*tokens[:4], tokens[5], added, new_sticker]
+    )
+    assert "Trần Thị Hoa" in changes["rows"]
+    # The households moved out and archived left the set the list holds: the phone is told which it holds.
+    assert changes["ids"] is not None
+    assert ids_of(changes["ids"]) == set(LIST_ROW.findall(fresh[listed.decode()]))
     # Only what changed came: not the households untouched since the download.
     fetched = set(changes["pages"])
     assert {f"/h/{added}", f"/h/{new_sticker}", f"/h/{tokens[0]}/visit"} <= fetched
@@ -122,6 +176,7 @@ async def test_a_refresh_with_nothing_changed_fetches_nothing(
     _, cursor = await download(client, village)
     changes = (await client.get(f"/villages/{village}/offline/changes", params={"since": cursor})).json()
     assert changes["pages"] == changes["parts"] == changes["gone"] == [] and changes["list"] is False
+    assert changes["head"] == changes["rows"] == "" and changes["ids"] is None
     assert changes["cursor"]
 
 
@@ -139,7 +194,8 @@ async def test_a_change_written_just_before_the_download_is_not_missed(
     )
     changes = (await client.get(f"/villages/{village}/offline/changes", params={"since": cursor})).json()
     token = world.households["an"]
-    assert changes["pages"] == ["/villages", f"/villages/{village}", f"/h/{token}", f"/h/{token}/visit"]
+    assert changes["pages"] == ["/villages", f"/h/{token}", f"/h/{token}/visit"]
+    assert ROW_LINK.findall(changes["rows"].encode()) == [f"/h/{token}".encode()] and changes["ids"] is None
 
 
 async def test_a_moved_out_household_redraws_the_list_though_no_household_in_it_changed(
@@ -148,13 +204,37 @@ async def test_a_moved_out_household_redraws_the_list_though_no_household_in_it_
     village = world.villages["v1"]
     await register_as_of_an_hour_ago()
     await sign_in(client, "volunteer1")
-    _, cursor = await download(client, village)
+    phone, cursor = await download(client, village)
     # As if it left long ago in the past: only the village's set of households tells.
     await Household.update({Household.village: world.villages["v2"]}).where(
         Household.token == world.households["dang"]
     )
-    changes = (await client.get(f"/villages/{village}/offline/changes", params={"since": cursor})).json()
-    assert changes["list"] is True and changes["pages"] == ["/villages", f"/villages/{village}"]
+    changes, _ = await refresh(client, village, phone, cursor)
+    assert changes["list"] is True and changes["pages"] == ["/villages"] and changes["rows"] == ""
+    assert changes["patched"] is True and f"/h/{world.households['dang']}" not in phone
+    fresh, _ = await download(client, village)
+    assert without_fresh_ids(phone[f"/villages/{village}"]) == without_fresh_ids(
+        fresh[f"/villages/{village}"]
+    )
+
+
+async def test_a_household_come_into_the_list_unchanged_brings_the_list_whole(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    """A household listed now that the phone has no row of and that did not change since (moved in with
+    its old `updated_at`): the patch cannot make the list, which then comes whole, as a download's."""
+    village = world.villages["v1"]
+    await register_as_of_an_hour_ago()
+    await sign_in(client, "head1")
+    phone, cursor = await download(client, village)
+    await Household.update({Household.village: village}).where(Household.token == world.households["v3"])
+    changes, _ = await refresh(client, village, phone, cursor)
+    assert changes["list"] is True and changes["patched"] is False
+    fresh, _ = await download(client, village)
+    assert without_fresh_ids(phone[f"/villages/{village}"]) == without_fresh_ids(
+        fresh[f"/villages/{village}"]
+    )
+    assert f"/h/{world.households['v3']}".encode() in ROW_LINK.findall(phone[f"/villages/{village}"])
 
 
 async def test_a_bad_cursor_is_a_problem_json(client: AsyncTestClient[Any], world: World) -> None:
@@ -179,3 +259,25 @@ async def test_volunteer_cannot_refresh_a_village_of_someone_else(
             f"/villages/{world.villages['v3']}/offline/{url}", params={"since": cursor, "part": 1}
         )
         assert response.status_code == 404
+
+
+async def test_a_refresh_names_the_villages_the_user_may_still_see(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    """The phone deletes what it keeps of a village no longer the user's (web/sw.js forgetVillagesLost)."""
+    v1, v2 = world.villages["v1"], world.villages["v2"]
+    await register_as_of_an_hour_ago()
+    await sign_in(client, "volunteer1")
+    _, cursor = await download(client, v1)
+    changes = (await client.get(f"/villages/{v1}/offline/changes", params={"since": cursor})).json()
+    assert ids_of(changes["villages"]) == {str(v).encode() for v in (v1, v2)}
+    await UserVillage.delete().where(
+        (UserVillage.user == world.users["volunteer1"]) & (UserVillage.village == v2)
+    )
+    changes = (await client.get(f"/villages/{v1}/offline/changes", params={"since": cursor})).json()
+    assert ids_of(changes["villages"]) == {str(v1).encode()}
+
+
+def test_ids_travel_as_ranges() -> None:
+    assert id_ranges([7, 3, 4, 5, 9, 10, 3]) == "3-5,7,9-10" and id_ranges([]) == ""
+    assert ids_of(id_ranges([1, 2, 3, 40, 52, 53])) == {str(n).encode() for n in (1, 2, 3, 40, 52, 53)}

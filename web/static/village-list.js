@@ -1,7 +1,7 @@
 // A village's list searched, filtered and ordered in place (docs/architecture.md §7): the page holds
 // every household of the village, so the phone answers with no request, online and offline alike. Each
 // row carries the server's folded search key (data-search), its status (data-status: c covered, u not),
-// its reasons (data-reasons) and its place in each order (data-by-visit, data-by-name); a visit waiting
+// its reasons (data-reasons) and its keys in each order (data-rank, data-by-name); a visit waiting
 // on this phone (data-waiting, set by waiting-visits.js) counts as visited, waiting. The filters and the
 // order live in the URL's hash (#status=…&reason=…&sort=…), so reload and back keep them and the
 // phone's copy of the page answers for them; the text searched never goes in a URL (it is often a name).
@@ -90,11 +90,13 @@ function villageList(list) {
     row.querySelector("a > span").after(found);
   }
 
+  // The rows in the order chosen, by the key each carries (plain string order, as the server orders
+  // them): a list the phone patched by rows after a refresh orders as one drawn whole.
   function order() {
-    const key = state.sort === "name" ? "byName" : "byVisit";
-    const place = (row) => Number(row.dataset[key]);
-    if (rows.every((row, i) => i === 0 || place(rows[i - 1]) < place(row))) return; // drawn in this order
-    rows.sort((a, b) => place(a) - place(b));
+    const key = (row) => (state.sort === "name" ? row.dataset.byName : `${row.dataset.rank} ${row.dataset.byName}`);
+    const before = (a, b) => key(a) < key(b);
+    if (rows.every((row, i) => i === 0 || before(rows[i - 1], row))) return; // drawn in this order
+    rows.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
     list.append(...rows);
   }
 
