@@ -268,8 +268,9 @@ class ApiController(Controller):
     async def country(self) -> CountryReportOut:
         """Every province of the official list with its indicators against its targets (its wards' own,
         weighted by what each counts them over), the week's change, and the address of its dashboard;
-        a province with no households is `started: false`, its percentages null. `report_submissions` is
-        reserved for the reporting workflow (null until it lands). From the per-village daily counts."""
+        a province with no households is `started: false`, its percentages null; `report_submissions`
+        counts its wards by the state of their report on `report_period` (the latest ended quarter).
+        From the per-village daily counts."""
         return country_out(await country_report())
 
     @get("/households", opt=access("account"), responses=problems(400, 401, 404, 422))

@@ -23,9 +23,12 @@ from surveys.core.clock import local_now, now, recent_weeks, this_year
 from surveys.core.db import current_engine
 from surveys.core.replicas import replica_reads
 from surveys.core.text import place_sort_key
+from surveys.reporting.periods import latest_ended_quarter
 from surveys.reporting.province import WardLine, ward_started
 from surveys.reporting.reports import INDICATORS, Indicators, trend_days
 from surveys.reporting.schemas import CountryIndicator, CountryProvinceLine, CountryReportOut, CountryTotal
+from surveys.reporting.submission_schemas import STATUSES
+from surveys.reporting.submissions import states_by_province
 from surveys.reporting.targets import Targets, targets_of_wards
 from surveys.reporting.trend_sql import TREND_COLUMNS
 from surveys.reporting.village_counts import count_villages
@@ -50,9 +53,14 @@ class ProvinceLine:
     targets: dict[str, float | None]
     # Percentage points gained since the end of last week, per indicator.
     change: dict[str, float]
-    # RESERVED for the reporting workflow (issue 26, "submit"): its wards' report submissions of the
-    # last ended period, by status. None until that workflow lands and fills it here.
-    submissions: dict[str, int] | None = field(default=None)
+    # Its wards' reports on the latest ended quarter (`CountryReport.period`), by the state of the latest
+    # version: not_submitted, submitted, accepted, returned (`surveys.reporting.submissions`).
+    submissions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def reported(self) -> int:
+        """Wards whose report on the period reached the province (submitted, accepted or returned)."""
+        return self.wards - self.submissions.get("not_submitted", self.wards)
 
     @property
     def started(self) -> bool:
@@ -81,6 +89,7 @@ class CountryReport:
     provinces: list[ProvinceLine]
     total: Indicators
     before: Indicators  # the total at the end of last week
+    period: str = ""  # the period of the reports counted in each province's `submissions` (2026-Q3)
 
     @property
     def started(self) -> int:
@@ -197,6 +206,8 @@ async def country_report(year: int | None = None) -> CountryReport:
     wards = await Ward.select(Ward.id, Ward.code, Ward.name, Ward.province)
     province_of = {int(w["id"]): int(w["province"]) for w in wards}
     targets = await targets_of_wards({w: province_of[w] for w in counted if w in province_of}, year)
+    period = latest_ended_quarter(today).name
+    reported = await states_by_province(period)
     by_province: dict[int, list[tuple[WardLine, Indicators]]] = defaultdict(list)
     for ward in wards:
         ward_id = int(ward["id"])
@@ -221,6 +232,7 @@ async def country_report(year: int | None = None) -> CountryReport:
                 indicators=today_,
                 targets=weighted_targets([line for line, _ in lines]),
                 change=_change(today_, before),
+                submissions=_with_not_submitted(reported.get(int(province["id"]), {}), len(lines)),
             )
         )
     return CountryReport(
@@ -229,7 +241,14 @@ async def country_report(year: int | None = None) -> CountryReport:
         provinces=provinces,
         total=Indicators.sum([p.indicators for p in provinces]),
         before=Indicators.sum([b for lines in by_province.values() for _, b in lines]),
+        period=period,
     )
+
+
+def _with_not_submitted(states: dict[str, int], wards: int) -> dict[str, int]:
+    """A province's wards by the state of their report: those sent, and the rest not submitted."""
+    sent = {state: states.get(state, 0) for state in STATUSES[1:]}
+    return {STATUSES[0]: wards - sum(sent.values()), **sent}
 
 
 def sorted_provinces(
@@ -284,6 +303,7 @@ def country_out(report: CountryReport) -> CountryReportOut:
     return CountryReportOut(
         year=report.year,
         as_of=report.as_of,
+        report_period=report.period,
         provinces=[
             CountryProvinceLine(
                 province_code=p.code,

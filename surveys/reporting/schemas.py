@@ -211,9 +211,9 @@ class CountryProvinceLine(Struct):
     citizens_16_plus: int
     indicators: dict[str, CountryIndicator]
     dashboard: str
-    # Reserved for the reporting workflow (issue 26): the province's wards' report submissions of the
-    # last ended period, by status; null until that workflow fills it.
-    report_submissions: dict[str, int] | None
+    # The province's wards by the state of their report on `report_period` (the latest ended quarter):
+    # not_submitted, submitted, accepted, returned.
+    report_submissions: dict[str, int]
 
 
 class CountryTotal(Struct):
@@ -232,5 +232,7 @@ class CountryReportOut(Struct):
 
     year: int
     as_of: datetime
+    # The period of the reports counted in each province's `report_submissions` (the latest ended quarter).
+    report_period: str
     provinces: list[CountryProvinceLine]
     total: CountryTotal

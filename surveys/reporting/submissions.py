@@ -298,6 +298,22 @@ async def province_submissions(province_id: int, name: str) -> ProvinceSubmissio
     return ProvinceSubmissions(period, due, lines)
 
 
+async def states_by_province(name: str) -> dict[int, dict[str, int]]:
+    """Each province's wards that sent a report on the named period, by its latest version's state (the
+    national view's column): one read of that period's versions, never the reports themselves."""
+    period = named_period(name)
+    rows = await ReportSubmission.select(
+        ReportSubmission.ward, ReportSubmission.ward._.province.as_alias("province"), ReportSubmission.version,
+        ReportSubmission.status,
+    ).where(ReportSubmission.period == period.name).order_by(ReportSubmission.version)  # fmt: skip
+    latest = {int(r["ward"]): r for r in rows}
+    states: dict[int, dict[str, int]] = {}
+    for row in latest.values():
+        counted = states.setdefault(int(row["province"]), dict.fromkeys(STATUSES[1:], 0))
+        counted[row["status"]] += 1
+    return states
+
+
 # The province page's sorts: (key, how to read a ward's line for it).
 SORTS: dict[str, Any] = {
     "name": lambda w: place_sort_key(w.name),

@@ -60,7 +60,7 @@ async def test_national_officer_lands_on_every_province_and_reads_down_to_a_ward
     assert tn[0].startswith("Tỉnh Thái Nguyên") and tn[1] == f"2/{await _wards_of('19')}"
     assert tn[2:4] == ["4", "5"] and tn[4] == "25,0\u00a0% 1/4 +25,0"  # visited: no target
     assert tn[7].startswith("60,0\u00a0% / 100,0\u00a0% 3/5")  # VNeID against its wards' 100%
-    assert tn[-1] == "—"  # reserved for the report submissions
+    assert tn[-1] == f"0/{await _wards_of('19')}"  # no ward has reported on the latest ended quarter
     total = [c.get_text(" ", strip=True) for c in page.select("tfoot tr")[0].find_all(["th", "td"])]
     assert total[0] == "Cả nước" and total[2:4] == ["5", "6"]
     # Down to each province's dashboard, started or not, and to a ward's: read only.
@@ -110,7 +110,7 @@ async def test_the_api_holds_the_pages_numbers_and_each_provinces_dashboard(
     provinces = {p["province_code"]: p for p in api["provinces"]}
     assert len(provinces) == 34 and api["total"]["provinces_started"] == 2
     tn = provinces["19"]
-    assert tn["dashboard"] == "/provinces/19" and tn["report_submissions"] is None
+    assert tn["dashboard"] == "/provinces/19" and set(tn["report_submissions"].values()) == {0, tn["wards"]}
     assert tn["indicators"]["visited"] == {
         "count": 1, "of": 4, "percent": 25.0, "target": None, "met": None, "change": 25.0,
     }  # fmt: skip

@@ -19,12 +19,15 @@ from surveys.reporting.country import (
     sorted_provinces,
     ward_counts_on,
 )
+from surveys.reporting.periods import latest_ended_quarter, named_period
 from surveys.reporting.province import province_report
 from surveys.reporting.reports import Indicators
 from surveys.reporting.schemas import TargetsUpdate
-from surveys.reporting.targets import save_targets
+from surveys.reporting.submission_schemas import DecisionIn
+from surveys.reporting.submissions import decide, submit_report
+from surveys.reporting.targets import save_province_targets, save_targets
 from surveys.reporting.village_counts import rebuild, stored_trend
-from surveys.tables import Province, Village, VillageCount
+from surveys.tables import Province, Village, VillageCount, Ward
 from tests.factories import make_household, make_user, make_village, make_ward, person
 from tests.surveys.test_province import _two_provinces
 
@@ -64,7 +67,7 @@ async def test_a_province_without_households_is_not_started_and_listed_apart(dat
     assert [p.code for p in ordered[2:]] == [p.code for p in idle]  # not started last, by code
     out = country_out(report)
     hanoi = next(p for p in out.provinces if p.province_code == "01")
-    assert hanoi.dashboard == "/provinces/01" and hanoi.report_submissions is None
+    assert hanoi.dashboard == "/provinces/01" and hanoi.report_submissions["not_submitted"] == hanoi.wards
     for p in out.provinces:
         if not p.started:
             assert all(
@@ -89,6 +92,47 @@ async def test_a_provinces_target_is_its_wards_own_weighted_by_what_each_counts(
     assert line.targets["vneid"] == 75.0
     assert line.targets["visited"] is None  # no target: a measure of the work, not a goal
     assert line.met("digital_family") is False and line.behind
+
+
+async def test_a_province_without_targets_of_its_wards_gives_its_own_defaults(database_url: str) -> None:
+    """A ward with no targets of its own inherits its province's defaults (docs/design.md §6), here too."""
+    ward = await make_ward("01849", "Xã Lớn", "19")
+    village = await make_village(ward, "01", "Thôn 1")
+    await make_household(village, "H-1", [person("Người 1", 1980)])
+    officer = await make_user("officer", "province_officer", province_id=await _province_id("19"))
+    defaults = dict.fromkeys(TargetsUpdate.__struct_fields__, 100) | {"digital_family": 70}
+    await save_province_targets(await _province_id("19"), this_year(), TargetsUpdate(**defaults), officer)
+    line = (await country_report()).provinces[0]
+    assert line.targets["digital_family"] == 70.0
+
+
+async def test_each_province_counts_its_wards_reports_on_the_latest_ended_quarter(database_url: str) -> None:
+    wards = await _two_provinces()
+    await import_units()
+    quarter = latest_ended_quarter(local_now().date()).name
+    officer = await make_user("officer", "admin")
+    await submit_report(wards["01849"], quarter, officer)
+    await submit_report(wards["01852"], quarter, officer)
+    await decide(wards["01852"], quarter, DecisionIn(decision="accept"), officer)
+    await submit_report(wards["00004"], quarter, officer)
+    await decide(
+        wards["00004"], quarter, DecisionIn(decision="return", comment="Thiếu số liệu lớp học"), officer
+    )
+    # A report on another quarter is not this one's.
+    earlier = latest_ended_quarter(named_period(quarter).first).name
+    await submit_report(wards["01855"], earlier, officer)
+    report = await country_report()
+    assert report.period == quarter
+    lines = {p.code: p for p in report.provinces}
+    thai_nguyen = await Ward.count().where(Ward.province._.code == "19")
+    assert lines["19"].submissions == {
+        "not_submitted": thai_nguyen - 2, "submitted": 1, "accepted": 1, "returned": 0,
+    }  # fmt: skip
+    assert lines["01"].reported == 1 and lines["01"].submissions["returned"] == 1
+    assert lines["04"].reported == 0 and lines["04"].submissions["not_submitted"] == lines["04"].wards
+    out = {p.province_code: p for p in country_out(report).provinces}
+    assert out["19"].report_submissions == lines["19"].submissions
+    assert country_out(report).report_period == quarter
 
 
 async def test_the_ward_counts_follow_the_daily_counts_rule_on_any_day(database_url: str) -> None:
@@ -151,3 +195,9 @@ async def test_a_village_last_counted_in_an_earlier_year_is_counted_live_as_its_
     after = next(p for p in (await country_report()).provinces if p.id == village["province"])
     assert after.indicators == (await province_report(village["province"])).total
     assert after.indicators.households == 0 < before.indicators.households
+
+
+async def _province_id(code: str) -> int:
+    row = await Province.select(Province.id).where(Province.code == code).first()
+    assert row is not None
+    return int(row["id"])
