@@ -8,7 +8,9 @@
  * - A village taken offline comes a few hundred pages to an answer (its parts, server/offline_parts.py):
  *   one compressed stream of pages of one template is far smaller than each page alone, and a slow
  *   link waits out a handful of round trips instead of ~1,500. Each page is split out as it streams
- *   in and kept as a page fetched alone is; a server without parts (404) sends them page by page.
+ *   in and checked as a page fetched alone is; a server without parts (404) sends them page by page.
+ *   The household pages and visit forms are kept a few dozen of one kind to a bundle (one gzip
+ *   stream, "Bundles" below); any page kept later for the same URL is kept alone and wins.
  * - Who the phone's user is: the KEY of the last signed-in page the server sent (its data-user; the
  *   app-shell pages come from the network first for it) or that a page script said hello with; another
  *   user's KEY lets the previous user's copies go and parks their waiting work (counted, not shown,
@@ -74,10 +76,15 @@ let database = null;
 function db() {
   if (!database) {
     database = new Promise((resolve, reject) => {
-      const open = indexedDB.open("phocap", 1);
+      // Version 2 adds "pages": where each page kept in a bundle lies (see "Bundles" below).
+      const open = indexedDB.open("phocap", 2);
       open.onupgradeneeded = () => {
-        open.result.createObjectStore("queue", { keyPath: "id", autoIncrement: true });
-        open.result.createObjectStore("meta");
+        const names = open.result.objectStoreNames;
+        if (!names.contains("queue")) open.result.createObjectStore("queue", { keyPath: "id", autoIncrement: true });
+        if (!names.contains("meta")) open.result.createObjectStore("meta");
+        if (!names.contains("pages")) {
+          open.result.createObjectStore("pages", { keyPath: ["user", "url"] }).createIndex("bundle", "bundle");
+        }
       };
       open.onsuccess = () => {
         const handle = open.result;
@@ -146,9 +153,9 @@ async function shellPage(url) {
 }
 
 // Stored pages are kept gzipped (x-phocap-encoding: gzip): a page is ~20 KB of HTML and a village
-// ~1,500 pages, ~30 MB stored as text on a phone with little room; gzip keeps a fifth of it
-// (tests/benchmarks/village_storage.py). A browser without CompressionStream keeps the text, and
-// copies stored as text before still read.
+// ~1,500 pages, ~30 MB stored as text on a phone with little room; gzip alone keeps a fifth of it, and
+// bundles (below) a fraction of that (tests/benchmarks/commune_offline.py). A browser without
+// CompressionStream keeps the text, and copies stored as text before still read.
 const ENCODING = "x-phocap-encoding";
 
 // `text` as stored: its body and the headers that say how it is kept.
@@ -181,15 +188,22 @@ async function put(user, key, text, from = { "Content-Type": "text/html; charset
   const cache = await caches.open(USER_CACHE + user);
   await cache.put(key, new Response(body, { status: 200, headers }));
   keptBytes += typeof body === "string" ? new Blob([body]).size : body.byteLength;
+  await unindex(user, [key]);
 }
 
 // Keep a page for `user` when it is the page that user saw (not the sign-in page, nor a page of
-// someone else signed in meanwhile). Returns whether it was kept.
-async function keep(url, response, user) {
+// someone else signed in meanwhile). Returns whether it was kept; with a `bundle` (a download's), a
+// household's page or visit form goes into it: "bundled" (kept once the bundle is, which says so).
+async function keep(url, response, user, bundle = null) {
   if (!user || !response.ok || response.redirected) return false;
   const text = await response.text();
   if (!text.includes(`data-user="${user}"`)) return false;
-  await put(user, url.pathname + url.search, text, response.headers);
+  const key = url.pathname + url.search;
+  if (bundle && HOUSEHOLD.test(key)) {
+    await bundle.add(key, text);
+    return "bundled";
+  }
+  await put(user, key, text, response.headers);
   return true;
 }
 
@@ -201,18 +215,171 @@ async function granted(user) {
   return Boolean(user && grant && grant.user === user && Date.now() < grant.expires);
 }
 
+// The text of the page stored for `user` under `key` (marked as a stored copy unless `mark` is false),
+// or null: a page kept alone (gzipped, or text as kept before) or in a bundle; one kept alone is the
+// newer (put() unindexes the bundle's copy, a bundle deletes the pages it brings again).
 async function stored(user, key, mark = true) {
   if (!(await granted(user))) return null;
   const cache = await caches.open(USER_CACHE + user);
   const response = await cache.match(key);
-  if (!response) return null;
-  const at = Number(response.headers.get("x-phocap-stored"));
-  if (Date.now() - at > CONFIG.offlineDays * DAY_MS) {
-    await cache.delete(key);
-    return null;
+  let text = null;
+  let at = 0;
+  if (response) {
+    at = Number(response.headers.get("x-phocap-stored"));
+    if (Date.now() - at > CONFIG.offlineDays * DAY_MS) {
+      await cache.delete(key);
+      return null;
+    }
+    text = await unpacked(response);
+  } else {
+    const entry = await store("pages", "readonly", (s) => s.get([user, key]));
+    if (!entry) return null;
+    at = entry.at;
+    text = Date.now() - at > CONFIG.offlineDays * DAY_MS ? null : await fromBundle(cache, entry);
+    if (text === null) {
+      await unindex(user, [key]);
+      return null;
+    }
   }
-  const text = await unpacked(response);
   return mark ? marked(text, at) : text;
+}
+
+// Whether a page is stored for `user` under `key` (alone or in a bundle), without reading it.
+async function has(user, key) {
+  const cache = await caches.open(USER_CACHE + user);
+  return Boolean((await cache.match(key)) || (await store("pages", "readonly", (s) => s.get([user, key]))));
+}
+
+// ---- Bundles: a downloaded village's household pages, many to one stored entry ----------------
+//
+// A commune of 10,000 households is ~20,000 household pages and visit forms. Kept one entry each,
+// gzipped, they took ~83 MB (a visit form is 22.8 KB of HTML, 4.9 KB gzipped alone, plus each
+// entry's own cost). Near-identical pages compressed together take a fraction of that: gzip finds
+// the previous visit form within its 32 KB window and keeps only what differs (the household's
+// names, answers and ids). So the pages a download brings are kept BUNDLE_PAGES of one kind (household
+// pages, visit forms) to a bundle: one gzip stream under `/_bundle/<id>` in the user's cache, and in
+// IndexedDB ("pages") where each page lies in it (bundle, byte offset, length, when stored). A page
+// is read by unpacking its bundle up to its end, no further (tests/benchmarks/commune_offline.py
+// times it on a slowed CPU). Anything kept later for the same URL (a page opened online, a refresh
+// after a visit) is kept alone and drops the bundle's index entry, so the bundle's copy can never be
+// served again; a bundle no page points to goes. Deleting a page (forget: a refresh, sign-out)
+// rewrites its bundle without it: no household's data stays behind in a bundle.
+const BUNDLE = "/_bundle/";
+const BUNDLE_PAGES = 32;
+
+async function fromBundle(cache, entry) {
+  const response = await cache.match(entry.bundle);
+  if (!response) return null;
+  const page = new Uint8Array(entry.length);
+  const end = entry.offset + entry.length;
+  const reader = response.body.pipeThrough(new DecompressionStream("gzip")).getReader();
+  let at = 0;
+  try {
+    while (at < end) {
+      const { done, value } = await reader.read();
+      if (done) return null; // cut short: not this page
+      const from = Math.max(entry.offset - at, 0);
+      const to = Math.min(end - at, value.length);
+      if (to > from) page.set(value.subarray(from, to), at + from - entry.offset);
+      at += value.length;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return new TextDecoder().decode(page);
+}
+
+// Keep `pages` ([{url, text}], stored `at`) for `user` as one bundle; without CompressionStream, each
+// alone as text (put). The bundle is newer than any copy kept before: those go.
+async function writeBundle(user, pages, at = Date.now()) {
+  if (!pages.length) return;
+  if (typeof CompressionStream !== "function") {
+    for (const { url, text } of pages) await put(user, url, text);
+    return;
+  }
+  const encoder = new TextEncoder();
+  const bodies = pages.map(({ text }) => encoder.encode(text));
+  const stream = new Blob(bodies).stream().pipeThrough(new CompressionStream("gzip"));
+  const body = await new Response(stream).arrayBuffer();
+  const key = `${BUNDLE}${crypto.randomUUID()}`;
+  const headers = { "Content-Type": "application/octet-stream", "x-phocap-stored": String(at), [ENCODING]: "gzip" };
+  const cache = await caches.open(USER_CACHE + user);
+  await cache.put(key, new Response(body, { status: 200, headers }));
+  keptBytes += body.byteLength;
+  const before = await Promise.all(pages.map(({ url }) => store("pages", "readonly", (s) => s.get([user, url]))));
+  let offset = 0;
+  await store("pages", "readwrite", (s) => {
+    pages.forEach(({ url }, i) => {
+      s.put({ user, url, bundle: key, offset, length: bodies[i].length, at });
+      offset += bodies[i].length;
+    });
+  });
+  await Promise.all(pages.map(({ url }) => cache.delete(url)));
+  await dropEmpty(user, before.filter(Boolean).map((entry) => entry.bundle));
+}
+
+// Bundles of `user` no page points to any more go.
+async function dropEmpty(user, bundles) {
+  const cache = await caches.open(USER_CACHE + user);
+  for (const bundle of new Set(bundles)) {
+    if (!(await store("pages", "readonly", (s) => s.index("bundle").count(bundle)))) await cache.delete(bundle);
+  }
+}
+
+// The bundles' copies of `urls` can no longer be served (kept alone since, or gone).
+async function unindex(user, urls) {
+  const entries = (await Promise.all(urls.map((url) => store("pages", "readonly", (s) => s.get([user, url]))))).filter(Boolean);
+  if (!entries.length) return;
+  await store("pages", "readwrite", (s) => entries.forEach((entry) => s.delete([user, entry.url])));
+  await dropEmpty(user, entries.map((entry) => entry.bundle));
+}
+
+// Each bundle holding one of `urls` is written again without them (or goes, when nothing else is in it).
+async function unbundle(user, urls) {
+  const gone = new Set(urls);
+  const entries = (await Promise.all(urls.map((url) => store("pages", "readonly", (s) => s.get([user, url]))))).filter(Boolean);
+  const cache = await caches.open(USER_CACHE + user);
+  for (const bundle of new Set(entries.map((entry) => entry.bundle))) {
+    const all = await store("pages", "readonly", (s) => s.index("bundle").getAll(bundle));
+    const kept = [];
+    for (const entry of all.filter((e) => !gone.has(e.url)).sort((a, b) => a.offset - b.offset)) {
+      const text = await fromBundle(cache, entry);
+      if (text !== null) kept.push({ url: entry.url, text, at: entry.at });
+    }
+    await store("pages", "readwrite", (s) => all.forEach((entry) => s.delete([user, entry.url])));
+    if (kept.length) await writeBundle(user, kept, Math.min(...kept.map((page) => page.at)));
+    await cache.delete(bundle);
+  }
+}
+
+// The pages of one download or refresh, gathered by kind and kept a bundle at a time (`writeBundle`).
+// `done(urls, kept)` hears of each bundle's pages once they are stored (or failed to be).
+function bundler(user, done) {
+  const groups = new Map();
+  async function write(kind) {
+    const pages = groups.get(kind) || [];
+    groups.delete(kind);
+    if (!pages.length) return;
+    let kept = true;
+    try {
+      await writeBundle(user, pages);
+    } catch (error) {
+      kept = false; // no room left, most likely: these pages are not on the phone
+    }
+    done(pages.map((page) => page.url), kept);
+  }
+  return {
+    async add(url, text) {
+      const kind = url.endsWith("/visit") ? "visit" : "page";
+      const pages = groups.get(kind) || [];
+      groups.set(kind, pages);
+      pages.push({ url, text });
+      if (pages.length >= BUNDLE_PAGES) await write(kind);
+    },
+    async flush() {
+      for (const kind of [...groups.keys()]) await write(kind);
+    },
+  };
 }
 
 // A page from the store says so at its top, with the time it was kept (the text is the server's).
@@ -258,9 +425,14 @@ const remember = (url, response, kept) => inTurn(async () => {
 async function adopt(user) {
   if (user !== (await storedUser())) await store("meta", "readwrite", (s) => s.put(user, "user"));
   for (const name of await caches.keys()) {
-    if (name.startsWith(USER_CACHE) && name !== USER_CACHE + user) await caches.delete(name);
+    if (!name.startsWith(USER_CACHE) || name === USER_CACHE + user) continue;
+    await caches.delete(name);
+    await unindexUser(name.slice(USER_CACHE.length));
   }
 }
+
+// Where `user`'s bundled pages lay: gone with their cache.
+const unindexUser = (user) => store("pages", "readwrite", (s) => s.delete(IDBKeyRange.bound([user], [user, []])));
 
 // Network first. Only pages the phone can answer from its store (a household, its visit form, a
 // village's list) give the network a short time; anything else (an export, a sticker sheet) may take
@@ -330,6 +502,7 @@ workbox.precaching.addRoute({ ignoreURLParametersMatching: [/^utm_/] });
 async function forgetUser(user, discard) {
   await store("meta", "readwrite", (s) => { s.delete("grant"); s.put("", "user"); });
   await caches.delete(USER_CACHE + user);
+  await unindexUser(user);
   for (const entry of discard ? await entriesOf(user) : []) {
     await store("queue", "readwrite", (s) => s.delete(entry.id));
   }
@@ -393,9 +566,8 @@ async function counts(user) {
 // After a visit reached the server, the copies kept of its household (page and form, now one
 // version behind) are drawn again, if the phone keeps them.
 async function refresh(user, token) {
-  const cache = await caches.open(USER_CACHE + user);
   for (const path of [`/h/${token}`, `/h/${token}/visit`]) {
-    if (!(await cache.match(path))) continue;
+    if (!(await has(user, path))) continue;
     try {
       await keep(new URL(path, location.origin), await fetch(path, { credentials: "same-origin" }), user);
     } catch (error) {
@@ -764,10 +936,18 @@ async function hello(user) {
   await inTurn(() => adopt(user));
   if (!(await granted(user))) return;
   // What has expired goes (as stored() drops it), read from its headers: no page is unpacked here.
+  // A bundle goes with its index entries (a bundle whose index was never written, its write cut
+  // short, goes then too: checking for those here could race a download writing one).
   const cache = await caches.open(USER_CACHE + user);
   for (const request of await cache.keys()) {
     const at = Number((await cache.match(request))?.headers.get("x-phocap-stored"));
-    if (Date.now() - at > CONFIG.offlineDays * DAY_MS) await cache.delete(request);
+    if (Date.now() - at <= CONFIG.offlineDays * DAY_MS) continue;
+    const bundle = new URL(request.url).pathname;
+    if (bundle.startsWith(BUNDLE)) {
+      const entries = await store("pages", "readonly", (s) => s.index("bundle").getAll(bundle));
+      await store("pages", "readwrite", (s) => entries.forEach((entry) => s.delete([user, entry.url])));
+    }
+    await cache.delete(request);
   }
 }
 
@@ -842,14 +1022,24 @@ async function downloadPart(user, part, outcome, report) {
     // A redirect (to sign in) or a refusal will not change by asking again.
     if (response.redirected || (response.status < 500 && !(response.ok && type.startsWith(PAGES_TYPE)))) return "failed";
     if (!response.ok) continue;
+    // The household pages are kept a bundle at a time: counted once their bundle is stored.
+    const bundle = bundler(user, (urls, kept) => {
+      for (const url of urls) outcome.set(url, kept);
+      report();
+    });
     try {
       for await (const { url, page } of pagesOf(response)) {
-        outcome.set(url, await keep(new URL(url, location.origin), page, user));
-        report();
+        const kept = await keep(new URL(url, location.origin), page, user, bundle);
+        if (kept !== "bundled") {
+          outcome.set(url, kept);
+          report();
+        }
       }
+      await bundle.flush();
       return "done";
     } catch (error) {
       // broke off mid-way: the pages kept so far stay, the part comes again
+      await bundle.flush();
     }
   }
   return "failed";
@@ -892,15 +1082,23 @@ function joined(first, second) {
 
 // The pages one request each, DOWNLOADS_AT_ONCE at a time (a server without parts).
 async function pageByPage(user, urls, outcome, report) {
-  await inTurns(urls, DOWNLOADS_AT_ONCE, async (path) => {
-    try {
-      const response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
-      outcome.set(path, await keep(new URL(path, location.origin), response, user));
-    } catch (error) {
-      outcome.set(path, false);
-    }
+  const bundle = bundler(user, (kept, ok) => {
+    for (const url of kept) outcome.set(url, ok);
     report();
   });
+  await inTurns(urls, DOWNLOADS_AT_ONCE, async (path) => {
+    let kept = false;
+    try {
+      const response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
+      kept = await keep(new URL(path, location.origin), response, user, bundle);
+    } catch (error) {
+      kept = false;
+    }
+    if (kept === "bundled") return;
+    outcome.set(path, kept);
+    report();
+  });
+  await bundle.flush();
 }
 
 // ---- A village made fresh without downloading it all again (docs/architecture.md §7) -------------
@@ -943,11 +1141,12 @@ async function refreshVillage(user, { village, pages, parts, gone, list }, port)
   return { ...result, removed: removed.size };
 }
 
-// Delete these pages from the user's store.
+// Delete these pages from the user's store: kept alone, or in a bundle (written again without them).
 async function forget(user, urls) {
   if (!user || !urls.length || !(await caches.has(USER_CACHE + user))) return;
   const cache = await caches.open(USER_CACHE + user);
   await Promise.all(urls.map((url) => cache.delete(url)));
+  await unbundle(user, urls);
 }
 
 async function clearAll() {
