@@ -253,40 +253,31 @@ async function has(user, key) {
 // ---- Bundles: a downloaded village's household pages, many to one stored entry ----------------
 //
 // A commune of 10,000 households is ~20,000 household pages and visit forms. Kept one entry each,
-// gzipped, they took ~83 MB (a visit form is 22.8 KB of HTML, 4.9 KB gzipped alone, plus each
-// entry's own cost). Near-identical pages compressed together take a fraction of that: gzip finds
-// the previous visit form within its 32 KB window and keeps only what differs (the household's
-// names, answers and ids). So the pages a download brings are kept BUNDLE_PAGES of one kind (household
-// pages, visit forms) to a bundle: one gzip stream under `/_bundle/<id>` in the user's cache, and in
-// IndexedDB ("pages") where each page lies in it (bundle, byte offset, length, when stored). A page
-// is read by unpacking its bundle up to its end, no further (tests/benchmarks/commune_offline.py
-// times it on a slowed CPU). Anything kept later for the same URL (a page opened online, a refresh
-// after a visit) is kept alone and drops the bundle's index entry, so the bundle's copy can never be
-// served again; a bundle no page points to goes. Deleting a page (forget: a refresh, sign-out)
-// rewrites its bundle without it: no household's data stays behind in a bundle.
+// gzipped, they took ~83 MB (a visit form is ~23-29 KB of HTML, ~5 KB gzipped alone, plus each
+// entry's own cost). The pages of one kind differ in a few lines (the household's names, answers,
+// ids), but gzip alone cannot see that across pages: it looks back 32 KB, less than a visit form of
+// three or more members. So the pages a download brings are kept BUNDLE_PAGES of one kind (household
+// pages, visit forms) to a bundle: each distinct line once, each page as the list of its lines' numbers,
+// in one gzip stream under `/_bundle/<id>` in the user's cache; IndexedDB ("pages") says which bundle
+// and which page of it each URL is (tests/benchmarks/commune_offline.py measures the room it takes
+// and the time to open a page on a slowed CPU). Anything kept later for the same URL (a page opened
+// online, a refresh after a visit) is kept alone and drops the bundle's index entry, so the bundle's
+// copy can never be served again; a bundle no page points to goes. Deleting a page (forget: a
+// refresh, sign-out) writes its bundle again without it: no household's data stays behind in a bundle.
 const BUNDLE = "/_bundle/";
 const BUNDLE_PAGES = 32;
 
-async function fromBundle(cache, entry) {
-  const response = await cache.match(entry.bundle);
+// The texts of a bundle's pages, in order (null when it is not there).
+async function bundlePages(cache, bundle) {
+  const response = await cache.match(bundle);
   if (!response) return null;
-  const page = new Uint8Array(entry.length);
-  const end = entry.offset + entry.length;
-  const reader = response.body.pipeThrough(new DecompressionStream("gzip")).getReader();
-  let at = 0;
-  try {
-    while (at < end) {
-      const { done, value } = await reader.read();
-      if (done) return null; // cut short: not this page
-      const from = Math.max(entry.offset - at, 0);
-      const to = Math.min(end - at, value.length);
-      if (to > from) page.set(value.subarray(from, to), at + from - entry.offset);
-      at += value.length;
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  return new TextDecoder().decode(page);
+  const { lines, pages } = JSON.parse(await unpacked(response));
+  return pages.map((numbers) => numbers.map((n) => lines[n]).join("\n"));
+}
+
+async function fromBundle(cache, entry) {
+  const pages = await bundlePages(cache, entry.bundle);
+  return pages && typeof pages[entry.page] === "string" ? pages[entry.page] : null;
 }
 
 // Keep `pages` ([{url, text}], stored `at`) for `user` as one bundle; without CompressionStream, each
@@ -297,23 +288,20 @@ async function writeBundle(user, pages, at = Date.now()) {
     for (const { url, text } of pages) await put(user, url, text);
     return;
   }
-  const encoder = new TextEncoder();
-  const bodies = pages.map(({ text }) => encoder.encode(text));
-  const stream = new Blob(bodies).stream().pipeThrough(new CompressionStream("gzip"));
-  const body = await new Response(stream).arrayBuffer();
+  const numbered = new Map();
+  const lines = [];
+  const numbers = pages.map(({ text }) => text.split("\n").map((line) => {
+    if (!numbered.has(line)) numbered.set(line, lines.push(line) - 1);
+    return numbered.get(line);
+  }));
+  const { body } = await packed(JSON.stringify({ lines, pages: numbers }));
   const key = `${BUNDLE}${crypto.randomUUID()}`;
-  const headers = { "Content-Type": "application/octet-stream", "x-phocap-stored": String(at), [ENCODING]: "gzip" };
+  const headers = { "Content-Type": "application/json", "x-phocap-stored": String(at), [ENCODING]: "gzip" };
   const cache = await caches.open(USER_CACHE + user);
   await cache.put(key, new Response(body, { status: 200, headers }));
   keptBytes += body.byteLength;
   const before = await Promise.all(pages.map(({ url }) => store("pages", "readonly", (s) => s.get([user, url]))));
-  let offset = 0;
-  await store("pages", "readwrite", (s) => {
-    pages.forEach(({ url }, i) => {
-      s.put({ user, url, bundle: key, offset, length: bodies[i].length, at });
-      offset += bodies[i].length;
-    });
-  });
+  await store("pages", "readwrite", (s) => pages.forEach(({ url }, page) => s.put({ user, url, bundle: key, page, at })));
   await Promise.all(pages.map(({ url }) => cache.delete(url)));
   await dropEmpty(user, before.filter(Boolean).map((entry) => entry.bundle));
 }
@@ -341,11 +329,9 @@ async function unbundle(user, urls) {
   const cache = await caches.open(USER_CACHE + user);
   for (const bundle of new Set(entries.map((entry) => entry.bundle))) {
     const all = await store("pages", "readonly", (s) => s.index("bundle").getAll(bundle));
-    const kept = [];
-    for (const entry of all.filter((e) => !gone.has(e.url)).sort((a, b) => a.offset - b.offset)) {
-      const text = await fromBundle(cache, entry);
-      if (text !== null) kept.push({ url: entry.url, text, at: entry.at });
-    }
+    const texts = (await bundlePages(cache, bundle)) || [];
+    const kept = all.filter((e) => !gone.has(e.url) && typeof texts[e.page] === "string")
+      .map((entry) => ({ url: entry.url, text: texts[entry.page], at: entry.at }));
     await store("pages", "readwrite", (s) => all.forEach((entry) => s.delete([user, entry.url])));
     if (kept.length) await writeBundle(user, kept, Math.min(...kept.map((page) => page.at)));
     await cache.delete(bundle);
