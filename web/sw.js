@@ -267,17 +267,28 @@ async function has(user, key) {
 const BUNDLE = "/_bundle/";
 const BUNDLE_PAGES = 32;
 
-// The texts of a bundle's pages, in order (null when it is not there).
-async function bundlePages(cache, bundle) {
+// A bundle as read: its lines and its pages' line numbers (null when it is not there). The last one
+// read is kept in memory: a bundle never changes (written again, it is a new one), and is read only
+// through an index entry that still names it.
+let lastBundle = { key: "", read: null };
+
+async function readBundle(cache, bundle) {
+  if (lastBundle.key === bundle) return lastBundle.read;
   const response = await cache.match(bundle);
   if (!response) return null;
-  const { lines, pages } = JSON.parse(await unpacked(response));
-  return pages.map((numbers) => numbers.map((n) => lines[n]).join("\n"));
+  const read = JSON.parse(await unpacked(response));
+  lastBundle = { key: bundle, read };
+  return read;
+}
+
+// The text of page `page` of a bundle as read (null when it has none).
+function pageOf(read, page) {
+  const numbers = read && read.pages[page];
+  return numbers ? numbers.map((n) => read.lines[n]).join("\n") : null;
 }
 
 async function fromBundle(cache, entry) {
-  const pages = await bundlePages(cache, entry.bundle);
-  return pages && typeof pages[entry.page] === "string" ? pages[entry.page] : null;
+  return pageOf(await readBundle(cache, entry.bundle), entry.page);
 }
 
 // Keep `pages` ([{url, text}], stored `at`) for `user` as one bundle; without CompressionStream, each
@@ -329,9 +340,9 @@ async function unbundle(user, urls) {
   const cache = await caches.open(USER_CACHE + user);
   for (const bundle of new Set(entries.map((entry) => entry.bundle))) {
     const all = await store("pages", "readonly", (s) => s.index("bundle").getAll(bundle));
-    const texts = (await bundlePages(cache, bundle)) || [];
-    const kept = all.filter((e) => !gone.has(e.url) && typeof texts[e.page] === "string")
-      .map((entry) => ({ url: entry.url, text: texts[entry.page], at: entry.at }));
+    const read = await readBundle(cache, bundle);
+    const kept = all.map((entry) => ({ url: entry.url, text: pageOf(read, entry.page), at: entry.at }))
+      .filter((page) => !gone.has(page.url) && page.text !== null);
     await store("pages", "readwrite", (s) => all.forEach((entry) => s.delete([user, entry.url])));
     if (kept.length) await writeBundle(user, kept, Math.min(...kept.map((page) => page.at)));
     await cache.delete(bundle);
@@ -417,8 +428,11 @@ async function adopt(user) {
   }
 }
 
-// Where `user`'s bundled pages lay: gone with their cache.
-const unindexUser = (user) => store("pages", "readwrite", (s) => s.delete(IDBKeyRange.bound([user], [user, []])));
+// Where `user`'s bundled pages lay: gone with their cache (and the bundle last read, from memory).
+async function unindexUser(user) {
+  lastBundle = { key: "", read: null };
+  await store("pages", "readwrite", (s) => s.delete(IDBKeyRange.bound([user], [user, []])));
+}
 
 // Network first. Only pages the phone can answer from its store (a household, its visit form, a
 // village's list) give the network a short time; anything else (an export, a sticker sheet) may take
@@ -1136,6 +1150,7 @@ async function forget(user, urls) {
 }
 
 async function clearAll() {
+  lastBundle = { key: "", read: null };
   for (const name of await caches.keys()) {
     if (name.startsWith(USER_CACHE)) await caches.delete(name);
   }
