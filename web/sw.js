@@ -8,7 +8,9 @@
  * - A village taken offline comes a few hundred pages to an answer (its parts, server/offline_parts.py):
  *   one compressed stream of pages of one template is far smaller than each page alone, and a slow
  *   link waits out a handful of round trips instead of ~1,500. Each page is split out as it streams
- *   in and kept as a page fetched alone is; a server without parts (404) sends them page by page.
+ *   in and checked as a page fetched alone is; a server without parts (404) sends them page by page.
+ *   The household pages and visit forms are kept a few dozen of one kind to a bundle (one gzip
+ *   stream, "Bundles" below); any page kept later for the same URL is kept alone and wins.
  * - Who the phone's user is: the KEY of the last signed-in page the server sent (its data-user; the
  *   app-shell pages come from the network first for it) or that a page script said hello with; another
  *   user's KEY lets the previous user's copies go and parks their waiting work (counted, not shown,
@@ -74,10 +76,15 @@ let database = null;
 function db() {
   if (!database) {
     database = new Promise((resolve, reject) => {
-      const open = indexedDB.open("phocap", 1);
+      // Version 2 adds "pages": where each page kept in a bundle lies (see "Bundles" below).
+      const open = indexedDB.open("phocap", 2);
       open.onupgradeneeded = () => {
-        open.result.createObjectStore("queue", { keyPath: "id", autoIncrement: true });
-        open.result.createObjectStore("meta");
+        const names = open.result.objectStoreNames;
+        if (!names.contains("queue")) open.result.createObjectStore("queue", { keyPath: "id", autoIncrement: true });
+        if (!names.contains("meta")) open.result.createObjectStore("meta");
+        if (!names.contains("pages")) {
+          open.result.createObjectStore("pages", { keyPath: ["user", "url"] }).createIndex("bundle", "bundle");
+        }
       };
       open.onsuccess = () => {
         const handle = open.result;
@@ -146,9 +153,9 @@ async function shellPage(url) {
 }
 
 // Stored pages are kept gzipped (x-phocap-encoding: gzip): a page is ~20 KB of HTML and a village
-// ~1,500 pages, ~30 MB stored as text on a phone with little room; gzip keeps a fifth of it
-// (tests/benchmarks/village_storage.py). A browser without CompressionStream keeps the text, and
-// copies stored as text before still read.
+// ~1,500 pages, ~30 MB stored as text on a phone with little room; gzip alone keeps a fifth of it, and
+// bundles (below) a fraction of that (tests/benchmarks/commune_offline.py). A browser without
+// CompressionStream keeps the text, and copies stored as text before still read.
 const ENCODING = "x-phocap-encoding";
 
 // `text` as stored: its body and the headers that say how it is kept.
@@ -181,6 +188,7 @@ async function put(user, key, text, from = { "Content-Type": "text/html; charset
   const cache = await caches.open(USER_CACHE + user);
   await cache.put(key, new Response(body, { status: 200, headers }));
   keptBytes += typeof body === "string" ? new Blob([body]).size : body.byteLength;
+  await unindex(user, [key]);
 }
 
 // The grant a signed-in page of `user` carries (data-grant="KEY.END.SIGNATURE") is the phone's now.
@@ -193,10 +201,12 @@ async function learnGrant(user, text) {
 let grantHeld = "";
 
 // Keep a page for `user` when it is the page that user saw (not the sign-in page, nor a page of
-// someone else signed in meanwhile). Returns whether it was kept. A page kept from the network is the
-// server's word as a page shown is: without a grant (the pages since sign-in came before this worker
-// looked after them, as at its install) it gives one, or the village just downloaded would not open.
-async function keep(url, response, user) {
+// someone else signed in meanwhile). Returns whether it was kept; with a `bundle` (a download's), a
+// household's page or visit form goes into it: "bundled" (kept once the bundle is, which says so). A page
+// kept from the network is the server's word as a page shown is: without a grant (the pages since sign-in
+// came before this worker looked after them, as at its install) it gives one, or the village just
+// downloaded would not open.
+async function keep(url, response, user, bundle = null) {
   if (!user || !response.ok || response.redirected) return false;
   const text = await response.text();
   if (!text.includes(`data-user="${user}"`)) return false;
@@ -204,7 +214,12 @@ async function keep(url, response, user) {
     if (!(await granted(user))) await learnGrant(user, text);
     if (await granted(user)) grantHeld = user;
   }
-  await put(user, url.pathname + url.search, text, response.headers);
+  const key = url.pathname + url.search;
+  if (bundle && HOUSEHOLD.test(key)) {
+    await bundle.add(key, text);
+    return "bundled";
+  }
+  await put(user, key, text, response.headers);
   return true;
 }
 
@@ -216,18 +231,168 @@ async function granted(user) {
   return Boolean(user && grant && grant.user === user && Date.now() < grant.expires);
 }
 
+// The text of the page stored for `user` under `key` (marked as a stored copy unless `mark` is false),
+// or null: a page kept alone (gzipped, or text as kept before) or in a bundle; one kept alone is the
+// newer (put() unindexes the bundle's copy, a bundle deletes the pages it brings again).
 async function stored(user, key, mark = true) {
   if (!(await granted(user))) return null;
   const cache = await caches.open(USER_CACHE + user);
   const response = await cache.match(key);
-  if (!response) return null;
-  const at = Number(response.headers.get("x-phocap-stored"));
-  if (Date.now() - at > CONFIG.offlineDays * DAY_MS) {
-    await cache.delete(key);
-    return null;
+  let text = null;
+  let at = 0;
+  if (response) {
+    at = Number(response.headers.get("x-phocap-stored"));
+    if (Date.now() - at > CONFIG.offlineDays * DAY_MS) {
+      await cache.delete(key);
+      return null;
+    }
+    text = await unpacked(response);
+  } else {
+    const entry = await store("pages", "readonly", (s) => s.get([user, key]));
+    if (!entry) return null;
+    at = entry.at;
+    text = Date.now() - at > CONFIG.offlineDays * DAY_MS ? null : await fromBundle(cache, entry);
+    if (text === null) {
+      await unindex(user, [key]);
+      return null;
+    }
   }
-  const text = await unpacked(response);
   return mark ? marked(text, at) : text;
+}
+
+// Whether a page is stored for `user` under `key` (alone or in a bundle), without reading it.
+async function has(user, key) {
+  const cache = await caches.open(USER_CACHE + user);
+  return Boolean((await cache.match(key)) || (await store("pages", "readonly", (s) => s.get([user, key]))));
+}
+
+// ---- Bundles: a downloaded village's household pages, many to one stored entry ----------------
+//
+// A commune of 10,000 households is ~20,000 household pages and visit forms. Kept one entry each,
+// gzipped, they took ~83 MB (a visit form is ~23-29 KB of HTML, ~5 KB gzipped alone, plus each
+// entry's own cost). The pages of one kind differ in a few lines (the household's names, answers,
+// ids), but gzip alone cannot see that across pages: it looks back 32 KB, less than a visit form of
+// three or more members. So the pages a download brings are kept BUNDLE_PAGES of one kind (household
+// pages, visit forms) to a bundle: each distinct line once, each page as the list of its lines' numbers,
+// in one gzip stream under `/_bundle/<id>` in the user's cache; IndexedDB ("pages") says which bundle
+// and which page of it each URL is (tests/benchmarks/commune_offline.py measures the room it takes
+// and the time to open a page on a slowed CPU). Anything kept later for the same URL (a page opened
+// online, a refresh after a visit) is kept alone and drops the bundle's index entry, so the bundle's
+// copy can never be served again; a bundle no page points to goes. Deleting a page (forget: a
+// refresh, sign-out) writes its bundle again without it: no household's data stays behind in a bundle.
+const BUNDLE = "/_bundle/";
+const BUNDLE_PAGES = 32;
+
+// A bundle as read: its lines and its pages' line numbers (null when it is not there). The last one
+// read is kept in memory: a bundle never changes (written again, it is a new one), and is read only
+// through an index entry that still names it.
+let lastBundle = { key: "", read: null };
+
+async function readBundle(cache, bundle) {
+  if (lastBundle.key === bundle) return lastBundle.read;
+  const response = await cache.match(bundle);
+  if (!response) return null;
+  const read = JSON.parse(await unpacked(response));
+  lastBundle = { key: bundle, read };
+  return read;
+}
+
+// The text of page `page` of a bundle as read (null when it has none).
+function pageOf(read, page) {
+  const numbers = read && read.pages[page];
+  return numbers ? numbers.map((n) => read.lines[n]).join("\n") : null;
+}
+
+async function fromBundle(cache, entry) {
+  return pageOf(await readBundle(cache, entry.bundle), entry.page);
+}
+
+// Keep `pages` ([{url, text}], stored `at`) for `user` as one bundle; without CompressionStream, each
+// alone as text (put). The bundle is newer than any copy kept before: those go.
+async function writeBundle(user, pages, at = Date.now()) {
+  if (!pages.length) return;
+  if (typeof CompressionStream !== "function") {
+    for (const { url, text } of pages) await put(user, url, text);
+    return;
+  }
+  const numbered = new Map();
+  const lines = [];
+  const numbers = pages.map(({ text }) => text.split("\n").map((line) => {
+    if (!numbered.has(line)) numbered.set(line, lines.push(line) - 1);
+    return numbered.get(line);
+  }));
+  const { body } = await packed(JSON.stringify({ lines, pages: numbers }));
+  const key = `${BUNDLE}${crypto.randomUUID()}`;
+  const headers = { "Content-Type": "application/json", "x-phocap-stored": String(at), [ENCODING]: "gzip" };
+  const cache = await caches.open(USER_CACHE + user);
+  await cache.put(key, new Response(body, { status: 200, headers }));
+  keptBytes += body.byteLength;
+  const before = await Promise.all(pages.map(({ url }) => store("pages", "readonly", (s) => s.get([user, url]))));
+  await store("pages", "readwrite", (s) => pages.forEach(({ url }, page) => s.put({ user, url, bundle: key, page, at })));
+  await Promise.all(pages.map(({ url }) => cache.delete(url)));
+  await dropEmpty(user, before.filter(Boolean).map((entry) => entry.bundle));
+}
+
+// Bundles of `user` no page points to any more go.
+async function dropEmpty(user, bundles) {
+  const cache = await caches.open(USER_CACHE + user);
+  for (const bundle of new Set(bundles)) {
+    if (!(await store("pages", "readonly", (s) => s.index("bundle").count(bundle)))) await cache.delete(bundle);
+  }
+}
+
+// The bundles' copies of `urls` can no longer be served (kept alone since, or gone).
+async function unindex(user, urls) {
+  const entries = (await Promise.all(urls.map((url) => store("pages", "readonly", (s) => s.get([user, url]))))).filter(Boolean);
+  if (!entries.length) return;
+  await store("pages", "readwrite", (s) => entries.forEach((entry) => s.delete([user, entry.url])));
+  await dropEmpty(user, entries.map((entry) => entry.bundle));
+}
+
+// Each bundle holding one of `urls` is written again without them (or goes, when nothing else is in it).
+async function unbundle(user, urls) {
+  const gone = new Set(urls);
+  const entries = (await Promise.all(urls.map((url) => store("pages", "readonly", (s) => s.get([user, url]))))).filter(Boolean);
+  const cache = await caches.open(USER_CACHE + user);
+  for (const bundle of new Set(entries.map((entry) => entry.bundle))) {
+    const all = await store("pages", "readonly", (s) => s.index("bundle").getAll(bundle));
+    const read = await readBundle(cache, bundle);
+    const kept = all.map((entry) => ({ url: entry.url, text: pageOf(read, entry.page), at: entry.at }))
+      .filter((page) => !gone.has(page.url) && page.text !== null);
+    await store("pages", "readwrite", (s) => all.forEach((entry) => s.delete([user, entry.url])));
+    if (kept.length) await writeBundle(user, kept, Math.min(...kept.map((page) => page.at)));
+    await cache.delete(bundle);
+  }
+}
+
+// The pages of one download or refresh, gathered by kind and kept a bundle at a time (`writeBundle`).
+// `done(urls, kept)` hears of each bundle's pages once they are stored (or failed to be).
+function bundler(user, done) {
+  const groups = new Map();
+  async function write(kind) {
+    const pages = groups.get(kind) || [];
+    groups.delete(kind);
+    if (!pages.length) return;
+    let kept = true;
+    try {
+      await writeBundle(user, pages);
+    } catch (error) {
+      kept = false; // no room left, most likely: these pages are not on the phone
+    }
+    done(pages.map((page) => page.url), kept);
+  }
+  return {
+    async add(url, text) {
+      const kind = url.endsWith("/visit") ? "visit" : "page";
+      const pages = groups.get(kind) || [];
+      groups.set(kind, pages);
+      pages.push({ url, text });
+      if (pages.length >= BUNDLE_PAGES) await write(kind);
+    },
+    async flush() {
+      for (const kind of [...groups.keys()]) await write(kind);
+    },
+  };
 }
 
 // A page from the store says so at its top, with the time it was kept (the text is the server's).
@@ -275,8 +440,16 @@ const remember = (url, response, kept) => inTurn(async () => {
 async function adopt(user) {
   if (user !== (await storedUser())) await store("meta", "readwrite", (s) => s.put(user, "user"));
   for (const name of await caches.keys()) {
-    if (name.startsWith(USER_CACHE) && name !== USER_CACHE + user) await caches.delete(name);
+    if (!name.startsWith(USER_CACHE) || name === USER_CACHE + user) continue;
+    await caches.delete(name);
+    await unindexUser(name.slice(USER_CACHE.length));
   }
+}
+
+// Where `user`'s bundled pages lay: gone with their cache (and the bundle last read, from memory).
+async function unindexUser(user) {
+  lastBundle = { key: "", read: null };
+  await store("pages", "readwrite", (s) => s.delete(IDBKeyRange.bound([user], [user, []])));
 }
 
 // Network first. Only pages the phone can answer from its store (a household, its visit form, a
@@ -348,6 +521,7 @@ async function forgetUser(user, discard) {
   grantHeld = "";
   await store("meta", "readwrite", (s) => { s.delete("grant"); s.put("", "user"); });
   await caches.delete(USER_CACHE + user);
+  await unindexUser(user);
   for (const entry of discard ? await entriesOf(user) : []) {
     await store("queue", "readwrite", (s) => s.delete(entry.id));
   }
@@ -411,9 +585,8 @@ async function counts(user) {
 // After a visit reached the server, the copies kept of its household (page and form, now one
 // version behind) are drawn again, if the phone keeps them.
 async function refresh(user, token) {
-  const cache = await caches.open(USER_CACHE + user);
   for (const path of [`/h/${token}`, `/h/${token}/visit`]) {
-    if (!(await cache.match(path))) continue;
+    if (!(await has(user, path))) continue;
     try {
       await keep(new URL(path, location.origin), await fetch(path, { credentials: "same-origin" }), user);
     } catch (error) {
@@ -782,10 +955,18 @@ async function hello(user) {
   await inTurn(() => adopt(user));
   if (!(await granted(user))) return;
   // What has expired goes (as stored() drops it), read from its headers: no page is unpacked here.
+  // A bundle goes with its index entries (a bundle whose index was never written, its write cut
+  // short, goes then too: checking for those here could race a download writing one).
   const cache = await caches.open(USER_CACHE + user);
   for (const request of await cache.keys()) {
     const at = Number((await cache.match(request))?.headers.get("x-phocap-stored"));
-    if (Date.now() - at > CONFIG.offlineDays * DAY_MS) await cache.delete(request);
+    if (Date.now() - at <= CONFIG.offlineDays * DAY_MS) continue;
+    const bundle = new URL(request.url).pathname;
+    if (bundle.startsWith(BUNDLE)) {
+      const entries = await store("pages", "readonly", (s) => s.index("bundle").getAll(bundle));
+      await store("pages", "readwrite", (s) => entries.forEach((entry) => s.delete([user, entry.url])));
+    }
+    await cache.delete(request);
   }
 }
 
@@ -860,14 +1041,24 @@ async function downloadPart(user, part, outcome, report) {
     // A redirect (to sign in) or a refusal will not change by asking again.
     if (response.redirected || (response.status < 500 && !(response.ok && type.startsWith(PAGES_TYPE)))) return "failed";
     if (!response.ok) continue;
+    // The household pages are kept a bundle at a time: counted once their bundle is stored.
+    const bundle = bundler(user, (urls, kept) => {
+      for (const url of urls) outcome.set(url, kept);
+      report();
+    });
     try {
       for await (const { url, page } of pagesOf(response)) {
-        outcome.set(url, await keep(new URL(url, location.origin), page, user));
-        report();
+        const kept = await keep(new URL(url, location.origin), page, user, bundle);
+        if (kept !== "bundled") {
+          outcome.set(url, kept);
+          report();
+        }
       }
+      await bundle.flush();
       return "done";
     } catch (error) {
       // broke off mid-way: the pages kept so far stay, the part comes again
+      await bundle.flush();
     }
   }
   return "failed";
@@ -910,15 +1101,23 @@ function joined(first, second) {
 
 // The pages one request each, DOWNLOADS_AT_ONCE at a time (a server without parts).
 async function pageByPage(user, urls, outcome, report) {
-  await inTurns(urls, DOWNLOADS_AT_ONCE, async (path) => {
-    try {
-      const response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
-      outcome.set(path, await keep(new URL(path, location.origin), response, user));
-    } catch (error) {
-      outcome.set(path, false);
-    }
+  const bundle = bundler(user, (kept, ok) => {
+    for (const url of kept) outcome.set(url, ok);
     report();
   });
+  await inTurns(urls, DOWNLOADS_AT_ONCE, async (path) => {
+    let kept = false;
+    try {
+      const response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
+      kept = await keep(new URL(path, location.origin), response, user, bundle);
+    } catch (error) {
+      kept = false;
+    }
+    if (kept === "bundled") return;
+    outcome.set(path, kept);
+    report();
+  });
+  await bundle.flush();
 }
 
 // ---- A village made fresh without downloading it all again (docs/architecture.md §7) -------------
@@ -1032,14 +1231,16 @@ async function patchList(user, village, { head, rows, ids }) {
   return true;
 }
 
-// Delete these pages from the user's store.
+// Delete these pages from the user's store: kept alone, or in a bundle (written again without them).
 async function forget(user, urls) {
   if (!user || !urls.length || !(await caches.has(USER_CACHE + user))) return;
   const cache = await caches.open(USER_CACHE + user);
   await Promise.all(urls.map((url) => cache.delete(url)));
+  await unbundle(user, urls);
 }
 
 async function clearAll() {
+  lastBundle = { key: "", read: null };
   for (const name of await caches.keys()) {
     if (name.startsWith(USER_CACHE)) await caches.delete(name);
   }

@@ -9,11 +9,13 @@
 // first pages show what a page takes, the box says when the room left (navigator.storage.estimate())
 // is less than the village needs. A first tap that would not fit only warns; a second downloads anyway.
 
-// What a page takes stored (gzipped, web/sw.js) until this phone has kept one: a generated village's
-// pages are 4-5 KB each (tests/benchmarks/commune_offline.py); the worker's count replaces it.
-const PAGE_BYTES = 5000;
-// Pages kept before the room left is weighed against the rest (the first part, or a small village).
-const FIRST_PAGES = 100;
+// What a page takes stored (a household's page or visit form in a bundle of its kind, web/sw.js) until
+// this phone has kept some: ~1.3 KB of the phone's storage in a generated commune, index included
+// (tests/benchmarks/commune_offline.py); the worker's count replaces it.
+const PAGE_BYTES = 1500;
+// Pages kept before the room left is weighed against the rest: the worker counts a bundle's pages
+// once it is stored, 32 of a kind at a time, so this is about a bundle of each kind (or a small village).
+const FIRST_PAGES = 60;
 
 export default function villageDownloads(phone) {
   const key = (village) => `phocap:${phone.user}:village:${village}`;
