@@ -21,8 +21,12 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
-REPLICA_URL = os.environ.get("PHOCAP_TEST_REPLICA_URL", "")
-REPLICA_ADMIN_URL = os.environ.get("PHOCAP_TEST_REPLICA_ADMIN_URL", "") or REPLICA_URL
+from tests.workers import for_this_worker
+
+# Under pytest-xdist, the replica of this worker's database (tests/workers.py): streaming replication
+# copies every database of the primary's cluster.
+REPLICA_URL = for_this_worker(os.environ.get("PHOCAP_TEST_REPLICA_URL", ""))
+REPLICA_ADMIN_URL = for_this_worker(os.environ.get("PHOCAP_TEST_REPLICA_ADMIN_URL", "")) or REPLICA_URL
 REPLICA_PG_CTL = os.environ.get("PHOCAP_TEST_REPLICA_PG_CTL", "")
 # A safety bound on waiting for the replica, not a budget: replay of a test's writes takes milliseconds.
 CATCH_UP_LIMIT_SECONDS = 60
