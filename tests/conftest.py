@@ -28,7 +28,7 @@ from surveys.tables import ALL_TABLES
 from tests import log_scan
 from tests.factories import PASSWORD, World, make_world
 from tests.live import serve
-from tests.replica import Replica, replica_or_skip
+from tests.replica import Replica, one_test_at_a_time, replica_or_skip
 from tests.workers import database_name, for_this_worker
 
 _LOG_HANDLER = pytest.StashKey[logging.Handler]()
@@ -106,15 +106,6 @@ def pytest_configure_node(node: Any) -> None:
     log_file = log_scan.LOG_FILE.with_name(f"{log_scan.LOG_FILE.stem}-{node.gateway.id}.log")
     node.workerinput["phocap_log_file"] = str(log_file)
     node.config.stash[_WORKER_LOGS].append(log_file)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The replica tests run one after another in one worker (`--dist loadgroup`): one pauses the
-    replica's replay, one stops the replica's server."""
-    if config.pluginmanager.hasplugin("xdist"):
-        for item in items:
-            if item.get_closest_marker("replica"):
-                item.add_marker(pytest.mark.xdist_group("replica"))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -297,8 +288,9 @@ def live_server(settings: Settings) -> Iterator[str]:
 async def replica(database_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Replica]:
     """The streaming replica of the test database (tests/replica.py), replaying again after the test."""
     found = replica_or_skip(POSTGRES_URL, request.config)
-    yield found
-    await found.resume()
+    with one_test_at_a_time(found):
+        yield found
+        await found.resume()
 
 
 @pytest.fixture

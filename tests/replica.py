@@ -13,10 +13,16 @@ Without a replica the tests are skipped on a laptop; in CI's replica pass (`-m r
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shlex
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -102,3 +108,14 @@ def replica_or_skip(primary_url: str, config: pytest.Config, needs_pg_ctl: bool 
             pytest.fail(message)
         pytest.skip(message)
     return Replica(REPLICA_URL, REPLICA_ADMIN_URL, primary_url, shlex.split(REPLICA_PG_CTL))
+
+
+@contextmanager
+def one_test_at_a_time(replica: Replica) -> Iterator[None]:
+    """Hold the replica for one test: one test pauses its replay, one stops its server, and every
+    worker of the run (pytest-xdist) and every other run on the machine reads the same replica. A lock
+    file per replica server, taken for the length of the test."""
+    lock = Path(tempfile.gettempdir()) / f"phocap-test-replica-{urlsplit(replica.url).port}.lock"
+    with lock.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # the next test waits here; the lock goes with the file
+        yield
