@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -27,11 +28,16 @@ from surveys.tables import ALL_TABLES
 from tests import log_scan
 from tests.factories import PASSWORD, World, make_world
 from tests.live import serve
-from tests.replica import Replica, replica_or_skip
+from tests.replica import Replica, one_test_at_a_time, replica_or_skip
+from tests.workers import database_name, for_this_worker
 
 _LOG_HANDLER = pytest.StashKey[logging.Handler]()
+_WORKER_LOGS = pytest.StashKey[list[Path]]()
 
-POSTGRES_URL = os.environ.get("PHOCAP_TEST_DATABASE_URL", "")
+# The PostgreSQL database given, and this process's: under pytest-xdist each worker has a database of
+# its own, made from the one given (tests/workers.py).
+GIVEN_POSTGRES_URL = os.environ.get("PHOCAP_TEST_DATABASE_URL", "")
+POSTGRES_URL = for_this_worker(GIVEN_POSTGRES_URL)
 BASE_URL = "https://testserver.local"
 # Connections the test's own PostgreSQL engine keeps (see `database_url`).
 TEST_POOL_SIZE = 4
@@ -43,7 +49,10 @@ TEST_NOW = os.environ.get("PHOCAP_TEST_NOW", "")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_LOG_HANDLER] = log_scan.start()
+    # A worker of pytest-xdist logs to the file the run named for it (`pytest_configure_node`).
+    worker_log = getattr(config, "workerinput", {}).get("phocap_log_file")
+    config.stash[_LOG_HANDLER] = log_scan.start(Path(worker_log) if worker_log else None)
+    config.stash[_WORKER_LOGS] = []
     if TEST_NOW:
         start_clock_at(datetime.fromisoformat(TEST_NOW))
     # phocap's own time zone setting is read from TZ too. The suite checks phocap as configured for
@@ -91,37 +100,54 @@ def _logs_reach_the_scanned_file(request: pytest.FixtureRequest) -> None:
         logging.getLogger().addHandler(handler)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """A worker of pytest-xdist starts: name its log file, which this process scans at the run's end."""
+    log_file = log_scan.LOG_FILE.with_name(f"{log_scan.LOG_FILE.stem}-{node.gateway.id}.log")
+    node.workerinput["phocap_log_file"] = str(log_file)
+    node.config.stash[_WORKER_LOGS].append(log_file)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run when the logs it wrote hold personal data (tests/log_scan.py)."""
+    """Fail the run when the logs it wrote hold personal data (tests/log_scan.py): its own and, under
+    pytest-xdist, each worker's (a worker closes its file; the process that started them scans)."""
     handler = session.config.stash.get(_LOG_HANDLER, None)
     if handler is None:
         return
-    handler.flush()
-    found = log_scan.leaks(log_scan.LOG_FILE.read_text(encoding="utf-8"))
-    if found:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    handler.close()
+    if hasattr(session.config, "workerinput"):
+        return
+    logs = [log_scan.LOG_FILE, *session.config.stash.get(_WORKER_LOGS, [])]
+    found = {log: log_scan.leaks(log.read_text(encoding="utf-8")) for log in logs if log.exists()}
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for log, lines in found.items():
+        if not lines:
+            log.unlink()
+            continue
         if reporter is not None:
-            reporter.write_line(f"Personal data in the logs ({log_scan.LOG_FILE}):", red=True)
-            for line in found[:20]:
+            reporter.write_line(f"Personal data in the logs ({log}):", red=True)
+            for line in lines[:20]:
                 reporter.write_line(f"  {line}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    else:
-        handler.close()
-        log_scan.LOG_FILE.unlink(missing_ok=True)
 
 
-def pytest_report_header() -> list[str]:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     database = "PostgreSQL " + POSTGRES_URL.rsplit("@", 1)[-1] if POSTGRES_URL else "SQLite"
+    if GIVEN_POSTGRES_URL and config.getoption("numprocesses", None):
+        database += f" (a database per worker: {database_name(GIVEN_POSTGRES_URL)}_gw0, _gw1 …)"
     clock = f"from {TEST_NOW}" if TEST_NOW else "real time"
     return [f"phocap database: {database}", f"phocap clock: {clock}, TZ={os.environ.get('TZ', '(unset)')}"]
 
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated database made once per run: a SQLite file to copy, or the PostgreSQL database."""
+    """A migrated database made once per run (per worker): a SQLite file to copy, or the PostgreSQL
+    database."""
     url = POSTGRES_URL or f"sqlite:///{tmp_path_factory.mktemp('template') / 'phocap.sqlite3'}"
 
     async def run() -> None:
+        if POSTGRES_URL != GIVEN_POSTGRES_URL:
+            await _create_worker_database()
         engine = engine_for_url(url)
         bind(engine)
         await migrate()
@@ -130,6 +156,18 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 
     asyncio.run(run())
     return url
+
+
+async def _create_worker_database() -> None:
+    """This worker's PostgreSQL database, new and empty (one left by an earlier run is dropped), made
+    through the database given, by its role (which needs CREATEDB)."""
+    name = database_name(POSTGRES_URL)
+    connection = await asyncpg.connect(GIVEN_POSTGRES_URL)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
 
 
 @pytest.fixture
@@ -250,8 +288,9 @@ def live_server(settings: Settings) -> Iterator[str]:
 async def replica(database_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Replica]:
     """The streaming replica of the test database (tests/replica.py), replaying again after the test."""
     found = replica_or_skip(POSTGRES_URL, request.config)
-    yield found
-    await found.resume()
+    with one_test_at_a_time(found):
+        yield found
+        await found.resume()
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Personal data never in logs (docs/architecture.md §6, Law 91/2025): every log record phocap writes during
 the test run goes to `test-artifacts/test-run-<pid>.log` (one file per run, so two runs at once do not
-mix; deleted when clean), and the run fails if any of the fixtures' names or
-addresses appears in it, as typed, without accents, or encoded in a URL.
+mix; deleted when clean; under pytest-xdist one more per worker, `test-run-<pid>-gw0.log` …, scanned by
+the process that started the workers, tests/conftest.py), and the run fails if any of the fixtures'
+names or addresses appears in one, as typed, without accents, or encoded in a URL.
 
 Records of the test client itself (httpx, httpcore: the "browser" side) are left out; phocap's own
 loggers, Litestar's, uvicorn's and Piccolo's are all in, at INFO, the production default."""
@@ -17,6 +18,7 @@ from urllib.parse import quote, quote_plus
 
 from surveys.core.text import fold
 
+# This process's log file (a worker's is the one `start` is given).
 LOG_FILE = Path(__file__).parent.parent / "test-artifacts" / f"test-run-{os.getpid()}.log"
 CLIENT_LOGGERS = ("httpx", "httpcore")
 ADDRESSES = ("Xóm Trên, Thôn Đồng Tâm", "Xóm Dưới", "Xóm Suối", "Xóm Giữa")
@@ -50,8 +52,10 @@ class _NotTheClient(logging.Filter):
         return not record.name.startswith(CLIENT_LOGGERS)
 
 
-def start() -> logging.Handler:
-    """Send every INFO and above record of the run to LOG_FILE."""
+def start(log_file: Path | None = None) -> logging.Handler:
+    """Send every INFO and above record of the run to LOG_FILE (`log_file` from then on, when given)."""
+    global LOG_FILE
+    LOG_FILE = log_file or LOG_FILE
     LOG_FILE.parent.mkdir(exist_ok=True)
     LOG_FILE.write_text("")
     # Appending: a `logging.config.dictConfig` call (uvicorn makes one) closes every handler, and a

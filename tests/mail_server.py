@@ -3,10 +3,10 @@ with a throwaway certificate for STARTTLS or implicit TLS, and a login."""
 
 from __future__ import annotations
 
-import socket
+import asyncio
 import ssl
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -16,6 +16,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.ports import closed_port, listener
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,12 @@ class Inbox:
         return AuthResult(success=offered == self.account, handled=False, auth_data=auth_data)
 
 
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class _Controller(Controller):
+    """aiosmtpd's Controller on a socket bound beside the guard of a held port (tests/ports.py)."""
+
+    def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
+        sock = listener(self.port)
+        return self.loop.create_server(self._factory_invoker, sock=sock, ssl=self.ssl_context)
 
 
 @contextmanager
@@ -75,10 +78,15 @@ def smtp_server(
     port: int | None = None, inbox: Inbox | None = None, **options: Any
 ) -> Iterator[tuple[Inbox, int]]:
     """Run an SMTP server on 127.0.0.1 for the length of the block; `options` go to aiosmtpd's
-    Controller and SMTP (`tls_context`, `require_starttls`, `auth_required`, `ssl_context` …)."""
+    Controller and SMTP (`tls_context`, `require_starttls`, `auth_required`, `ssl_context` …). A `port`
+    given is one the test holds (`tests.ports.closed_port`): the server comes back on it."""
+    if port is None:
+        with closed_port() as held, smtp_server(held, inbox, **options) as running:
+            yield running
+        return
     inbox = inbox or Inbox()
-    controller = Controller(
-        inbox, hostname="127.0.0.1", port=port or free_port(), authenticator=inbox.authenticate, **options
+    controller = _Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=inbox.authenticate, **options
     )
     controller.start()
     try:

@@ -13,16 +13,26 @@ Without a replica the tests are skipped on a laptop; in CI's replica pass (`-m r
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shlex
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 
-REPLICA_URL = os.environ.get("PHOCAP_TEST_REPLICA_URL", "")
-REPLICA_ADMIN_URL = os.environ.get("PHOCAP_TEST_REPLICA_ADMIN_URL", "") or REPLICA_URL
+from tests.workers import for_this_worker
+
+# Under pytest-xdist, the replica of this worker's database (tests/workers.py): streaming replication
+# copies every database of the primary's cluster.
+REPLICA_URL = for_this_worker(os.environ.get("PHOCAP_TEST_REPLICA_URL", ""))
+REPLICA_ADMIN_URL = for_this_worker(os.environ.get("PHOCAP_TEST_REPLICA_ADMIN_URL", "")) or REPLICA_URL
 REPLICA_PG_CTL = os.environ.get("PHOCAP_TEST_REPLICA_PG_CTL", "")
 # A safety bound on waiting for the replica, not a budget: replay of a test's writes takes milliseconds.
 CATCH_UP_LIMIT_SECONDS = 60
@@ -98,3 +108,14 @@ def replica_or_skip(primary_url: str, config: pytest.Config, needs_pg_ctl: bool 
             pytest.fail(message)
         pytest.skip(message)
     return Replica(REPLICA_URL, REPLICA_ADMIN_URL, primary_url, shlex.split(REPLICA_PG_CTL))
+
+
+@contextmanager
+def one_test_at_a_time(replica: Replica) -> Iterator[None]:
+    """Hold the replica for one test: one test pauses its replay, one stops its server, and every
+    worker of the run (pytest-xdist) and every other run on the machine reads the same replica. A lock
+    file per replica server, taken for the length of the test."""
+    lock = Path(tempfile.gettempdir()) / f"phocap-test-replica-{urlsplit(replica.url).port}.lock"
+    with lock.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # the next test waits here; the lock goes with the file
+        yield

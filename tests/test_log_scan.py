@@ -49,10 +49,16 @@ def test_leak_probe() -> None:
     assert [line.split("phocap.access: ", 1)[-1] for line in found] == ["visit recorded for Nguyễn Văn An"]
 
 
-def test_a_name_in_the_logs_fails_the_whole_run() -> None:
+@pytest.mark.parametrize("workers", [[], ["-n", "0"]], ids=["in-workers-as-configured", "in-one-process"])
+def test_a_name_in_the_logs_fails_the_whole_run(workers: list[str]) -> None:
+    """As the suite runs (pytest-xdist's workers, each with its log file, scanned by the process that
+    started them) and in one process."""
+    # Not this run's worker: the run below starts workers of its own, or none.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers]
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::test_leak_probe"],
-        env={**os.environ, "PHOCAP_LOG_LEAK_PROBE": "1"},
+        [*command, f"{__file__}::test_leak_probe"],
+        env={**env, "PHOCAP_LOG_LEAK_PROBE": "1"},
         capture_output=True,
         text=True,
         timeout=120,
@@ -61,6 +67,7 @@ def test_a_name_in_the_logs_fails_the_whole_run() -> None:
     assert run.returncode == 1, run.stdout
     assert "1 passed" in run.stdout and "Personal data in the logs" in run.stdout
     assert "visit recorded for Nguyễn Văn An" in run.stdout
-    kept = re.search(r"Personal data in the logs \((.+?)\):", run.stdout)
-    assert kept is not None
-    Path(kept.group(1)).unlink()
+    kept = re.findall(r"Personal data in the logs \((.+?)\):", run.stdout)
+    assert len(kept) == 1, run.stdout  # the one process that ran the probe
+    assert bool(re.search(r"-gw\d+\.log$", kept[0])) == (workers == []), kept
+    Path(kept[0]).unlink()

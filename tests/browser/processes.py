@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,25 +16,23 @@ from pathlib import Path
 
 import httpx
 
+from tests.ports import ReservedPort, listener
+
 ROOT = Path(__file__).resolve().parents[2]
 # What the phone sends once and the proxy may lose the answer to: a visit, a class attendance.
 VISIT_POST = re.compile(rb"^POST /(h/[^/ ]+/visits|wards/[^/ ]+/classes/\d+/attendance) ")
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PhocapProcess:
-    """`uvicorn server.app:create_app --factory` on a fixed port and database, stoppable."""
+    """`uvicorn server.app:create_app --factory` on a fixed port and database, stoppable. The port stays
+    this object's until `close`, the server stopped or not (tests/ports.py): while it is stopped, the
+    phone's requests are refused, never answered by a server of another test or another run."""
 
     def __init__(
         self, database_url: str, data_dir: Path, public_url: str, settings: dict[str, str] | None = None
     ) -> None:
-        self.port = free_port()
+        self._reserved = ReservedPort()
+        self.port = self._reserved.number
         self.log = data_dir / "server.log"
         self.env = {
             **os.environ,
@@ -53,10 +50,14 @@ class PhocapProcess:
 
     def start(self) -> None:
         """Start the server and wait until it answers."""
-        command = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"]
-        command += ["--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        # uvicorn listens on a socket bound here to the held port (`--fd`): binding it itself, it would
+        # find the port taken by the guard.
+        with listener(self.port) as sock, self.log.open("ab") as log:
+            command = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"]
+            command += ["--fd", str(sock.fileno()), "--no-access-log"]
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=log, pass_fds=(sock.fileno(),)
+            )
         # Over two busy cores (CI, or a run beside others) Python, uvicorn and the app took more than
         # 30 s to start once (a load run of tests/browser): the wait ends as soon as the server answers.
         deadline = time.monotonic() + 120
@@ -82,6 +83,11 @@ class PhocapProcess:
             self.process.kill()
             self.process.wait()
         self.process = None
+
+    def close(self) -> None:
+        """Stop the server and let its port go."""
+        self.stop()
+        self._reserved.release()
 
 
 class Proxy:
@@ -120,7 +126,7 @@ class Proxy:
 
     async def start(self) -> None:
         """Listen on a free port, `self.port` from then on (bound at once: a port chosen first and bound
-        later may be handed to the server's `free_port` in between, or to another run's)."""
+        later may be handed to another test's server in between, or to another run's)."""
         self.server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
         self.port = int(self.server.sockets[0].getsockname()[1])
 

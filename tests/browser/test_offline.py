@@ -122,7 +122,7 @@ async def field(
     try:
         yield here
     finally:
-        await asyncio.to_thread(server.stop)
+        await asyncio.to_thread(server.close)
         await proxy.close()
 
 

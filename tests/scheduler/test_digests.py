@@ -112,12 +112,12 @@ async def test_with_the_mail_server_down_the_digest_waits_and_goes_out_when_it_i
         assert waiting is not None and waiting["status"] == "pending" and waiting["attempts"] == 1
         assert "Connect" in waiting["last_error"] or "connect" in waiting["last_error"]
         assert await deliver_due(settings) == {"sent": 0, "retry": 0, "failed": 0}  # not before the backoff
-    with smtp_server(port) as (inbox, _):  # and back, on the same port
-        assert await deliver_due(settings, now() + timedelta(minutes=6)) == {
-            "sent": 1,
-            "retry": 0,
-            "failed": 0,
-        }
+        with smtp_server(port) as (inbox, _):  # and back, on the same port (held meanwhile)
+            assert await deliver_due(settings, now() + timedelta(minutes=6)) == {
+                "sent": 1,
+                "retry": 0,
+                "failed": 0,
+            }
     assert len(inbox.messages) == 1
 
 

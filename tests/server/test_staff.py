@@ -257,3 +257,23 @@ async def test_changing_ones_own_password_ends_the_other_sessions_and_keeps_this
         on_phone = await phone.get("/villages", follow_redirects=False)
         assert on_phone.status_code == 303 and on_phone.headers["location"] == "/signin?next=/villages"
         assert (await phone.get("/api/villages", headers=api)).status_code == 401
+
+
+async def test_the_staff_pages_are_named_staff_accounts_not_the_digital_teams(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    """The accounts that sign in are the staff's ("Tài khoản cán bộ": on the page, in its title, on the
+    dashboard's link and on an account's way back); "tổ" is the community digital team's word."""
+    await sign_in(client, "ward")
+    staff = soup(await client.get("/wards/01849/staff"))
+    assert staff.title is not None and staff.title.text.startswith("Tài khoản cán bộ")
+    assert staff.h1 is not None and staff.h1.text == "Tài khoản cán bộ"
+    dashboard = soup(await client.get("/wards/01849"))
+    link = dashboard.find("a", href="/wards/01849/staff")
+    assert link is not None and link.text == "Tài khoản cán bộ"
+    account = soup(await client.get(f"/wards/01849/staff/{world.users['volunteer1']}"))
+    crumb = account.select_one(".crumbs a[href='/wards/01849/staff']")
+    assert crumb is not None and crumb.text == "Tài khoản cán bộ"
+    for page in (staff, account):
+        main = page.find("main")
+        assert main is not None and "tổ" not in main.text.replace("tổ dân phố", "").lower().split()
