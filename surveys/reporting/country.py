@@ -24,7 +24,7 @@ from surveys.core.db import current_engine
 from surveys.core.replicas import replica_reads
 from surveys.core.text import place_sort_key
 from surveys.reporting.periods import latest_ended_quarter
-from surveys.reporting.province import WardLine, ward_started
+from surveys.reporting.province import WardLine, reaches, ward_started
 from surveys.reporting.reports import INDICATORS, Indicators, trend_days
 from surveys.reporting.schemas import CountryIndicator, CountryProvinceLine, CountryReportOut, CountryTotal
 from surveys.reporting.submission_schemas import STATUSES
@@ -69,10 +69,7 @@ class ProvinceLine:
 
     def met(self, indicator: str) -> bool | None:
         """Whether the province reaches its weighted target (None: no target, or not started)."""
-        target = self.targets.get(indicator)
-        if target is None or not self.started:
-            return None
-        return self.indicators.percent(indicator) >= target
+        return reaches(self.indicators, indicator, self.targets.get(indicator))
 
     @property
     def behind(self) -> bool:

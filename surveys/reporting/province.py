@@ -53,6 +53,14 @@ def ward_started(households: int) -> bool:
     return households > 0
 
 
+def reaches(indicators: Indicators, indicator: str, target: float | None) -> bool | None:
+    """Whether `indicators` reach `target` on `indicator`: None with no target, or for a place not started
+    (no households: not behind, not 0%). A ward against its own target, a province against its wards'."""
+    if target is None or not ward_started(indicators.households):
+        return None
+    return indicators.percent(indicator) >= target
+
+
 @dataclass(frozen=True)
 class WardLine:
     """A ward of the province: its indicators today, its targets, the week's change, its activity."""
@@ -74,10 +82,7 @@ class WardLine:
 
     def met(self, indicator: str) -> bool | None:
         """Whether the indicator reaches the ward's target (None: no target, or not started)."""
-        target = self.targets.for_indicator(indicator)
-        if target is None or not self.started:
-            return None
-        return self.indicators.percent(indicator) >= target
+        return reaches(self.indicators, indicator, self.targets.for_indicator(indicator))
 
     @property
     def behind(self) -> bool:
