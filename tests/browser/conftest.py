@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -48,20 +49,50 @@ def chromium_path() -> str:
     return path
 
 
-@asynccontextmanager
-async def browser_page(**context_options: Any) -> AsyncIterator[Any]:
-    """A page in a fresh headless Chromium (Playwright gives it an empty profile of its own)."""
+# The worker's Playwright and Chromium, started by its first browser test and kept until the run ends:
+# starting Playwright's driver and Chromium cost 1.5-4 s a test. Each test still gets a browser context
+# of its own: an empty profile (cookies, storage, caches, service workers, network), as a new browser has.
+_shared: dict[str, Any] = {}
+
+
+async def _chromium() -> Any:
+    """The worker's Chromium, started on first use (again if it crashed), on the run's event loop."""
     from playwright.async_api import async_playwright
 
+    loop = asyncio.get_running_loop()
+    browser = _shared.get("browser")
+    if _shared.get("loop") is loop and browser is not None and browser.is_connected():
+        return browser
     executable = chromium_path()
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        context = await browser.new_context(locale="vi-VN", accept_downloads=True, **context_options)
-        try:
-            yield await context.new_page()
-        finally:
-            await context.close()
-            await browser.close()
+    if _shared.get("loop") is not loop:
+        _shared.clear()
+        _shared.update(loop=loop, playwright=await async_playwright().start())
+    _shared["browser"] = await _shared["playwright"].chromium.launch(
+        executable_path=executable, args=CHROMIUM_FLAGS
+    )
+    return _shared["browser"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _chromium_stopped_at_the_end() -> AsyncIterator[None]:
+    """Stop the worker's Chromium and Playwright once its tests are done."""
+    yield
+    if browser := _shared.get("browser"):
+        await browser.close()
+    if playwright := _shared.get("playwright"):
+        await playwright.stop()
+    _shared.clear()
+
+
+@asynccontextmanager
+async def browser_page(**context_options: Any) -> AsyncIterator[Any]:
+    """A page in a fresh browser context of the worker's headless Chromium (an empty profile of its own)."""
+    browser = await _chromium()
+    context = await browser.new_context(locale="vi-VN", accept_downloads=True, **context_options)
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()
 
 
 @pytest.fixture

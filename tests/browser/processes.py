@@ -7,10 +7,11 @@ refusal, an error), counts the phone's GETs, and can play an older server that l
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import multiprocessing.process
 import os
 import re
-import subprocess
-import sys
+import socket
 import time
 from pathlib import Path
 
@@ -23,10 +24,35 @@ ROOT = Path(__file__).resolve().parents[2]
 VISIT_POST = re.compile(rb"^POST /(h/[^/ ]+/visits|wards/[^/ ]+/classes/\d+/attendance) ")
 
 
+# The phocap processes start from a fork server that has imported the app once (per test process):
+# a fresh `python -m uvicorn` spent 2-3 s importing before it answered (7-10 s on a loaded machine), and a
+# browser test starts one two or three times (the network taken away and given back). Each start is
+# still a process of its own, started as uvicorn's command line starts it, on its own socket and
+# environment; it only skips the imports, as a preloading server (gunicorn --preload) does.
+_FORK_SERVER = multiprocessing.get_context("forkserver")
+_FORK_SERVER.set_forkserver_preload(["tests.browser.preload"])
+
+
+def _serve(env: dict[str, str], sock: socket.socket, log_path: str) -> None:
+    """In the new process: `uvicorn server.app:create_app --factory --fd N --no-access-log` with `env`
+    as its whole environment, its output to `log_path`."""
+    os.environ.clear()
+    os.environ.update(env)
+    time.tzset()
+    log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.chdir(ROOT)
+    import uvicorn
+
+    uvicorn.run("server.app:create_app", factory=True, fd=sock.fileno(), access_log=False)
+
+
 class PhocapProcess:
-    """`uvicorn server.app:create_app --factory` on a fixed port and database, stoppable. The port stays
-    this object's until `close`, the server stopped or not (tests/ports.py): while it is stopped, the
-    phone's requests are refused, never answered by a server of another test or another run."""
+    """phocap served as `uvicorn server.app:create_app --factory` serves it, in a process of its own on a
+    fixed port and database, stoppable. The port stays this object's until `close`, the server stopped
+    or not (tests/ports.py): while it is stopped, the phone's requests are refused, never answered by a
+    server of another test or another run."""
 
     def __init__(
         self, database_url: str, data_dir: Path, public_url: str, settings: dict[str, str] | None = None
@@ -46,30 +72,28 @@ class PhocapProcess:
             "LOG_LEVEL": "WARNING",
             **(settings or {}),
         }
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: multiprocessing.process.BaseProcess | None = None
 
     def start(self) -> None:
         """Start the server and wait until it answers."""
-        # uvicorn listens on a socket bound here to the held port (`--fd`): binding it itself, it would
+        # uvicorn listens on a socket bound here to the held port (`fd`): binding it itself, it would
         # find the port taken by the guard.
-        with listener(self.port) as sock, self.log.open("ab") as log:
-            command = [sys.executable, "-m", "uvicorn", "server.app:create_app", "--factory"]
-            command += ["--fd", str(sock.fileno()), "--no-access-log"]
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=log, pass_fds=(sock.fileno(),)
-            )
-        # Over two busy cores (CI, or a run beside others) Python, uvicorn and the app took more than
-        # 30 s to start once (a load run of tests/browser): the wait ends as soon as the server answers.
+        with listener(self.port) as sock:
+            self.process = _FORK_SERVER.Process(target=_serve, args=(self.env, sock, str(self.log)))
+            # Not a daemon: a daemon process may not start processes of its own (the stickers' pool).
+            self.process.start()
+        # Over two busy cores (CI, or a run beside others) the server took more than 30 s to start once
+        # (a load run of tests/browser): the wait ends as soon as the server answers.
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if self.process.exitcode is not None:
                 raise RuntimeError(f"phocap exited: {self.log.read_text(errors='replace')[-2000:]}")
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
-            time.sleep(0.1)
+            time.sleep(0.05)
         raise RuntimeError(f"phocap did not start: {self.log.read_text(errors='replace')[-2000:]}")
 
     def stop(self) -> None:
@@ -77,11 +101,11 @@ class PhocapProcess:
         if self.process is None:
             return
         self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+        self.process.join(timeout=10)
+        if self.process.exitcode is None:
             self.process.kill()
-            self.process.wait()
+            self.process.join()
+        self.process.close()
         self.process = None
 
     def close(self) -> None:

@@ -75,3 +75,14 @@ async def test_creating_an_account_or_resetting_a_password_hashes_before_the_wri
     assert hashed_inside == [False, False]
     stored = await User.select(User.password_hash).where(User.id == user_id).first()
     assert stored is not None and await verify_password(stored["password_hash"], "Mua-gat-thang-10")
+
+
+async def test_an_unknown_login_is_checked_against_a_hash_of_phocaps_own_cost() -> None:
+    """The stand-in hash an unknown login is checked against is written in the code, not made at import:
+    it must cost what a real account's check costs (the same argon2 parameters), or a wrong login would
+    answer faster than a wrong password and tell which logins exist."""
+    from surveys.people import accounts
+
+    assert not hashing._hasher.check_needs_rehash(accounts._DUMMY_HASH)
+    assert await verify_password(accounts._DUMMY_HASH, "phocap-no-such-user")
+    assert not await verify_password(accounts._DUMMY_HASH, "password")
