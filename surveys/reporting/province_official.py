@@ -123,33 +123,47 @@ async def save_province_official(
 ) -> None:
     """Give each ward listed exactly these figures as of the period's last day (an empty one cleared),
     all in one transaction; OfficialLocked (nothing saved) when any ward's report of a period ending that
-    day is accepted."""
-    ids = {w["code"]: int(w["id"]) for w in await _wards(province_id)}
+    day is accepted. A figure unchanged, with the source as read, keeps its own source and who entered it
+    when (a ward's own entry is not taken over); a new source applies to each figure of the ward."""
     async with write_transaction():
-        await refuse_locked([ids[e.ward] for e in entry.wards], {period.last})
+        current = {w.code: w for w in await province_official(province_id, period)}
+        await refuse_locked([current[e.ward].id for e in entry.wards], {period.last})
         for e in entry.wards:
-            await _save_ward(ids[e.ward], period.last, e, user_id)
-            set_ = [name for name in PROVINCE_OFFICIAL if getattr(e, name) is not None]
-            await audit("official.province_saved", "ward", ids[e.ward], user_id,
-                        {"period": period.name, "set": set_}, client_addr)  # fmt: skip
+            ward = current[e.ward]
+            changed, cleared = await _save_ward(ward, period.last, e, user_id)
+            if changed or cleared:
+                await audit("official.province_saved", "ward", ward.id, user_id,
+                            {"period": period.name, "changed": changed, "cleared": cleared}, client_addr)  # fmt: skip
 
 
-async def _save_ward(ward_id: int, day: date, e: WardOfficialIn, user_id: int | None) -> None:
+async def _save_ward(
+    ward: WardOfficial, day: date, e: WardOfficialIn, user_id: int | None
+) -> tuple[list[str], list[str]]:
+    """The ward's figures as `e` gives them; the names of those changed and those cleared."""
+    changed: list[str] = []
+    cleared: list[str] = []
+    source = clean(e.source)
     for name in PROVINCE_OFFICIAL:
-        value = getattr(e, name)
+        value, before = getattr(e, name), ward.values[name]
         where = (
-            (OfficialFigure.ward == ward_id) & (OfficialFigure.indicator == name) & (OfficialFigure.period_end == day)
+            (OfficialFigure.ward == ward.id) & (OfficialFigure.indicator == name) & (OfficialFigure.period_end == day)
         )  # fmt: skip
         if value is None:
-            await OfficialFigure.delete().where(where)
+            if before is not None:
+                await OfficialFigure.delete().where(where)
+                cleared.append(name)
             continue
-        values: dict[Any, Any] = {OfficialFigure.value: value, OfficialFigure.source: clean(e.source),
+        if value == before and source == ward.source:
+            continue
+        values: dict[Any, Any] = {OfficialFigure.value: value, OfficialFigure.source: source,
                                   OfficialFigure.entered_by: user_id, OfficialFigure.entered_at: now()}  # fmt: skip
-        if await OfficialFigure.exists().where(where):
+        if before is not None:
             await OfficialFigure.update(values).where(where)
         else:
-            await OfficialFigure.insert(OfficialFigure({OfficialFigure.ward: ward_id, OfficialFigure.indicator: name,
+            await OfficialFigure.insert(OfficialFigure({OfficialFigure.ward: ward.id, OfficialFigure.indicator: name,
                                                         OfficialFigure.period_end: day, **values}))  # fmt: skip
+        changed.append(name)
+    return changed, cleared
 
 
 async def figures_for_wards(ward_ids: list[int], period: Period) -> dict[int, dict[str, Official]]:

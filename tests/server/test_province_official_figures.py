@@ -6,6 +6,7 @@ locked; bad input is named and nothing is lost; others are refused."""
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import docx
@@ -278,3 +279,43 @@ async def test_a_provinces_figures_never_show_another_provinces(
         "/api/provinces/01/reports", params=span(named_period("2026-Q3")), headers=hanoi
     )
     assert hanoi_report.json()["official_by_ward"][0]["figures"][0]["official"] == 4321
+
+
+async def test_a_figure_the_ward_entered_keeps_its_source_and_author_when_the_province_saves_others(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await officers(world)
+    csrf = await sign_in(client, "ward")
+    own = {"_csrf_token": csrf, "indicator": "households", "period_end": "2026-09-30", "value": "700",
+           "source": "Sổ theo dõi hộ của xã"}  # fmt: skip
+    assert (
+        await client.post("/wards/01849/official-figures", data=own, follow_redirects=False)
+    ).status_code == 303
+    csrf = await sign_in(client, "province")
+    page = soup(await client.get("/provinces/19/official-figures", params={"period": "2026-Q3"}))
+    typed = {**form_values(page.select_one("form.official-wards")), "_csrf_token": csrf}  # type: ignore[arg-type]
+    assert (typed["01849.households"], typed["01849.source"]) == ("700", "Sổ theo dõi hộ của xã")
+    typed["01849.digital_family"] = "300"
+    assert (
+        await client.post("/provinces/19/official-figures", data=typed, follow_redirects=False)
+    ).status_code == 303
+    rows = {
+        r["indicator"]: r
+        for r in await OfficialFigure.select(
+            OfficialFigure.indicator, OfficialFigure.entered_by, OfficialFigure.source
+        )
+    }
+    assert rows["households"]["entered_by"] == world.users["ward"]
+    assert (rows["digital_family"]["entered_by"], rows["digital_family"]["source"]) == (
+        world.users["province"],
+        "Sổ theo dõi hộ của xã",
+    )
+    # Đồng Hỷ, sent empty as it was, is not touched (nor audited).
+    audited = await AuditEntry.select(AuditEntry.entity_id, AuditEntry.details).where(
+        AuditEntry.action == "official.province_saved"
+    )
+    details = [(a["entity_id"], json.loads(a["details"]) if isinstance(a["details"], str) else a["details"])
+               for a in audited]  # fmt: skip
+    assert details == [
+        (world.wards["pq"], {"period": "2026-Q3", "changed": ["digital_family"], "cleared": []})
+    ]
