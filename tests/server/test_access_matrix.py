@@ -188,6 +188,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("GET", "/provinces/{code:str}/reports.xlsx"): 422,
     ("GET", "/provinces/{code:str}/targets"): 200,
     ("GET", "/provinces/{code:str}/official-figures"): 200,
+    ("GET", "/provinces/{code:str}/official-figures.xlsx"): 422,  # no period: the form, named
     ("GET", "/provinces/{code:str}/submissions"): 200,
     ("GET", "/provinces/{code:str}/submissions.csv"): 200,
     ("GET", "/provinces/{code:str}/submissions.xlsx"): 200,
@@ -274,6 +275,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("POST", "/profile"): 200,
     ("POST", "/provinces/{code:str}/targets"): 422,
     ("POST", "/provinces/{code:str}/official-figures"): 422,  # no period: the form again, named
+    ("POST", "/provinces/{code:str}/official-figures/upload"): 422,
     ("PUT", "/api/provinces/{code:str}/official-figures/{period:str}"): 422,  # `{}`: `wards` required
     ("POST", "/provinces/{code:str}/report-schedule"): 422,
     ("POST", "/provinces/{code:str}/submissions/{ward:str}/{period:str}/decision"): 422,

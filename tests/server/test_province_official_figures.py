@@ -319,3 +319,78 @@ async def test_a_figure_the_ward_entered_keeps_its_source_and_author_when_the_pr
     assert details == [
         (world.wards["pq"], {"period": "2026-Q3", "changed": ["digital_family"], "cleared": []})
     ]
+
+
+def filled(content: bytes, changes: dict[str, dict[str, Any]]) -> bytes:
+    """The downloaded workbook with, in the row of each ward code, the columns changed as given."""
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = book.active
+    assert sheet is not None
+    rows = list(sheet.iter_rows())
+    header_at = next(i for i, row in enumerate(rows) if row[0].value == "Mã xã")
+    columns = {cell.value: index for index, cell in enumerate(rows[header_at])}
+    for row in rows[header_at + 1 :]:
+        for column, value in changes.get(str(row[0].value), {}).items():
+            row[columns[column]].value = value
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+async def test_the_figures_go_out_and_come_back_as_a_workbook_all_or_nothing(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    await officers(world)
+    headers = await api_token(client, "province")
+    body = {"wards": [{"ward": "01852", "households": 40, "source": "Cục Thống kê"}]}
+    assert (
+        await client.put("/api/provinces/19/official-figures/2026-Q3", json=body, headers=headers)
+    ).status_code == 200
+    csrf = await sign_in(client, "province")
+    download = await client.get("/provinces/19/official-figures.xlsx", params={"period": "2026-Q3"})
+    assert download.status_code == 200
+    sheet = list(openpyxl.load_workbook(io.BytesIO(download.content)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert ("01852", "Xã Đồng Hỷ", 40, None, None, None, None, "Cục Thống kê") in sheet
+    assert ("01849", "Xã Phong Quang", None, None, None, None, None, None) in sheet
+
+    # One bad row (a figure as words, a negative one): nothing is saved, each cell named by its row.
+    bad = filled(download.content, {"01849": {"Số hộ": 1250, "Gia đình số": "tám trăm"},
+                                    "01852": {"Công dân 16+ có VNeID": -3}})  # fmt: skip
+    upload = {"_csrf_token": csrf, "period": "2026-Q3"}
+    refused = await client.post("/provinces/19/official-figures/upload", data=upload,
+                                files={"file": ("so-lieu.xlsx", bad)})  # fmt: skip
+    assert refused.status_code == 422
+    problems = [li.text.strip() for li in soup(refused).select("ul.line-errors li")]
+    row_pq = next(i for i, row in enumerate(sheet, start=1) if row[0] == "01849")
+    row_other = next(i for i, row in enumerate(sheet, start=1) if row[0] == "01852")
+    assert problems == [
+        f"Dòng {row_pq}, cột Gia đình số: {COUNT}",
+        f"Dòng {row_other}, cột Công dân 16+ có VNeID: {COUNT}",
+    ]
+    assert await OfficialFigure.count() == 1
+
+    good = filled(download.content, {"01849": {"Số hộ": 1250, "Gia đình số": "800", "Nguồn": SOURCE},
+                                     "01852": {"Số hộ": None}})  # fmt: skip
+    saved = await client.post("/provinces/19/official-figures/upload", data=upload,
+                              files={"file": ("so-lieu.xlsx", good)}, follow_redirects=False)  # fmt: skip
+    assert saved.status_code == 303
+    read = {
+        w["ward"]: w
+        for w in (await client.get("/api/provinces/19/official-figures/2026-Q3", headers=headers)).json()[
+            "wards"
+        ]
+    }
+    assert (read["01849"]["households"], read["01849"]["digital_family"], read["01849"]["source"]) == (
+        1250,
+        800,
+        SOURCE,
+    )
+    assert read["01852"]["households"] is None  # emptied in the workbook: cleared
+
+    not_a_workbook = await client.post("/provinces/19/official-figures/upload", data=upload,
+                                       files={"file": ("so-lieu.xlsx", b"ward,households\n")})  # fmt: skip
+    assert not_a_workbook.status_code == 422
+    assert [li.text.strip() for li in soup(not_a_workbook).select("ul.line-errors li")] == [
+        "Hãy tải lên số liệu dưới dạng sổ tính .xlsx: bắt đầu từ sổ tính tải về tại đây."
+    ]
+    assert await OfficialFigure.count() == 2
