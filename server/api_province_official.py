@@ -44,7 +44,7 @@ class ProvinceOfficialApiController(Controller):
         self, request: Request[Actor, Any, Any], code: FromPath[str], period: FromPath[str]
     ) -> ProvinceOfficialOut:
         """Every ward of the province with its figures (null: not declared), their source, who entered
-        them and when, and `locked` (its report on a period ending that day was accepted)."""
+        them and when, and `locked` (its report on a period holding that day was accepted)."""
         return await province_official_out(routed_province(request), _period(period))
 
     @put(
@@ -59,7 +59,7 @@ class ProvinceOfficialApiController(Controller):
         """`{"wards": [{"ward": "01849", "households": 1200, "digital_family": null, …, "source": …}]}`: each
         ward listed gets exactly these figures (null or left out: not declared), the others are kept. A
         bad value or a ward not of this province is a 422 naming it; a ward whose report on a period
-        ending that day was accepted, 409; either way nothing is saved. Audited."""
+        holding that day was accepted, 409; either way nothing is saved. Audited."""
         chosen = _period(period)
         province = routed_province(request)
         codes = await province_ward_codes(province)
@@ -69,7 +69,7 @@ class ProvinceOfficialApiController(Controller):
         except OfficialLocked as exc:
             raise HTTPException(
                 status_code=409,
-                detail="The province accepted the report of a ward listed on a period ending that day: its "
+                detail="The province accepted the report of a ward listed on a period holding that day: its "
                 "figures are locked until the report is reopened (`locked` in the GET). Nothing was saved.",
             ) from exc
         return await province_official_out(province, chosen)

@@ -53,7 +53,7 @@ LINE_ERRORS = {
     "duplicate": N_("Same indicator and period end as line %(detail)s."),
     "file": N_("Choose a .csv file to upload."),
     "locked": N_(
-        "The province accepted the ward's report on a period ending on one of these days: its figures are "
+        "The province accepted the ward's report on a period holding one of these days: its figures are "
         "locked until the report is reopened. Nothing has been saved."
     ),
 }

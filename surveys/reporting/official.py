@@ -8,9 +8,9 @@ previewed, then all or nothing; or, by the province's officers, for each of its 
 
 A figure counts as of a day (households, citizens with VNeID … on 30/09), so the quarter, half-year and
 year ending that day share it. Figures are locked with the report they sit beside: once the province
-accepted a ward's report on a period, the ward's figures as of that period's last day change no more
-(from the ward or the province) until the province reopens the report: the comparison it accepted stays
-the one on file."""
+accepted a ward's report on a period, the ward's figures dated within that period change no more (from
+the ward or the province) until the province reopens the report: the comparison it accepted stays the
+one on file."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from surveys.core.audit import audit
 from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.text import clean
-from surveys.reporting.periods import Period, named_period
+from surveys.reporting.periods import Period
 from surveys.reporting.schemas import MAX_VALUE, OfficialFigureIn, OfficialIndicator
 from surveys.tables import OfficialFigure, ReportSubmission
 
@@ -51,21 +51,23 @@ class OfficialLocked(Exception):
         self.wards = wards
 
 
-def periods_ending(day: date) -> list[str]:
-    """The named periods (quarter, half-year, year) whose last day is `day`."""
-    names = [f"{day.year}-Q{q}" for q in range(1, 5)] + [f"{day.year}-H1", f"{day.year}-H2", str(day.year)]
-    return [name for name in names if named_period(name).last == day]
+def periods_containing(day: date) -> list[str]:
+    """The named periods holding `day`: its quarter, its half-year, its year."""
+    return [
+        f"{day.year}-Q{(day.month - 1) // 3 + 1}",
+        f"{day.year}-H{1 if day.month <= 6 else 2}",
+        str(day.year),
+    ]
 
 
 async def locked_wards(ward_ids: list[int], day: date) -> set[int]:
-    """The wards among `ward_ids` whose report on a period ending on `day` is accepted (an accepted
-    version is always the latest: a new one is refused, reopening turns it back to submitted)."""
-    names = periods_ending(day)
-    if not ward_ids or not names:
+    """The wards among `ward_ids` whose report on a period holding `day` is accepted (an accepted version
+    is always the latest: a new one is refused, reopening turns it back to submitted)."""
+    if not ward_ids:
         return set()
     rows = await ReportSubmission.select(ReportSubmission.ward).where(
         ReportSubmission.ward.is_in(ward_ids)
-        & ReportSubmission.period.is_in(names)
+        & ReportSubmission.period.is_in(periods_containing(day))
         & (ReportSubmission.status == "accepted")
     )
     return {int(r["ward"]) for r in rows}

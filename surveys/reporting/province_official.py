@@ -4,8 +4,8 @@ VNeID, with a digital bank account), per ward and period, each with its source. 
 official figures (surveys/reporting/official.py) as of the period's last day, so the ward's own report
 shows them too; the province's report sets them beside phocap's count of each ward, with the difference.
 
-A figure left empty is not declared (cleared). Figures beside a report the province accepted are locked
-until it reopens the report (official.py). Every change is audited, one entry per ward."""
+A figure left empty is not declared (cleared). Figures dated within a period whose report the province
+accepted are locked until it reopens the report (official.py). Every change is audited, one entry per ward."""
 
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ async def save_province_official(
     province_id: int, period: Period, entry: ProvinceOfficialIn, user_id: int | None, client_addr: str = ""
 ) -> None:
     """Give each ward listed exactly these figures as of the period's last day (an empty one cleared),
-    all in one transaction; OfficialLocked (nothing saved) when any ward's report of a period ending that
+    all in one transaction; OfficialLocked (nothing saved) when any ward's report on a period holding that
     day is accepted. A figure unchanged, with the source as read, keeps its own source and who entered it
     when (a ward's own entry is not taken over); a new source applies to each figure of the ward."""
     async with write_transaction():

@@ -146,7 +146,7 @@ class ProvinceOfficialIn(Struct, kw_only=True):
 
 class WardOfficialOut(Struct, kw_only=True):
     """A ward's official figures as of the period's last day, who entered them and when, and whether
-    they are locked (the ward's report of a period ending that day was accepted)."""
+    they are locked (the ward's report on a period holding that day was accepted)."""
 
     ward: str
     name: str

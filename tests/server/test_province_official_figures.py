@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from typing import Any
 
 import docx
@@ -236,22 +237,23 @@ async def test_figures_beside_an_accepted_report_are_locked_until_it_is_reopened
     await sign_in(client, "province")
     page = soup(await client.get("/provinces/19/official-figures", params={"period": period.name}))
     assert page.select_one("#ward-01849").has_attr("disabled")  # type: ignore[union-attr]
-    # The ward's own entry of a figure as of that day is locked too.
+    # The ward's own entry of a figure dated within the accepted quarter is locked too; after it, not.
     csrf = await sign_in(client, "ward")
-    own = {
-        "_csrf_token": csrf,
-        "indicator": "households",
-        "period_end": period.last.isoformat(),
-        "value": "5",
-    }
+    within = (period.first + timedelta(days=40)).isoformat()
+    own = {"_csrf_token": csrf, "indicator": "households", "period_end": within, "value": "5"}
     refused = await client.post("/wards/01849/official-figures", data=own)
     assert refused.status_code == 409
     assert soup(refused).find("input", attrs={"name": "value"})["value"] == "5"  # type: ignore[index]
     assert await OfficialFigure.count() == 1
+    after = {**own, "period_end": (period.last + timedelta(days=1)).isoformat()}
+    assert (
+        await client.post("/wards/01849/official-figures", data=after, follow_redirects=False)
+    ).status_code == 303
+    assert await OfficialFigure.count() == 2
     # Reopened: the province may change them again.
     assert (await client.post(decision, json={"decision": "reopen"}, headers=province)).status_code == 200
     assert (await client.put(path, json=both, headers=province)).status_code == 200
-    assert await OfficialFigure.count() == 2
+    assert await OfficialFigure.count() == 3
 
 
 async def test_a_provinces_figures_never_show_another_provinces(
