@@ -24,6 +24,7 @@ from server.access_log import AccessLogMiddleware
 from server.api import ApiController, SessionController, healthz
 from server.api_digital_team import DigitalTeamApiController
 from server.api_learning import ClassApiController, HelpApiController
+from server.api_province_official import ProvinceOfficialApiController
 from server.api_reports import ProvinceReportApiController, ReportApiController
 from server.api_submissions import (
     ProvinceSubmissionApiController,
@@ -69,6 +70,7 @@ from server.views.imports import ImportController
 from server.views.official import OfficialController
 from server.views.offline import OfflineController
 from server.views.privacy import PrivacyController
+from server.views.province_official import ProvinceOfficialController
 from server.views.provinces import ProvinceController
 from server.views.register import RegisterController
 from server.views.reports import ProvinceReportController, ReportController
@@ -178,6 +180,8 @@ def create_app(settings: Settings | None = None, background: Background | None =
             ProvinceSubmissionApiController,
             ReportScheduleApiController,
             OfficialController,
+            ProvinceOfficialController,
+            ProvinceOfficialApiController,
             ProvinceTargetsController,
             ProvinceTargetsApiController,
             DigestController,

@@ -26,6 +26,7 @@ from surveys.reporting.official import (
     OFFICIAL_INDICATORS,
     ImportPreview,
     LineError,
+    OfficialLocked,
     read_import,
     save_figure,
     save_figures,
@@ -51,7 +52,12 @@ LINE_ERRORS = {
     "source": N_("The source has more than 200 characters."),
     "duplicate": N_("Same indicator and period end as line %(detail)s."),
     "file": N_("Choose a .csv file to upload."),
+    "locked": N_(
+        "The province accepted the ward's report on a period holding one of these days: its figures are "
+        "locked until the report is reopened. Nothing has been saved."
+    ),
 }
+LOCKED = LINE_ERRORS["locked"]
 
 
 def line_message(error: LineError) -> str:
@@ -101,7 +107,10 @@ class OfficialController(Controller):
         except InvalidInput as exc:
             errors = {e.field: error_message(_message_field(e.field), e.code) for e in exc.errors}
             return await self._page(request, code, 422, values=values, errors=errors)
-        await save_figure(routed_ward(request), figure, request.user.id, client_address(request))
+        try:
+            await save_figure(routed_ward(request), figure, request.user.id, client_address(request))
+        except OfficialLocked:
+            return await self._page(request, code, 409, values=values, errors={"period_end": gettext(LOCKED)})
         return Redirect(f"/wards/{code}/official-figures", status_code=303)
 
     @post("/import", request_max_body_size=2 * MAX_BYTES, status_code=200)
@@ -129,7 +138,12 @@ class OfficialController(Controller):
         preview: ImportPreview = read_import(bytes(stored["content"]), code)
         if preview.errors:
             return await self._page(request, code, 422, preview=preview, upload="")
-        await save_figures(routed_ward(request), preview.figures, request.user.id, client_address(request))
+        try:
+            await save_figures(
+                routed_ward(request), preview.figures, request.user.id, client_address(request)
+            )
+        except OfficialLocked:
+            return await self._page(request, code, 409, file_errors=[LineError(0, "locked")])
         await drop_upload(token)
         return Redirect(f"/wards/{code}/official-figures", status_code=303)
 

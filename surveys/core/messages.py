@@ -27,6 +27,8 @@ ERRORS = {
     "needs_zone": N_("Give the time with its offset from UTC, e.g. 2026-07-01T08:00:00+07:00 for Vietnam."),
     "not_ended": N_("This period has not ended yet: its report is submitted once it has."),
     "required_to_return": N_("Say why the report is returned: the ward reads this comment."),
+    "unknown_ward": N_("This is not a ward of this province."),
+    "duplicate_ward": N_("This ward is listed twice: give its figures once."),
     "left_team": N_("This team member has left the team: bring them back before giving them learners."),
 }
 

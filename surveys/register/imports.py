@@ -99,7 +99,7 @@ def read_rows(filename: str, content: bytes) -> list[dict[str, str]]:
     if name.endswith(".csv"):
         rows = _csv_rows(content)
     elif name.endswith(".xlsx"):
-        rows = _xlsx_rows(content)
+        rows = xlsx_rows(content)
     else:
         raise ImportFileError("file_type")
     header, *body = rows or [[]]
@@ -127,7 +127,9 @@ def _csv_rows(content: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
-def _xlsx_rows(content: bytes) -> list[list[str]]:
+def xlsx_rows(content: bytes) -> list[list[str]]:
+    """The first sheet's rows as text (whole numbers without `.0`), read-only; ImportFileError for a file
+    that is not a workbook, or has formulas or merged cells. Also read by the official figures' upload."""
     # Read-only: openpyxl streams the sheet's XML row by row instead of building every cell with its
     # styles (a 5 MB file of tens of thousands of rows took hundreds of MB opened the normal way).
     try:

@@ -154,6 +154,8 @@ def _document(report: PeriodReport) -> Document:
         tables.append(_classes_table(report.learning))
     if report.official:
         tables.append(_official_table(report))
+    if report.official_by_ward:
+        tables.append(_province_official_table(report))
     results = Section(gettext("Results"), [BLANK, BLANK], tables)
     sections = [results] + [Section(gettext(heading), [BLANK, BLANK]) for heading in SECTIONS[1:]]
     return Document(
@@ -208,6 +210,26 @@ def _official_table(report: PeriodReport) -> DocTable:
             rows.append([gettext(SHORT_NAMES[name]), ours, official.value, ours - official.value,
                          official.period_end.strftime("%d/%m/%Y"), official.source])  # fmt: skip
     return DocTable(gettext("Table 7. Official figures beside phocap's"), headers, rows)
+
+
+def _province_official_table(report: PeriodReport) -> DocTable:
+    """Each ward's official figures (as the province entered them) beside phocap's count at the period's
+    end, then the province's: each summed over the wards that declared it, phocap's over the same wards."""
+    headers = [gettext("Commune/ward"), gettext("Indicator"), gettext("phocap (end of period)"),
+               gettext("Official figure"), gettext("Difference"), gettext("Source")]  # fmt: skip
+    names = {line.code: line.name for line in report.lines}
+    rows: list[list[Cell]] = [
+        [names.get(code, code), _short(c.indicator), c.phocap, c.official, c.difference, c.source]
+        for code, comparisons in report.official_by_ward.items()
+        for c in comparisons
+    ]
+    rows += [
+        [gettext("Whole province (%(n)d communes/wards declared)") % {"n": c.wards}, _short(c.indicator), c.phocap,
+         c.official, c.difference, ""]
+        for c in report.official_total
+    ]  # fmt: skip
+    return DocTable(gettext("Table 7. Official figures beside phocap's, by commune/ward"), headers, rows,
+                    by_part=True)  # fmt: skip
 
 
 def _classes_table(f: LearningFigures) -> DocTable:

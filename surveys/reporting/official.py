@@ -3,7 +3,14 @@ citizens with VNeID level 2 from VNeID, the national Bình dân học vụ số 
 indicator and period end. Kept apart and never mixed into phocap's counts (docs/design.md §6): a report
 shows both and the difference, so the office sees where the door-to-door data and the statistics
 disagree. Typed in one by one, or imported from a CSV `ward_code,indicator,period_end,value,source`,
-previewed, then all or nothing."""
+previewed, then all or nothing; or, by the province's officers, for each of its wards on a period
+(surveys/reporting/province_official.py).
+
+A figure counts as of a day (households, citizens with VNeID … on 30/09), so the quarter, half-year and
+year ending that day share it. Figures are locked with the report they sit beside: once the province
+accepted a ward's report on a period, the ward's figures dated within that period change no more (from
+the ward or the province) until the province reopens the report: the comparison it accepted stays the
+one on file."""
 
 from __future__ import annotations
 
@@ -14,11 +21,12 @@ from datetime import date
 from typing import Any
 
 from surveys.core.audit import audit
+from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.text import clean
 from surveys.reporting.periods import Period
 from surveys.reporting.schemas import MAX_VALUE, OfficialFigureIn, OfficialIndicator
-from surveys.tables import OfficialFigure
+from surveys.tables import OfficialFigure, ReportSubmission
 
 OFFICIAL_INDICATORS: tuple[str, ...] = OfficialIndicator.__args__  # type: ignore[attr-defined]
 CSV_COLUMNS = ("ward_code", "indicator", "period_end", "value", "source")
@@ -33,6 +41,45 @@ class Official:
     period_end: date
     value: int
     source: str
+
+
+class OfficialLocked(Exception):
+    """Figures sit beside a report the province accepted: nothing changed (409). `wards`: their ids."""
+
+    def __init__(self, wards: list[int]) -> None:
+        super().__init__(f"locked: {wards}")
+        self.wards = wards
+
+
+def periods_containing(day: date) -> list[str]:
+    """The named periods holding `day`: its quarter, its half-year, its year."""
+    return [
+        f"{day.year}-Q{(day.month - 1) // 3 + 1}",
+        f"{day.year}-H{1 if day.month <= 6 else 2}",
+        str(day.year),
+    ]
+
+
+async def locked_wards(ward_ids: list[int], day: date) -> set[int]:
+    """The wards among `ward_ids` whose report on a period holding `day` is accepted (an accepted version
+    is always the latest: a new one is refused, reopening turns it back to submitted)."""
+    if not ward_ids:
+        return set()
+    rows = await ReportSubmission.select(ReportSubmission.ward).where(
+        ReportSubmission.ward.is_in(ward_ids)
+        & ReportSubmission.period.is_in(periods_containing(day))
+        & (ReportSubmission.status == "accepted")
+    )
+    return {int(r["ward"]) for r in rows}
+
+
+async def refuse_locked(ward_ids: list[int], days: set[date]) -> None:
+    """OfficialLocked when figures of these wards as of these days sit beside an accepted report."""
+    locked: set[int] = set()
+    for day in days:
+        locked |= await locked_wards(ward_ids, day)
+    if locked:
+        raise OfficialLocked(sorted(locked))
 
 
 @dataclass(frozen=True)
@@ -61,8 +108,10 @@ async def save_figure(ward_id: int, figure: OfficialFigureIn, user_id: int, clie
 async def save_figures(
     ward_id: int, figures: list[OfficialFigureIn], user_id: int, client_addr: str = ""
 ) -> None:
-    """Record the figures, all in one transaction: all or nothing."""
+    """Record the figures, all in one transaction: all or nothing (OfficialLocked: none, when any sits
+    beside an accepted report)."""
     async with write_transaction():
+        await refuse_locked([ward_id], {f.period_end for f in figures})
         for f in figures:
             where = (
                 (OfficialFigure.ward == ward_id)
@@ -73,6 +122,7 @@ async def save_figures(
                 OfficialFigure.value: f.value,
                 OfficialFigure.source: clean(f.source),
                 OfficialFigure.entered_by: user_id,
+                OfficialFigure.entered_at: now(),
             }
             if await OfficialFigure.exists().where(where):
                 await OfficialFigure.update(values).where(where)

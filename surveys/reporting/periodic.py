@@ -19,6 +19,7 @@ from surveys.reporting.learning import LearningFigures, learning_figures
 from surveys.reporting.official import Official, figures_for_period
 from surveys.reporting.periods import Period
 from surveys.reporting.province import ward_started
+from surveys.reporting.province_official import Comparison, compare, figures_for_wards, places_out, total
 from surveys.reporting.reports import ward_rules
 from surveys.reporting.schemas import PeriodClassesOut, PeriodFigure, PeriodLine, PeriodPlace, PeriodReportOut
 from surveys.reporting.targets import Targets, targets_for
@@ -131,6 +132,13 @@ class PeriodReport:
     official: dict[str, Official] = field(default_factory=dict)
     # A ward's classes, help and team in the period, as its dashboard counts them (None: a province's).
     learning: LearningFigures | None = None
+    # A province's wards' official figures beside phocap's count at the end, by ward code (a ward's: none).
+    official_by_ward: dict[str, list[Comparison]] = field(default_factory=dict)
+
+    @property
+    def official_total(self) -> list[Comparison]:
+        """Per indicator, the wards that declared it: their official figures and phocap's, summed."""
+        return total(list(self.official_by_ward.values()))
 
     @property
     def parts(self) -> list[Line]:
@@ -255,6 +263,11 @@ async def province_period_report(province_id: int, period: Period) -> PeriodRepo
         lines = await _ward_totals(province_id, wards, period)
     else:
         lines = [(await ward_period_report(w["id"], period)).total for w in wards]
+    official = await figures_for_wards([int(w["id"]) for w in wards], period)
+    by_ward = {
+        w["code"]: compare(line.end, official.get(int(w["id"]), {}))
+        for w, line in zip(wards, lines, strict=True)
+    }
     return PeriodReport(
         area="province",
         code=province["code"],
@@ -265,6 +278,7 @@ async def province_period_report(province_id: int, period: Period) -> PeriodRepo
         total=Line.sum(province["code"], province["name"], lines),
         targets=None,
         made_at=now(),
+        official_by_ward={code: comparisons for code, comparisons in by_ward.items() if comparisons},
     )
 
 
@@ -340,4 +354,8 @@ def period_report_out(report: PeriodReport) -> PeriodReportOut:
         total=_line_out(report.total),
         classes=_classes_out(report.learning) if report.learning else None,
         not_started=[PeriodPlace(code=line.code, name=line.name) for line in report.not_started],
+        official_by_ward=places_out(
+            [(line.code, line.name, report.official_by_ward.get(line.code, [])) for line in report.lines]
+        ),
+        official_total=[c.out() for c in report.official_total],
     )

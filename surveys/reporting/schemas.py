@@ -102,6 +102,10 @@ class PeriodReportOut(Struct, kw_only=True, rename={"first": "from", "last": "to
     classes: PeriodClassesOut | None = None
     # A province's wards with no household by the period's end, grouped apart (a ward's report: none).
     not_started: list[PeriodPlace] = []
+    # A province's wards' official figures beside phocap's, and their total (a ward's report: none; its
+    # own are in `figures`).
+    official_by_ward: list[OfficialPlaceOut] = []
+    official_total: list[OfficialComparisonOut] = []
 
 
 class OfficialFigureIn(Struct, kw_only=True):
@@ -111,6 +115,78 @@ class OfficialFigureIn(Struct, kw_only=True):
     period_end: date
     value: Annotated[int, Meta(ge=0, le=MAX_VALUE)]
     source: Annotated[str, Meta(max_length=200)] = ""
+
+
+# The figures a province enters per ward and period (as of the period's last day): those its statistics
+# office and the wards' people's committees declare, set beside phocap's counts in its report.
+PROVINCE_OFFICIAL = ("households", "adults", "digital_family", "vneid", "bank")
+MAX_WARDS = 1000  # a province has at most a few hundred wards
+Count = Annotated[int, Meta(ge=0, le=MAX_VALUE)]
+
+
+class WardOfficialIn(Struct, kw_only=True):
+    """One ward's official figures for a period: each a count, or null (not declared: cleared)."""
+
+    ward: Annotated[str, Meta(min_length=1, max_length=10)]
+    households: Count | None = None
+    adults: Count | None = None
+    digital_family: Count | None = None
+    vneid: Count | None = None
+    bank: Count | None = None
+    source: Annotated[str, Meta(max_length=200)] = ""
+
+
+class ProvinceOfficialIn(Struct, kw_only=True):
+    """The province's entry for a period: the wards listed get exactly these figures, others are kept."""
+
+    wards: list[
+        WardOfficialIn
+    ]  # at most MAX_WARDS: checked by the rule (a bound here hides each row's errors)
+
+
+class WardOfficialOut(Struct, kw_only=True):
+    """A ward's official figures as of the period's last day, who entered them and when, and whether
+    they are locked (the ward's report on a period holding that day was accepted)."""
+
+    ward: str
+    name: str
+    households: int | None
+    adults: int | None
+    digital_family: int | None
+    vneid: int | None
+    bank: int | None
+    source: str
+    entered_by: str
+    entered_at: datetime | None
+    locked: bool
+
+
+class ProvinceOfficialOut(Struct, kw_only=True):
+    """Every ward of the province with its official figures for the period."""
+
+    period: str
+    period_end: date
+    wards: list[WardOfficialOut]
+
+
+class OfficialComparisonOut(Struct, kw_only=True):
+    """An official figure beside phocap's count at the period's end, and the difference (phocap less
+    official); a total sums the wards that declared the figure (`wards`)."""
+
+    indicator: str
+    phocap: int
+    official: int
+    difference: int
+    source: str = ""
+    wards: int = 1
+
+
+class OfficialPlaceOut(Struct, kw_only=True):
+    """A ward of a province's report with its official figures beside phocap's."""
+
+    code: str
+    name: str
+    figures: list[OfficialComparisonOut]
 
 
 class ThresholdsUpdate(Struct, kw_only=True):
