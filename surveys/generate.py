@@ -197,20 +197,23 @@ async def generate(province_code: str, wards: int, households: int, villages: in
             SUM(CASE WHEN m.birth_year <= {year - 16} AND m.skills_confirmed THEN 1 ELSE 0 END) AS confirmed
         FROM member m GROUP BY m.household"""  # fmt: skip
     days = _h("h.id", 25, 360)
-    await _run(f"""INSERT INTO visit (household, village, volunteer, client_id, at, outcome, answers, household_version)
-        SELECT h.id, h.village, u.id, {uid("'a' || h.id")}, {at(f"{days} + 5", _h("h.id", 26, 36000))}, 'nobody_home', '{{{{}}}}', 1
+    # Made-up visits reached the server when they were made (`received_at` = `at`, in the same statement:
+    # an UPDATE after rewrote every visit, minutes at 3 M households).
+    tried = at(f"{days} + 5", _h("h.id", 26, 36000))
+    await _run(f"""INSERT INTO visit (household, village, volunteer, client_id, at, received_at, outcome, answers,
+            household_version)
+        SELECT h.id, h.village, u.id, {uid("'a' || h.id")}, {tried}, {tried}, 'nobody_home', '{{{{}}}}', 1
         FROM household h JOIN village v ON v.id = h.village JOIN app_user u ON u.ward = v.ward AND u.login LIKE 'gen-%'
         WHERE {visited} AND {_h("h.id", 27, 5)} = 0""")  # fmt: skip
-    await _run(f"""INSERT INTO visit (household, village, volunteer, client_id, at, outcome, answers,
+    done = at(days, _h("h.id", 28, 36000))
+    await _run(f"""INSERT INTO visit (household, village, volunteer, client_id, at, received_at, outcome, answers,
             household_version, digital_family, informed, adults, adults_vneid, adults_vneid_level2, adults_bank,
             adults_confirmed)
-        SELECT h.id, h.village, u.id, {uid("'d' || h.id")}, {at(days, _h("h.id", 28, 36000))}, 'done', '{{{{}}}}', 1,
+        SELECT h.id, h.village, u.id, {uid("'d' || h.id")}, {done}, {done}, 'done', '{{{{}}}}', 1,
             s.family = 1, {true}, s.adults, s.vneid, s.level2, s.bank, s.confirmed
         FROM household h JOIN village v ON v.id = h.village JOIN app_user u ON u.ward = v.ward AND u.login LIKE 'gen-%'
         JOIN ({snapshot}) s ON s.household = h.id
         WHERE {visited}""")  # fmt: skip
-    # Made-up visits reached the server when they were made.
-    await _run("UPDATE visit SET received_at = at WHERE received_at IS NULL")
     await _run("DROP TABLE gen_name")
     await _run("DROP TABLE gen_village")
     await _run("ANALYZE")

@@ -34,6 +34,9 @@ async def test_generate_fills_a_small_province_with_believable_households(databa
     oldest = await Visit.select(Visit.at).order_by(Visit.at).first()
     assert oldest is not None and oldest["at"] >= now() - timedelta(days=400)
     assert await Member.count().where(Member.vneid == "level2") > 0
+    # Made-up visits reached the server when they were made.
+    late = await Visit.raw("SELECT COUNT(*) AS n FROM visit WHERE received_at IS NULL OR received_at <> at")
+    assert late[0]["n"] == 0
     # The daily counts were made, and are what the households say.
     villages = [int(v["id"]) for v in await Village.select(Village.id)]
     assert await stored_counts("1 = 1") == await count_villages(villages)
