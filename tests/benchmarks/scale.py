@@ -21,6 +21,9 @@ temporary folder) with `WARDS` wards of `VILLAGES` villages (default 100 and 8: 
 
     BESIDE=postgresql://…/any REPEAT=5 MODES=counts python -m tests.benchmarks.scale 600000 3000000
     WARDS=8 VILLAGES=10 REPEAT=5 python -m tests.benchmarks.scale 20000 80000        # SQLite
+
+`--interleaved URL_SMALL URL_BIG` instead times today's and the last quarter's province report in-process
+on the two databases in turn (one request on each, REPEAT rounds), so both see the same load.
 """
 
 from __future__ import annotations
@@ -215,7 +218,52 @@ async def _dropped(url: str) -> None:
             await admin.close()
 
 
+async def interleaved(small: str, big: str) -> None:
+    """Today's and the last quarter's province report computed in-process (no HTTP) on two databases
+    in turn, a request on one then on the other, REPEAT times: on a shared machine whose load moves by
+    ×2 in minutes, both sizes see the same load, and the ratio is the figure to read."""
+    from surveys.reporting.periodic import province_period_report
+    from surveys.reporting.periods import period_between
+    from surveys.reporting.province import province_report
+
+    quarter = dict(part.split("=") for part in _last_quarter().split("&"))
+    period = period_between(quarter["from"], quarter["to"])
+    engines = {url: engine_for_url(url) for url in (small, big)}
+    timings: dict[str, dict[str, list[float]]] = {url: {"today": [], "quarter": []} for url in engines}
+    for engine in engines.values():
+        await open_pool(engine, 4)
+    try:
+        for _ in range(REPEAT + 1):
+            for url, engine in engines.items():
+                bind(engine)
+                row = await Province.select(Province.id).where(Province.code == PROVINCE).first()
+                assert row is not None
+                province = int(row["id"])
+                for name, work in (("today", lambda p=province: province_report(p)),
+                                   ("quarter", lambda p=province: province_period_report(p, period))):  # fmt: skip
+                    started = time.perf_counter()
+                    await work()
+                    timings[url][name].append((time.perf_counter() - started) * 1000)
+    finally:
+        for engine in engines.values():
+            await close_pool(engine)
+    # The first round warms the caches.
+    medians = {
+        url: {k: round(statistics.median(v[1:]), 1) for k, v in t.items()} for url, t in timings.items()
+    }
+    print(f"interleaved, REPEAT={REPEAT}, load average at the end {[round(x, 1) for x in os.getloadavg()]}")
+    for url in engines:
+        print(
+            f"{url.rsplit('/', 1)[-1]:<30} today {medians[url]['today']:>8.1f} ms   quarter {medians[url]['quarter']:>8.1f} ms"
+        )
+    ratio = {k: round(medians[big][k] / medians[small][k], 2) for k in ("today", "quarter")}
+    print(json.dumps({"interleaved": medians, "ratio": ratio, "load_average": os.getloadavg()}))
+
+
 async def main() -> None:
+    if sys.argv[1:2] == ["--interleaved"]:
+        await interleaved(sys.argv[2], sys.argv[3])
+        return
     results = []
     with tempfile.TemporaryDirectory(prefix="phocap-scale-") as folder:
         for arg in sys.argv[1:]:
