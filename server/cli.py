@@ -538,3 +538,5 @@ def generate_command(
     made = _run(settings, work)
     click.echo(f"{made.households:,} households, {made.members:,} members, {made.visits:,} visits "
                f"in {made.villages} villages of {made.wards} wards.")  # fmt: skip
+    steps = ", ".join(f"{name} {seconds:,.0f}" for name, seconds in made.seconds.items())
+    click.echo(f"{sum(made.seconds.values()):,.0f} s: {steps}.")

@@ -11,7 +11,8 @@ table of the combinations, joined by that hash. Nobody here is a real person.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from piccolo.engine.postgres import PostgresEngine
 
@@ -43,6 +44,22 @@ class Generated:
     households: int
     members: int
     visits: int
+    # Seconds each step took, in order (`phocap generate` prints them: docs/scaling.md §4).
+    seconds: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+class _Clock:
+    """The seconds of each step of a generation, logged as it ends."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def step(self, name: str) -> None:
+        moment = time.monotonic()
+        self.seconds[name] = round(moment - self._last, 1)
+        self._last = moment
+        log.info("generate: %s in %.1f s", name, self.seconds[name])
 
 
 def _h(n: str, salt: int, mod: int) -> str:
@@ -59,6 +76,7 @@ async def generate(province_code: str, wards: int, households: int, villages: in
     """Fill an empty migrated database with `households` households over the first `wards` wards of the
     province (as many as it has), in `villages` villages a ward (default: ~750 households a village)."""
     pg = isinstance(current_engine(), PostgresEngine)
+    clock = _Clock()
     if await Household.count() > 0:
         raise ValueError("phocap generate fills an empty database; this one has households")
     await import_units()
@@ -137,6 +155,7 @@ async def generate(province_code: str, wards: int, households: int, villages: in
             {at(f"365 + {_h('s.n', 6, 180)}", _h("s.n", 7, 86400))}, {at("120", "0")}, {false}, '', ''
         FROM {series(total)} JOIN gen_village gv ON gv.i = (s.n - 1) / {per_village}
         JOIN gen_name gn ON gn.i = {_h("s.n", 1, n_names)}""")  # fmt: skip
+    clock.step("households")
 
     # Members: 2 to 5 a household (3.5 on average), the head first; answers as a visit found them
     # (households never visited keep "unknown").
@@ -164,6 +183,7 @@ async def generate(province_code: str, wards: int, households: int, villages: in
         WHERE {k} <= 2 + {_h("h.id", 24, 4)}""")  # fmt: skip
     await _run(f"""UPDATE household SET informed_at = created_at, consent_at = created_at, consent_by = 'gen',
         consent_notice = '2026-01' WHERE {visited.replace("h.id", "household.id")}""")
+    clock.step("members")
 
     # A year of visits: a first attempt nobody answered for one household in five, then the completed
     # visit, within the last year, with the counts of that moment as its snapshot.
@@ -177,29 +197,39 @@ async def generate(province_code: str, wards: int, households: int, villages: in
             SUM(CASE WHEN m.birth_year <= {year - 16} AND m.skills_confirmed THEN 1 ELSE 0 END) AS confirmed
         FROM member m GROUP BY m.household"""  # fmt: skip
     days = _h("h.id", 25, 360)
-    await _run(f"""INSERT INTO visit (household, village, volunteer, client_id, at, outcome, answers, household_version)
-        SELECT h.id, h.village, u.id, {uid("'a' || h.id")}, {at(f"{days} + 5", _h("h.id", 26, 36000))}, 'nobody_home', '{{{{}}}}', 1
+    # Made-up visits reached the server when they were made (`received_at` = `at`, in the same statement:
+    # an UPDATE after rewrote every visit, minutes at 3 M households).
+    tried = at(f"{days} + 5", _h("h.id", 26, 36000))
+    await _run(f"""INSERT INTO visit (household, village, volunteer, client_id, at, received_at, outcome, answers,
+            household_version)
+        SELECT h.id, h.village, u.id, {uid("'a' || h.id")}, {tried}, {tried}, 'nobody_home', '{{{{}}}}', 1
         FROM household h JOIN village v ON v.id = h.village JOIN app_user u ON u.ward = v.ward AND u.login LIKE 'gen-%'
         WHERE {visited} AND {_h("h.id", 27, 5)} = 0""")  # fmt: skip
-    await _run(f"""INSERT INTO visit (household, village, volunteer, client_id, at, outcome, answers,
+    done = at(days, _h("h.id", 28, 36000))
+    await _run(f"""INSERT INTO visit (household, village, volunteer, client_id, at, received_at, outcome, answers,
             household_version, digital_family, informed, adults, adults_vneid, adults_vneid_level2, adults_bank,
             adults_confirmed)
-        SELECT h.id, h.village, u.id, {uid("'d' || h.id")}, {at(days, _h("h.id", 28, 36000))}, 'done', '{{{{}}}}', 1,
+        SELECT h.id, h.village, u.id, {uid("'d' || h.id")}, {done}, {done}, 'done', '{{{{}}}}', 1,
             s.family = 1, {true}, s.adults, s.vneid, s.level2, s.bank, s.confirmed
         FROM household h JOIN village v ON v.id = h.village JOIN app_user u ON u.ward = v.ward AND u.login LIKE 'gen-%'
         JOIN ({snapshot}) s ON s.household = h.id
         WHERE {visited}""")  # fmt: skip
-    # Made-up visits reached the server when they were made.
-    await _run("UPDATE visit SET received_at = at WHERE received_at IS NULL")
     await _run("DROP TABLE gen_name")
     await _run("DROP TABLE gen_village")
     await _run("ANALYZE")
+    clock.step("visits")
+    # The daily counts (today's from the households, the past days' from the visit history) and the daily
+    # activity: counted and written by the database, as `phocap counts rebuild` does.
     await rebuild()
+    clock.step("daily counts")
     # The daily counts and activity were just written: the planner needs their sizes too.
     await _run("ANALYZE")
     members = (await Household.raw("SELECT COUNT(*) AS n FROM member"))[0]["n"]
     visits = (await Household.raw("SELECT COUNT(*) AS n FROM visit"))[0]["n"]
-    made = Generated(len(ward_ids), villages_per_ward * len(ward_ids), total, int(members), int(visits))
+    clock.step("analyse")
+    made = Generated(
+        len(ward_ids), villages_per_ward * len(ward_ids), total, int(members), int(visits), clock.seconds
+    )
     log.info("generated %s", made)
     return made
 

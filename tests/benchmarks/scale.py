@@ -12,6 +12,18 @@ Each URL is measured in turn through the app (in-process, signed in as a provinc
 every ward): median and 90th percentile of REPEAT requests, and the SQL queries of one request. With
 two URLs the ratio of the second to the first shows whether the cost still grows with the households
 (goal ≤ 1.5×; province report ≤ 1 s and ward dashboard ≤ 100 ms at 600,000). One JSON line last.
+
+Or let it generate them (issue 27: 600,000 and 3 M households on PostgreSQL with the same villages, in
+one sitting): a number instead of a URL is that many households, generated into a database of its own
+beside `BESIDE`'s (a PostgreSQL URL whose role may create databases; without it, a SQLite file in a
+temporary folder) with `WARDS` wards of `VILLAGES` villages (default 100 and 8: the province's 92 wards,
+736 villages, at every size), timed, measured and dropped after (`KEEP=1` keeps it):
+
+    BESIDE=postgresql://…/any REPEAT=5 MODES=counts python -m tests.benchmarks.scale 600000 3000000
+    WARDS=8 VILLAGES=10 REPEAT=5 python -m tests.benchmarks.scale 20000 80000        # SQLite
+
+`--interleaved URL_SMALL URL_BIG` instead times today's and the last quarter's province report in-process
+on the two databases in turn (one request on each, REPEAT rounds), so both see the same load.
 """
 
 from __future__ import annotations
@@ -27,15 +39,18 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
 from surveys.core.clock import local_now
-from surveys.core.db import bind, engine_for_url
+from surveys.core.db import bind, close_pool, engine_for_url, migrate, open_pool
 from surveys.core.settings import get_settings, load_settings
+from surveys.generate import generate
 from surveys.people.accounts import create_user
 from surveys.tables import Province, User
 from tests.queries import sent_queries
@@ -44,6 +59,10 @@ REPEAT = int(os.environ.get("REPEAT", "7"))
 # `MODES=counts` skips the live pages, which take minutes at millions of households.
 MODES = os.environ.get("MODES", "live,counts").split(",")
 PASSWORD = "benchmark-password"
+BESIDE = os.environ.get("BESIDE", "")
+WARDS = int(os.environ.get("WARDS", "100"))
+VILLAGES = int(os.environ.get("VILLAGES", "8"))
+KEEP = os.environ.get("KEEP", "") == "1"
 PROVINCE = "19"
 # The least the raw database can do for a province report: households and visited ones per ward.
 RAW = """SELECT vl.ward, COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM visit v WHERE v.household = h.id
@@ -146,6 +165,8 @@ async def measure(url: str) -> dict[str, Any]:
     os.environ.pop("COUNTS_READ", None)
     get_settings.cache_clear()
     result["raw_households_per_ward"] = await _timed(lambda: _raw(url), REPEAT)
+    # The machine is shared: each database's figures with the load they were measured under.
+    result["load_average"] = [round(x, 1) for x in os.getloadavg()]
     await engine_close()
     return result
 
@@ -156,9 +177,104 @@ async def engine_close() -> None:
     await close_pool(current_engine())
 
 
+def _beside(url: str, database: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+async def _generated(households: int, folder: str) -> tuple[str, dict[str, Any]]:
+    """A database of its own (beside `BESIDE`'s, or a SQLite file in `folder`) filled by `phocap
+    generate` with `households` households: its URL and how long each step took."""
+    if BESIDE:
+        url = _beside(BESIDE, f"phocap_bench_scale_{households}")
+        admin = await asyncpg.connect(BESIDE)
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {urlsplit(url).path[1:]} WITH (FORCE)")
+            await admin.execute(f"CREATE DATABASE {urlsplit(url).path[1:]}")
+        finally:
+            await admin.close()
+    else:
+        url = f"sqlite:///{Path(folder) / f'scale-{households}.sqlite3'}"
+    engine = engine_for_url(url)
+    bind(engine)
+    await open_pool(engine, 4)
+    try:
+        await migrate()
+        started = time.perf_counter()
+        made = await generate(PROVINCE, WARDS, households, VILLAGES)
+        seconds = round(time.perf_counter() - started, 1)
+    finally:
+        await close_pool(engine)
+    print(f"generated {made.households:,} households, {made.members:,} members, {made.visits:,} visits in "
+          f"{made.villages} villages: {seconds:,.0f} s ({made.seconds}), load {os.getloadavg()}", flush=True)  # fmt: skip
+    return url, {"generate_s": seconds, "generate_steps": made.seconds, "villages": made.villages}
+
+
+async def _dropped(url: str) -> None:
+    if url.startswith("postgresql") and not KEEP:
+        admin = await asyncpg.connect(BESIDE)
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {urlsplit(url).path[1:]} WITH (FORCE)")
+        finally:
+            await admin.close()
+
+
+async def interleaved(small: str, big: str) -> None:
+    """Today's and the last quarter's province report computed in-process (no HTTP) on two databases
+    in turn, a request on one then on the other, REPEAT times: on a shared machine whose load moves by
+    ×2 in minutes, both sizes see the same load, and the ratio is the figure to read."""
+    from surveys.reporting.periodic import province_period_report
+    from surveys.reporting.periods import period_between
+    from surveys.reporting.province import province_report
+
+    quarter = dict(part.split("=") for part in _last_quarter().split("&"))
+    period = period_between(quarter["from"], quarter["to"])
+    engines = {url: engine_for_url(url) for url in (small, big)}
+    timings: dict[str, dict[str, list[float]]] = {url: {"today": [], "quarter": []} for url in engines}
+    for engine in engines.values():
+        await open_pool(engine, 4)
+    try:
+        for _ in range(REPEAT + 1):
+            for url, engine in engines.items():
+                bind(engine)
+                row = await Province.select(Province.id).where(Province.code == PROVINCE).first()
+                assert row is not None
+                province = int(row["id"])
+                for name, work in (("today", lambda p=province: province_report(p)),
+                                   ("quarter", lambda p=province: province_period_report(p, period))):  # fmt: skip
+                    started = time.perf_counter()
+                    await work()
+                    timings[url][name].append((time.perf_counter() - started) * 1000)
+    finally:
+        for engine in engines.values():
+            await close_pool(engine)
+    # The first round warms the caches.
+    medians = {
+        url: {k: round(statistics.median(v[1:]), 1) for k, v in t.items()} for url, t in timings.items()
+    }
+    print(f"interleaved, REPEAT={REPEAT}, load average at the end {[round(x, 1) for x in os.getloadavg()]}")
+    for url in engines:
+        print(
+            f"{url.rsplit('/', 1)[-1]:<30} today {medians[url]['today']:>8.1f} ms   quarter {medians[url]['quarter']:>8.1f} ms"
+        )
+    ratio = {k: round(medians[big][k] / medians[small][k], 2) for k in ("today", "quarter")}
+    print(json.dumps({"interleaved": medians, "ratio": ratio, "load_average": os.getloadavg()}))
+
+
 async def main() -> None:
-    urls = sys.argv[1:]
-    results = [await measure(url) for url in urls]
+    if sys.argv[1:2] == ["--interleaved"]:
+        await interleaved(sys.argv[2], sys.argv[3])
+        return
+    results = []
+    with tempfile.TemporaryDirectory(prefix="phocap-scale-") as folder:
+        for arg in sys.argv[1:]:
+            if not arg.isdigit():
+                results.append(await measure(arg))
+                continue
+            url, made = await _generated(int(arg), folder)
+            try:
+                results.append({**await measure(url), **made})
+            finally:
+                await _dropped(url)
     # The machine is shared: the figures move with its load.
     load = [round(x, 1) for x in os.getloadavg()]
     print(f"load average (1, 5, 15 min) at the end: {load}")
@@ -172,6 +288,12 @@ async def main() -> None:
                 continue
             print(
                 f"{r['database']:<11} {r['households']:>10,} {what:<26} {m['median_ms']:>10.1f} {m['p90_ms']:>8.1f} {m['queries']:>8}"
+            )
+    for r in results:
+        print(f"{r['database']:<11} {r['households']:>10,} measured at load average {r['load_average']}")
+        if "generate_s" in r:
+            print(
+                f"{r['database']:<11} {r['households']:>10,} generated in {r['generate_s']:,.0f} s: {r['generate_steps']}"
             )
     summary: dict[str, Any] = {"runs": results, "load_average": load}
     for r in results:

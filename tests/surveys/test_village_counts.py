@@ -482,3 +482,43 @@ async def test_writes_at_once_as_the_year_turns_both_land(
     assert await Visit.count().where(Visit.household.is_in(pair)) == 2
     assert this_year() == 2027
     assert await _stored() == await _recount()
+
+
+async def test_the_new_years_rows_count_with_the_new_years_ages(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Everything happened last year; a member reaches the identity age on 1 January. Each village gets a
+    row of 1 January counted with this year's ages, and this year's weeks read as the live trend counts
+    them (with this year's ages)."""
+    rng = random.Random(1622)
+    for _ in range(10):
+        await _step(rng, world)
+    await Member.update({Member.birth_year: this_year() - 16}).where(Member.full_name == "Nguyễn Văn An")
+    new_year = datetime(this_year(), 1, 1, tzinfo=now().tzinfo)
+    for h in await Household.select(Household.id):
+        registered = new_year - timedelta(days=40, hours=rng.randrange(0, 48))
+        await Household.update({Household.created_at: registered}).where(Household.id == h["id"])
+        visits = await Visit.select(Visit.id).where(Visit.household == h["id"]).order_by(Visit.at)
+        for v, hours in zip(visits, sorted(rng.randrange(1, 30 * 24) for _ in visits), strict=True):
+            await Visit.update({Visit.at: registered + timedelta(hours=hours)}).where(Visit.id == v["id"])
+    await rebuild()
+    ward = world.wards["pq"]
+    weeks = (local_now().date() - new_year.date()).days // 7 + 3
+    stored = await ward_trend(ward, weeks=weeks)
+    _read_live(monkeypatch)
+    live = await ward_trend(ward, weeks=weeks)
+    # The weeks ending this year (the week of 1 January ends in it).
+    this_years = [i for i, p in enumerate(stored) if (p.start + timedelta(days=6)).year == this_year()]
+    assert this_years and this_years[0] > 0
+    assert [stored[i] for i in this_years[:-1]] == [live[i] for i in this_years[:-1]]
+    # Each village with households has its row of 1 January, of this year's ages, nothing having
+    # happened that day.
+    villages = {
+        int(r["village"])
+        for r in await Household.select(Household.village).where(Household.archived.eq(False))
+    }
+    rows = await VillageCount.select(VillageCount.village, VillageCount.year, VillageCount.households).where(
+        VillageCount.day == new_year.date()
+    )
+    assert {int(r["village"]) for r in rows} == villages
+    assert all(r["year"] == this_year() and r["households"] > 0 for r in rows)
