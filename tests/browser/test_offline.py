@@ -55,9 +55,15 @@ class Field:
             await self.phone.wait_for_function(
                 "n => document.getElementById('queue-count').dataset.count === n", arg=str(count)
             )
-        except Exception as exc:  # say what the phone shows instead
+        except Exception as exc:  # say what the phone shows instead, and how far its page got
             shown = await self.phone.locator("#queue-count").get_attribute("data-count")
-            raise AssertionError(f"waited for {count} waiting on the phone, it shows {shown}") from exc
+            state = await self.phone.evaluate(
+                "() => [document.readyState, !!navigator.serviceWorker.controller, location.pathname]"
+            )
+            raise AssertionError(
+                f"waited for {count} waiting on the phone, it shows {shown} (page {state[2]}: "
+                f"readyState {state[0]}, controlled by the worker: {state[1]})"
+            ) from exc
 
     async def send_now_until_nothing_waits(self, taps: int = 5) -> None:
         """Tap "Gửi ngay" (each send ends when the button is back on) until nothing waits on the phone.
