@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_ward
+from server.params import FormData
 from server.replay import is_replay, replay_result
 from server.views.render import ward_page
 from surveys.core.messages import error_message
@@ -37,8 +37,6 @@ from surveys.learning.schemas import ClassCreate, ClassUpdate
 from surveys.learning.topics import add_topic, set_topic_offered, ward_topics
 from surveys.people.access import check_writes_within
 from surveys.people.accounts import Actor
-
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def _errors(errors: list[FieldError]) -> dict[str, str]:

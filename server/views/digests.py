@@ -4,16 +4,16 @@ ward's digest settings, and a user's own profile (a village head's digest)."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_ward
+from server.params import FormData
 from server.views.render import page
 from surveys.core.audit import audit
 from surveys.core.clock import now, week_label, week_start
@@ -26,7 +26,6 @@ from surveys.reporting.digest_archive import save_digest_settings, ward_digest, 
 from surveys.reporting.digests import WARD, make_digest, ward_recipients
 from surveys.reporting.outbox import deliver_due, resend
 
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 WEEKDAYS = [
     N_("Monday"),

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_ward
+from server.params import FormData
 from server.views.classes import _errors
 from server.views.render import ward_page
 from surveys.core.validation import FieldError, InvalidInput
@@ -34,8 +34,6 @@ from surveys.people.access import allowed, keeps_team_of
 from surveys.people.accounts import Actor
 from surveys.people.staff import ward_staff
 from surveys.register.places import ward_villages
-
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def _team_raw(data: dict[str, Any]) -> dict[str, Any]:

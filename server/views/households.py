@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_household, sign_in_url
 from server.forms import VisitForm, blank_member
-from server.params import Flag
+from server.params import Flag, FormData
 from server.replay import is_replay, replay_result
 from server.views.render import page
 from surveys.core.rows import Row
@@ -28,8 +27,6 @@ from surveys.schemas import Household
 from surveys.survey.household_view import household_view
 from surveys.survey.status import household_detail
 from surveys.survey.visits import VisitConflict, parse_visit, record_visit
-
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 async def household_page(

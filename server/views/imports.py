@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 
 from server.auth import access, client_address
+from server.params import Upload
 from server.views.render import page
 from surveys.core.i18n import N_, gettext
 from surveys.people.access import visible_village_ids
@@ -52,7 +52,6 @@ ROW_PROBLEMS = {
     "two_heads": N_("More than one head of household"),
     "missing_address": N_("Address missing"),
 }
-Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
 class ImportController(Controller):

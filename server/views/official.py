@@ -4,16 +4,16 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_ward
+from server.params import FormData, Upload
 from server.views.render import page
 from surveys.core.i18n import N_, gettext
 from surveys.core.messages import error_message
@@ -35,8 +35,6 @@ from surveys.reporting.official import (
 )
 from surveys.reporting.schemas import OfficialFigureIn
 
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 MAX_BYTES = 1024 * 1024
 FIELDS = ("indicator", "period_end", "value", "source")
 LINE_ERRORS = {

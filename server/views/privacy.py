@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_household
+from server.params import FormData
 from server.views.households import household_page
 from server.views.render import download
 from surveys.core.i18n import N_, gettext
 from surveys.people.accounts import Actor
 from surveys.privacy import erase_household, export_household
-
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 class PrivacyController(Controller):

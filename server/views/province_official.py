@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_province
+from server.params import FormData, Upload
 from server.views.render import download, page
 from surveys.core.clock import local_now
 from surveys.core.i18n import N_, gettext
@@ -34,8 +34,6 @@ from surveys.reporting.province_official import (
 )
 from surveys.reporting.schemas import MAX_WARDS, PROVINCE_OFFICIAL
 
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 Named = Annotated[str | None, QueryParameter(name="period", max_length=10)]
 FIELDS = (*PROVINCE_OFFICIAL, "source")
 

@@ -4,15 +4,15 @@ merge (village heads and the ward office), with each household's history."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_household
+from server.params import FormData
 from server.views.render import page
 from surveys.core.audit import history
 from surveys.core.messages import error_message
@@ -35,7 +35,6 @@ from surveys.register.register import (
 )
 from surveys.register.schemas import HouseholdCreate, HouseholdUpdate
 
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 _MEMBER_KEY = re.compile(r"^m-(\d{1,2})-([a-z_]+)$")
 
 

@@ -11,12 +11,11 @@ from functools import partial
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_province, routed_ward
-from server.params import From, To
+from server.params import FormData, From, To
 from server.views.render import download, page
 from surveys.core.clock import local_now
 from surveys.core.exports import to_xlsx
@@ -42,7 +41,6 @@ from surveys.reporting.submission_schemas import STATUS_NAMES
 from surveys.reporting.submissions import Panel, submission_panel
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Named = Annotated[str | None, QueryParameter(name="period", max_length=10)]
 
 

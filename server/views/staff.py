@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from server.auth import SESSION_COOKIE, access, client_address, routed_ward
-from server.params import Flag
+from server.params import Flag, FormData
 from server.views.render import page, ward_page
 from surveys.core.audit import history
 from surveys.core.messages import error_message
@@ -34,8 +33,6 @@ from surveys.people.staff import (
     ward_staff,
 )
 from surveys.register.places import province_name_of_ward, ward_villages
-
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def _form(data: dict[str, Any], villages: list[Any]) -> dict[str, Any]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_province, routed_ward
+from server.params import FormData
 from server.views.render import download, page
 from server.views.reports import DOCX
 from surveys.core.clock import local_now
@@ -41,7 +41,6 @@ from surveys.reporting.submissions import (
     submitted_document,
 )
 
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Named = Annotated[str | None, QueryParameter(name="period", max_length=10)]
 SortBy = Annotated[str, QueryParameter(name="sort", max_length=20)]
 Order = Annotated[str, QueryParameter(name="order", max_length=4)]

@@ -3,14 +3,14 @@ their own inherit, set by its officers (issue 26 item 7)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_province
+from server.params import FormData
 from server.views.render import page
 from surveys.core.clock import this_year
 from surveys.core.messages import error_message
@@ -23,8 +23,6 @@ from surveys.reporting.targets import (
     save_province_targets,
     targets_typed,
 )
-
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 class ProvinceTargetsController(Controller):

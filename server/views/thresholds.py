@@ -3,15 +3,14 @@ households change status before anything is saved."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_ward
-from server.params import Flag
+from server.params import Flag, FormData
 from server.views.render import page
 from surveys.core.messages import SKILLS, error_message
 from surveys.core.validation import InvalidInput
@@ -25,7 +24,6 @@ from surveys.reporting.thresholds import (
 )
 from surveys.survey.criteria import SKILL_CRITERIA
 
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 NUMBERS = ("identity_age", "adult_age", "identity_min_level")
 
 

@@ -4,18 +4,17 @@ the reasons it is uncovered, filtered, searched, paged, exported; and the volunt
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 
 from server.auth import access
 from server.exports import coverage_table
-from server.params import Flag, PageNo, Reason, Sort, Status
+from server.params import Flag, FormData, PageNo, Reason, Sort, Status
 from server.views.render import download, page
 from surveys import schemas
 from surveys.core.exports import Table, to_csv, to_xlsx
@@ -226,7 +225,6 @@ class StickerController(Controller):
 # Vietnamese on the sticker, whatever the printer's language: it is read at the door.
 STICKER_LINE = N_("Volunteers: scan this code to record the digital literacy survey of this household.")
 CHOICES = ("all", "unprinted", "selected")
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 async def _village(village_id: int) -> schemas.Village:

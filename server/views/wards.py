@@ -3,16 +3,16 @@ exports to send upward, the targets form, and the volunteers' activity."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_ward
 from server.charts import percent_chart
 from server.exports import report_table
+from server.params import FormData
 from server.views.render import download, ward_page
 from surveys.core.clock import this_year
 from surveys.core.exports import to_csv, to_xlsx
@@ -30,8 +30,6 @@ from surveys.reporting.emulation import activity_table, month_activity
 from surveys.reporting.learning import learning_figures
 from surveys.reporting.reports import INDICATORS, volunteer_activity, ward_report, ward_trend
 from surveys.reporting.targets import TARGET_FIELDS, parse_targets, save_targets, targets_for, targets_typed
-
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 class WardController(Controller):
