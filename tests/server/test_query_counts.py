@@ -61,7 +61,7 @@ async def test_the_village_list_counts_the_households_once(
         assert len(seen) == 1, path
 
 
-# What one visit request sends (docs/scaling.md §8): the session, the household and its access, the
+# What one visit request sends (docs/scaling.md §3): the session, the household and its access, the
 # client_id's replay check, the household held with the daily counts' snapshot (its ward's rules, its own
 # counts), the visit and its audit entry, the counts after and today's additions, and the answer (its
 # members and last visit, in one statement). A completed visit also looks for a later one, writes the household, its members
