@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from piccolo.engine.postgres import PostgresEngine
 
@@ -184,8 +184,7 @@ def _visit_rows(village: int, added: AddedVisit) -> _VisitRows:
     """What one visit that is not a completed survey adds, as `count_visits` would count it: a visit
     (and a "nobody home") on its local day in its household's village, and one for its volunteer. It
     changes no household's state (those count completed visits only)."""
-    day = local_date(added.at)
-    assert day is not None
+    day = cast(date, local_date(added.at))  # a moment always has a day
     counts = dict.fromkeys(ACTIVITY_COLUMNS, 0)
     counts.update(visits=1, nobody_home=int(added.outcome == "nobody_home"))
     people = {(village, day, added.volunteer): 1} if added.volunteer is not None else {}
