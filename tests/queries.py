@@ -13,21 +13,30 @@ from surveys.core.db import current_engine
 @contextmanager
 def sent_queries(containing: str = "") -> Iterator[list[str]]:
     """The text of each query sent through the bound engine while the block runs (only those holding
-    `containing`, when given). The engine's own class is patched, not Piccolo's base class (phocap's
-    engines answer `run_querystring` themselves) nor the instance (the test client and the live server
-    serve from another thread)."""
+    `containing`, when given), those left for a transaction's next statement (`write_later`) too. The
+    engine's own class is patched, not Piccolo's base class (phocap's engines answer `run_querystring`
+    themselves) nor the instance (the test client and the live server serve from another thread)."""
     seen: list[str] = []
     engine = type(current_engine())
-    original = engine.run_querystring
+    originals = {
+        name: getattr(engine, name) for name in ("run_querystring", "run_later") if hasattr(engine, name)
+    }
 
-    async def counted(self: Any, querystring: Any, *args: Any, **kwargs: Any) -> Any:
-        text = querystring.compile_string(engine_type=self.engine_type)[0]
-        if containing in text:
-            seen.append(text)
-        return await original(self, querystring, *args, **kwargs)
+    def counting(original: Any) -> Any:
+        async def counted(self: Any, querystring: Any, *args: Any, **kwargs: Any) -> Any:
+            text = querystring.compile_string(engine_type=self.engine_type)[0]
+            # `run_later` outside a transaction runs the statement through `run_querystring`: once.
+            if containing in text and not (original is originals.get("run_later") and
+                                           self.current_transaction.get() is None):  # fmt: skip
+                seen.append(text)
+            return await original(self, querystring, *args, **kwargs)
 
-    engine.run_querystring = counted  # type: ignore[method-assign]
+        return counted
+
+    for name, original in originals.items():
+        setattr(engine, name, counting(original))
     try:
         yield seen
     finally:
-        engine.run_querystring = original  # type: ignore[method-assign]
+        for name, original in originals.items():
+            setattr(engine, name, original)

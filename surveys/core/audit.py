@@ -6,8 +6,12 @@ answers (those stay in the records themselves, which erasure can reach).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
+from surveys.core.db import write_later
 from surveys.tables import AuditEntry
 
 # How many entries a record's history page shows.
@@ -22,17 +26,26 @@ async def audit(
     details: dict[str, Any] | None = None,
     client_addr: str = "",
 ) -> None:
-    """Append one entry to the audit log (inside the caller's transaction, when there is one)."""
-    await AuditEntry.insert(
-        AuditEntry(
-            user=user_id,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            details=details or {},
-            client_addr=client_addr[:64],
-        )
+    """Append one entry to the audit log (inside the caller's transaction, when there is one, with its
+    next statement: `write_later`)."""
+    # Written once, not built by Piccolo on every write (issue 27: 0.85 ms of a visit's request).
+    await write_later(
+        _INSERT_SQL,
+        datetime.now(UTC),
+        user_id,
+        action,
+        entity,
+        entity_id,
+        msgspec.json.encode(details or {}).decode(),
+        client_addr[:64],
     )
+
+
+# Names from the table's definition only; the values are parameters.
+_INSERT_SQL = (
+    f'INSERT INTO {AuditEntry._meta.tablename} (at, "user", action, entity, entity_id, details, client_addr) '  # noqa: S608
+    "VALUES ({}, {}, {}, {}, {}, {}, {})"
+)
 
 
 async def history(entity: str, entity_id: int, complete: bool = False) -> list[dict[str, Any]]:

@@ -9,7 +9,9 @@ what it returns to `households_changed`. It holds the households until the trans
 of one household take turns, `surveys.core.db.lock_households`), so a listener's snapshot cannot go stale
 before the write: the listener then applies only the difference (the daily counts: the household's own
 counts before and after, instead of counting its village again). A write of work made earlier (a visit
-sent later from the phone) says since when it counts (`since`), so the past days are counted too."""
+sent later from the phone) says since when it counts (`since`), so the past days are counted too. A write
+that only adds a visit which leaves its household as it was (any outcome but a completed survey) says so
+(`added`): a listener that can add such a visit's difference without reading anything does."""
 
 from __future__ import annotations
 
@@ -21,9 +23,22 @@ from typing import Any
 from surveys.core.db import lock_households
 
 Listener = Callable[[list[int], list[int], Any], Awaitable[None]]
-# A listener's snapshot: `before(households, villages, since)`, households by id with their village as
-# locked, the other villages the write may move them to, and the moment the change counts from (None: now).
-Snapshot = Callable[[dict[int, int], list[int], datetime | None], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class AddedVisit:
+    """The one change of a write that only adds a visit leaving its household as it was: made `at` by
+    the user `volunteer`, with this `outcome` (not "done")."""
+
+    at: datetime
+    volunteer: int | None
+    outcome: str
+
+
+# A listener's snapshot: `before(households, villages, since, added)`, households by id with their village
+# as locked, the other villages the write may move them to, the moment the change counts from (None: now),
+# and the visit that is the write's only change (None: any other write).
+Snapshot = Callable[[dict[int, int], list[int], datetime | None, AddedVisit | None], Awaitable[Any]]
 _listeners: list[tuple[Listener, Snapshot | None]] = []
 
 
@@ -46,15 +61,21 @@ class Before:
 
 
 async def households_changing(
-    household_ids: Iterable[int], villages: Iterable[int] = (), since: datetime | None = None
+    household_ids: Iterable[int],
+    villages: Iterable[int] = (),
+    since: datetime | None = None,
+    added: AddedVisit | None = None,
 ) -> Before:
     """Inside a write transaction, before it reads or writes anything: hold these households until it
     ends, and take the listeners' snapshots of them; `villages`: those the write may move them to;
-    `since`: when the change was made, for work made earlier and written now (None: now)."""
+    `since`: when the change was made, for work made earlier and written now (None: now); `added`: the
+    write's only change is this visit, which leaves the (one) household as it was."""
     ids = sorted({int(i) for i in household_ids})
     locked = await lock_households(ids)
     others = sorted({int(v) for v in villages})
-    snapshots = tuple([await before(locked, others, since) if before else None for _, before in _listeners])
+    snapshots = tuple(
+        [await before(locked, others, since, added) if before else None for _, before in _listeners]
+    )
     return Before(ids, snapshots, locked)
 
 

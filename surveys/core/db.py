@@ -165,6 +165,18 @@ async def lock_households(household_ids: Sequence[int]) -> dict[int, int]:
     return {int(r["id"]): int(r["village"]) for r in rows}
 
 
+async def write_later(sql: str, *args: Any) -> None:
+    """Inside a write transaction, a write whose result nobody reads (an audit entry, an addition to a
+    count): on SQLite it goes with the transaction's next statement, at the latest its COMMIT, instead of
+    a hop of its own (surveys/core/sqlite_writer.py); elsewhere it runs now. `sql` takes `{}` for `args`."""
+    engine = current_engine()
+    querystring = QueryString(sql, *args)
+    if isinstance(engine, TurnTakingSQLiteEngine):
+        await engine.run_later(querystring)
+    else:
+        await engine.run_querystring(querystring)
+
+
 def timestamp_param() -> str:
     """A query placeholder for a timestamp where nothing around it says its type (a VALUES list):
     PostgreSQL needs the cast, SQLite keeps timestamps as ISO text and must not get one."""

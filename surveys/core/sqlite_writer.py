@@ -12,7 +12,12 @@ Here each event loop (a process serves from one; tests may run a second beside i
   ever inside SQLite at the same time, so none meets "database is locked".
 - up to `READERS` read connections for statements outside a transaction that only read: in WAL mode
   they go on beside the writer.
-Each connection keeps one thread, and a statement is one hop to it (execute and fetch together).
+Each connection keeps one thread, and a statement is one hop to it (execute and fetch together). A
+transaction's BEGIN goes in the hop of its first statement, and a write whose result nobody reads (an
+audit entry, an addition to a count: `TurnTakingSQLiteEngine.run_later`) waits for the transaction's next
+hop, at the latest its COMMIT: a visit's transaction is a few hops, not one per statement (each hop costs
+the server more CPU than SQLite's own work for the statement). What a transaction reads still sees every
+write before it, and a write that fails still fails its transaction, at that next statement or COMMIT.
 Other processes (the scheduler, a second web worker) still meet at SQLite's own lock, where the busy
 timeout (`SQLITE_BUSY_TIMEOUT`) retries with backoff inside a request's time budget.
 """
@@ -47,6 +52,16 @@ def _writes(sql: str) -> bool:
     return bool(words) and words[0].lower() in _WRITES
 
 
+def _ends(sql: str) -> bool:
+    """Whether `sql` ends a transaction (COMMIT, ROLLBACK; not ROLLBACK TO a savepoint)."""
+    words = sql.split(None, 2)
+    return (
+        bool(words)
+        and words[0].upper() in ("COMMIT", "ROLLBACK")
+        and (len(words) < 2 or words[1].upper() != "TO")
+    )
+
+
 class Connection:
     """One sqlite3 connection and the one thread that uses it; opened lazily, in that thread."""
 
@@ -55,6 +70,9 @@ class Connection:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phocap-sqlite")
         self._db: sqlite3.Connection | None = None
         self._closed = False
+        # Touched in the event loop's thread only: the BEGIN and the writes that go with the next hop.
+        self._begin_kind: str | None = None
+        self._later: list[tuple[str, Sequence[Any]]] = []
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
@@ -78,24 +96,62 @@ class Connection:
             db.execute("ROLLBACK")
         db.execute(f"BEGIN {kind}")
 
+    def _fetch_after(
+        self, begin: str | None, later: list[tuple[str, Sequence[Any]]], sql: str, args: Sequence[Any]
+    ) -> list[dict[str, Any]]:
+        """In one hop: the transaction's BEGIN (when this is its first statement), the writes left for
+        this hop, then `sql`. A ROLLBACK drops the writes left; a COMMIT or ROLLBACK of a transaction
+        that never began has nothing to end."""
+        ending = _ends(sql)
+        if ending and sql.lstrip()[:8].upper() == "ROLLBACK":
+            later = []
+        if begin is not None:
+            if ending and not later:
+                return []
+            self._begin(begin)
+        db = self._connection()
+        for statement, values in later:
+            db.execute(statement, values).close()
+        if ending and not db.in_transaction:
+            return []  # its BEGIN failed, and took the transaction with it
+        return self._fetch(sql, args)
+
     async def _call(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Run one statement; its rows as dicts."""
-        return await self._call(self._fetch, sql, args)
+        """Run one statement (after the BEGIN and the writes left for it); its rows as dicts."""
+        if self._begin_kind is None and not self._later and not _ends(sql):
+            return await self._call(self._fetch, sql, args)
+        begin, later = self._begin_kind, self._later
+        self._begin_kind, self._later = None, []
+        return await self._call(self._fetch_after, begin, later, sql, args)
 
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """As `fetch`: the name Piccolo's transactions and savepoints call."""
-        return await self._call(self._fetch, sql, args)
+        return await self.fetch(sql, args)
+
+    def later(self, sql: str, args: Sequence[Any]) -> None:
+        """Leave a write for the transaction's next hop (`run_later`)."""
+        self._later.append((sql, args))
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """One statement for many rows (`bulk_insert`)."""
-        await self._call(lambda: self._connection().executemany(sql, rows).close())
+        begin, later = self._begin_kind, self._later
+        self._begin_kind, self._later = None, []
 
-    async def begin(self, kind: str) -> None:
-        """BEGIN `kind` (DEFERRED, IMMEDIATE, EXCLUSIVE)."""
-        await self._call(self._begin, kind)
+        def run() -> None:
+            if begin is not None:
+                self._begin(begin)
+            for statement, values in later:
+                self._connection().execute(statement, values).close()
+            self._connection().executemany(sql, rows).close()
+
+        await self._call(run)
+
+    def begin(self, kind: str) -> None:
+        """BEGIN `kind` (DEFERRED, IMMEDIATE, EXCLUSIVE), in the hop of the transaction's first statement."""
+        self._begin_kind, self._later = kind, []
 
     def close(self, wait: bool = True) -> None:
         """Close from any thread or loop: the connection's thread closes it (the last one to close
@@ -168,7 +224,7 @@ class TurnTakingTransaction(SQLiteTransaction):
         await connections.turn.acquire()
         try:
             self.connection = connections.write_connection()
-            await self.connection.begin(self.transaction_type.value)
+            self.connection.begin(self.transaction_type.value)
         except BaseException:
             connections.turn.release()
             raise
@@ -235,6 +291,18 @@ class TurnTakingSQLiteEngine(SQLiteEngine):
         read connection."""
         sql, args = querystring.compile_string(engine_type=self.engine_type)
         return await self._run(sql, args)
+
+    async def run_later(self, querystring: QueryString) -> None:
+        """A write whose result nobody reads: inside a transaction, sent with its next hop (at the
+        latest its COMMIT, where a failure fails the transaction); outside one, now."""
+        transaction = self.current_transaction.get()
+        if transaction is None:
+            await self.run_querystring(querystring)
+            return
+        sql, args = querystring.compile_string(engine_type=self.engine_type)
+        if self.log_queries:
+            self.print_query(query_id=self.get_query_id(), query=sql)
+        transaction.connection.later(sql, args)
 
     async def run_ddl(self, ddl: str, in_pool: bool = False) -> Any:
         """A raw statement, as `run_querystring`."""

@@ -21,12 +21,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from piccolo.engine.postgres import PostgresEngine
 
-from surveys.core.changes import on_households_changed
-from surveys.core.db import LOCK_VILLAGE_COUNTS, current_engine, serialise_on
+from surveys.core.changes import AddedVisit, on_households_changed
+from surveys.core.clock import local_date
+from surveys.core.db import LOCK_VILLAGE_COUNTS, current_engine, serialise_on, write_later
 from surveys.reporting.history import Activity
 from surveys.reporting.trend_sql import local_day_sql
 from surveys.survey.criteria import visit_covered_in_ward_sql
@@ -124,18 +125,19 @@ _ADD_VOLUNTEERS = """INSERT INTO village_volunteer (village, day, volunteer, vis
 
 async def _add(days: DayCounts, people: DayVolunteers) -> None:
     """Add these counts to the stored rows (other writers may add theirs at the same time: each statement
-    adds, none replaces); a volunteer's row left with no visit goes."""
+    adds, none replaces; with the transaction's next statement, `write_later`); a volunteer's row left
+    with no visit goes."""
     day_rows = sorted((key, counts) for key, counts in days.items() if any(counts.values()))
     for start in range(0, len(day_rows), 200):
         part = day_rows[start : start + 200]
         row = "(" + ", ".join("{}" for _ in range(2 + len(ACTIVITY_COLUMNS))) + ")"
         args = [a for (village, day), counts in part for a in (village, _on(day), *counts.values())]
-        await Visit.raw(_ADD_ACTIVITY.format(rows=", ".join(row for _ in part)), *args)
+        await write_later(_ADD_ACTIVITY.format(rows=", ".join(row for _ in part)), *args)
     people_rows = sorted((key, n) for key, n in people.items() if n)
     for start in range(0, len(people_rows), 200):
         part_people = people_rows[start : start + 200]
         args = [a for (village, day, volunteer), n in part_people for a in (village, _on(day), volunteer, n)]
-        await Visit.raw(
+        await write_later(
             _ADD_VOLUNTEERS.format(rows=", ".join("({}, {}, {}, {})" for _ in part_people)), *args
         )
     if any(n < 0 for _, n in people_rows):
@@ -158,17 +160,44 @@ def _minus(after: dict[Any, Any], before: dict[Any, Any]) -> dict[Any, Any]:
     return found
 
 
-async def snapshot(households: dict[int, int], villages: list[int], since: Any = None) -> Any:
+async def snapshot(
+    households: dict[int, int], villages: list[int], since: Any = None, added: AddedVisit | None = None
+) -> Any:
     """Before a write (`surveys.core.changes.households_changing`): the households' own rows, from their
-    visits. The daily counts' snapshot, taken just before, holds their villages."""
+    visits; for a write that only adds a visit leaving its household as it was, that visit's own rows,
+    read from nothing. The daily counts' snapshot, taken just before, holds their villages."""
     if not households:
         return None
+    if added is not None and len(households) == 1:
+        return _visit_rows(next(iter(households.values())), added)
     return await _households(sorted(households))
+
+
+class _VisitRows(NamedTuple):
+    """The rows one visit adds (`_visit_rows`)."""
+
+    days: DayCounts
+    people: DayVolunteers
+
+
+def _visit_rows(village: int, added: AddedVisit) -> _VisitRows:
+    """What one visit that is not a completed survey adds, as `count_visits` would count it: a visit
+    (and a "nobody home") on its local day in its household's village, and one for its volunteer. It
+    changes no household's state (those count completed visits only)."""
+    day = cast(date, local_date(added.at))  # a moment always has a day
+    counts = dict.fromkeys(ACTIVITY_COLUMNS, 0)
+    counts.update(visits=1, nobody_home=int(added.outcome == "nobody_home"))
+    people = {(village, day, added.volunteer): 1} if added.volunteer is not None else {}
+    return _VisitRows({(village, day): counts}, people)
 
 
 async def recount_changed(household_ids: list[int], villages: list[int], before: Any = None) -> None:
     """After a write, in its transaction: with `before` (`snapshot`'s), add the households' rows now
-    less then; otherwise count their villages (and `villages`) again from their visits."""
+    less then (a visit's own rows as they are); otherwise count their villages (and `villages`) again
+    from their visits."""
+    if isinstance(before, _VisitRows):
+        await _add(before.days, before.people)
+        return
     if before is not None and household_ids:
         days, people = await _households(household_ids)
         await _add(_minus(days, before[0]), _minus(people, before[1]))

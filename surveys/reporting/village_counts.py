@@ -165,11 +165,12 @@ class Snapshot:
 
 
 async def snapshot(
-    households: dict[int, int], villages: list[int], since: datetime | None = None
+    households: dict[int, int], villages: list[int], since: datetime | None = None, added: Any = None
 ) -> Snapshot | None:
     """Inside a write transaction, before its writes, with the households held (`households_changing`):
     each household's own counts, by id with its village; `villages`, where the write may move them;
-    `since`, when the change was made (an earlier day's rows are then counted again).
+    `since`, when the change was made (an earlier day's rows are then counted again); `added` changes
+    nothing here (a visit of any outcome may change a household's reason, counted from its last visit).
 
     The villages are held shared until the transaction ends: writers adding differences go on side by
     side, while a recount of the village (`recount_changed`, `rebuild`) waits for them and they for it.

@@ -4,6 +4,7 @@ criteria and the household's derived status (never stored as truth: computed fro
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from surveys import schemas
@@ -20,7 +21,7 @@ from surveys.survey.criteria import (
     needs_identity,
     skills_met,
 )
-from surveys.tables import Member, Visit
+from surveys.tables import Member
 
 
 class StatusLike(Protocol):
@@ -49,9 +50,16 @@ def household_rules(row: dict[str, Any]) -> CoverageRules:
     )
 
 
-# A household's present members, the head first, then by birth year.
-_MEMBERS_SQL = f"""SELECT {", ".join(f"{c._meta.db_column_name} AS {c._meta.name}" for c in Member._meta.columns)}
-    FROM member WHERE household = {{}} AND removed = FALSE ORDER BY is_head DESC, birth_year"""  # noqa: S608
+# A household's last visit, whether one was ever completed, and its present members, the head first, then
+# by birth year: one statement (a row with no member's columns when it has none). The last visit and the
+# one completed are each one look-up in the index on visit (household, at, id), whatever the history.
+_LAST_VISIT = "FROM visit WHERE household = {} ORDER BY at DESC, id DESC LIMIT 1"
+_DETAIL_SQL = f"""SELECT lv.last_outcome, lv.last_at, lv.ever_done,
+    {", ".join(f"m.{c._meta.db_column_name} AS {c._meta.name}" for c in Member._meta.columns)}
+    FROM (SELECT (SELECT outcome {_LAST_VISIT}) AS last_outcome, (SELECT at {_LAST_VISIT}) AS last_at,
+        EXISTS (SELECT 1 FROM visit WHERE household = {{}} AND outcome = 'done') AS ever_done) lv
+    LEFT JOIN member m ON m.household = {{}} AND m.removed = FALSE
+    ORDER BY m.is_head DESC, m.birth_year"""  # noqa: S608
 
 
 def member_out(m: Row, year: int, rules: CoverageRules) -> schemas.Member:
@@ -80,16 +88,13 @@ async def household_detail(row: Row) -> schemas.Household:
     """The full household: members, last visit and derived status."""
     year = this_year()
     rules = household_rules(row)
-    # Every visit's answer reads these: statements written once, not built by Piccolo each time (issue 16).
-    members = [Row(m) for m in await Member.raw(_MEMBERS_SQL, row.id)]
-    visits = await Visit.raw("SELECT outcome, at FROM visit WHERE household = {} ORDER BY at, id", row.id)
-    last = visits[-1] if visits else None
+    # Every visit's answer reads this: one statement written once, not built by Piccolo each time (issues
+    # 16 and 27), nor every visit of the household read to find the last.
+    found = await Member.raw(_DETAIL_SQL, row.id, row.id, row.id, row.id)
+    members = [Row(m) for m in found if m["id"] is not None]
+    last_outcome, last_at = found[0]["last_outcome"], _moment(found[0]["last_at"])
     status = household_status(
-        members,
-        last_outcome=last["outcome"] if last else None,
-        ever_done=any(v["outcome"] == "done" for v in visits),
-        year=year,
-        rules=rules,
+        members, last_outcome=last_outcome, ever_done=bool(found[0]["ever_done"]), year=year, rules=rules
     )
     return schemas.Household(
         token=row.token,
@@ -109,11 +114,18 @@ async def household_detail(row: Row) -> schemas.Household:
         priority_poor=row.priority_poor,
         priority_other=row.priority_other,
         notes=row.notes,
-        last_visit_at=last["at"] if last else None,
-        last_outcome=last["outcome"] if last else None,
+        last_visit_at=last_at,
+        last_outcome=last_outcome,
         status=status_out(status),
         members=[member_out(m, year, rules) for m in members],
     )
+
+
+def _moment(value: Any) -> datetime | None:
+    """A timestamp read from an expression: SQLite gives its stored ISO text."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
 
 
 def status_out(status: StatusLike) -> schemas.Status:

@@ -26,9 +26,9 @@ import msgspec
 
 from surveys import schemas
 from surveys.core.audit import audit
-from surveys.core.changes import households_changed, households_changing
+from surveys.core.changes import AddedVisit, households_changed, households_changing
 from surveys.core.clock import now, this_year
-from surveys.core.db import write_transaction
+from surveys.core.db import write_later, write_transaction
 from surveys.core.rows import Row, still_there
 from surveys.core.text import clean, name_sort_key
 from surveys.core.validation import FieldError, InvalidInput, ReusedClientId, parse
@@ -131,7 +131,9 @@ async def record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: s
                     raise InvalidInput(late)
                 # A completed visit made before today changes the counts of the days since.
                 made = prepared.at if visit.outcome == "done" else None
-                before = await households_changing([row.id], since=made)
+                # A visit that is not a completed survey leaves the household as it was: its only change.
+                added = None if made else AddedVisit(prepared.at, actor.id, visit.outcome)
+                before = await households_changing([row.id], since=made, added=added)
                 # Its village as held in this transaction: a move waits for it, or went first.
                 village = before.villages.get(int(row.id), int(row.village))
                 written = await _apply(row, visit, actor, prepared, village)
@@ -253,22 +255,39 @@ async def _apply(
         household = Row({**row, **{c._meta.name: v for c, v in prepared.household.items()}, **keys,
                          "version": int(row.version) + 1})  # fmt: skip
         snapshot = {**status_snapshot_of(household, members), "informed": visit.household.informed}
-    await Visit.insert(
-        Visit(
-            household=row.id,
-            village=village,
-            volunteer=actor.id,
-            client_id=visit.client_id,
-            at=at,
-            received_at=prepared.received_at,
-            outcome=visit.outcome,
-            answers=prepared.answers,
-            household_version=visit.household_version,
-            **snapshot,
-        )
+    # With the transaction's next statement (`write_later`): a client_id recorded meanwhile fails the
+    # transaction there, which `record_visit` answers as a replay.
+    await write_later(
+        _INSERT_VISIT_SQL,
+        row.id,
+        village,
+        actor.id,
+        visit.client_id,
+        at,
+        prepared.received_at,
+        visit.outcome,
+        prepared.answers,
+        visit.household_version,
+        *[snapshot.get(name, default) for name, default in _SNAPSHOT_DEFAULTS],
     )
     await record_visit_help(visit.client_id, row.id, visit.members, actor.id, at)
     return _Written(household, int(household.version))
+
+
+_VISIT_OWN = ("household", "village", "volunteer", "client_id", "at", "received_at", "outcome", "answers",
+              "household_version")  # fmt: skip
+# The rest of a visit's columns: the household's state after a completed visit (`status_snapshot_of`),
+# with their value for any other visit.
+_SNAPSHOT_DEFAULTS = tuple(
+    (c._meta.name, c.default) for c in Visit._meta.columns if c._meta.name not in ("id", *_VISIT_OWN)
+)
+_VISIT_COLUMNS = (*_VISIT_OWN, *(name for name, _ in _SNAPSHOT_DEFAULTS))
+# Every visit writes this: written once, not built by Piccolo on every visit (issue 27). Names from the
+# table's definition only; the values are parameters.
+_INSERT_VISIT_SQL = (
+    f"INSERT INTO {Visit._meta.tablename} ({', '.join(_VISIT_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join('{}' for _ in _VISIT_COLUMNS)})"
+)
 
 
 async def _conflict(row: Row, visit: schemas.VisitCreate) -> NoReturn:

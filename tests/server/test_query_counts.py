@@ -4,6 +4,7 @@ numbers and trend are read from them and no household is counted."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,7 +12,8 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import sign_in
+from surveys.core.sqlite_writer import Connection
+from tests.conftest import POSTGRES_URL, api_token, sign_in
 from tests.factories import World
 from tests.queries import sent_queries
 from tests.surveys.test_reports import visit_an
@@ -57,3 +59,58 @@ async def test_the_village_list_counts_the_households_once(
             response = await client.get(path)
         assert response.status_code == 200
         assert len(seen) == 1, path
+
+
+# What one visit request sends (docs/scaling.md §3): the session, the household and its access, the
+# client_id's replay check, the household held with the daily counts' snapshot (its ward's rules, its own
+# counts), the visit and its audit entry, the counts after and today's additions, and the answer (its
+# members and last visit, in one statement). A completed visit also looks for a later one, writes the household, its members
+# (one statement each, here three) and its search keys, and reads the household's visits for its
+# activity before and after. PostgreSQL adds the advisory lock on the village's counts.
+VISIT_STATEMENTS = {
+    ("nobody_home", "sqlite"): 13,
+    ("nobody_home", "postgres"): 14,
+    ("done", "sqlite"): 22,
+    ("done", "postgres"): 23,
+}
+
+
+# On SQLite, the hops to the write connection's thread (surveys/core/sqlite_writer.py): the transaction's
+# BEGIN goes with its first statement, the visit, its audit entry and the activity's additions with the
+# next statement, and the writer thread's hops are fewer than the statements.
+VISIT_HOPS = {"nobody_home": 10, "done": 19}
+
+
+@pytest.mark.parametrize("outcome", ["nobody_home", "done"])
+async def test_one_visit_request_sends_a_fixed_number_of_statements(
+    client: AsyncTestClient[Any], world: World, outcome: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = await api_token(client, "volunteer1")
+    token = world.households["an"]
+    detail = (await client.get(f"/api/households/{token}", headers=headers)).json()
+    body: dict[str, Any] = {
+        "client_id": str(uuid.uuid4()),
+        "outcome": outcome,
+        "household_version": detail["version"],
+    }
+    if outcome == "done":
+        body["household"] = {"consent": True, "informed": True}
+        body["members"] = [{k: m[k] for k in ("id", "full_name", "birth_year")} | {"vneid": "level2"}
+                           for m in detail["members"]]  # fmt: skip
+    hops: list[str] = []
+    call = Connection._call
+
+    async def counted(self: Connection, function: Any, *args: Any) -> Any:
+        hops.append(getattr(function, "__name__", ""))
+        return await call(self, function, *args)
+
+    monkeypatch.setattr(Connection, "_call", counted)
+    with sent_queries() as seen:
+        response = await client.post(f"/api/households/{token}/visits", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    engine = "postgres" if POSTGRES_URL else "sqlite"
+    assert len(seen) == VISIT_STATEMENTS[(outcome, engine)], "\n".join(q.split("\n")[0][:90] for q in seen)
+    assert len(hops) == (0 if POSTGRES_URL else VISIT_HOPS[outcome]), hops
+    # Every statement is one the visit needs: none reads the session, the household or its rules twice.
+    assert sum("FROM auth_session" in q for q in seen) == 1
+    assert sum("FROM village v JOIN ward w" in q for q in seen) == 1

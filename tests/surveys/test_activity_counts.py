@@ -24,6 +24,7 @@ from surveys.reporting.periodic import province_period_report, ward_period_repor
 from surveys.reporting.periods import Period
 from surveys.reporting.thresholds import parse_thresholds, save_thresholds, ward_thresholds
 from surveys.reporting.village_counts import rebuild
+from surveys.survey.criteria import OUTCOMES
 from surveys.survey.visits import VisitConflict, parse_visit, record_visit
 from surveys.tables import (
     ClassSession,
@@ -174,7 +175,7 @@ async def _late_visit(rng: random.Random, world: World, household_id: int) -> st
     saved = now() - timedelta(days=rng.uniform(0, 7))
     done = rng.random() < 0.8
     body: dict[str, Any] = {
-        "client_id": str(uuid.uuid4()), "outcome": "done" if done else "nobody_home",
+        "client_id": str(uuid.uuid4()), "outcome": "done" if done else rng.choice(OUTCOMES[1:]),
         "household_version": row.version, "saved_at": saved.isoformat(),
         "household": {"consent": True, "informed": True},
         "members": [

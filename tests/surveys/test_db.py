@@ -1,10 +1,12 @@
-"""The database: migrations applied by command, refused when missing, SQLite in WAL mode."""
+"""The database: migrations applied by command, refused when missing, SQLite in WAL mode, writes left for
+a transaction's next statement."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from surveys.core.db import (
     ensure_migrated,
     migrate,
     pending_migrations,
+    write_later,
     write_transaction,
 )
 from surveys.tables import SignInFailure
@@ -125,3 +128,48 @@ async def test_the_sqlite_database_and_its_folder_are_the_owners_only(tmp_path: 
     assert "phocap.sqlite3" in files
     # The database, and its WAL and shared-memory files while they exist: read and written by the owner.
     assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()} == {name: 0o600 for name in files}
+
+
+# A write whose result nobody reads (`write_later`): on SQLite sent with its transaction's next statement.
+_FAILURE = "INSERT INTO sign_in_failure (login, client_addr, failed_at) VALUES ({}, {}, {})"
+
+
+async def test_a_write_left_for_later_is_read_in_its_transaction_and_undone_with_it(
+    database_url: str,
+) -> None:
+    async with write_transaction():
+        await write_later(_FAILURE, "kept", "f", datetime.now(UTC))
+        # The transaction's next statement sees it.
+        assert await SignInFailure.count().where(SignInFailure.client_addr == "f") == 1
+        await write_later(_FAILURE, "kept-at-commit", "f", datetime.now(UTC))
+    with pytest.raises(RuntimeError):
+        async with write_transaction():
+            await write_later(_FAILURE, "undone", "f", datetime.now(UTC))
+            raise RuntimeError("half-way")
+    # Outside a transaction it is written at once.
+    await write_later(_FAILURE, "alone", "f", datetime.now(UTC))
+    logins = await SignInFailure.select(SignInFailure.login).order_by(SignInFailure.id)
+    assert [r["login"] for r in logins] == ["kept", "kept-at-commit", "alone"]
+
+
+async def test_a_write_left_for_later_that_fails_fails_its_whole_transaction(database_url: str) -> None:
+    with pytest.raises(Exception, match=r"(?i)not[ -]null"):
+        async with write_transaction():
+            await SignInFailure.insert(SignInFailure(login="before", client_addr="g"))
+            await write_later(_FAILURE, None, "g", datetime.now(UTC))  # login may not be NULL
+    assert await SignInFailure.count() == 0
+    # The write connection is whole again: the next transaction goes on.
+    async with write_transaction():
+        await write_later(_FAILURE, "after", "g", datetime.now(UTC))
+    assert [r["login"] for r in await SignInFailure.select(SignInFailure.login)] == ["after"]
+
+
+async def test_a_transaction_that_sends_nothing_commits_and_the_next_one_goes_on(database_url: str) -> None:
+    async with write_transaction():
+        pass
+    with pytest.raises(RuntimeError):
+        async with write_transaction():
+            raise RuntimeError("before any statement")
+    async with write_transaction():
+        await SignInFailure.insert(SignInFailure(login="next", client_addr="h"))
+    assert await SignInFailure.count() == 1
