@@ -32,7 +32,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from litestar.testing import AsyncTestClient
@@ -47,6 +46,7 @@ from surveys.reporting.country import country_report, ward_counts_on
 from surveys.reporting.reports import trend_days
 from surveys.reporting.village_counts import stored_trend
 from surveys.tables import Village
+from tests.benchmarks.databases import dropped, made_beside
 from tests.queries import sent_queries
 
 REPEAT = int(os.environ.get("REPEAT", "7"))
@@ -155,23 +155,13 @@ async def measure(url: str, villages: int, data_dir: str) -> dict[str, Any]:
         await close_pool(engine)
 
 
-def _named(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{database}"))
-
-
 async def _postgres(admin_url: str, villages: int, data_dir: str) -> dict[str, Any]:
     """`measure` on a database of its own beside `admin_url`'s, dropped again after."""
-    admin = await asyncpg.connect(admin_url)
+    url = await made_beside(admin_url, BENCH_DB)
     try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        await admin.execute(f"CREATE DATABASE {BENCH_DB}")
-        try:
-            return await measure(_named(admin_url, BENCH_DB), villages, data_dir)
-        finally:
-            await admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        return await measure(url, villages, data_dir)
     finally:
-        await admin.close()
+        await dropped(admin_url, url)
 
 
 def _print(run: dict[str, Any]) -> None:

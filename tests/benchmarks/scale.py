@@ -41,7 +41,6 @@ from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from litestar.testing import AsyncTestClient
@@ -53,6 +52,7 @@ from surveys.core.settings import get_settings, load_settings
 from surveys.generate import generate
 from surveys.people.accounts import create_user
 from surveys.tables import Province, User
+from tests.benchmarks.databases import dropped, made_beside
 from tests.queries import sent_queries
 
 REPEAT = int(os.environ.get("REPEAT", "7"))
@@ -177,21 +177,11 @@ async def engine_close() -> None:
     await close_pool(current_engine())
 
 
-def _beside(url: str, database: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
-
-
 async def _generated(households: int, folder: str) -> tuple[str, dict[str, Any]]:
     """A database of its own (beside `BESIDE`'s, or a SQLite file in `folder`) filled by `phocap
     generate` with `households` households: its URL and how long each step took."""
     if BESIDE:
-        url = _beside(BESIDE, f"phocap_bench_scale_{households}")
-        admin = await asyncpg.connect(BESIDE)
-        try:
-            await admin.execute(f"DROP DATABASE IF EXISTS {urlsplit(url).path[1:]} WITH (FORCE)")
-            await admin.execute(f"CREATE DATABASE {urlsplit(url).path[1:]}")
-        finally:
-            await admin.close()
+        url = await made_beside(BESIDE, f"phocap_bench_scale_{households}")
     else:
         url = f"sqlite:///{Path(folder) / f'scale-{households}.sqlite3'}"
     engine = engine_for_url(url)
@@ -211,11 +201,7 @@ async def _generated(households: int, folder: str) -> tuple[str, dict[str, Any]]
 
 async def _dropped(url: str) -> None:
     if url.startswith("postgresql") and not KEEP:
-        admin = await asyncpg.connect(BESIDE)
-        try:
-            await admin.execute(f"DROP DATABASE IF EXISTS {urlsplit(url).path[1:]} WITH (FORCE)")
-        finally:
-            await admin.close()
+        await dropped(BESIDE, url)
 
 
 async def interleaved(small: str, big: str) -> None:
