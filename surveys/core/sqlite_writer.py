@@ -96,6 +96,15 @@ class Connection:
             db.execute("ROLLBACK")
         db.execute(f"BEGIN {kind}")
 
+    def _catch_up(self, begin: str | None, later: list[tuple[str, Sequence[Any]]]) -> None:
+        """In the connection's thread: the transaction's BEGIN when it has not been sent, then the writes
+        left for this hop."""
+        if begin is not None:
+            self._begin(begin)
+        db = self._connection()
+        for statement, values in later:
+            db.execute(statement, values).close()
+
     def _fetch_after(
         self, begin: str | None, later: list[tuple[str, Sequence[Any]]], sql: str, args: Sequence[Any]
     ) -> list[dict[str, Any]]:
@@ -105,14 +114,10 @@ class Connection:
         ending = _ends(sql)
         if ending and sql.lstrip()[:8].upper() == "ROLLBACK":
             later = []
-        if begin is not None:
-            if ending and not later:
-                return []
-            self._begin(begin)
-        db = self._connection()
-        for statement, values in later:
-            db.execute(statement, values).close()
-        if ending and not db.in_transaction:
+        if begin is not None and ending and not later:
+            return []
+        self._catch_up(begin, later)
+        if ending and not self._connection().in_transaction:
             return []  # its BEGIN failed, and took the transaction with it
         return self._fetch(sql, args)
 
@@ -141,10 +146,7 @@ class Connection:
         self._begin_kind, self._later = None, []
 
         def run() -> None:
-            if begin is not None:
-                self._begin(begin)
-            for statement, values in later:
-                self._connection().execute(statement, values).close()
+            self._catch_up(begin, later)
             self._connection().executemany(sql, rows).close()
 
         await self._call(run)
