@@ -152,12 +152,30 @@ def _day(value: Any) -> date:
 
 
 async def figures_for_period(ward_id: int, period: Period) -> dict[str, Official]:
-    """Per indicator, the official figure of the ward whose period ends within `period` (the latest
-    when several do): the one a report on `period` sets beside phocap's count at its end."""
-    chosen: dict[str, Official] = {}
-    for figure in await ward_figures(ward_id):
-        if period.first <= figure.period_end <= period.last and figure.indicator not in chosen:
-            chosen[figure.indicator] = figure
+    """Per indicator, the ward's official figure as of a day within `period` (`figures_for_wards`)."""
+    return (await figures_for_wards([ward_id], period)).get(ward_id, {})
+
+
+async def figures_for_wards(ward_ids: list[int], period: Period) -> dict[int, dict[str, Official]]:
+    """Per ward and indicator, the official figure of the ward as of a day within `period` (the latest
+    when several are): what a report on `period` sets beside phocap's count at its end, a ward's
+    (`figures_for_period`) or a province's, ward by ward."""
+    rows = await (
+        OfficialFigure.select(
+            OfficialFigure.ward, OfficialFigure.indicator, OfficialFigure.period_end, OfficialFigure.value,
+            OfficialFigure.source,
+        )
+        .where(
+            OfficialFigure.ward.is_in(ward_ids or [0]) & (OfficialFigure.period_end >= period.first)
+            & (OfficialFigure.period_end <= period.last)
+        )
+        .order_by(OfficialFigure.period_end, ascending=False)
+    )  # fmt: skip
+    chosen: dict[int, dict[str, Official]] = {}
+    for r in rows:
+        chosen.setdefault(int(r["ward"]), {}).setdefault(
+            r["indicator"], Official(r["indicator"], _day(r["period_end"]), int(r["value"]), r["source"])
+        )
     return chosen
 
 

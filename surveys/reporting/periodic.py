@@ -16,10 +16,10 @@ from surveys.core.replicas import replica_reads
 from surveys.reporting.activity_counts import recount, stored_activity
 from surveys.reporting.history import Activity, Standing, standing_at
 from surveys.reporting.learning import LearningFigures, learning_figures
-from surveys.reporting.official import Official, figures_for_period
+from surveys.reporting.official import Official, figures_for_period, figures_for_wards
 from surveys.reporting.periods import Period
 from surveys.reporting.province import ward_started
-from surveys.reporting.province_official import Comparison, compare, figures_for_wards, places_out, total
+from surveys.reporting.province_official import Comparison, compare, places_out, total
 from surveys.reporting.reports import ward_rules
 from surveys.reporting.schemas import PeriodClassesOut, PeriodFigure, PeriodLine, PeriodPlace, PeriodReportOut
 from surveys.reporting.targets import Targets, targets_for

@@ -176,33 +176,6 @@ async def _save_ward(
     return changed, cleared
 
 
-async def figures_for_wards(ward_ids: list[int], period: Period) -> dict[int, dict[str, Official]]:
-    """Per ward and indicator, its official figure as of a day within the period (the latest), as
-    `figures_for_period` chooses it for one ward: what a province's report sets beside each ward."""
-    rows = await (
-        OfficialFigure.select(
-            OfficialFigure.ward, OfficialFigure.indicator, OfficialFigure.period_end, OfficialFigure.value,
-            OfficialFigure.source,
-        )
-        .where(
-            OfficialFigure.ward.is_in(ward_ids or [0]) & (OfficialFigure.period_end >= period.first)
-            & (OfficialFigure.period_end <= period.last)
-        )
-        .order_by(OfficialFigure.period_end, ascending=False)
-    )  # fmt: skip
-    chosen: dict[int, dict[str, Official]] = {}
-    for r in rows:
-        day = (
-            r["period_end"]
-            if isinstance(r["period_end"], date)
-            else date.fromisoformat(str(r["period_end"])[:10])
-        )
-        chosen.setdefault(int(r["ward"]), {}).setdefault(
-            r["indicator"], Official(r["indicator"], day, int(r["value"]), r["source"])
-        )
-    return chosen
-
-
 @dataclass(frozen=True)
 class Comparison:
     """An official figure beside phocap's count at the period's end; a total's over `wards` wards."""
