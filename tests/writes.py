@@ -52,7 +52,9 @@ def _sqlite_script() -> str:
         lines.append(
             f'CREATE TRIGGER "{COUNTER}_{name}_u" AFTER UPDATE OF {_quoted(columns)} ON "{name}" {bump}'
         )
-    return ";\n".join(lines) + ";"
+    # One transaction: each statement alone would commit (and re-read the schema) on its own, ~25 ms
+    # a test for the 81 triggers, against ~4 ms together.
+    return "BEGIN;\n" + ";\n".join(lines) + ";\nCOMMIT;"
 
 
 def _postgres_script() -> str:
