@@ -1,6 +1,7 @@
-"""phocap as a real server process that a test can stop and start again (the network taken away:
-Playwright's `set_offline` does not stop a service worker's own requests, playwright#2311), and a
-small TCP proxy in front of it that can lose the server's answer to a visit or an attendance, answer
+"""phocap as a real server process that a test can stop and start again, and a small TCP proxy in front
+of it that can take the signal away (the server up: each connection refused or broken off, as when the
+server is stopped, a second's restart cheaper; Playwright's `set_offline` does not stop a service
+worker's own requests, playwright#2311), lose the server's answer to a visit or an attendance, answer
 those posts itself as something between the phone and the server might (a redirect to sign in, a
 refusal, an error), counts the phone's GETs, and can play an older server that lacks a route (404)."""
 
@@ -147,6 +148,10 @@ class Proxy:
         # itself, as a server drawing the user's other parts does.
         self.busy: re.Pattern[str] | None = None
         self.busy_answers = 0
+        # While `no_signal`, every connection of the phone's is refused and the ones open are broken off,
+        # as they are when the server's process is stopped (`_connection`): no signal, the server up.
+        self.no_signal = False
+        self._open: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
 
     async def start(self) -> None:
         """Listen on a free port, `self.port` from then on (bound at once: a port chosen first and bound
@@ -159,12 +164,44 @@ class Proxy:
         if self.server is not None:
             self.server.close()
 
+    def lose_signal(self) -> None:
+        """No signal: the phone's connections open now are broken off and new ones refused."""
+        self.no_signal = True
+        for pair in list(self._open):
+            for side in pair:
+                side.transport.abort()
+
+    def signal_back(self) -> None:
+        """The signal is back."""
+        self.no_signal = False
+
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.no_signal:
+            writer.transport.abort()
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
         except OSError:  # the server is stopped: the phone's request fails
             writer.transport.abort()
             return
+        if self.no_signal:  # lost while this connection was being made
+            writer.transport.abort()
+            up_writer.transport.abort()
+            return
+        pair = (writer, up_writer)
+        self._open.add(pair)
+        try:
+            await self._pass(reader, writer, up_reader, up_writer)
+        finally:
+            self._open.discard(pair)
+
+    async def _pass(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        up_reader: asyncio.StreamReader,
+        up_writer: asyncio.StreamWriter,
+    ) -> None:
         lose = asyncio.Event()
         cut = asyncio.Event()
 

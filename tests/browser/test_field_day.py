@@ -48,7 +48,7 @@ async def test_a_day_in_the_field_without_a_signal(field: Field, world: World) -
     assert "Tất cả 57" in online_chips and "Chưa đạt 56" in online_chips, online_chips
 
     # At the gate: no signal at all (the server process is stopped).
-    await field.network_lost()
+    await field.server_stopped()
 
     # 1. The village's list works as online: every household on one page, the same chips and counts,
     # a search that ignores accents and case, a chip that filters in place.
@@ -127,7 +127,7 @@ async def test_a_day_in_the_field_without_a_signal(field: Field, world: World) -
     # 6. The signal comes back, but something between the phone and the server answers the visit
     # with the sign-in page: the visit is not taken for sent; it waits, saying why.
     field.proxy.answer_posts = ANSWERS["redirect to sign-in"][0]
-    await field.network_back()
+    await field.server_started()
     await phone.goto(f"{field.url}/queue")  # the page load sends the queue
     waiting = phone.locator("#queue-waiting .queue-item")
     await expect(waiting).to_contain_text(SIGN_IN_AGAIN)

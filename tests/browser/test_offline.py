@@ -2,8 +2,9 @@
 on the phone and sent once the server answers again, exactly once, across a lost answer, an ended
 session and a conflict; and nothing left on the phone after sign-out.
 
-The network is taken away by stopping the server process; the browser reaches it through a small
-proxy (tests/browser/processes.py) that stays up, so the phone's address never changes."""
+The browser reaches the server through a small proxy (tests/browser/processes.py) that stays up, so the
+phone's address never changes. The proxy takes the signal away (refusing and breaking off the phone's
+connections); the field day (test_field_day.py) stops the server's process instead."""
 
 from __future__ import annotations
 
@@ -40,9 +41,17 @@ class Field:
         self.url = f"http://127.0.0.1:{proxy.port}"
 
     async def network_lost(self) -> None:
-        await asyncio.to_thread(self.server.stop)
+        """No signal: the proxy refuses and breaks off the phone's connections (the server stays up)."""
+        self.proxy.lose_signal()
 
     async def network_back(self) -> None:
+        self.proxy.signal_back()
+
+    async def server_stopped(self) -> None:
+        """The server's process stopped: from the phone's side no signal as well."""
+        await asyncio.to_thread(self.server.stop)
+
+    async def server_started(self) -> None:
         await asyncio.to_thread(self.server.start)
 
     async def counter(self) -> str:

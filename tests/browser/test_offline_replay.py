@@ -3,9 +3,8 @@ and 6, docs/architecture.md §7): with the page left open the queue goes once th
 a visit leaves the phone only when the server names its client_id as recorded, never on a redirect, a
 sign-in page, a refusal or an error, which keep it waiting with the reason shown until the cause is gone.
 
-The network is taken away by stopping the server process (tests/browser/processes.py); the proxy in
-front of it can also answer the phone's posts itself, as something between the phone and the server
-might."""
+The signal is taken away by the proxy in front of the server (tests/browser/processes.py), which can also
+answer the phone's posts itself, as something between the phone and the server might."""
 
 # ruff: noqa: F811 (each test's `field` is test_offline.py's fixture, imported below: no new name)
 from __future__ import annotations

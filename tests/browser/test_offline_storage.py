@@ -4,7 +4,7 @@ for the same URL is shown instead of its bundled copy; a household gone from the
 nothing in any bundle; pages stored alone before (as text, or gzipped) still open; and the download
 box says when the browser will not promise to keep the pages or the phone has too little room left.
 
-The network is taken away by stopping the server process (tests/browser/test_offline.py)."""
+The signal is taken away by the proxy in front of the server (tests/browser/test_offline.py)."""
 
 from __future__ import annotations
 

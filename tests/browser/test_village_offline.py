@@ -2,7 +2,7 @@
 to any household with no signal, no dead end among the pages the header and the offline page lead
 to, and the visits waiting on the phone shown where a volunteer would otherwise visit again.
 
-The network is taken away by stopping the server process (tests/browser/test_offline.py)."""
+The signal is taken away by the proxy in front of the server (tests/browser/test_offline.py)."""
 
 from __future__ import annotations
 

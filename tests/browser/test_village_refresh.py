@@ -1,5 +1,5 @@
 """A village on the phone made fresh with "Cập nhật" (issue 23 item 8): only what changed since the
-download comes (a real server process behind the test proxy), and with the server stopped the phone
+download comes (a real server process behind the test proxy), and without a signal the phone
 shows the change and no longer opens what left the village."""
 
 from __future__ import annotations
