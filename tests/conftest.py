@@ -27,6 +27,7 @@ from surveys.core import clock
 from surveys.core.clock import start_clock_at
 from surveys.core.db import bind, close_pool, engine_for_url, migrate, open_pool
 from surveys.core.settings import Settings, get_settings, load_settings
+from surveys.demo import load_demo
 from surveys.tables import ALL_TABLES
 from tests import log_scan
 from tests.factories import PASSWORD, World, make_world
@@ -173,18 +174,53 @@ async def _create_worker_database() -> None:
         await connection.close()
 
 
-# The fixture world on SQLite, built by a worker's first test of each day (its daily counts are that day's
-# and its youngest member's age that year's) and kept as a file: a later test that asks for the world
-# starts from a copy of that file instead of the migrated one, and gets the same ids and tokens. Building it
-# cost 20-30 ms a test over a thousand tests; a copy costs under 1 ms. (On PostgreSQL each test builds it.)
+# Fixture data on SQLite (`world`, `demo`), built by a worker's first test of each day that asks for it
+# (its daily counts are that day's, its members' ages that year's) and kept as a file: a later test that
+# asks for it starts from a copy of that file instead of the migrated one, with the same ids and tokens.
+# Building the world cost 20-30 ms in each of a thousand tests, the demo 2-5 s in each of eight; a copy
+# costs under 1 ms. (On PostgreSQL each test builds its own.)
 @dataclasses.dataclass(frozen=True)
 class _Kept:
     path: Path
-    world: World
+    value: Any
 
 
-_KEPT_WORLDS: dict[date, _Kept] = {}
-_KEPT_FOR_TEST = pytest.StashKey[World]()
+_KEPT: dict[tuple[str, date], _Kept] = {}
+_KEPT_FIXTURES = ("world", "demo")
+_KEPT_FOR_TEST = pytest.StashKey[tuple[str, Any]]()
+
+
+def _rows(database: str) -> int:
+    """The rows in every table of the SQLite database at `database` (a path or a sqlite:/// URL)."""
+    with closing(sqlite3.connect(database.removeprefix("sqlite:///"))) as connection:
+        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        # The names are the database's own tables'.
+        return sum(connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables)  # noqa: S608
+
+
+async def _built_or_kept(
+    name: str, request: pytest.FixtureRequest, database_url: str, build: Callable[[], Any]
+) -> Any:
+    """The fixture `name`'s value: the kept one when the test's database was copied from it (see
+    `database_url`), else built now, and on SQLite kept for the day's later tests."""
+    kept = request.node.stash.get(_KEPT_FOR_TEST, None)
+    if kept is not None and kept[0] == name:
+        return copy.deepcopy(kept[1])
+    day = clock.local_now().date()
+    path = database_url.removeprefix("sqlite:///")
+    # Kept only when built on the migrated database alone: not on another fixture's rows.
+    keep = not POSTGRES_URL and _rows(path) == _rows(request.getfixturevalue("migrated_template"))
+    built = await build()
+    if keep and day == clock.local_now().date():
+        kept_path = request.getfixturevalue("tmp_path_factory").mktemp(name) / "phocap.sqlite3"
+        # SQLite's backup: every committed page, the ones still in the -wal file included.
+        with (
+            closing(sqlite3.connect(path)) as source,
+            closing(sqlite3.connect(kept_path)) as copy_of_it,
+        ):
+            source.backup(copy_of_it)
+        _KEPT[(name, day)] = _Kept(kept_path, copy.deepcopy(built))
+    return built
 
 
 @pytest.fixture
@@ -192,7 +228,7 @@ async def database_url(
     migrated_template: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[str]:
     """A clean, migrated database bound to the tables (on SQLite, with the fixture world already in it
-    when the test asks for the world and a kept one is there for today: see `world`)."""
+    when the test asks for fixture data kept today: see `_KEPT`)."""
     if POSTGRES_URL:
         engine = engine_for_url(POSTGRES_URL)
         # The test's own queries (fixtures, checks) take turns on a few kept connections of the test's
@@ -208,10 +244,12 @@ async def database_url(
             await close_pool(engine)
         return
     source = Path(migrated_template.removeprefix("sqlite:///"))
-    kept = _KEPT_WORLDS.get(clock.local_now().date()) if "world" in request.fixturenames else None
-    if kept is not None:
-        source = kept.path
-        request.node.stash[_KEPT_FOR_TEST] = copy.deepcopy(kept.world)
+    day = clock.local_now().date()
+    for name in _KEPT_FIXTURES:
+        if name in request.fixturenames and (kept := _KEPT.get((name, day))) is not None:
+            source = kept.path
+            request.node.stash[_KEPT_FOR_TEST] = (name, kept.value)
+            break
     target = tmp_path / "phocap.sqlite3"
     shutil.copyfile(source, target)
     url = f"sqlite:///{target}"
@@ -220,25 +258,15 @@ async def database_url(
 
 
 @pytest.fixture
-async def world(
-    database_url: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> World:
-    """The fixture commune (see tests/factories.py): built, or on SQLite copied from the one kept today
-    (see `_KEPT_WORLDS`), which is then kept from this one."""
-    if (kept := request.node.stash.get(_KEPT_FOR_TEST, None)) is not None:
-        return kept
-    day = clock.local_now().date()
-    built = await make_world()
-    if not POSTGRES_URL and day == clock.local_now().date():
-        path = tmp_path_factory.mktemp("world") / "phocap.sqlite3"
-        # SQLite's backup: every committed page, the ones still in the -wal file included.
-        with (
-            closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as source,
-            closing(sqlite3.connect(path)) as copy_of_it,
-        ):
-            source.backup(copy_of_it)
-        _KEPT_WORLDS[day] = _Kept(path, copy.deepcopy(built))
-    return built
+async def world(database_url: str, request: pytest.FixtureRequest) -> World:
+    """The fixture commune (see tests/factories.py), built or kept (see `_KEPT`)."""
+    return await _built_or_kept("world", request, database_url, make_world)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def demo(database_url: str, request: pytest.FixtureRequest) -> None:
+    """The demo's data (`phocap demo`: surveys/demo.py), loaded or kept (see `_KEPT`)."""
+    await _built_or_kept("demo", request, database_url, load_demo)
 
 
 @pytest.fixture

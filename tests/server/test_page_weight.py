@@ -7,15 +7,14 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from surveys.demo import DEMO_PASSWORD, load_demo
+from surveys.demo import DEMO_PASSWORD
 from tests.benchmarks.page_weight import BUDGET_BYTES, first_load, heaviest_household
 from tests.conftest import sign_in
 
 
 async def test_first_load_of_the_heaviest_household_page_stays_within_25_kb(
-    client: AsyncTestClient[Any], database_url: str
+    client: AsyncTestClient[Any], demo: None
 ) -> None:
-    await load_demo()
     token, members = await heaviest_household()
     await sign_in(client, "volunteer1", DEMO_PASSWORD)
     rows = await first_load(client, token, f"/h/<token> ({members} members)")

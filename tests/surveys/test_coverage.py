@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from surveys.demo import load_demo
 from surveys.register.households import household_by_token
 from surveys.reporting.coverage import village_coverage
 from surveys.survey.criteria import REASONS
@@ -15,9 +14,8 @@ from tests.factories import World, make_household, person
 
 @pytest.mark.parametrize("requires_bank", [False, True])
 async def test_sql_status_equals_the_python_rules_for_every_demo_household(
-    database_url: str, requires_bank: bool
+    demo: None, requires_bank: bool
 ) -> None:
-    await load_demo()
     await Ward.update({Ward.identity_requires_bank: requires_bank}).where(Ward.code == "01849")
     checked = 0
     for village in await Village.select(Village.id):

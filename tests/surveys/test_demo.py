@@ -28,12 +28,11 @@ async def test_demo_loads_phong_quang_with_accounts_and_visits_once(database_url
     assert min(ages) < 1950 and max(ages) > 2012  # elders and children alike
 
 
-async def test_the_demo_province_shows_two_wards_at_work(database_url: str) -> None:
+async def test_the_demo_province_shows_two_wards_at_work(demo: None) -> None:
     from surveys.register.places import province_id
     from surveys.reporting.province import province_report
     from surveys.tables import Province
 
-    await load_demo()
     officer = await User.select(User.province, User.ward).where(User.login == "province").first()
     thai_nguyen = await province_id("19")
     assert officer == {"province": thai_nguyen, "ward": None}
@@ -46,12 +45,11 @@ async def test_the_demo_province_shows_two_wards_at_work(database_url: str) -> N
     assert len(report.wards) > 50  # the province's other communes: listed, not started
 
 
-async def test_the_demo_has_classes_a_team_in_every_village_and_two_mentors(database_url: str) -> None:
+async def test_the_demo_has_classes_a_team_in_every_village_and_two_mentors(demo: None) -> None:
     from surveys.learning.digital_team import mentoring_gaps
     from surveys.register.places import ward_id
     from surveys.tables import Attendance, ClassSession, TeamMember, Village
 
-    await load_demo()
     ward = await ward_id("01849")
     assert ward is not None
     assert await ClassSession.count().where(ClassSession.ward == ward) == 7
@@ -62,7 +60,7 @@ async def test_the_demo_has_classes_a_team_in_every_village_and_two_mentors(data
     assert gaps["ambassadors"] == 2 and gaps["with_enough"] == 1
 
 
-async def test_the_demos_members_were_registered_with_their_households(database_url: str) -> None:
+async def test_the_demos_members_were_registered_with_their_households(demo: None) -> None:
     # The demo backdates its households to before the campaign; members made "now" were missing from
     # every past day: a periodic report of the last quarter counted no adult in an unvisited household.
     from datetime import timedelta
@@ -72,7 +70,6 @@ async def test_the_demos_members_were_registered_with_their_households(database_
     from surveys.reporting.history import standing_at
     from surveys.reporting.reports import ward_rules
 
-    await load_demo()
     households = {
         r["id"]: r["created_at"] for r in await Household.select(Household.id, Household.created_at)
     }
@@ -88,9 +85,7 @@ async def test_the_demos_members_were_registered_with_their_households(database_
     assert sum(s.adults for s in before.values()) >= sum(s.households for s in before.values()) > 0
 
 
-async def test_the_demos_last_ended_quarter_has_visits_classes_and_the_team_of_then(
-    database_url: str,
-) -> None:
+async def test_the_demos_last_ended_quarter_has_visits_classes_and_the_team_of_then(demo: None) -> None:
     """The report page opens on the last ended quarter: the demo's year of visits gives it numbers, and
     its team is the team as it stood at the quarter's end (members joined over the year), not today's."""
     from datetime import timedelta
@@ -101,7 +96,6 @@ async def test_the_demos_last_ended_quarter_has_visits_classes_and_the_team_of_t
     from surveys.reporting.periods import latest_ended_quarter
     from surveys.tables import TeamMember
 
-    await load_demo()
     ward = await ward_id("01849")
     today = local_date(now())
     assert ward is not None and today is not None
