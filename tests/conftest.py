@@ -186,7 +186,8 @@ class _Kept:
 
 
 _KEPT: dict[tuple[str, date], _Kept] = {}
-_KEPT_FIXTURES = ("world", "demo")
+# The fixtures kept, most specific first (a test module may put its own in front).
+KEPT_FIXTURES = ["world", "demo"]
 _KEPT_FOR_TEST = pytest.StashKey[tuple[str, Any]]()
 
 
@@ -198,7 +199,7 @@ def _rows(database: str) -> int:
         return sum(connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables)  # noqa: S608
 
 
-async def _built_or_kept(
+async def built_or_kept(
     name: str, request: pytest.FixtureRequest, database_url: str, build: Callable[[], Any]
 ) -> Any:
     """The fixture `name`'s value: the kept one when the test's database was copied from it (see
@@ -245,7 +246,7 @@ async def database_url(
         return
     source = Path(migrated_template.removeprefix("sqlite:///"))
     day = clock.local_now().date()
-    for name in _KEPT_FIXTURES:
+    for name in KEPT_FIXTURES:
         if name in request.fixturenames and (kept := _KEPT.get((name, day))) is not None:
             source = kept.path
             request.node.stash[_KEPT_FOR_TEST] = (name, kept.value)
@@ -260,13 +261,13 @@ async def database_url(
 @pytest.fixture
 async def world(database_url: str, request: pytest.FixtureRequest) -> World:
     """The fixture commune (see tests/factories.py), built or kept (see `_KEPT`)."""
-    return await _built_or_kept("world", request, database_url, make_world)  # type: ignore[no-any-return]
+    return await built_or_kept("world", request, database_url, make_world)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
 async def demo(database_url: str, request: pytest.FixtureRequest) -> None:
     """The demo's data (`phocap demo`: surveys/demo.py), loaded or kept (see `_KEPT`)."""
-    await _built_or_kept("demo", request, database_url, load_demo)
+    await built_or_kept("demo", request, database_url, load_demo)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ villages, and each ward's class has a resident among its attendees, so the pages
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tempfile
 import uuid
@@ -51,7 +52,8 @@ from surveys.tables import (
     TeamMember,
     Ward,
 )
-from tests.factories import World, make_household, make_user, make_village, make_ward, person
+from tests.conftest import KEPT_FIXTURES, built_or_kept
+from tests.factories import World, make_household, make_user, make_village, make_ward, make_world, person
 from tests.writes import counted_writes
 
 ANONYMOUS = "anonymous"
@@ -423,16 +425,44 @@ async def _another_province(world: World) -> None:
     )
 
 
-async def _callers(client: AsyncTestClient[Any], world: World) -> dict[str, Caller]:
+@dataclasses.dataclass
+class Matrix:
+    """The fixture world with another province's ward, a province and a national officer, and a web
+    session and an API token for each signed-in role."""
+
+    world: World
+    sessions: dict[str, tuple[str, str]]
+
+
+async def _matrix() -> Matrix:
+    world = await make_world()
     await _another_province(world)
     ward = await Ward.select(Ward.province).where(Ward.id == world.wards["pq"]).first()
     assert ward is not None
     world.users["province"] = await make_user("province", "province_officer", province_id=ward["province"])
     world.users["national"] = await make_user("national", "national_officer")
+    sessions = {
+        role: (
+            await open_session(world.users[role], "web", timedelta(days=1)),
+            await open_session(world.users[role], "api", timedelta(days=1)),
+        )
+        for role in SIGNED_IN
+    }
+    return Matrix(world, sessions)
+
+
+# The matrix's records on SQLite are made once per worker and day and copied for each case (conftest.py).
+KEPT_FIXTURES.insert(0, "matrix")
+
+
+@pytest.fixture
+async def matrix(database_url: str, request: pytest.FixtureRequest) -> Matrix:
+    return await built_or_kept("matrix", request, database_url, _matrix)  # type: ignore[no-any-return]
+
+
+def _callers(client: AsyncTestClient[Any], matrix: Matrix) -> dict[str, Caller]:
     callers = {ANONYMOUS: Caller(client, ANONYMOUS, "", "")}
-    for role in SIGNED_IN:
-        web = await open_session(world.users[role], "web", timedelta(days=1))
-        api = await open_session(world.users[role], "api", timedelta(days=1))
+    for role, (web, api) in matrix.sessions.items():
         callers[role] = Caller(client, role, web, api)
     return callers
 
@@ -632,7 +662,7 @@ def _check_names(response: Any, role: str, where: str, path: str) -> None:
 
 
 @pytest.fixture
-async def writes(database_url: str, world: World) -> AsyncIterator[Callable[[], Awaitable[int]]]:
+async def writes(database_url: str, matrix: Matrix) -> AsyncIterator[Callable[[], Awaitable[int]]]:
     """The rows written to the test's database so far (tests/writes.py): a refused request writes none.
     (A session's last-seen time does not count: any signed-in request may touch it.)"""
     async with counted_writes(database_url) as count:
@@ -653,13 +683,14 @@ def _get_case(method: str, template: str, action: str) -> Any:
 @pytest.mark.parametrize(("method", "template", "action"), [_get_case(*r) for r in GETS])
 async def test_get_routes_answer_each_role_as_the_table_says_and_change_nothing(
     client: AsyncTestClient[Any],
-    world: World,
+    matrix: Matrix,
     writes: Callable[[], Awaitable[int]],
     method: str,
     template: str,
     action: str,
 ) -> None:
-    callers = await _callers(client, world)
+    world = matrix.world
+    callers = _callers(client, matrix)
     paths = {
         (role, where): await _path(template, world, role, where)
         for role in ROLES
@@ -680,14 +711,15 @@ async def test_get_routes_answer_each_role_as_the_table_says_and_change_nothing(
 )
 async def test_post_routes_answer_each_role_as_the_table_says(
     client: AsyncTestClient[Any],
-    world: World,
+    matrix: Matrix,
     writes: Callable[[], Awaitable[int]],
     method: str,
     template: str,
     action: str,
     role: str,
 ) -> None:
-    caller = (await _callers(client, world))[role]
+    world = matrix.world
+    caller = _callers(client, matrix)[role]
     for where in _wheres(template):
         path = await _path(template, world, role, where)
         before = await writes()
