@@ -30,6 +30,7 @@ from surveys.reporting.official import (
     read_import,
     save_figure,
     save_figures,
+    typed_count,
     ward_figures,
     with_replacements,
 )
@@ -101,7 +102,8 @@ class OfficialController(Controller):
         """Record a typed figure; a bad value comes back next to its field with everything as typed."""
         values = {name: str(data.get(name, "")).strip() for name in FIELDS}
         try:
-            figure = parse({k: v for k, v in values.items() if v != "" or k == "source"}, OfficialFigureIn)
+            typed = {**values, "value": typed_count(values["value"])}
+            figure = parse({k: v for k, v in typed.items() if v != "" or k == "source"}, OfficialFigureIn)
         except InvalidInput as exc:
             errors = {e.field: error_message(_message_field(e.field), e.code) for e in exc.errors}
             return await self._page(request, code, 422, values=values, errors=errors)

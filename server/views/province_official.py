@@ -21,7 +21,7 @@ from surveys.core.validation import InvalidInput
 from surveys.people.accounts import Actor
 from surveys.register.imports import ImportFileError
 from surveys.reporting.documents import SHORT_NAMES
-from surveys.reporting.official import OfficialLocked
+from surveys.reporting.official import OfficialLocked, typed_count
 from surveys.reporting.official_workbook import MAX_BYTES, WorkbookEntry, province_workbook, read_workbook
 from surveys.reporting.periods import Period, latest_ended_quarter, named_period, period_choices
 from surveys.reporting.province_official import (
@@ -30,7 +30,6 @@ from surveys.reporting.province_official import (
     province_official,
     province_ward_codes,
     save_province_official,
-    typed_count,
 )
 from surveys.reporting.schemas import MAX_WARDS, PROVINCE_OFFICIAL
 

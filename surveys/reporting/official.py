@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -31,6 +32,17 @@ from surveys.tables import OfficialFigure, ReportSubmission
 OFFICIAL_INDICATORS: tuple[str, ...] = OfficialIndicator.__args__  # type: ignore[attr-defined]
 CSV_COLUMNS = ("ward_code", "indicator", "period_end", "value", "source")
 MAX_LINES = 5_000
+
+
+# 1.234 or 1 234: thousands as Vietnamese write them (a count has no decimals).
+THOUSANDS = re.compile(r"^\d{1,3}([. ]\d{3})+$")
+
+
+def typed_count(text: str) -> str:
+    """A count as typed, its thousands separators taken out (`1.250` is 1250, never 1.25): the ward's
+    form and file, the province's form and workbook read a count alike."""
+    text = text.strip()
+    return text.replace(".", "").replace(" ", "") if THOUSANDS.match(text) else text
 
 
 @dataclass(frozen=True)
@@ -226,11 +238,12 @@ def _read_line(
         day = date.fromisoformat(end)
     except ValueError:
         return None, LineError(number, "date", end)
-    if not value.isdigit() or int(value) > MAX_VALUE:
+    count = typed_count(value)
+    if not count.isdigit() or int(count) > MAX_VALUE:
         return None, LineError(number, "value", value)
     if len(source) > 200:
         return None, LineError(number, "source", "")
-    return OfficialFigureIn(indicator=indicator, period_end=day, value=int(value), source=source), None  # type: ignore[arg-type]
+    return OfficialFigureIn(indicator=indicator, period_end=day, value=int(count), source=source), None  # type: ignore[arg-type]
 
 
 async def with_replacements(ward_id: int, preview: ImportPreview) -> ImportPreview:

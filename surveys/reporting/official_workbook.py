@@ -11,8 +11,9 @@ from typing import Any
 from surveys.core.exports import Table, to_xlsx
 from surveys.core.text import clean
 from surveys.register.imports import ImportFileError, xlsx_rows
+from surveys.reporting.official import typed_count
 from surveys.reporting.periods import Period
-from surveys.reporting.province_official import WardOfficial, province_official, typed_count
+from surveys.reporting.province_official import WardOfficial, province_official
 from surveys.reporting.schemas import MAX_WARDS, PROVINCE_OFFICIAL
 from surveys.tables import Province
 

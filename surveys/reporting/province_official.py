@@ -9,7 +9,6 @@ accepted are locked until it reopens the report (official.py). Every change is a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -32,15 +31,6 @@ from surveys.reporting.schemas import (
     WardOfficialOut,
 )
 from surveys.tables import OfficialFigure, Ward
-
-# 1.234 or 1 234: thousands as Vietnamese write them (a count has no decimals).
-THOUSANDS = re.compile(r"^\d{1,3}([. ]\d{3})+$")
-
-
-def typed_count(text: str) -> str:
-    """A count as typed, its thousands separators taken out (`1.250` is 1250, never 1.25)."""
-    text = text.strip()
-    return text.replace(".", "").replace(" ", "") if THOUSANDS.match(text) else text
 
 
 @dataclass(frozen=True)

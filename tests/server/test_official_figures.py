@@ -56,6 +56,40 @@ async def test_ward_office_types_a_figure_and_a_bad_one_comes_back(
     assert await AuditEntry.count().where(AuditEntry.action == "official.saved") == 1
 
 
+async def test_a_count_with_thousands_separators_reads_as_vietnamese_write_it(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    """1.250 (or 1 250) is one thousand two hundred and fifty, in the form and in a file alike, as the
+    province's form reads it; 1.25 is no count and comes back as typed."""
+    csrf = await sign_in(client, "ward")
+    figure = {"_csrf_token": csrf, "indicator": "adults", "period_end": "2025-09-30", "source": "Công an xã"}
+    refused = await client.post("/wards/01849/official-figures", data={**figure, "value": "1.25"})
+    assert refused.status_code == 422
+    assert field_errors(soup(refused)) == ["Hãy nhập số liệu nhận được: một số nguyên từ 0 trở lên."]
+    assert soup(refused).find("input", id="value")["value"] == "1.25"  # type: ignore[index]
+    saved = await client.post(
+        "/wards/01849/official-figures", data={**figure, "value": "1.250"}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    preview = await upload(
+        client,
+        csrf,
+        "ward_code,indicator,period_end,value,source\n01849,vneid_level2,2025-09-30,2 500,x\n"
+        "01849,vneid,2025-09-30,2.5,x\n",
+    )
+    assert [li.text for li in soup(preview).select("#preview li.problem")] == [
+        "Dòng 3: Giá trị “2.5” không phải là số nguyên từ 0 trở lên."
+    ]
+    good = await upload(
+        client, csrf, "ward_code,indicator,period_end,value,source\n01849,vneid_level2,2025-09-30,2.500,x\n"
+    )
+    assert good.status_code == 200
+    assert {(r["indicator"], r["value"]) for r in await OfficialFigure.select()} == {("adults", 1250)}
+    assert rows_of(soup(good).select_one("#preview")) == [
+        ["Công dân từ 16 tuổi có VNeID mức 2", "30/09/2025", "2500", "x"]
+    ]
+
+
 async def test_a_csv_with_a_malformed_line_imports_nothing_and_names_each_line(
     client: AsyncTestClient[Any], world: World
 ) -> None:
