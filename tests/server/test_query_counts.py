@@ -62,23 +62,23 @@ async def test_the_village_list_counts_the_households_once(
 
 
 # What one visit request sends (docs/scaling.md §3): the session, the household and its access, the
-# client_id's replay check, the household held with the daily counts' snapshot (its ward's rules, its own
+# household held with the daily counts' snapshot (its ward's rules, its own
 # counts), the visit and its audit entry, the counts after and today's additions, and the answer (its
 # members and last visit, in one statement). A completed visit also looks for a later one, writes the household, its members
 # (one statement each, here three) and its search keys, and reads the household's visits for its
 # activity before and after. PostgreSQL adds the advisory lock on the village's counts.
 VISIT_STATEMENTS = {
-    ("nobody_home", "sqlite"): 13,
-    ("nobody_home", "postgres"): 14,
-    ("done", "sqlite"): 22,
-    ("done", "postgres"): 23,
+    ("nobody_home", "sqlite"): 12,
+    ("nobody_home", "postgres"): 13,
+    ("done", "sqlite"): 21,
+    ("done", "postgres"): 22,
 }
 
 
 # On SQLite, the hops to the write connection's thread (surveys/core/sqlite_writer.py): the transaction's
 # BEGIN goes with its first statement, the visit, its audit entry and the activity's additions with the
 # next statement, and the writer thread's hops are fewer than the statements.
-VISIT_HOPS = {"nobody_home": 10, "done": 19}
+VISIT_HOPS = {"nobody_home": 9, "done": 18}
 
 
 @pytest.mark.parametrize("outcome", ["nobody_home", "done"])
