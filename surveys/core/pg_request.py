@@ -22,6 +22,8 @@ import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.querystring import QueryString
 
+from surveys.core.statements import compiled, freeze
+
 log = logging.getLogger(__name__)
 
 
@@ -138,8 +140,8 @@ class RequestPostgresEngine(PostgresEngine):
         """A query: in the current transaction, else on the request's connection, else Piccolo's way."""
         request = self.request_connection()
         if request is None or self.current_transaction.get() is not None:
-            return await super().run_querystring(querystring, in_pool)
-        sql, args = querystring.compile_string(engine_type=self.engine_type)
+            return await super().run_querystring(freeze(querystring, self.engine_type), in_pool)
+        sql, args = compiled(querystring, self.engine_type)
         return await self._on_request_connection(request, sql, args)
 
     async def run_ddl(self, ddl: str, in_pool: bool = True) -> Any:
