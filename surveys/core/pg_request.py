@@ -174,22 +174,35 @@ def _table_written(querystring: QueryString) -> str | None:
     return None
 
 
+def _locks_rows(querystring: QueryString) -> bool:
+    """Whether a write may wait for rows other writers hold (an UPDATE, a DELETE, an upsert), where a
+    plain INSERT makes rows of its own."""
+    words = querystring.template.split(None, 1)
+    return not words or words[0].upper() != "INSERT" or "ON CONFLICT" in querystring.template.upper()
+
+
 def _batches(later: list[QueryString]) -> list[QueryString]:
     """The writes left, as few statements as keep their meaning: writes of different tables together, as
     data-modifying CTEs (two of one table would not see each other's rows, and PostgreSQL writes a row
     once per statement); a write of a table already in the batch, or another kind of statement, begins
-    the next one."""
+    the next one. A batch holds one write at most that waits for other writers' rows: the parts of a
+    statement run in no set order, and two transactions taking the same rows in two orders would
+    deadlock; one such write a statement takes them in the order of the code, as unbatched."""
     groups: list[list[QueryString]] = []
     tables: set[str] = set()
+    locking = False
     for querystring in later:
         table = _table_written(querystring)
-        if groups and table is not None and table not in tables and _table_written(groups[-1][0]):
+        locks = _locks_rows(querystring)
+        joins = table is not None and table not in tables and not (locks and locking)
+        if groups and joins and _table_written(groups[-1][0]):
             groups[-1].append(querystring)
         else:
             groups.append([querystring])
-            tables = set()
+            tables, locking = set(), False
         if table is not None:
             tables.add(table)
+        locking = locking or locks
     return [
         group[0]
         if len(group) == 1

@@ -79,11 +79,11 @@ VISIT_STATEMENTS = {
 # On SQLite, the hops to the write connection's thread (surveys/core/sqlite_writer.py): the transaction's
 # BEGIN goes with its first statement, the visit, its audit entry and the activity's additions with the
 # next statement, and the writer thread's hops are fewer than the statements.
-VISIT_HOPS = {"nobody_home": 8, "done": 18}
+VISIT_HOPS = {"nobody_home": 7, "done": 17}
 # On PostgreSQL, the round trips to the database (statements, BEGIN and COMMIT; the pool's reset of the
 # connection at the end is not counted): the writes nobody reads wait for the next statement or the
 # COMMIT and go before it, those of different tables as one statement (surveys/core/pg_request.py).
-VISIT_ROUND_TRIPS = {"nobody_home": 12, "done": 22}
+VISIT_ROUND_TRIPS = {"nobody_home": 12, "done": 23}
 
 
 def _counting(sent: Any, trips: list[str]) -> Any:
