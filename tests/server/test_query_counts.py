@@ -63,11 +63,13 @@ async def test_the_village_list_counts_the_households_once(
 
 
 # What one visit request sends (docs/scaling.md §3): the session, the household and its access, the
-# household held with the daily counts' snapshot (its ward's rules, its own
-# counts), the visit and its audit entry, the counts after and today's additions, and the answer (its
-# members and last visit, in one statement). A completed visit also looks for a later one, writes the household, its members
-# (one statement each, here three) and its search keys, and reads the household's visits for its
-# activity before and after. PostgreSQL adds the advisory lock on the village's counts.
+# household held with the daily counts' snapshot (its ward's rules with whether today's row is there, its
+# own counts before and after the visit in one statement), the visit, its audit entry and today's
+# additions, and the answer (its members and last visit, in one statement); no read looks for the
+# client_id first (a retry fails at the visit's insert). A completed visit also looks for a later one,
+# writes the household, its members (one statement each, here three) and its search keys, and reads its
+# counts after and the household's visits for its activity before and after. PostgreSQL adds the
+# advisory lock on the village's counts.
 VISIT_STATEMENTS = {
     ("nobody_home", "sqlite"): 11,
     ("nobody_home", "postgres"): 12,
@@ -77,12 +79,13 @@ VISIT_STATEMENTS = {
 
 
 # On SQLite, the hops to the write connection's thread (surveys/core/sqlite_writer.py): the transaction's
-# BEGIN goes with its first statement, the visit, its audit entry and the activity's additions with the
-# next statement, and the writer thread's hops are fewer than the statements.
+# BEGIN goes with its first statement, the visit, its audit entry and the additions to today's rows with
+# the next statement or the COMMIT, and the writer thread's hops are fewer than the statements.
 VISIT_HOPS = {"nobody_home": 7, "done": 17}
 # On PostgreSQL, the round trips to the database (statements, BEGIN and COMMIT; the pool's reset of the
 # connection at the end is not counted): the writes nobody reads wait for the next statement or the
-# COMMIT and go before it, those of different tables as one statement (surveys/core/pg_request.py).
+# COMMIT and go before it, those of different tables as one statement, with one write at most that waits
+# for other writers' rows (surveys/core/pg_request.py).
 VISIT_ROUND_TRIPS = {"nobody_home": 12, "done": 23}
 
 
