@@ -168,11 +168,12 @@ async def lock_households(household_ids: Sequence[int]) -> dict[int, int]:
 
 async def write_later(sql: str, *args: Any) -> None:
     """Inside a write transaction, a write whose result nobody reads (an audit entry, an addition to a
-    count): on SQLite it goes with the transaction's next statement, at the latest its COMMIT, instead of
-    a hop of its own (surveys/core/sqlite_writer.py); elsewhere it runs now. `sql` takes `{}` for `args`."""
+    count): it goes with the transaction's next statement, at the latest its COMMIT, instead of a hop or a
+    round trip of its own (surveys/core/sqlite_writer.py, surveys/core/pg_request.py); outside a
+    transaction it runs now. `sql` takes `{}` for `args`."""
     engine = current_engine()
     querystring = QueryString(sql, *args)
-    if isinstance(engine, TurnTakingSQLiteEngine):
+    if isinstance(engine, TurnTakingSQLiteEngine | RequestPostgresEngine):
         await engine.run_later(querystring)
     else:
         await engine.run_querystring(querystring)

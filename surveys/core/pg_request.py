@@ -12,6 +12,7 @@ behaviour.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,8 @@ from typing import Any, cast
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.querystring import QueryString
+
+from surveys.core.statements import compiled, freeze
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +77,54 @@ _held: ContextVar[RequestConnection | None] = ContextVar("phocap_request_connect
 
 
 class RequestTransaction(PostgresTransaction):
-    """A transaction on the request's connection when there is a request; else Piccolo's own."""
+    """A transaction on the request's connection when there is a request; else Piccolo's own.
+
+    The writes whose result nobody reads (`RequestPostgresEngine.run_later`) wait for the transaction's
+    next statement, savepoint or COMMIT, and go before it in one round trip: several of them one
+    statement (each a data-modifying CTE, `WITH w0 AS (INSERT …), w1 AS (…) SELECT 1`). Each round trip
+    costs the server more CPU (its send, the wait, the wake-up) than such a statement's own work."""
 
     _request: RequestConnection | None = None
+    _later: list[QueryString] | None = None
+
+    def later(self, querystring: QueryString) -> None:
+        """Leave a write for the transaction's next round trip."""
+        if self._later is None:
+            self._later = []
+        self._later.append(querystring)
+
+    async def flush(self) -> None:
+        """Send the writes left, before anything else of the transaction: what it reads next sees them,
+        and a write that fails fails the transaction there."""
+        later, self._later = self._later, None
+        for batch in _batches(later or []):
+            sql, args = compiled(batch, self.engine.engine_type)
+            await self.connection.fetch(sql, *args)
+
+    async def savepoint(self, name: str | None = None) -> Any:
+        """A savepoint after the writes left."""
+        await self.flush()
+        return await super().savepoint(name)
+
+    async def commit(self) -> None:
+        """COMMIT after the writes left; when one of them fails, the transaction is rolled back."""
+        try:
+            await self.flush()
+        except BaseException:
+            with contextlib.suppress(*_BROKEN):
+                await self.rollback()
+            raise
+        await super().commit()  # type: ignore[no-untyped-call]
+
+    async def rollback(self) -> None:
+        """ROLLBACK: the writes left go with it."""
+        self._later = None
+        await super().rollback()  # type: ignore[no-untyped-call]
+
+    async def rollback_to(self, savepoint_name: str) -> None:
+        """Back to a savepoint: the writes left since go with it."""
+        self._later = None
+        await super().rollback_to(savepoint_name)
 
     async def get_connection(self) -> Any:
         """The request's connection, or (outside a request) a pool or new connection."""
@@ -87,18 +135,26 @@ class RequestTransaction(PostgresTransaction):
         return await request.get()
 
     async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent is None and exception is None and self._later:
+            # The writes left, before COMMIT: one that fails ends the transaction as an exception in it
+            # would (rolled back, its connection given back), and is raised.
+            try:
+                await self.flush()
+            except BaseException as failed:
+                await self.__aexit__(type(failed), failed, failed.__traceback__)
+                raise
         if self._parent is not None or self._request is None:
             return await super().__aexit__(exception_type, exception, traceback)
         try:
             if exception is not None:
                 if not self._rolled_back:
                     try:
-                        await self.rollback()  # type: ignore[no-untyped-call]
+                        await self.rollback()
                     except _BROKEN:
                         await self._request.discard()  # the original exception says why
             elif not self._committed and not self._rolled_back:
                 try:
-                    await self.commit()  # type: ignore[no-untyped-call]
+                    await self.commit()
                 except _BROKEN:
                     await self._request.discard()
                     raise
@@ -106,6 +162,55 @@ class RequestTransaction(PostgresTransaction):
             # The connection stays the request's: given back by the request's scope, not here.
             self.engine.current_transaction.reset(self.context)
         return exception is None
+
+
+def _table_written(querystring: QueryString) -> str | None:
+    """The table an INSERT, UPDATE or DELETE writes (None: another statement)."""
+    words = querystring.template.split(None, 3)
+    if len(words) >= 3 and words[0].upper() in ("INSERT", "DELETE") and words[1].upper() in ("INTO", "FROM"):
+        return words[2].strip('"').lower()
+    if len(words) >= 2 and words[0].upper() == "UPDATE":
+        return words[1].strip('"').lower()
+    return None
+
+
+def _locks_rows(querystring: QueryString) -> bool:
+    """Whether a write may wait for rows other writers hold (an UPDATE, a DELETE, an upsert), where a
+    plain INSERT makes rows of its own."""
+    words = querystring.template.split(None, 1)
+    return not words or words[0].upper() != "INSERT" or "ON CONFLICT" in querystring.template.upper()
+
+
+def _batches(later: list[QueryString]) -> list[QueryString]:
+    """The writes left, as few statements as keep their meaning: writes of different tables together, as
+    data-modifying CTEs (two of one table would not see each other's rows, and PostgreSQL writes a row
+    once per statement); a write of a table already in the batch, or another kind of statement, begins
+    the next one. A batch holds one write at most that waits for other writers' rows: the parts of a
+    statement run in no set order, and two transactions taking the same rows in two orders would
+    deadlock; one such write a statement takes them in the order of the code, as unbatched."""
+    groups: list[list[QueryString]] = []
+    tables: set[str] = set()
+    locking = False
+    for querystring in later:
+        table = _table_written(querystring)
+        locks = _locks_rows(querystring)
+        joins = table is not None and table not in tables and not (locks and locking)
+        if groups and joins and _table_written(groups[-1][0]):
+            groups[-1].append(querystring)
+        else:
+            groups.append([querystring])
+            tables, locking = set(), False
+        if table is not None:
+            tables.add(table)
+        locking = locking or locks
+    return [
+        group[0]
+        if len(group) == 1
+        else QueryString(
+            "WITH " + ", ".join(f"w{i} AS ({{}})" for i in range(len(group))) + " SELECT 1", *group
+        )
+        for group in groups
+    ]
 
 
 class RequestPostgresEngine(PostgresEngine):
@@ -134,16 +239,34 @@ class RequestPostgresEngine(PostgresEngine):
         """A transaction on the request's connection, when inside a request."""
         return RequestTransaction(engine=self, allow_nested=allow_nested)
 
+    async def run_later(self, querystring: QueryString) -> None:
+        """A write whose result nobody reads: inside a transaction, sent with its next round trip
+        (`RequestTransaction`); outside one, now."""
+        transaction = self.current_transaction.get()
+        if isinstance(transaction, RequestTransaction):
+            if self.log_queries:
+                self.print_query(query_id=self.get_query_id(), query=str(querystring))
+            transaction.later(querystring)
+        else:
+            await self.run_querystring(querystring)
+
     async def run_querystring(self, querystring: QueryString, in_pool: bool = True) -> Any:
-        """A query: in the current transaction, else on the request's connection, else Piccolo's way."""
+        """A query: in the current transaction (after the writes it left), else on the request's
+        connection, else Piccolo's way."""
+        transaction = self.current_transaction.get()
+        if isinstance(transaction, RequestTransaction) and transaction._later:
+            await transaction.flush()
         request = self.request_connection()
         if request is None or self.current_transaction.get() is not None:
-            return await super().run_querystring(querystring, in_pool)
-        sql, args = querystring.compile_string(engine_type=self.engine_type)
+            return await super().run_querystring(freeze(querystring, self.engine_type), in_pool)
+        sql, args = compiled(querystring, self.engine_type)
         return await self._on_request_connection(request, sql, args)
 
     async def run_ddl(self, ddl: str, in_pool: bool = True) -> Any:
         """A raw statement, as `run_querystring`."""
+        transaction = self.current_transaction.get()
+        if isinstance(transaction, RequestTransaction) and transaction._later:
+            await transaction.flush()
         request = self.request_connection()
         if request is None or self.current_transaction.get() is not None:
             return await super().run_ddl(ddl, in_pool)

@@ -47,6 +47,7 @@ from piccolo.querystring import QueryString
 
 from surveys.core.outages import OutageLog, database_unreachable
 from surveys.core.pg_request import RequestPostgresEngine
+from surveys.core.statements import compiled
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -181,7 +182,7 @@ class ReplicaRoutingEngine(RequestPostgresEngine):
 
     async def run_querystring(self, querystring: QueryString, in_pool: bool = True) -> Any:
         """Run on a replica when the caller may read one and nothing says otherwise; else the primary."""
-        sql = querystring.compile_string(engine_type=self.engine_type)[0]
+        sql = compiled(querystring, self.engine_type)[0]
         in_transaction = self.current_transaction.get() is not None
         if not in_transaction and _may_read_replica.get() and reads_only(sql):
             node = await self._replica()

@@ -36,6 +36,8 @@ from typing import Any, TypeVar, cast
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.querystring import QueryString
 
+from surveys.core.statements import compiled
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -291,7 +293,7 @@ class TurnTakingSQLiteEngine(SQLiteEngine):
     async def run_querystring(self, querystring: QueryString, in_pool: bool = False) -> Any:
         """One statement: in the current transaction, or in its turn on the write connection, or on a
         read connection."""
-        sql, args = querystring.compile_string(engine_type=self.engine_type)
+        sql, args = compiled(querystring, self.engine_type)
         return await self._run(sql, args)
 
     async def run_later(self, querystring: QueryString) -> None:
@@ -301,7 +303,7 @@ class TurnTakingSQLiteEngine(SQLiteEngine):
         if transaction is None:
             await self.run_querystring(querystring)
             return
-        sql, args = querystring.compile_string(engine_type=self.engine_type)
+        sql, args = compiled(querystring, self.engine_type)
         if self.log_queries:
             self.print_query(query_id=self.get_query_id(), query=sql)
         transaction.connection.later(sql, args)

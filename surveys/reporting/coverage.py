@@ -32,9 +32,11 @@ _VISIT_ORDER = ("not_visited", "come_back", "nobody_home", "declined", "no_digit
                 "members_without_bank")  # fmt: skip
 
 
-def households_sql(rules: CoverageRules, year: int, scope: str) -> str:
+def households_sql(rules: CoverageRules, year: int, scope: str, visits: str = "visit") -> str:
     """A query whose rows are the households in `scope` (a condition on household `h`, with `{}`
-    placeholders) with their aggregates; `scope` is used three times, so its arguments are repeated."""
+    placeholders) with their aggregates; `scope` is used three times, so its arguments are repeated.
+    `visits`: the visits counted, the table or a query in its place with its columns (id, household,
+    outcome, at, volunteer; its placeholders come before the second use of `scope`'s)."""
     m = member_sql(rules, year)
     return f"""
     WITH mem AS (
@@ -57,7 +59,7 @@ def households_sql(rules: CoverageRules, year: int, scope: str) -> str:
         SELECT v.household, v.outcome, v.at, v.volunteer,
             ROW_NUMBER() OVER (PARTITION BY v.household ORDER BY v.at DESC, v.id DESC) AS rn,
             SUM(CASE WHEN v.outcome = 'done' THEN 1 ELSE 0 END) OVER (PARTITION BY v.household) AS done
-        FROM visit v JOIN household h ON h.id = v.household
+        FROM {visits} v JOIN household h ON h.id = v.household
         WHERE {scope}
     ),
     base AS (

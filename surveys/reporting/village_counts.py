@@ -23,9 +23,9 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
-from surveys.core.changes import on_households_changed
+from surveys.core.changes import AddedVisit, on_households_changed
 from surveys.core.clock import local_date, local_now, this_year
-from surveys.core.db import LOCK_VILLAGE_COUNTS, current_engine, serialise_on, write_transaction
+from surveys.core.db import LOCK_VILLAGE_COUNTS, current_engine, serialise_on, write_later, write_transaction
 from surveys.core.rows import Row
 from surveys.core.settings import get_settings
 from surveys.reporting.coverage import INDICATOR_SUMS, households_sql, ward_reason_counts
@@ -63,13 +63,20 @@ _RULE_COLUMNS = ("identity_age", "identity_min_level", "identity_requires_bank",
 
 
 @lru_cache(maxsize=64)
-def _rules_sql(size: int) -> str:
+def _rules_sql(size: int, day_counted: bool = False) -> str:
     """The rules of `size` villages' wards (`{}`: the village ids), written once per size: every visit
     asks it, and Piccolo building the join of `Village.ward.all_columns()` cost more Python than the
-    statement costs the database."""
+    statement costs the database. `day_counted`: also whether each village has its row of a day (`{}`:
+    the day and its year, before the ids)."""
     columns = ", ".join(f"w.{c}" for c in _RULE_COLUMNS)
+    counted = (
+        ", EXISTS (SELECT 1 FROM village_count c WHERE c.village = v.id AND c.day = {} AND c.year = {}) "
+        "AS counted"
+        if day_counted
+        else ""
+    )
     return (
-        f"SELECT v.id AS village_id, {columns} FROM {Village._meta.tablename} v "
+        f"SELECT v.id AS village_id, {columns}{counted} FROM {Village._meta.tablename} v "
         f"JOIN {Ward._meta.tablename} w ON w.id = v.ward "
         f"WHERE v.id IN ({', '.join('{}' for _ in range(size))})"
     )
@@ -162,6 +169,12 @@ class Snapshot:
     # The earlier day the write's change was made on (a visit sent later): its rows since are counted
     # again. None: today.
     since: date | None = None
+    # The households' counts after the write, when the snapshot knew them (a write that only adds a
+    # visit: `_counts_around`); None: read them after the write.
+    after: dict[int, tuple[int | None, Counts]] | None = None
+    # The day the snapshot was taken, and the villages that had their row of it then.
+    day: date | None = None
+    counted_today: frozenset[int] = frozenset()
 
 
 async def snapshot(
@@ -169,8 +182,9 @@ async def snapshot(
 ) -> Snapshot | None:
     """Inside a write transaction, before its writes, with the households held (`households_changing`):
     each household's own counts, by id with its village; `villages`, where the write may move them;
-    `since`, when the change was made (an earlier day's rows are then counted again); `added` changes
-    nothing here (a visit of any outcome may change a household's reason, counted from its last visit).
+    `since`, when the change was made (an earlier day's rows are then counted again); `added`, the
+    write's only change (a visit that leaves the household as it was, though it may change its reason,
+    counted from its last visit): the counts after it are read with the counts before, in one statement.
 
     The villages are held shared until the transaction ends: writers adding differences go on side by
     side, while a recount of the village (`recount_changed`, `rebuild`) waits for them and they for it.
@@ -186,11 +200,24 @@ async def snapshot(
     alone = _may_count_again(at) or past is not None
     for village in touched:
         await serialise_on(LOCK_VILLAGE_COUNTS, village, shared=not alone)
-    rules = {v: r for r, ids in (await _rules_of(touched)).items() for v in ids}
+    # Held from here to the end: a village's row of today found now is there when the difference is
+    # added (only a recount replaces it, and it waits for this transaction).
+    day = at.date()
+    found = await Village.raw(_rules_sql(len(touched), day_counted=True), _day_param(day), year, *touched)
+    rules = {int(r["village_id"]): CoverageRules.of_ward(Row(r)) for r in found}
+    counted_today = frozenset(int(r["village_id"]) for r in found if r["counted"])
     counted: dict[int, tuple[int, Counts]] = {}
-    for household, (_, counts) in (await _household_counts(households, rules, year)).items():
-        counted[household] = (households[household], counts)
-    return Snapshot(year, rules, counted, past)
+    after: dict[int, tuple[int | None, Counts]] | None = None
+    if isinstance(added, AddedVisit) and len(households) == 1 and past is None:
+        # The write's only change is known: the counts after it from the same statement.
+        ((household, village),) = households.items()
+        then, now = await _counts_around(household, rules[village], year, added)
+        counted[household] = (village, then[1])
+        after = {household: now}
+    else:
+        for household, (_, counts) in (await _household_counts(households, rules, year)).items():
+            counted[household] = (households[household], counts)
+    return Snapshot(year, rules, counted, past, after, day, counted_today)
 
 
 on_households_changed(recount_changed, before=snapshot)
@@ -231,6 +258,47 @@ async def _household_counts(
     return found
 
 
+# A visit not yet written, in place of the table in `households_sql` (`visits`): the household's visits
+# and the added one, which sorts after them all on ties of time (the last id of an INTEGER column), as
+# it will be the last written.
+_ADDED_ID = 2147483647
+
+
+@lru_cache(maxsize=64)
+def _around_sql(rules: CoverageRules, year: int, pg: bool) -> str:
+    """One household's own counts as `_households_sql` counts them, without (`variant` 0) and with
+    (1) one more visit: `{}` are the arguments of `_around_args`."""
+    at = "CAST({} AS TIMESTAMPTZ)" if pg else "{}"
+    visits = f"""(SELECT id, household, outcome, at, volunteer FROM visit WHERE household = {{}}
+        UNION ALL SELECT {_ADDED_ID}, CAST({{}} AS INTEGER), CAST({{}} AS VARCHAR(20)), {at},
+            CAST({{}} AS INTEGER))"""
+    counted = f"SELECT id, village, {_sums(rules)} FROM base GROUP BY id, village"
+    then = f"{households_sql(rules, year, 'h.id = {}')} {counted}"
+    now = f"{households_sql(rules, year, 'h.id = {}', visits)} {counted}"
+    return f"SELECT 0 AS variant, t.* FROM ({then}) t UNION ALL SELECT 1 AS variant, n.* FROM ({now}) n"
+
+
+def _around_args(household: int, added: AddedVisit) -> tuple[Any, ...]:
+    """The arguments of `_around_sql`, in the order of its placeholders: without the visit, the household
+    in `households_sql`'s three scopes; with it, the first scope, the visits' query (the household's
+    visits, the added one's household, outcome, moment and volunteer), then the other two scopes."""
+    visit = (household, household, added.outcome, added.at, added.volunteer)
+    return (household, household, household, household, *visit, household, household)
+
+
+async def _counts_around(
+    household: int, rules: CoverageRules, year: int, added: AddedVisit
+) -> tuple[tuple[int | None, Counts], tuple[int | None, Counts]]:
+    """The household's village (None: archived) and own counts now, and after `added` is written: one
+    statement, the rules kept once (`households_sql`)."""
+    found: list[tuple[int | None, Counts]] = [(None, dict.fromkeys(COLUMNS, 0)) for _ in range(2)]
+    sql = _around_sql(rules, year, isinstance(current_engine(), PostgresEngine))
+    args = _around_args(household, added)
+    for r in await Household.raw(sql, *args):
+        found[int(r["variant"])] = (int(r["village"]), {c: int(r[c] or 0) for c in COLUMNS})
+    return found[0], found[1]
+
+
 async def _apply_difference(before: Snapshot) -> bool:
     """Add the households' counts now minus `before` to today's rows: what a household counted then
     leaves the village it was in, what it counts now joins the village it is in (a move, a merge).
@@ -242,7 +310,7 @@ async def _apply_difference(before: Snapshot) -> bool:
     if year != before.year:
         return False
     then_villages = {h: village for h, (village, _) in before.households.items()}
-    now = await _household_counts(then_villages, before.rules, year)
+    now = before.after or await _household_counts(then_villages, before.rules, year)
     differences: dict[int, Counts] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     for household, (village, then) in before.households.items():
         now_village, counts = now[household]
@@ -253,17 +321,27 @@ async def _apply_difference(before: Snapshot) -> bool:
             differences[now_village or village][c] += counts[c]
     for village, difference in sorted(differences.items()):
         if any(difference.values()):
-            await _add(village, day, year, difference)
+            known = before.day == day and village in before.counted_today
+            await _add(village, day, year, difference, known)
     return True
 
 
-async def _add(village: int, day: date, year: int, difference: Counts) -> None:
+def _day_param(day: date) -> Any:
+    """A day as a statement's value: a date for PostgreSQL, ISO text for SQLite."""
+    return day if isinstance(current_engine(), PostgresEngine) else day.isoformat()
+
+
+async def _add(village: int, day: date, year: int, difference: Counts, known: bool = False) -> None:
     """Add `difference` to the village's row of `day`, which stays right while other writers add theirs
     at the same time. The day's first writer finds no row: it counts the village (with its own change,
     without the others' not yet committed) and inserts that; a writer finding that row meanwhile adds its
-    difference to it instead (`ON CONFLICT`)."""
-    on = day if isinstance(current_engine(), PostgresEngine) else day.isoformat()
+    difference to it instead (`ON CONFLICT`). `known`: the row is there (the snapshot saw it, and it
+    stays), so the addition is a write nobody reads, sent with the transaction's next statement."""
+    on = _day_param(day)
     added = [difference[c] for c in COLUMNS]
+    if known:
+        await write_later(_ADD_KNOWN_SQL, *added, village, on, year)
+        return
     if await VillageCount.raw(_ADD_SQL, *added, village, on, year):
         return
     counted = (await count_villages([village], year))[village]
@@ -273,6 +351,7 @@ async def _add(village: int, day: date, year: int, difference: Counts) -> None:
 # Today's row of a village (of this year) plus a difference, in the order of `COLUMNS`.
 _ADD_SQL = f"""UPDATE village_count SET {", ".join(f"{c} = {c} + {{}}" for c in COLUMNS)}
     WHERE village = {{}} AND day = {{}} AND year = {{}} RETURNING id"""
+_ADD_KNOWN_SQL = _ADD_SQL.removesuffix(" RETURNING id")
 # A village's first row of a day, or, when another writer inserted it meanwhile, that row plus a difference.
 _FIRST_SQL = f"""INSERT INTO village_count (village, day, year, {", ".join(COLUMNS)})
     VALUES ({", ".join("{}" for _ in range(3 + len(COLUMNS)))})

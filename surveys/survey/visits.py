@@ -121,29 +121,33 @@ async def record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: s
     # Python's work before the write turn: on SQLite one writer of the process is in at a time, and
     # holds the turn only for the statements.
     prepared = _prepare(row, visit, actor)
+    replay: bool | None = None
     try:
         async with write_transaction():
-            replay = await _replayed(row, visit)
-            if replay is None:
-                # Not before the replay check: a visit recorded days ago and sent again answers as then.
-                late = saved_at_errors(visit.saved_at, prepared.received_at)
-                if late:
-                    raise InvalidInput(late)
-                # A completed visit made before today changes the counts of the days since.
-                made = prepared.at if visit.outcome == "done" else None
-                # A visit that is not a completed survey leaves the household as it was: its only change.
-                added = None if made else AddedVisit(prepared.at, actor.id, visit.outcome)
-                before = await households_changing([row.id], since=made, added=added)
-                # Its village as held in this transaction: a move waits for it, or went first.
-                village = before.villages.get(int(row.id), int(row.village))
-                written = await _apply(row, visit, actor, prepared, village)
-                details = {
-                    "client_id": str(visit.client_id),
-                    "outcome": visit.outcome,
-                    "version": written.version,
-                }
-                await audit("visit.recorded", "household", row.id, actor.id, details, client_addr)
-                await households_changed([row.id], before=before)
+            # A client_id recorded before is found when its visit is written (the unique client_id
+            # fails the transaction, answered below as a replay), not by a read of its own: retries
+            # are few, and every new visit would pay for that read (issue 27).
+            late = saved_at_errors(visit.saved_at, prepared.received_at)
+            if late:
+                # A visit recorded days ago and sent again answers as then.
+                if await _replayed(row, visit):
+                    raise _AlreadyRecorded()
+                raise InvalidInput(late)
+            # A completed visit made before today changes the counts of the days since.
+            made = prepared.at if visit.outcome == "done" else None
+            # A visit that is not a completed survey leaves the household as it was: its only change.
+            added = None if made else AddedVisit(prepared.at, actor.id, visit.outcome)
+            before = await households_changing([row.id], since=made, added=added)
+            # Its village as held in this transaction: a move waits for it, or went first.
+            village = before.villages.get(int(row.id), int(row.village))
+            written = await _apply(row, visit, actor, prepared, village)
+            details = {
+                "client_id": str(visit.client_id),
+                "outcome": visit.outcome,
+                "version": written.version,
+            }
+            await audit("visit.recorded", "household", row.id, actor.id, details, client_addr)
+            await households_changed([row.id], before=before)
     except VisitConflict:
         raise
     except (InvalidInput, ReusedClientId):
@@ -151,7 +155,9 @@ async def record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: s
     except _AlreadyRecorded:
         replay = True
     except Exception:
-        # Two copies of one submission racing: the other one won; answer as for a replay.
+        # The client_id was recorded before (a retry), or by another copy of this submission racing
+        # this one: answer as for a replay. Another household's client_id, or other answers, are
+        # refused (`_replayed`).
         if await _replayed(row, visit) is None:
             raise
         replay = True

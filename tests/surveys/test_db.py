@@ -21,7 +21,7 @@ from surveys.core.db import (
     write_later,
     write_transaction,
 )
-from surveys.tables import SignInFailure
+from surveys.tables import AuditEntry, SignInFailure
 from tests.conftest import POSTGRES_URL
 
 
@@ -162,6 +162,28 @@ async def test_a_write_left_for_later_that_fails_fails_its_whole_transaction(dat
     async with write_transaction():
         await write_later(_FAILURE, "after", "g", datetime.now(UTC))
     assert [r["login"] for r in await SignInFailure.select(SignInFailure.login)] == ["after"]
+
+
+_BUMP = "UPDATE sign_in_failure SET client_addr = client_addr || {} WHERE login = {}"
+_AUDIT = 'INSERT INTO audit_entry (at, "user", action, entity, entity_id, details, client_addr) VALUES ({}, NULL, {}, {}, NULL, {}, {})'
+
+
+async def test_writes_left_for_later_of_one_row_and_of_several_tables_all_land_in_their_order(
+    database_url: str,
+) -> None:
+    # On PostgreSQL the writes left go as one statement when their tables differ; two of one table do
+    # not (one statement writes a row once, and its parts do not see each other's rows): the row is
+    # inserted, then changed twice, each change seeing the one before.
+    async with write_transaction():
+        await write_later(_FAILURE, "one", "a", datetime.now(UTC))
+        await write_later(_AUDIT, datetime.now(UTC), "test.first", "test", "{}", "")
+        await write_later(_BUMP, "b", "one")
+        await write_later(_BUMP, "c", "one")
+        await write_later(_AUDIT, datetime.now(UTC), "test.second", "test", "{}", "")
+    rows = await SignInFailure.select(SignInFailure.login, SignInFailure.client_addr)
+    assert [(r["login"], r["client_addr"]) for r in rows] == [("one", "abc")]
+    actions = await AuditEntry.select(AuditEntry.action).order_by(AuditEntry.id)
+    assert [r["action"] for r in actions] == ["test.first", "test.second"]
 
 
 async def test_a_transaction_that_sends_nothing_commits_and_the_next_one_goes_on(database_url: str) -> None:

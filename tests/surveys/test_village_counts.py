@@ -124,6 +124,10 @@ async def _visit(rng: random.Random, world: World, household_id: int) -> None:
     body = {"client_id": str(uuid.uuid4()), "outcome": outcome, "household_version": row.version,
             "household": {"consent": True, "informed": rng.random() < 0.7, "priority_poor": rng.random() < 0.4,
                           "priority_elderly_alone": rng.random() < 0.3}, "members": answers}  # fmt: skip
+    if outcome != "done" and rng.random() < 0.4:
+        # Sent later from the phone: made before the household's last visit, or after it; its counts
+        # after are read with its counts before (`_counts_around`), the visit not yet written.
+        body["saved_at"] = (now() - timedelta(hours=rng.uniform(0, 30))).isoformat()
     await record_visit(row, parse_visit(body), actor)
 
 
@@ -347,6 +351,33 @@ async def test_a_visit_adds_its_households_difference_and_never_counts_its_villa
         changed = (await _stored())[household["village"]] != counts_then[household["village"]]
         assert bool(counted_villages) == (changed and not has_today), step
         assert await _stored() == await _recount(), f"visit {step}"
+
+
+async def _visit_made(world: World, household_id: int, outcome: str, saved_at: datetime) -> None:
+    h = await Household.select(Household.token).where(Household.id == household_id).first()
+    row = await household_by_token(h["token"]) if h else None
+    actor = await actor_by_id(world.users["volunteer1"])
+    assert row is not None and actor is not None
+    body = {"client_id": str(uuid.uuid4()), "outcome": outcome, "household_version": row.version,
+            "saved_at": saved_at.isoformat()}  # fmt: skip
+    await record_visit(row, parse_visit(body), actor)
+
+
+@pytest.mark.parametrize("order", ["later", "earlier", "same moment"])
+async def test_a_visit_made_before_or_after_the_last_one_counts_the_last_one_made(
+    world: World, order: str
+) -> None:
+    # The counts after a "nobody home" or a "come back" are read before it is written (`_counts_around`):
+    # made before the household's last visit (sent later from the phone), it leaves its reason as it was;
+    # made at the same moment, it is the last one, as the one written last.
+    household = (await Household.select(Household.id).order_by(Household.id).first() or {})["id"]
+    last = now() - timedelta(hours=2)
+    await _visit_made(world, household, "come_back", last)
+    shift = {"later": timedelta(hours=1), "earlier": -timedelta(hours=1), "same moment": timedelta(0)}[order]
+    counts_then = await _stored()
+    await _visit_made(world, household, "declined", last + shift)
+    assert await _stored() == await _recount()
+    assert (await _stored() != counts_then) == (order != "earlier")
 
 
 async def _visit_at_once(world: World, household_id: int, outcome: str, done: bool) -> None:

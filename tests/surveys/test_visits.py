@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
 import pytest
 
 from surveys import schemas
-from surveys.core.validation import InvalidInput, parse
+from surveys.core.clock import now
+from surveys.core.settings import get_settings
+from surveys.core.validation import InvalidInput, ReusedClientId, parse
 from surveys.people.accounts import actor_by_id
 from surveys.register.households import household_by_token
 from surveys.survey.status import household_detail
 from surveys.survey.visits import VisitConflict, parse_visit, record_visit
-from surveys.tables import Household, Member, Visit
+from surveys.tables import AuditEntry, Household, Member, VillageActivity, VillageCount, Visit
 from tests.factories import World
 
 CORE = {
@@ -79,6 +83,65 @@ async def test_the_same_client_id_twice_records_one_visit(world: World) -> None:
     assert again.household == first.household
     assert await Visit.count() == 1
     assert len([n for n in await _members(world) if n == "Lò Văn Tư"]) == 1
+
+
+async def _written() -> tuple[int, int, list[Any], list[Any]]:
+    """Visits, audit entries, and the daily counts' and activity's rows as they stand."""
+    counts = await VillageCount.select().order_by(VillageCount.id)
+    activity = await VillageActivity.select().order_by(VillageActivity.id)
+    return await Visit.count(), await AuditEntry.count(), counts, activity
+
+
+@pytest.mark.parametrize("outcome", ["nobody_home", "done"])
+async def test_a_retry_is_answered_as_the_first_time_and_writes_nothing_more(
+    world: World, outcome: str
+) -> None:
+    # No read looks for the client_id before the write: the write finds it, and nothing of the retry
+    # stays (its visit, its audit entry, its counts).
+    body: dict[str, Any] = {"client_id": str(uuid.uuid4()), "household_version": 1, "outcome": outcome}
+    if outcome == "nobody_home":
+        body["household"] = {}
+    first = await _visit(world, **body)
+    stored = await _written()
+    again = await _visit(world, **body)
+    assert first.created and not again.created
+    assert again.household == first.household
+    assert await _written() == stored
+    assert stored[0] == 1
+
+
+async def test_a_client_id_of_another_household_or_with_other_answers_is_refused_and_writes_nothing(
+    world: World,
+) -> None:
+    client_id = str(uuid.uuid4())
+    await _visit(world, client_id=client_id, household_version=1, outcome="nobody_home", household={})
+    stored = await _written()
+    with pytest.raises(InvalidInput) as refused:
+        await _visit(world, "dang", client_id=client_id, household_version=1, outcome="nobody_home",
+                     household={})  # fmt: skip
+    assert [(e.field, e.code) for e in refused.value.errors] == [("client_id", "already_used")]
+    with pytest.raises(ReusedClientId):
+        await _visit(world, client_id=client_id, household_version=1, outcome="come_back", household={})
+    assert await _written() == stored
+
+
+async def test_a_visit_recorded_then_sent_again_when_too_old_answers_as_then(
+    world: World, clock_at: Callable[[datetime], None]
+) -> None:
+    # The phone saved it yesterday; the retry comes when a visit saved then is past what is believed.
+    saved = now() - timedelta(days=1)
+    body = {"client_id": str(uuid.uuid4()), "household_version": 1, "outcome": "nobody_home", "household": {},
+            "saved_at": saved.isoformat()}  # fmt: skip
+    first = await _visit(world, **body)
+    stored = await _written()
+    clock_at(now() + timedelta(days=get_settings().offline_days + 1))
+    again = await _visit(world, **body)
+    assert first.created and not again.created
+    assert await _written() == stored
+    with pytest.raises(InvalidInput) as refused:
+        await _visit(world, **{**body, "client_id": str(uuid.uuid4())})
+    assert [(e.field, e.code) for e in refused.value.errors] == [("saved_at", "too_old")]
+    assert await _written() == stored
 
 
 async def test_a_visit_on_an_outdated_version_is_a_conflict_and_changes_nothing(world: World) -> None:
