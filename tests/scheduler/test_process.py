@@ -4,6 +4,7 @@ and exits with status 0, so a deploy or a restart is not reported as a crash."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,10 +27,15 @@ def _environ(folder: Path) -> dict[str, str]:
     return environ
 
 
-def _start(folder: Path) -> subprocess.Popen[str]:
+def _start(folder: Path, migrated: str) -> subprocess.Popen[str]:
+    """`phocap scheduler` on a migrated SQLite database: a copy of the run's migrated one when the run is
+    on SQLite (a `phocap migrate` process costs seconds), else one `phocap migrate` makes."""
     environ = _environ(folder)
-    migrate = [sys.executable, "-c", "from server.cli import main; main(['migrate'])"]
-    subprocess.run(migrate, cwd=ROOT, env=environ, check=True, capture_output=True, timeout=120)
+    if migrated.startswith("sqlite:///"):
+        shutil.copyfile(migrated.removeprefix("sqlite:///"), folder / "phocap.sqlite")
+    else:
+        migrate = [sys.executable, "-c", "from server.cli import main; main(['migrate'])"]
+        subprocess.run(migrate, cwd=ROOT, env=environ, check=True, capture_output=True, timeout=120)
     return subprocess.Popen(
         [sys.executable, "-c", "from server.cli import main; main(['scheduler'])"],
         cwd=ROOT,
@@ -57,8 +63,10 @@ def _wait_for(process: subprocess.Popen[str], text: str, seconds: float = 60) ->
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_the_scheduler_process_stops_cleanly_on_a_signal(tmp_path: Path, signum: int) -> None:
-    process = _start(tmp_path)
+def test_the_scheduler_process_stops_cleanly_on_a_signal(
+    tmp_path: Path, migrated_template: str, signum: int
+) -> None:
+    process = _start(tmp_path, migrated_template)
     _wait_for(process, "scheduler started")
     process.send_signal(signum)
     try:
