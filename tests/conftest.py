@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import functools
 import logging
 import os
 import re
@@ -191,12 +192,18 @@ KEPT_FIXTURES = ["world", "demo"]
 _KEPT_FOR_TEST = pytest.StashKey[tuple[str, Any]]()
 
 
-def _rows(database: str) -> int:
-    """The rows in every table of the SQLite database at `database` (a path or a sqlite:/// URL)."""
-    with closing(sqlite3.connect(database.removeprefix("sqlite:///"))) as connection:
+def table_rows(database: str | Path) -> dict[str, int]:
+    """The rows of each table of the SQLite database at `database` (a path or a sqlite:/// URL)."""
+    with closing(sqlite3.connect(str(database).removeprefix("sqlite:///"))) as connection:
         tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         # The names are the database's own tables'.
-        return sum(connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables)  # noqa: S608
+        return {t: connection.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}  # noqa: S608
+
+
+@functools.cache
+def _migrated_rows(template: str) -> dict[str, int]:
+    """`table_rows` of the run's migrated database, which tests copy and never change."""
+    return table_rows(template)
 
 
 async def built_or_kept(
@@ -210,7 +217,9 @@ async def built_or_kept(
     day = clock.local_now().date()
     path = database_url.removeprefix("sqlite:///")
     # Kept only when built on the migrated database alone: not on another fixture's rows.
-    keep = not POSTGRES_URL and _rows(path) == _rows(request.getfixturevalue("migrated_template"))
+    keep = not POSTGRES_URL and table_rows(path) == _migrated_rows(
+        request.getfixturevalue("migrated_template")
+    )
     built = await build()
     if keep and day == clock.local_now().date():
         kept_path = request.getfixturevalue("tmp_path_factory").mktemp(name) / "phocap.sqlite3"
@@ -228,8 +237,8 @@ async def built_or_kept(
 async def database_url(
     migrated_template: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[str]:
-    """A clean, migrated database bound to the tables (on SQLite, with the fixture world already in it
-    when the test asks for fixture data kept today: see `_KEPT`)."""
+    """A clean, migrated database bound to the tables (on SQLite, with fixture data already in it when
+    the test asks for fixture data kept today: see `_KEPT`)."""
     if POSTGRES_URL:
         engine = engine_for_url(POSTGRES_URL)
         # The test's own queries (fixtures, checks) take turns on a few kept connections of the test's

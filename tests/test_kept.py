@@ -5,25 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from surveys.core import clock
 from surveys.core.db import bind, close_pool, engine_for_url
-from surveys.tables import ALL_TABLES, Household
-from tests.conftest import _KEPT, POSTGRES_URL
+from surveys.tables import Household
+from tests.conftest import _KEPT, POSTGRES_URL, table_rows
 from tests.factories import World, make_world
-
-
-def _counts(path: Path | str) -> dict[str, int]:
-    with closing(sqlite3.connect(str(path).removeprefix("sqlite:///"))) as connection:
-        return {
-            t._meta.tablename: connection.execute(f'SELECT count(*) FROM "{t._meta.tablename}"').fetchone()[0]  # noqa: S608
-            for t in ALL_TABLES
-        }
 
 
 @pytest.mark.skipif(bool(POSTGRES_URL), reason="kept on SQLite only: on PostgreSQL each test builds its own")
@@ -31,7 +21,7 @@ async def test_the_kept_world_is_the_world_built(
     world: World, database_url: str, migrated_template: str, tmp_path: Path
 ) -> None:
     kept = _KEPT[("world", clock.local_now().date())]
-    assert _counts(database_url) == _counts(kept.path)
+    assert table_rows(database_url) == table_rows(kept.path)
     # The world built now, on a copy of the migrated database of its own.
     fresh = tmp_path / "fresh.sqlite3"
     shutil.copyfile(migrated_template.removeprefix("sqlite:///"), fresh)
@@ -42,7 +32,7 @@ async def test_the_kept_world_is_the_world_built(
     finally:
         await close_pool(engine)
         bind(engine_for_url(database_url))
-    assert _counts(fresh) == _counts(database_url)
+    assert table_rows(fresh) == table_rows(database_url)
     # The same ids (tokens are random), and the test's tokens are its database's.
     assert dataclasses.replace(world, households={}) == dataclasses.replace(built, households={})
     assert world.households.keys() == built.households.keys()
