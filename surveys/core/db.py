@@ -28,6 +28,7 @@ from surveys.core.pg_request import RequestPostgresEngine
 from surveys.core.replicas import ReplicaEngine, ReplicaRoutingEngine
 from surveys.core.settings import private_folder
 from surveys.core.sqlite_writer import TurnTakingSQLiteEngine
+from surveys.core.sqlite_writer import short_statements as short_statements
 
 log = logging.getLogger(__name__)
 

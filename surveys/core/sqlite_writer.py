@@ -11,7 +11,7 @@ Here each event loop (a process serves from one; tests may run a second beside i
   come, first served, in the event loop, no polling), then runs there. No other writer of the loop is
   ever inside SQLite at the same time, so none meets "database is locked".
 - up to `READERS` read connections for statements outside a transaction that only read: in WAL mode
-  they go on beside the writer.
+  they go on beside the writer; and one more for short reads (below), which never wait for one another.
 Each connection keeps one thread, and a statement is one hop to it (execute and fetch together). A
 transaction's BEGIN goes in the hop of its first statement, and a write whose result nobody reads (an
 audit entry, an addition to a count: `TurnTakingSQLiteEngine.run_later`) waits for the transaction's next
@@ -20,6 +20,15 @@ the server more CPU than SQLite's own work for the statement). What a transactio
 write before it, and a write that fails still fails its transaction, at that next statement or COMMIT.
 Other processes (the scheduler, a second web worker) still meet at SQLite's own lock, where the busy
 timeout (`SQLITE_BUSY_TIMEOUT`) retries with backoff inside a request's time budget.
+
+Statements known to be short run in the event loop's thread, with no hop at all (`short_statements`):
+a hop costs the server 50-100 µs of CPU (the thread woken, the answer handed back through the event
+loop), a point read by a unique key 5-10 µs. A visit request's reads (its session, its household, the
+answer) and its transaction's statements are such; a report's reads are not, and keep their hop so
+the loop serves other requests meanwhile. Whatever may wait never runs in the loop's thread: a BEGIN
+that meets another process's lock is tried without waiting and, refused, sent on its hop to wait
+there; a COMMIT (where SQLite syncs the file to disk) and a write outside a transaction (which commits
+itself) always hop.
 """
 
 from __future__ import annotations
@@ -28,9 +37,10 @@ import asyncio
 import logging
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar, cast
 
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
@@ -47,6 +57,22 @@ READERS = 3
 
 # Statements that write (a query's first word). Anything else (SELECT, PRAGMA reads) goes to a reader.
 _WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter", "with", "begin")
+
+
+# Whether the statements of the running task are short (`short_statements`).
+_SHORT: ContextVar[bool] = ContextVar("phocap_short_statements", default=False)
+
+
+@contextmanager
+def short_statements() -> Iterator[None]:
+    """The statements of this block are short by construction (a point read by a unique key, a visit's
+    transaction): on SQLite they run in the event loop's thread (see the module); elsewhere nothing
+    changes. Nothing in the block may read much: the loop serves no other request meanwhile."""
+    token = _SHORT.set(True)
+    try:
+        yield
+    finally:
+        _SHORT.reset(token)
 
 
 def _writes(sql: str) -> bool:
@@ -75,10 +101,16 @@ class Connection:
         # Touched in the event loop's thread only: the BEGIN and the writes that go with the next hop.
         self._begin_kind: str | None = None
         self._later: list[tuple[str, Sequence[Any]]] = []
+        # The last hop: a statement runs in the loop's thread only when the connection's own thread
+        # is done with it (a hop left running by a cancelled request goes first).
+        self._hop: Future[Any] | None = None
+        # SQLite's wait for another process's lock, restored after a BEGIN tried without waiting.
+        self._busy_ms = int(float(self._kwargs.get("timeout", 5.0)) * 1000)
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = sqlite3.connect(**self._kwargs)
+            # Used by its thread and, for short statements, by the event loop's: one at a time.
+            self._db = sqlite3.connect(**self._kwargs, check_same_thread=False)
             self._db.row_factory = dict_factory
             self._db.execute("PRAGMA foreign_keys = 1")
         return self._db
@@ -124,10 +156,44 @@ class Connection:
         return self._fetch(sql, args)
 
     async def _call(self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
+        self._hop = self._thread.submit(function, *args)
+        return await asyncio.wrap_future(self._hop)
 
-    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Run one statement (after the BEGIN and the writes left for it); its rows as dicts."""
+    def _begin_now(self, kind: str) -> bool:
+        """In the loop's thread: BEGIN `kind` if SQLite grants it without waiting (another process
+        holding the write lock refuses it at once); whether it began."""
+        db = self._connection()
+        db.execute("PRAGMA busy_timeout = 0")
+        try:
+            self._begin(kind)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            return False
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+        return True
+
+    def run_now(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]] | None:
+        """Run the statement in the loop's thread (after the BEGIN and the writes left for it), or None
+        when it must hop: the connection's thread is still busy, or the BEGIN would wait."""
+        if self._hop is not None and not self._hop.done():
+            return None
+        if self._begin_kind is not None:
+            if not self._begin_now(self._begin_kind):
+                return None
+            self._begin_kind = None
+        later, self._later = self._later, []
+        self._catch_up(None, later)
+        return self._fetch(sql, args)
+
+    async def fetch(self, sql: str, args: Sequence[Any] = (), short: bool = False) -> list[dict[str, Any]]:
+        """Run one statement (after the BEGIN and the writes left for it); its rows as dicts. A `short`
+        one runs in the loop's thread when nothing in it can wait (see the module)."""
+        if short and not _ends(sql):
+            rows = self.run_now(sql, args)
+            if rows is not None:
+                return rows
         if self._begin_kind is None and not self._later and not _ends(sql):
             return await self._call(self._fetch, sql, args)
         begin, later = self._begin_kind, self._later
@@ -184,6 +250,8 @@ class _LoopConnections:
         self.kwargs = connection_kwargs
         self.turn = asyncio.Lock()
         self.writer: Connection | None = None
+        # Short reads run in the loop's thread, none waiting for another: one connection serves them all.
+        self.short_reader: Connection | None = None
         self.idle: list[Connection] = []
         self.all: list[Connection] = []
         self.readers = asyncio.Semaphore(READERS)
@@ -193,6 +261,12 @@ class _LoopConnections:
             self.writer = Connection(self.kwargs)
             self.all.append(self.writer)
         return self.writer
+
+    def short_read_connection(self) -> Connection:
+        if self.short_reader is None:
+            self.short_reader = Connection(self.kwargs)
+            self.all.append(self.short_reader)
+        return self.short_reader
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[Connection]:
@@ -212,7 +286,7 @@ class _LoopConnections:
             connection.close()
         self.all.clear()
         self.idle.clear()
-        self.writer = None
+        self.writer = self.short_reader = None
 
 
 class TurnTakingTransaction(SQLiteTransaction):
@@ -317,10 +391,15 @@ class TurnTakingSQLiteEngine(SQLiteEngine):
             self.print_query(query_id=self.get_query_id(), query=sql)
         transaction = self.current_transaction.get()
         if transaction is not None:
-            return await transaction.connection.fetch(sql, args)  # type: ignore[no-any-return]
+            return await transaction.connection.fetch(sql, args, _SHORT.get())  # type: ignore[no-any-return]
         connections = self.loop_connections()
         if _writes(sql):
+            # Outside a transaction a write commits itself: never in the loop's thread.
             async with connections.turn:
                 return await connections.write_connection().fetch(sql, args)
+        if _SHORT.get():
+            rows = connections.short_read_connection().run_now(sql, args)
+            if rows is not None:
+                return rows
         async with connections.reader() as reader:
             return await reader.fetch(sql, args)

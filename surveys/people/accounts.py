@@ -17,6 +17,7 @@ from surveys.core.db import (
     LOCK_SIGNIN_LOGIN,
     current_engine,
     serialise_on,
+    short_statements,
     write_transaction,
 )
 from surveys.core.settings import Settings
@@ -185,9 +186,10 @@ async def actor_for_token(token: str, kind: str, idle: timedelta) -> Actor | Non
     # Every signed-in request starts here: one statement written once (the session, its user, the
     # user's ward and villages), not a select with joins that Piccolo builds again on each request and
     # a second one for the villages (issue 16).
-    rows = await AuthSession.raw(
-        _session_sql(isinstance(current_engine(), PostgresEngine)), _token_hash(token), kind
-    )
+    with short_statements():
+        rows = await AuthSession.raw(
+            _session_sql(isinstance(current_engine(), PostgresEngine)), _token_hash(token), kind
+        )
     row = rows[0] if rows else None
     if row is None or row["expires_at"] <= now or row["last_seen_at"] + idle <= now:
         return None

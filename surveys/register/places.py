@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from surveys.core.db import short_statements
 from surveys.tables import Province, Village, Ward
 
 
@@ -11,7 +12,8 @@ async def ward_id(code: str) -> int | None:
     """The id of the ward with the 5-digit `code`, or None."""
     if len(code) != 5:
         return None
-    ward = await Ward.select(Ward.id).where(Ward.code == code).first()
+    with short_statements():
+        ward = await Ward.select(Ward.id).where(Ward.code == code).first()
     return int(ward["id"]) if ward else None
 
 
@@ -19,7 +21,8 @@ async def province_id(code: str) -> int | None:
     """The id of the province with the 2-digit `code`, or None."""
     if len(code) != 2:
         return None
-    province = await Province.select(Province.id).where(Province.code == code).first()
+    with short_statements():
+        province = await Province.select(Province.id).where(Province.code == code).first()
     return int(province["id"]) if province else None
 
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from surveys import schemas
 from surveys.core.clock import this_year
+from surveys.core.db import short_statements
 from surveys.core.i18n import N_, format_date, gettext
 from surveys.core.rows import Row
 from surveys.core.settings import get_settings
@@ -90,7 +91,8 @@ async def household_detail(row: Row) -> schemas.Household:
     rules = household_rules(row)
     # Every visit's answer reads this: one statement written once, not built by Piccolo each time (issues
     # 16 and 27), nor every visit of the household read to find the last.
-    found = await Member.raw(_DETAIL_SQL, row.id, row.id, row.id, row.id)
+    with short_statements():
+        found = await Member.raw(_DETAIL_SQL, row.id, row.id, row.id, row.id)
     members = [Row(m) for m in found if m["id"] is not None]
     last_outcome, last_at = found[0]["last_outcome"], _moment(found[0]["last_at"])
     status = household_status(

@@ -28,7 +28,7 @@ from surveys import schemas
 from surveys.core.audit import audit
 from surveys.core.changes import AddedVisit, households_changed, households_changing
 from surveys.core.clock import now, this_year
-from surveys.core.db import write_later, write_transaction
+from surveys.core.db import short_statements, write_later, write_transaction
 from surveys.core.rows import Row, still_there
 from surveys.core.text import clean, name_sort_key
 from surveys.core.validation import FieldError, InvalidInput, ReusedClientId, parse
@@ -118,6 +118,13 @@ def parse_visit(raw: Any) -> ValidVisit:
 
 async def record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: str = "") -> VisitResult:
     """Record `visit` at the household `row` (access already checked) by `actor`, from `client_addr`."""
+    # Its statements are short by construction (one household held, its counts and the village's
+    # rows of the day): on SQLite they run in the event loop's thread, a hop each no more.
+    with short_statements():
+        return await _record_visit(row, visit, actor, client_addr)
+
+
+async def _record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: str) -> VisitResult:
     # Python's work before the write turn: on SQLite one writer of the process is in at a time, and
     # holds the turn only for the statements.
     prepared = _prepare(row, visit, actor)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import cProfile
 import logging
+import os
 import pstats
 import sys
 import tempfile
@@ -104,6 +105,8 @@ async def main(n: int, url: str, folder: str) -> None:
         await visits(client, headers, tokens, n)
         profile.disable()
     await close_pool(engine_for_url(url))
+    if out := os.environ.get("PHOCAP_PROFILE_OUT"):  # the profile kept for pstats or snakeviz
+        profile.dump_stats(out)
     stats = pstats.Stats(profile)
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     total = sum(own for _, _, own, _, _ in raw.values())

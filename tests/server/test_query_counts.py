@@ -78,10 +78,10 @@ VISIT_STATEMENTS = {
 }
 
 
-# On SQLite, the hops to the write connection's thread (surveys/core/sqlite_writer.py): the transaction's
-# BEGIN goes with its first statement, the visit, its audit entry and the additions to today's rows with
-# the next statement or the COMMIT, and the writer thread's hops are fewer than the statements.
-VISIT_HOPS = {"nobody_home": 7, "done": 17}
+# On SQLite, the hops to a connection's thread (surveys/core/sqlite_writer.py): a visit's statements are
+# short and run in the event loop's thread; the one hop is the COMMIT (SQLite syncs the file to disk
+# there), with the writes nobody reads (the visit, its audit entry, the additions to today's rows).
+VISIT_HOPS = {"nobody_home": 1, "done": 1}
 # On PostgreSQL, the round trips to the database (statements, BEGIN and COMMIT; the pool's reset of the
 # connection at the end is not counted): the writes nobody reads wait for the next statement or the
 # COMMIT and go before it, those of different tables as one statement, with one write at most that waits
