@@ -280,7 +280,9 @@ class Visit(Table):
 
     id: Serial
 
-    household = ForeignKey(Household, index=True)
+    # Looked up by the index on (household, at, id): a plain one on household would only cost every
+    # visit written one more entry (migration 2026-12-06T18:00).
+    household = ForeignKey(Household)
     # The household's village now (not when the visit was made): written with the visit and rewritten
     # when the household moves or is merged, in the same transaction, so a period's activity reads its
     # visits by (village, at) without the household table (docs/scaling.md §4). A plain integer, not a
