@@ -213,8 +213,22 @@ def _batches(later: list[QueryString]) -> list[QueryString]:
     ]
 
 
+class QuietResetConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A connection given back to the pool without asyncpg's reset statement, a round trip on every
+    request (issue 27): phocap leaves no session state on a connection. Its advisory locks end with
+    their transaction, it opens no cursor outside one, changes no session setting and listens to
+    nothing. A transaction left open (its request cancelled) is still rolled back: asyncpg does that
+    whatever the reset statement."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class RequestPostgresEngine(PostgresEngine):
     """Piccolo's PostgreSQL engine, holding one connection per request (see the module)."""
+
+    def __init__(self, config: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(config={"connection_class": QuietResetConnection, **config}, **kwargs)
 
     @asynccontextmanager
     async def request_scope(self) -> AsyncIterator[None]:
