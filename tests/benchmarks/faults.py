@@ -45,6 +45,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -417,6 +418,16 @@ async def signed_in(base: str, login: str, page: str) -> tuple[httpx.AsyncClient
     return client, csrf
 
 
+async def answered_by(requests: list[Any]) -> dict[int, int]:
+    """How many of these requests, sent at once, got each status; 0: no answer in the client's time (a
+    timeout or a broken connection), counted as unexpected, where raising would lose the run's figures."""
+    answers = await asyncio.gather(*requests, return_exceptions=True)
+    for answer in answers:
+        if isinstance(answer, BaseException) and not isinstance(answer, httpx.TransportError):
+            raise answer
+    return dict(Counter(0 if isinstance(a, BaseException) else a.status_code for a in answers))
+
+
 async def faults(base: str, headers: dict[str, str], token: str, village: int) -> dict[str, dict[int, int]]:
     """The bursts and the bad bodies; what each answered."""
     out: dict[str, dict[int, int]] = {}
@@ -425,16 +436,14 @@ async def faults(base: str, headers: dict[str, str], token: str, village: int) -
             client.post("/api/session", json={"login": "volunteer2", "password": f"guess-{n}"})
             for n in range(30)
         ]
-        out["30 parallel wrong sign-ins"] = dict(Counter(r.status_code for r in await asyncio.gather(*burst)))
+        out["30 parallel wrong sign-ins"] = await answered_by(burst)
         pairs = []
         for _ in range(20):
             body = {"client_id": str(uuid.uuid4()), "outcome": "nobody_home", "household_version": 1}
             pairs += [
                 client.post(f"/api/households/{token}/visits", json=body, headers=headers) for _ in range(2)
             ]
-        out["20 client_ids sent twice at once"] = dict(
-            Counter(r.status_code for r in await asyncio.gather(*pairs))
-        )
+        out["20 client_ids sent twice at once"] = await answered_by(pairs)
         bad = {
             "deep nesting": b"[" * 100_000,
             "not UTF-8": b'{"client_id": "\xff\xfe"}',
@@ -454,7 +463,7 @@ async def faults(base: str, headers: dict[str, str], token: str, village: int) -
         form = {"_csrf_token": csrf, "address": "Xóm Mới", "m-0-full_name": "Hà Văn Mới", "m-0-birth_year": "1980",
                 "m-0-is_head": "on"}  # fmt: skip
         adds = [web.post(f"/villages/{village}/households/new", data=form) for _ in range(20)]
-        out["20 parallel household adds"] = dict(Counter(r.status_code for r in await asyncio.gather(*adds)))
+        out["20 parallel household adds"] = await answered_by(adds)
     finally:
         await web.aclose()
     return out
@@ -514,8 +523,19 @@ async def main(seconds: float, n: int, postgres: bool) -> None:
         try:
             await run(folder, url, database, seconds, n)
         finally:
+            keep_logs(folder)
             if database is not None:
                 database.stop()
+
+
+def keep_logs(folder: str) -> None:
+    """Copy the processes' logs to `PHOCAP_FAULTS_LOGS` when it names a folder: after the run, and also
+    when it failed half-way, when they are wanted most."""
+    keep = os.environ.get("PHOCAP_FAULTS_LOGS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        for log in sorted(Path(folder).glob("*.log")):
+            shutil.copy(log, Path(keep) / log.name)
 
 
 async def run(folder: str, url: str, database: ThrowawayPostgres | None, seconds: float, n: int) -> None:
@@ -555,13 +575,9 @@ async def run(folder: str, url: str, database: ThrowawayPostgres | None, seconds
         for i in range(len(scheduler_processes))
     )
     server_tracebacks = (Path(folder) / "server.log").read_text(errors="replace").count("Traceback")
-    keep = os.environ.get("PHOCAP_FAULTS_LOGS")  # a folder to keep the processes' logs in
     for log in sorted(Path(folder).glob("*.log")):  # noqa: ASYNC240 (after the load: nothing waits)
         for error, count in errors_in(log).items():
             print(f"{log.name}: {count} x {error}")
-        if keep:
-            Path(keep).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
-            shutil.copy(log, Path(keep) / log.name)
     report(url, seconds, n, raw, skeleton, skeleton_cpu_ms, load, outage, bursts, visits, duplicate_codes, digests, duplicate_digests,
            scheduler_errors, scheduler_exits, server_exit, server_tracebacks)  # fmt: skip
 
@@ -582,7 +598,7 @@ def report(url: str, seconds: float, n: int, raw: float, skeleton: float, skelet
         for name, answers in bursts.items()
         if "sign-ins" not in name
         for k, v in answers.items()
-        if k >= 500
+        if k >= 500 or k == 0
     )
     ordered = sorted(load.latencies)
     p50 = statistics.median(ordered) * 1000 if ordered else 0.0
