@@ -184,8 +184,7 @@ class Connection:
                 return None
             self._begin_kind = None
         later, self._later = self._later, []
-        self._catch_up(None, later)
-        return self._fetch(sql, args)
+        return self._fetch_after(None, later, sql, args)
 
     async def fetch(self, sql: str, args: Sequence[Any] = (), short: bool = False) -> list[dict[str, Any]]:
         """Run one statement (after the BEGIN and the writes left for it); its rows as dicts. A `short`
