@@ -11,7 +11,9 @@ before the write: the listener then applies only the difference (the daily count
 counts before and after, instead of counting its village again). A write of work made earlier (a visit
 sent later from the phone) says since when it counts (`since`), so the past days are counted too. A write
 that only adds a visit which leaves its household as it was (any outcome but a completed survey) says so
-(`added`): a listener that can add such a visit's difference without reading anything does."""
+(`added`): a listener that can add such a visit's difference without reading anything does. A writer that
+reads its (one) household once held anyway (a visit: its members and last visit, for its answer) reads it
+there (`read`), and the listeners count from what it read (`known`) instead of reading it again."""
 
 from __future__ import annotations
 
@@ -35,16 +37,17 @@ class AddedVisit:
     outcome: str
 
 
-# A listener's snapshot: `before(households, villages, since, added)`, households by id with their village
-# as locked, the other villages the write may move them to, the moment the change counts from (None: now),
-# and the visit that is the write's only change (None: any other write).
-Snapshot = Callable[[dict[int, int], list[int], datetime | None, AddedVisit | None], Awaitable[Any]]
+# A listener's snapshot: `before(households, villages, since, added, known)`, households by id with their
+# village as locked, the other villages the write may move them to, the moment the change counts from
+# (None: now), the visit that is the write's only change (None: any other write), and what the writer read
+# of its household once held (`households_changing`'s `read`; None: nothing).
+Snapshot = Callable[[dict[int, int], list[int], datetime | None, AddedVisit | None, Any], Awaitable[Any]]
 _listeners: list[tuple[Listener, Snapshot | None]] = []
 
 
 def on_households_changed(listener: Listener, before: Snapshot | None = None) -> None:
-    """Register `listener(household_ids, village_ids, snapshot)`; `before(households, villages, since)`, if
-    given, is what `households_changing` takes for it (the listener gets None when no snapshot was taken).
+    """Register `listener(household_ids, village_ids, snapshot)`; `before(households, villages, since,
+    added, known)`, if given, is what `households_changing` takes for it (the listener gets None when no snapshot was taken).
     Registering twice is harmless."""
     if all(known is not listener for known, _ in _listeners):
         _listeners.append((listener, before))
@@ -58,6 +61,8 @@ class Before:
     snapshots: tuple[Any, ...]
     # Each household's village as locked, before the write.
     villages: dict[int, int]
+    # What the writer's `read` returned, with the households held (None: no `read`).
+    known: Any = None
 
 
 async def households_changing(
@@ -65,18 +70,22 @@ async def households_changing(
     villages: Iterable[int] = (),
     since: datetime | None = None,
     added: AddedVisit | None = None,
+    read: Callable[[], Awaitable[Any]] | None = None,
 ) -> Before:
     """Inside a write transaction, before it reads or writes anything: hold these households until it
     ends, and take the listeners' snapshots of them; `villages`: those the write may move them to;
     `since`: when the change was made, for work made earlier and written now (None: now); `added`: the
-    write's only change is this visit, which leaves the (one) household as it was."""
+    write's only change is this visit, which leaves the (one) household as it was; `read`: the writer's
+    read of its (one) household, once held (`surveys.survey.status.household_state`), returned in
+    `Before.known` and given to the listeners."""
     ids = sorted({int(i) for i in household_ids})
     locked = await lock_households(ids)
     others = sorted({int(v) for v in villages})
+    known = await read() if read is not None and len(locked) == 1 else None
     snapshots = tuple(
-        [await before(locked, others, since, added) if before else None for _, before in _listeners]
+        [await before(locked, others, since, added, known) if before else None for _, before in _listeners]
     )
-    return Before(ids, snapshots, locked)
+    return Before(ids, snapshots, locked, known)
 
 
 async def households_changed(

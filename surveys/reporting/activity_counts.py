@@ -161,7 +161,11 @@ def _minus(after: dict[Any, Any], before: dict[Any, Any]) -> dict[Any, Any]:
 
 
 async def snapshot(
-    households: dict[int, int], villages: list[int], since: Any = None, added: AddedVisit | None = None
+    households: dict[int, int],
+    villages: list[int],
+    since: Any = None,
+    added: AddedVisit | None = None,
+    known: Any = None,
 ) -> Any:
     """Before a write (`surveys.core.changes.households_changing`): the households' own rows, from their
     visits; for a write that only adds a visit leaving its household as it was, that visit's own rows,

@@ -30,7 +30,15 @@ from surveys.core.rows import Row
 from surveys.core.settings import get_settings
 from surveys.reporting.coverage import INDICATOR_SUMS, households_sql, ward_reason_counts
 from surveys.reporting.trend_sql import HISTORY_COLUMNS, PERIOD_COLUMNS, held_sql, local_day_sql
-from surveys.survey.criteria import REASONS, CoverageRules, covered_sql, reason_sql
+from surveys.survey.criteria import (
+    REASONS,
+    CoverageRules,
+    covered_sql,
+    household_status,
+    identity_counts,
+    reason_sql,
+)
+from surveys.survey.status import HouseholdState
 from surveys.tables import Household, Village, VillageCount, Ward
 
 # The counted columns of a `VillageCount` row, in the order of the table.
@@ -170,7 +178,7 @@ class Snapshot:
     # again. None: today.
     since: date | None = None
     # The households' counts after the write, when the snapshot knew them (a write that only adds a
-    # visit: `_counts_around`); None: read them after the write.
+    # visit, with the household's state it read: `state_counts`); None: read them after the write.
     after: dict[int, tuple[int | None, Counts]] | None = None
     # The day the snapshot was taken, and the villages that had their row of it then.
     day: date | None = None
@@ -178,13 +186,19 @@ class Snapshot:
 
 
 async def snapshot(
-    households: dict[int, int], villages: list[int], since: datetime | None = None, added: Any = None
+    households: dict[int, int],
+    villages: list[int],
+    since: datetime | None = None,
+    added: Any = None,
+    known: Any = None,
 ) -> Snapshot | None:
     """Inside a write transaction, before its writes, with the households held (`households_changing`):
     each household's own counts, by id with its village; `villages`, where the write may move them;
     `since`, when the change was made (an earlier day's rows are then counted again); `added`, the
     write's only change (a visit that leaves the household as it was, though it may change its reason,
-    counted from its last visit): the counts after it are read with the counts before, in one statement.
+    counted from its last visit); `known`, the (one) household's state as the writer read it, held
+    (`surveys.survey.status.household_state`): its counts before are counted from it, and with `added`
+    those after too, with no statement of their own (`state_counts`).
 
     The villages are held shared until the transaction ends: writers adding differences go on side by
     side, while a recount of the village (`recount_changed`, `rebuild`) waits for them and they for it.
@@ -208,12 +222,14 @@ async def snapshot(
     counted_today = frozenset(int(r["village_id"]) for r in found if r["counted"])
     counted: dict[int, tuple[int, Counts]] = {}
     after: dict[int, tuple[int | None, Counts]] | None = None
-    if isinstance(added, AddedVisit) and len(households) == 1 and past is None:
-        # The write's only change is known: the counts after it from the same statement.
+    if isinstance(known, HouseholdState) and len(households) == 1:
+        # The writer read the household, held: its counts from that, and when the write's only change is
+        # known, the counts after it too.
         ((household, village),) = households.items()
-        then, now = await _counts_around(household, rules[village], year, added)
-        counted[household] = (village, then[1])
-        after = {household: now}
+        counted[household] = (village, state_counts(known, village, rules[village], year)[1])
+        if isinstance(added, AddedVisit) and past is None:
+            visited = known.with_visit(added.outcome, added.at)
+            after = {household: state_counts(visited, village, rules[village], year)}
     else:
         for household, (_, counts) in (await _household_counts(households, rules, year)).items():
             counted[household] = (households[household], counts)
@@ -258,45 +274,41 @@ async def _household_counts(
     return found
 
 
-# A visit not yet written, in place of the table in `households_sql` (`visits`): the household's visits
-# and the added one, which sorts after them all on ties of time (the last id of an INTEGER column), as
-# it will be the last written.
-_ADDED_ID = 2147483647
-
-
-@lru_cache(maxsize=64)
-def _around_sql(rules: CoverageRules, year: int, pg: bool) -> str:
-    """One household's own counts as `_households_sql` counts them, without (`variant` 0) and with
-    (1) one more visit: `{}` are the arguments of `_around_args`."""
-    at = "CAST({} AS TIMESTAMPTZ)" if pg else "{}"
-    visits = f"""(SELECT id, household, outcome, at, volunteer FROM visit WHERE household = {{}}
-        UNION ALL SELECT {_ADDED_ID}, CAST({{}} AS INTEGER), CAST({{}} AS VARCHAR(20)), {at},
-            CAST({{}} AS INTEGER))"""
-    counted = f"SELECT id, village, {_sums(rules)} FROM base GROUP BY id, village"
-    then = f"{households_sql(rules, year, 'h.id = {}')} {counted}"
-    now = f"{households_sql(rules, year, 'h.id = {}', visits)} {counted}"
-    return f"SELECT 0 AS variant, t.* FROM ({then}) t UNION ALL SELECT 1 AS variant, n.* FROM ({now}) n"
-
-
-def _around_args(household: int, added: AddedVisit) -> tuple[Any, ...]:
-    """The arguments of `_around_sql`, in the order of its placeholders: without the visit, the household
-    in `households_sql`'s three scopes; with it, the first scope, the visits' query (the household's
-    visits, the added one's household, outcome, moment and volunteer), then the other two scopes."""
-    visit = (household, household, added.outcome, added.at, added.volunteer)
-    return (household, household, household, household, *visit, household, household)
-
-
-async def _counts_around(
-    household: int, rules: CoverageRules, year: int, added: AddedVisit
-) -> tuple[tuple[int | None, Counts], tuple[int | None, Counts]]:
-    """The household's village (None: archived) and own counts now, and after `added` is written: one
-    statement, the rules kept once (`households_sql`)."""
-    found: list[tuple[int | None, Counts]] = [(None, dict.fromkeys(COLUMNS, 0)) for _ in range(2)]
-    sql = _around_sql(rules, year, isinstance(current_engine(), PostgresEngine))
-    args = _around_args(household, added)
-    for r in await Household.raw(sql, *args):
-        found[int(r["variant"])] = (int(r["village"]), {c: int(r[c] or 0) for c in COLUMNS})
-    return found[0], found[1]
+def state_counts(
+    state: HouseholdState, village: int, rules: CoverageRules, year: int
+) -> tuple[int | None, Counts]:
+    """A household in `village` (as held) and its own counts, as `_household_counts` counts them in SQL,
+    from its state: the rules' Python twins (`surveys.survey.criteria`, which tests hold to the SQL on
+    every household). An archived one: None and all 0, as the SQL gives no row for it."""
+    counts = dict.fromkeys(COLUMNS, 0)
+    if state.household.archived:
+        return None, counts
+    members = state.members
+    status = household_status(members, state.last_outcome, state.ever_done, year, rules)
+    identity = identity_counts(members, year, rules)
+    poor, alone = bool(state.household.priority_poor), bool(state.household.priority_elderly_alone)
+    counts.update(
+        households=1,
+        adults=identity["adults"],
+        visited=int(state.ever_done),
+        digital_family=identity["digital_family"],
+        informed=int(state.household.informed_at is not None),
+        vneid=identity["adults_vneid"],
+        vneid_level2=identity["adults_vneid_level2"],
+        bank=identity["adults_bank"],
+        skills_confirmed=identity["adults_confirmed"],
+        covered=int(status.covered),
+        basic_skills=identity["adults_skilled"],
+        ai_tool=identity["adults_ai"],
+        seniors=identity["seniors"],
+        seniors_vneid=identity["seniors_vneid"],
+        poor=int(poor),
+        poor_covered=int(poor and status.covered),
+        elderly_alone=int(alone),
+        elderly_alone_covered=int(alone and status.covered),
+    )
+    counts.update({reason: 1 for reason in status.reasons})
+    return village, counts
 
 
 async def _apply_difference(before: Snapshot) -> bool:

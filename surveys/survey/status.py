@@ -4,7 +4,8 @@ criteria and the household's derived status (never stored as truth: computed fro
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from surveys import schemas
@@ -51,16 +52,63 @@ def household_rules(row: dict[str, Any]) -> CoverageRules:
     )
 
 
-# A household's last visit, whether one was ever completed, and its present members, the head first, then
-# by birth year: one statement (a row with no member's columns when it has none). The last visit and the
-# one completed are each one look-up in the index on visit (household, at, id), whatever the history.
-_LAST_VISIT = "FROM visit WHERE household = {} ORDER BY at DESC, id DESC LIMIT 1"
-_DETAIL_SQL = f"""SELECT lv.last_outcome, lv.last_at, lv.ever_done,
+# The household's own columns its counts read (`HouseholdState.household`).
+STATE_COLUMNS = ("archived", "informed_at", "priority_poor", "priority_elderly_alone")
+# A household's columns that count, its last visit, whether one was ever completed, and its present
+# members, the head first, then by birth year: one statement (a row with no member's columns when it has
+# none, none when the household is gone). The last visit and the one completed are each one look-up in the
+# index on visit (household, at, id), whatever the history.
+_LAST_VISIT = "FROM visit WHERE household = h.id ORDER BY at DESC, id DESC LIMIT 1"
+_STATE_SQL = f"""SELECT {", ".join(f"h.{c} AS household_{c}" for c in STATE_COLUMNS)},
+    (SELECT outcome {_LAST_VISIT}) AS last_outcome, (SELECT at {_LAST_VISIT}) AS last_at,
+    EXISTS (SELECT 1 FROM visit WHERE household = h.id AND outcome = 'done') AS ever_done,
     {", ".join(f"m.{c._meta.db_column_name} AS {c._meta.name}" for c in Member._meta.columns)}
-    FROM (SELECT (SELECT outcome {_LAST_VISIT}) AS last_outcome, (SELECT at {_LAST_VISIT}) AS last_at,
-        EXISTS (SELECT 1 FROM visit WHERE household = {{}} AND outcome = 'done') AS ever_done) lv
-    LEFT JOIN member m ON m.household = {{}} AND m.removed = FALSE
+    FROM household h LEFT JOIN member m ON m.household = h.id AND m.removed = FALSE
+    WHERE h.id = {{}}
     ORDER BY m.is_head DESC, m.birth_year"""  # noqa: S608
+
+
+@dataclass(frozen=True)
+class HouseholdState:
+    """What a household's derived status and counts are computed from: its own columns that count
+    (`STATE_COLUMNS`), its present members (the head first, then by birth year), its latest visit (None
+    when never visited) and whether a visit was ever completed."""
+
+    household: Row
+    members: list[Row]
+    last_outcome: str | None
+    last_at: datetime | None
+    ever_done: bool
+
+    def with_visit(self, outcome: str, at: datetime) -> HouseholdState:
+        """The state once a visit made `at` with `outcome` is recorded, its members as they are: the
+        latest visit unless one was made after it (recorded last, it wins a tie of time)."""
+        at = at.astimezone(UTC)
+        latest = self.last_at is None or at >= self.last_at
+        return replace(
+            self,
+            last_outcome=outcome if latest else self.last_outcome,
+            last_at=at if latest else self.last_at,
+            ever_done=self.ever_done or outcome == "done",
+        )
+
+
+async def household_state(household_id: int) -> HouseholdState | None:
+    """The household's state as it is now (None: no such household): one statement."""
+    # Every visit reads this, and the household page: written once, not built by Piccolo each time
+    # (issues 16 and 27), nor every visit of the household read to find the last.
+    with short_statements():
+        found = await Member.raw(_STATE_SQL, household_id)
+    if not found:
+        return None
+    first = found[0]
+    return HouseholdState(
+        household=Row({c: first[f"household_{c}"] for c in STATE_COLUMNS}),
+        members=[Row(m) for m in found if m["id"] is not None],
+        last_outcome=first["last_outcome"],
+        last_at=_moment(first["last_at"]),
+        ever_done=bool(first["ever_done"]),
+    )
 
 
 def member_out(m: Row, year: int, rules: CoverageRules) -> schemas.Member:
@@ -86,18 +134,24 @@ def member_out(m: Row, year: int, rules: CoverageRules) -> schemas.Member:
 
 
 async def household_detail(row: Row) -> schemas.Household:
-    """The full household: members, last visit and derived status."""
+    """The full household (`row`, as `household_by_token` reads it): members, last visit and derived
+    status."""
+    state = await household_state(row.id)
+    if state is None:
+        # Gone since `row` was read (erased): as it was, without members or visits.
+        state = HouseholdState(Row({c: row[c] for c in STATE_COLUMNS}), [], None, None, False)
+    return detail_of(row, state)
+
+
+def detail_of(row: Row, state: HouseholdState) -> schemas.Household:
+    """The full household from its row (`household_by_token`'s) and its state (`household_state`)."""
     year = this_year()
     rules = household_rules(row)
-    # Every visit's answer reads this: one statement written once, not built by Piccolo each time (issues
-    # 16 and 27), nor every visit of the household read to find the last.
-    with short_statements():
-        found = await Member.raw(_DETAIL_SQL, row.id, row.id, row.id, row.id)
-    members = [Row(m) for m in found if m["id"] is not None]
-    last_outcome, last_at = found[0]["last_outcome"], _moment(found[0]["last_at"])
+    members = state.members
     status = household_status(
-        members, last_outcome=last_outcome, ever_done=bool(found[0]["ever_done"]), year=year, rules=rules
+        members, last_outcome=state.last_outcome, ever_done=state.ever_done, year=year, rules=rules
     )
+    row = Row({**row, **state.household})
     return schemas.Household(
         token=row.token,
         code=row.code,
@@ -116,8 +170,8 @@ async def household_detail(row: Row) -> schemas.Household:
         priority_poor=row.priority_poor,
         priority_other=row.priority_other,
         notes=row.notes,
-        last_visit_at=last_at,
-        last_outcome=last_outcome,
+        last_visit_at=state.last_at,
+        last_outcome=state.last_outcome,
         status=status_out(status),
         members=[member_out(m, year, rules) for m in members],
     )

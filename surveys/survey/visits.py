@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any, NoReturn
 
 import msgspec
@@ -39,7 +40,13 @@ from surveys.register.households import household_by_token
 from surveys.register.members import check_members, refresh_household_keys
 from surveys.survey.criteria import OUTCOMES, identity_counts
 from surveys.survey.help import record_visit_help
-from surveys.survey.status import household_detail, household_rules
+from surveys.survey.status import (
+    HouseholdState,
+    detail_of,
+    household_detail,
+    household_rules,
+    household_state,
+)
 from surveys.tables import Household, Member, Visit
 
 
@@ -144,7 +151,12 @@ async def _record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: 
             made = prepared.at if visit.outcome == "done" else None
             # A visit that is not a completed survey leaves the household as it was: its only change.
             added = None if made else AddedVisit(prepared.at, actor.id, visit.outcome)
-            before = await households_changing([row.id], since=made, added=added)
+            # The household's members and last visit, read once held: its counts before (and, for a
+            # visit that leaves it as it was, after) are counted from them, and the answer is drawn from
+            # them.
+            before = await households_changing(
+                [row.id], since=made, added=added, read=partial(household_state, row.id)
+            )
             # Its village as held in this transaction: a move waits for it, or went first.
             village = before.villages.get(int(row.id), int(row.village))
             written = await _apply(row, visit, actor, prepared, village)
@@ -169,7 +181,11 @@ async def _record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: 
             raise
         replay = True
     if replay is None:
-        # The household as just written: no need to read it again.
+        if added is not None and isinstance(before.known, HouseholdState):
+            # The household as it was, and this visit: nothing else changed it, held.
+            answer = detail_of(written.household, before.known.with_visit(added.outcome, added.at))
+            return VisitResult(household=answer, created=True)
+        # The household as just written: no need to read its row again.
         return VisitResult(household=await household_detail(written.household), created=True)
     fresh = still_there(await household_by_token(row.token), f"household {row.id}")
     return VisitResult(household=await household_detail(fresh), created=False)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from surveys.core.clock import this_year
+from surveys.core.rows import Row
 from surveys.register.households import household_by_token
+from surveys.register.register import archive_household
 from surveys.reporting.coverage import village_coverage
-from surveys.survey.criteria import REASONS
-from surveys.survey.status import household_detail
-from surveys.tables import Village, Ward
+from surveys.reporting.village_counts import COLUMNS, _household_counts, state_counts
+from surveys.survey.criteria import REASONS, CoverageRules
+from surveys.survey.status import household_detail, household_state
+from surveys.tables import Household, User, Village, Ward
 from tests.factories import World, make_household, person
 
 
@@ -71,3 +75,31 @@ async def test_search_in_the_coverage_list(world: World) -> None:
     listed = await village_coverage(world.villages["v1"], q="ĐẶNG thi")
     assert [r.head_name for r in listed.rows] == ["Đặng Thị Ánh"]
     assert listed.counts["all"] == 1
+
+
+@pytest.mark.parametrize("requires_bank", [False, True])
+async def test_a_households_counts_from_its_state_equal_the_sql_count_for_every_demo_household(
+    demo: None, requires_bank: bool
+) -> None:
+    # A visit counts its household's counts before and after from the state it read (`state_counts`);
+    # every other write counts them in SQL (`_household_counts`). The two must never differ.
+    await Ward.update({Ward.identity_requires_bank: requires_bank}).where(Ward.code == "01849")
+    year = this_year()
+    first = await Household.select(Household.id).order_by(Household.id).first()
+    ward_user = await User.select(User.id).where(User.role == "ward_officer").first()
+    assert first is not None and ward_user is not None
+    await archive_household(first["id"], ward_user["id"])  # no row in SQL; all 0 from its state
+    rules = {int(v["id"]): CoverageRules.of_ward(Row({k.removeprefix("ward."): x for k, x in v.items()}))
+             for v in await Village.select(Village.id, *Village.ward.all_columns())}  # fmt: skip
+    checked = 0
+    for h in await Household.select(Household.id, Household.village):
+        household, village = int(h["id"]), int(h["village"])
+        state = await household_state(household)
+        assert state is not None
+        sql = await _household_counts({household: village}, rules, year)
+        assert state_counts(state, village, rules[village], year) == sql[household], household
+        checked += 1
+    assert checked >= 250
+    archived = await household_state(first["id"])
+    assert archived is not None
+    assert state_counts(archived, 0, CoverageRules(), year) == (None, dict.fromkeys(COLUMNS, 0))

@@ -126,7 +126,7 @@ async def _visit(rng: random.Random, world: World, household_id: int) -> None:
                           "priority_elderly_alone": rng.random() < 0.3}, "members": answers}  # fmt: skip
     if outcome != "done" and rng.random() < 0.4:
         # Sent later from the phone: made before the household's last visit, or after it; its counts
-        # after are read with its counts before (`_counts_around`), the visit not yet written.
+        # before and after are counted from the state the visit read (`state_counts`), not yet written.
         body["saved_at"] = (now() - timedelta(hours=rng.uniform(0, 30))).isoformat()
     await record_visit(row, parse_visit(body), actor)
 
@@ -369,8 +369,8 @@ async def _visit_made(world: World, household_id: int, outcome: str, saved_at: d
 async def test_a_visit_made_before_or_after_the_last_one_counts_the_last_one_made(
     world: World, order: str
 ) -> None:
-    # The counts after a "nobody home" or a "come back" are read before it is written (`_counts_around`):
-    # made before the household's last visit (sent later from the phone), it leaves its reason as it was;
+    # The counts after a "nobody home" or a "come back" are counted before it is written, from the state
+    # the visit read (`state_counts`): made before the household's last visit (sent later from the phone), it leaves its reason as it was;
     # made at the same moment, it is the last one, as the one written last.
     household = (await Household.select(Household.id).order_by(Household.id).first() or {})["id"]
     last = now() - timedelta(hours=2)
