@@ -226,10 +226,12 @@ async def snapshot(
         # The writer read the household, held: its counts from that, and when the write's only change is
         # known, the counts after it too.
         ((household, village),) = households.items()
-        counted[household] = (village, state_counts(known, village, rules[village], year)[1])
+        # Its members' counts, the same before and after a visit that leaves them as they are.
+        identity = identity_counts(known.members, year, rules[village])
+        counted[household] = (village, state_counts(known, village, rules[village], year, identity)[1])
         if isinstance(added, AddedVisit) and past is None:
             visited = known.with_visit(added.outcome, added.at)
-            after = {household: state_counts(visited, village, rules[village], year)}
+            after = {household: state_counts(visited, village, rules[village], year, identity)}
     else:
         for household, (_, counts) in (await _household_counts(households, rules, year)).items():
             counted[household] = (households[household], counts)
@@ -275,17 +277,22 @@ async def _household_counts(
 
 
 def state_counts(
-    state: HouseholdState, village: int, rules: CoverageRules, year: int
+    state: HouseholdState,
+    village: int,
+    rules: CoverageRules,
+    year: int,
+    identity: dict[str, int] | None = None,
 ) -> tuple[int | None, Counts]:
     """A household in `village` (as held) and its own counts, as `_household_counts` counts them in SQL,
     from its state: the rules' Python twins (`surveys.survey.criteria`, which tests hold to the SQL on
-    every household). An archived one: None and all 0, as the SQL gives no row for it."""
+    every household). An archived one: None and all 0, as the SQL gives no row for it. `identity`: its
+    members' `identity_counts`, when the caller has them."""
     counts = dict.fromkeys(COLUMNS, 0)
     if state.household.archived:
         return None, counts
     members = state.members
     status = household_status(members, state.last_outcome, state.ever_done, year, rules)
-    identity = identity_counts(members, year, rules)
+    identity = identity or identity_counts(members, year, rules)
     poor, alone = bool(state.household.priority_poor), bool(state.household.priority_elderly_alone)
     counts.update(
         households=1,
