@@ -13,6 +13,7 @@ from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ImproperlyConfiguredException
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
@@ -104,9 +105,14 @@ def configure_logging(level: str) -> None:
 
 
 def check_access_rules(app: Litestar) -> None:
-    """Refuse to start when a route names no access rule: a new route must say who may use it."""
+    """Refuse to start when a route names no access rule (a new route must say who may use it), or
+    when the access check is not the hook it runs before its handler."""
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
+            if isinstance(handler, HTTPRouteHandler) and handler.resolve_before_request() is not access_guard:
+                raise ImproperlyConfiguredException(
+                    f"{route.path} ({handler.handler_name}) runs another hook than the access check"
+                )
             if is_litestar_options(handler):
                 continue
             if handler.opt.get("access") not in RULES:
@@ -241,8 +247,9 @@ def create_app(settings: Settings | None = None, background: Background | None =
         # Logging is set up once, by configure_logging: Litestar's own set-up would replace the root
         # logger's handlers.
         logging_config=None,
-        # Every route, the API's and the static files' too, passes the one access check.
-        guards=[access_guard],
+        # Every route, the API's and the static files' too, passes the one access check, before its
+        # arguments are read (`check_access_rules` refuses a route with a hook of its own instead).
+        before_request=access_guard,
     )
     check_access_rules(app)
     wrap_every_answer(app, settings)

@@ -113,12 +113,15 @@ def access(action: str) -> dict[str, str]:
     return {"access": action}
 
 
-async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Every route passes here (an app-wide guard): the route's action, the signed-in user, and the
+async def access_guard(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Every route passes here (the app's before-request hook, `server.app.check_access_rules`: a
+    Litestar guard would cost a copy of the route's handler on every request): the route's action, the
+    signed-in user, and the
     record its path names (a household by its token, a village, a ward or a province by its code) go to
     `surveys.people.access.allowed`. Out of reach and unknown look alike (404). A page for signed-in users sends
     others to sign in (and back after); a user whose password the ward office reset chooses a new one
     first. The household or ward found is left in `connection.state` for the handler."""
+    handler = connection.route_handler
     if is_litestar_options(handler):
         return
     action = handler.opt.get("access")
@@ -128,7 +131,7 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
     if rule.roles is None:
         return
     user: Actor | None = connection.scope.get("user")
-    api = connection.url.path.startswith("/api/")
+    api = connection.scope["path"].startswith("/api/")
     if user is None:
         if api:
             raise NotAuthorizedException("A valid bearer token is required (POST /api/session to get one).")

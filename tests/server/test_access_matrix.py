@@ -35,7 +35,7 @@ from litestar.exceptions import ImproperlyConfiguredException
 from litestar.testing import AsyncTestClient
 
 from server.app import check_access_rules, create_app
-from server.auth import SESSION_COOKIE, is_litestar_options
+from server.auth import SESSION_COOKIE, access, access_guard, is_litestar_options
 from surveys.core.clock import local_now, now
 from surveys.core.settings import Settings, load_settings
 from surveys.people.accounts import open_session
@@ -734,3 +734,24 @@ def test_settings_for_the_routes_are_the_defaults(settings: Settings, tmp_path: 
     assert {r.path for r in create_app(settings).routes} == {
         r.path for r in create_app(load_settings(environ={}, data_dir=str(tmp_path), secret_key="x")).routes
     }
+
+
+def test_a_route_with_a_hook_of_its_own_before_its_handler_stops_the_app() -> None:
+    # The access check is the app's before-request hook: a route's own hook would take its place.
+    async def own_hook(request: Any) -> None:
+        return None
+
+    @get("/hooked", sync_to_thread=False, opt=access("public"), before_request=own_hook)
+    def hooked() -> str:
+        return "hooked"
+
+    @get("/plain", sync_to_thread=False, opt=access("public"))
+    def plain() -> str:
+        return "plain"
+
+    def app(*handlers: Any) -> Litestar:
+        return Litestar(list(handlers), before_request=access_guard, openapi_config=None, logging_config=None)
+
+    check_access_rules(app(plain))
+    with pytest.raises(ImproperlyConfiguredException, match="/hooked"):
+        check_access_rules(app(plain, hooked))
