@@ -27,14 +27,25 @@ loop), a point read by a unique key 5-10 µs. A visit request's reads (its sessi
 answer) and its transaction's statements are such; a report's reads are not, and keep their hop so
 the loop serves other requests meanwhile. Whatever may wait never runs in the loop's thread: a BEGIN
 that meets another process's lock is tried without waiting and, refused, sent on its hop to wait
-there; a COMMIT (where SQLite syncs the file to disk) and a write outside a transaction (which commits
-itself) always hop.
+there; a write outside a transaction (which commits itself) always hops.
+
+Group commit. In WAL mode the write connection runs with `synchronous = NORMAL`: a COMMIT writes its
+pages to the WAL and does not wait for the disk, so a short transaction's COMMIT runs in the loop's
+thread too. Nothing is answered before it is on disk all the same: the COMMIT then waits (`_WalSync`)
+until an fdatasync of the WAL begun after it has ended, what `synchronous = FULL` does inside every
+COMMIT. One sync, in a thread of its own, covers every commit made before it began, so commits made
+while one runs share the next: under load a sync serves many visits, where each paid a hop and a sync of
+its own. The WAL is checkpointed into the database file by that thread too, once it grows past
+`CHECKPOINT_BYTES` (the write connection's own checkpoint would run inside a COMMIT, in the loop's
+thread). Without WAL (a database file kept in another journal mode) nothing of this applies: every COMMIT
+hops and syncs, as SQLite's default.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -54,6 +65,10 @@ T = TypeVar("T")
 
 # Read connections per event loop: reads are short, and Python's own work, not SQLite's, bounds them.
 READERS = 3
+
+# The WAL's size past which the sync thread checkpoints it into the database file: SQLite's own default
+# (1,000 pages of 4 KiB).
+CHECKPOINT_BYTES = 4 * 1024 * 1024
 
 # Statements that write (a query's first word). Anything else (SELECT, PRAGMA reads) goes to a reader.
 _WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter", "with", "begin")
@@ -80,6 +95,12 @@ def _writes(sql: str) -> bool:
     return bool(words) and words[0].lower() in _WRITES
 
 
+def _commits(sql: str) -> bool:
+    """Whether `sql` is a COMMIT."""
+    words = sql.split(None, 1)
+    return bool(words) and words[0].upper() in ("COMMIT", "END")
+
+
 def _ends(sql: str) -> bool:
     """Whether `sql` ends a transaction (COMMIT, ROLLBACK; not ROLLBACK TO a savepoint)."""
     words = sql.split(None, 2)
@@ -93,10 +114,14 @@ def _ends(sql: str) -> bool:
 class Connection:
     """One sqlite3 connection and the one thread that uses it; opened lazily, in that thread."""
 
-    def __init__(self, connection_kwargs: dict[str, Any]) -> None:
+    def __init__(self, connection_kwargs: dict[str, Any], writer: bool = False) -> None:
         self._kwargs = dict(connection_kwargs)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phocap-sqlite")
         self._db: sqlite3.Connection | None = None
+        # The write connection in WAL mode: its commits wait for a group sync of the WAL (see the module).
+        self._writer = writer
+        self.sync: _WalSync | None = None
+        self._unsynced: int | None = None
         self._closed = False
         # Touched in the event loop's thread only: the BEGIN and the writes that go with the next hop.
         self._begin_kind: str | None = None
@@ -113,6 +138,14 @@ class Connection:
             self._db = sqlite3.connect(**self._kwargs, check_same_thread=False)
             self._db.row_factory = dict_factory
             self._db.execute("PRAGMA foreign_keys = 1")
+            if self._writer and self._db.execute("PRAGMA journal_mode").fetchone()["journal_mode"] == "wal":
+                # Its commits are synced by `_WalSync`, and the WAL checkpointed there.
+                self._db.execute("PRAGMA synchronous = NORMAL")
+                self._db.execute("PRAGMA wal_autocheckpoint = 0")
+                # A WAL begun again after a checkpoint is cut back to this size, so its size says how
+                # much it holds since (`_WalSync` checkpoints past it).
+                self._db.execute(f"PRAGMA journal_size_limit = {CHECKPOINT_BYTES}")
+                self.sync = _WalSync(self._kwargs)
         return self._db
 
     def _fetch(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
@@ -180,6 +213,9 @@ class Connection:
         if self._hop is not None and not self._hop.done():
             return None
         if self._begin_kind is not None:
+            if _ends(sql) and not self._later:
+                self._begin_kind = None
+                return []  # a transaction that never began has nothing to end
             if not self._begin_now(self._begin_kind):
                 return None
             self._begin_kind = None
@@ -189,7 +225,28 @@ class Connection:
     async def fetch(self, sql: str, args: Sequence[Any] = (), short: bool = False) -> list[dict[str, Any]]:
         """Run one statement (after the BEGIN and the writes left for it); its rows as dicts. A `short`
         one runs in the loop's thread when nothing in it can wait (see the module)."""
-        if short and not _ends(sql):
+        rows = await self._statement(sql, args, short)
+        if self.sync is not None and (
+            _commits(sql) or (_writes(sql) and not self._connection().in_transaction)
+        ):
+            # Committed, not yet on disk: whoever holds the write turn waits for it once the turn is
+            # given back (`unsynced`, `synced`), so the next writer's commit can share the sync.
+            self._unsynced = self.sync.ask()
+        return rows
+
+    def unsynced(self) -> int | None:
+        """The commit made in the write turn now ending that is not yet known on disk (None: none)."""
+        ticket, self._unsynced = self._unsynced, None
+        return ticket
+
+    async def synced(self, ticket: int | None) -> None:
+        """Until the commit `unsynced` gave is on disk."""
+        if ticket is not None and self.sync is not None:
+            await self.sync.wait(ticket)
+
+    async def _statement(self, sql: str, args: Sequence[Any], short: bool) -> list[dict[str, Any]]:
+        # A COMMIT runs in the loop's thread only when it does not sync the file (`_WalSync`).
+        if short and (not _ends(sql) or self.sync is not None):
             rows = self.run_now(sql, args)
             if rows is not None:
                 return rows
@@ -200,8 +257,9 @@ class Connection:
         return await self._call(self._fetch_after, begin, later, sql, args)
 
     async def execute(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """As `fetch`: the name Piccolo's transactions and savepoints call."""
-        return await self.fetch(sql, args)
+        """As `fetch`: the name Piccolo's transactions and savepoints call (a transaction of short
+        statements ends in the loop's thread too)."""
+        return await self.fetch(sql, args, _SHORT.get())
 
     def later(self, sql: str, args: Sequence[Any]) -> None:
         """Leave a write for the transaction's next hop (`run_later`)."""
@@ -237,9 +295,74 @@ class Connection:
         if self._db is not None:
             self._db.close()
             self._db = None
+        if self.sync is not None:
+            self.sync.close()
 
     def __del__(self) -> None:
         self.close(wait=False)
+
+
+class _WalSync:
+    """Group commit of one write connection (see the module): `wait()` returns once an fdatasync of the
+    WAL begun after it was called has ended, so every commit made before the call is on disk."""
+
+    def __init__(self, connection_kwargs: dict[str, Any]) -> None:
+        self._kwargs = connection_kwargs
+        self.wal = f"{connection_kwargs['database']}-wal"
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phocap-sqlite-sync")
+        # Commits asked for and known on disk, numbered in the order they asked.
+        self._asked = 0
+        self._done = 0
+        self._running: asyncio.Future[None] | None = None
+        self._checkpointer: sqlite3.Connection | None = None
+
+    def ask(self) -> int:
+        """Number a commit just made (its WAL frames written): `wait` takes that number."""
+        self._asked += 1
+        return self._asked
+
+    async def wait(self, mine: int) -> None:
+        """Until the commit numbered `mine` (and every one before it) is on disk. A sync running now
+        may have begun before it: then the next one, which its waiters share."""
+        while self._done < mine:
+            if self._running is None or self._running.done():
+                self._running = asyncio.ensure_future(self._sync(self._asked))
+            # Shielded: a request cancelled meanwhile leaves the sync to the others waiting for it.
+            await asyncio.shield(self._running)
+
+    async def _sync(self, upto: int) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._sync_now)
+        self._done = max(self._done, upto)
+
+    def _sync_now(self) -> None:
+        """In the sync thread: the WAL on disk, then checkpointed when it grew large."""
+        descriptor = os.open(self.wal, os.O_RDONLY)
+        try:
+            os.fdatasync(descriptor)
+        finally:
+            os.close(descriptor)
+        if os.path.getsize(self.wal) > CHECKPOINT_BYTES:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        # PASSIVE: copies what no reader still needs, waits for nobody; the rest goes next time.
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(**self._kwargs, check_same_thread=False)
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+
+    def close(self) -> None:
+        """Called from the write connection's thread as it closes."""
+
+        def close_checkpointer() -> None:
+            if self._checkpointer is not None:
+                self._checkpointer.close()
+                self._checkpointer = None
+
+        try:
+            self._thread.submit(close_checkpointer)
+        except RuntimeError:  # the interpreter is exiting
+            return
+        self._thread.shutdown(wait=True)
 
 
 class _LoopConnections:
@@ -257,7 +380,7 @@ class _LoopConnections:
 
     def write_connection(self) -> Connection:
         if self.writer is None:
-            self.writer = Connection(self.kwargs)
+            self.writer = Connection(self.kwargs, writer=True)
             self.all.append(self.writer)
         return self.writer
 
@@ -324,9 +447,12 @@ class TurnTakingTransaction(SQLiteTransaction):
                     raise
         finally:
             self.engine.current_transaction.reset(self.context)
+            ticket = self.connection.unsynced()
             turn, self._turn = self._turn, None
             if turn is not None:
                 turn.release()
+        # The next writer goes on meanwhile: its commit shares the next sync (group commit).
+        await self.connection.synced(ticket)
         return exception is None
 
 
@@ -394,8 +520,12 @@ class TurnTakingSQLiteEngine(SQLiteEngine):
         connections = self.loop_connections()
         if _writes(sql):
             # Outside a transaction a write commits itself: never in the loop's thread.
+            writer = connections.write_connection()
             async with connections.turn:
-                return await connections.write_connection().fetch(sql, args)
+                written = await writer.fetch(sql, args)
+                ticket = writer.unsynced()
+            await writer.synced(ticket)
+            return written
         if _SHORT.get():
             rows = connections.short_read_connection().run_now(sql, args)
             if rows is not None:

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from surveys.core.sqlite_writer import Connection
+from surveys.core.sqlite_writer import Connection, _WalSync
 from tests.conftest import POSTGRES_URL, api_token, sign_in
 from tests.factories import World
 from tests.queries import sent_queries
@@ -79,9 +79,11 @@ VISIT_STATEMENTS = {
 
 
 # On SQLite, the hops to a connection's thread (surveys/core/sqlite_writer.py): a visit's statements are
-# short and run in the event loop's thread; the one hop is the COMMIT (SQLite syncs the file to disk
-# there), with the writes nobody reads (the visit, its audit entry, the additions to today's rows).
-VISIT_HOPS = {"nobody_home": 1, "done": 1}
+# short and run in the event loop's thread, its COMMIT too (with the writes nobody reads: the visit, its
+# audit entry, the additions to today's rows); then it waits for one sync of the WAL, in the sync thread,
+# which the commits made meanwhile share (group commit).
+VISIT_HOPS = {"nobody_home": 0, "done": 0}
+VISIT_SYNCS = 1
 # On PostgreSQL, the round trips to the database (statements, BEGIN and COMMIT; the pool's reset of the
 # connection at the end is not counted): the writes nobody reads wait for the next statement or the
 # COMMIT and go before it, those of different tables as one statement, with one write at most that waits
@@ -121,6 +123,14 @@ async def test_one_visit_request_sends_a_fixed_number_of_statements(
         return await call(self, function, *args)
 
     monkeypatch.setattr(Connection, "_call", counted)
+    syncs: list[bool] = []
+    sync_now = _WalSync._sync_now
+
+    def synced(self: _WalSync) -> None:
+        syncs.append(True)
+        sync_now(self)
+
+    monkeypatch.setattr(_WalSync, "_sync_now", synced)
     trips: list[str] = []
     for name in ("fetch", "execute"):
         sent = getattr(asyncpg.Connection, name)
@@ -131,6 +141,7 @@ async def test_one_visit_request_sends_a_fixed_number_of_statements(
     engine = "postgres" if POSTGRES_URL else "sqlite"
     assert len(seen) == VISIT_STATEMENTS[(outcome, engine)], "\n".join(q.split("\n")[0][:90] for q in seen)
     assert len(hops) == (0 if POSTGRES_URL else VISIT_HOPS[outcome]), hops
+    assert len(syncs) == (0 if POSTGRES_URL else VISIT_SYNCS)
     assert len(trips) == (VISIT_ROUND_TRIPS[outcome] if POSTGRES_URL else 0), "\n".join(trips)
     # Every statement is one the visit needs: none reads the session, the household or its rules twice.
     assert sum("FROM auth_session" in q for q in seen) == 1

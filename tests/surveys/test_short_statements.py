@@ -1,6 +1,7 @@
 """Short statements on SQLite (`surveys.core.db.short_statements`): run in the event loop's thread, with
-no hop to a connection's thread, except what may wait (a BEGIN another process's lock refuses, a
-COMMIT, a write that commits itself), which still hops."""
+no hop to a connection's thread, except what may wait (a BEGIN another process's lock refuses, a write
+that commits itself), which still hops. A COMMIT runs there too, and waits, off the loop, for the sync
+of the WAL that puts it on disk (group commit: `surveys.core.sqlite_writer._WalSync`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from surveys.core.db import current_engine, short_statements, write_later, write_transaction
-from surveys.core.sqlite_writer import Connection
+from surveys.core.sqlite_writer import Connection, _WalSync
 from surveys.tables import SignInFailure
 from tests.conftest import POSTGRES_URL
 
@@ -37,8 +38,14 @@ def threads_of(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, bool
         seen.extend((sql.split()[0].upper(), threading.get_ident() == loop_thread) for sql, _ in later)
         catch_up(self, begin, later)
 
+    def synced(self: _WalSync) -> None:
+        seen.append(("SYNC", threading.get_ident() == loop_thread))
+        sync_now(self)
+
+    sync_now = _WalSync._sync_now
     monkeypatch.setattr(Connection, "_fetch", fetched)
     monkeypatch.setattr(Connection, "_catch_up", caught_up)
+    monkeypatch.setattr(_WalSync, "_sync_now", synced)
     yield seen
 
 
@@ -61,8 +68,10 @@ async def test_short_statements_run_in_the_loops_thread_and_what_may_wait_hops(
         ("INSERT", True),  # the transaction's statements, its BEGIN with the first
         ("INSERT", True),  # the write left for later, with the next statement
         ("SELECT", True),
-        ("COMMIT", False),  # SQLite syncs the file to disk: off the loop
-        ("INSERT", False),  # a write outside a transaction commits itself: off the loop too
+        ("COMMIT", True),  # the WAL written, not yet synced
+        ("SYNC", False),  # and synced off the loop before the transaction ends
+        ("INSERT", False),  # a write outside a transaction commits itself: off the loop
+        ("SYNC", False),
     ]
     logins = {r["login"] for r in await SignInFailure.select(SignInFailure.login)}
     assert logins == {"in-a-transaction", "left-for-later", "on-its-own"}
