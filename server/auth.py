@@ -100,10 +100,11 @@ class IdentifyMiddleware(ASGIMiddleware):
         """The user's choice (kept on the account), else a signed-out visitor's (the cookie), else
         `PHOCAP_LOCALE`. The browser's Accept-Language is not asked: many volunteers' phones are set to
         English, and they should still get the Vietnamese interface until they choose otherwise."""
-        for choice in (actor.locale if actor else "", connection.cookies.get(LOCALE_COOKIE, "")):
-            if choice in LOCALES:
-                return choice
-        return self.default_locale
+        if actor is not None and actor.locale in LOCALES:
+            return actor.locale
+        # The cookie is parsed only when the account has no choice.
+        choice = connection.cookies.get(LOCALE_COOKIE, "")
+        return choice if choice in LOCALES else self.default_locale
 
 
 def access(action: str) -> dict[str, str]:

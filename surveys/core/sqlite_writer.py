@@ -210,8 +210,10 @@ class Connection:
     def run_now(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]] | None:
         """Run the statement in the loop's thread (after the BEGIN and the writes left for it), or None
         when it must hop: the connection's thread is still busy, or the BEGIN would wait."""
-        if self._hop is not None and not self._hop.done():
-            return None
+        if self._hop is not None:
+            if not self._hop.done():
+                return None
+            self._hop = None  # asked once: asking a finished future takes its lock every time
         if self._begin_kind is not None:
             if _ends(sql) and not self._later:
                 self._begin_kind = None

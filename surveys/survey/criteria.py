@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 SKILL_CRITERIA: tuple[str, ...] = ("learned", "understands", "uses_services", "guides_others")
@@ -65,15 +66,24 @@ class CoverageRules:
     @classmethod
     def of_ward(cls, ward: object) -> CoverageRules:
         """The rules stored on a ward row (or anything with the same attributes)."""
-        criteria = tuple(
-            c for c in str(getattr(ward, "family_criteria", "")).split(",") if c in SKILL_CRITERIA
+        # Every visit reads its ward's rules from a row: the same few values each time.
+        return _rules_of(
+            int(getattr(ward, "identity_age", 16)),
+            int(getattr(ward, "identity_min_level", 1)),
+            bool(getattr(ward, "identity_requires_bank", False)),
+            str(getattr(ward, "family_criteria", "")),
         )
-        return cls(
-            identity_age=int(getattr(ward, "identity_age", 16)),
-            identity_min_level=int(getattr(ward, "identity_min_level", 1)),
-            identity_requires_bank=bool(getattr(ward, "identity_requires_bank", False)),
-            family_criteria=criteria or SKILL_CRITERIA,
-        )
+
+
+@lru_cache(maxsize=256)
+def _rules_of(age: int, min_level: int, requires_bank: bool, family_criteria: str) -> CoverageRules:
+    criteria = tuple(c for c in family_criteria.split(",") if c in SKILL_CRITERIA)
+    return CoverageRules(
+        identity_age=age,
+        identity_min_level=min_level,
+        identity_requires_bank=requires_bank,
+        family_criteria=criteria or SKILL_CRITERIA,
+    )
 
 
 @dataclass(frozen=True)
