@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -23,7 +24,7 @@ import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.querystring import QueryString
 
-from surveys.core.statements import compiled, freeze
+from surveys.core.statements import LIMIT, compiled, freeze
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class RequestTransaction(PostgresTransaction):
         and a write that fails fails the transaction there."""
         later, self._later = self._later, None
         for batch in _batches(later or []):
-            sql, args = compiled(batch, self.engine.engine_type)
+            sql, args = _batch_sql(batch, self.engine.engine_type)
             await self.connection.fetch(sql, *args)
 
     async def savepoint(self, name: str | None = None) -> Any:
@@ -181,7 +182,7 @@ def _locks_rows(querystring: QueryString) -> bool:
     return not words or words[0].upper() != "INSERT" or "ON CONFLICT" in querystring.template.upper()
 
 
-def _batches(later: list[QueryString]) -> list[QueryString]:
+def _batches(later: list[QueryString]) -> list[list[QueryString]]:
     """The writes left, as few statements as keep their meaning: writes of different tables together, as
     data-modifying CTEs (two of one table would not see each other's rows, and PostgreSQL writes a row
     once per statement); a write of a table already in the batch, or another kind of statement, begins
@@ -203,14 +204,39 @@ def _batches(later: list[QueryString]) -> list[QueryString]:
         if table is not None:
             tables.add(table)
         locking = locking or locks
-    return [
-        group[0]
-        if len(group) == 1
-        else QueryString(
-            "WITH " + ", ".join(f"w{i} AS ({{}})" for i in range(len(group))) + " SELECT 1", *group
-        )
-        for group in groups
-    ]
+    return groups
+
+
+# The SQL of batches met before, by the SQL of their writes: a visit's batch is the same few writes.
+_joined: dict[tuple[str, ...], str] = {}
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def _renumbered(sql: str, offset: int) -> str:
+    """`sql` with each placeholder `$n` made `$(n + offset)`."""
+    return _PLACEHOLDER.sub(lambda m: f"${int(m[1]) + offset}", sql)
+
+
+def _batch_sql(batch: list[QueryString], engine_type: str) -> tuple[str, list[Any]]:
+    """One statement of the batch's writes and its values: each write a data-modifying CTE, `WITH w0 AS
+    (…), w1 AS (…) SELECT 1`, its placeholders numbered after those of the writes before it. Made of the
+    writes' own compiled SQL (`surveys.core.statements.compiled`), not compiled again as one query of
+    queries on every transaction."""
+    if len(batch) == 1:
+        return compiled(batch[0], engine_type)
+    parts = [compiled(write, engine_type) for write in batch]
+    key = tuple(sql for sql, _ in parts)
+    sql = _joined.get(key)
+    if sql is None:
+        ctes, offset = [], 0
+        for i, (part, values) in enumerate(parts):
+            ctes.append(f"w{i} AS ({_renumbered(part, offset)})")
+            offset += len(values)
+        sql = "WITH " + ", ".join(ctes) + " SELECT 1"
+        if len(_joined) >= LIMIT:
+            _joined.clear()
+        _joined[key] = sql
+    return sql, [value for _, values in parts for value in values]
 
 
 class QuietResetConnection(asyncpg.Connection):  # type: ignore[misc]
