@@ -59,6 +59,17 @@ class PasswordChangeRequired(Exception):
     """The user must choose a new password before anything else."""
 
 
+_FOR_USER = FOR_USER_HEADER.encode("latin-1")
+
+
+def request_header(scope: Scope, name: bytes) -> str | None:
+    """The first value of a request header, or None; `name` in lower case, as ASGI gives the names."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 class IdentifyMiddleware(ASGIMiddleware):
     """Puts the signed-in `Actor` (or None) in `scope["user"]` and picks the answer's language."""
 
@@ -76,18 +87,19 @@ class IdentifyMiddleware(ASGIMiddleware):
         self.secret = settings.secret_key
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        # The two headers it reads are read from the scope: every request passes here, and Litestar's
+        # connection would copy them all first.
         if scope["path"].startswith("/api/"):
-            header = connection.headers.get("authorization", "")
-            scheme, _, token = header.partition(" ")
+            scheme, _, token = (request_header(scope, b"authorization") or "").partition(" ")
             actor = (
                 await actor_for_token(token.strip(), "api", self.idle) if scheme.lower() == "bearer" else None
             )
         else:
-            actor = await actor_for_token(connection.cookies.get(SESSION_COOKIE, ""), "web", self.idle)
+            cookies = ASGIConnection[Any, Any, Any, Any](scope).cookies
+            actor = await actor_for_token(cookies.get(SESSION_COOKIE, ""), "web", self.idle)
         scope["user"] = actor
-        set_locale(self._locale(connection, actor))
-        meant_for = connection.headers.get(FOR_USER_HEADER)
+        set_locale(self._locale(scope, actor))
+        meant_for = request_header(scope, _FOR_USER)
         # Not signed in at all takes the usual way (sign in, then it goes); another user never.
         if meant_for is not None and actor is not None and meant_for != storage_key(actor.id, self.secret):
             raise OtherUserRefused(
@@ -96,14 +108,14 @@ class IdentifyMiddleware(ASGIMiddleware):
             )
         await next_app(scope, receive, send)
 
-    def _locale(self, connection: ASGIConnection[Any, Any, Any, Any], actor: Actor | None) -> str:
+    def _locale(self, scope: Scope, actor: Actor | None) -> str:
         """The user's choice (kept on the account), else a signed-out visitor's (the cookie), else
         `PHOCAP_LOCALE`. The browser's Accept-Language is not asked: many volunteers' phones are set to
         English, and they should still get the Vietnamese interface until they choose otherwise."""
         if actor is not None and actor.locale in LOCALES:
             return actor.locale
         # The cookie is parsed only when the account has no choice.
-        choice = connection.cookies.get(LOCALE_COOKIE, "")
+        choice = ASGIConnection[Any, Any, Any, Any](scope).cookies.get(LOCALE_COOKIE, "")
         return choice if choice in LOCALES else self.default_locale
 
 
