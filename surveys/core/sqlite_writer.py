@@ -54,7 +54,7 @@ from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar, cast
 
-from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.querystring import QueryString
 
 from surveys.core.statements import compiled
@@ -93,20 +93,6 @@ def short_statements() -> Iterator[None]:
 def _writes(sql: str) -> bool:
     words = sql.lstrip().split(None, 1)
     return bool(words) and words[0].lower() in _WRITES
-
-
-# The column names of the last statement whose rows were made dicts, with its description: a statement's
-# rows share one description, so the names are taken from it once, not for every row.
-_names: tuple[Any, tuple[str, ...]] = (None, ())
-
-
-def _row_dict(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
-    """A row as a dict of its columns: what Piccolo's `dict_factory` makes, for less Python a row."""
-    global _names
-    names = _names
-    if names[0] is not cursor.description:
-        names = _names = (cursor.description, tuple(column[0] for column in cursor.description))
-    return dict(zip(names[1], row, strict=True))
 
 
 def _commits(sql: str) -> bool:
@@ -150,7 +136,7 @@ class Connection:
         if self._db is None:
             # Used by its thread and, for short statements, by the event loop's: one at a time.
             self._db = sqlite3.connect(**self._kwargs, check_same_thread=False)
-            self._db.row_factory = _row_dict
+            self._db.row_factory = dict_factory
             self._db.execute("PRAGMA foreign_keys = 1")
             if self._writer and self._db.execute("PRAGMA journal_mode").fetchone()["journal_mode"] == "wal":
                 # Its commits are synced by `_WalSync`, and the WAL checkpointed there.
