@@ -5,7 +5,6 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
 from litestar import Response
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.exceptions import ClientException, HTTPException
 from litestar.middleware import ASGIMiddleware
@@ -46,18 +45,20 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
         }
         if settings.cookie_secure:
             self.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        # Pages hold personal data: no copy in a shared cache or on a shared phone. Answers that may be
+        # kept (static assets, the QR code) say so themselves.
+        defaults = {**self.headers, "Cache-Control": "no-store"}
+        # As ASGI sends them: names in lower case, encoded once.
+        self.encoded = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in defaults.items()]
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in self.headers.items():
-                    if name not in headers:
-                        headers[name] = value
-                # Pages hold personal data: no copy in a shared cache or on a shared phone. Answers
-                # that may be kept (static assets, the QR code) say so themselves.
-                if "cache-control" not in headers:
-                    headers["Cache-Control"] = "no-store"
+                # Each one the answer does not set itself.
+                headers = list(message.get("headers") or [])
+                present = {bytes(name).lower() for name, _ in headers}
+                headers.extend(pair for pair in self.encoded if pair[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await next_app(scope, receive, send_with_headers)

@@ -48,9 +48,9 @@ import logging
 import os
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar, cast
 
@@ -78,16 +78,19 @@ _WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter", "
 _SHORT: ContextVar[bool] = ContextVar("phocap_short_statements", default=False)
 
 
-@contextmanager
-def short_statements() -> Iterator[None]:
+class short_statements:
     """The statements of this block are short by construction (a point read by a unique key, a visit's
     transaction): on SQLite they run in the event loop's thread (see the module); elsewhere nothing
-    changes. Nothing in the block may read much: the loop serves no other request meanwhile."""
-    token = _SHORT.set(True)
-    try:
-        yield
-    finally:
-        _SHORT.reset(token)
+    changes. Nothing in the block may read much: the loop serves no other request meanwhile. (A class,
+    not a generator: a request enters several.)"""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _SHORT.set(True)
+
+    def __exit__(self, *exc: object) -> None:
+        _SHORT.reset(self._token)
 
 
 def _writes(sql: str) -> bool:
