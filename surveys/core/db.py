@@ -20,7 +20,6 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
-from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from surveys.core.outages import database_unreachable, outages
@@ -29,6 +28,7 @@ from surveys.core.replicas import ReplicaEngine, ReplicaRoutingEngine
 from surveys.core.settings import private_folder
 from surveys.core.sqlite_writer import TurnTakingSQLiteEngine
 from surveys.core.sqlite_writer import short_statements as short_statements
+from surveys.core.statements import statement
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ async def serialise_on(space: int, key: str | int, shared: bool = False) -> None
     if isinstance(current_engine(), PostgresEngine):
         function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         await current_engine().run_querystring(
-            QueryString(f"SELECT {function}({{}}, hashtext({{}}))", space, str(key))
+            statement(f"SELECT {function}({{}}, hashtext({{}}))", space, str(key))
         )
 
 
@@ -163,8 +163,16 @@ async def lock_households(household_ids: Sequence[int]) -> dict[int, int]:
     places = ", ".join("{}" for _ in ids)
     # Only placeholders are formatted in; every id is a parameter.
     sql = f"SELECT id, village FROM household WHERE id IN ({places}){lock}"  # noqa: S608
-    rows = await current_engine().run_querystring(QueryString(sql, *ids))
+    rows = await current_engine().run_querystring(statement(sql, *ids))
     return {int(r["id"]): int(r["village"]) for r in rows}
+
+
+async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run a statement written as SQL (`{}` for `args`, parameters) on the bound engine; its rows as
+    dicts. What `Table.raw` runs, without the query Piccolo builds around it (`statement`)."""
+    engine = current_engine()
+    rows = await engine.run_querystring(statement(sql, *args))
+    return engine.transform_response_to_dicts(rows) if rows else []
 
 
 async def write_later(sql: str, *args: Any) -> None:
@@ -173,7 +181,7 @@ async def write_later(sql: str, *args: Any) -> None:
     round trip of its own (surveys/core/sqlite_writer.py, surveys/core/pg_request.py); outside a
     transaction it runs now. `sql` takes `{}` for `args`."""
     engine = current_engine()
-    querystring = QueryString(sql, *args)
+    querystring = statement(sql, *args)
     if isinstance(engine, TurnTakingSQLiteEngine | RequestPostgresEngine):
         await engine.run_later(querystring)
     else:

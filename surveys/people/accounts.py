@@ -16,6 +16,7 @@ from surveys.core.db import (
     LOCK_SIGNIN_ADDRESS,
     LOCK_SIGNIN_LOGIN,
     current_engine,
+    fetch,
     serialise_on,
     short_statements,
     write_transaction,
@@ -187,7 +188,7 @@ async def actor_for_token(token: str, kind: str, idle: timedelta) -> Actor | Non
     # user's ward and villages), not a select with joins that Piccolo builds again on each request and
     # a second one for the villages (issue 16).
     with short_statements():
-        rows = await AuthSession.raw(
+        rows = await fetch(
             _session_sql(isinstance(current_engine(), PostgresEngine)), _token_hash(token), kind
         )
     row = rows[0] if rows else None

@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 from surveys import schemas
-from surveys.core.db import short_statements
+from surveys.core.db import fetch, short_statements
 from surveys.core.rows import Row
 from surveys.people.access import village_filter
 from surveys.people.accounts import Actor
@@ -23,7 +23,7 @@ async def household_by_token(token: str, archived: bool = False) -> Row | None:
     # Every household request's access check reads this: one statement written once, not a select with
     # two joins that Piccolo builds again on each request (issue 16: ~1 ms of Python a request).
     with short_statements():
-        rows = await Household.raw(_household_sql(archived), token)
+        rows = await fetch(_household_sql(archived), token)
     return Row(rows[0]) if rows else None
 
 

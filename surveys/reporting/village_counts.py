@@ -25,7 +25,14 @@ from piccolo.engine.postgres import PostgresEngine
 
 from surveys.core.changes import AddedVisit, on_households_changed
 from surveys.core.clock import local_date, local_now, this_year
-from surveys.core.db import LOCK_VILLAGE_COUNTS, current_engine, serialise_on, write_later, write_transaction
+from surveys.core.db import (
+    LOCK_VILLAGE_COUNTS,
+    current_engine,
+    fetch,
+    serialise_on,
+    write_later,
+    write_transaction,
+)
 from surveys.core.rows import Row
 from surveys.core.settings import get_settings
 from surveys.reporting.coverage import INDICATOR_SUMS, households_sql, ward_reason_counts
@@ -217,7 +224,7 @@ async def snapshot(
     # Held from here to the end: a village's row of today found now is there when the difference is
     # added (only a recount replaces it, and it waits for this transaction).
     day = at.date()
-    found = await Village.raw(_rules_sql(len(touched), day_counted=True), _day_param(day), year, *touched)
+    found = await fetch(_rules_sql(len(touched), day_counted=True), _day_param(day), year, *touched)
     rules = {int(r["village_id"]): CoverageRules.of_ward(Row(r)) for r in found}
     counted_today = frozenset(int(r["village_id"]) for r in found if r["counted"])
     counted: dict[int, tuple[int, Counts]] = {}
@@ -361,7 +368,7 @@ async def _add(village: int, day: date, year: int, difference: Counts, known: bo
     if known:
         await write_later(_ADD_KNOWN_SQL, *added, village, on, year)
         return
-    if await VillageCount.raw(_ADD_SQL, *added, village, on, year):
+    if await fetch(_ADD_SQL, *added, village, on, year):
         return
     counted = (await count_villages([village], year))[village]
     await VillageCount.raw(_FIRST_SQL, village, on, year, *[counted[c] for c in COLUMNS], *added)

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from surveys import schemas
 from surveys.core.clock import this_year
-from surveys.core.db import short_statements
+from surveys.core.db import fetch, short_statements
 from surveys.core.i18n import N_, format_date, gettext
 from surveys.core.rows import Row
 from surveys.core.settings import get_settings
@@ -98,7 +98,7 @@ async def household_state(household_id: int) -> HouseholdState | None:
     # Every visit reads this, and the household page: written once, not built by Piccolo each time
     # (issues 16 and 27), nor every visit of the household read to find the last.
     with short_statements():
-        found = await Member.raw(_STATE_SQL, household_id)
+        found = await fetch(_STATE_SQL, household_id)
     if not found:
         return None
     first = found[0]

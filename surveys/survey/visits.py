@@ -29,7 +29,7 @@ from surveys import schemas
 from surveys.core.audit import audit
 from surveys.core.changes import AddedVisit, households_changed, households_changing
 from surveys.core.clock import now, this_year
-from surveys.core.db import short_statements, write_later, write_transaction
+from surveys.core.db import fetch, short_statements, write_later, write_transaction
 from surveys.core.rows import Row, still_there
 from surveys.core.text import clean, name_sort_key
 from surveys.core.validation import FieldError, InvalidInput, ReusedClientId, parse
@@ -241,9 +241,7 @@ async def _replayed(row: Row, visit: schemas.VisitCreate) -> bool | None:
     """None: `visit.client_id` is new. True: this very visit was recorded before (a retry sends the same
     body: the household and every answer). Another household's is `already_used`; the same household
     with other answers is ReusedClientId."""
-    found = await Visit.raw(
-        "SELECT household, answers FROM visit WHERE client_id = {} LIMIT 1", visit.client_id
-    )
+    found = await fetch("SELECT household, answers FROM visit WHERE client_id = {} LIMIT 1", visit.client_id)
     if not found:
         return None
     existing = found[0]
@@ -333,7 +331,7 @@ async def _conflict(row: Row, visit: schemas.VisitCreate) -> NoReturn:
 async def _latest_visit_after(row: Row, at: Any) -> Any:
     """When the household's latest completed visit made after `at` was made, None when there is none
     (with the household held): one walk back the index on visit (household, at, id)."""
-    found = await Visit.raw(
+    found = await fetch(
         "SELECT at FROM visit WHERE household = {} AND outcome = 'done' AND at > {} ORDER BY at DESC, id DESC "
         "LIMIT 1",
         row.id,

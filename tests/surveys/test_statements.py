@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 import pytest
 from piccolo.querystring import QueryString
 
 from surveys.core import statements
-from surveys.core.statements import compiled, freeze
+from surveys.core.statements import compiled, freeze, statement
 from surveys.tables import Household
 from tests.factories import World
 
@@ -59,3 +61,19 @@ async def test_a_frozen_statement_runs_with_its_own_values(world: World) -> None
     assert [[r["code"] for r in found] for found in rows] == [["PQ-01-0001"], ["PQ-01-0002"], ["PQ-01-0001"]]
     querystring = freeze(QueryString("SELECT {} AS a", 3), "postgres")
     assert querystring.compile_string(engine_type="postgres") == ("SELECT $1 AS a", [3])
+
+
+def test_a_statement_of_plain_values_is_the_querystring_piccolo_makes() -> None:
+    values: list[Any] = [7, "Lò Thị Mây", 1.5, True, None, b"x", datetime(2026, 12, 6, tzinfo=UTC), date(2026, 12, 6),
+                         timedelta(days=1), uuid.UUID(int=1), Decimal("2.5")]  # fmt: skip
+    sql = "SELECT " + ", ".join("{}" for _ in values)
+    ours, theirs = statement(sql, *values), QueryString(sql, *values)
+    for engine in ("sqlite", "postgres"):
+        assert ours.compile_string(engine_type=engine) == theirs.compile_string(engine_type=engine)
+    assert ours.columns == [] and ours.args == values
+    # A column or a query among the values takes Piccolo's way, which turns it into SQL.
+    nested = statement("SELECT {} FROM household WHERE {}", Household.code, QueryString("id = {}", 3))
+    assert nested.compile_string(engine_type="postgres") == (
+        'SELECT "household"."code" FROM household WHERE id = $1',
+        [3],
+    )
