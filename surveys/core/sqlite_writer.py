@@ -48,9 +48,9 @@ import logging
 import os
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar, cast
 
@@ -125,6 +125,7 @@ class Connection:
         self._writer = writer
         self.sync: _WalSync | None = None
         self._unsynced: int | None = None
+        self._waits_off_loop = False
         self._closed = False
         # Touched in the event loop's thread only: the BEGIN and the writes that go with the next hop.
         self._begin_kind: str | None = None
@@ -149,22 +150,50 @@ class Connection:
                 # much it holds since (`_WalSync` checkpoints past it).
                 self._db.execute(f"PRAGMA journal_size_limit = {CHECKPOINT_BYTES}")
                 self.sync = _WalSync(self._kwargs)
+                # Nothing it runs in the loop's thread may wait, and inside its transaction nothing
+                # waits (the BEGIN took the lock; no checkpoint at COMMIT): no busy timeout but where a
+                # hop may wait for another process, its BEGIN and a write that commits itself.
+                self._db.execute("PRAGMA busy_timeout = 0")
+                self._waits_off_loop = True
         return self._db
 
     def _fetch(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
-        cursor = self._connection().execute(sql, args)
+        db = self._connection()
+        if self._waits_off_loop and not db.in_transaction:
+            # A write that commits itself, in its hop: it may wait for another process's lock.
+            with self._waiting(db):
+                return self._rows(db, sql, args)
+        return self._rows(db, sql, args)
+
+    @staticmethod
+    def _rows(db: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+        cursor = db.execute(sql, args)
         try:
             return cursor.fetchall()
         finally:
             cursor.close()
 
-    def _begin(self, kind: str) -> None:
+    @contextmanager
+    def _waiting(self, db: sqlite3.Connection) -> Iterator[None]:
+        """SQLite's busy timeout for the block (the write connection in WAL mode keeps none, see
+        `_waits_off_loop`)."""
+        db.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+        try:
+            yield
+        finally:
+            db.execute("PRAGMA busy_timeout = 0")
+
+    def _begin(self, kind: str, wait: bool = True) -> None:
         db = self._connection()
         if db.in_transaction:
             # Only a transaction cut off half-way (its task cancelled during COMMIT) leaves one open.
             log.warning("a transaction was left open on the write connection: rolled back")
             db.execute("ROLLBACK")
-        db.execute(f"BEGIN {kind}")
+        if wait and self._waits_off_loop:
+            with self._waiting(db):
+                db.execute(f"BEGIN {kind}")
+        else:
+            db.execute(f"BEGIN {kind}")
 
     def _catch_up(self, begin: str | None, later: list[tuple[str, Sequence[Any]]]) -> None:
         """In the connection's thread: the transaction's BEGIN when it has not been sent, then the writes
@@ -199,15 +228,21 @@ class Connection:
         """In the loop's thread: BEGIN `kind` if SQLite grants it without waiting (another process
         holding the write lock refuses it at once); whether it began."""
         db = self._connection()
+        if self._waits_off_loop:
+            return self._try_begin(kind)
         db.execute("PRAGMA busy_timeout = 0")
         try:
-            self._begin(kind)
+            return self._try_begin(kind)
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+
+    def _try_begin(self, kind: str) -> bool:
+        try:
+            self._begin(kind, wait=False)
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
                 raise
             return False
-        finally:
-            db.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
         return True
 
     def run_now(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]] | None:

@@ -117,3 +117,18 @@ async def test_a_short_statement_waits_for_a_hop_still_running_on_its_connection
     assert connection.run_now("SELECT 1 AS one", []) is None
     running.set_result([])
     assert connection.run_now("SELECT 1 AS one", []) == [{"one": 1}]
+
+
+async def test_a_write_on_its_own_waits_for_another_processs_lock_and_then_lands(database_url: str) -> None:
+    # The write connection keeps no busy timeout for what runs in the loop's thread: a write that commits
+    # itself (in its hop) still waits for another process's write lock instead of failing at once.
+    await SignInFailure.count()
+    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    writer = asyncio.create_task(SignInFailure.insert(SignInFailure(login="waited", client_addr="w")).run())
+    await asyncio.sleep(0.3)
+    assert not writer.done()
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(writer, timeout=10)
+    assert await SignInFailure.count().where(SignInFailure.login == "waited") == 1
