@@ -23,6 +23,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from server.security import request_header
 from surveys.core.i18n import LOCALES, set_locale
 from surveys.core.rows import Row
 from surveys.core.settings import Settings
@@ -60,14 +61,6 @@ class PasswordChangeRequired(Exception):
 
 
 _FOR_USER = FOR_USER_HEADER.encode("latin-1")
-
-
-def request_header(scope: Scope, name: bytes) -> str | None:
-    """The first value of a request header, or None; `name` in lower case, as ASGI gives the names."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
 
 
 class IdentifyMiddleware(ASGIMiddleware):

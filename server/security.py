@@ -28,6 +28,14 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def request_header(scope: Scope, name: bytes) -> str | None:
+    """The first value of a request header, or None; `name` in lower case, as ASGI gives the names."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 class SecurityHeadersMiddleware(ASGIMiddleware):
     """Adds CSP, HSTS (when cookies are HTTPS-only), the usual hardening headers, and `no-store` on
     every answer that does not set its own caching."""
@@ -35,21 +43,21 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     def __init__(self, settings: Settings) -> None:
-        self.headers = {
+        headers = {
             "Content-Security-Policy": CONTENT_SECURITY_POLICY,
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "same-origin",
             "X-Frame-Options": "DENY",
             "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
             "Cross-Origin-Opener-Policy": "same-origin",
+            # Pages hold personal data: no copy in a shared cache or on a shared phone. Answers that may
+            # be kept (static assets, the QR code) say so themselves.
+            "Cache-Control": "no-store",
         }
         if settings.cookie_secure:
-            self.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        # Pages hold personal data: no copy in a shared cache or on a shared phone. Answers that may be
-        # kept (static assets, the QR code) say so themselves.
-        defaults = {**self.headers, "Cache-Control": "no-store"}
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         # As ASGI sends them: names in lower case, encoded once.
-        self.encoded = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in defaults.items()]
+        self.encoded = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers.items()]
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         async def send_with_headers(message: Message) -> None:
@@ -83,7 +91,7 @@ class AllowedHostsMiddleware(ASGIMiddleware):
         return self.any or host in self.exact or (bool(self.suffixes) and host.endswith(self.suffixes))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+        host = request_header(scope, b"host") or ""
         if not self.allowed(host):
             response = Response(
                 {"title": "Invalid host header", "status": 400},
@@ -162,7 +170,7 @@ class NulCharacterMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         if _has_nul(scope.get("query_string", b"")):
             raise ClientException("The request contains a NUL character, which no field accepts.")
-        content_type = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"content-type"), "")
+        content_type = request_header(scope, b"content-type") or ""
         if not content_type.lower().startswith(_TEXT_BODIES):
             await next_app(scope, receive, send)
             return

@@ -145,9 +145,7 @@ async def serialise_on(space: int, key: str | int, shared: bool = False) -> None
     Callers taking several keys take them in one fixed order, so two cannot wait for each other."""
     if isinstance(current_engine(), PostgresEngine):
         function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-        await current_engine().run_querystring(
-            statement(f"SELECT {function}({{}}, hashtext({{}}))", space, str(key))
-        )
+        await fetch(f"SELECT {function}({{}}, hashtext({{}}))", space, str(key))
 
 
 async def lock_households(household_ids: Sequence[int]) -> dict[int, int]:
@@ -163,8 +161,7 @@ async def lock_households(household_ids: Sequence[int]) -> dict[int, int]:
     places = ", ".join("{}" for _ in ids)
     # Only placeholders are formatted in; every id is a parameter.
     sql = f"SELECT id, village FROM household WHERE id IN ({places}){lock}"  # noqa: S608
-    rows = await current_engine().run_querystring(statement(sql, *ids))
-    return {int(r["id"]): int(r["village"]) for r in rows}
+    return {int(r["id"]): int(r["village"]) for r in await fetch(sql, *ids)}
 
 
 async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
