@@ -186,25 +186,72 @@ def _batches(later: list[QueryString]) -> list[list[QueryString]]:
     """The writes left, as few statements as keep their meaning: writes of different tables together, as
     data-modifying CTEs (two of one table would not see each other's rows, and PostgreSQL writes a row
     once per statement); a write of a table already in the batch, or another kind of statement, begins
-    the next one. A batch holds one write at most that waits for other writers' rows: the parts of a
-    statement run in no set order, and two transactions taking the same rows in two orders would
-    deadlock; one such write a statement takes them in the order of the code, as unbatched."""
+    the next one. The parts of a statement run in no set order, and two transactions taking the same
+    rows in two orders would deadlock: the writes that wait for other writers' rows are chained, each
+    run after the one before it (`_chained`), so they take their rows in the order of the code, as
+    unbatched. One that cannot be chained begins the next batch."""
     groups: list[list[QueryString]] = []
     tables: set[str] = set()
-    locking = False
+    waiting: QueryString | None = None  # the batch's last write that waits for other writers' rows
     for querystring in later:
         table = _table_written(querystring)
         locks = _locks_rows(querystring)
-        joins = table is not None and table not in tables and not (locks and locking)
-        if groups and joins and _table_written(groups[-1][0]):
+        chains = waiting is None or not locks or (_chainable(querystring) and not _returns(waiting))
+        if groups and table is not None and table not in tables and chains and _table_written(groups[-1][0]):
             groups[-1].append(querystring)
         else:
             groups.append([querystring])
-            tables, locking = set(), False
+            tables, waiting = set(), None
         if table is not None:
             tables.add(table)
-        locking = locking or locks
+        if locks:
+            waiting = querystring
     return groups
+
+
+_VALUES = re.compile(r"\bVALUES\s*\(", re.I)
+_RETURNING = re.compile(r"\bRETURNING\b", re.I)
+
+
+def _returns(querystring: QueryString) -> bool:
+    return _RETURNING.search(querystring.template) is not None
+
+
+def _chainable(querystring: QueryString) -> bool:
+    """Whether a write can be made to run after another part of its statement (`_chained`): an INSERT of
+    one row of values, returning nothing."""
+    template = querystring.template
+    found = list(_VALUES.finditer(template))
+    if template.lstrip()[:6].upper() != "INSERT" or len(found) != 1 or _returns(querystring):
+        return False
+    end = _closing(template, found[0].end() - 1)
+    return end is not None and not template[end + 1 :].lstrip().startswith(",")
+
+
+def _closing(sql: str, opening: int) -> int | None:
+    """The index of the parenthesis closing the one at `opening` (None: unbalanced)."""
+    depth = 0
+    for i in range(opening, len(sql)):
+        if sql[i] == "(":
+            depth += 1
+        elif sql[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def _chained(sql: str, after: int) -> str:
+    """`INSERT … VALUES (…) …` as `INSERT … SELECT … FROM (SELECT count(*) FROM w<after>) …`: its row
+    comes out of an aggregate of the part `w<after>`, which PostgreSQL must therefore run to its end
+    first, taking its rows before this one takes its own."""
+    start = _VALUES.search(sql)
+    assert start is not None
+    end = _closing(sql, start.end() - 1)
+    assert end is not None
+    values, head, tail = sql[start.end() : end], sql[: start.start()], sql[end + 1 :]
+    # Only the statement's own SQL and a part's number are put together: its values stay parameters.
+    return f"{head}SELECT {values} FROM (SELECT count(*) FROM w{after}) AS after_w{after}{tail}"  # noqa: S608
 
 
 # The SQL of batches met before, by the SQL of their writes: a visit's batch is the same few writes.
@@ -228,9 +275,15 @@ def _batch_sql(batch: list[QueryString], engine_type: str) -> tuple[str, list[An
     key = tuple(sql for sql, _ in parts)
     sql = _joined.get(key)
     if sql is None:
+        locking = [i for i, write in enumerate(batch) if _locks_rows(write)]
         ctes, offset = [], 0
         for i, (part, values) in enumerate(parts):
-            ctes.append(f"w{i} AS ({_renumbered(part, offset)})")
+            part = _renumbered(part, offset)
+            if i in locking[1:]:
+                part = _chained(part, locking[locking.index(i) - 1])
+            if i in locking[:-1]:
+                part += " RETURNING 1"
+            ctes.append(f"w{i} AS ({part})")
             offset += len(values)
         sql = "WITH " + ", ".join(ctes) + " SELECT 1"
         if len(_joined) >= LIMIT:

@@ -86,9 +86,10 @@ VISIT_HOPS = {"nobody_home": 0, "done": 0}
 VISIT_SYNCS = 1
 # On PostgreSQL, the round trips to the database (statements, BEGIN and COMMIT; the pool's reset of the
 # connection at the end is not counted): the writes nobody reads wait for the next statement or the
-# COMMIT and go before it, those of different tables as one statement, with one write at most that waits
-# for other writers' rows (surveys/core/pg_request.py).
-VISIT_ROUND_TRIPS = {"nobody_home": 11, "done": 23}
+# COMMIT and go before it, those of different tables as one statement, those that wait for other writers'
+# rows chained in it (surveys/core/pg_request.py): a visit's daily counts, its activity and its volunteer's
+# row are written with it and its audit entry.
+VISIT_ROUND_TRIPS = {"nobody_home": 9, "done": 22}
 
 
 def _counting(sent: Any, trips: list[str]) -> Any:
