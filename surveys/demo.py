@@ -437,6 +437,7 @@ async def _add_classes(ward_id: int, village_ids: dict[str, int], rng: random.Ra
 async def _add_team(ward_id: int, village_ids: dict[str, int], rng: random.Random) -> None:
     """A community digital team in every village (a leader and a member), who joined over the past year,
     and two Đại sứ số: one with the 5 learners the plans ask for, one still short of them."""
+    from surveys.learning.digital_team import pairs
     from surveys.tables import Mentorship, TeamMember, User
 
     users = {r["login"]: r["id"] for r in await User.select(User.id, User.login)}
@@ -457,7 +458,7 @@ async def _add_team(ward_id: int, village_ids: dict[str, int], rng: random.Rando
             )  # fmt: skip
             elders = await Member.select(Member.id).where(
                 (Member.household._.village == village_ids[code]) & (Member.birth_year <= this_year() - 60)
-                & Member.id.not_in(Mentorship.select(Mentorship.learner))
+                & Member.id.not_in(Mentorship.select(Mentorship.learner).where(pairs()))
             )  # fmt: skip
             chosen = rng.sample([e["id"] for e in elders], min(learners, len(elders)))
             if chosen:

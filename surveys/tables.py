@@ -425,13 +425,16 @@ class ClassTrainer(Table):
 
 
 class Mentorship(Table):
-    """A mentor (Đại sứ số) and a learner of the register; a learner has one mentor (a unique index)."""
+    """A mentor (Đại sứ số) and a learner of the register, from `created_at` until `ended_at` (None: still
+    paired); a learner has one mentor at a time (a unique index on the pairs not ended). An ended pair is
+    kept: a period's report counts the pairs as they stood at its end."""
 
     id: Serial
 
     mentor = ForeignKey(TeamMember, index=True)
     learner = ForeignKey(Member, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    ended_at = Timestamptz(null=True, default=None)
 
 
 class Digest(Table):

@@ -97,13 +97,20 @@ async def ward_digital_team(
     ]
 
 
+def pairs(as_of: datetime | None = None) -> Combinable:
+    """The mentorships standing now (not ended), or as they stood at `as_of` (made before it, not ended
+    before it): an ended one is kept for the periods it covered."""
+    if as_of is None:
+        return Mentorship.ended_at.is_null()
+    return (Mentorship.created_at < as_of) & (Mentorship.ended_at.is_null() | (Mentorship.ended_at >= as_of))
+
+
 async def _learner_counts(team_ids: list[int], as_of: datetime | None = None) -> dict[int, int]:
     counts: dict[int, int] = {}
     if team_ids:
-        paired: Combinable = Mentorship.mentor.is_in(team_ids)
-        if as_of is not None:
-            paired &= Mentorship.created_at < as_of
-        for r in await Mentorship.select(Mentorship.mentor).where(paired):
+        for r in await Mentorship.select(Mentorship.mentor).where(
+            Mentorship.mentor.is_in(team_ids) & pairs(as_of)
+        ):
             counts[r["mentor"]] = counts.get(r["mentor"], 0) + 1
     return counts
 
@@ -134,7 +141,7 @@ async def team_member_of_ward(ward_id: int, team_id: int, reader: Actor) -> dict
         Member.id, Member.full_name, Member.birth_year, Member.skill_learned, Member.skill_understands,
         Member.skill_uses_services, Member.skill_guides_others, Member.household._.code.as_alias("code"),
         Member.household._.village.as_alias("village"),
-    ).where(Member.id.is_in(Mentorship.select(Mentorship.learner).where(Mentorship.mentor == team_id)))  # fmt: skip
+    ).where(Member.id.is_in(Mentorship.select(Mentorship.learner).where((Mentorship.mentor == team_id) & pairs())))  # fmt: skip
     trainings = (await _trainings([row["member"]])).get(row["member"], []) if row["member"] else []
     villages = set(await reachable_villages(reader, ward_id))
     seen = sorted((m for m in learners if m["village"] in villages), key=lambda m: m["full_name"])
@@ -163,7 +170,7 @@ async def assign_learner(
     if errors:
         raise InvalidInput(errors)
     async with write_transaction():
-        if await Mentorship.exists().where(Mentorship.learner == learner_id):
+        if await Mentorship.exists().where((Mentorship.learner == learner_id) & pairs()):
             raise InvalidInput([FieldError("learner", "has_mentor")])
         await Mentorship.insert(Mentorship(mentor=team_id, learner=learner_id))
         await audit(
@@ -177,7 +184,7 @@ async def mentoring_gaps(ward_id: int, as_of: datetime | None = None) -> dict[st
     `as_of`: the ambassadors and their learners as they stood then (a period's report)."""
     team = [m for m in await ward_digital_team(ward_id, as_of=as_of) if m["role"] == "ambassador"]
     sixty = this_year() - 60
-    mentored = Mentorship.select(Mentorship.learner)
+    mentored = Mentorship.select(Mentorship.learner).where(pairs())
     unmentored = await Member.count().where(
         Member.removed.eq(False)
         & (Member.household._.village._.ward == ward_id)

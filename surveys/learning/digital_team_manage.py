@@ -13,7 +13,7 @@ from surveys.core.audit import audit
 from surveys.core.clock import now
 from surveys.core.db import write_transaction
 from surveys.core.validation import FieldError, InvalidInput, Saved, StaleVersion
-from surveys.learning.digital_team import add_team_member, assign_learner
+from surveys.learning.digital_team import add_team_member, assign_learner, pairs
 from surveys.learning.schemas import TeamMemberCreate, TeamMemberOut, TeamMemberUpdate
 from surveys.people.access import OutOfArea, keeps_team_of
 from surveys.people.accounts import Actor
@@ -35,7 +35,7 @@ async def team_row(ward_id: int, team_id: int) -> dict[str, Any] | None:
     row = await TeamMember.select().where((TeamMember.id == team_id) & (TeamMember.ward == ward_id)).first()
     if row is None:
         return None
-    learners = await Mentorship.count().where(Mentorship.mentor == team_id)
+    learners = await Mentorship.count().where((Mentorship.mentor == team_id) & pairs())
     trainings = 0
     if row["member"]:
         trainings = await Attendance.count().where(
@@ -125,8 +125,13 @@ async def set_team_member_active(
         ).where(TeamMember.id == team_id)
         details: dict[str, Any] = {}
         if not active:
-            details["learners_unpaired"] = await Mentorship.count().where(Mentorship.mentor == team_id)
-            await Mentorship.delete().where(Mentorship.mentor == team_id)
+            # Their pairs end (kept for the reports of the periods they covered).
+            ended = (
+                await Mentorship.update({Mentorship.ended_at: now()})
+                .where((Mentorship.mentor == team_id) & pairs())
+                .returning(Mentorship.id)
+            )
+            details["learners_unpaired"] = len(ended)
         action = "team.member_reactivated" if active else "team.member_left"
         await audit(action, "team_member", team_id, actor.id, details, client_addr)
 
@@ -178,8 +183,8 @@ async def unassign_learner(
     _check_keeps(actor, village)
     async with write_transaction():
         paired = (
-            await Mentorship.delete()
-            .where((Mentorship.mentor == team_id) & (Mentorship.learner == learner_id))
+            await Mentorship.update({Mentorship.ended_at: now()})
+            .where((Mentorship.mentor == team_id) & (Mentorship.learner == learner_id) & pairs())
             .returning(Mentorship.id)
         )
         if paired:

@@ -8,6 +8,7 @@ from typing import Any
 from surveys.core.exports import Table
 from surveys.core.i18n import N_, gettext
 from surveys.learning.classes import month_bounds
+from surveys.learning.digital_team import pairs
 from surveys.tables import ClassTrainer, Help, Mentorship, TeamMember, User, Visit
 
 
@@ -32,7 +33,7 @@ async def month_activity(ward_id: int, year: int, month: int) -> list[dict[str, 
     )
     team_ids = [t["id"] for t in team]
     learners = (
-        await Mentorship.select(Mentorship.mentor).where(Mentorship.mentor.is_in(team_ids))
+        await Mentorship.select(Mentorship.mentor).where(Mentorship.mentor.is_in(team_ids) & pairs())
         if team_ids
         else []
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
+from surveys.learning.digital_team import pairs
 from surveys.tables import Member, Mentorship, TeamMember
 from tests.conftest import api_token
 from tests.factories import World
@@ -113,7 +114,14 @@ async def test_learners_are_assigned_and_unassigned_but_not_the_mentor_nor_twice
     other = await client.post(f"{TEAM}/{made['id']}/learners", json={"learner": mai}, headers=headers)
     assert other.status_code == 422 and await Mentorship.count() == 1
     gone = await client.delete(f"{TEAM}/{made['id']}/learners/{binh}", headers=headers)
-    assert gone.status_code == 204 and await Mentorship.count() == 0
+    assert gone.status_code == 204 and await Mentorship.count().where(pairs()) == 0
+    # The pair ended and is kept; Bình may be paired again, and unpairing twice changes nothing.
+    again = await client.post(f"{TEAM}/{made['id']}/learners", json={"learner": binh}, headers=headers)
+    assert again.status_code == 201 and await Mentorship.count().where(pairs()) == 1
+    assert await Mentorship.count() == 2
+    assert (await client.delete(f"{TEAM}/{made['id']}/learners/{binh}", headers=headers)).status_code == 204
+    assert (await client.delete(f"{TEAM}/{made['id']}/learners/{binh}", headers=headers)).status_code == 204
+    assert await Mentorship.count().where(Mentorship.ended_at.is_not_null()) == 2
     assert (await client.delete(f"{TEAM}/{made['id']}/learners/{mai}", headers=headers)).status_code == 404
 
 

@@ -138,3 +138,70 @@ async def test_the_migration_dates_the_leaving_of_those_who_already_left(world: 
     logged = await AuditEntry.select(AuditEntry.at).where(AuditEntry.action == "team.member_left").first()
     assert logged is not None
     assert (rows[stays], rows[audited], rows[silent]) == (None, logged["at"], entered)
+
+
+async def test_a_pair_that_ended_counts_in_the_periods_it_covered(world: World) -> None:
+    """Unpairing a learner, or their mentor leaving the team, ends the pair instead of deleting it: a
+    past quarter's report still counts the learners its mentors had at its end."""
+    from surveys.learning.digital_team import pairs, ward_digital_team
+    from surveys.learning.digital_team_manage import unassign_learner
+
+    an = await member_id("Nguyễn Văn An")
+    sang = await joined(world, "Lò Văn Sáng", datetime(2025, 3, 1, tzinfo=UTC), "ambassador", member=an)
+    anh, binh = await member_id("Đặng Thị Ánh"), await member_id("Trần Thị Bình")
+    for learner in (anh, binh):
+        await assign_learner(world.wards["pq"], sang, learner, world.users["ward"])
+    await Mentorship.update({Mentorship.created_at: datetime(2025, 8, 1, tzinfo=UTC)}, force=True)
+    officer = await actor_by_id(world.users["ward"])
+    assert officer is not None
+    # Ánh is unpaired now (after the quarter); Bình's pair ends with Sáng leaving the team now.
+    await unassign_learner(world.wards["pq"], sang, anh, officer)
+    await set_team_member_active(world.wards["pq"], sang, False, officer)
+    assert await Mentorship.count().where(pairs()) == 0
+    assert await Mentorship.count() == 2
+
+    at_end = {
+        m["name"]: m["learners"] for m in await ward_digital_team(world.wards["pq"], as_of=NEXT_MORNING)
+    }
+    assert at_end == {"Lò Văn Sáng": 2}
+    # A pair that ended inside the quarter does not count at its end; one ended after it does.
+    await Mentorship.update({Mentorship.ended_at: datetime(2025, 9, 1, tzinfo=UTC)}).where(
+        Mentorship.learner == anh
+    )
+    at_end = {
+        m["name"]: m["learners"] for m in await ward_digital_team(world.wards["pq"], as_of=NEXT_MORNING)
+    }
+    assert at_end == {"Lò Văn Sáng": 1}
+    # Now: Sáng left the team, and none of the pairs stands.
+    assert await ward_digital_team(world.wards["pq"]) == []
+    # Ánh may have a new mentor: one pair at a time, the ended ones aside.
+    other = await joined(world, "Hoàng Thị Hoa", datetime(2025, 3, 1, tzinfo=UTC), "ambassador")
+    await assign_learner(world.wards["pq"], other, anh, world.users["ward"])
+    assert await Mentorship.count().where(pairs() & (Mentorship.learner == anh)) == 1
+
+
+async def test_the_database_keeps_one_standing_pair_per_learner(world: World) -> None:
+    """The unique index covers the pairs not ended (migration 2026-12-06T22:40): a second standing pair of
+    a learner is refused by the database itself, an ended one beside a standing one is not; backwards
+    deletes the ended pairs (what was done before) and makes the index whole again."""
+    from piccolo.apps.migrations.commands.backwards import run_backwards
+
+    from surveys.core.db import migrate, pending_migrations
+
+    anh = await member_id("Đặng Thị Ánh")
+    first = await joined(world, "Lò Văn Sáng", datetime(2025, 3, 1, tzinfo=UTC), "ambassador")
+    second = await joined(world, "Hoàng Thị Hoa", datetime(2025, 3, 1, tzinfo=UTC), "ambassador")
+    await Mentorship.insert(Mentorship(mentor=first, learner=anh, ended_at=LAST_EVENING))
+    await Mentorship.insert(Mentorship(mentor=second, learner=anh))
+    with pytest.raises(Exception, match=r"(?i)unique"):
+        await Mentorship.insert(Mentorship(mentor=first, learner=anh))
+    try:
+        await run_backwards(app_name="phocap", migration_id="2026-12-06T22:40:00:000000", auto_agree=True)
+        assert "2026-12-06T22:40:00:000000" in await pending_migrations()
+        assert [r["mentor"] for r in await Mentorship.raw("SELECT mentor FROM mentorship")] == [second]
+    finally:
+        await migrate()
+    assert await pending_migrations() == []
+    await Mentorship.update({Mentorship.ended_at: NEXT_MORNING}, force=True)
+    await Mentorship.insert(Mentorship(mentor=first, learner=anh))
+    assert await Mentorship.count() == 2
