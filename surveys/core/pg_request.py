@@ -189,24 +189,52 @@ def _batches(later: list[QueryString]) -> list[list[QueryString]]:
     the next one. The parts of a statement run in no set order, and two transactions taking the same
     rows in two orders would deadlock: the writes that wait for other writers' rows are chained, each
     run after the one before it (`_chained`), so they take their rows in the order of the code, as
-    unbatched. One that cannot be chained begins the next batch."""
-    groups: list[list[QueryString]] = []
+    unbatched. One that cannot be chained begins the next batch. The grouping of writes met before is kept
+    by their templates (a visit leaves the same few)."""
+    key = tuple(querystring.template for querystring in later)
+    sizes = _grouped.get(key)
+    if sizes is None:
+        sizes = _group_sizes(later)
+        if len(_grouped) >= LIMIT:
+            _grouped.clear()
+        _grouped[key] = sizes
+    groups, start = [], 0
+    for size in sizes:
+        groups.append(later[start : start + size])
+        start += size
+    return groups
+
+
+_grouped: dict[tuple[str, ...], tuple[int, ...]] = {}
+
+
+def _group_sizes(later: list[QueryString]) -> tuple[int, ...]:
+    """How many writes, in order, each batch of `_batches` takes."""
+    sizes: list[int] = []
     tables: set[str] = set()
     waiting: QueryString | None = None  # the batch's last write that waits for other writers' rows
+    first: QueryString | None = None  # the batch's first write
     for querystring in later:
         table = _table_written(querystring)
         locks = _locks_rows(querystring)
         chains = waiting is None or not locks or (_chainable(querystring) and not _returns(waiting))
-        if groups and table is not None and table not in tables and chains and _table_written(groups[-1][0]):
-            groups[-1].append(querystring)
+        if (
+            sizes
+            and table is not None
+            and table not in tables
+            and chains
+            and first is not None
+            and _table_written(first)
+        ):
+            sizes[-1] += 1
         else:
-            groups.append([querystring])
-            tables, waiting = set(), None
+            sizes.append(1)
+            tables, waiting, first = set(), None, querystring
         if table is not None:
             tables.add(table)
         if locks:
             waiting = querystring
-    return groups
+    return tuple(sizes)
 
 
 _VALUES = re.compile(r"\bVALUES\s*\(", re.I)
@@ -347,10 +375,16 @@ class RequestPostgresEngine(PostgresEngine):
         """A query: in the current transaction (after the writes it left), else on the request's
         connection, else Piccolo's way."""
         transaction = self.current_transaction.get()
-        if isinstance(transaction, RequestTransaction) and transaction._later:
-            await transaction.flush()
+        if isinstance(transaction, RequestTransaction):
+            if transaction._later:
+                await transaction.flush()
+            # What Piccolo's engine does in a transaction, with the SQL compiled once.
+            sql, args = compiled(querystring, self.engine_type)
+            if self.log_queries:
+                self.print_query(query_id=self.get_query_id(), query=sql)
+            return await transaction.connection.fetch(sql, *args)
         request = self.request_connection()
-        if request is None or self.current_transaction.get() is not None:
+        if request is None or transaction is not None:
             return await super().run_querystring(freeze(querystring, self.engine_type), in_pool)
         sql, args = compiled(querystring, self.engine_type)
         return await self._on_request_connection(request, sql, args)
