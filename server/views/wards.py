@@ -29,7 +29,14 @@ from surveys.reporting.digests import ward_recipients
 from surveys.reporting.emulation import activity_table, month_activity
 from surveys.reporting.learning import learning_figures
 from surveys.reporting.reports import INDICATORS, volunteer_activity, ward_report, ward_trend
-from surveys.reporting.targets import TARGET_FIELDS, parse_targets, save_targets, targets_for, targets_typed
+from surveys.reporting.targets import (
+    TARGET_FIELDS,
+    inherit_targets,
+    parse_targets,
+    save_targets,
+    targets_for,
+    targets_typed,
+)
 
 
 class WardController(Controller):
@@ -103,6 +110,12 @@ class WardController(Controller):
             return await self._targets(request, values, status_code=422, errors=errors)
         await save_targets(ward_id, this_year(), update, request.user.id, client_address(request))
         return Redirect(f"/wards/{code}", status_code=303)
+
+    @post("/targets/inherit", opt=access("ward.manage"))
+    async def inherit(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
+        """Give up the ward's own targets for the year: its province's (or the plans') apply again."""
+        await inherit_targets(routed_ward(request), this_year(), request.user.id, client_address(request))
+        return Redirect(f"/wards/{code}/targets", status_code=303)
 
     @post("/village-word", opt=access("ward.manage"))
     async def set_village_word(

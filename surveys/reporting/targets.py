@@ -146,6 +146,20 @@ async def save_targets(
     return after
 
 
+async def inherit_targets(ward_id: int, year: int, user_id: int, client_addr: str = "") -> Targets:
+    """Give up the ward's own targets for `year`: it inherits its province's defaults again (the plans'
+    when the province set none). The change is in the audit log; a ward without its own changes nothing."""
+    async with write_transaction():
+        before = await targets_for(ward_id, year)
+        if before.source != "ward":
+            return before
+        await WardTarget.delete().where((WardTarget.ward == ward_id) & (WardTarget.year == year))
+        after = await targets_for(ward_id, year)
+        details = {"year": year, "before": asdict(before), "after": asdict(after)}
+        await audit("targets.inherited", "ward", ward_id, user_id, details, client_addr)
+    return after
+
+
 async def save_province_targets(
     province_id: int, year: int, update: TargetsUpdate, user_id: int, client_addr: str = ""
 ) -> Targets:

@@ -318,6 +318,7 @@ ANSWERS: dict[tuple[str, str], int] = {
     ("POST", "/wards/{code:str}/staff/{user_id:int}/active"): 303,
     ("POST", "/wards/{code:str}/staff/{user_id:int}/password"): 200,
     ("POST", "/wards/{code:str}/targets"): 422,
+    ("POST", "/wards/{code:str}/targets/inherit"): 303,
     ("POST", "/wards/{code:str}/village-word"): 422,
 }
 # A caller who may use the route but whose request the handler itself refuses, by hand.

@@ -4,6 +4,7 @@ dashboard says where its targets come from. Bad values are named and nothing is 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -132,3 +133,47 @@ async def test_only_the_provinces_officers_set_its_defaults(
     headers = await api_token(client, "hanoi")
     assert (await client.post("/api/provinces/01/targets", json=body, headers=headers)).status_code == 200
     assert (await targets_for(world.wards["pq"], this_year())).source == "plans"
+
+
+async def test_a_ward_with_targets_of_its_own_can_go_back_to_the_provinces(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    """A ward that set its own targets gives them up on its targets page and follows its province's
+    defaults again (the plans' when the province set none); the change is in the audit log."""
+    await officers(world)
+    csrf = await sign_in(client, "province")
+    await client.post("/provinces/19/targets", data={"_csrf_token": csrf, **DEFAULTS})
+    csrf = await sign_in(client, "ward")
+    # No targets of its own: nothing to give up, no button.
+    assert (
+        soup(await client.get("/wards/01849/targets")).find("form", action="/wards/01849/targets/inherit")
+        is None
+    )
+    own = {**DEFAULTS, "digital_family": "95", "_csrf_token": csrf}
+    await client.post("/wards/01849/targets", data=own)
+    page = soup(await client.get("/wards/01849/targets"))
+    form = page.find("form", action="/wards/01849/targets/inherit")
+    assert form is not None and "Dùng lại chỉ tiêu của tỉnh" in form.text
+    done = await client.post(
+        "/wards/01849/targets/inherit", data={"_csrf_token": csrf}, follow_redirects=False
+    )
+    assert (done.status_code, done.headers["location"]) == (303, "/wards/01849/targets")
+    targets = await targets_for(world.wards["pq"], this_year())
+    assert (targets.source, targets.digital_family) == ("province", 70)
+    page = soup(await client.get("/wards/01849/targets"))
+    assert source_of(page) == "Chỉ tiêu mặc định của tỉnh (xã chưa tự đặt)."
+    assert page.find("input", attrs={"name": "digital_family"})["value"] == "70"  # type: ignore[index]
+    assert await WardTarget.count() == 0
+    changes = await AuditEntry.select(AuditEntry.details).where(AuditEntry.action == "targets.inherited")
+    assert len(changes) == 1
+    details = changes[0]["details"]
+    details = json.loads(details) if isinstance(details, str) else details
+    assert (details["before"]["digital_family"], details["after"]["source"]) == (95, "province")
+    # Again: nothing left to give up, nothing changes or is logged.
+    assert (await client.post("/wards/01849/targets/inherit", data={"_csrf_token": csrf})).status_code == 200
+    assert await AuditEntry.count().where(AuditEntry.action == "targets.inherited") == 1
+    # Without a form token the request is refused and the targets stay.
+    await client.post("/wards/01849/targets", data=own)
+    refused = await client.post("/wards/01849/targets/inherit", data={}, follow_redirects=False)
+    assert refused.status_code == 403
+    assert (await targets_for(world.wards["pq"], this_year())).source == "ward"
