@@ -68,6 +68,9 @@ class Ward(Table):
     report_due = Date(null=True, default=None)
     # Which period that report covers, as the report page names it (`2026-Q4`, `2026-H2`, `2026`).
     report_period = Varchar(length=10, default="")
+    # When its coverage thresholds were last saved (None: never): every household's status may have
+    # changed then without a write of its own, so a phone's copy of its villages is drawn again whole.
+    rules_changed_at = Timestamptz(null=True, default=None)
 
 
 class Village(Table):

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from surveys.core.clock import local_now, now
+from surveys.core.clock import local_date, local_now, now
 from surveys.learning.classes import classes_of_month
 from surveys.people.access import allowed, visible_village_ids
 from surveys.people.accounts import Actor
@@ -152,8 +152,9 @@ class VillageChanges:
     new one does not, which covers those moved out and reissued stickers), and the new `cursor`. The
     village's list is not fetched again but patched by rows (docs/architecture.md §7): `listing` (None
     when nothing in it changed) is the list now, for its head, `rows` the rows of the households changed
-    or added since, and `ids` the households the list holds now, given only when that set changed (a
-    household moved out or archived: the phone drops the rows not among them)."""
+    or added since (every row when the list was drawn on an earlier day: a row says how many days ago
+    its household was visited), and `ids` the households the list holds now, given only when that set
+    changed (a household moved out or archived: the phone drops the rows not among them)."""
 
     cursor: Cursor
     pages: list[str]
@@ -175,8 +176,9 @@ async def village_changes(actor: Actor, village_id: int, since: Cursor) -> Villa
     `village_offline_urls` lists (the month's classes are not refreshed: they come with a download)."""
     cursor, pages, gone, changed = await _changed(actor, village_id, since)
     moved = cursor.households != since.households
+    aged = _aged(since)
     villages = await visible_village_ids(actor)
-    if not changed and not moved:
+    if not changed and not moved and not aged:
         return VillageChanges(cursor, pages, gone, villages=villages)
     listing = await village_list(village_id, ListFilters())
     return VillageChanges(
@@ -184,21 +186,48 @@ async def village_changes(actor: Actor, village_id: int, since: Cursor) -> Villa
         ["/villages", *pages],
         gone,
         listing,
-        [listed for listed in listing.rows if listed.row.household_id in changed],
+        [listed for listed in listing.rows if aged or listed.row.household_id in changed],
         [listed.row.household_id for listed in listing.rows] if moved else None,
         villages,
     )
 
 
+def _aged(since: Cursor) -> bool:
+    """Whether the phone's list was drawn on an earlier day than today (in phocap's time zone): its rows'
+    "(3 days ago)" have moved on since, so every row is drawn again."""
+    drawn = local_date(since.at + CURSOR_OVERLAP)
+    return drawn is not None and drawn < local_now().date()
+
+
+async def _drawn_again(village_id: int, since: Cursor) -> bool:
+    """Whether every household of the village may have changed since `since` without a write of its own:
+    its ward's coverage thresholds were saved since, or a new year began (members reached the ages the
+    rules count from). Its pages and rows are then all drawn again."""
+    drawn = local_date(since.at + CURSOR_OVERLAP)
+    if drawn is not None and drawn.year < local_now().year:
+        return True
+    row = (
+        await Village.select(Village.ward._.rules_changed_at.as_alias("rules_changed_at"))
+        .where(Village.id == village_id)
+        .first()
+    )
+    return bool(row and row["rules_changed_at"] and row["rules_changed_at"] >= since.at)
+
+
 async def _changed(
     actor: Actor, village_id: int, since: Cursor
 ) -> tuple[Cursor, list[str], list[str], set[int]]:
-    """The cursor now, the pages of the households changed or added since `since`, those of the
-    households archived since, and the ids of all of them."""
+    """The cursor now, the pages of the households changed or added since `since` (every household's,
+    when all may have changed: `_drawn_again`), those of the households archived since, and the ids of
+    all of them."""
     cursor = await village_cursor(village_id)
+    recent = Household.updated_at >= since.at
+    every = await _drawn_again(village_id, since)
     rows = (
         await Household.select(Household.id, Household.token, Household.archived)
-        .where((Household.village == village_id) & (Household.updated_at >= since.at))
+        .where(
+            (Household.village == village_id) & ((Household.archived.eq(False) | recent) if every else recent)
+        )
         .order_by(Household.code)
     )
     visits = await allowed(actor, "household.visit", village_id=village_id)
@@ -227,7 +256,7 @@ async def village_changes_part(
     """Part `part` (from 1) of the pages a refresh since `since` fetches, as village_offline_part
     (the list is not among them: `village_changes` gives its rows)."""
     cursor, pages, _, changed = await _changed(actor, village_id, since)
-    if changed or cursor.households != since.households:
+    if changed or cursor.households != since.households or _aged(since):
         pages = ["/villages", *pages]
     parts = offline_parts(pages, pages_per_part)
     return parts[part - 1] if 1 <= part <= len(parts) else None

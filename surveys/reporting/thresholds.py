@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from surveys.core.audit import audit
-from surveys.core.clock import this_year
+from surveys.core.clock import now, this_year
 from surveys.core.db import write_transaction
 from surveys.core.rows import Row
 from surveys.core.validation import parse
@@ -125,6 +125,7 @@ async def save_thresholds(
                 Ward.identity_min_level: after.identity_min_level,
                 Ward.identity_requires_bank: after.identity_requires_bank,
                 Ward.family_criteria: ",".join(after.family_criteria),
+                Ward.rules_changed_at: now(),
             }
         ).where(Ward.id == ward_id)
         # The ward's households may change status without a write of theirs: count its villages again.

@@ -4,18 +4,22 @@ download's cursor, `offline/changes?since=` and its parts, played as the worker 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from surveys.core.clock import now
+from surveys.core.clock import local_now, now
 from surveys.register.register import archive_household, update_household
 from surveys.register.schemas import HouseholdUpdate
 from surveys.register.stickers import reissue_token
 from surveys.reporting.offline import id_ranges
-from surveys.tables import Household, UserVillage
-from tests.conftest import sign_in
+from surveys.reporting.schemas import ThresholdsUpdate
+from surveys.reporting.thresholds import save_thresholds
+from surveys.tables import AuditEntry, Household, UserVillage, Ward
+from tests.conftest import api_token, sign_in
 from tests.factories import World, make_household, person
 from tests.server.test_offline import split_part, without_fresh_ids
 
@@ -281,3 +285,123 @@ async def test_a_refresh_names_the_villages_the_user_may_still_see(
 def test_ids_travel_as_ranges() -> None:
     assert id_ranges([7, 3, 4, 5, 9, 10, 3]) == "3-5,7,9-10" and id_ranges([]) == ""
     assert ids_of(id_ranges([1, 2, 3, 40, 52, 53])) == {str(n).encode() for n in (1, 2, 3, 40, 52, 53)}
+
+
+async def visited(client: AsyncTestClient[Any], token: str, outcome: str = "nobody_home") -> None:
+    """A visit of the household by volunteer1, through the API: "done", every member with VNeID level 2."""
+    headers = await api_token(client, "volunteer1")
+    detail = (await client.get(f"/api/households/{token}", headers=headers)).json()
+    body: dict[str, Any] = {
+        "client_id": str(uuid.uuid4()),
+        "outcome": outcome,
+        "household_version": detail["version"],
+    }
+    if outcome == "done":
+        body["household"] = {"consent": True, "informed": True}
+        body["members"] = [{k: m[k] for k in ("id", "full_name", "birth_year")} | {"vneid": "level2"}
+                           for m in detail["members"]]  # fmt: skip
+    answer = await client.post(f"/api/households/{token}/visits", json=body, headers=headers)
+    assert answer.status_code == 201, answer.text
+
+
+async def test_a_refresh_on_a_later_day_draws_every_row_again(
+    client: AsyncTestClient[Any], world: World, clock_at: Callable[[datetime], None]
+) -> None:
+    """A row says how many days ago its household was visited: a list drawn yesterday is drawn again
+    row by row, though no household changed (their pages say no age and are not fetched)."""
+    village = world.villages["v1"]
+    await visited(client, world.households["an"])
+    await register_as_of_an_hour_ago()
+    await sign_in(client, "volunteer1")
+    phone, cursor = await download(client, village)
+    clock_at(now() + timedelta(days=1))
+    listed = f"/villages/{village}"
+    fresh, _ = await download(client, village)
+    assert without_fresh_ids(phone[listed]) != without_fresh_ids(fresh[listed])  # "today" is "yesterday" now
+    changes, _ = await refresh(client, village, phone, cursor)
+    assert changes["list"] is True and changes["patched"] is True and changes["pages"] == ["/villages"]
+    assert len(ROW_LINK.findall(changes["rows"].encode())) == len(ROW_LINK.findall(fresh[listed]))
+    assert without_fresh_ids(phone[listed]) == without_fresh_ids(fresh[listed])
+    # Refreshed the same day again: nothing to draw.
+    again = (await client.get(f"{listed}/offline/changes", params={"since": changes["cursor"]})).json()
+    assert again["list"] is False and again["pages"] == []
+
+
+async def test_a_refresh_after_the_wards_thresholds_changed_draws_every_household_again(
+    client: AsyncTestClient[Any], world: World
+) -> None:
+    """New coverage thresholds change households' statuses without a write of theirs: the refresh brings
+    every household's page and row again, and the phone stands as a fresh download would."""
+    village = world.villages["v1"]
+    await visited(client, world.households["an"], "done")
+    await register_as_of_an_hour_ago()
+    await sign_in(client, "head1")
+    phone, cursor = await download(client, village)
+    stricter = ThresholdsUpdate(identity_age=14, adult_age=18, identity_min_level=2, identity_requires_bank=True,
+                                family_criteria=["learned", "understands", "uses_services", "guides_others"])  # fmt: skip
+    await save_thresholds(world.wards["pq"], stricter, world.users["ward"])
+    fresh, _ = await download(client, village)
+    assert any(without_fresh_ids(phone[u]) != without_fresh_ids(b) for u, b in fresh.items() if u in phone)
+    changes, _ = await refresh(client, village, phone, cursor)
+    assert set(phone) == set(fresh)
+    for url, body in fresh.items():
+        assert without_fresh_ids(phone[url]) == without_fresh_ids(body), url
+    households = await Household.count().where((Household.village == village) & Household.archived.eq(False))
+    assert (
+        len([p for p in changes["pages"] if p.startswith("/h/") and not p.endswith("/visit")]) == households
+    )
+    # The next refresh (the thresholds' change now past the cursor's overlap): nothing to draw.
+    await Ward.update({Ward.rules_changed_at: now() - timedelta(hours=1)}).where(Ward.id == world.wards["pq"])
+    again = (
+        await client.get(f"/villages/{village}/offline/changes", params={"since": changes["cursor"]})
+    ).json()
+    assert again["pages"] == [] and again["list"] is False
+
+
+async def test_a_refresh_in_a_new_year_draws_every_household_again(
+    client: AsyncTestClient[Any], world: World, clock_at: Callable[[datetime], None]
+) -> None:
+    """On 1 January members reach the ages the rules count from, without any write: a copy drawn last
+    year is drawn again whole."""
+    village = world.villages["v1"]
+    await register_as_of_an_hour_ago()
+    await sign_in(client, "volunteer1")
+    phone, cursor = await download(client, village)
+    clock_at(datetime(local_now().year + 1, 1, 2, 3, 0, tzinfo=UTC))
+    await sign_in(client, "volunteer1")  # the session of last year has ended
+    changes, _ = await refresh(client, village, phone, cursor)
+    households = await Household.count().where((Household.village == village) & Household.archived.eq(False))
+    assert (
+        len([p for p in changes["pages"] if p.startswith("/h/") and not p.endswith("/visit")]) == households
+    )
+    fresh, _ = await download(client, village)
+    # Every household's pages and the list as a fresh download has them (the month's classes are not
+    # refreshed: a download brings them).
+    for url, body in fresh.items():
+        if url.startswith("/h/") or url == f"/villages/{village}":
+            assert without_fresh_ids(phone[url]) == without_fresh_ids(body), url
+
+
+async def test_the_migration_dates_the_thresholds_saved_before_it(world: World) -> None:
+    """`ward.rules_changed_at` is filled from the audit log for wards that saved their thresholds before
+    it existed; backwards drops it."""
+    from piccolo.apps.migrations.commands.backwards import run_backwards
+
+    from surveys.core.audit import audit
+    from surveys.core.db import current_engine, migrate, pending_migrations
+
+    await audit("ward.thresholds_saved", "ward", world.wards["pq"], world.users["ward"], {})
+    try:
+        await run_backwards(app_name="phocap", migration_id="2026-12-06T22:50:00:000000", auto_agree=True)
+        assert "2026-12-06T22:50:00:000000" in await pending_migrations()
+        columns = await current_engine().run_ddl("SELECT * FROM ward")
+        assert columns and "rules_changed_at" not in columns[0]
+    finally:
+        await migrate()
+    assert await pending_migrations() == []
+    logged = (
+        await AuditEntry.select(AuditEntry.at).where(AuditEntry.action == "ward.thresholds_saved").first()
+    )
+    assert logged is not None
+    dated = {r["id"]: r["rules_changed_at"] for r in await Ward.select(Ward.id, Ward.rules_changed_at)}
+    assert (dated[world.wards["pq"]], dated[world.wards["other"]]) == (logged["at"], None)
