@@ -272,11 +272,11 @@ def _closing(sql: str, opening: int) -> int | None:
 def _chained(sql: str, after: int) -> str:
     """`INSERT … VALUES (…) …` as `INSERT … SELECT … FROM (SELECT count(*) FROM w<after>) …`: its row
     comes out of an aggregate of the part `w<after>`, which PostgreSQL must therefore run to its end
-    first, taking its rows before this one takes its own."""
+    first, taking its rows before this one takes its own. Only a write `_chainable` says can be, is."""
     start = _VALUES.search(sql)
-    assert start is not None
-    end = _closing(sql, start.end() - 1)
-    assert end is not None
+    end = None if start is None else _closing(sql, start.end() - 1)
+    if start is None or end is None:
+        raise ValueError(f"not an INSERT of one row of values: {sql[:80]}")
     values, head, tail = sql[start.end() : end], sql[: start.start()], sql[end + 1 :]
     # Only the statement's own SQL and a part's number are put together: its values stay parameters.
     return f"{head}SELECT {values} FROM (SELECT count(*) FROM w{after}) AS after_w{after}{tail}"  # noqa: S608
