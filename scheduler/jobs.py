@@ -12,6 +12,7 @@ from surveys.privacy import erase_expired
 from surveys.register.uploads import purge_uploads
 from surveys.reporting.digests import due_digests
 from surveys.reporting.outbox import deliver_due
+from surveys.reporting.province_reminders import due_province_reminders
 from surveys.reporting.village_counts import rebuild
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,9 @@ async def erase_expired_households(settings: Settings) -> int:
 
 async def weekly_digests(settings: Settings) -> dict[str, int]:
     """Make the digests that are due (this week's, once its day and hour have passed, and a record of
-    any week missed) and send the outbox. Run often; it does each thing once, whoever runs it."""
-    made = await due_digests(settings)
+    any week missed), the provinces' reminders of the ward reports past due (Monday from 07:00), and send
+    the outbox. Run often; it does each thing once, whoever runs it."""
+    made = await due_digests(settings) + await due_province_reminders(settings)
     delivered = await deliver_due(settings)
     if made or any(delivered.values()):
         log.info("digests: %d made, delivery %s", len(made), delivered)

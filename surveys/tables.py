@@ -442,12 +442,16 @@ class Mentorship(Table):
 
 class Digest(Table):
     """A weekly digest, stored before it is sent: one per ward, ISO week and audience (`ward`, or
-    `user-<id>` for a village head's own), so a restart or a second scheduler never sends it twice.
+    `user-<id>` for a village head's own), or one per province and week (audience `province`: the
+    reminder of the ward reports past due), so a restart or a second scheduler never sends it twice.
     It carries counts and links only: no names, addresses or household codes."""
 
     id: Serial
 
     ward = ForeignKey(Ward, index=True)
+    # A province's reminder of the ward reports past due (`surveys.reporting.province_reminders`): its
+    # province, and no ward.
+    province = ForeignKey(Province, null=True, default=None)
     week = Varchar(length=8)
     audience = Varchar(length=20, default="ward")
     recipients = Text(default="")

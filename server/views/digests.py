@@ -160,7 +160,7 @@ async def _digest(ward_id: int, digest_id: int) -> dict[str, Any]:
 
 
 class ProfileController(Controller):
-    """`/profile`: a user's own email and, for village heads, their weekly digest."""
+    """`/profile`: a user's own email and, for village heads and province officers, their weekly mail."""
 
     include_in_schema = False  # a page, not the API: /schema documents the API only
 
@@ -184,6 +184,7 @@ class ProfileController(Controller):
             errors["email"] = gettext(N_("Enter the email address the digest goes to."))
         if errors:
             return page(request, "profile.html", status_code=422, values=values, errors=errors, saved=False)
-        wants = bool(values["wants_digest"]) and request.user.role == "village_head"
-        await save_profile(request.user.id, str(values["email"]), wants)
+        wants = await save_profile(
+            request.user.id, request.user.role, str(values["email"]), bool(values["wants_digest"])
+        )
         return page(request, "profile.html", values={**values, "wants_digest": wants}, errors={}, saved=True)

@@ -65,7 +65,9 @@ def _environment() -> Environment:
     return env
 
 
-_env = _environment()
+# The email templates (surveys/reporting/email), rendered in Vietnamese: the ward's digests and the
+# province's reminders (surveys.reporting.province_reminders).
+EMAILS = _environment()
 
 
 def _previous_week(week: str) -> str:
@@ -170,9 +172,9 @@ async def build_digest(ward_id: int, week: str, audience: str, settings: Setting
         }
         return DigestContent(
             subject=subject,
-            text_body=_env.get_template("digest.txt").render(context),
-            html_body=_env.get_template("digest.html").render(context),
-            summary=_env.get_template("summary.txt").render(context).strip(),
+            text_body=EMAILS.get_template("digest.txt").render(context),
+            html_body=EMAILS.get_template("digest.html").render(context),
+            summary=EMAILS.get_template("summary.txt").render(context).strip(),
             figures=figures,
         )
 

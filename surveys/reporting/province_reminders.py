@@ -1,0 +1,146 @@
+"""The province's weekly reminder of the ward reports past due, by email.
+
+The province's dashboard and its list of the wards' reports name the wards that have not submitted a
+report past its due date (`surveys.reporting.submissions.late_wards`); an officer who does not open them
+would not know. Once a week, on Monday from 07:00 (phocap's time zone), each province with such reports
+gets one message for its officers who asked for it (their profile: an email address and "email me the
+wards' reports past due"), stored as a digest of the province (`Digest.province`, audience `province`)
+and sent from the same outbox as the wards' digests: retried while the mail server is down, never twice
+(a unique index on province, week and audience decides between two schedulers). A week with nothing
+past due sends nothing. It names wards and periods, never a person or a household."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from surveys.core.clock import local_now, now, week_label, week_start
+from surveys.core.db import write_transaction
+from surveys.core.i18n import gettext, use_locale
+from surveys.core.settings import Settings
+from surveys.core.wording import week_name
+from surveys.reporting.digests import EMAILS, DigestContent
+from surveys.reporting.submissions import LateReport, late_wards
+from surveys.tables import Digest, Province, User, Village
+
+PROVINCE = "province"
+# When in its week a province's reminder is due: Monday (ISO weekday 1), 07:00.
+REMINDER_WEEKDAY = 1
+REMINDER_HOUR = 7
+
+
+def reminder_time(week: datetime) -> datetime:
+    """When the reminder of the ISO week starting `week` (local Monday 00:00) is due."""
+    return week + timedelta(days=REMINDER_WEEKDAY - 1, hours=REMINDER_HOUR)
+
+
+async def province_reminder(province_id: int, week: str, settings: Settings) -> DigestContent | None:
+    """The reminder of the province for the ISO week `week`, as of now: each report past due and the
+    wards that have not submitted it; None when there is none."""
+    late = await late_wards(province_id, local_now().date())
+    if not late:
+        return None
+    province = await Province.select(Province.code, Province.name).where(Province.id == province_id).first()
+    if province is None:
+        raise LookupError(province_id)
+    root = settings.base_url.rstrip("/")
+    context = {"province": province, "week": week, "late": late, "base": f"{root}/provinces/{province['code']}",
+               "profile": f"{root}/profile", "date": local_now().strftime("%d/%m/%Y")}  # fmt: skip
+    figures = {
+        "week": week,
+        "as_of": now().isoformat(),
+        "audience": PROVINCE,
+        "late": [_late_figures(item) for item in late],
+    }
+    with use_locale("vi"):
+        subject = gettext("Bình dân học vụ số: %(province)s, ward reports past due, %(week)s") % {
+            "province": province["name"],
+            "week": week_name(week),
+        }
+        return DigestContent(
+            subject=subject,
+            text_body=EMAILS.get_template("province_reminder.txt").render(context),
+            html_body=EMAILS.get_template("province_reminder.html").render(context),
+            summary=EMAILS.get_template("province_summary.txt").render(context).strip(),
+            figures=figures,
+        )
+
+
+def _late_figures(item: LateReport) -> dict[str, Any]:
+    return {"period": item.period, "due": item.due.isoformat(), "wards": [w.code for w in item.wards]}
+
+
+async def province_recipients(province_id: int) -> list[str]:
+    """The addresses of the province's officers who asked for the reminder."""
+    rows = await User.select(User.email).where(
+        (User.province == province_id) & (User.role == "province_officer") & User.active.eq(True)
+        & User.wants_digest.eq(True) & (User.email != "")
+    ).order_by(User.email)  # fmt: skip
+    return [str(r["email"]) for r in rows]
+
+
+async def due_province_reminders(settings: Settings, at: datetime | None = None) -> list[int]:
+    """Make this week's reminder of every province with reports past due, once its time has come and
+    unless it exists; returns the ids made. Safe to run any number of times, from any number of
+    processes."""
+    at = at or now()
+    this_week = week_start(at)
+    if at < reminder_time(this_week):
+        return []
+    week = week_label(this_week)
+    made = []
+    for province_id in await _provinces_in_use():
+        if await _reminder_id(province_id, week) is not None:
+            continue
+        content = await province_reminder(province_id, week, settings)
+        if content is None:
+            continue
+        made_id = await _store(province_id, week, content, await province_recipients(province_id))
+        if made_id is not None:
+            made.append(made_id)
+    return made
+
+
+async def _store(province_id: int, week: str, content: DigestContent, recipients: list[str]) -> int | None:
+    """Store the reminder; None when another scheduler stored it first (the unique index refused ours)."""
+    try:
+        async with write_transaction():
+            inserted = await Digest.insert(
+                Digest(
+                    ward=None,
+                    province=province_id,
+                    week=week,
+                    audience=PROVINCE,
+                    recipients="\n".join(recipients),
+                    subject=content.subject,
+                    text_body=content.text_body,
+                    html_body=content.html_body,
+                    summary=content.summary,
+                    figures=msgspec.json.encode(content.figures).decode(),
+                    status="pending" if recipients else "no_recipients",
+                    queued_at=now(),
+                    next_attempt_at=now(),
+                )
+            )
+    except Exception:
+        if await _reminder_id(province_id, week) is None:
+            raise
+        return None
+    return int(inserted[0]["id"])
+
+
+async def _reminder_id(province_id: int, week: str) -> int | None:
+    row = (
+        await Digest.select(Digest.id)
+        .where((Digest.province == province_id) & (Digest.week == week) & (Digest.audience == PROVINCE))
+        .first()
+    )
+    return int(row["id"]) if row else None
+
+
+async def _provinces_in_use() -> list[int]:
+    """The provinces with a ward that runs the campaign (one with villages)."""
+    rows = await Village.select(Village.ward._.province.as_alias("province")).distinct()
+    return sorted({int(r["province"]) for r in rows if r["province"] is not None})
