@@ -23,7 +23,7 @@ from surveys.core.settings import Settings
 from surveys.core.wording import week_name
 from surveys.reporting.digests import EMAILS, DigestContent
 from surveys.reporting.submissions import LateReport, late_wards
-from surveys.tables import Digest, Province, User, Village
+from surveys.tables import Digest, Household, Province, User, Village
 
 PROVINCE = "province"
 # When in its week a province's reminder is due: Monday (ISO weekday 1), 07:00.
@@ -46,7 +46,15 @@ async def province_reminder(province_id: int, week: str, settings: Settings) -> 
     if province is None:
         raise LookupError(province_id)
     root = settings.base_url.rstrip("/")
-    context = {"province": province, "week": week, "late": late, "base": f"{root}/provinces/{province['code']}",
+    started = await _started_wards(province_id)
+    # Each report's wards that use phocap by name; those not started (no household in it) as a number.
+    reports = [
+        {"period": item.period, "due": item.due, "wards": item.wards,
+         "started": [w for w in item.wards if w.code in started],
+         "not_started": sum(1 for w in item.wards if w.code not in started)}
+        for item in late
+    ]  # fmt: skip
+    context = {"province": province, "week": week, "late": reports, "base": f"{root}/provinces/{province['code']}",
                "profile": f"{root}/profile", "date": local_now().strftime("%d/%m/%Y")}  # fmt: skip
     figures = {
         "week": week,
@@ -138,6 +146,14 @@ async def _reminder_id(province_id: int, week: str) -> int | None:
         .first()
     )
     return int(row["id"]) if row else None
+
+
+async def _started_wards(province_id: int) -> set[str]:
+    """The codes of the province's wards with a household in phocap (the others are "not started")."""
+    rows = await Household.select(Household.village._.ward._.code.as_alias("code")).where(
+        (Household.village._.ward._.province == province_id) & Household.archived.eq(False)
+    ).distinct()  # fmt: skip
+    return {str(r["code"]) for r in rows}
 
 
 async def _provinces_in_use() -> list[int]:

@@ -18,7 +18,7 @@ from scheduler.jobs import weekly_digests
 from surveys.core.settings import Settings
 from surveys.reporting.province_reminders import PROVINCE, due_province_reminders
 from surveys.reporting.submissions import submit_report
-from surveys.tables import Digest, Province, User
+from surveys.tables import Digest, Province, User, Ward
 from tests.conftest import sign_in
 from tests.factories import World, make_user, make_ward
 from tests.mail_server import smtp_server
@@ -61,6 +61,7 @@ async def test_the_province_is_reminded_of_the_reports_past_due_once_a_week(
     world: World, settings: Settings, clock_at: Callable[[datetime], None]
 ) -> None:
     await officers(world)
+    await make_ward("01855", "Xã Chưa Dùng", "19")  # of the province, no household in phocap
     await submit_report(world.wards["other"], "2025", world.users["otherward"])
     # Monday before 07:00: not yet.
     clock_at(MONDAY.replace(hour=6, minute=30))
@@ -86,10 +87,12 @@ async def test_the_province_is_reminded_of_the_reports_past_due_once_a_week(
     # The latest quarter past due first: 2026-Q2, both wards; then 2025, Phong Quang only (Đồng Hỷ
     # submitted it).
     assert len(late) == 2
-    assert late[0].startswith("2 xã chưa nộp báo cáo 2026-Q2, hạn nộp 10/07/2026.")
+    assert late[0].startswith("3 xã chưa nộp báo cáo 2026-Q2, hạn nộp 10/07/2026.")
     assert "Phong Quang" in late[0] and "Đồng Hỷ" in late[0]
-    assert late[1].startswith("1 xã chưa nộp báo cáo 2025, hạn nộp 15/01/2026.")
+    assert late[1].startswith("2 xã chưa nộp báo cáo 2025, hạn nộp 15/01/2026.")
     assert "Phong Quang" in late[1] and "Đồng Hỷ" not in late[1]
+    # A ward not started is counted, not named.
+    assert "và 1 xã chưa bắt đầu dùng phocap (chưa có hộ nào)" in late[0] and "Chưa Dùng" not in late[0]
     assert f"{settings.base_url}/provinces/19/submissions?period=2026-Q2" in text
     assert f"{settings.base_url}/profile" in text
     # No person, no household in it.
@@ -98,6 +101,7 @@ async def test_the_province_is_reminded_of_the_reports_past_due_once_a_week(
     # Run again the same week, later: nothing new.
     clock_at(MONDAY + timedelta(days=2))
     assert await due_province_reminders(settings) == []
+    await Ward.delete().where(Ward.code == "01855")  # joined another ward, say
     # The next week, with those submitted: Q3's report has come past due (10/10), and only it is named.
     for ward in ("pq", "other"):
         for period in ("2025", "2026-Q2"):
