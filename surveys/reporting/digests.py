@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from surveys.core.clock import local_now, now, week_label, week_start
 from surveys.core.db import write_transaction
-from surveys.core.i18n import gettext, ngettext, use_locale
+from surveys.core.i18n import N_, gettext, ngettext, use_locale
 from surveys.core.messages import INDICATOR_NAMES
 from surveys.core.messages import REASONS as REASONS_NAMES
 from surveys.core.replicas import replica_reads
@@ -165,16 +165,26 @@ async def build_digest(ward_id: int, week: str, audience: str, settings: Setting
         "reminder": (reminder(ward, local_now().date()) or scheduled) if audience == WARD else None,
         "overdue": overdue,
     }
+    subject = N_("Bình dân học vụ số: %(ward)s, %(week)s")
+    return written(subject, {"ward": ward["name"], "week": week}, ("digest", "summary"), context, figures)
+
+
+def written(
+    subject: str,
+    names: dict[str, Any],
+    templates: tuple[str, str],
+    context: dict[str, Any],
+    figures: dict[str, Any],
+) -> DigestContent:
+    """A message in Vietnamese: its `subject` (a message id, `names` put in it, `week` as words), its text
+    and HTML bodies (`templates[0]` .txt and .html) and its one-line summary (`templates[1]`.txt)."""
+    body, summary = templates
     with use_locale("vi"):
-        subject = gettext("Bình dân học vụ số: %(ward)s, %(week)s") % {
-            "ward": ward["name"],
-            "week": week_name(week),
-        }
         return DigestContent(
-            subject=subject,
-            text_body=EMAILS.get_template("digest.txt").render(context),
-            html_body=EMAILS.get_template("digest.html").render(context),
-            summary=EMAILS.get_template("summary.txt").render(context).strip(),
+            subject=gettext(subject) % {**names, "week": week_name(names["week"])},
+            text_body=EMAILS.get_template(f"{body}.txt").render(context),
+            html_body=EMAILS.get_template(f"{body}.html").render(context),
+            summary=EMAILS.get_template(f"{summary}.txt").render(context).strip(),
             figures=figures,
         )
 
@@ -199,12 +209,34 @@ async def make_digest(ward_id: int, week: str, audience: str, settings: Settings
     if existing is not None:
         return existing, False
     content = await build_digest(ward_id, week, audience, settings)
-    recipients = await _recipients(ward_id, audience)
+    made = await store_digest(content, await _recipients(ward_id, audience), week, audience, ward=ward_id)
+    if made is not None:
+        return made, True
+    # Another scheduler stored it first.
+    existing = await _digest_id(ward_id, week, audience)
+    if existing is None:
+        raise LookupError((ward_id, week, audience))  # stored, then deleted at once: not for us to make
+    return existing, False
+
+
+async def store_digest(
+    content: DigestContent,
+    recipients: list[str],
+    week: str,
+    audience: str,
+    *,
+    ward: int | None = None,
+    province: int | None = None,
+) -> int | None:
+    """Store a digest to send (of a ward, or of a province: `surveys.reporting.province_reminders`) and
+    return its id; None when another scheduler stored the same one first (its unique index refused
+    ours). With no recipient it is kept, marked so, and never sent."""
     try:
         async with write_transaction():
             inserted = await Digest.insert(
                 Digest(
-                    ward=ward_id,
+                    ward=ward,
+                    province=province,
                     week=week,
                     audience=audience,
                     recipients="\n".join(recipients),
@@ -219,21 +251,27 @@ async def make_digest(ward_id: int, week: str, audience: str, settings: Settings
                 )
             )
     except Exception:
-        # Another scheduler stored it first: the index refused ours.
-        existing = await _digest_id(ward_id, week, audience)
-        if existing is None:
-            raise
-        return existing, False
-    return int(inserted[0]["id"]), True
+        if await stored_digest(week, audience, ward=ward, province=province) is None:
+            raise  # not refused for being there already
+        return None
+    return int(inserted[0]["id"])
 
 
-async def _digest_id(ward_id: int, week: str, audience: str) -> int | None:
+async def stored_digest(
+    week: str, audience: str, *, ward: int | None = None, province: int | None = None
+) -> int | None:
+    """The id of the digest of `ward` (or of `province`), week and audience, if stored."""
+    owner = Digest.ward == ward if ward is not None else Digest.province == province
     row = (
         await Digest.select(Digest.id)
-        .where((Digest.ward == ward_id) & (Digest.week == week) & (Digest.audience == audience))
+        .where(owner & (Digest.week == week) & (Digest.audience == audience))
         .first()
     )
     return int(row["id"]) if row else None
+
+
+async def _digest_id(ward_id: int, week: str, audience: str) -> int | None:
+    return await stored_digest(week, audience, ward=ward_id)
 
 
 async def _recipients(ward_id: int, audience: str) -> list[str]:

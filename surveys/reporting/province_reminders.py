@@ -14,16 +14,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import msgspec
-
 from surveys.core.clock import local_now, now, week_label, week_start
-from surveys.core.db import write_transaction
-from surveys.core.i18n import gettext, use_locale
+from surveys.core.i18n import N_
 from surveys.core.settings import Settings
-from surveys.core.wording import week_name
-from surveys.reporting.digests import EMAILS, DigestContent
+from surveys.reporting.digests import DigestContent, store_digest, stored_digest, written
 from surveys.reporting.submissions import LateReport, late_wards
-from surveys.tables import Digest, Household, Province, User, Village
+from surveys.tables import Household, Province, User, Village
 
 PROVINCE = "province"
 # When in its week a province's reminder is due: Monday (ISO weekday 1), 07:00.
@@ -62,18 +58,9 @@ async def province_reminder(province_id: int, week: str, settings: Settings) -> 
         "audience": PROVINCE,
         "late": [_late_figures(item) for item in late],
     }
-    with use_locale("vi"):
-        subject = gettext("Bình dân học vụ số: %(province)s, ward reports past due, %(week)s") % {
-            "province": province["name"],
-            "week": week_name(week),
-        }
-        return DigestContent(
-            subject=subject,
-            text_body=EMAILS.get_template("province_reminder.txt").render(context),
-            html_body=EMAILS.get_template("province_reminder.html").render(context),
-            summary=EMAILS.get_template("province_summary.txt").render(context).strip(),
-            figures=figures,
-        )
+    subject = N_("Bình dân học vụ số: %(province)s, ward reports past due, %(week)s")
+    names = {"province": province["name"], "week": week}
+    return written(subject, names, ("province_reminder", "province_summary"), context, figures)
 
 
 def _late_figures(item: LateReport) -> dict[str, Any]:
@@ -105,47 +92,16 @@ async def due_province_reminders(settings: Settings, at: datetime | None = None)
         content = await province_reminder(province_id, week, settings)
         if content is None:
             continue
-        made_id = await _store(province_id, week, content, await province_recipients(province_id))
+        made_id = await store_digest(
+            content, await province_recipients(province_id), week, PROVINCE, province=province_id
+        )
         if made_id is not None:
             made.append(made_id)
     return made
 
 
-async def _store(province_id: int, week: str, content: DigestContent, recipients: list[str]) -> int | None:
-    """Store the reminder; None when another scheduler stored it first (the unique index refused ours)."""
-    try:
-        async with write_transaction():
-            inserted = await Digest.insert(
-                Digest(
-                    ward=None,
-                    province=province_id,
-                    week=week,
-                    audience=PROVINCE,
-                    recipients="\n".join(recipients),
-                    subject=content.subject,
-                    text_body=content.text_body,
-                    html_body=content.html_body,
-                    summary=content.summary,
-                    figures=msgspec.json.encode(content.figures).decode(),
-                    status="pending" if recipients else "no_recipients",
-                    queued_at=now(),
-                    next_attempt_at=now(),
-                )
-            )
-    except Exception:
-        if await _reminder_id(province_id, week) is None:
-            raise
-        return None
-    return int(inserted[0]["id"])
-
-
 async def _reminder_id(province_id: int, week: str) -> int | None:
-    row = (
-        await Digest.select(Digest.id)
-        .where((Digest.province == province_id) & (Digest.week == week) & (Digest.audience == PROVINCE))
-        .first()
-    )
-    return int(row["id"]) if row else None
+    return await stored_digest(week, PROVINCE, province=province_id)
 
 
 async def _started_wards(province_id: int) -> set[str]:

@@ -4,6 +4,7 @@ phone camera would see them."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree
@@ -21,6 +22,21 @@ LATEST_ENDED_QUARTER = [
     (datetime(2027, 1, 1, 0, 30, tzinfo=VIETNAM), "2026-Q4"),
     (datetime(2026, 3, 31, 23, 59, tzinfo=VIETNAM), "2025-Q4"),
 ]
+
+
+def visit_body(detail: dict[str, Any], outcome: str) -> dict[str, Any]:
+    """The API body of a visit of the household as `detail` (its `GET /api/households/{token}`) stands;
+    a "done" one with consent and every member at VNeID level 2."""
+    body: dict[str, Any] = {
+        "client_id": str(uuid.uuid4()),
+        "outcome": outcome,
+        "household_version": detail["version"],
+    }
+    if outcome == "done":
+        body["household"] = {"consent": True, "informed": True}
+        body["members"] = [{k: m[k] for k in ("id", "full_name", "birth_year")} | {"vneid": "level2"}
+                           for m in detail["members"]]  # fmt: skip
+    return body
 
 
 def soup(response: Any) -> BeautifulSoup:

@@ -4,7 +4,6 @@ download's cursor, `offline/changes?since=` and its parts, played as the worker 
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from surveys.reporting.thresholds import save_thresholds
 from surveys.tables import AuditEntry, Household, UserVillage, Ward
 from tests.conftest import api_token, sign_in
 from tests.factories import World, make_household, person
+from tests.server.helpers import visit_body
 from tests.server.test_offline import split_part, without_fresh_ids
 
 Phone = dict[str, bytes]  # url -> the page the phone keeps
@@ -291,15 +291,7 @@ async def visited(client: AsyncTestClient[Any], token: str, outcome: str = "nobo
     """A visit of the household by volunteer1, through the API: "done", every member with VNeID level 2."""
     headers = await api_token(client, "volunteer1")
     detail = (await client.get(f"/api/households/{token}", headers=headers)).json()
-    body: dict[str, Any] = {
-        "client_id": str(uuid.uuid4()),
-        "outcome": outcome,
-        "household_version": detail["version"],
-    }
-    if outcome == "done":
-        body["household"] = {"consent": True, "informed": True}
-        body["members"] = [{k: m[k] for k in ("id", "full_name", "birth_year")} | {"vneid": "level2"}
-                           for m in detail["members"]]  # fmt: skip
+    body = visit_body(detail, outcome)
     answer = await client.post(f"/api/households/{token}/visits", json=body, headers=headers)
     assert answer.status_code == 201, answer.text
 

@@ -4,7 +4,6 @@ numbers and trend are read from them and no household is counted."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,6 +16,7 @@ from surveys.core.sqlite_writer import Connection, _WalSync
 from tests.conftest import POSTGRES_URL, api_token, sign_in
 from tests.factories import World
 from tests.queries import sent_queries
+from tests.server.helpers import visit_body
 from tests.surveys.test_reports import visit_an
 
 # Every query that counts households over members and visits starts with this CTE (households_sql).
@@ -107,15 +107,7 @@ async def test_one_visit_request_sends_a_fixed_number_of_statements(
     headers = await api_token(client, "volunteer1")
     token = world.households["an"]
     detail = (await client.get(f"/api/households/{token}", headers=headers)).json()
-    body: dict[str, Any] = {
-        "client_id": str(uuid.uuid4()),
-        "outcome": outcome,
-        "household_version": detail["version"],
-    }
-    if outcome == "done":
-        body["household"] = {"consent": True, "informed": True}
-        body["members"] = [{k: m[k] for k in ("id", "full_name", "birth_year")} | {"vneid": "level2"}
-                           for m in detail["members"]]  # fmt: skip
+    body = visit_body(detail, outcome)
     hops: list[str] = []
     call = Connection._call
 
