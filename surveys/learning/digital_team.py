@@ -169,13 +169,23 @@ async def assign_learner(
         errors.append(FieldError("learner", "unknown_member"))
     if errors:
         raise InvalidInput(errors)
-    async with write_transaction():
+    has_mentor = InvalidInput([FieldError("learner", "has_mentor")])
+    try:
+        async with write_transaction():
+            if await Mentorship.exists().where((Mentorship.learner == learner_id) & pairs()):
+                raise has_mentor
+            await Mentorship.insert(Mentorship(mentor=team_id, learner=learner_id))
+            await audit(
+                "team.learner_assigned", "team_member", team_id, user_id, {"learner": learner_id}, client_addr
+            )
+    except InvalidInput:
+        raise
+    except Exception:
+        # Two pairings of the learner at once (a double tap; PostgreSQL runs them side by side): the
+        # index on the standing pairs refused the second, which is then what it would have been alone.
         if await Mentorship.exists().where((Mentorship.learner == learner_id) & pairs()):
-            raise InvalidInput([FieldError("learner", "has_mentor")])
-        await Mentorship.insert(Mentorship(mentor=team_id, learner=learner_id))
-        await audit(
-            "team.learner_assigned", "team_member", team_id, user_id, {"learner": learner_id}, client_addr
-        )
+            raise has_mentor from None
+        raise
 
 
 async def mentoring_gaps(ward_id: int, as_of: datetime | None = None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -205,3 +206,67 @@ async def test_the_database_keeps_one_standing_pair_per_learner(world: World) ->
     await Mentorship.update({Mentorship.ended_at: NEXT_MORNING}, force=True)
     await Mentorship.insert(Mentorship(mentor=first, learner=anh))
     assert await Mentorship.count() == 2
+
+
+async def test_a_learner_paired_twice_at_once_gets_one_mentor_and_a_clear_refusal(world: World) -> None:
+    """Two pairings of one learner at the same moment (a double tap; on PostgreSQL side by side): one
+    pair stands, the other is the "already has a mentor" refusal, not a database error."""
+    import asyncio
+
+    from surveys.core.validation import InvalidInput
+
+    anh = await member_id("Đặng Thị Ánh")
+    mentors = [
+        await joined(world, name, datetime(2025, 3, 1, tzinfo=UTC), "ambassador") for name in ("Sáng", "Hoa")
+    ]
+    results = await asyncio.gather(
+        *(assign_learner(world.wards["pq"], m, anh, world.users["ward"]) for m in mentors),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(refused) == 1 and isinstance(refused[0], InvalidInput), results
+    assert refused[0].errors[0].code == "has_mentor"
+    assert await Mentorship.count().where(Mentorship.learner == anh) == 1
+
+
+async def test_a_pairing_the_index_refuses_is_the_clear_refusal_too(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the check for a standing pair ran before another pairing of the learner committed (two at
+    once, side by side on PostgreSQL), the unique index refuses the second: it is then the "already has
+    a mentor" refusal, not a database error."""
+    from surveys.core.validation import InvalidInput
+
+    anh = await member_id("Đặng Thị Ánh")
+    first, second = [
+        await joined(world, name, datetime(2025, 3, 1, tzinfo=UTC), "ambassador") for name in ("Sáng", "Hoa")
+    ]
+    await assign_learner(world.wards["pq"], first, anh, world.users["ward"])
+
+    class NotYetCommitted:
+        """The check's answer while the other pairing is not committed yet: no standing pair."""
+
+        def where(self, *_: object) -> NotYetCommitted:
+            return self
+
+        def __await__(self) -> Any:
+            async def none() -> bool:
+                return False
+
+            return none().__await__()
+
+    checks: list[bool] = []
+    exists = Mentorship.exists
+
+    def check_before_the_other_commits() -> Any:
+        checks.append(True)
+        return NotYetCommitted() if len(checks) == 1 else exists()
+
+    monkeypatch.setattr(Mentorship, "exists", check_before_the_other_commits)
+    with pytest.raises(InvalidInput) as refused:
+        await assign_learner(world.wards["pq"], second, anh, world.users["ward"])
+    assert refused.value.errors[0].code == "has_mentor"
+    monkeypatch.undo()
+    assert [
+        r["mentor"] for r in await Mentorship.select(Mentorship.mentor).where(Mentorship.learner == anh)
+    ] == [first]
