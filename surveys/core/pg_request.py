@@ -211,25 +211,19 @@ _grouped: dict[tuple[str, ...], tuple[int, ...]] = {}
 def _group_sizes(later: list[QueryString]) -> tuple[int, ...]:
     """How many writes, in order, each batch of `_batches` takes."""
     sizes: list[int] = []
+    # The batch's tables (none when it began with another kind of statement, which nothing joins) and
+    # its last write that waits for other writers' rows.
     tables: set[str] = set()
-    waiting: QueryString | None = None  # the batch's last write that waits for other writers' rows
-    first: QueryString | None = None  # the batch's first write
+    waiting: QueryString | None = None
     for querystring in later:
         table = _table_written(querystring)
         locks = _locks_rows(querystring)
         chains = waiting is None or not locks or (_chainable(querystring) and not _returns(waiting))
-        if (
-            sizes
-            and table is not None
-            and table not in tables
-            and chains
-            and first is not None
-            and _table_written(first)
-        ):
+        if tables and table is not None and table not in tables and chains:
             sizes[-1] += 1
         else:
             sizes.append(1)
-            tables, waiting, first = set(), None, querystring
+            tables, waiting = set(), None
         if table is not None:
             tables.add(table)
         if locks:

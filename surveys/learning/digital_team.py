@@ -170,9 +170,10 @@ async def assign_learner(
     if errors:
         raise InvalidInput(errors)
     has_mentor = InvalidInput([FieldError("learner", "has_mentor")])
+    standing = (Mentorship.learner == learner_id) & pairs()
     try:
         async with write_transaction():
-            if await Mentorship.exists().where((Mentorship.learner == learner_id) & pairs()):
+            if await Mentorship.exists().where(standing):
                 raise has_mentor
             await Mentorship.insert(Mentorship(mentor=team_id, learner=learner_id))
             await audit(
@@ -183,7 +184,7 @@ async def assign_learner(
     except Exception:
         # Two pairings of the learner at once (a double tap; PostgreSQL runs them side by side): the
         # index on the standing pairs refused the second, which is then what it would have been alone.
-        if await Mentorship.exists().where((Mentorship.learner == learner_id) & pairs()):
+        if await Mentorship.exists().where(standing):
             raise has_mentor from None
         raise
 

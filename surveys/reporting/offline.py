@@ -178,7 +178,7 @@ async def village_changes(actor: Actor, village_id: int, since: Cursor) -> Villa
     moved = cursor.households != since.households
     aged = _aged(since)
     villages = await visible_village_ids(actor)
-    if not changed and not moved and not aged:
+    if not _list_changed(changed, cursor, since):
         return VillageChanges(cursor, pages, gone, villages=villages)
     listing = await village_list(village_id, ListFilters())
     return VillageChanges(
@@ -190,6 +190,12 @@ async def village_changes(actor: Actor, village_id: int, since: Cursor) -> Villa
         [listed.row.household_id for listed in listing.rows] if moved else None,
         villages,
     )
+
+
+def _list_changed(changed: set[int], cursor: Cursor, since: Cursor) -> bool:
+    """Whether the village's list must be drawn again (patched by rows): a household of it changed, the
+    set of households it holds did (`Cursor.households`), or it was drawn on an earlier day (`_aged`)."""
+    return bool(changed) or cursor.households != since.households or _aged(since)
 
 
 def _aged(since: Cursor) -> bool:
@@ -256,7 +262,7 @@ async def village_changes_part(
     """Part `part` (from 1) of the pages a refresh since `since` fetches, as village_offline_part
     (the list is not among them: `village_changes` gives its rows)."""
     cursor, pages, _, changed = await _changed(actor, village_id, since)
-    if changed or cursor.households != since.households or _aged(since):
+    if _list_changed(changed, cursor, since):
         pages = ["/villages", *pages]
     parts = offline_parts(pages, pages_per_part)
     return parts[part - 1] if 1 <= part <= len(parts) else None

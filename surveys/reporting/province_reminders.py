@@ -11,6 +11,7 @@ past due sends nothing. It names wards and periods, never a person or a househol
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,8 +19,10 @@ from surveys.core.clock import local_now, now, week_label, week_start
 from surveys.core.i18n import N_
 from surveys.core.settings import Settings
 from surveys.reporting.digests import DigestContent, store_digest, stored_digest, written
+from surveys.reporting.province import ward_started
 from surveys.reporting.submissions import LateReport, late_wards
-from surveys.tables import Household, Province, User, Village
+from surveys.reporting.village_counts import province_counts
+from surveys.tables import Province, User, Village
 
 PROVINCE = "province"
 # When in its week a province's reminder is due: Monday (ISO weekday 1), 07:00.
@@ -105,11 +108,15 @@ async def _reminder_id(province_id: int, week: str) -> int | None:
 
 
 async def _started_wards(province_id: int) -> set[str]:
-    """The codes of the province's wards with a household in phocap (the others are "not started")."""
-    rows = await Household.select(Household.village._.ward._.code.as_alias("code")).where(
-        (Household.village._.ward._.province == province_id) & Household.archived.eq(False)
-    ).distinct()  # fmt: skip
-    return {str(r["code"]) for r in rows}
+    """The codes of the province's wards that use phocap (`ward_started`, from its villages' counts, as
+    the province's dashboard says "not started")."""
+    counts = await province_counts(province_id)
+    households: dict[str, int] = defaultdict(int)
+    for village in await Village.select(Village.id, Village.ward._.code.as_alias("code")).where(
+        Village.ward._.province == province_id
+    ):
+        households[str(village["code"])] += counts.get(int(village["id"]), {}).get("households", 0)
+    return {code for code, number in households.items() if ward_started(number)}
 
 
 async def _provinces_in_use() -> list[int]:
