@@ -9,7 +9,7 @@ import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from surveys.core.clock import local_date, local_now, now
 from surveys.learning.classes import classes_of_month
@@ -115,6 +115,11 @@ class Cursor:
     at: datetime
     households: str
 
+    @property
+    def listed_on(self) -> date | None:
+        """The day its pages were listed, in phocap's time zone."""
+        return local_date(self.at + CURSOR_OVERLAP)
+
     def __str__(self) -> str:
         return f"{int(self.at.timestamp() * 1000)}.{self.households}"
 
@@ -201,7 +206,7 @@ def _list_changed(changed: set[int], cursor: Cursor, since: Cursor) -> bool:
 def _aged(since: Cursor) -> bool:
     """Whether the phone's list was drawn on an earlier day than today (in phocap's time zone): its rows'
     "(3 days ago)" have moved on since, so every row is drawn again."""
-    drawn = local_date(since.at + CURSOR_OVERLAP)
+    drawn = since.listed_on
     return drawn is not None and drawn < local_now().date()
 
 
@@ -209,7 +214,7 @@ async def _drawn_again(village_id: int, since: Cursor) -> bool:
     """Whether every household of the village may have changed since `since` without a write of its own:
     its ward's coverage thresholds were saved since, or a new year began (members reached the ages the
     rules count from). Its pages and rows are then all drawn again."""
-    drawn = local_date(since.at + CURSOR_OVERLAP)
+    drawn = since.listed_on
     if drawn is not None and drawn.year < local_now().year:
         return True
     row = (
