@@ -25,8 +25,10 @@ DATE_TIME = r"\d\d:\d\d,? \d\d/\d\d/\d{4}"
 
 
 async def shown_heads(phone: Any) -> list[str]:
-    """The heads of the households the list shows (not those it hides)."""
-    return await phone.locator("ul.households > li:visible strong").all_inner_texts()
+    """The heads of the households the list shows (not those it hides). Their text, not their rendered
+    text: a row off the screen is not drawn (content-visibility: auto), and its innerText is empty until
+    the next frame draws it."""
+    return await phone.locator("ul.households > li:visible strong").all_text_contents()
 
 
 async def chip(phone: Any, name: str) -> Any:

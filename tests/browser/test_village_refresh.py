@@ -96,9 +96,10 @@ async def test_an_update_brings_only_what_changed_and_the_phone_shows_it_without
 
 async def shown_list(phone: Any) -> dict[str, Any]:
     """What the village's list shows: its rows' text in each order, the chips' counts and the rows the
-    "Not covered" chip and a search keep."""
+    "Not covered" chip and a search keep. Rows by their text, not their rendered text: a row off the
+    screen is not drawn (content-visibility: auto) and its innerText is empty until a frame draws it."""
     rows = (
-        "() => [...document.querySelectorAll('ul.households > li:not([hidden])')].map((li) => li.innerText)"
+        "() => [...document.querySelectorAll('ul.households > li:not([hidden])')].map((li) => li.textContent)"
     )
     chips = "() => [...document.querySelectorAll('.chips-nav a.chip:not([hidden])')].map((a) => a.innerText)"
     shown: dict[str, Any] = {"visit": await phone.evaluate(rows), "chips": await phone.evaluate(chips)}
