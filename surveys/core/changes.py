@@ -13,7 +13,10 @@ sent later from the phone) says since when it counts (`since`), so the past days
 that only adds a visit which leaves its household as it was (any outcome but a completed survey) says so
 (`added`): a listener that can add such a visit's difference without reading anything does. A writer that
 reads its (one) household once held anyway (a visit: its members and last visit, for its answer) reads it
-there (`read`), and the listeners count from what it read (`known`) instead of reading it again."""
+there (`read`), and the listeners count from what it read (`known`) instead of reading it again. A writer
+that adds a household names its village (`households_changing([], [village])`) and hands the new
+household's id to `households_changed` with what that returned: it joins the counts from nothing, as a
+difference, instead of its village being counted again."""
 
 from __future__ import annotations
 
@@ -94,6 +97,11 @@ async def households_changed(
     """Inside a write transaction: these households (and, for a move, these villages too) changed;
     `before` is what `households_changing` returned for the same households in this transaction."""
     ids, village_ids = sorted({int(i) for i in household_ids}), sorted({int(v) for v in villages})
-    usable = before is not None and before.household_ids == ids and len(before.snapshots) == len(_listeners)
+    # The households held before, and any added since (not there then: a listener counts them from nothing).
+    usable = (
+        before is not None
+        and set(before.household_ids) <= set(ids)
+        and len(before.snapshots) == len(_listeners)
+    )
     for i, (listener, _) in enumerate(_listeners):
         await listener(ids, village_ids, before.snapshots[i] if usable and before else None)

@@ -68,6 +68,9 @@ async def create_household(
     token = secrets.token_urlsafe(16)
     async with write_transaction():
         code = await next_code(village_id)
+        # It joins its village's counts as a difference, held shared as a visit holds it: adding a
+        # household does not wait for the visits being recorded there, nor they for it.
+        held = await households_changing([], [village_id])
         address = clean(data.address)
         inserted = await Household.insert(
             Household(token=token, code=code, village=village_id, address=address)
@@ -75,7 +78,7 @@ async def create_household(
         household_id = int(inserted[0]["id"])
         await _apply_members(household_id, data.members)
         await refresh_household_keys(household_id, code, address)
-        await households_changed([household_id])
+        await households_changed([household_id], before=held)
         await audit(
             "household.created",
             "household",

@@ -153,7 +153,7 @@ async def recount_changed(household_ids: list[int], villages: list[int], before:
                 for r in await Household.select(Household.village).where(Household.id.is_in(household_ids))
             }
         await _fill_history(sorted(touched), since=before.since)
-    if isinstance(before, Snapshot) and await _apply_difference(before):
+    if isinstance(before, Snapshot) and await _apply_difference(before, household_ids):
         return
     found = set(villages)
     if isinstance(before, Snapshot):
@@ -210,8 +210,9 @@ async def snapshot(
     The villages are held shared until the transaction ends: writers adding differences go on side by
     side, while a recount of the village (`recount_changed`, `rebuild`) waits for them and they for it.
     A write that may end by counting them again holds them alone from here (`_may_count_again`), and so
-    does one of an earlier day, which replaces the rows of the days since."""
-    if not households:
+    does one of an earlier day, which replaces the rows of the days since. With no households but
+    `villages`: a write adding households to them, which join the counts from nothing."""
+    if not households and not villages:
         return None
     at = local_now()
     year = at.year
@@ -325,9 +326,10 @@ def state_counts(
     return village, counts
 
 
-async def _apply_difference(before: Snapshot) -> bool:
+async def _apply_difference(before: Snapshot, household_ids: list[int]) -> bool:
     """Add the households' counts now minus `before` to today's rows: what a household counted then
-    leaves the village it was in, what it counts now joins the village it is in (a move, a merge).
+    leaves the village it was in, what it counts now joins the village it is in (a move, a merge). A
+    household of `household_ids` the snapshot did not hold was added by the write: it counted nothing.
     False (nothing to keep) when the year turned or a household went to a village of other rules than
     the snapshot knows: then the caller counts the villages again."""
     # The year and the day of one moment: a row of a day holds that day's year.
@@ -335,10 +337,15 @@ async def _apply_difference(before: Snapshot) -> bool:
     year, day = at.year, at.date()
     if year != before.year:
         return False
-    then_villages = {h: village for h, (village, _) in before.households.items()}
-    now = before.after or await _household_counts(then_villages, before.rules, year)
+    added = await _added(before, household_ids)
+    if added is None:
+        return False
+    nothing = dict.fromkeys(COLUMNS, 0)
+    households = {**before.households, **{h: (village, nothing) for h, village in added.items()}}
+    then_villages = {h: village for h, (village, _) in households.items()}
+    now = (before.after if not added else None) or await _household_counts(then_villages, before.rules, year)
     differences: dict[int, Counts] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
-    for household, (village, then) in before.households.items():
+    for household, (village, then) in households.items():
         now_village, counts = now[household]
         if now_village is not None and before.rules.get(now_village) != before.rules[village]:
             return False
@@ -350,6 +357,17 @@ async def _apply_difference(before: Snapshot) -> bool:
             known = before.day == day and village in before.counted_today
             await _add(village, day, year, difference, known)
     return True
+
+
+async def _added(before: Snapshot, household_ids: list[int]) -> dict[int, int] | None:
+    """The households of `household_ids` the snapshot did not hold (added by the write), by id with their
+    village; None when one is in a village the snapshot did not take (its rules unknown, not held)."""
+    new = [h for h in household_ids if h not in before.households]
+    if not new:
+        return {}
+    rows = await Household.select(Household.id, Household.village).where(Household.id.is_in(new))
+    added = {int(r["id"]): int(r["village"]) for r in rows}
+    return added if all(village in before.rules for village in added.values()) else None
 
 
 def _day_param(day: date) -> Any:

@@ -443,7 +443,7 @@ async def test_writes_at_once_to_one_village_keep_its_counts(world: World) -> No
                 if i % 2
                 else _edit_at_once(world, h, year - 30 if rounds else year - 5)
             )
-        # Households found in the field meanwhile: each counts the village again, alone in it.
+        # Households found in the field meanwhile: each joins the counts as a difference, side by side.
         found = HouseholdCreate(
             address="Xóm Mới", members=[RegisterMember(full_name="Lò Văn Pó", birth_year=1980)]
         )
@@ -452,6 +452,72 @@ async def test_writes_at_once_to_one_village_keep_its_counts(world: World) -> No
         assert await _stored() == await _recount(), f"round {rounds}"
         # The daily activity too: each writer adds its household's difference, none replaces another's.
         assert await stored_days() == recount_days(await visits_now()), f"round {rounds}"
+
+
+async def test_a_household_added_joins_its_villages_counts_from_nothing_without_counting_the_village(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A household added (registered by hand) adds its own counts to its village's row of today: the
+    village is not counted again, and the row equals a recount. Its adults without VNeID, its head not
+    visited: every count it brings is there. The first add of a day still finds no row and counts the
+    village, as a visit does."""
+    from surveys.reporting import village_counts
+
+    village = world.villages["v1"]
+    await VillageCount.delete().where(
+        (VillageCount.village == village) & (VillageCount.day == local_now().date())
+    )
+    found = HouseholdCreate(
+        address="Xóm Mới",
+        members=[RegisterMember(full_name="Lò Văn Pó", birth_year=1980, is_head=True),
+                 RegisterMember(full_name="Lò Thị Én", birth_year=1950)],
+    )  # fmt: skip
+    await create_household(village, found, world.users["ward"])  # the day's first: counts the village
+    assert await _stored() == await _recount()
+    before = (await _stored())[village]
+
+    counted: list[list[int]] = []
+    count_villages = village_counts.count_villages
+
+    async def watched(ids: list[int], year: int) -> Any:
+        counted.append(ids)
+        return await count_villages(ids, year)
+
+    monkeypatch.setattr(village_counts, "count_villages", watched)
+    await create_household(village, found, world.users["ward"])
+    assert counted == []
+    after = (await _stored())[village]
+    assert await _stored() == await _recount()
+    assert after["households"] == before["households"] + 1
+    assert after["adults"] == before["adults"] + 2 and after["seniors"] == before["seniors"] + 1
+    assert after["not_visited"] == before["not_visited"] + 1
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="SQLite has one writer at a time: nothing runs at once")
+async def test_a_household_added_goes_on_beside_the_visits_in_flight_in_its_village(world: World) -> None:
+    """A visit in flight holds its village's counts shared until it commits (`snapshot`); a household
+    added there holds them shared too, so it does not wait for the visit (once it counted the village
+    again, alone, and waited for every visit in the village, and they for it)."""
+    import asyncpg
+
+    from surveys.core.db import LOCK_VILLAGE_COUNTS
+
+    village = world.villages["v1"]
+    found = HouseholdCreate(
+        address="Xóm Mới", members=[RegisterMember(full_name="Lò Văn Pó", birth_year=1980, is_head=True)]
+    )
+    await create_household(village, found, world.users["ward"])  # today's row is there now
+    visit = await asyncpg.connect(POSTGRES_URL)
+    try:
+        async with visit.transaction():
+            await visit.execute(
+                "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))", LOCK_VILLAGE_COUNTS, str(village)
+            )
+            # Held shared by the visit: an add counting the village alone would wait here until the end.
+            await asyncio.wait_for(create_household(village, found, world.users["ward"]), timeout=30)
+    finally:
+        await visit.close()
+    assert await _stored() == await _recount()
 
 
 async def test_the_rules_query_written_once_groups_villages_as_their_wards_rows_say(world: World) -> None:
