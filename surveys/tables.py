@@ -39,6 +39,10 @@ class Province(Table):
     report_due_quarter = SmallInt(default=10)
     report_due_half = SmallInt(default=10)
     report_due_year = SmallInt(default=15)
+    # When in its week the province's reminder of the reports past due goes out, in phocap's time zone:
+    # ISO weekday (1 = Monday) and hour (surveys/reporting/province_reminders.py).
+    reminder_weekday = SmallInt(default=1)
+    reminder_hour = SmallInt(default=7)
 
 
 class Ward(Table):

@@ -14,6 +14,7 @@ from litestar.response import Redirect
 
 from server.auth import access, client_address, routed_province, routed_ward
 from server.params import FormData
+from server.views.digests import WEEKDAYS
 from server.views.render import download, page
 from server.views.reports import DOCX
 from surveys.core.clock import local_now
@@ -23,7 +24,13 @@ from surveys.core.messages import error_message
 from surveys.core.validation import InvalidInput, parse
 from surveys.people.accounts import Actor
 from surveys.register.places import ward_row
-from surveys.reporting.due_dates import DUE_COLUMNS, parse_schedule, report_schedule, save_report_schedule
+from surveys.reporting.due_dates import (
+    DUE_COLUMNS,
+    REMINDER_COLUMNS,
+    parse_schedule,
+    report_schedule,
+    save_report_schedule,
+)
 from surveys.reporting.periods import latest_ended_quarter, named_period, period_choices
 from surveys.reporting.submission_schemas import STATUS_NAMES, DecisionIn
 from surveys.reporting.submissions import (
@@ -45,7 +52,8 @@ Named = Annotated[str | None, QueryParameter(name="period", max_length=10)]
 SortBy = Annotated[str, QueryParameter(name="sort", max_length=20)]
 Order = Annotated[str, QueryParameter(name="order", max_length=4)]
 
-DUE_FIELDS = tuple(DUE_COLUMNS.values())
+# The schedule form's fields: the due days, and when the province's reminder goes out.
+SCHEDULE_FIELDS = (*DUE_COLUMNS.values(), *REMINDER_COLUMNS)
 LOCKED = N_("The province has accepted this report: it is locked until the province reopens it.")
 REFUSED = N_("This decision does not apply to the report as it stands now; nothing was changed.")
 
@@ -177,22 +185,23 @@ class ProvinceSubmissionController(Controller):
 
     @get("/report-schedule", opt=access("province.decide"))
     async def schedule_form(self, request: Request[Actor, Any, Any], code: FromPath[str]) -> Any:
-        """When the wards' reports are due: days after a quarter, a half-year, the year ends."""
+        """When the wards' reports are due (days after a quarter, a half-year, the year ends), and when
+        in the week the province is reminded of those past due."""
         schedule = await report_schedule(routed_province(request))
-        values = {name: str(getattr(schedule, name)) for name in DUE_FIELDS}
-        return page(request, "report_schedule.html", code=code, values=values, errors={})
+        values = {name: str(getattr(schedule, name)) for name in SCHEDULE_FIELDS}
+        return page(request, "report_schedule.html", code=code, values=values, errors={}, weekdays=WEEKDAYS)
 
     @post("/report-schedule", opt=access("province.decide"))
     async def save_schedule(
         self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData
     ) -> Any:
         """Save it; a bad number comes back next to its field with everything as typed."""
-        values = {name: str(data.get(name, "")).strip() for name in DUE_FIELDS}
+        values = {name: str(data.get(name, "")).strip() for name in SCHEDULE_FIELDS}
         try:
             schedule = parse_schedule(values)
         except InvalidInput as exc:
             return page(request, "report_schedule.html", status_code=422, code=code, values=values,
-                        errors=_errors(exc))  # fmt: skip
+                        errors=_errors(exc), weekdays=WEEKDAYS)  # fmt: skip
         await save_report_schedule(
             routed_province(request), schedule, request.user.id, client_address(request)
         )

@@ -197,9 +197,13 @@ def ward_recipients(ward: dict[str, Any]) -> list[str]:
 
 def scheduled_time(ward: dict[str, Any], week: datetime) -> datetime:
     """When the ward's digest of the ISO week starting `week` (local Monday 00:00) is due."""
-    weekday = min(7, max(1, int(ward.get("digest_weekday") or 1)))
-    hour = min(23, max(0, int(ward.get("digest_hour") or 0)))
-    return week + timedelta(days=weekday - 1, hours=hour)
+    return week_time(week, ward.get("digest_weekday") or 1, ward.get("digest_hour") or 0)
+
+
+def week_time(week: datetime, weekday: int, hour: int) -> datetime:
+    """The moment of the ISO week starting `week` (local Monday 00:00) on ISO `weekday` (1 = Monday) at
+    `hour`, each kept within its range."""
+    return week + timedelta(days=min(7, max(1, int(weekday))) - 1, hours=min(23, max(0, int(hour))))
 
 
 async def make_digest(ward_id: int, week: str, audience: str, settings: Settings) -> tuple[int, bool]:

@@ -18,6 +18,8 @@ from surveys.tables import Province
 
 # A period's kind by its name's shape (`2026-Q3`, `2026-H2`, `2026`) and the province's column for it.
 DUE_COLUMNS = {"quarter": "report_due_quarter", "half": "report_due_half", "year": "report_due_year"}
+# When in its week the province's reminder of the reports past due goes out (province_reminders.py).
+REMINDER_COLUMNS = ("reminder_weekday", "reminder_hour")
 # The province's due days when it has set none: the 10th day after a quarter or a half-year ends; the
 # year's report by 15 January.
 DEFAULT_DUE_DAYS = {kind: getattr(ReportSchedule(), column) for kind, column in DUE_COLUMNS.items()}
@@ -45,9 +47,9 @@ def on_time(due: date, first_submitted: datetime | None, today: date) -> bool | 
 
 
 async def report_schedule(province_id: int) -> ReportSchedule:
-    """The province's due days, by kind of period."""
+    """The province's due days, by kind of period, and when its reminder goes out."""
     row = (
-        await Province.select(*(getattr(Province, c) for c in DUE_COLUMNS.values()))
+        await Province.select(*(getattr(Province, c) for c in (*DUE_COLUMNS.values(), *REMINDER_COLUMNS)))
         .where(Province.id == province_id)
         .first()
     )
@@ -63,8 +65,8 @@ def parse_schedule(raw: dict[str, Any]) -> ReportSchedule:
 async def save_report_schedule(
     province_id: int, schedule: ReportSchedule, user_id: int | None, client_addr: str = ""
 ) -> ReportSchedule:
-    """Set the province's due days, audited."""
-    values = {c: getattr(schedule, c) for c in DUE_COLUMNS.values()}
+    """Set the province's due days and its reminder's time, audited."""
+    values = {c: getattr(schedule, c) for c in (*DUE_COLUMNS.values(), *REMINDER_COLUMNS)}
     async with write_transaction():
         await Province.update({getattr(Province, c): v for c, v in values.items()}).where(
             Province.id == province_id

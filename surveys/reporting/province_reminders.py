@@ -2,7 +2,9 @@
 
 The province's dashboard and its list of the wards' reports name the wards that have not submitted a
 report past its due date (`surveys.reporting.submissions.late_wards`); an officer who does not open them
-would not know. Once a week, on Monday from 07:00 (phocap's time zone), each province with such reports
+would not know. Once a week, from the day and hour the province set beside the reports' due days
+(`province.reminder_weekday`, `reminder_hour`: Monday 07:00 unless changed; phocap's time zone), each
+province with such reports
 gets one message for its officers who asked for it (their profile: an email address and "email me the
 wards' reports past due"), stored as a digest of the province (`Digest.province`, audience `province`)
 and sent from the same outbox as the wards' digests: retried while the mail server is down, never twice
@@ -12,27 +14,25 @@ past due sends nothing. It names wards and periods, never a person or a househol
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from surveys.core.clock import local_now, now, week_label, week_start
 from surveys.core.i18n import N_
 from surveys.core.settings import Settings
-from surveys.reporting.digests import DigestContent, store_digest, stored_digest, written
+from surveys.reporting.digests import DigestContent, store_digest, stored_digest, week_time, written
+from surveys.reporting.due_dates import REMINDER_COLUMNS
 from surveys.reporting.province import ward_started
 from surveys.reporting.submissions import LateReport, late_wards
 from surveys.reporting.village_counts import province_counts
 from surveys.tables import Province, User, Village
 
 PROVINCE = "province"
-# When in its week a province's reminder is due: Monday (ISO weekday 1), 07:00.
-REMINDER_WEEKDAY = 1
-REMINDER_HOUR = 7
 
 
-def reminder_time(week: datetime) -> datetime:
-    """When the reminder of the ISO week starting `week` (local Monday 00:00) is due."""
-    return week + timedelta(days=REMINDER_WEEKDAY - 1, hours=REMINDER_HOUR)
+def reminder_time(province: dict[str, Any], week: datetime) -> datetime:
+    """When the province's reminder of the ISO week starting `week` (local Monday 00:00) is due."""
+    return week_time(week, province["reminder_weekday"], province["reminder_hour"])
 
 
 async def province_reminder(province_id: int, week: str, settings: Settings) -> DigestContent | None:
@@ -85,12 +85,11 @@ async def due_province_reminders(settings: Settings, at: datetime | None = None)
     processes."""
     at = at or now()
     this_week = week_start(at)
-    if at < reminder_time(this_week):
-        return []
     week = week_label(this_week)
     made = []
-    for province_id in await _provinces_in_use():
-        if await _reminder_id(province_id, week) is not None:
+    for province in await _provinces_in_use():
+        province_id = int(province["id"])
+        if at < reminder_time(province, this_week) or await _reminder_id(province_id, week) is not None:
             continue
         content = await province_reminder(province_id, week, settings)
         if content is None:
@@ -119,7 +118,14 @@ async def _started_wards(province_id: int) -> set[str]:
     return {code for code, number in households.items() if ward_started(number)}
 
 
-async def _provinces_in_use() -> list[int]:
-    """The provinces with a ward that runs the campaign (one with villages)."""
+async def _provinces_in_use() -> list[dict[str, Any]]:
+    """The provinces with a ward that runs the campaign (one with villages), with when their reminder
+    goes out."""
     rows = await Village.select(Village.ward._.province.as_alias("province")).distinct()
-    return sorted({int(r["province"]) for r in rows if r["province"] is not None})
+    ids = sorted({int(r["province"]) for r in rows if r["province"] is not None})
+    if not ids:
+        return []
+    found = await Province.select(Province.id, *(getattr(Province, c) for c in REMINDER_COLUMNS)).where(
+        Province.id.is_in(ids)
+    )
+    return sorted(found, key=lambda province: int(province["id"]))

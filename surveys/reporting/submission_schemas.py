@@ -27,12 +27,19 @@ MAX_DUE_DAYS = 90
 DueDays = Annotated[int, Meta(ge=0, le=MAX_DUE_DAYS)]
 
 
+Weekday = Annotated[int, Meta(ge=1, le=7, description="ISO weekday: 1 Monday … 7 Sunday")]
+Hour = Annotated[int, Meta(ge=0, le=23)]
+
+
 class ReportSchedule(Struct, kw_only=True):
-    """When the province's wards' reports are due: days after the period ends, by kind of period."""
+    """When the province's wards' reports are due: days after the period ends, by kind of period; and
+    when in its week the province's officers are reminded of those past due (phocap's time zone)."""
 
     report_due_quarter: DueDays = 10
     report_due_half: DueDays = 10
     report_due_year: DueDays = 15
+    reminder_weekday: Weekday = 1
+    reminder_hour: Hour = 7
 
 
 class DecisionIn(Struct, kw_only=True):

@@ -1,5 +1,5 @@
 """The province's weekly reminder of the ward reports past due, against a real SMTP server: it goes on
-Monday from 07:00 to the province's officers who asked for it, names each report past due and the wards
+Monday from 07:00, or the day and hour the province set, to the province's officers who asked for it, names each report past due and the wards
 that have not submitted it, is made once a week whoever runs the job, and not at all when nothing is
 past due."""
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
 from bs4 import BeautifulSoup
 from litestar.testing import AsyncTestClient
 
@@ -124,6 +125,31 @@ async def test_the_province_is_reminded_of_the_reports_past_due_once_a_week(
     assert await Digest.count().where(Digest.audience == PROVINCE) == 2
 
 
+async def test_a_province_is_reminded_on_the_day_and_hour_it_set(
+    world: World, settings: Settings, clock_at: Callable[[datetime], None]
+) -> None:
+    """Thái Nguyên moved its reminder to Wednesday 09:00 (the schedule form, audited): nothing on
+    Monday, nor on Wednesday at 08:59; at 09:00 this week's reminder is made, once."""
+    from surveys.reporting.due_dates import report_schedule, save_report_schedule
+
+    row = await Province.select(Province.id).where(Province.code == "19").first()
+    assert row is not None
+    schedule = await report_schedule(row["id"])
+    await save_report_schedule(
+        row["id"], msgspec.structs.replace(schedule, reminder_weekday=3, reminder_hour=9), None
+    )
+    wednesday = MONDAY + timedelta(days=2)
+    for moment in (MONDAY, MONDAY + timedelta(days=1, hours=14), wednesday.replace(hour=8, minute=59)):
+        clock_at(moment)
+        assert await due_province_reminders(settings) == [], moment
+    clock_at(wednesday)
+    (made,) = await due_province_reminders(settings)
+    row = await Digest.select(Digest.week).where(Digest.id == made).first()
+    assert row == {"week": "2026-W41"}
+    clock_at(wednesday + timedelta(hours=5))
+    assert await due_province_reminders(settings) == []
+
+
 async def test_a_province_whose_officers_asked_for_nothing_keeps_its_reminder_unsent(
     world: World, settings: Settings, clock_at: Callable[[datetime], None]
 ) -> None:
@@ -141,7 +167,7 @@ async def test_a_province_officer_asks_for_the_reminder_on_the_profile(
     await User.update({User.wants_digest: False, User.email: ""}).where(User.login == "tinh1")
     csrf = await sign_in(client, "tinh1")
     form = soup(await client.get("/profile"))
-    assert form.find("input", attrs={"name": "wants_digest"}) is not None and "thứ Hai" in form.text
+    assert form.find("input", attrs={"name": "wants_digest"}) is not None and "mỗi tuần" in form.text
     # Asked without an address: named, nothing saved.
     refused = await client.post("/profile", data={"_csrf_token": csrf, "email": "", "wants_digest": "on"})
     assert refused.status_code == 422 and "Hãy nhập địa chỉ email" in refused.text

@@ -360,37 +360,53 @@ async def test_the_province_sets_its_due_dates_and_a_bad_number_is_named_next_to
     assert [form.select_one(f"#{n}")["value"] for n in ("report_due_quarter", "report_due_half", "report_due_year")] == [
         "10", "10", "15",
     ]  # fmt: skip
+    # The province's weekly reminder: Monday 07:00 until the province says otherwise.
+    assert form.select_one("#reminder_weekday option[selected]").text == "Thứ Hai"
+    assert form.select_one("#reminder_hour")["value"] == "7"
     typed = {
         "_csrf_token": csrf,
         "report_due_quarter": "91",
         "report_due_half": "mười",
         "report_due_year": "20",
+        "reminder_weekday": "8",
+        "reminder_hour": "25",
     }
     bad = await client.post("/provinces/19/report-schedule", data=typed)
     assert bad.status_code == 422
     page = soup(bad)
-    assert field_errors(page) == ["Hãy nhập số ngày từ 0 đến 90."] * 2
-    assert [page.select_one(f"#{n}")["value"] for n in ("report_due_quarter", "report_due_half", "report_due_year")] == [
-        "91", "mười", "20",
+    assert field_errors(page) == [
+        "Hãy nhập số ngày từ 0 đến 90.", "Hãy nhập số ngày từ 0 đến 90.", "Hãy chọn một ngày trong tuần.",
+        "Hãy nhập giờ từ 0 đến 23.",
+    ]  # fmt: skip
+    assert [page.select_one(f"#{n}")["value"] for n in ("report_due_quarter", "report_due_half", "report_due_year", "reminder_hour")] == [
+        "91", "mười", "20", "25",
     ]  # fmt: skip
     assert (
         await actions() == []
         and await AuditEntry.count().where(AuditEntry.action == "report_schedule.saved") == 0
     )
-    typed.update(report_due_quarter="30", report_due_half="30")
+    typed.update(report_due_quarter="30", report_due_half="30", reminder_weekday="3", reminder_hour="9")
     saved = await client.post("/provinces/19/report-schedule", data=typed, follow_redirects=False)
     assert saved.status_code == 303
     assert await AuditEntry.count().where(AuditEntry.action == "report_schedule.saved") == 1
     listed = soup(await client.get("/provinces/19/submissions", params={"period": ENDED}))
     assert listed.select_one("#timeliness").text.startswith("Hạn nộp 30/10/2026")
+    form = soup(await client.get("/provinces/19/report-schedule"))
+    assert form.select_one("#reminder_weekday option[selected]").text == "Thứ Tư"
+    assert form.select_one("#reminder_hour")["value"] == "9"
 
     api = await api_token(client, "province")
     assert (await client.get("/api/provinces/19/report-schedule", headers=api)).json() == {
-        "report_due_quarter": 30, "report_due_half": 30, "report_due_year": 20,
+        "report_due_quarter": 30, "report_due_half": 30, "report_due_year": 20, "reminder_weekday": 3,
+        "reminder_hour": 9,
     }  # fmt: skip
-    wrong = await client.post("/api/provinces/19/report-schedule", json={"report_due_year": -1}, headers=api)
+    wrong = await client.post(
+        "/api/provinces/19/report-schedule", json={"report_due_year": -1, "reminder_weekday": 0}, headers=api
+    )
     assert wrong.status_code == 422
-    assert [(e["field"], e["code"]) for e in wrong.json()["errors"]] == [("report_due_year", "out_of_range")]
+    assert [(e["field"], e["code"]) for e in wrong.json()["errors"]] == [
+        ("report_due_year", "out_of_range"), ("reminder_weekday", "out_of_range"),
+    ]  # fmt: skip
     for login in ("ward", "hanoi"):
         refused = await client.post("/api/provinces/19/report-schedule", json={"report_due_year": 1},
                                     headers=await api_token(client, login))  # fmt: skip
