@@ -25,8 +25,7 @@ from surveys.core.validation import InvalidInput, parse
 from surveys.people.accounts import Actor
 from surveys.register.places import ward_row
 from surveys.reporting.due_dates import (
-    DUE_COLUMNS,
-    REMINDER_COLUMNS,
+    SCHEDULE_COLUMNS,
     parse_schedule,
     report_schedule,
     save_report_schedule,
@@ -52,8 +51,6 @@ Named = Annotated[str | None, QueryParameter(name="period", max_length=10)]
 SortBy = Annotated[str, QueryParameter(name="sort", max_length=20)]
 Order = Annotated[str, QueryParameter(name="order", max_length=4)]
 
-# The schedule form's fields: the due days, and when the province's reminder goes out.
-SCHEDULE_FIELDS = (*DUE_COLUMNS.values(), *REMINDER_COLUMNS)
 LOCKED = N_("The province has accepted this report: it is locked until the province reopens it.")
 REFUSED = N_("This decision does not apply to the report as it stands now; nothing was changed.")
 
@@ -188,7 +185,7 @@ class ProvinceSubmissionController(Controller):
         """When the wards' reports are due (days after a quarter, a half-year, the year ends), and when
         in the week the province is reminded of those past due."""
         schedule = await report_schedule(routed_province(request))
-        values = {name: str(getattr(schedule, name)) for name in SCHEDULE_FIELDS}
+        values = {name: str(getattr(schedule, name)) for name in SCHEDULE_COLUMNS}
         return page(request, "report_schedule.html", code=code, values=values, errors={}, weekdays=WEEKDAYS)
 
     @post("/report-schedule", opt=access("province.decide"))
@@ -196,7 +193,7 @@ class ProvinceSubmissionController(Controller):
         self, request: Request[Actor, Any, Any], code: FromPath[str], data: FormData
     ) -> Any:
         """Save it; a bad number comes back next to its field with everything as typed."""
-        values = {name: str(data.get(name, "")).strip() for name in SCHEDULE_FIELDS}
+        values = {name: str(data.get(name, "")).strip() for name in SCHEDULE_COLUMNS}
         try:
             schedule = parse_schedule(values)
         except InvalidInput as exc:

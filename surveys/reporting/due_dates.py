@@ -20,6 +20,8 @@ from surveys.tables import Province
 DUE_COLUMNS = {"quarter": "report_due_quarter", "half": "report_due_half", "year": "report_due_year"}
 # When in its week the province's reminder of the reports past due goes out (province_reminders.py).
 REMINDER_COLUMNS = ("reminder_weekday", "reminder_hour")
+# The province's schedule (`ReportSchedule`): its due days, and when its reminder goes out.
+SCHEDULE_COLUMNS = (*DUE_COLUMNS.values(), *REMINDER_COLUMNS)
 # The province's due days when it has set none: the 10th day after a quarter or a half-year ends; the
 # year's report by 15 January.
 DEFAULT_DUE_DAYS = {kind: getattr(ReportSchedule(), column) for kind, column in DUE_COLUMNS.items()}
@@ -49,7 +51,7 @@ def on_time(due: date, first_submitted: datetime | None, today: date) -> bool | 
 async def report_schedule(province_id: int) -> ReportSchedule:
     """The province's due days, by kind of period, and when its reminder goes out."""
     row = (
-        await Province.select(*(getattr(Province, c) for c in (*DUE_COLUMNS.values(), *REMINDER_COLUMNS)))
+        await Province.select(*(getattr(Province, c) for c in SCHEDULE_COLUMNS))
         .where(Province.id == province_id)
         .first()
     )
@@ -66,7 +68,7 @@ async def save_report_schedule(
     province_id: int, schedule: ReportSchedule, user_id: int | None, client_addr: str = ""
 ) -> ReportSchedule:
     """Set the province's due days and its reminder's time, audited."""
-    values = {c: getattr(schedule, c) for c in (*DUE_COLUMNS.values(), *REMINDER_COLUMNS)}
+    values = {c: getattr(schedule, c) for c in SCHEDULE_COLUMNS}
     async with write_transaction():
         await Province.update({getattr(Province, c): v for c, v in values.items()}).where(
             Province.id == province_id

@@ -4,12 +4,11 @@ The province's dashboard and its list of the wards' reports name the wards that 
 report past its due date (`surveys.reporting.submissions.late_wards`); an officer who does not open them
 would not know. Once a week, from the day and hour the province set beside the reports' due days
 (`province.reminder_weekday`, `reminder_hour`: Monday 07:00 unless changed; phocap's time zone), each
-province with such reports
-gets one message for its officers who asked for it (their profile: an email address and "email me the
-wards' reports past due"), stored as a digest of the province (`Digest.province`, audience `province`)
-and sent from the same outbox as the wards' digests: retried while the mail server is down, never twice
-(a unique index on province, week and audience decides between two schedulers). A week with nothing
-past due sends nothing. It names wards and periods, never a person or a household."""
+province with such reports gets one message for its officers who asked for it (their profile: an email
+address and "email me the wards' reports past due"), stored as a digest of the province
+(`Digest.province`, audience `province`) and sent from the same outbox as the wards' digests: retried
+while the mail server is down, never twice (a unique index on province, week and audience decides
+between two schedulers). A week with nothing past due sends nothing. It names wards and periods, never a person or a household."""
 
 from __future__ import annotations
 
