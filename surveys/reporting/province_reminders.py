@@ -8,7 +8,8 @@ province with such reports gets one message for its officers who asked for it (t
 address and "email me the wards' reports past due"), stored as a digest of the province
 (`Digest.province`, audience `province`) and sent from the same outbox as the wards' digests: retried
 while the mail server is down, never twice (a unique index on province, week and audience decides
-between two schedulers). A week with nothing past due sends nothing. It names wards and periods, never a person or a household."""
+between two schedulers). A week with nothing past due sends nothing. It names wards and periods, never
+a person or a household."""
 
 from __future__ import annotations
 
@@ -124,7 +125,5 @@ async def _provinces_in_use() -> list[dict[str, Any]]:
     ids = sorted({int(r["province"]) for r in rows if r["province"] is not None})
     if not ids:
         return []
-    found = await Province.select(Province.id, *(getattr(Province, c) for c in REMINDER_COLUMNS)).where(
-        Province.id.is_in(ids)
-    )
-    return sorted(found, key=lambda province: int(province["id"]))
+    columns = (getattr(Province, c) for c in REMINDER_COLUMNS)
+    return await Province.select(Province.id, *columns).where(Province.id.is_in(ids)).order_by(Province.id)
