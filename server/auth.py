@@ -7,7 +7,7 @@ token and a page cannot be driven by a token leaked into a browser.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from litestar import Request
@@ -29,7 +29,7 @@ from surveys.core.rows import Row
 from surveys.core.settings import Settings
 from surveys.people.access import RULES, Rule, allowed
 from surveys.people.accounts import Actor, actor_for_token
-from surveys.register.households import household_by_token
+from surveys.register.households import actor_and_household, household_by_token
 from surveys.register.places import province_id, ward_id
 from surveys.reporting.offline import storage_key
 
@@ -84,12 +84,16 @@ class IdentifyMiddleware(ASGIMiddleware):
         # connection would copy them all first.
         if scope["path"].startswith("/api/"):
             scheme, _, token = (request_header(scope, b"authorization") or "").partition(" ")
-            actor = (
-                await actor_for_token(token.strip(), "api", self.idle) if scheme.lower() == "bearer" else None
-            )
+            token, kind = (token.strip() if scheme.lower() == "bearer" else ""), "api"
         else:
-            cookies = ASGIConnection[Any, Any, Any, Any](scope).cookies
-            actor = await actor_for_token(cookies.get(SESSION_COOKIE, ""), "web", self.idle)
+            token, kind = ASGIConnection[Any, Any, Any, Any](scope).cookies.get(SESSION_COOKIE, ""), "web"
+        household = _routed_household_token(scope)
+        if household is None:
+            actor = await actor_for_token(token, kind, self.idle)
+        else:
+            # The access check reads the route's household: read with the session, a round trip less.
+            actor, read = await actor_and_household(token, kind, self.idle, *household)
+            cast(dict[str, Any], scope)[_HOUSEHOLD_READ] = read
         scope["user"] = actor
         set_locale(self._locale(scope, actor))
         meant_for = request_header(scope, _FOR_USER)
@@ -110,6 +114,21 @@ class IdentifyMiddleware(ASGIMiddleware):
         # The cookie is parsed only when the account has no choice.
         choice = ASGIConnection[Any, Any, Any, Any](scope).cookies.get(LOCALE_COOKIE, "")
         return choice if choice in LOCALES else self.default_locale
+
+
+# Where `IdentifyMiddleware` leaves the route's household, read with the session, for `access_guard`.
+_HOUSEHOLD_READ = "phocap.household"
+
+
+def _routed_household_token(scope: Scope) -> tuple[str, bool] | None:
+    """The sticker token of the household the route's access rule reads (`_record`), and whether an
+    archived one counts; None when it reads none."""
+    handler = scope.get("route_handler")
+    rule = RULES.get(str(handler.opt.get("access"))) if handler is not None else None
+    token = scope.get("path_params", {}).get("token")
+    if rule is None or rule.roles is None or rule.record != "village" or not isinstance(token, str):
+        return None
+    return token, rule.archived
 
 
 def access(action: str) -> dict[str, str]:
@@ -162,6 +181,8 @@ async def _posted_fields(connection: ASGIConnection[Any, Any, Any, Any]) -> list
     return [(k, str(v)) for k, v in form.multi_items() if k != "_csrf_token"]
 
 
+_NOT_READ = object()
+
 # Ids are 32-bit in both databases: a larger number in a path names nothing (and must not reach the
 # driver, which would fail on it).
 MAX_ID = 2**31 - 1
@@ -175,7 +196,12 @@ async def _record(connection: ASGIConnection[Any, Any, Any, Any], rule: Rule) ->
     if kind is None:
         return {}
     if kind == "village" and "token" in params:
-        row = await household_by_token(params["token"], archived=rule.archived)
+        read = cast(dict[str, Any], connection.scope).pop(_HOUSEHOLD_READ, _NOT_READ)
+        row = (
+            read
+            if read is not _NOT_READ
+            else await household_by_token(params["token"], archived=rule.archived)
+        )
         if row is None:
             raise NotFoundException()
         connection.state.household = row

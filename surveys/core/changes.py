@@ -20,12 +20,12 @@ difference, instead of its village being counted again."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from surveys.core.db import lock_households
+from surveys.core.db import Hold, hold, lock_households
 
 Listener = Callable[[list[int], list[int], Any], Awaitable[None]]
 
@@ -45,15 +45,22 @@ class AddedVisit:
 # (None: now), the visit that is the write's only change (None: any other write), and what the writer read
 # of its household once held (`households_changing`'s `read`; None: nothing).
 Snapshot = Callable[[dict[int, int], list[int], datetime | None, AddedVisit | None, Any], Awaitable[Any]]
-_listeners: list[tuple[Listener, Snapshot | None]] = []
+# The keys a listener's snapshot needs held before it reads (`holds(households, villages, since)`, the
+# same arguments): `households_changing` takes them once the households are held, with the writer's
+# read when there is one, and then takes the snapshots.
+Holds = Callable[[dict[int, int], list[int], datetime | None], list[Hold]]
+_listeners: list[tuple[Listener, Snapshot | None, Holds | None]] = []
 
 
-def on_households_changed(listener: Listener, before: Snapshot | None = None) -> None:
+def on_households_changed(
+    listener: Listener, before: Snapshot | None = None, holds: Holds | None = None
+) -> None:
     """Register `listener(household_ids, village_ids, snapshot)`; `before(households, villages, since,
-    added, known)`, if given, is what `households_changing` takes for it (the listener gets None when no snapshot was taken).
-    Registering twice is harmless."""
-    if all(known is not listener for known, _ in _listeners):
-        _listeners.append((listener, before))
+    added, known)`, if given, is what `households_changing` takes for it (the listener gets None when no
+    snapshot was taken), after taking the keys `holds(households, villages, since)` names. Registering
+    twice is harmless."""
+    if all(known is not listener for known, _, _ in _listeners):
+        _listeners.append((listener, before, holds))
 
 
 @dataclass(frozen=True)
@@ -73,20 +80,29 @@ async def households_changing(
     villages: Iterable[int] = (),
     since: datetime | None = None,
     added: AddedVisit | None = None,
-    read: Callable[[], Awaitable[Any]] | None = None,
+    read: Callable[[Sequence[Hold]], Awaitable[Any]] | None = None,
 ) -> Before:
     """Inside a write transaction, before it reads or writes anything: hold these households until it
     ends, and take the listeners' snapshots of them; `villages`: those the write may move them to;
     `since`: when the change was made, for work made earlier and written now (None: now); `added`: the
-    write's only change is this visit, which leaves the (one) household as it was; `read`: the writer's
-    read of its (one) household, once held (`surveys.survey.status.household_state`), returned in
+    write's only change is this visit, which leaves the (one) household as it was; `read(keys)`: the
+    writer's read of its (one) household, once held (`surveys.survey.status.household_state`), which also
+    takes the keys the listeners need held (on PostgreSQL in its own statement), returned in
     `Before.known` and given to the listeners."""
     ids = sorted({int(i) for i in household_ids})
     locked = await lock_households(ids)
     others = sorted({int(v) for v in villages})
-    known = await read() if read is not None and len(locked) == 1 else None
+    keys: list[Hold] = []
+    for _, _, holds in _listeners:
+        keys += [k for k in (holds(locked, others, since) if holds else []) if k not in keys]
+    if read is not None and len(locked) == 1:
+        # The household is held: its read cannot change while the same statement waits for the keys.
+        known = await read(keys)
+    else:
+        known = None
+        await hold(keys)
     snapshots = tuple(
-        [await before(locked, others, since, added, known) if before else None for _, before in _listeners]
+        [await before(locked, others, since, added, known) if before else None for _, before, _ in _listeners]
     )
     return Before(ids, snapshots, locked, known)
 
@@ -103,5 +119,5 @@ async def households_changed(
         and set(before.household_ids) <= set(ids)
         and len(before.snapshots) == len(_listeners)
     )
-    for i, (listener, _) in enumerate(_listeners):
+    for i, (listener, _, _) in enumerate(_listeners):
         await listener(ids, village_ids, before.snapshots[i] if usable and before else None)

@@ -7,6 +7,7 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext, redirect_stdout
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from io import StringIO
@@ -144,8 +145,40 @@ async def serialise_on(space: int, key: str | int, shared: bool = False) -> None
     each other. On SQLite an IMMEDIATE transaction already excludes every other writer: nothing to do.
     Callers taking several keys take them in one fixed order, so two cannot wait for each other."""
     if isinstance(current_engine(), PostgresEngine):
-        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-        await fetch(f"SELECT {function}({{}}, hashtext({{}}))", space, str(key))
+        await fetch(f"SELECT {_hold_call(shared)}", space, str(key))
+
+
+@dataclass(frozen=True)
+class Hold:
+    """One key to hold until the transaction ends, as `serialise_on(space, key, shared)` does."""
+
+    space: int
+    key: str | int
+    shared: bool = False
+
+
+async def hold(holds: Sequence[Hold]) -> None:
+    """Take these keys in their order (`serialise_on`, a statement each on PostgreSQL)."""
+    for h in holds:
+        await serialise_on(h.space, h.key, h.shared)
+
+
+def _hold_call(shared: bool) -> str:
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    return f"{function}({{}}, hashtext({{}}))"
+
+
+def holding_read(holds: Sequence[Hold]) -> tuple[str, list[Any]] | None:
+    """On PostgreSQL one key can be taken by the read that follows it, a round trip less: the `WITH` to
+    put before that read's SELECT and its arguments (first in the statement); the read then lists
+    `phocap_hold` first in its FROM. Only for a read that does not depend on what the key guards: its rows
+    are those of the moment its statement began, before any wait for the key. None: take them first
+    (`hold`)."""
+    if len(holds) != 1 or not isinstance(current_engine(), PostgresEngine):
+        return None
+    (h,) = holds
+    # Materialised, and one row: the key is taken once, whatever the read joins to it.
+    return f"WITH phocap_hold AS MATERIALIZED (SELECT {_hold_call(h.shared)} AS held) ", [h.space, str(h.key)]
 
 
 async def lock_households(household_ids: Sequence[int]) -> dict[int, int]:

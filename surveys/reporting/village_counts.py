@@ -27,6 +27,7 @@ from surveys.core.changes import AddedVisit, on_households_changed
 from surveys.core.clock import local_date, local_now, this_year
 from surveys.core.db import (
     LOCK_VILLAGE_COUNTS,
+    Hold,
     current_engine,
     fetch,
     serialise_on,
@@ -207,23 +208,17 @@ async def snapshot(
     (`surveys.survey.status.household_state`): its counts before are counted from it, and with `added`
     those after too, with no statement of their own (`state_counts`).
 
-    The villages are held shared until the transaction ends: writers adding differences go on side by
-    side, while a recount of the village (`recount_changed`, `rebuild`) waits for them and they for it.
-    A write that may end by counting them again holds them alone from here (`_may_count_again`), and so
-    does one of an earlier day, which replaces the rows of the days since. With no households but
-    `villages`: a write adding households to them, which join the counts from nothing."""
+    Its villages are held already, until the transaction ends (`holds`, taken by `households_changing`
+    first). With no households but `villages`: a write adding households to them, which join the counts
+    from nothing."""
     if not households and not villages:
         return None
     at = local_now()
     year = at.year
-    made_on = local_date(since) if since is not None else None
-    past = made_on if made_on is not None and made_on < at.date() else None
+    past = _past(since, at)
     touched = sorted({*households.values(), *villages})
-    alone = _may_count_again(at) or past is not None
-    for village in touched:
-        await serialise_on(LOCK_VILLAGE_COUNTS, village, shared=not alone)
-    # Held from here to the end: a village's row of today found now is there when the difference is
-    # added (only a recount replaces it, and it waits for this transaction).
+    # Its villages are held from before this (`holds`) to the end: a village's row of today found now is
+    # there when the difference is added (only a recount replaces it, and it waits for this transaction).
     day = at.date()
     found = await fetch(_rules_sql(len(touched), day_counted=True), _day_param(day), year, *touched)
     rules = {int(r["village_id"]): CoverageRules.of_ward(Row(r)) for r in found}
@@ -246,7 +241,23 @@ async def snapshot(
     return Snapshot(year, rules, counted, past, after, day, counted_today)
 
 
-on_households_changed(recount_changed, before=snapshot)
+def holds(households: dict[int, int], villages: list[int], since: datetime | None = None) -> list[Hold]:
+    """The keys `snapshot` needs held, taken before it by `households_changing`: the villages of the
+    households and `villages`, in their order, shared (writers adding differences go on side by side,
+    while a recount waits for them and they for it); alone for a write that may end by counting them
+    again (`_may_count_again`) or one of an earlier day, which replaces the rows of the days since."""
+    at = local_now()
+    shared = not (_may_count_again(at) or _past(since, at) is not None)
+    return [Hold(LOCK_VILLAGE_COUNTS, v, shared) for v in sorted({*households.values(), *villages})]
+
+
+def _past(since: datetime | None, at: datetime) -> date | None:
+    """The local day of work made `since`, when it is before the day of `at` (None: today, or now)."""
+    made_on = local_date(since) if since is not None else None
+    return made_on if made_on is not None and made_on < at.date() else None
+
+
+on_households_changed(recount_changed, before=snapshot, holds=holds)
 
 # Far longer than a write transaction lasts: one begun this close to the new year may end in it.
 YEAR_END_MARGIN = timedelta(minutes=5)

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from surveys import schemas
 from surveys.core.clock import this_year
-from surveys.core.db import fetch, short_statements
+from surveys.core.db import Hold, fetch, hold, holding_read, short_statements
 from surveys.core.i18n import N_, format_date, gettext
 from surveys.core.rows import Row
 from surveys.core.settings import get_settings
@@ -66,6 +66,8 @@ _STATE_SQL = f"""SELECT {", ".join(f"h.{c} AS household_{c}" for c in STATE_COLU
     FROM household h LEFT JOIN member m ON m.household = h.id AND m.removed = FALSE
     WHERE h.id = {{}}
     ORDER BY m.is_head DESC, m.birth_year"""  # noqa: S608
+# The same read taking a key first (`surveys.core.db.holding_read`), in its own statement.
+_HELD_STATE_SQL = _STATE_SQL.replace("\n    FROM household h ", "\n    FROM phocap_hold, household h ")
 
 
 @dataclass(frozen=True)
@@ -93,12 +95,22 @@ class HouseholdState:
         )
 
 
-async def household_state(household_id: int) -> HouseholdState | None:
-    """The household's state as it is now (None: no such household): one statement."""
+async def household_state(household_id: int, holds: Sequence[Hold] = ()) -> HouseholdState | None:
+    """The household's state as it is now (None: no such household): one statement. `holds`: keys to
+    take first, inside a write transaction that holds the household already, so that what is read cannot
+    change while it waits for them (`surveys.core.changes.households_changing`)."""
     # Every visit reads this, and the household page: written once, not built by Piccolo each time
     # (issues 16 and 27), nor every visit of the household read to find the last.
     with short_statements():
-        found = await fetch(_STATE_SQL, household_id)
+        held = holding_read(holds)
+        if held is None:
+            await hold(holds)
+            found = await fetch(_STATE_SQL, household_id)
+        else:
+            prefix, args = held
+            found = await fetch(prefix + _HELD_STATE_SQL, *args, household_id)
+            if not found:
+                await hold(holds)  # no row joined the key: it may not have been taken
     if not found:
         return None
     first = found[0]

@@ -75,3 +75,44 @@ async def test_a_deactivated_user_has_no_actor(world: World) -> None:
 
     await User.update({User.active: False}).where(User.id == world.users["volunteer1"])
     assert await actor_by_id(world.users["volunteer1"]) is None
+
+
+async def test_the_session_and_the_routes_household_are_one_read_that_gives_what_each_alone_gives(
+    world: World,
+) -> None:
+    """A request for a household by its sticker token reads the session and the household in one
+    statement (`actor_and_household`, a round trip less): the same user and the same row as
+    `actor_for_token` and `household_by_token` each give, an archived household only when asked for,
+    and no household without an active session."""
+    from datetime import timedelta
+
+    from surveys.people.accounts import actor_for_token, open_session
+    from surveys.register.households import actor_and_household
+    from surveys.register.register import archive_household
+    from surveys.tables import User
+    from tests.queries import sent_queries
+
+    idle = timedelta(hours=8)
+    session = await open_session(world.users["volunteer1"], "api", timedelta(days=1))
+    token = world.households["an"]
+    with sent_queries() as seen:
+        actor, row = await actor_and_household(session, "api", idle, token)
+    assert len(seen) == 1
+    assert actor == await actor_for_token(session, "api", idle)
+    assert row == await household_by_token(token) and row is not None and row.token == token
+    # Any household: whether the user may see it is the access check's to say, after.
+    other, elsewhere = await actor_and_household(session, "api", idle, world.households["dang"])
+    assert other == actor and elsewhere == await household_by_token(world.households["dang"])
+    assert await actor_and_household(session, "api", idle, "no-such-token") == (actor, None)
+    assert await actor_and_household(session, "api", idle, "x" * 65) == (actor, None)
+    # The wrong kind of session, or none: no user, and nothing read for it.
+    assert await actor_and_household(session, "web", idle, token) == (None, None)
+    assert await actor_and_household("", "api", idle, token) == (None, None)
+    assert row is not None
+    await archive_household(row.id, world.users["ward"])
+    assert await actor_and_household(session, "api", idle, token) == (actor, None)
+    _, archived = await actor_and_household(session, "api", idle, token, archived=True)
+    assert archived is not None and archived == await household_by_token(token, archived=True)
+    assert archived.archived
+    await User.update({User.active: False}).where(User.id == world.users["volunteer1"])
+    assert await actor_and_household(session, "api", idle, token, archived=True) == (None, None)

@@ -520,6 +520,50 @@ async def test_a_household_added_goes_on_beside_the_visits_in_flight_in_its_vill
     assert await _stored() == await _recount()
 
 
+@pytest.mark.skipif(not POSTGRES_URL, reason="SQLite has one writer at a time: it takes no keys")
+async def test_a_visit_holds_its_villages_counts_in_its_households_read(world: World) -> None:
+    """A writer that reads its household once held (a visit) takes the key on its village's counts in
+    that read's own statement, a round trip less (`holding_read`): after the household's lock and before
+    the rules are read, and held to the end, as its own statement held it."""
+    import asyncpg
+
+    from surveys.core.changes import households_changing
+    from surveys.core.db import LOCK_VILLAGE_COUNTS, write_transaction
+    from surveys.survey.status import HouseholdState, household_state
+    from tests.queries import sent_queries
+
+    row = await household_by_token(world.households["an"])
+    assert row is not None
+    village = int(row.village)
+    other = await asyncpg.connect(POSTGRES_URL)
+    try:
+        with sent_queries() as seen:
+            async with write_transaction():
+                before = await households_changing([row.id], read=lambda keys: household_state(row.id, keys))
+                # Held shared: another writer may share it, but not hold the village alone.
+                assert await other.fetchval(
+                    "SELECT pg_try_advisory_lock_shared($1, hashtext($2))", LOCK_VILLAGE_COUNTS, str(village)
+                )
+                assert not await other.fetchval(
+                    "SELECT pg_try_advisory_lock($1, hashtext($2))", LOCK_VILLAGE_COUNTS, str(village)
+                )
+                await other.execute("SELECT pg_advisory_unlock_all()")
+        # Released with the transaction.
+        assert await other.fetchval(
+            "SELECT pg_try_advisory_lock($1, hashtext($2))", LOCK_VILLAGE_COUNTS, str(village)
+        )
+    finally:
+        await other.close()
+    assert isinstance(before.known, HouseholdState) and before.known.members
+    locking = [i for i, q in enumerate(seen) if "pg_advisory_xact_lock" in q]
+    assert len(locking) == 1, seen
+    held = seen[locking[0]]
+    assert held.startswith("WITH phocap_hold AS MATERIALIZED") and "LEFT JOIN member" in held
+    first = next(i for i, q in enumerate(seen) if "FOR UPDATE" in q)
+    rules = next(i for i, q in enumerate(seen) if "FROM village v JOIN ward w" in q)
+    assert first < locking[0] < rules
+
+
 async def test_the_rules_query_written_once_groups_villages_as_their_wards_rows_say(world: World) -> None:
     """`_rules_of` is SQL written once per number of villages: it must read every rule of each village's
     own ward (two wards of different rules here, booleans and the criteria list included) as
