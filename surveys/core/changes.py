@@ -13,8 +13,10 @@ sent later from the phone) says since when it counts (`since`), so the past days
 that only adds a visit which leaves its household as it was (any outcome but a completed survey) says so
 (`added`): a listener that can add such a visit's difference without reading anything does. A writer that
 reads its (one) household once held anyway (a visit: its members and last visit, for its answer) reads it
-there (`read`), and the listeners count from what it read (`known`) instead of reading it again. A writer
-that adds a household names its village (`households_changing([], [village])`) and hands the new
+there (`read`), and the listeners count from what it read (`known`) instead of reading it again. A
+listener names the keys its snapshot needs held (`holds`; the daily counts: the households' villages):
+they are taken once the households are held, by that read when there is one (on PostgreSQL in its own
+statement), and before any snapshot. A writer that adds a household names its village (`households_changing([], [village])`) and hands the new
 household's id to `households_changed` with what that returned: it joins the counts from nothing, as a
 difference, instead of its village being counted again."""
 
