@@ -215,11 +215,10 @@ async def actor_for_token_beside(
     if now - row["last_seen_at"] > _TOUCH_EVERY:
         await AuthSession.update({AuthSession.last_seen_at: now}).where(AuthSession.id == row["id"])
     villages = [int(v) for v in (row["village_ids"] or "").split(",") if v]
-    found = {k.removeprefix(BESIDE): v for k, v in row.items() if k.startswith(BESIDE)} if beside else {}
+    found = {k.removeprefix(BESIDE): v for k, v in row.items() if k.startswith(BESIDE)}
     # A LEFT JOIN of no row gives its columns as NULL: its `id` says whether there was one.
-    return await _actor(row, prefix="user.", villages=villages), found if found.get(
-        "id"
-    ) is not None else None
+    beside_row = found if found.get("id") is not None else None
+    return await _actor(row, prefix="user.", villages=villages), beside_row
 
 
 @cache

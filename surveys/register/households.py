@@ -17,10 +17,15 @@ from surveys.people.accounts import BESIDE, Actor, actor_for_token, actor_for_to
 from surveys.tables import Household, Village
 
 
+def could_be_token(token: str) -> bool:
+    """Whether `token` may name a household: a longer or empty one names none, and is not looked up."""
+    return 0 < len(token) <= 64
+
+
 async def household_by_token(token: str, archived: bool = False) -> Row | None:
     """The household with this sticker token, with its village and ward, or None. An archived one
     (moved away, not yet erased) only with `archived`: the ward office still answers its requests."""
-    if not token or len(token) > 64:
+    if not could_be_token(token):
         return None
     # Every household request's access check reads this: one statement written once, not a select with
     # two joins that Piccolo builds again on each request (issue 16: ~1 ms of Python a request).
@@ -35,7 +40,7 @@ async def actor_and_household(
     """`actor_for_token` and `household_by_token` in one statement: a request for a household by its
     sticker token reads both before its access check (a round trip less on PostgreSQL). The household
     only with an active user."""
-    if not household_token or len(household_token) > 64:
+    if not could_be_token(household_token):
         return await actor_for_token(token, kind, idle), None
     actor, found = await actor_for_token_beside(
         token, kind, idle, _household_sql(archived, BESIDE), household_token

@@ -59,15 +59,22 @@ STATE_COLUMNS = ("archived", "informed_at", "priority_poor", "priority_elderly_a
 # none, none when the household is gone). The last visit and the one completed are each one look-up in the
 # index on visit (household, at, id), whatever the history.
 _LAST_VISIT = "FROM visit WHERE household = h.id ORDER BY at DESC, id DESC LIMIT 1"
-_STATE_SQL = f"""SELECT {", ".join(f"h.{c} AS household_{c}" for c in STATE_COLUMNS)},
+
+
+def _state_sql(first: str = "") -> str:
+    """That statement; `first`: what its FROM lists before the household (`phocap_hold`, for the read that
+    takes a key first: `surveys.core.db.holding_read`)."""
+    return f"""SELECT {", ".join(f"h.{c} AS household_{c}" for c in STATE_COLUMNS)},
     (SELECT outcome {_LAST_VISIT}) AS last_outcome, (SELECT at {_LAST_VISIT}) AS last_at,
     EXISTS (SELECT 1 FROM visit WHERE household = h.id AND outcome = 'done') AS ever_done,
     {", ".join(f"m.{c._meta.db_column_name} AS {c._meta.name}" for c in Member._meta.columns)}
-    FROM household h LEFT JOIN member m ON m.household = h.id AND m.removed = FALSE
+    FROM {first}household h LEFT JOIN member m ON m.household = h.id AND m.removed = FALSE
     WHERE h.id = {{}}
     ORDER BY m.is_head DESC, m.birth_year"""  # noqa: S608
-# The same read taking a key first (`surveys.core.db.holding_read`), in its own statement.
-_HELD_STATE_SQL = _STATE_SQL.replace("\n    FROM household h ", "\n    FROM phocap_hold, household h ")
+
+
+_STATE_SQL = _state_sql()
+_HELD_STATE_SQL = _state_sql("phocap_hold, ")
 
 
 @dataclass(frozen=True)
