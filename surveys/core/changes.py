@@ -22,12 +22,12 @@ difference, instead of its village being counted again."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from surveys.core.db import Hold, hold, lock_households
+from surveys.core.db import Beside, Hold, hold, hold_households, lock_households
 
 Listener = Callable[[list[int], list[int], Any], Awaitable[None]]
 
@@ -51,18 +51,21 @@ Snapshot = Callable[[dict[int, int], list[int], datetime | None, AddedVisit | No
 # same arguments): `households_changing` takes them once the households are held, with the writer's
 # read when there is one, and then takes the snapshots.
 Holds = Callable[[dict[int, int], list[int], datetime | None], list[Hold]]
-_listeners: list[tuple[Listener, Snapshot | None, Holds | None]] = []
+# What a listener's snapshot reads that can go in the writer's read (`reads(households, villages,
+# since)`, the same arguments; None: nothing): the snapshot finds its row in what the writer read.
+Reads = Callable[[dict[int, int], list[int], datetime | None], Beside | None]
+_listeners: list[tuple[Listener, Snapshot | None, Holds | None, Reads | None]] = []
 
 
 def on_households_changed(
-    listener: Listener, before: Snapshot | None = None, holds: Holds | None = None
+    listener: Listener, before: Snapshot | None = None, holds: Holds | None = None, reads: Reads | None = None
 ) -> None:
     """Register `listener(household_ids, village_ids, snapshot)`; `before(households, villages, since,
     added, known)`, if given, is what `households_changing` takes for it (the listener gets None when no
-    snapshot was taken), after taking the keys `holds(households, villages, since)` names. Registering
-    twice is harmless."""
-    if all(known is not listener for known, _, _ in _listeners):
-        _listeners.append((listener, before, holds))
+    snapshot was taken), after taking the keys `holds(households, villages, since)` names; `reads`, what
+    of the snapshot's reading can go in the writer's read. Registering twice is harmless."""
+    if all(known is not listener for known, _, _, _ in _listeners):
+        _listeners.append((listener, before, holds, reads))
 
 
 @dataclass(frozen=True)
@@ -82,31 +85,55 @@ async def households_changing(
     villages: Iterable[int] = (),
     since: datetime | None = None,
     added: AddedVisit | None = None,
-    read: Callable[[Sequence[Hold]], Awaitable[Any]] | None = None,
+    read: Callable[[Beside | None], Awaitable[Any]] | None = None,
+    expected: Mapping[int, int] | None = None,
 ) -> Before:
     """Inside a write transaction, before it reads or writes anything: hold these households until it
     ends, and take the listeners' snapshots of them; `villages`: those the write may move them to;
     `since`: when the change was made, for work made earlier and written now (None: now); `added`: the
-    write's only change is this visit, which leaves the (one) household as it was; `read(keys)`: the
-    writer's read of its (one) household, once held (`surveys.survey.status.household_state`), which also
-    takes the keys the listeners need held (on PostgreSQL in its own statement), returned in
-    `Before.known` and given to the listeners."""
+    write's only change is this visit, which leaves the (one) household as it was; `read(beside)`: the
+    writer's read of its (one) household, once held (`surveys.survey.status.household_state`, giving its
+    village), returned in `Before.known` and given to the listeners, with a listener's read beside it;
+    `expected`: the (one) household's village as the writer read it before its transaction."""
     ids = sorted({int(i) for i in household_ids})
-    locked = await lock_households(ids)
     others = sorted({int(v) for v in villages})
-    keys: list[Hold] = []
-    for _, _, holds in _listeners:
-        keys += [k for k in (holds(locked, others, since) if holds else []) if k not in keys]
-    if read is not None and len(locked) == 1:
-        # The household is held: its read cannot change while the same statement waits for the keys.
-        known = await read(keys)
+    if read is not None and expected is not None and len(ids) == 1 and list(expected) == ids:
+        # The household held and its expected village's keys taken in one statement (on PostgreSQL the
+        # transaction's first, with its BEGIN), then read with what the snapshots read beside it.
+        keys = _keys(dict(expected), others, since)
+        await hold_households(ids, keys)
+        known = await read(_beside(dict(expected), others, since))
+        village = getattr(known, "village", None)
+        locked = {} if village is None else {ids[0]: int(village)}
+        if locked and locked != dict(expected):
+            # Moved since the writer read it: its village's keys too (the expected one's are held
+            # anyway until the end, harmless). Held, the household's read stands.
+            await hold([k for k in _keys(locked, others, since) if k not in keys])
     else:
-        known = None
-        await hold(keys)
+        locked = await lock_households(ids)
+        await hold(_keys(locked, others, since))
+        known = await read(None) if read is not None and len(locked) == 1 else None
     snapshots = tuple(
-        [await before(locked, others, since, added, known) if before else None for _, before, _ in _listeners]
+        [
+            await before(locked, others, since, added, known) if before else None
+            for _, before, _, _ in _listeners
+        ]
     )
     return Before(ids, snapshots, locked, known)
+
+
+def _keys(households: dict[int, int], villages: list[int], since: datetime | None) -> list[Hold]:
+    """The keys the listeners' snapshots need held, each once, in their order."""
+    keys: list[Hold] = []
+    for _, _, holds, _ in _listeners:
+        keys += [k for k in (holds(households, villages, since) if holds else []) if k not in keys]
+    return keys
+
+
+def _beside(households: dict[int, int], villages: list[int], since: datetime | None) -> Beside | None:
+    """The one listener's read that goes in the writer's (None: none, or more than one would)."""
+    found = [b for _, _, _, reads in _listeners if reads for b in [reads(households, villages, since)] if b]
+    return found[0] if len(found) == 1 else None
 
 
 async def households_changed(
@@ -121,5 +148,5 @@ async def households_changed(
         and set(before.household_ids) <= set(ids)
         and len(before.snapshots) == len(_listeners)
     )
-    for i, (listener, _, _) in enumerate(_listeners):
+    for i, (listener, _, _, _) in enumerate(_listeners):
         await listener(ids, village_ids, before.snapshots[i] if usable and before else None)

@@ -24,7 +24,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
 from surveys.core.outages import database_unreachable, outages
-from surveys.core.pg_request import RequestPostgresEngine
+from surveys.core.pg_request import RequestPostgresEngine, RequestTransaction
 from surveys.core.replicas import ReplicaEngine, ReplicaRoutingEngine
 from surveys.core.settings import private_folder
 from surveys.core.sqlite_writer import TurnTakingSQLiteEngine
@@ -168,17 +168,51 @@ def _hold_call(shared: bool) -> str:
     return f"{function}({{}}, hashtext({{}}))"
 
 
-def holding_read(holds: Sequence[Hold]) -> tuple[str, list[Any]] | None:
-    """On PostgreSQL one key can be taken by the read that follows it, a round trip less: the `WITH` to
-    put before that read's SELECT and its arguments (first in the statement); the read then lists
-    `phocap_hold` first in its FROM. Only for a read that does not depend on what the key guards: its rows
-    are those of the moment its statement began, before any wait for the key. None: take them first
-    (`hold`)."""
-    if len(holds) != 1 or not isinstance(current_engine(), PostgresEngine):
-        return None
+@dataclass(frozen=True)
+class Beside:
+    """A read of one row (or none) that can go in another read's statement instead of a round trip of its
+    own (`surveys.core.changes.households_changing`): its SQL (`{}` for `args`), the columns it gives, and
+    what it was read for (`key`), checked by whoever uses the row."""
+
+    sql: str
+    args: tuple[Any, ...]
+    columns: tuple[str, ...]
+    key: Any
+
+
+async def hold_households(household_ids: Sequence[int], holds: Sequence[Hold]) -> None:
+    """`lock_households` and then `hold(holds)`, where nothing they return is needed: on PostgreSQL one
+    statement, with one key at most, which a write transaction sends with its BEGIN as one round trip
+    (`run_without_rows`); the key is taken once the households are held, as when apart. On SQLite an
+    IMMEDIATE transaction already excludes every other writer: nothing to send."""
+    ids = sorted({int(i) for i in household_ids})
+    engine = current_engine()
+    if not isinstance(engine, PostgresEngine):
+        return
+    if len(holds) > 1 or not ids:
+        await lock_households(ids)
+        await hold(holds)
+        return
+    places = ", ".join("{}" for _ in ids)
+    held = f"SELECT id FROM household WHERE id IN ({places}) ORDER BY id FOR UPDATE"  # noqa: S608
+    if not holds:
+        await run_without_rows(held, *ids)
+        return
     (h,) = holds
-    # Materialised, and one row: the key is taken once, whatever the read joins to it.
-    return f"WITH phocap_hold AS MATERIALIZED (SELECT {_hold_call(h.shared)} AS held) ", [h.space, str(h.key)]
+    # Materialised, and counted before the key is taken: the households are held first, in id order.
+    key = _hold_call(h.shared)
+    sql = f"WITH held AS MATERIALIZED ({held}) SELECT {key} FROM (SELECT count(*) FROM held) AS c"  # noqa: S608
+    await run_without_rows(sql, *ids, h.space, str(h.key))
+
+
+async def run_without_rows(sql: str, *args: Any) -> None:
+    """A statement whose rows nobody reads (`{}` for `args`): a PostgreSQL write transaction's first goes
+    with its BEGIN as one round trip (`surveys.core.pg_request.RequestPostgresEngine.run_without_rows`)."""
+    engine = current_engine()
+    if isinstance(engine, RequestPostgresEngine):
+        await engine.run_without_rows(statement(sql, *args))
+    else:
+        await engine.run_querystring(statement(sql, *args))
 
 
 async def lock_households(household_ids: Sequence[int]) -> dict[int, int]:
@@ -323,6 +357,8 @@ async def bulk_insert(table: type[Table], columns: list[str], rows: list[tuple[A
         rows = [tuple(_sqlite_value(v) for v in row) for row in rows]
     # Table and column names come from the code; every value is a parameter.
     sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks})'  # noqa: S608
+    if isinstance(transaction, RequestTransaction):
+        await transaction.flush()  # its BEGIN (and the writes left) first
     await transaction.connection.executemany(sql, rows)
 
 

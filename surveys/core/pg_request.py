@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, cast
 
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.querystring import QueryString
 
+from surveys.core.pg_script import Param, executed, param
 from surveys.core.statements import LIMIT, compiled, freeze
 
 log = logging.getLogger(__name__)
@@ -82,11 +85,28 @@ class RequestTransaction(PostgresTransaction):
 
     The writes whose result nobody reads (`RequestPostgresEngine.run_later`) wait for the transaction's
     next statement, savepoint or COMMIT, and go before it in one round trip: several of them one
-    statement (each a data-modifying CTE, `WITH w0 AS (INSERT …), w1 AS (…) SELECT 1`). Each round trip
+    statement (each a data-modifying CTE, `WITH w0 AS (INSERT …), w1 AS (…) SELECT 1`). BEGIN waits
+    for the transaction's first round trip too. Where nothing comes back that is read, the round trip
+    is one script (`surveys.core.pg_script`): BEGIN with a first statement whose rows nobody reads
+    (`RequestPostgresEngine.run_without_rows`), the writes left with their COMMIT. Each round trip
     costs the server more CPU (its send, the wait, the wake-up) than such a statement's own work."""
 
     _request: RequestConnection | None = None
     _later: list[QueryString] | None = None
+    # Whether BEGIN was sent (`begin` leaves it for the transaction's first round trip).
+    _begun: bool = True
+
+    async def begin(self) -> None:
+        """BEGIN, left for the transaction's first round trip (`ready`, `_send`): a transaction that
+        sends nothing sends no BEGIN and no COMMIT either."""
+        self._begun = False
+
+    async def ready(self) -> Any:
+        """The transaction's connection, with BEGIN sent."""
+        if not self._begun:
+            self._begun = True
+            await self.connection.execute("BEGIN")
+        return self.connection
 
     def later(self, querystring: QueryString) -> None:
         """Leave a write for the transaction's next round trip."""
@@ -94,13 +114,65 @@ class RequestTransaction(PostgresTransaction):
             self._later = []
         self._later.append(querystring)
 
-    async def flush(self) -> None:
-        """Send the writes left, before anything else of the transaction: what it reads next sees them,
-        and a write that fails fails the transaction there."""
+    def _left(self) -> list[tuple[str, list[Any]]]:
+        """The writes left, as the statements that send them (`_batches`), taken out of the queue."""
         later, self._later = self._later, None
-        for batch in _batches(later or []):
-            sql, args = _batch_sql(batch, self.engine.engine_type)
-            await self.connection.fetch(sql, *args)
+        return [_batch_sql(batch, self.engine.engine_type) for batch in _batches(later or [])]
+
+    async def flush(self) -> None:
+        """Send the writes left (and BEGIN), before anything else of the transaction: what it reads next
+        sees them, and a write that fails fails the transaction there."""
+        if self._later:
+            await self._send(self._left(), None)
+        await self.ready()
+
+    async def _send(self, statements: list[tuple[str, list[Any]]], last: str | None) -> None:
+        """Send `statements` (whose rows nobody reads) and then `last` (COMMIT, or nothing): as one script
+        with BEGIN if not sent yet, when each can be written so (`_script`); else each as a statement of
+        its own, after BEGIN."""
+        script = self._script(statements)
+        if script is not None:
+            head = "" if self._begun else "BEGIN;\n"
+            self._begun = True
+            await self.connection.execute(f"{head}{script}{f';{chr(10)}{last}' if last else ''}")
+            return
+        for sql, args in statements:
+            await self._fetch(sql, args)
+        if last is not None:
+            await (await self.ready()).execute(last)
+
+    def _script(self, statements: list[tuple[str, list[Any]]]) -> str | None:
+        """`statements` as one script of `EXECUTE`s of the connection's prepared statements, their values
+        written in (None: nothing to send, or one is not prepared here yet or cannot be written)."""
+        prepared = getattr(self.connection, "phocap_prepared", None)
+        if not statements or prepared is None:
+            return None
+        if getattr(self.connection.get_settings(), "standard_conforming_strings", "") != "on":
+            return None
+        texts = []
+        for sql, args in statements:
+            known = prepared.get(sql)
+            text = None if known is None else executed(known.name, args, known.parameters)
+            if text is None:
+                return None
+            texts.append(text)
+        return ";\n".join(texts)
+
+    async def _fetch(self, sql: str, args: list[Any]) -> Any:
+        """A statement with its values as parameters, prepared on the connection under a name of its own
+        the first time, so that it can go in a script after (`_script`)."""
+        connection = await self.ready()
+        prepared = getattr(connection, "phocap_prepared", None)
+        if prepared is None:
+            return await connection.fetch(sql, *args)
+        if sql in prepared or len(prepared) >= PREPARED_LIMIT:
+            # The driver's own statement (a statement object serves only the pool's lending it was
+            # prepared in).
+            return await connection.fetch(sql, *args)
+        statement = await connection.prepare(sql, name=_statement_name(sql))
+        parameters = tuple(param(t.schema, t.name) for t in statement.get_parameters())
+        prepared[sql] = Prepared(statement, statement.get_name(), parameters)
+        return await statement.fetch(*args)
 
     async def savepoint(self, name: str | None = None) -> Any:
         """A savepoint after the writes left."""
@@ -108,19 +180,24 @@ class RequestTransaction(PostgresTransaction):
         return await super().savepoint(name)
 
     async def commit(self) -> None:
-        """COMMIT after the writes left; when one of them fails, the transaction is rolled back."""
+        """COMMIT, with the writes left (one round trip when they can be written in); when one of them
+        fails, the transaction is rolled back. A transaction that sent nothing has nothing to end."""
         try:
-            await self.flush()
+            statements = self._left()
+            if statements or self._begun:
+                await self._send(statements, "COMMIT")
         except BaseException:
             with contextlib.suppress(*_BROKEN):
                 await self.rollback()
             raise
-        await super().commit()  # type: ignore[no-untyped-call]
+        self._committed = True
 
     async def rollback(self) -> None:
         """ROLLBACK: the writes left go with it."""
         self._later = None
-        await super().rollback()  # type: ignore[no-untyped-call]
+        if self._begun:
+            await self.connection.execute("ROLLBACK")
+        self._rolled_back = True
 
     async def rollback_to(self, savepoint_name: str) -> None:
         """Back to a savepoint: the writes left since go with it."""
@@ -136,9 +213,10 @@ class RequestTransaction(PostgresTransaction):
         return await request.get()
 
     async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
-        if self._parent is None and exception is None and self._later:
-            # The writes left, before COMMIT: one that fails ends the transaction as an exception in it
-            # would (rolled back, its connection given back), and is raised.
+        if self._parent is None and exception is None and self._later and self._request is None:
+            # Outside a request, the writes left before COMMIT: one that fails ends the transaction as an
+            # exception in it would (rolled back, its connection given back), and is raised. A request's
+            # connection stays its own: its COMMIT takes them (`commit`).
             try:
                 await self.flush()
             except BaseException as failed:
@@ -276,6 +354,36 @@ def _chained(sql: str, after: int) -> str:
     return f"{head}SELECT {values} FROM (SELECT count(*) FROM w{after}) AS after_w{after}{tail}"  # noqa: S608
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A statement prepared on a connection under a name of phocap's (`RequestTransaction._fetch`): its
+    driver's object, kept with the connection so that the statement stays (the driver closes one nothing
+    refers to), its name, and its parameters' types, for a script to `EXECUTE` it
+    (`surveys.core.pg_script`)."""
+
+    statement: Any
+    name: str
+    parameters: tuple[Param, ...]
+
+
+# Statements prepared so on one connection at most (a visit's are a few; a statement beyond goes as
+# before).
+PREPARED_LIMIT = 256
+# The name of each statement prepared so, by its SQL: the same on every connection, and never given to
+# another statement in this process (a connection may still hold the first).
+_names: dict[str, str] = {}
+_numbers = itertools.count()
+
+
+def _statement_name(sql: str) -> str:
+    name = _names.get(sql)
+    if name is None:
+        if len(_names) >= LIMIT:
+            _names.clear()
+        name = _names[sql] = f"phocap_{next(_numbers)}"
+    return name
+
+
 # The SQL of batches met before, by the SQL of their writes: a visit's batch is the same few writes.
 _joined: dict[tuple[str, ...], str] = {}
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -321,6 +429,11 @@ class QuietResetConnection(asyncpg.Connection):  # type: ignore[misc]
     nothing. A transaction left open (its request cancelled) is still rolled back: asyncpg does that
     whatever the reset statement."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The statements prepared on it under phocap's names (`RequestTransaction._fetch`), by their SQL.
+        self.phocap_prepared: dict[str, Prepared] = {}
+
     def get_reset_query(self) -> str:
         return ""
 
@@ -365,13 +478,23 @@ class RequestPostgresEngine(PostgresEngine):
         else:
             await self.run_querystring(querystring)
 
+    async def run_without_rows(self, querystring: QueryString) -> None:
+        """A statement whose rows nobody reads: a transaction's first goes with its BEGIN (and the writes
+        left) as one round trip when its values can be written in (`RequestTransaction._send`)."""
+        transaction = self.current_transaction.get()
+        if isinstance(transaction, RequestTransaction):
+            if self.log_queries:
+                self.print_query(query_id=self.get_query_id(), query=str(querystring))
+            await transaction._send([*transaction._left(), compiled(querystring, self.engine_type)], None)
+        else:
+            await self.run_querystring(querystring)
+
     async def run_querystring(self, querystring: QueryString, in_pool: bool = True) -> Any:
         """A query: in the current transaction (after the writes it left), else on the request's
         connection, else Piccolo's way."""
         transaction = self.current_transaction.get()
         if isinstance(transaction, RequestTransaction):
-            if transaction._later:
-                await transaction.flush()
+            await transaction.flush()
             # What Piccolo's engine does in a transaction, with the SQL compiled once.
             sql, args = compiled(querystring, self.engine_type)
             if self.log_queries:
@@ -386,7 +509,7 @@ class RequestPostgresEngine(PostgresEngine):
     async def run_ddl(self, ddl: str, in_pool: bool = True) -> Any:
         """A raw statement, as `run_querystring`."""
         transaction = self.current_transaction.get()
-        if isinstance(transaction, RequestTransaction) and transaction._later:
+        if isinstance(transaction, RequestTransaction):
             await transaction.flush()
         request = self.request_connection()
         if request is None or self.current_transaction.get() is not None:

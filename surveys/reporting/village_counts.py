@@ -27,6 +27,7 @@ from surveys.core.changes import AddedVisit, on_households_changed
 from surveys.core.clock import local_date, local_now, this_year
 from surveys.core.db import (
     LOCK_VILLAGE_COUNTS,
+    Beside,
     Hold,
     current_engine,
     fetch,
@@ -220,7 +221,11 @@ async def snapshot(
     # Its villages are held from before this (`holds`) to the end: a village's row of today found now is
     # there when the difference is added (only a recount replaces it, and it waits for this transaction).
     day = at.date()
-    found = await fetch(_rules_sql(len(touched), day_counted=True), _day_param(day), year, *touched)
+    beside = getattr(known, "beside", None)
+    if beside is not None and known.beside_key == (tuple(touched), day, year):
+        found = [beside]  # read with the household (`reads`)
+    else:
+        found = await fetch(_rules_sql(len(touched), day_counted=True), _day_param(day), year, *touched)
     rules = {int(r["village_id"]): CoverageRules.of_ward(Row(r)) for r in found}
     counted_today = frozenset(int(r["village_id"]) for r in found if r["counted"])
     counted: dict[int, tuple[int, Counts]] = {}
@@ -251,13 +256,30 @@ def holds(households: dict[int, int], villages: list[int], since: datetime | Non
     return [Hold(LOCK_VILLAGE_COUNTS, v, shared) for v in sorted({*households.values(), *villages})]
 
 
+def reads(households: dict[int, int], villages: list[int], since: datetime | None = None) -> Beside | None:
+    """What `snapshot` reads first, to go in the writer's read of its household (one village: its
+    ward's rules and whether it has today's row), read after the keys `holds` names, as `snapshot`
+    would read it: the writer's read comes once they are held (`households_changing`)."""
+    touched = sorted({*households.values(), *villages})
+    if len(touched) != 1:
+        return None
+    at = local_now()
+    day = at.date()
+    return Beside(
+        _rules_sql(1, day_counted=True),
+        (_day_param(day), at.year, touched[0]),
+        ("village_id", *_RULE_COLUMNS, "counted"),
+        (tuple(touched), day, at.year),
+    )
+
+
 def _past(since: datetime | None, at: datetime) -> date | None:
     """The local day of work made `since`, when it is before the day of `at` (None: today, or now)."""
     made_on = local_date(since) if since is not None else None
     return made_on if made_on is not None and made_on < at.date() else None
 
 
-on_households_changed(recount_changed, before=snapshot, holds=holds)
+on_households_changed(recount_changed, before=snapshot, holds=holds, reads=reads)
 
 # Far longer than a write transaction lasts: one begun this close to the new year may end in it.
 YEAR_END_MARGIN = timedelta(minutes=5)

@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Protocol
+
+from piccolo.engine.postgres import PostgresEngine
 
 from surveys import schemas
 from surveys.core.clock import this_year
-from surveys.core.db import Hold, fetch, hold, holding_read, short_statements
+from surveys.core.db import Beside, current_engine, fetch, short_statements
 from surveys.core.i18n import N_, format_date, gettext
 from surveys.core.rows import Row
 from surveys.core.settings import get_settings
@@ -61,20 +64,20 @@ STATE_COLUMNS = ("archived", "informed_at", "priority_poor", "priority_elderly_a
 _LAST_VISIT = "FROM visit WHERE household = h.id ORDER BY at DESC, id DESC LIMIT 1"
 
 
-def _state_sql(first: str = "") -> str:
-    """That statement; `first`: what its FROM lists before the household (`phocap_hold`, for the read that
-    takes a key first: `surveys.core.db.holding_read`)."""
-    return f"""SELECT {", ".join(f"h.{c} AS household_{c}" for c in STATE_COLUMNS)},
+def _state_sql(beside: tuple[str, ...] = ()) -> str:
+    """That statement, with the household's village; `beside`: the columns of a read joined to it
+    (`phocap_beside`, `surveys.core.db.Beside`), named `beside.<column>`."""
+    joined = "".join(f', b.{c} AS "beside.{c}"' for c in beside)
+    return f"""SELECT {", ".join(f"h.{c} AS household_{c}" for c in STATE_COLUMNS)}, h.village AS household_village,
     (SELECT outcome {_LAST_VISIT}) AS last_outcome, (SELECT at {_LAST_VISIT}) AS last_at,
     EXISTS (SELECT 1 FROM visit WHERE household = h.id AND outcome = 'done') AS ever_done,
-    {", ".join(f"m.{c._meta.db_column_name} AS {c._meta.name}" for c in Member._meta.columns)}
-    FROM {first}household h LEFT JOIN member m ON m.household = h.id AND m.removed = FALSE
+    {", ".join(f"m.{c._meta.db_column_name} AS {c._meta.name}" for c in Member._meta.columns)}{joined}
+    FROM household h {"LEFT JOIN phocap_beside b ON TRUE " if beside else ""}LEFT JOIN member m ON m.household = h.id AND m.removed = FALSE
     WHERE h.id = {{}}
     ORDER BY m.is_head DESC, m.birth_year"""  # noqa: S608
 
 
 _STATE_SQL = _state_sql()
-_HELD_STATE_SQL = _state_sql("phocap_hold, ")
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,11 @@ class HouseholdState:
     last_outcome: str | None
     last_at: datetime | None
     ever_done: bool
+    # Its village, and the row of the read that went with it (`household_state`'s `beside`: None when
+    # there was none, or it found nothing) with what it was read for (`Beside.key`).
+    village: int | None = None
+    beside: Row | None = None
+    beside_key: Any = None
 
     def with_visit(self, outcome: str, at: datetime) -> HouseholdState:
         """The state once a visit made `at` with `outcome` is recorded, its members as they are: the
@@ -102,22 +110,21 @@ class HouseholdState:
         )
 
 
-async def household_state(household_id: int, holds: Sequence[Hold] = ()) -> HouseholdState | None:
-    """The household's state as it is now (None: no such household): one statement. `holds`: keys to
-    take first, inside a write transaction that holds the household already, so that what is read cannot
-    change while it waits for them (`surveys.core.changes.households_changing`)."""
+async def household_state(household_id: int, beside: Beside | None = None) -> HouseholdState | None:
+    """The household's state as it is now (None: no such household): one statement. `beside`: a read of
+    one row that goes in the same statement on PostgreSQL (`surveys.core.changes.households_changing`),
+    its row in `HouseholdState.beside`."""
     # Every visit reads this, and the household page: written once, not built by Piccolo each time
     # (issues 16 and 27), nor every visit of the household read to find the last.
     with short_statements():
-        held = holding_read(holds)
-        if held is None:
-            await hold(holds)
-            found = await fetch(_STATE_SQL, household_id)
+        if beside is not None and isinstance(current_engine(), PostgresEngine):
+            found = await fetch(
+                f"WITH phocap_beside AS MATERIALIZED ({beside.sql}) {_beside_state_sql(beside.columns)}",
+                *beside.args,
+                household_id,
+            )
         else:
-            prefix, args = held
-            found = await fetch(prefix + _HELD_STATE_SQL, *args, household_id)
-            if not found:
-                await hold(holds)  # no row joined the key: it may not have been taken
+            found = await fetch(_STATE_SQL, household_id)
     if not found:
         return None
     first = found[0]
@@ -127,7 +134,22 @@ async def household_state(household_id: int, holds: Sequence[Hold] = ()) -> Hous
         last_outcome=first["last_outcome"],
         last_at=_moment(first["last_at"]),
         ever_done=bool(first["ever_done"]),
+        village=int(first["household_village"]),
+        beside=_beside_row(first, beside),
+        beside_key=None if beside is None else beside.key,
     )
+
+
+def _beside_row(first: dict[str, Any], beside: Beside | None) -> Row | None:
+    """The row of the read that went with the household's (None: none went, or it found nothing)."""
+    if beside is None or first.get(f"beside.{beside.columns[0]}") is None:
+        return None
+    return Row({c: first[f"beside.{c}"] for c in beside.columns})
+
+
+@lru_cache(maxsize=16)
+def _beside_state_sql(columns: tuple[str, ...]) -> str:
+    return _state_sql(columns)
 
 
 def member_out(m: Row, year: int, rules: CoverageRules) -> schemas.Member:

@@ -155,7 +155,11 @@ async def _record_visit(row: Row, visit: ValidVisit, actor: Actor, client_addr: 
             # visit that leaves it as it was, after) are counted from them, and the answer is drawn from
             # them.
             before = await households_changing(
-                [row.id], since=made, added=added, read=partial(household_state, row.id)
+                [row.id],
+                since=made,
+                added=added,
+                read=partial(household_state, row.id),
+                expected={int(row.id): int(row.village)},
             )
             # Its village as held in this transaction: a move waits for it, or went first.
             village = before.villages.get(int(row.id), int(row.village))

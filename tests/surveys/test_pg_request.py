@@ -4,6 +4,7 @@ round trip, and still clean for the next request."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -112,3 +113,111 @@ async def test_batched_writes_that_wait_for_other_writers_rows_take_them_in_the_
         await holder.execute("DROP TABLE IF EXISTS lock_order_first; DROP TABLE IF EXISTS lock_order_then")
         for connection in connections:
             await connection.close()
+
+
+HOSTILE = [
+    "O'Brien",
+    "''); DROP TABLE visit; --",
+    "back\\slash\\' and \\x41",
+    "$1 $$ dollar $tag$",
+    "/* not a comment */ -- nor this",
+    'a "quoted" name',
+    "Nguyễn Thị Ánh, ấp 3\nxuống dòng\ttab",
+    "E'\\n'",
+    "",
+]
+
+
+async def test_a_script_writes_every_value_as_it_was_sent_and_hostile_text_stays_text(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes sent with their COMMIT as one script (`surveys.core.pg_script`) store exactly what they
+    would as parameters: quotes, backslashes, `$n`, comment marks and SQL in the text stay text, and
+    the statement around them is the one prepared, whatever the text says."""
+    engine: Any = current_engine()
+    await open_pool(engine, 1)
+    scripts: list[str] = []
+    execute = asyncpg.Connection.execute
+
+    async def seen(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> Any:
+        scripts.append(query)
+        return await execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", seen)
+    sql = "INSERT INTO sign_in_failure (login, client_addr) VALUES ({}, {})"
+    try:
+        for text in ["first", *HOSTILE]:  # the first prepares the statement on the connection
+            async with request_scope(), write_transaction():
+                await write_later(sql, text, "script")
+        rows = await SignInFailure.select(SignInFailure.login).where(SignInFailure.client_addr == "script")
+        assert sorted(r["login"] for r in rows) == sorted(["first", *HOSTILE])
+        # Every one after the first went as one script with its BEGIN and COMMIT, its values written in.
+        written = [q for q in scripts if q.startswith("BEGIN;") and q.endswith("COMMIT")]
+        assert len(written) == len(HOSTILE), scripts
+        assert all("EXECUTE phocap_" in q and "INSERT" not in q for q in written)
+        # The table is still there, and holds nothing else.
+        assert await SignInFailure.count() == len(HOSTILE) + 1
+        # With `standard_conforming_strings` off a backslash would be special: nothing is written in.
+        async with engine.pool.acquire() as connection:
+            await connection.execute("SET standard_conforming_strings = off")
+        scripts.clear()
+        async with request_scope(), write_transaction():
+            await write_later(sql, "back\\slash 'off'", "script off")
+        assert not any("EXECUTE" in q for q in scripts), scripts
+        stored = await SignInFailure.select(SignInFailure.login).where(
+            SignInFailure.client_addr == "script off"
+        )
+        assert [r["login"] for r in stored] == ["back\\slash 'off'"]
+    finally:
+        await close_pool(engine)
+
+
+async def test_a_value_that_cannot_be_written_in_goes_as_a_parameter_and_a_failing_script_rolls_back(
+    database_url: str,
+) -> None:
+    """A NUL (no text in PostgreSQL can hold it) is sent as a parameter, as before, and fails as it did:
+    the transaction is rolled back and nothing of it stays. A script that fails (a duplicate key) rolls
+    its transaction back too, and the connection serves the next request."""
+    from surveys.core.pg_script import executed, literal, param
+
+    engine: Any = current_engine()
+    await open_pool(engine, 1)
+    sql = "INSERT INTO sign_in_failure (login, client_addr) VALUES ({}, {})"
+    try:
+        async with request_scope(), write_transaction():
+            await write_later(sql, "prepares it", "nul")
+        with pytest.raises(asyncpg.exceptions.CharacterNotInRepertoireError):
+            async with request_scope(), write_transaction():
+                await write_later(sql, "kept out", "nul")
+                await write_later(sql, "with a \x00 NUL", "nul")
+        assert [r["login"] for r in await SignInFailure.select(SignInFailure.login)] == ["prepares it"]
+        one = SignInFailure(login="unique", client_addr="nul")
+        await SignInFailure.insert(one)
+        unique = "INSERT INTO sign_in_failure (id, login, client_addr) VALUES ({}, {}, {})"
+        async with request_scope(), write_transaction():
+            await write_later(unique, 10_000, "new", "nul")
+        with pytest.raises(asyncpg.exceptions.UniqueViolationError):
+            async with request_scope(), write_transaction():
+                await write_later(sql, "rolled back", "nul")
+                await write_later(unique, 10_000, "again", "nul")
+        async with request_scope(), write_transaction():
+            await write_later(sql, "after", "nul")
+        logins = sorted(r["login"] for r in await SignInFailure.select(SignInFailure.login))
+        assert logins == ["after", "new", "prepares it", "unique"]
+    finally:
+        await close_pool(engine)
+    # What is written in, and what is not.
+    text, integer, stamp = (
+        param("pg_catalog", "text"),
+        param("pg_catalog", "int4"),
+        param("pg_catalog", "timestamptz"),
+    )
+    assert literal("it's", text) == "'it''s'::\"pg_catalog\".\"text\""
+    assert literal("\x00", text) is None
+    assert literal(-2147483648, integer) == '\'-2147483648\'::"pg_catalog"."int4"'
+    assert literal("5", integer) is None and literal(5, text) is None and literal(True, integer) is None
+    assert literal(datetime(2026, 12, 7, tzinfo=UTC), stamp) is not None
+    naive = datetime(2026, 12, 7, tzinfo=UTC).replace(tzinfo=None)
+    assert literal(naive, stamp) is None  # what it means is the driver's to say, not guessed here
+    assert literal(None, integer) == 'NULL::"pg_catalog"."int4"'
+    assert executed("phocap_1", [1], [integer, text]) is None

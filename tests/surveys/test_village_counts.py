@@ -10,12 +10,13 @@ import random
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 
 from surveys.core.clock import local_now, now, this_year
-from surveys.core.db import current_engine
+from surveys.core.db import current_engine, request_scope
 from surveys.core.rows import Row
 from surveys.people.accounts import actor_by_id
 from surveys.register.households import household_by_token
@@ -521,14 +522,18 @@ async def test_a_household_added_goes_on_beside_the_visits_in_flight_in_its_vill
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="SQLite has one writer at a time: it takes no keys")
-async def test_a_visit_holds_its_villages_counts_in_its_households_read(world: World) -> None:
-    """A writer that reads its household once held (a visit) takes the key on its village's counts in
-    that read's own statement, a round trip less (`holding_read`): after the household's lock and before
-    the rules are read, and held to the end, as its own statement held it."""
+async def test_a_visit_holds_its_household_and_its_villages_counts_with_begin_and_reads_the_rules_with_it(
+    world: World,
+) -> None:
+    """A writer that read its household before its transaction (a visit) holds the household and the key
+    on its village's counts in one statement, the transaction's first, sent with its BEGIN as one round
+    trip (the household first, then the key); then reads the household with its ward's rules and today's
+    row beside it, in one statement after both are held, as the snapshot would have read them."""
     import asyncpg
 
     from surveys.core.changes import households_changing
     from surveys.core.db import LOCK_VILLAGE_COUNTS, write_transaction
+    from surveys.reporting.village_counts import Snapshot
     from surveys.survey.status import HouseholdState, household_state
     from tests.queries import sent_queries
 
@@ -536,10 +541,25 @@ async def test_a_visit_holds_its_villages_counts_in_its_households_read(world: W
     assert row is not None
     village = int(row.village)
     other = await asyncpg.connect(POSTGRES_URL)
+    scripts: list[str] = []
+    original = asyncpg.Connection.execute
+
+    async def execute(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        scripts.append(query)
+        return await original(self, query, *args, **kwargs)
+
     try:
-        with sent_queries() as seen:
-            async with write_transaction():
-                before = await households_changing([row.id], read=lambda keys: household_state(row.id, keys))
+        # The first time on a connection its statements are prepared there (then BEGIN goes alone).
+        async with request_scope(), write_transaction():
+            await households_changing(
+                [row.id], read=partial(household_state, row.id), expected={int(row.id): village}
+            )
+        with pytest.MonkeyPatch.context() as patch, sent_queries() as seen:
+            patch.setattr(asyncpg.Connection, "execute", execute)
+            async with request_scope(), write_transaction():
+                before = await households_changing(
+                    [row.id], read=partial(household_state, row.id), expected={int(row.id): village}
+                )
                 # Held shared: another writer may share it, but not hold the village alone.
                 assert await other.fetchval(
                     "SELECT pg_try_advisory_lock_shared($1, hashtext($2))", LOCK_VILLAGE_COUNTS, str(village)
@@ -548,6 +568,10 @@ async def test_a_visit_holds_its_villages_counts_in_its_households_read(world: W
                     "SELECT pg_try_advisory_lock($1, hashtext($2))", LOCK_VILLAGE_COUNTS, str(village)
                 )
                 await other.execute("SELECT pg_advisory_unlock_all()")
+                # The household too: another writer cannot take it.
+                assert not await other.fetch(
+                    "SELECT id FROM household WHERE id = $1 FOR UPDATE SKIP LOCKED", int(row.id)
+                )
         # Released with the transaction.
         assert await other.fetchval(
             "SELECT pg_try_advisory_lock($1, hashtext($2))", LOCK_VILLAGE_COUNTS, str(village)
@@ -555,13 +579,52 @@ async def test_a_visit_holds_its_villages_counts_in_its_households_read(world: W
     finally:
         await other.close()
     assert isinstance(before.known, HouseholdState) and before.known.members
-    locking = [i for i, q in enumerate(seen) if "pg_advisory_xact_lock" in q]
-    assert len(locking) == 1, seen
-    held = seen[locking[0]]
-    assert held.startswith("WITH phocap_hold AS MATERIALIZED") and "LEFT JOIN member" in held
-    first = next(i for i, q in enumerate(seen) if "FOR UPDATE" in q)
-    rules = next(i for i, q in enumerate(seen) if "FROM village v JOIN ward w" in q)
-    assert first < locking[0] < rules
+    assert before.known.village == village and before.villages == {int(row.id): village}
+    # The household and the key, then the household with the rules; no statement reads the rules again.
+    held, read = seen[:2]
+    assert not any("FROM village v JOIN ward w" in q for q in seen[2:]), seen
+    assert "FOR UPDATE" in held and "pg_advisory_xact_lock_shared" in held
+    assert held.index("FOR UPDATE") < held.index("pg_advisory_xact_lock_shared")
+    assert read.startswith("WITH phocap_beside AS MATERIALIZED") and "FROM village v JOIN ward w" in read
+    # The first went with BEGIN, as one script: the statement prepared, its values written in.
+    assert scripts[0].startswith("BEGIN;\nEXECUTE phocap_") and "$1" not in scripts[0], scripts
+    snapshot = next(s for s in before.snapshots if isinstance(s, Snapshot))
+    assert snapshot.rules == {village: CoverageRules()}
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="SQLite has one writer at a time: it takes no keys")
+async def test_a_household_moved_before_its_visits_transaction_is_counted_in_its_new_village(
+    world: World,
+) -> None:
+    """The household moved between the visit's first read and its transaction: the keys and the rules
+    are then those of the village it is in once held (the expected village's key is held too, harmless),
+    and the snapshot reads the rules of the right village itself."""
+    import asyncpg
+
+    from surveys.core.changes import households_changing
+    from surveys.core.db import LOCK_VILLAGE_COUNTS, write_transaction
+    from surveys.reporting.village_counts import Snapshot
+    from surveys.survey.status import household_state
+
+    row = await household_by_token(world.households["an"])
+    assert row is not None
+    moved_to = world.villages["v2"]
+    other = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await other.execute("UPDATE household SET village = $1 WHERE id = $2", moved_to, int(row.id))
+        async with request_scope(), write_transaction():
+            before = await households_changing(
+                [row.id], read=partial(household_state, row.id), expected={int(row.id): int(row.village)}
+            )
+            assert not await other.fetchval(
+                "SELECT pg_try_advisory_lock($1, hashtext($2))", LOCK_VILLAGE_COUNTS, str(moved_to)
+            )
+    finally:
+        await other.close()
+    assert before.villages == {int(row.id): moved_to}
+    snapshot = next(s for s in before.snapshots if isinstance(s, Snapshot))
+    assert set(snapshot.rules) == {moved_to}
+    assert snapshot.households == {int(row.id): (moved_to, snapshot.households[int(row.id)][1])}
 
 
 async def test_the_rules_query_written_once_groups_villages_as_their_wards_rows_say(world: World) -> None:
