@@ -41,13 +41,24 @@ class RequestConnection:
         self.from_pool = False
         # Tasks of one request share the scope; one statement at a time on one connection.
         self.lock = asyncio.Lock()
+        # The request's turn at the pool (`_turns`), held while it holds a connection from it.
+        self.turn: asyncio.Semaphore | None = None
 
     async def get(self) -> Any:
-        """The request's connection, taken now if it has none yet."""
+        """The request's connection, taken now if it has none yet: from the pool in the order the
+        requests asked (`_turns`), or a new one."""
         if self.connection is None:
-            self.from_pool = self.engine.pool is not None
-            if self.engine.pool is not None:
-                self.connection = await self.engine.pool.acquire()
+            pool = self.engine.pool
+            self.from_pool = pool is not None
+            if pool is not None:
+                turn = _turns(self.engine, pool)
+                await turn.acquire()
+                try:
+                    self.connection = await pool.acquire()
+                except BaseException:
+                    turn.release()
+                    raise
+                self.turn = turn
             else:
                 self.connection = await self.engine.get_new_connection()
         return self.connection
@@ -56,6 +67,7 @@ class RequestConnection:
         """Give the connection back (to the pool, or close it). Never raises: a connection the database
         dropped (it went down) is the pool's to replace, or is simply gone."""
         connection, self.connection = self.connection, None
+        turn, self.turn = self.turn, None
         if connection is None:
             return
         try:
@@ -67,11 +79,26 @@ class RequestConnection:
             log.debug("request connection dropped on release", exc_info=True)
             if not self.from_pool:
                 connection.terminate()
+        finally:
+            if turn is not None:
+                turn.release()
 
     async def discard(self) -> None:
         """Let go of a connection that failed (the database dropped it): the request's next query
         takes another, or answers 503 when the database is still down."""
         await self.release()
+
+
+def _turns(engine: RequestPostgresEngine, pool: Any) -> asyncio.Semaphore:
+    """The turns at `pool`, one per connection it holds at most. asyncpg hands a connection given back
+    to whichever request asks next, and a request woken to take one finds it gone when another asked
+    in between, and waits again at the back: under load some requests waited seconds while most took
+    milliseconds (the fault run, 50 volunteers on 10 connections: 4 % over 0.5 s, up to 6.4 s). A
+    semaphore serves its waiters in the order they came (asyncio's, since Python 3.11.1)."""
+    held = engine.pool_turns
+    if held is None or held[0] is not pool:
+        held = engine.pool_turns = (pool, asyncio.Semaphore(pool.get_max_size()))
+    return held[1]
 
 
 # What a connection the database dropped raises (asyncpg's client state is lost along with it).
@@ -443,6 +470,8 @@ class RequestPostgresEngine(PostgresEngine):
 
     def __init__(self, config: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(config={"connection_class": QuietResetConnection, **config}, **kwargs)
+        # The pool requests take turns at, with its turns (`_turns`).
+        self.pool_turns: tuple[Any, asyncio.Semaphore] | None = None
 
     @asynccontextmanager
     async def request_scope(self) -> AsyncIterator[None]:

@@ -221,3 +221,45 @@ async def test_a_value_that_cannot_be_written_in_goes_as_a_parameter_and_a_faili
     assert literal(naive, stamp) is None  # what it means is the driver's to say, not guessed here
     assert literal(None, integer) == 'NULL::"pg_catalog"."int4"'
     assert executed("phocap_1", [1], [integer, text]) is None
+
+
+async def test_requests_take_the_pools_connections_in_the_order_they_asked(database_url: str) -> None:
+    """A request that asked for a connection first gets it first: one asking just as a connection is
+    given back does not take it from the request already woken to take it (asyncpg's pool alone lets
+    it, and under load some requests waited seconds while most took milliseconds)."""
+    from surveys.core.pg_request import RequestConnection
+
+    engine: Any = current_engine()
+    await close_pool(engine)  # the test's own, of more connections
+    await open_pool(engine, 1)
+    assert engine.pool.get_max_size() == 1
+    order: list[str] = []
+    b_waits, c_may_ask = asyncio.Event(), asyncio.Event()
+    queue = engine.pool._queue
+    put = queue.put_nowait
+
+    def given_back(holder: Any) -> None:
+        # C is woken just before the connection goes back, as a request arriving at that moment.
+        c_may_ask.set()
+        put(holder)
+
+    async def request(name: str, when: asyncio.Event | None) -> None:
+        if when is not None:
+            await when.wait()
+        held = RequestConnection(engine)
+        await held.get()
+        order.append(name)
+        if name == "A":
+            b_waits.set()
+            await asyncio.sleep(0.2)  # B asks, and waits
+            queue.put_nowait = given_back
+        await held.release()
+
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(request("A", None), request("B", b_waits), request("C", c_may_ask)), timeout=30
+        )
+    finally:
+        queue.put_nowait = put
+        await close_pool(engine)
+    assert order == ["A", "B", "C"]
