@@ -25,20 +25,26 @@ from tests.conftest import POSTGRES_URL
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only")
 
 
+def executed_scripts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What asyncpg sends without parameters from now on (BEGIN, COMMIT, phocap's scripts), in order."""
+    sent: list[str] = []
+    execute = asyncpg.Connection.execute
+
+    async def recorded(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query)
+        return await execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", recorded)
+    return sent
+
+
 async def test_a_request_gives_its_connection_back_without_a_reset_round_trip_and_leaves_it_clean(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine: Any = current_engine()
     await open_pool(engine, 1)
-    sent: list[str] = []
-    execute = asyncpg.Connection.execute
-
-    async def counted(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> Any:
-        sent.append(query)
-        return await execute(self, query, *args, **kwargs)
-
     try:
-        monkeypatch.setattr(asyncpg.Connection, "execute", counted)
+        sent = executed_scripts(monkeypatch)
         async with request_scope(), write_transaction():
             await serialise_on(1, "someone")  # an advisory lock: it ends with its transaction
             await SignInFailure.insert(SignInFailure(login="someone", client_addr="q"))
@@ -136,14 +142,7 @@ async def test_a_script_writes_every_value_as_it_was_sent_and_hostile_text_stays
     the statement around them is the one prepared, whatever the text says."""
     engine: Any = current_engine()
     await open_pool(engine, 1)
-    scripts: list[str] = []
-    execute = asyncpg.Connection.execute
-
-    async def seen(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> Any:
-        scripts.append(query)
-        return await execute(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(asyncpg.Connection, "execute", seen)
+    scripts = executed_scripts(monkeypatch)
     sql = "INSERT INTO sign_in_failure (login, client_addr) VALUES ({}, {})"
     try:
         for text in ["first", *HOSTILE]:  # the first prepares the statement on the connection

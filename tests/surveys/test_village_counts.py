@@ -536,18 +536,12 @@ async def test_a_visit_holds_its_household_and_its_villages_counts_with_begin_an
     from surveys.reporting.village_counts import Snapshot
     from surveys.survey.status import HouseholdState, household_state
     from tests.queries import sent_queries
+    from tests.surveys.test_pg_request import executed_scripts
 
     row = await household_by_token(world.households["an"])
     assert row is not None
     village = int(row.village)
     other = await asyncpg.connect(POSTGRES_URL)
-    scripts: list[str] = []
-    original = asyncpg.Connection.execute
-
-    async def execute(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
-        scripts.append(query)
-        return await original(self, query, *args, **kwargs)
-
     try:
         # The first time on a connection its statements are prepared there (then BEGIN goes alone).
         async with request_scope(), write_transaction():
@@ -555,7 +549,7 @@ async def test_a_visit_holds_its_household_and_its_villages_counts_with_begin_an
                 [row.id], read=partial(household_state, row.id), expected={int(row.id): village}
             )
         with pytest.MonkeyPatch.context() as patch, sent_queries() as seen:
-            patch.setattr(asyncpg.Connection, "execute", execute)
+            scripts = executed_scripts(patch)
             async with request_scope(), write_transaction():
                 before = await households_changing(
                     [row.id], read=partial(household_state, row.id), expected={int(row.id): village}
