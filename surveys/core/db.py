@@ -168,6 +168,17 @@ def _hold_call(shared: bool) -> str:
     return f"{function}({{}}, hashtext({{}}))"
 
 
+# The columns of a read made in another read's statement are named with this first (`beside_row`).
+BESIDE = "beside."
+
+
+def beside_row(row: dict[str, Any]) -> dict[str, Any] | None:
+    """The columns of `row` read beside it (named `BESIDE` + name), by name; None when that read found
+    nothing (a LEFT JOIN of no row gives every column as NULL)."""
+    found = {k.removeprefix(BESIDE): v for k, v in row.items() if k.startswith(BESIDE)}
+    return found if any(v is not None for v in found.values()) else None
+
+
 @dataclass(frozen=True)
 class Beside:
     """A read of one row (or none) that can go in another read's statement instead of a round trip of its

@@ -15,6 +15,7 @@ from surveys.core import clock
 from surveys.core.db import (
     LOCK_SIGNIN_ADDRESS,
     LOCK_SIGNIN_LOGIN,
+    beside_row,
     current_engine,
     fetch,
     serialise_on,
@@ -185,15 +186,11 @@ async def actor_for_token(token: str, kind: str, idle: timedelta) -> Actor | Non
     return actor
 
 
-# The columns of the read made beside the session (`actor_for_token_beside`) are named with this first.
-BESIDE = "beside."
-
-
 async def actor_for_token_beside(
     token: str, kind: str, idle: timedelta, beside: str = "", *args: Any
 ) -> tuple[Actor | None, dict[str, Any] | None]:
     """`actor_for_token`, and in the same statement `beside` (a SELECT of at most one row, its columns
-    named `BESIDE` + name, `{}` for `args`): a read the request needs anyway, a round trip less on
+    named `surveys.core.db.BESIDE` + name, `{}` for `args`): a read the request needs anyway, a round trip less on
     PostgreSQL. Its row (names without `BESIDE`; None: no row) only with an active user: nothing is read for
     a visitor without one."""
     if not token:
@@ -215,10 +212,7 @@ async def actor_for_token_beside(
     if now - row["last_seen_at"] > _TOUCH_EVERY:
         await AuthSession.update({AuthSession.last_seen_at: now}).where(AuthSession.id == row["id"])
     villages = [int(v) for v in (row["village_ids"] or "").split(",") if v]
-    found = {k.removeprefix(BESIDE): v for k, v in row.items() if k.startswith(BESIDE)}
-    # A LEFT JOIN of no row gives its columns as NULL: its `id` says whether there was one.
-    beside_row = found if found.get("id") is not None else None
-    return await _actor(row, prefix="user.", villages=villages), beside_row
+    return await _actor(row, prefix="user.", villages=villages), beside_row(row)
 
 
 @cache

@@ -10,10 +10,10 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from surveys import schemas
-from surveys.core.db import fetch, short_statements
+from surveys.core.db import BESIDE, fetch, short_statements
 from surveys.core.rows import Row
 from surveys.people.access import village_filter
-from surveys.people.accounts import BESIDE, Actor, actor_for_token, actor_for_token_beside
+from surveys.people.accounts import Actor, actor_for_token, actor_for_token_beside
 from surveys.tables import Household, Village
 
 

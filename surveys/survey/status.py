@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any, Protocol
 
 from piccolo.engine.postgres import PostgresEngine
 
 from surveys import schemas
 from surveys.core.clock import this_year
-from surveys.core.db import Beside, current_engine, fetch, short_statements
+from surveys.core.db import BESIDE, Beside, beside_row, current_engine, fetch, short_statements
 from surveys.core.i18n import N_, format_date, gettext
 from surveys.core.rows import Row
 from surveys.core.settings import get_settings
@@ -64,10 +64,11 @@ STATE_COLUMNS = ("archived", "informed_at", "priority_poor", "priority_elderly_a
 _LAST_VISIT = "FROM visit WHERE household = h.id ORDER BY at DESC, id DESC LIMIT 1"
 
 
+@cache
 def _state_sql(beside: tuple[str, ...] = ()) -> str:
     """That statement, with the household's village; `beside`: the columns of a read joined to it
-    (`phocap_beside`, `surveys.core.db.Beside`), named `beside.<column>`."""
-    joined = "".join(f', b.{c} AS "beside.{c}"' for c in beside)
+    (`phocap_beside`, `surveys.core.db.Beside`), named `BESIDE` + column."""
+    joined = "".join(f', b.{c} AS "{BESIDE}{c}"' for c in beside)
     return f"""SELECT {", ".join(f"h.{c} AS household_{c}" for c in STATE_COLUMNS)}, h.village AS household_village,
     (SELECT outcome {_LAST_VISIT}) AS last_outcome, (SELECT at {_LAST_VISIT}) AS last_at,
     EXISTS (SELECT 1 FROM visit WHERE household = h.id AND outcome = 'done') AS ever_done,
@@ -75,9 +76,6 @@ def _state_sql(beside: tuple[str, ...] = ()) -> str:
     FROM household h {"LEFT JOIN phocap_beside b ON TRUE " if beside else ""}LEFT JOIN member m ON m.household = h.id AND m.removed = FALSE
     WHERE h.id = {{}}
     ORDER BY m.is_head DESC, m.birth_year"""  # noqa: S608
-
-
-_STATE_SQL = _state_sql()
 
 
 @dataclass(frozen=True)
@@ -119,15 +117,16 @@ async def household_state(household_id: int, beside: Beside | None = None) -> Ho
     with short_statements():
         if beside is not None and isinstance(current_engine(), PostgresEngine):
             found = await fetch(
-                f"WITH phocap_beside AS MATERIALIZED ({beside.sql}) {_beside_state_sql(beside.columns)}",
+                f"WITH phocap_beside AS MATERIALIZED ({beside.sql}) {_state_sql(beside.columns)}",
                 *beside.args,
                 household_id,
             )
         else:
-            found = await fetch(_STATE_SQL, household_id)
+            found = await fetch(_state_sql(), household_id)
     if not found:
         return None
     first = found[0]
+    read = beside_row(first) if beside is not None else None
     return HouseholdState(
         household=Row({c: first[f"household_{c}"] for c in STATE_COLUMNS}),
         members=[Row(m) for m in found if m["id"] is not None],
@@ -135,21 +134,9 @@ async def household_state(household_id: int, beside: Beside | None = None) -> Ho
         last_at=_moment(first["last_at"]),
         ever_done=bool(first["ever_done"]),
         village=int(first["household_village"]),
-        beside=_beside_row(first, beside),
+        beside=None if read is None else Row(read),
         beside_key=None if beside is None else beside.key,
     )
-
-
-def _beside_row(first: dict[str, Any], beside: Beside | None) -> Row | None:
-    """The row of the read that went with the household's (None: none went, or it found nothing)."""
-    if beside is None or first.get(f"beside.{beside.columns[0]}") is None:
-        return None
-    return Row({c: first[f"beside.{c}"] for c in beside.columns})
-
-
-@lru_cache(maxsize=16)
-def _beside_state_sql(columns: tuple[str, ...]) -> str:
-    return _state_sql(columns)
 
 
 def member_out(m: Row, year: int, rules: CoverageRules) -> schemas.Member:
