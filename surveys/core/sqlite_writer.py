@@ -70,6 +70,9 @@ READERS = 3
 # (1,000 pages of 4 KiB).
 CHECKPOINT_BYTES = 4 * 1024 * 1024
 
+# The longest a connection's opening waits for another's setup of the WAL's shared index (seconds).
+OPEN_WAIT_S = 1.0
+
 # Statements that write (a query's first word). Anything else (SELECT, PRAGMA reads) goes to a reader.
 _WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter", "with", "begin")
 
@@ -139,10 +142,15 @@ class Connection:
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
             # Used by its thread and, for short statements, by the event loop's: one at a time.
-            self._db = sqlite3.connect(**self._kwargs, check_same_thread=False)
+            # Opening waits out another connection setting up the WAL's shared index at that moment
+            # (SQLite answers "locked" meanwhile), whatever the busy timeout kept afterwards.
+            opening = {**self._kwargs, "timeout": max(self._busy_ms / 1000, OPEN_WAIT_S)}
+            self._db = sqlite3.connect(**opening, check_same_thread=False)
             self._db.row_factory = dict_factory
             self._db.execute("PRAGMA foreign_keys = 1")
-            if self._writer and self._db.execute("PRAGMA journal_mode").fetchone()["journal_mode"] == "wal":
+            wal = self._db.execute("PRAGMA journal_mode").fetchone()["journal_mode"] == "wal"
+            self._db.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+            if self._writer and wal:
                 # Its commits are synced by `_WalSync`, and the WAL checkpointed there.
                 self._db.execute("PRAGMA synchronous = NORMAL")
                 self._db.execute("PRAGMA wal_autocheckpoint = 0")
