@@ -43,6 +43,7 @@ from server.auth import (
 )
 from server.csrf import CrossSiteMiddleware, SessionCsrfMiddleware
 from server.db_scope import DatabaseScopeMiddleware
+from server.htmx_request import PhocapRequest
 from server.options import OptionsMiddleware
 from server.problems import (
     busy_handler,
@@ -219,6 +220,7 @@ def create_app(settings: Settings | None = None, background: Background | None =
             SessionCsrfMiddleware(settings),
         ],
         plugins=[HTMXPlugin()],
+        request_class=PhocapRequest,
         template_config=template_config,
         # Brotli for the phones (Chromium accepts it over HTTPS), gzip for the rest. A visit form comes
         # ~15 % smaller than gzip's (a village of 750 households taken offline: ~1 MB less over 3G,
