@@ -41,6 +41,7 @@ from server.auth import (
     access_guard,
     is_litestar_options,
 )
+from server.compression import SizedBrotli
 from server.csrf import CrossSiteMiddleware, SessionCsrfMiddleware
 from server.db_scope import DatabaseScopeMiddleware
 from server.htmx_request import PhocapRequest
@@ -224,11 +225,12 @@ def create_app(settings: Settings | None = None, background: Background | None =
         template_config=template_config,
         # Brotli for the phones (Chromium accepts it over HTTPS), gzip for the rest. A visit form comes
         # ~15 % smaller than gzip's (a village of 750 households taken offline: ~1 MB less over 3G,
-        # tests/benchmarks/offline_download.py) for a third of a millisecond more a page at quality 5.
+        # tests/benchmarks/offline_download.py) for a third of a millisecond more a page at quality 5;
+        # a small answer at quality 3 (server/compression.py).
         compression_config=CompressionConfig(
-            backend="brotli",
-            brotli_quality=5,
-            brotli_gzip_fallback=True,
+            backend="sized-brotli",
+            compression_facade=SizedBrotli,
+            gzip_fallback=True,
             minimum_size=500,
             gzip_compress_level=6,
             exclude_opt_key="skip_compression",

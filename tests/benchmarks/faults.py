@@ -14,7 +14,8 @@ processes run beside it the whole time. VOLUNTEERS concurrent volunteers record 
 retry with the same `client_id` on a 5xx or a broken connection, after `Retry-After` on a 503); on
 PostgreSQL the database is stopped for `OUTAGE_SECONDS` at 40 % of the run. Then 30 parallel wrong
 sign-ins to one account, 20 parallel "add household" in one village, 20 `client_id`s sent twice at once,
-malformed and oversized bodies. Prints requests, unexpected 5xx, 503s during the outage, lost and
+malformed and oversized bodies (`PHOCAP_FAULTS_ACCEPT_ENCODING`: the volunteers ask for their answers
+in that encoding, as phones do; by default in none). Prints requests, unexpected 5xx, 503s during the outage, lost and
 duplicate visits, p50/p99 and visits/s beside the raw rate of the same rows (a visit and its audit
 entry, one transaction per visit, at the same concurrency, by plain sqlite3 or asyncpg) measured in the
 same run, and the rate of those raw rows through HTTP with no application in between
@@ -558,6 +559,10 @@ async def run(folder: str, url: str, database: ThrowawayPostgres | None, seconds
         async with httpx.AsyncClient(base_url=base) as client:
             session = await client.post("/api/session", json={"login": "volunteer1", "password": PASSWORD})
             headers = {"Authorization": f"Bearer {session.json()['token']}"}
+        if accept := os.environ.get("PHOCAP_FAULTS_ACCEPT_ENCODING"):
+            # As a phone asks ("gzip, deflate, br"): the answers' compression in the server's CPU too
+            # (the empty handler compresses nothing).
+            headers["Accept-Encoding"] = accept
         cpu_before = cpu_seconds(server.pid)
         work = [volunteers(base, headers, tokens, seconds, n)]
         if database is not None:
