@@ -1,10 +1,11 @@
 """Brotli for the app's answers, at a quality by size: quality 5 for pages, 3 for small answers.
 
-Litestar's brotli compresses every answer with a streaming compressor at one quality. At quality 5 a
-small answer costs the served process 0.13–0.17 ms (a visit's ~1.1 KB answer, `python -m
-tests.benchmarks.visit_profile`: the compressor sets up tables of a few hundred KB for each answer, and
-they are cold in the cache), against ~0.05 ms at quality 3, for a few dozen bytes more. Pages and the
-offline download's parts keep quality 5, where the bytes saved over 3G are worth it (server/app.py).
+Litestar's brotli compresses every answer with a streaming compressor at one quality, and makes one for
+every answer to a client that accepts brotli, small or not. At quality 5 a visit's answer (1.8 KB, 0.6
+KB compressed) cost 0.11–0.17 ms of the app's CPU in `python -m tests.benchmarks.visit_profile` (one
+request at a time; ~20 µs in a loop, where the compressor's tables stay in the cache), at quality 3
+0.04 ms, for a few dozen bytes more. Pages and the offline download's parts keep quality 5, where the
+bytes saved over 3G are worth it (server/app.py).
 
 A whole answer comes in one `write` and then `close` (Litestar's compression middleware): it is compressed
 there in one call, at the quality of its size. An answer sent in parts is compressed as one stream at
