@@ -111,7 +111,10 @@ class IdentifyMiddleware(ASGIMiddleware):
         English, and they should still get the Vietnamese interface until they choose otherwise."""
         if actor is not None and actor.locale in LOCALES:
             return actor.locale
-        # The cookie is parsed only when the account has no choice.
+        # The cookies are parsed only when the account has no choice and the request sent some (an app's
+        # requests with a bearer token send none).
+        if request_header(scope, b"cookie") is None:
+            return self.default_locale
         choice = ASGIConnection[Any, Any, Any, Any](scope).cookies.get(LOCALE_COOKIE, "")
         return choice if choice in LOCALES else self.default_locale
 
@@ -226,7 +229,8 @@ async def _record(connection: ASGIConnection[Any, Any, Any, Any], rule: Rule) ->
 def is_litestar_options(handler: BaseRouteHandler) -> bool:
     """Whether this is Litestar's own answer to OPTIONS (the allowed methods, no data)."""
     methods: set[str] = getattr(handler, "http_methods", set())
-    return handler.handler_name == "options_handler" and set(methods) == {"OPTIONS"}
+    # The methods first: the handler's name is worked out anew each time it is asked.
+    return set(methods) == {"OPTIONS"} and handler.handler_name == "options_handler"
 
 
 def routed_household(request: Request[Any, Any, Any]) -> Row:
