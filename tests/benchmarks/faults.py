@@ -206,7 +206,8 @@ def profiled() -> list[str]:
 def serve(
     folder: str, url: str, app: str = "server.app:create_app", environ: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """phocap (or another app factory: `app`) under uvicorn in a process of its own, as in production;
+    """phocap (or another app factory: `app`) under uvicorn in a process of its own, as in production
+    (the Procfile's flags: phocap reads X-Forwarded-For itself, `TRUSTED_PROXIES`);
     returns it and its base URL once it answers. Its log is `server.log` (phocap's) or `<module>.log`."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -218,7 +219,7 @@ def serve(
     process = subprocess.Popen(
         # PHOCAP_FAULTS_PROFILE=out.prof: phocap runs under cProfile (where a request's time goes).
         [sys.executable, *(profiled() if phocap else []), "-m", "uvicorn", "--factory", app,
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log", "--no-proxy-headers"],
         cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 60
