@@ -22,13 +22,18 @@ LIMIT = 4096
 
 _compiled: dict[tuple[str, int, str], tuple[str, int]] = {}
 
+# Values that are never a column or a query (what Piccolo looks for in each value of a QueryString).
+_PLAIN = frozenset({int, str, float, bool, type(None), bytes, datetime, date, time, timedelta, UUID, Decimal})
+
 
 def compiled(querystring: QueryString, engine_type: str) -> tuple[str, list[Any]]:
     """The SQL of `querystring` for `engine_type` and its values, as `QueryString.compile_string` gives
     them."""
     args = querystring.args
     for arg in args:
-        if isinstance(arg, QueryString):
+        # A plain value's type first: QueryString is an abstract class, whose isinstance check runs
+        # Python's ABC machinery (~0.4 µs; a visit has ~50 values).
+        if type(arg) not in _PLAIN and isinstance(arg, QueryString):
             return querystring.compile_string(engine_type=engine_type)
     key = (querystring.template, len(args), engine_type)
     found = _compiled.get(key)
@@ -46,10 +51,6 @@ def freeze(querystring: QueryString, engine_type: str) -> QueryString:
     """`querystring`, compiled (`compiled`) for Piccolo's engine to run as it is."""
     querystring._frozen_compiled_strings = compiled(querystring, engine_type)
     return querystring
-
-
-# Values that are never a column or a query (what Piccolo looks for in each value of a QueryString).
-_PLAIN = frozenset({int, str, float, bool, type(None), bytes, datetime, date, time, timedelta, UUID, Decimal})
 
 
 def statement(sql: str, *args: Any) -> QueryString:
