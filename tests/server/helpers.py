@@ -11,6 +11,7 @@ from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup, Tag
+from litestar.testing import AsyncTestClient
 from PIL import Image, ImageDraw
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -109,3 +110,18 @@ def qr_svg_image(svg: str) -> Image.Image:
         else:
             raise AssertionError(f"path command {command!r} not drawn by this reader")
     return image
+
+
+async def raw_get(client: AsyncTestClient[Any], path: str, accept: str) -> tuple[Any, bytes]:
+    """The answer to a GET sent with `Accept-Encoding: accept`, and its body exactly as sent (not decoded
+    by the client)."""
+    async with client.stream("GET", path, headers={"Accept-Encoding": accept}) as response:
+        body = b"".join([chunk async for chunk in response.aiter_raw()])
+    return response, body
+
+
+async def encoded_page(client: AsyncTestClient[Any], path: str, accept: str) -> tuple[str, bytes]:
+    """A page answered 200 (`raw_get`): its Content-Encoding and its body exactly as sent."""
+    response, body = await raw_get(client, path, accept)
+    assert response.status_code == 200
+    return response.headers.get("content-encoding", ""), body

@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 from server.compression import PAGE_QUALITY, SMALL_BYTES, SMALL_QUALITY, SizedBrotli
 from tests.conftest import api_token, sign_in
 from tests.factories import World
-from tests.server.test_static import raw_get
+from tests.server.helpers import raw_get
 
 CONFIG = CompressionConfig(backend="sized-brotli", compression_facade=SizedBrotli)
 TEXT = "Nguyễn Thị Ánh, thôn Phong Quang: gia đình số, VNeID mức 2. ".encode()

@@ -29,7 +29,7 @@ from surveys.reporting.offline import offline_grant, storage_key
 from surveys.tables import AuthSession, ClassSession, Visit, Ward
 from tests.conftest import BASE_URL, sign_in
 from tests.factories import PASSWORD, World, make_user
-from tests.server.helpers import form_values, soup
+from tests.server.helpers import encoded_page, form_values, soup
 
 
 def worker_config(source: str) -> dict[str, Any]:
@@ -111,13 +111,6 @@ async def test_volunteer_downloads_the_pages_of_their_village(
     assert roster.select_one("template#none-found") is not None
 
 
-async def raw_get(client: AsyncTestClient[Any], path: str, accept: str) -> tuple[str, bytes]:
-    """The answer's Content-Encoding and its body exactly as sent (not decoded by the client)."""
-    async with client.stream("GET", path, headers={"Accept-Encoding": accept}) as response:
-        assert response.status_code == 200
-        return response.headers.get("content-encoding", ""), b"".join([c async for c in response.aiter_raw()])
-
-
 async def test_the_pages_a_phone_downloads_come_in_brotli_smaller_than_gzip(
     client: AsyncTestClient[Any], world: World
 ) -> None:
@@ -126,11 +119,11 @@ async def test_the_pages_a_phone_downloads_come_in_brotli_smaller_than_gzip(
     await sign_in(client, "volunteer1")
     token = world.households["an"]
     for path in (f"/villages/{world.villages['v1']}", f"/h/{token}", f"/h/{token}/visit"):
-        encoding, body = await raw_get(client, path, "gzip, deflate, br, zstd")
+        encoding, body = await encoded_page(client, path, "gzip, deflate, br, zstd")
         assert encoding == "br", path
         page = brotli.decompress(body).decode()
         assert "PQ-01-0001" in page and 'data-user="' in page
-        older, zipped = await raw_get(client, path, "gzip")
+        older, zipped = await encoded_page(client, path, "gzip")
         assert older == "gzip" and "PQ-01-0001" in gzip.decompress(zipped).decode()
         if path.endswith("/visit"):
             assert len(body) < 0.92 * len(zipped), (len(body), len(zipped))
@@ -441,12 +434,12 @@ async def test_a_part_comes_in_one_brotli_stream(client: AsyncTestClient[Any], w
     """The pages are nearly all one template: in one stream each after the first costs little."""
     await sign_in(client, "volunteer1")
     village = world.villages["v1"]
-    encoding, body = await raw_get(client, f"/villages/{village}/offline/pages?part=1", "gzip, br")
+    encoding, body = await encoded_page(client, f"/villages/{village}/offline/pages?part=1", "gzip, br")
     assert encoding == "br"
     pages = split_part(brotli.decompress(body))
     urls = (await client.get(f"/villages/{village}/offline.json")).json()["urls"]
     assert [header["url"] for header, _ in pages] == urls
-    alone = [len((await raw_get(client, url, "gzip, br"))[1]) for url in urls]
+    alone = [len((await encoded_page(client, url, "gzip, br"))[1]) for url in urls]
     assert len(body) < 0.6 * sum(alone), (len(body), alone)
 
 

@@ -12,15 +12,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from server.static import STATIC_DIR, accepted, static_url
+from tests.server.helpers import raw_get
 
 HTMX = (STATIC_DIR / "htmx.min.js").read_bytes()
-
-
-async def raw_get(client: AsyncTestClient[Any], path: str, accept: str) -> tuple[Any, bytes]:
-    """The answer and its body exactly as sent (not decoded by the client)."""
-    async with client.stream("GET", path, headers={"Accept-Encoding": accept}) as response:
-        body = b"".join([chunk async for chunk in response.aiter_raw()])
-    return response, body
 
 
 async def test_a_phone_gets_brotli_and_an_older_browser_gzip(client: AsyncTestClient[Any]) -> None:
