@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -27,13 +29,26 @@ _INTEGERS = frozenset({"int2", "int4", "int8", "numeric"})
 _FLOATS = frozenset({"float4", "float8", "numeric"})
 _TEXTS = frozenset({"text", "varchar", "bpchar", "name", "json", "jsonb", "uuid"})
 
-# A parameter: the name of its type, and that name as a cast writes it (`"pg_catalog"."int4"`).
-Param = tuple[str, str]
+# Writes a value as a literal (None: this one cannot be written).
+Write = Callable[[Any], str | None]
 
 
+@dataclass(frozen=True)
+class Param:
+    """A parameter: the name of its type, that name as a cast writes it (`"pg_catalog"."int4"`), and how
+    a value of each class it takes is written (`literal`), worked out once for the type: a script writes
+    a visit's ~40 values."""
+
+    kind: str
+    cast: str
+    writes: dict[type, Write] = field(compare=False, repr=False)
+
+
+@lru_cache(maxsize=256)
 def param(schema: str, name: str) -> Param:
     """A parameter of the type PostgreSQL names (`schema`, `name`)."""
-    return name, f'"{schema.replace(chr(34), chr(34) * 2)}"."{name.replace(chr(34), chr(34) * 2)}"'
+    cast = f'"{schema.replace(chr(34), chr(34) * 2)}"."{name.replace(chr(34), chr(34) * 2)}"'
+    return Param(name, cast, _writes(name, cast))
 
 
 def quoted(text: str) -> str | None:
@@ -43,64 +58,45 @@ def quoted(text: str) -> str | None:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _cast(text: str | None, cast: str) -> str | None:
-    return None if text is None else f"{text}::{cast}"
+def _writes(kind: str, cast: str) -> dict[type, Write]:
+    """How a value is written as a literal of the type `kind`, by the value's own class (a subclass is not
+    written in: it may print otherwise); a class missing is not written."""
+    null = f"NULL::{cast}"
+    writes: dict[type, Write] = {type(None): lambda _: null}
+    if kind == "bool":
+        writes[bool] = lambda value: "TRUE" if value else "FALSE"
+    if kind in _INTEGERS:
+        writes[int] = lambda value: f"'{value}'::{cast}"
+    if kind in _FLOATS:
+        writes[float] = lambda value: f"'{value!r}'::{cast}" if math.isfinite(value) else None
+    if kind == "numeric":
+        writes[Decimal] = lambda value: f"'{value}'::{cast}" if value.is_finite() else None
+    if kind in _TEXTS:
 
+        def text(value: str) -> str | None:
+            written = quoted(value)
+            return None if written is None else f"{written}::{cast}"
 
-def _bool(value: bool, kind: str, cast: str) -> str | None:
-    return ("TRUE" if value else "FALSE") if kind == "bool" else None
-
-
-def _int(value: int, kind: str, cast: str) -> str | None:
-    return f"'{value}'::{cast}" if kind in _INTEGERS else None
-
-
-def _float(value: float, kind: str, cast: str) -> str | None:
-    return f"'{value!r}'::{cast}" if kind in _FLOATS and math.isfinite(value) else None
-
-
-def _decimal(value: Decimal, kind: str, cast: str) -> str | None:
-    return f"'{value}'::{cast}" if kind == "numeric" and value.is_finite() else None
-
-
-def _str(value: str, kind: str, cast: str) -> str | None:
-    return _cast(quoted(value), cast) if kind in _TEXTS else None
-
-
-def _uuid(value: UUID, kind: str, cast: str) -> str | None:
-    return f"'{value}'::{cast}" if kind == "uuid" else None
-
-
-def _datetime(value: datetime, kind: str, cast: str) -> str | None:
-    # As asyncpg sends them: an aware moment for `timestamptz`, a naive one for `timestamp`.
-    aware = value.tzinfo is not None and value.utcoffset() is not None
-    return f"'{value.isoformat()}'::{cast}" if kind == ("timestamptz" if aware else "timestamp") else None
-
-
-def _date(value: date, kind: str, cast: str) -> str | None:
-    return f"'{value.isoformat()}'::{cast}" if kind == "date" else None
-
-
-# By the value's own class (a subclass is not written in: it may print otherwise).
-_WRITERS: dict[type, Callable[[Any, str, str], str | None]] = {
-    bool: _bool,
-    int: _int,
-    float: _float,
-    Decimal: _decimal,
-    str: _str,
-    UUID: _uuid,
-    datetime: _datetime,
-    date: _date,
-}
+        writes[str] = text
+    if kind == "uuid":
+        writes[UUID] = lambda value: f"'{value}'::{cast}"
+    if kind in ("timestamptz", "timestamp"):
+        # As asyncpg sends them: an aware moment for `timestamptz`, a naive one for `timestamp`.
+        aware = kind == "timestamptz"
+        writes[datetime] = lambda value: (
+            f"'{value.isoformat()}'::{cast}"
+            if (value.tzinfo is not None and value.utcoffset() is not None) == aware
+            else None
+        )
+    if kind == "date":
+        writes[date] = lambda value: f"'{value.isoformat()}'::{cast}"
+    return writes
 
 
 def literal(value: Any, parameter: Param) -> str | None:
     """`value` as a literal of the parameter's type, or None when it is not one written here."""
-    kind, cast = parameter
-    if value is None:
-        return f"NULL::{cast}"
-    writer = _WRITERS.get(type(value))
-    return None if writer is None else writer(value, kind, cast)
+    write = parameter.writes.get(type(value))
+    return None if write is None else write(value)
 
 
 def executed(name: str, values: Sequence[Any], parameters: Sequence[Param]) -> str | None:
@@ -110,7 +106,8 @@ def executed(name: str, values: Sequence[Any], parameters: Sequence[Param]) -> s
         return None
     written = []
     for value, parameter in zip(values, parameters, strict=True):
-        text = literal(value, parameter)
+        write = parameter.writes.get(type(value))
+        text = None if write is None else write(value)
         if text is None:
             return None
         written.append(text)
