@@ -30,3 +30,16 @@ def test_no_table_has_a_column_named_like_a_dicts_attribute() -> None:
         if column._meta.name in taken
     ]
     assert clashes == []
+
+
+def test_the_columns_read_beside_a_row_come_out_by_their_names_or_none_when_that_read_found_nothing() -> None:
+    """`beside_row` works out once per statement which columns were read beside it: rows of the same
+    columns give their own values, a row of other columns its own."""
+    from surveys.core.db import BESIDE, beside_row
+
+    first = {"id": 1, f"{BESIDE}id": 10, f"{BESIDE}name": "Thôn Đông", "name": "An"}
+    assert beside_row(first) == {"id": 10, "name": "Thôn Đông"}
+    assert beside_row({**first, f"{BESIDE}id": 11}) == {"id": 11, "name": "Thôn Đông"}
+    assert beside_row({**first, f"{BESIDE}id": None, f"{BESIDE}name": None}) is None
+    assert beside_row({"id": 1, f"{BESIDE}code": "X"}) == {"code": "X"}
+    assert beside_row({"id": 1}) is None
