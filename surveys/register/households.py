@@ -14,6 +14,7 @@ from surveys.core.db import BESIDE, fetch, short_statements
 from surveys.core.rows import Row
 from surveys.people.access import village_filter
 from surveys.people.accounts import Actor, actor_for_token, actor_for_token_beside
+from surveys.survey.criteria import RULE_COLUMNS
 from surveys.tables import Household, Village
 
 
@@ -62,10 +63,6 @@ def _household_sql(archived: bool, prefix: str = "") -> str:
     return f"""SELECT {columns}
         FROM household h JOIN village v ON v.id = h.village JOIN ward w ON w.id = v.ward
         WHERE h.token = {{}} AND {shown} LIMIT 1"""  # noqa: S608
-
-
-# The ward's columns that are its coverage rules (`surveys.survey.criteria.CoverageRules.of_ward`).
-RULE_COLUMNS = ("identity_age", "identity_min_level", "identity_requires_bank", "family_criteria")
 
 
 async def visible_villages(actor: Actor) -> list[schemas.Village]:

@@ -11,7 +11,6 @@ from typing import Any
 from surveys import schemas
 from surveys.core.clock import now, this_year
 from surveys.core.replicas import replica_reads
-from surveys.core.rows import Row
 from surveys.register.search_matches import matched_members, search_words
 from surveys.survey.criteria import (
     REASONS,
@@ -219,7 +218,7 @@ def coverage_out(village_id: int, listing: CoveragePage) -> schemas.Coverage:
 async def village_rules(village_id: int) -> CoverageRules:
     """The coverage rules of the village's ward."""
     ward = await Village.select(*Village.ward.all_columns()).where(Village.id == village_id).first() or {}
-    return CoverageRules.of_ward(Row({k.removeprefix("ward."): v for k, v in ward.items()}))
+    return CoverageRules.of_ward(ward, "ward.")
 
 
 @replica_reads

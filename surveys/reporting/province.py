@@ -22,7 +22,6 @@ from surveys import schemas
 from surveys.core.clock import now, recent_weeks, this_year, week_label
 from surveys.core.db import current_engine
 from surveys.core.replicas import replica_reads
-from surveys.core.rows import Row
 from surveys.core.settings import get_settings
 from surveys.core.text import place_sort_key
 from surveys.reporting.coverage import INDICATOR_SUMS as _INDICATOR_SUMS
@@ -146,7 +145,7 @@ def rule_groups(wards: list[dict[str, Any]]) -> dict[CoverageRules, list[int]]:
     """The wards' ids grouped by the coverage rules they keep."""
     groups: dict[CoverageRules, list[int]] = defaultdict(list)
     for ward in wards:
-        groups[CoverageRules.of_ward(Row(ward))].append(int(ward["id"]))
+        groups[CoverageRules.of_ward(ward)].append(int(ward["id"]))
     return groups
 
 

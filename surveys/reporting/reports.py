@@ -13,7 +13,6 @@ from surveys import schemas
 from surveys.core.clock import local_now, now, recent_weeks, this_year, week_label
 from surveys.core.db import timestamp_param
 from surveys.core.replicas import replica_reads
-from surveys.core.rows import Row
 from surveys.core.settings import get_settings
 from surveys.reporting.coverage import INDICATOR_SUMS as _INDICATOR_SUMS
 from surveys.reporting.coverage import households_sql
@@ -161,7 +160,7 @@ async def ward_rules(ward_id: int) -> tuple[CoverageRules, dict[str, Any]]:
     )
     if ward is None:
         raise LookupError(f"no ward {ward_id}")
-    return CoverageRules.of_ward(Row(ward)), ward
+    return CoverageRules.of_ward(ward), ward
 
 
 @replica_reads

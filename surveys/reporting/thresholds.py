@@ -14,7 +14,6 @@ from typing import Any
 from surveys.core.audit import audit
 from surveys.core.clock import now, this_year
 from surveys.core.db import write_transaction
-from surveys.core.rows import Row
 from surveys.core.validation import parse
 from surveys.reporting.activity_counts import count_villages_again as count_activity_again
 from surveys.reporting.coverage import households_sql
@@ -79,7 +78,7 @@ async def ward_thresholds(ward_id: int) -> Thresholds:
     ward = await Ward.select().where(Ward.id == ward_id).first()
     if ward is None:
         raise LookupError(f"no ward {ward_id}")
-    rules = CoverageRules.of_ward(Row(ward))
+    rules = CoverageRules.of_ward(ward)
     return Thresholds(
         identity_age=rules.identity_age,
         adult_age=int(ward["adult_age"]),

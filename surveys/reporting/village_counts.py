@@ -35,15 +35,14 @@ from surveys.core.db import (
     write_later,
     write_transaction,
 )
-from surveys.core.rows import Row
 from surveys.core.settings import get_settings
 from surveys.reporting.coverage import INDICATOR_SUMS, households_sql, ward_reason_counts
 from surveys.reporting.trend_sql import HISTORY_COLUMNS, PERIOD_COLUMNS, held_sql, local_day_sql
 from surveys.survey.criteria import (
     REASONS,
+    RULE_COLUMNS,
     CoverageRules,
     covered_sql,
-    household_status,
     identity_counts,
     reason_sql,
 )
@@ -75,17 +74,13 @@ def _sums(rules: CoverageRules) -> str:
         SUM(seniors_vneid) AS seniors_vneid, {groups}"""
 
 
-# The ward columns the coverage rules read (`CoverageRules.of_ward`).
-_RULE_COLUMNS = ("identity_age", "identity_min_level", "identity_requires_bank", "family_criteria")
-
-
 @lru_cache(maxsize=64)
 def _rules_sql(size: int, day_counted: bool = False) -> str:
     """The rules of `size` villages' wards (`{}`: the village ids), written once per size: every visit
     asks it, and Piccolo building the join of `Village.ward.all_columns()` cost more Python than the
     statement costs the database. `day_counted`: also whether each village has its row of a day (`{}`:
     the day and its year, before the ids)."""
-    columns = ", ".join(f"w.{c}" for c in _RULE_COLUMNS)
+    columns = ", ".join(f"w.{c}" for c in RULE_COLUMNS)
     counted = (
         ", EXISTS (SELECT 1 FROM village_count c WHERE c.village = v.id AND c.day = {} AND c.year = {}) "
         "AS counted"
@@ -105,7 +100,7 @@ async def _rules_of(village_ids: list[int]) -> dict[CoverageRules, list[int]]:
     if not village_ids:
         return groups
     for r in await Village.raw(_rules_sql(len(village_ids)), *village_ids):
-        groups[CoverageRules.of_ward(Row(r))].append(int(r["village_id"]))
+        groups[CoverageRules.of_ward(r)].append(int(r["village_id"]))
     return groups
 
 
@@ -226,7 +221,7 @@ async def snapshot(
         found = [beside]  # read with the household (`reads`)
     else:
         found = await fetch(_rules_sql(len(touched), day_counted=True), _day_param(day), year, *touched)
-    rules = {int(r["village_id"]): CoverageRules.of_ward(Row(r)) for r in found}
+    rules = {int(r["village_id"]): CoverageRules.of_ward(r) for r in found}
     counted_today = frozenset(int(r["village_id"]) for r in found if r["counted"])
     counted: dict[int, tuple[int, Counts]] = {}
     after: dict[int, tuple[int | None, Counts]] | None = None
@@ -268,7 +263,7 @@ def reads(households: dict[int, int], villages: list[int], since: datetime | Non
     return Beside(
         _rules_sql(1, day_counted=True),
         (_day_param(day), at.year, touched[0]),
-        ("village_id", *_RULE_COLUMNS, "counted"),
+        ("village_id", *RULE_COLUMNS, "counted"),
         (tuple(touched), day, at.year),
     )
 
@@ -332,7 +327,7 @@ def state_counts(
     if state.household.archived:
         return None, counts
     members = state.members
-    status = household_status(members, state.last_outcome, state.ever_done, year, rules)
+    status = state.status(year, rules)
     identity = identity or identity_counts(members, year, rules)
     poor, alone = bool(state.household.priority_poor), bool(state.household.priority_elderly_alone)
     counts.update(

@@ -9,10 +9,10 @@ keeps its own thresholds (`CoverageRules`), with these defaults. Nothing here is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 SKILL_CRITERIA: tuple[str, ...] = ("learned", "understands", "uses_services", "guides_others")
 VNEID_STATUSES: tuple[str, ...] = ("not_installed", "installed", "level1", "level2", "unknown")
@@ -64,15 +64,21 @@ class CoverageRules:
             raise ValueError(f"family criteria are some of {', '.join(SKILL_CRITERIA)}")
 
     @classmethod
-    def of_ward(cls, ward: object) -> CoverageRules:
-        """The rules stored on a ward row (or anything with the same attributes)."""
+    def of_ward(cls, ward: Mapping[str, Any], prefix: str = "") -> CoverageRules:
+        """The rules stored on a ward's row, read into `ward`'s columns named `prefix` + a rule column
+        (`RULE_COLUMNS`; a rule not read is the plans')."""
         # Every visit reads its ward's rules from a row: the same few values each time.
+        get = ward.get
         return _rules_of(
-            int(getattr(ward, "identity_age", 16)),
-            int(getattr(ward, "identity_min_level", 1)),
-            bool(getattr(ward, "identity_requires_bank", False)),
-            str(getattr(ward, "family_criteria", "")),
+            int(get(f"{prefix}identity_age", 16)),
+            int(get(f"{prefix}identity_min_level", 1)),
+            bool(get(f"{prefix}identity_requires_bank", False)),
+            str(get(f"{prefix}family_criteria", "")),
         )
+
+
+# The ward's columns that are its coverage rules (`CoverageRules.of_ward`).
+RULE_COLUMNS = ("identity_age", "identity_min_level", "identity_requires_bank", "family_criteria")
 
 
 @lru_cache(maxsize=256)

@@ -4,7 +4,7 @@ criteria and the household's derived status (never stored as truth: computed fro
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Protocol
@@ -20,6 +20,7 @@ from surveys.core.settings import get_settings
 from surveys.register.consent import consent_current
 from surveys.survey.criteria import (
     CoverageRules,
+    HouseholdStatus,
     has_vneid,
     household_status,
     is_digital_core,
@@ -50,9 +51,7 @@ class StatusLike(Protocol):
 
 def household_rules(row: dict[str, Any]) -> CoverageRules:
     """The coverage rules of the ward of a row read by `household_by_token`."""
-    return CoverageRules.of_ward(
-        Row({k.removeprefix("rule_"): v for k, v in row.items() if k.startswith("rule_")})
-    )
+    return CoverageRules.of_ward(row, "rule_")
 
 
 # The household's own columns its counts read (`HouseholdState.household`).
@@ -94,18 +93,35 @@ class HouseholdState:
     village: int | None = None
     beside: Row | None = None
     beside_key: Any = None
+    # What `with_visit` and `status` gave, by their arguments: a visit asks each twice, for its counts
+    # and for its answer.
+    _worked_out: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def with_visit(self, outcome: str, at: datetime) -> HouseholdState:
         """The state once a visit made `at` with `outcome` is recorded, its members as they are: the
         latest visit unless one was made after it (recorded last, it wins a tie of time)."""
-        at = at.astimezone(UTC)
-        latest = self.last_at is None or at >= self.last_at
-        return replace(
-            self,
-            last_outcome=outcome if latest else self.last_outcome,
-            last_at=at if latest else self.last_at,
-            ever_done=self.ever_done or outcome == "done",
-        )
+        key = ("with_visit", outcome, at)
+        after: HouseholdState | None = self._worked_out.get(key)
+        if after is None:
+            at = at.astimezone(UTC)
+            latest = self.last_at is None or at >= self.last_at
+            after = self._worked_out[key] = replace(
+                self,
+                last_outcome=outcome if latest else self.last_outcome,
+                last_at=at if latest else self.last_at,
+                ever_done=self.ever_done or outcome == "done",
+            )
+        return after
+
+    def status(self, year: int, rules: CoverageRules) -> HouseholdStatus:
+        """The household's derived status in `year` under `rules` (`household_status`)."""
+        key = ("status", year, rules)
+        status: HouseholdStatus | None = self._worked_out.get(key)
+        if status is None:
+            status = self._worked_out[key] = household_status(
+                self.members, self.last_outcome, self.ever_done, year, rules
+            )
+        return status
 
 
 async def household_state(household_id: int, beside: Beside | None = None) -> HouseholdState | None:
@@ -176,9 +192,7 @@ def detail_of(row: Row, state: HouseholdState) -> schemas.Household:
     year = this_year()
     rules = household_rules(row)
     members = state.members
-    status = household_status(
-        members, last_outcome=state.last_outcome, ever_done=state.ever_done, year=year, rules=rules
-    )
+    status = state.status(year, rules)
     row = Row({**row, **state.household})
     return schemas.Household(
         token=row.token,

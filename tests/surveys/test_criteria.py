@@ -137,3 +137,41 @@ def test_bank_account_counts_only_where_the_ward_requires_it() -> None:
     strict = household_status([member], "done", True, YEAR, CoverageRules(identity_requires_bank=True))
     assert strict.reasons == ("members_without_bank",)
     assert strict.members_without_bank == 1
+
+
+def test_a_wards_rules_are_read_from_its_rows_columns_with_the_plans_for_one_not_read() -> None:
+    """`CoverageRules.of_ward` reads a ward's rules from any read of them: its own row, or another row
+    with them under a prefix (a household's read has them as `rule_…`); a rule not read is the plans'."""
+    ward = {"identity_age": 18, "identity_min_level": 2, "identity_requires_bank": True,
+            "family_criteria": "learned,uses_services,unknown"}  # fmt: skip
+    expected = CoverageRules(18, 2, True, ("learned", "uses_services"))
+    assert CoverageRules.of_ward(ward) == expected
+    household = {"id": 7, "identity_age": 99, **{f"rule_{k}": v for k, v in ward.items()}}
+    assert CoverageRules.of_ward(household, "rule_") == expected
+    assert CoverageRules.of_ward({"identity_age": 18}, "rule_") == CoverageRules()
+    assert CoverageRules.of_ward({"rule_identity_age": 17}, "rule_") == CoverageRules(identity_age=17)
+
+
+def test_a_households_state_works_out_its_status_and_a_visits_state_once_each() -> None:
+    """A visit asks its household's state for the state after it and that state's status twice (its
+    counts, its answer): the same each time, and as `household_status` says."""
+    from datetime import UTC, datetime, timedelta
+
+    from surveys.core.rows import Row
+    from surveys.survey.status import HouseholdState
+
+    at = datetime(2026, 12, 6, 20, 30, tzinfo=UTC)
+    member = Row({**M(birth_year=1990, vneid="level1").__dict__, **ALL_SKILLS})
+    state = HouseholdState(Row(archived=False), [member], "done", at - timedelta(days=3), True)
+    after = state.with_visit("nobody_home", at)
+    assert after is state.with_visit("nobody_home", at) and after is not state.with_visit("declined", at)
+    assert (after.last_outcome, after.last_at, after.ever_done) == ("nobody_home", at, True)
+    # A visit made before the last one leaves it the last.
+    earlier = state.with_visit("declined", at - timedelta(days=5))
+    assert (earlier.last_outcome, earlier.last_at) == ("done", at - timedelta(days=3))
+    strict = CoverageRules(identity_requires_bank=True)
+    for rules in (CoverageRules(), strict):
+        assert after.status(YEAR, rules) is after.status(YEAR, rules)
+        assert after.status(YEAR, rules) == household_status([member], "nobody_home", True, YEAR, rules)
+    assert after.status(YEAR, CoverageRules()).covered and not after.status(YEAR, strict).covered
+    assert state.status(YEAR, strict) is not after.status(YEAR, strict)
