@@ -77,6 +77,13 @@ class Ward(Table):
     rules_changed_at = Timestamptz(null=True, default=None)
 
 
+# The ward's columns that are its coverage rules (`surveys.survey.criteria.CoverageRules.of_ward`).
+RULE_COLUMNS: tuple[str, ...] = tuple(
+    c._meta.name
+    for c in (Ward.identity_age, Ward.identity_min_level, Ward.identity_requires_bank, Ward.family_criteria)
+)
+
+
 class Village(Table):
     """A thôn, bản or tổ dân phố; created by the ward office (there is no official code list)."""
 

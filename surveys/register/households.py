@@ -14,8 +14,7 @@ from surveys.core.db import BESIDE, fetch, short_statements
 from surveys.core.rows import Row
 from surveys.people.access import village_filter
 from surveys.people.accounts import Actor, actor_for_token, actor_for_token_beside
-from surveys.survey.criteria import RULE_COLUMNS
-from surveys.tables import Household, Village
+from surveys.tables import RULE_COLUMNS, Household, Village
 
 
 def could_be_token(token: str) -> bool:

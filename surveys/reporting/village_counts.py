@@ -40,14 +40,13 @@ from surveys.reporting.coverage import INDICATOR_SUMS, households_sql, ward_reas
 from surveys.reporting.trend_sql import HISTORY_COLUMNS, PERIOD_COLUMNS, held_sql, local_day_sql
 from surveys.survey.criteria import (
     REASONS,
-    RULE_COLUMNS,
     CoverageRules,
     covered_sql,
     identity_counts,
     reason_sql,
 )
 from surveys.survey.status import HouseholdState
-from surveys.tables import Household, Village, VillageCount, Ward
+from surveys.tables import RULE_COLUMNS, Household, Village, VillageCount, Ward
 
 # The counted columns of a `VillageCount` row, in the order of the table.
 COLUMNS: tuple[str, ...] = ("households", "adults", "visited", "digital_family", "informed", "vneid", "vneid_level2",

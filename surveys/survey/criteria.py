@@ -66,7 +66,7 @@ class CoverageRules:
     @classmethod
     def of_ward(cls, ward: Mapping[str, Any], prefix: str = "") -> CoverageRules:
         """The rules stored on a ward's row, read into `ward`'s columns named `prefix` + a rule column
-        (`RULE_COLUMNS`; a rule not read is the plans')."""
+        (`surveys.tables.RULE_COLUMNS`; a rule not read is the plans')."""
         # Every visit reads its ward's rules from a row: the same few values each time.
         get = ward.get
         return _rules_of(
@@ -75,10 +75,6 @@ class CoverageRules:
             bool(get(f"{prefix}identity_requires_bank", False)),
             str(get(f"{prefix}family_criteria", "")),
         )
-
-
-# The ward's columns that are its coverage rules (`CoverageRules.of_ward`).
-RULE_COLUMNS = ("identity_age", "identity_min_level", "identity_requires_bank", "family_criteria")
 
 
 @lru_cache(maxsize=256)
