@@ -106,8 +106,7 @@ def executed(name: str, values: Sequence[Any], parameters: Sequence[Param]) -> s
         return None
     written = []
     for value, parameter in zip(values, parameters, strict=True):
-        write = parameter.writes.get(type(value))
-        text = None if write is None else write(value)
+        text = literal(value, parameter)
         if text is None:
             return None
         written.append(text)
