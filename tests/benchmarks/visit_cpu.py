@@ -8,7 +8,7 @@ Run on demand, alone on the machine: `python -m tests.benchmarks.visit_cpu POSTG
 Each round fills the village afresh (`PHOCAP_BENCH_HOUSEHOLDS`, default 750), vacuums and analyses it,
 serves the empty handler (`tests/benchmarks/skeleton.py`), then phocap twice: the households' first
 visits, then a visit to each again. 50 volunteers (`PHOCAP_BENCH_VOLUNTEERS`) with the fault run's own
-client. One JSON line a round. To compare two trees, run it in each checkout in turn.
+client. One JSON line a round, then one of the rounds together (means, ratios of the means, ranges). To compare two trees, run it in each checkout in turn.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ import asyncio
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -71,11 +73,31 @@ async def one_round(folder: str, url: str, seconds: float, n: int) -> dict[str, 
 async def main(url: str, rounds: int, seconds: float) -> None:
     n = int(os.environ.get("PHOCAP_BENCH_VOLUNTEERS") or 50)
     os.environ.setdefault("PHOCAP_BENCH_HOUSEHOLDS", "750")
+    done: list[dict[str, float]] = []
     for number in range(rounds):
         with tempfile.TemporaryDirectory() as folder:
             # SQLite: a new file each round (PostgreSQL's tables are emptied by `prepare`).
             used = f"sqlite:///{Path(folder) / 'phocap.sqlite3'}" if url == "sqlite" else url
-            print(json.dumps({"round": number + 1, **await one_round(folder, used, seconds, n)}), flush=True)
+            done.append(await one_round(folder, used, seconds, n))
+            print(json.dumps({"round": number + 1, **done[-1]}), flush=True)
+    print(json.dumps(summary(done)), flush=True)
+
+
+def summary(done: list[dict[str, float]]) -> dict[str, Any]:
+    """The rounds together: each figure's mean, the ratios of the means (one round's ratio moves with the
+    machine's load between its parts; the means of rounds taken in turn move less), and each ratio's
+    range over the rounds."""
+    mean = {
+        k: statistics.fmean(r[k] for r in done) for k in ("skeleton_cpu_ms", "first_cpu_ms", "repeat_cpu_ms")
+    }
+    return {
+        "rounds": len(done),
+        **{f"{k}_mean": round(v, 3) for k, v in mean.items()},
+        **{f"{kind}_ratio_of_means": round(mean[f"{kind}_cpu_ms"] / mean["skeleton_cpu_ms"], 2)
+           for kind in ("first", "repeat")},
+        **{f"{kind}_ratio_range": [min(r[f"{kind}_ratio"] for r in done), max(r[f"{kind}_ratio"] for r in done)]
+           for kind in ("first", "repeat")},
+    }  # fmt: skip
 
 
 if __name__ == "__main__":
