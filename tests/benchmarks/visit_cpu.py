@@ -8,7 +8,8 @@ Run on demand, alone on the machine: `python -m tests.benchmarks.visit_cpu POSTG
 Each round fills the village afresh (`PHOCAP_BENCH_HOUSEHOLDS`, default 750), vacuums and analyses it,
 serves the empty handler (`tests/benchmarks/skeleton.py`), then phocap twice: the households' first
 visits, then a visit to each again. 50 volunteers (`PHOCAP_BENCH_VOLUNTEERS`) with the fault run's own
-client. One JSON line a round, then one of the rounds together (means, ratios of the means, ranges). To compare two trees, run it in each checkout in turn.
+client. One JSON line a round, then one of the rounds together (means, ratios of the means, ranges).
+To compare two trees, run it in each checkout in turn.
 """
 
 from __future__ import annotations
