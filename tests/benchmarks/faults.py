@@ -236,26 +236,37 @@ def serve(
         time.sleep(0.2)
 
 
+def serve_skeleton(folder: str, url: str, household: int, user: int) -> tuple[subprocess.Popen[bytes], str]:
+    """The empty handler (tests/benchmarks/skeleton.py) served as phocap is (`serve`), writing its raw rows
+    at `household` by `user` in `url`'s database."""
+    environ = {"PHOCAP_SKELETON_DATABASE_URL": url, "PHOCAP_SKELETON_HOUSEHOLD": str(household),
+               "PHOCAP_SKELETON_USER": str(user)}  # fmt: skip
+    return serve(folder, url, "tests.benchmarks.skeleton:create_app", environ)
+
+
+async def forget_skeleton_rows(url: str, accepted: set[str]) -> None:
+    """Take the empty handler's rows out of phocap's PostgreSQL database (on SQLite it wrote a copy)."""
+    if url.startswith("postgres"):
+        db = await asyncpg.connect(url)
+        try:
+            await db.execute("DELETE FROM visit WHERE client_id = ANY($1::uuid[])", list(accepted))
+            await db.execute("DELETE FROM audit_entry WHERE client_addr = 'skeleton'")
+        finally:
+            await db.close()
+
+
 async def skeleton_rate(folder: str, url: str, household: int, user: int, n: int) -> Load:
     """Visits per second the same raw rows reach through HTTP with no application in between
     (tests/benchmarks/skeleton.py), by the volunteers' own client at n at once: the ratio's ceiling.
     Returns what its volunteers saw and the CPU its server spent."""
-    environ = {"PHOCAP_SKELETON_DATABASE_URL": url, "PHOCAP_SKELETON_HOUSEHOLD": str(household),
-               "PHOCAP_SKELETON_USER": str(user)}  # fmt: skip
-    process, base = serve(folder, url, "tests.benchmarks.skeleton:create_app", environ)
+    process, base = serve_skeleton(folder, url, household, user)
     try:
         cpu_before = cpu_seconds(process.pid)
         load = await volunteers(base, {}, ["skeleton"], RAW_SECONDS, n)
         load.server_cpu = cpu_seconds(process.pid) - cpu_before
     finally:
         stop(process)
-    if url.startswith("postgres"):
-        db = await asyncpg.connect(url)
-        try:
-            await db.execute("DELETE FROM visit WHERE client_id = ANY($1::uuid[])", list(load.accepted))
-            await db.execute("DELETE FROM audit_entry WHERE client_addr = 'skeleton'")
-        finally:
-            await db.close()
+    await forget_skeleton_rows(url, load.accepted)
     return load
 
 

@@ -1,15 +1,21 @@
-"""The server's CPU per visit request against the empty handler's (issue 27.4), for first visits and for
-repeat visits apart: the fault run's 20 s mix both, and first visits of 50 volunteers in one village wait
-for that village's rows of the day (docs/scaling.md §3), which moves its figure more than the request's
-own work does.
+"""The server's CPU per visit request against the empty handler's (issue 27.4), both measured in the
+same moments.
+
+One round fills the village afresh (`PHOCAP_BENCH_HOUSEHOLDS`, default 750; on PostgreSQL vacuumed and
+analysed), serves phocap and the empty handler (`tests/benchmarks/skeleton.py`) side by side, warms each
+up for a second, then sends 50 volunteers (`PHOCAP_BENCH_VOLUNTEERS`, the fault run's own client) to one
+server and then the other, in SLICES pairs of SECONDS each, the pairs in turn the empty handler first
+and phocap first. Each server's CPU is counted over its own slices only, divided by the requests it
+answered in them. Why slices: on this shared 2-core machine a server's CPU per request moves ±15 %
+from one minute to the next (the empty handler alone 0.36–0.58 ms), so a ratio of two figures taken a
+minute apart measured the machine as much as phocap; slices of two seconds taken in turn meet the same
+load. The first slices are mostly the households' first visits, the later ones repeat visits.
 
 Run on demand, alone on the machine: `python -m tests.benchmarks.visit_cpu POSTGRES_URL [ROUNDS]
-[SECONDS]` (default 3 rounds of 12 s) on an empty PostgreSQL database it may fill, or `sqlite`.
-Each round fills the village afresh (`PHOCAP_BENCH_HOUSEHOLDS`, default 750), vacuums and analyses it,
-serves the empty handler (`tests/benchmarks/skeleton.py`), then phocap twice: the households' first
-visits, then a visit to each again. 50 volunteers (`PHOCAP_BENCH_VOLUNTEERS`) with the fault run's own
-client. One JSON line a round, then one of the rounds together (means, ratios of the means, ranges).
-To compare two trees, run it in each checkout in turn.
+[SLICES] [SECONDS]` (default 3 rounds of 8 pairs of 2 s) on an empty PostgreSQL database it may fill,
+or `sqlite`. One JSON line a round (with the range of its pairs' ratios: what one pair alone would have
+said), then one of the rounds together: the means, the ratio of the means and the rounds' range. To
+compare two trees, run it in each checkout in turn.
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,76 +37,113 @@ import httpx
 
 from tests.benchmarks import faults
 
-
-async def phocap_run(folder: str, url: str, tokens: list[str], seconds: float, n: int) -> tuple[float, float]:
-    """CPU ms a request and visits/s of phocap's server under n volunteers for `seconds`."""
-    process, base = faults.serve(folder, url)
-    try:
-        async with httpx.AsyncClient(base_url=base) as client:
-            session = await client.post(
-                "/api/session", json={"login": "volunteer1", "password": faults.PASSWORD}
-            )
-            headers = {"Authorization": f"Bearer {session.json()['token']}"}
-        before = faults.cpu_seconds(process.pid)
-        load = await faults.volunteers(base, headers, tokens, seconds, n)
-        cpu = faults.cpu_seconds(process.pid) - before
-    finally:
-        faults.stop(process)
-    return cpu * 1000 / max(len(load.answers), 1), len(load.accepted) / load.elapsed
+WARM_SECONDS = 1.0
 
 
-async def one_round(folder: str, url: str, seconds: float, n: int) -> dict[str, float]:
-    tokens, _, household, user = await faults.prepare(url)
-    raw_url = url
+@dataclass
+class Server:
+    """One of the two servers, and what its slices added up to."""
+
+    process: subprocess.Popen[bytes]
+    base: str
+    headers: dict[str, str]
+    tokens: list[str]
+    cpu: float = 0.0
+    answers: int = 0
+    visits: int = 0  # accepted in the counted slices
+    elapsed: float = 0.0
+    written: set[str] = field(default_factory=set)  # every client_id accepted, the warm-up's too
+    slices: list[float] = field(default_factory=list)  # CPU ms a request, slice by slice
+
+    async def load(self, seconds: float, n: int, counted: bool = True) -> None:
+        """n volunteers for `seconds` at this server; counted unless it is the warm-up."""
+        before = faults.cpu_seconds(self.process.pid)
+        load = await faults.volunteers(self.base, self.headers, self.tokens, seconds, n)
+        cpu = faults.cpu_seconds(self.process.pid) - before
+        self.written |= load.accepted
+        if counted:
+            self.cpu += cpu
+            self.answers += len(load.answers)
+            self.visits += len(load.accepted)
+            self.elapsed += load.elapsed
+            self.slices.append(cpu * 1000 / max(len(load.answers), 1))
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu * 1000 / max(self.answers, 1)
+
+
+async def raw_database(folder: str, url: str) -> str:
+    """Where the empty handler writes: phocap's PostgreSQL database, vacuumed and analysed for both; on
+    SQLite a copy of phocap's file, as the fault run's does."""
     if url.startswith("postgres"):
         db = await asyncpg.connect(url)
         try:
             await db.execute("VACUUM ANALYZE")
         finally:
             await db.close()
-    else:
-        # The empty handler writes its rows into a copy, as the fault run's does.
-        copy = Path(folder) / "raw.sqlite3"
-        shutil.copyfile(url.removeprefix("sqlite:///"), copy)
-        raw_url = f"sqlite:///{copy}"
-    bare = await faults.skeleton_rate(folder, raw_url, household, user, n)
-    skeleton = bare.server_cpu * 1000 / max(len(bare.answers), 1)
-    first, first_rate = await phocap_run(folder, url, tokens, seconds, n)
-    repeat, repeat_rate = await phocap_run(folder, url, tokens, seconds, n)
-    return {"skeleton_cpu_ms": round(skeleton, 3), "first_cpu_ms": round(first, 3),
-            "first_ratio": round(first / skeleton, 2), "first_visits_per_s": round(first_rate),
-            "repeat_cpu_ms": round(repeat, 3), "repeat_ratio": round(repeat / skeleton, 2),
-            "repeat_visits_per_s": round(repeat_rate)}  # fmt: skip
+        return url
+    copy = Path(folder) / "raw.sqlite3"
+    shutil.copyfile(url.removeprefix("sqlite:///"), copy)
+    return f"sqlite:///{copy}"
 
 
-async def main(url: str, rounds: int, seconds: float) -> None:
+async def one_round(folder: str, url: str, slices: int, seconds: float, n: int) -> dict[str, Any]:
+    tokens, _, household, user = await faults.prepare(url)
+    raw_url = await raw_database(folder, url)
+    skeleton_process, skeleton_base = faults.serve_skeleton(folder, raw_url, household, user)
+    phocap_process = None
+    try:
+        phocap_process, phocap_base = faults.serve(folder, url)
+        async with httpx.AsyncClient(base_url=phocap_base) as client:
+            session = await client.post(
+                "/api/session", json={"login": "volunteer1", "password": faults.PASSWORD}
+            )
+            headers = {"Authorization": f"Bearer {session.json()['token']}"}
+        skeleton = Server(skeleton_process, skeleton_base, {}, ["skeleton"])
+        phocap = Server(phocap_process, phocap_base, headers, tokens)
+        servers = [skeleton, phocap]
+        for server in servers:
+            await server.load(WARM_SECONDS, n, counted=False)
+        for pair in range(slices):
+            for server in servers if pair % 2 == 0 else servers[::-1]:
+                await server.load(seconds, n)
+    finally:
+        faults.stop(skeleton_process)
+        if phocap_process is not None:
+            faults.stop(phocap_process)
+    await faults.forget_skeleton_rows(raw_url, skeleton.written)
+    pairs = [p / s for s, p in zip(skeleton.slices, phocap.slices, strict=True)]
+    return {"skeleton_cpu_ms": round(skeleton.cpu_ms, 3), "phocap_cpu_ms": round(phocap.cpu_ms, 3),
+            "ratio": round(phocap.cpu_ms / skeleton.cpu_ms, 2),
+            "pair_ratio_range": [round(min(pairs), 2), round(max(pairs), 2)],
+            "skeleton_visits_per_s": round(skeleton.visits / skeleton.elapsed),
+            "phocap_visits_per_s": round(phocap.visits / phocap.elapsed)}  # fmt: skip
+
+
+async def main(url: str, rounds: int, slices: int, seconds: float) -> None:
     n = int(os.environ.get("PHOCAP_BENCH_VOLUNTEERS") or 50)
     os.environ.setdefault("PHOCAP_BENCH_HOUSEHOLDS", "750")
-    done: list[dict[str, float]] = []
+    done: list[dict[str, Any]] = []
     for number in range(rounds):
         with tempfile.TemporaryDirectory() as folder:
             # SQLite: a new file each round (PostgreSQL's tables are emptied by `prepare`).
             used = f"sqlite:///{Path(folder) / 'phocap.sqlite3'}" if url == "sqlite" else url
-            done.append(await one_round(folder, used, seconds, n))
+            done.append(await one_round(folder, used, slices, seconds, n))
             print(json.dumps({"round": number + 1, **done[-1]}), flush=True)
     print(json.dumps(summary(done)), flush=True)
 
 
-def summary(done: list[dict[str, float]]) -> dict[str, Any]:
-    """The rounds together: each figure's mean, the ratios of the means (one round's ratio moves with the
-    machine's load between its parts; the means of rounds taken in turn move less), and each ratio's
-    range over the rounds."""
-    mean = {
-        k: statistics.fmean(r[k] for r in done) for k in ("skeleton_cpu_ms", "first_cpu_ms", "repeat_cpu_ms")
-    }
+def summary(done: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rounds together: each figure's mean, the ratio of the means, and the ratio's range over the
+    rounds."""
+    mean = {k: statistics.fmean(r[k] for r in done) for k in ("skeleton_cpu_ms", "phocap_cpu_ms")}
     return {
         "rounds": len(done),
         **{f"{k}_mean": round(v, 3) for k, v in mean.items()},
-        **{f"{kind}_ratio_of_means": round(mean[f"{kind}_cpu_ms"] / mean["skeleton_cpu_ms"], 2)
-           for kind in ("first", "repeat")},
-        **{f"{kind}_ratio_range": [min(r[f"{kind}_ratio"] for r in done), max(r[f"{kind}_ratio"] for r in done)]
-           for kind in ("first", "repeat")},
-    }  # fmt: skip
+        "ratio_of_means": round(mean["phocap_cpu_ms"] / mean["skeleton_cpu_ms"], 2),
+        "ratio_range": [min(r["ratio"] for r in done), max(r["ratio"] for r in done)],
+    }
 
 
 if __name__ == "__main__":
@@ -106,4 +151,5 @@ if __name__ == "__main__":
     if not arguments:
         sys.exit(__doc__)
     asyncio.run(main(arguments[0], int(arguments[1]) if len(arguments) > 1 else 3,
-                     float(arguments[2]) if len(arguments) > 2 else 12.0))  # fmt: skip
+                     int(arguments[2]) if len(arguments) > 2 else 8,
+                     float(arguments[3]) if len(arguments) > 3 else 2.0))  # fmt: skip
