@@ -18,3 +18,8 @@ def test_visit_cpu_gives_the_ratio_of_the_rounds_means_and_the_ratios_range() ->
     # 1.35 / 0.45, not the mean of 2.75 and 3.2
     assert got["ratio_of_means"] == 3.0
     assert got["ratio_range"] == [2.75, 3.2]
+    # The database's CPU only when every round measured it (PostgreSQL on this machine).
+    assert "phocap_database_cpu_ms_mean" not in got
+    for r, database in zip(rounds, (0.8, 1.0), strict=True):
+        r["phocap_database_cpu_ms"] = database
+    assert summary(rounds)["phocap_database_cpu_ms_mean"] == 0.9

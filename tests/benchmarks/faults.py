@@ -78,6 +78,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu_seconds() -> float | None:
+    """CPU time (user and system, with that of the ones ended) of the PostgreSQL server's processes on
+    this machine, from /proc; None when there are none (SQLite, or a server elsewhere). Its background
+    work (autovacuum, the checkpointer) is in it too."""
+    total, found = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        name, _, rest = text.partition("(")[2].rpartition(")")
+        if name == "postgres":
+            fields = rest.split()
+            total += sum(int(f) for f in fields[11:15])
+            found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
 class ThrowawayPostgres:
     """A PostgreSQL server of its own in a temporary folder, as `.ci/run` starts one."""
 

@@ -14,7 +14,9 @@ load. The first slices are mostly the households' first visits, the later ones r
 Run on demand, alone on the machine: `python -m tests.benchmarks.visit_cpu POSTGRES_URL [ROUNDS]
 [SLICES] [SECONDS]` (default 3 rounds of 8 pairs of 2 s) on an empty PostgreSQL database it may fill,
 or `sqlite`. One JSON line a round (with the range of its pairs' ratios: what one pair alone would have
-said), then one of the rounds together: the means, the ratio of the means and the rounds' range. To
+said; and on PostgreSQL served from this machine, its CPU a request while each server was loaded:
+what a visit costs the database, the other server's idling and the database's background work
+included), then one of the rounds together: the means, the ratio of the means and the rounds' range. To
 compare two trees, run it in each checkout in turn.
 """
 
@@ -54,23 +56,39 @@ class Server:
     elapsed: float = 0.0
     written: set[str] = field(default_factory=set)  # every client_id accepted, the warm-up's too
     slices: list[float] = field(default_factory=list)  # CPU ms a request, slice by slice
+    # PostgreSQL's CPU in the counted slices, when it runs on this machine (None: not measured).
+    database_cpu: float | None = None
 
     async def load(self, seconds: float, n: int, counted: bool = True) -> None:
         """n volunteers for `seconds` at this server; counted unless it is the warm-up."""
+        database = faults.database_cpu_seconds() if self.database_cpu is not None else None
         before = faults.cpu_seconds(self.process.pid)
         load = await faults.volunteers(self.base, self.headers, self.tokens, seconds, n)
         cpu = faults.cpu_seconds(self.process.pid) - before
+        database_after = faults.database_cpu_seconds() if database is not None else None
         self.written |= load.accepted
-        if counted:
-            self.cpu += cpu
-            self.answers += len(load.answers)
-            self.visits += len(load.accepted)
-            self.elapsed += load.elapsed
-            self.slices.append(cpu * 1000 / max(len(load.answers), 1))
+        if not counted:
+            return
+        self.cpu += cpu
+        self.answers += len(load.answers)
+        self.visits += len(load.accepted)
+        self.elapsed += load.elapsed
+        self.slices.append(cpu * 1000 / max(len(load.answers), 1))
+        if self.database_cpu is not None:
+            if database is None or database_after is None:
+                self.database_cpu = None  # its processes were not there to read
+            else:
+                self.database_cpu += database_after - database
 
     @property
     def cpu_ms(self) -> float:
         return self.cpu * 1000 / max(self.answers, 1)
+
+    @property
+    def database_cpu_ms(self) -> float | None:
+        return (
+            None if self.database_cpu is None else round(self.database_cpu * 1000 / max(self.answers, 1), 3)
+        )
 
 
 async def raw_database(folder: str, url: str) -> str:
@@ -100,8 +118,9 @@ async def one_round(folder: str, url: str, slices: int, seconds: float, n: int) 
                 "/api/session", json={"login": "volunteer1", "password": faults.PASSWORD}
             )
             headers = {"Authorization": f"Bearer {session.json()['token']}"}
-        skeleton = Server(skeleton_process, skeleton_base, {}, ["skeleton"])
-        phocap = Server(phocap_process, phocap_base, headers, tokens)
+        database = 0.0 if url.startswith("postgres") else None
+        skeleton = Server(skeleton_process, skeleton_base, {}, ["skeleton"], database_cpu=database)
+        phocap = Server(phocap_process, phocap_base, headers, tokens, database_cpu=database)
         servers = [skeleton, phocap]
         for server in servers:
             await server.load(WARM_SECONDS, n, counted=False)
@@ -117,6 +136,7 @@ async def one_round(folder: str, url: str, slices: int, seconds: float, n: int) 
     return {"skeleton_cpu_ms": round(skeleton.cpu_ms, 3), "phocap_cpu_ms": round(phocap.cpu_ms, 3),
             "ratio": round(phocap.cpu_ms / skeleton.cpu_ms, 2),
             "pair_ratio_range": [round(min(pairs), 2), round(max(pairs), 2)],
+            "skeleton_database_cpu_ms": skeleton.database_cpu_ms, "phocap_database_cpu_ms": phocap.database_cpu_ms,
             "skeleton_visits_per_s": round(skeleton.visits / skeleton.elapsed),
             "phocap_visits_per_s": round(phocap.visits / phocap.elapsed)}  # fmt: skip
 
@@ -135,9 +155,12 @@ async def main(url: str, rounds: int, slices: int, seconds: float) -> None:
 
 
 def summary(done: list[dict[str, Any]]) -> dict[str, Any]:
-    """The rounds together: each figure's mean, the ratio of the means, and the ratio's range over the
-    rounds."""
-    mean = {k: statistics.fmean(r[k] for r in done) for k in ("skeleton_cpu_ms", "phocap_cpu_ms")}
+    """The rounds together: each figure's mean (the database's when every round has it), the ratio of the
+    means, and the ratio's range over the rounds."""
+    figures = ("skeleton_cpu_ms", "phocap_cpu_ms", "skeleton_database_cpu_ms", "phocap_database_cpu_ms")
+    mean = {
+        k: statistics.fmean(r[k] for r in done) for k in figures if all(r.get(k) is not None for r in done)
+    }
     return {
         "rounds": len(done),
         **{f"{k}_mean": round(v, 3) for k, v in mean.items()},
