@@ -14,7 +14,7 @@ load. The first slices are mostly the households' first visits, the later ones r
 Run on demand, alone on the machine: `python -m tests.benchmarks.visit_cpu POSTGRES_URL [ROUNDS]
 [SLICES] [SECONDS]` (default 3 rounds of 8 pairs of 2 s) on an empty PostgreSQL database it may fill,
 or `sqlite`. One JSON line a round (with the range of its pairs' ratios: what one pair alone would have
-said; and on PostgreSQL served from this machine, its CPU a request while each server was loaded:
+said; the answers other than 200 and 201, 0 in a sound run; and on PostgreSQL served from this machine, its CPU a request while each server was loaded:
 what a visit costs the database, the other server's idling and the database's background work
 included), then one of the rounds together: the means, the ratio of the means and the rounds' range. To
 compare two trees, run it in each checkout in turn.
@@ -53,6 +53,7 @@ class Server:
     cpu: float = 0.0
     answers: int = 0
     visits: int = 0  # accepted in the counted slices
+    others: int = 0  # answers in the counted slices that were not 200 or 201 (0 in a sound run)
     elapsed: float = 0.0
     written: set[str] = field(default_factory=set)  # every client_id accepted, the warm-up's too
     slices: list[float] = field(default_factory=list)  # CPU ms a request, slice by slice
@@ -72,6 +73,7 @@ class Server:
         self.cpu += cpu
         self.answers += len(load.answers)
         self.visits += len(load.accepted)
+        self.others += sum(1 for _, status in load.answers if status not in (200, 201))
         self.elapsed += load.elapsed
         self.slices.append(cpu * 1000 / max(len(load.answers), 1))
         if self.database_cpu is not None:
@@ -138,7 +140,8 @@ async def one_round(folder: str, url: str, slices: int, seconds: float, n: int) 
             "pair_ratio_range": [round(min(pairs), 2), round(max(pairs), 2)],
             "skeleton_database_cpu_ms": skeleton.database_cpu_ms, "phocap_database_cpu_ms": phocap.database_cpu_ms,
             "skeleton_visits_per_s": round(skeleton.visits / skeleton.elapsed),
-            "phocap_visits_per_s": round(phocap.visits / phocap.elapsed)}  # fmt: skip
+            "phocap_visits_per_s": round(phocap.visits / phocap.elapsed),
+            "answers_not_2xx": skeleton.others + phocap.others}  # fmt: skip
 
 
 async def main(url: str, rounds: int, slices: int, seconds: float) -> None:
