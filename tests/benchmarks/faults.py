@@ -74,8 +74,16 @@ def free_port() -> int:
 def cpu_seconds(pid: int) -> float:
     """CPU time (user and system) a process has spent, from /proc: what a visit costs the server,
     which the load of other work on the machine changes far less than visits/s."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    _, fields = _stat(Path(f"/proc/{pid}/stat").read_text())
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _stat(text: str) -> tuple[str, list[str]]:
+    """A process's name and the fields after it, from its /proc/<pid>/stat (the name may hold spaces and
+    parentheses: it ends at the last `)`): its user and system ticks are fields 11 and 12, its ended
+    children's 13 and 14."""
+    name, _, rest = text.partition("(")[2].rpartition(")")
+    return name, rest.split()
 
 
 def database_cpu_seconds() -> float | None:
@@ -88,9 +96,8 @@ def database_cpu_seconds() -> float | None:
             text = stat.read_text()
         except OSError:  # ended meanwhile
             continue
-        name, _, rest = text.partition("(")[2].rpartition(")")
+        name, fields = _stat(text)
         if name == "postgres":
-            fields = rest.split()
             total += sum(int(f) for f in fields[11:15])
             found = True
     return total / os.sysconf("SC_CLK_TCK") if found else None

@@ -14,10 +14,10 @@ load. The first slices are mostly the households' first visits, the later ones r
 Run on demand, alone on the machine: `python -m tests.benchmarks.visit_cpu POSTGRES_URL [ROUNDS]
 [SLICES] [SECONDS]` (default 3 rounds of 8 pairs of 2 s) on an empty PostgreSQL database it may fill,
 or `sqlite`. One JSON line a round (with the range of its pairs' ratios: what one pair alone would have
-said; the answers other than 200 and 201, 0 in a sound run; and on PostgreSQL served from this machine, its CPU a request while each server was loaded:
-what a visit costs the database, the other server's idling and the database's background work
-included), then one of the rounds together: the means, the ratio of the means and the rounds' range. To
-compare two trees, run it in each checkout in turn.
+said; the answers other than 200 and 201, 0 in a sound run; and on PostgreSQL served from this machine,
+its CPU a request while each server was loaded: what a visit costs the database, the other server's
+idling and the database's background work included), then one of the rounds together: the means, the
+ratio of the means and the rounds' range. To compare two trees, run it in each checkout in turn.
 """
 
 from __future__ import annotations
