@@ -96,20 +96,67 @@ def _check(raw: Any, cls: type[Struct], path: str) -> list[FieldError]:
             for i, entry in enumerate(value):
                 errors += _check(entry, item, f"{where}.{i}")
         else:
-            try:
-                converted = msgspec.convert(value, f.type, strict=False)
-            except msgspec.ValidationError as exc:
-                errors.append(FieldError(where, error_code(str(exc))))
-                continue
-            if isinstance(converted, uuid.UUID) and not is_random_id(converted):
-                errors.append(FieldError(where, "invalid"))
-            elif isinstance(converted, date) and not isinstance(value, str):
-                # A date or a moment is written as text (ISO 8601): msgspec would read a number as a
-                # Unix time, which no form and no documented field sends.
-                errors.append(FieldError(where, "invalid"))
-            elif isinstance(converted, date) and (problem := date_problem(converted)):
-                errors.append(FieldError(where, problem))
+            problem = _check_value(value, f.type, where)
+            if problem is not None:
+                errors.append(problem)
     return errors
+
+
+def _check_value(value: Any, tp: Any, where: str) -> FieldError | None:
+    """The error of one value of type `tp`, at `where`; None when it is fine."""
+    try:
+        converted = msgspec.convert(value, tp, strict=False)
+    except msgspec.ValidationError as exc:
+        return FieldError(where, error_code(str(exc)))
+    if isinstance(converted, uuid.UUID) and not is_random_id(converted):
+        return FieldError(where, "invalid")
+    if isinstance(converted, date) and not isinstance(value, str):
+        # A date or a moment is written as text (ISO 8601): msgspec would read a number as a Unix
+        # time, which no form and no documented field sends.
+        return FieldError(where, "invalid")
+    if isinstance(converted, date) and (problem := date_problem(converted)):
+        return FieldError(where, problem)
+    return None
+
+
+def _fine(raw: Mapping[str, Any], cls: type[Struct]) -> bool:
+    """Whether input that converted to `cls` passes what `_check` looks at beyond the conversion: each
+    id a random one, each date or moment sent as text, with its zone, within range."""
+    for f in _looked_at(cls):
+        if f.name not in raw:
+            continue
+        value = raw[f.name]
+        if value is None:
+            continue
+        if f.nested:
+            if not _fine(value, f.nested):
+                return False
+        elif f.item is not None:
+            if not all(_fine(entry, f.item) for entry in value):
+                return False
+        elif value is not None and _check_value(value, f.type, "") is not None:
+            return False
+    return True
+
+
+@cache
+def _looked_at(cls: type[Struct]) -> tuple[_Field, ...]:
+    """The fields of `cls` that `_fine` looks at: those that may hold an id or a date, and the nested
+    schemas holding such fields."""
+    return tuple(
+        f
+        for f in _fields(cls)
+        if (f.nested and _looked_at(f.nested))
+        or (f.item is not None and _looked_at(f.item))
+        or (not f.nested and f.item is None and _may_hold(f.type, (uuid.UUID, date)))
+    )
+
+
+def _may_hold(tp: Any, kinds: tuple[type, ...]) -> bool:
+    """Whether a field of type `tp` (unions, lists and `Annotated` looked into) may hold one of `kinds`."""
+    if isinstance(tp, type) and issubclass(tp, kinds):
+        return True
+    return any(_may_hold(arg, kinds) for arg in typing.get_args(tp))
 
 
 # Every date a user can send lies within these (a class, a report's period, a due date, an official
@@ -158,6 +205,17 @@ def parse(raw: Any, cls: type[S], extra_errors: list[FieldError] | None = None) 
     cleaned first (`clean_text`: NFC, no control characters), the one boundary all input passes; a
     password is taken as typed."""
     raw = cleaned_input(raw)
+    if not extra_errors:
+        # Most input is valid: converted whole, and only its ids and dates looked at again (`_fine`),
+        # instead of each field converted on its own (a visit's body, on every visit). Anything amiss
+        # takes the walk below, which names every bad field.
+        try:
+            parsed = msgspec.convert(raw, cls, strict=False)
+        except msgspec.ValidationError:
+            pass
+        else:
+            if _fine(raw, cls):
+                return parsed
     errors = _check(raw, cls, "") + (extra_errors or [])
     if errors:
         raise InvalidInput(errors)

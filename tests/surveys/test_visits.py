@@ -227,6 +227,29 @@ async def test_schema_errors_name_every_bad_field() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("client_id", "00000000-0000-0000-0000-000000000000", "invalid"),
+        ("client_id", "6ba7b810-9dad-11d1-80b4-00c04fd430c8", "invalid"),  # version 1, not random
+        ("saved_at", 1767225600, "invalid"),  # a number, which msgspec would read as a Unix time
+        ("saved_at", "2026-12-06T09:30:00", "needs_zone"),
+        ("saved_at", "1899-12-31T09:30:00+07:00", "date_out_of_range"),
+    ],
+)
+async def test_a_body_that_converts_is_still_refused_for_an_id_or_a_moment_no_field_takes(
+    field: str, value: Any, code: str
+) -> None:
+    # A body that converts whole takes the quick way (`surveys.core.validation._fine`): what the field
+    # walk looks at beyond the conversion must still be refused, and named.
+    body = {"client_id": str(uuid.uuid4()), "outcome": "nobody_home", "household_version": 1, field: value}
+    with pytest.raises(InvalidInput) as exc:
+        parse(body, schemas.VisitCreate)
+    assert [(e.field, e.code) for e in exc.value.errors] == [(field, code)]
+    fine = {**body, field: {"client_id": str(uuid.uuid4()), "saved_at": "2026-12-06T09:30:00+07:00"}[field]}
+    assert parse(fine, schemas.VisitCreate) == msgspec.convert(fine, schemas.VisitCreate, strict=False)
+
+
 async def test_names_are_stored_nfc_and_trimmed(world: World) -> None:
     await _visit(
         world, members=[{"full_name": "  Nguye\u0302\u0303n   Va\u0306n  Tu\u031b  ", "birth_year": 1995}]
