@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typing
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -78,11 +78,15 @@ def _fields(cls: type[Struct]) -> tuple[_Field, ...]:
     return tuple(found)
 
 
-def _check(raw: Any, cls: type[Struct], path: str) -> list[FieldError]:
+def _check(
+    raw: Any, cls: type[Struct], path: str, fields: Callable[[type[Struct]], tuple[_Field, ...]] = _fields
+) -> list[FieldError]:
+    """Every bad field of `raw` as `cls`, walking the fields `fields` names for each schema (all of
+    them, or `_looked_at`'s)."""
     if not isinstance(raw, Mapping):
         return [FieldError(path or "$", "invalid")]
     errors: list[FieldError] = []
-    for f in _fields(cls):
+    for f in fields(cls):
         where = f"{path}.{f.name}" if path else f.name
         if f.name not in raw:
             if f.required:
@@ -91,58 +95,32 @@ def _check(raw: Any, cls: type[Struct], path: str) -> list[FieldError]:
         value = raw[f.name]
         nested, item = f.nested, f.item
         if nested:
-            errors += _check(value, nested, where)
+            errors += _check(value, nested, where, fields)
         elif item is not None and isinstance(value, list):
             for i, entry in enumerate(value):
-                errors += _check(entry, item, f"{where}.{i}")
+                errors += _check(entry, item, f"{where}.{i}", fields)
         else:
-            problem = _check_value(value, f.type, where)
-            if problem is not None:
-                errors.append(problem)
+            try:
+                converted = msgspec.convert(value, f.type, strict=False)
+            except msgspec.ValidationError as exc:
+                errors.append(FieldError(where, error_code(str(exc))))
+                continue
+            if isinstance(converted, uuid.UUID) and not is_random_id(converted):
+                errors.append(FieldError(where, "invalid"))
+            elif isinstance(converted, date) and not isinstance(value, str):
+                # A date or a moment is written as text (ISO 8601): msgspec would read a number as a
+                # Unix time, which no form and no documented field sends.
+                errors.append(FieldError(where, "invalid"))
+            elif isinstance(converted, date) and (problem := date_problem(converted)):
+                errors.append(FieldError(where, problem))
     return errors
-
-
-def _check_value(value: Any, tp: Any, where: str) -> FieldError | None:
-    """The error of one value of type `tp`, at `where`; None when it is fine."""
-    try:
-        converted = msgspec.convert(value, tp, strict=False)
-    except msgspec.ValidationError as exc:
-        return FieldError(where, error_code(str(exc)))
-    if isinstance(converted, uuid.UUID) and not is_random_id(converted):
-        return FieldError(where, "invalid")
-    if isinstance(converted, date) and not isinstance(value, str):
-        # A date or a moment is written as text (ISO 8601): msgspec would read a number as a Unix
-        # time, which no form and no documented field sends.
-        return FieldError(where, "invalid")
-    if isinstance(converted, date) and (problem := date_problem(converted)):
-        return FieldError(where, problem)
-    return None
-
-
-def _fine(raw: Mapping[str, Any], cls: type[Struct]) -> bool:
-    """Whether input that converted to `cls` passes what `_check` looks at beyond the conversion: each
-    id a random one, each date or moment sent as text, with its zone, within range."""
-    for f in _looked_at(cls):
-        if f.name not in raw:
-            continue
-        value = raw[f.name]
-        if value is None:
-            continue
-        if f.nested:
-            if not _fine(value, f.nested):
-                return False
-        elif f.item is not None:
-            if not all(_fine(entry, f.item) for entry in value):
-                return False
-        elif value is not None and _check_value(value, f.type, "") is not None:
-            return False
-    return True
 
 
 @cache
 def _looked_at(cls: type[Struct]) -> tuple[_Field, ...]:
-    """The fields of `cls` that `_fine` looks at: those that may hold an id or a date, and the nested
-    schemas holding such fields."""
+    """The fields of `cls` whose check goes beyond the conversion (an id that must be a random one, a
+    date or moment sent as text, with its zone, within range), and the nested schemas holding such
+    fields: what `parse` walks again in input that converted whole."""
     return tuple(
         f
         for f in _fields(cls)
@@ -206,15 +184,15 @@ def parse(raw: Any, cls: type[S], extra_errors: list[FieldError] | None = None) 
     password is taken as typed."""
     raw = cleaned_input(raw)
     if not extra_errors:
-        # Most input is valid: converted whole, and only its ids and dates looked at again (`_fine`),
+        # Most input is valid: converted whole, and only its ids and dates walked again (`_looked_at`),
         # instead of each field converted on its own (a visit's body, on every visit). Anything amiss
-        # takes the walk below, which names every bad field.
+        # takes the whole walk below, which names every bad field.
         try:
             parsed = msgspec.convert(raw, cls, strict=False)
         except msgspec.ValidationError:
             pass
         else:
-            if _fine(raw, cls):
+            if not _check(raw, cls, "", _looked_at):
                 return parsed
     errors = _check(raw, cls, "") + (extra_errors or [])
     if errors:

@@ -240,7 +240,7 @@ async def test_schema_errors_name_every_bad_field() -> None:
 async def test_a_body_that_converts_is_still_refused_for_an_id_or_a_moment_no_field_takes(
     field: str, value: Any, code: str
 ) -> None:
-    # A body that converts whole takes the quick way (`surveys.core.validation._fine`): what the field
+    # A body that converts whole takes the quick way (`surveys.core.validation._looked_at`): what the field
     # walk looks at beyond the conversion must still be refused, and named.
     body = {"client_id": str(uuid.uuid4()), "outcome": "nobody_home", "household_version": 1, field: value}
     with pytest.raises(InvalidInput) as exc:
